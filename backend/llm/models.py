@@ -1,0 +1,142 @@
+"""Admin-edited routing rows (tiers, routes, purpose bindings) and the call ledger."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+
+
+class Purpose(models.TextChoices):
+    INTENT_EXTRACTION = "intent_extraction", "Intent extraction (clarifier)"
+    SPEC_SYNTHESIS = "spec_synthesis", "Spec synthesis"
+    TSX_CODEGEN = "tsx_codegen", "TSX codegen"
+    SQL_GENERATION = "sql_generation", "SQL generation"
+
+
+class Provider(models.TextChoices):
+    BEDROCK = "bedrock", "AWS Bedrock (Converse)"
+    ANTHROPIC = "anthropic", "Anthropic API"
+
+
+class Tier(models.Model):
+    """A named class of model (``fast``, ``reasoning``, ...) with an ordered chain of routes."""
+
+    name = models.SlugField(max_length=40, unique=True)
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+_PRICE = dict(
+    max_digits=10,
+    decimal_places=4,
+    default=Decimal("0"),
+    validators=[MinValueValidator(Decimal("0"), message="A price cannot be negative.")],
+    help_text="USD per 1M tokens.",
+)
+
+
+class ModelRoute(models.Model):
+    """One provider + model a tier may call; lower ``position`` is tried first."""
+
+    tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="routes")
+    position = models.PositiveSmallIntegerField(default=0)
+    enabled = models.BooleanField(default=True)
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    model_id = models.CharField(max_length=200)
+    region = models.CharField(max_length=40, blank=True, help_text="Bedrock only.")
+    max_tokens = models.PositiveIntegerField(default=4096, validators=[MinValueValidator(1)])
+    timeout_s = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
+    price_input = models.DecimalField("input $/1M", **_PRICE)
+    price_output = models.DecimalField("output $/1M", **_PRICE)
+    price_cache_read = models.DecimalField("cache read $/1M", **_PRICE)
+    price_cache_write = models.DecimalField("cache write $/1M", **_PRICE)
+
+    class Meta:
+        ordering = ["tier__name", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.tier.name}#{self.position} {self.provider}:{self.model_id}"
+
+    def clean(self) -> None:
+        if self.provider == Provider.BEDROCK and not self.region:
+            raise ValidationError({"region": "A Bedrock route needs a region (e.g. us-east-1)."})
+        if not self.model_id.strip():
+            raise ValidationError({"model_id": "A route needs a model id."})
+
+    def cost_usd(self, *, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_write: int = 0) -> Decimal:
+        """Return the USD cost of one call's usage at this route's prices."""
+        per_token = Decimal(1_000_000)
+        total = (
+            self.price_input * input_tokens
+            + self.price_output * output_tokens
+            + self.price_cache_read * cache_read
+            + self.price_cache_write * cache_write
+        ) / per_token
+        return total.quantize(Decimal("0.000001"))
+
+
+class PurposeBinding(models.Model):
+    """Which tier serves a purpose."""
+
+    purpose = models.CharField(max_length=40, choices=Purpose.choices, unique=True)
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="purposes")
+
+    class Meta:
+        ordering = ["purpose"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} → {self.tier.name}"
+
+
+class CallOutcome(models.TextChoices):
+    OK = "ok"
+    RETRIED = "retried"
+    FELL_BACK = "fell_back"
+    CIRCUIT_OPEN = "circuit_open"
+    ESCALATED = "escalated"
+    VALIDATION_FAILED = "validation_failed"
+    BUDGET_DEGRADED = "budget_degraded"
+    BUDGET_REFUSED = "budget_refused"
+    ERROR = "error"
+
+
+class LLMCall(models.Model):
+    """One attempt at one model: the ledger that cost, latency and budgets are read from."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    purpose = models.CharField(max_length=40)
+    tier = models.CharField(max_length=40)
+    provider = models.CharField(max_length=20)
+    requested_model = models.CharField(max_length=200, help_text="The model the route chain named.")
+    model_id = models.CharField(max_length=200, help_text="The model that actually answered.")
+    attempt = models.PositiveSmallIntegerField(default=1)
+    outcome = models.CharField(max_length=20, choices=CallOutcome.choices)
+    error_code = models.CharField(max_length=60, blank=True)
+    error_message = models.TextField(blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cache_read_tokens = models.PositiveIntegerField(default=0)
+    cache_write_tokens = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
+    request_id = models.CharField(max_length=100, blank=True, help_text="The provider's request id.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # An id, not a foreign key: the gateway serves every app and depends on none.
+    widget_request_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "LLM call"
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.provider}:{self.model_id} {self.outcome}"

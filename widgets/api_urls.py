@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from widgets import api
+
+urlpatterns = [
+    path("dashboards/", api.DashboardListApi.as_view(), name="api-dashboard-list"),
+    path("dashboards/<int:dashboard_id>/", api.DashboardDetailApi.as_view(), name="api-dashboard-detail"),
+    path("dashboards/<int:dashboard_id>/requests/", api.WidgetRequestCreateApi.as_view(), name="api-request-create"),
+    path("requests/<int:request_id>/", api.WidgetRequestDetailApi.as_view(), name="api-request-detail"),
+    path("requests/<int:request_id>/answers/", api.WidgetRequestAnswerApi.as_view(), name="api-request-answer"),
+]

@@ -1,0 +1,92 @@
+"""Creating and answering widget requests; the pipeline does the rest in a job."""
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from backend.errors import ApplicationError
+from widgets.models import Dashboard, RequestStatus, WidgetRequest
+
+MAX_PROMPT_CHARS = 2000
+MAX_ANSWER_CHARS = 300
+
+
+def _enqueue(request_id: int) -> None:
+    from widgets.tasks import run_widget_request
+
+    transaction.on_commit(lambda: run_widget_request.send(request_id))
+
+
+def _require_owner(*, user: AbstractBaseUser, dashboard: Dashboard) -> None:
+    if dashboard.owner_id != user.pk:
+        raise ApplicationError("forbidden", "Only the dashboard's owner can add widgets to it.")
+
+
+def dashboard_create(*, user: AbstractBaseUser, name: str, is_private: bool = True) -> Dashboard:
+    """Create a dashboard owned by ``user``.
+
+    Raises:
+        ApplicationError: ``invalid_name`` for an empty or duplicate name.
+    """
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise ApplicationError("invalid_name", "Give the dashboard a name of 1 to 120 characters.")
+    if Dashboard.objects.filter(owner=user, name=name).exists():
+        raise ApplicationError("invalid_name", f"You already have a dashboard called {name!r}.")
+    return Dashboard.objects.create(owner=user, name=name, is_private=is_private)
+
+
+def widget_request_create(*, user: AbstractBaseUser, dashboard: Dashboard, prompt: str) -> WidgetRequest:
+    """Save the request and queue the pipeline once the transaction commits.
+
+    Raises:
+        ApplicationError: ``empty_prompt``/``prompt_too_long`` for bad text, ``forbidden``
+            when the user does not own the dashboard.
+    """
+    _require_owner(user=user, dashboard=dashboard)
+    prompt = " ".join(prompt.split())
+    if not prompt:
+        raise ApplicationError("empty_prompt", "Describe the widget you want, e.g. “total paid amount over the last 30 days”.")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise ApplicationError("prompt_too_long", f"Keep the description under {MAX_PROMPT_CHARS} characters.")
+    with transaction.atomic():
+        request = WidgetRequest.objects.create(dashboard=dashboard, user=user, prompt=prompt)
+        _enqueue(request.id)
+    return request
+
+
+def widget_request_answer(*, user: AbstractBaseUser, request: WidgetRequest, answers: dict[str, str]) -> WidgetRequest:
+    """Record the analyst's answers to the open questions and queue the pipeline again.
+
+    Raises:
+        ApplicationError: ``not_waiting`` when the request is not waiting for answers,
+            ``invalid_answer`` when an answer is empty, too long or names no open question.
+    """
+    open_ids = {q["id"] for q in request.questions}
+    cleaned = _clean_answers(answers=answers, open_ids=open_ids)
+    with transaction.atomic():
+        updated = WidgetRequest.objects.filter(
+            id=request.id, user=user, status=RequestStatus.NEEDS_CLARIFICATION
+        ).update(status=RequestStatus.PENDING)
+        if updated != 1:
+            raise ApplicationError("not_waiting", "This request is not waiting for an answer.")
+        request.refresh_from_db()
+        request.answers = [*request.answers, *cleaned]
+        request.questions = []
+        request.save(update_fields=["answers", "questions", "updated_at"])
+        _enqueue(request.id)
+    return request
+
+
+def _clean_answers(*, answers: dict[str, str], open_ids: set[str]) -> list[dict[str, str]]:
+    if not isinstance(answers, dict) or not answers:
+        raise ApplicationError("invalid_answer", "Answer at least one question.")
+    cleaned = []
+    for question_id, text in answers.items():
+        if question_id not in open_ids:
+            raise ApplicationError("invalid_answer", f"There is no open question {question_id!r}.")
+        text = " ".join(str(text).split())
+        if not text or len(text) > MAX_ANSWER_CHARS:
+            raise ApplicationError("invalid_answer", f"Each answer needs 1 to {MAX_ANSWER_CHARS} characters.")
+        cleaned.append({"question": question_id, "answer": text})
+    return cleaned

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from widgets import views
+
+urlpatterns = [
+    path("", views.dashboard_list, name="dashboard-list"),
+    path("dashboards/new/", views.dashboard_create, name="dashboard-create"),
+    path("dashboards/<int:dashboard_id>/", views.dashboard_detail, name="dashboard-detail"),
+]
