@@ -68,6 +68,7 @@ class DictionaryTable(models.Model):
 class DictionaryColumn(models.Model):
     table = models.ForeignKey(DictionaryTable, on_delete=models.CASCADE, related_name="columns")
     name = models.CharField(max_length=120)
+    label = models.CharField(max_length=80, blank=True, help_text="What analysts call it, e.g. region.")
     data_type = models.CharField(max_length=60)
     description = models.TextField(blank=True)
     synonyms = models.CharField(max_length=300, blank=True, help_text="Comma-separated.")
@@ -83,6 +84,13 @@ class DictionaryColumn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.table.name}.{self.name}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.table.name}.{self.name}"
+
+    def display_label(self) -> str:
+        return self.label or self.name.replace("_", " ")
 
     def clean(self) -> None:
         if self.references and self.references.count(".") != 1:

@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import dramatiq
+from dramatiq.middleware import CurrentMessage
 
 from widgets.services import pipeline
 
+MAX_RETRIES = 3
 
-@dramatiq.actor(max_retries=3, time_limit=180_000, min_backoff=2_000)
+
+@dramatiq.actor(max_retries=MAX_RETRIES, time_limit=180_000, min_backoff=2_000)
 def run_widget_request(request_id: int) -> None:
-    pipeline.run(request_id=request_id)
+    message = CurrentMessage.get_current_message()
+    retries = message.options.get("retries", 0) if message else MAX_RETRIES
+    pipeline.run(request_id=request_id, final_attempt=retries >= MAX_RETRIES)

@@ -1,1 +1,112 @@
-def run(*, request_id: int) -> None: ...
+"""One widget request, start to finish: clarify → spec → SQL → check → execute → store.
+
+``run`` is safe to call twice for the same request: it claims the request with
+a check-and-set and does nothing if another run already has it.
+"""
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from backend.errors import ApplicationError
+from backend.llm.gateway import CallContext
+from backend.llm.models import LLMCall
+from backend.llm.types import LLMError
+from sql_gen.models import MetricDefinition
+from sql_gen.selectors import catalog as build_catalog
+from sql_gen.selectors import default_source
+from sql_gen.services.execute import sql_execute
+from sql_gen.services.generate import sql_generate
+from widgets.models import RequestStatus, Widget, WidgetRequest
+from widgets.services.clarifier import intent_extract
+from widgets.services.spec import spec_synthesize
+
+log = logging.getLogger(__name__)
+
+
+def run(*, request_id: int, final_attempt: bool = True) -> str:
+    """Advance a pending request as far as it can go and return its new status.
+
+    Raises:
+        LLMError: a retryable model failure when ``final_attempt`` is False; the
+            request is put back to pending so a retry can claim it again.
+    """
+    claimed = WidgetRequest.objects.filter(id=request_id, status=RequestStatus.PENDING).update(
+        status=RequestStatus.RUNNING, updated_at=timezone.now()
+    )
+    if not claimed:
+        log.info("widget request %s is not pending; nothing to do", request_id)
+        return WidgetRequest.objects.filter(id=request_id).values_list("status", flat=True).first() or "missing"
+    request = WidgetRequest.objects.select_related("dashboard").get(id=request_id)
+    try:
+        return _advance(request)
+    except LLMError as exc:
+        if exc.retryable and not final_attempt:
+            _set_status(request, RequestStatus.PENDING)
+            raise
+        return _fail(request, code="llm_unavailable" if exc.retryable else exc.code, message=exc.message)
+    except ApplicationError as exc:
+        return _fail(request, code=exc.code, message=exc.message)
+    except Exception:
+        log.exception("widget request %s failed unexpectedly", request_id)
+        return _fail(request, code="internal_error",
+                     message="Something went wrong while building this widget; the error has been logged.")
+
+
+def _advance(request: WidgetRequest) -> str:
+    source = default_source()
+    if source is None:
+        raise ApplicationError("no_data_source", "No data source is configured; an admin must add one.")
+    catalog = build_catalog(source=source)
+    context = CallContext(user_id=request.user_id, widget_request_id=request.id)
+    intent = intent_extract(prompt=request.prompt, answers=request.answers, catalog=catalog, context=context)
+    request.intent = intent.model_dump(mode="json")
+    if intent.questions:
+        request.questions = [q.model_dump() for q in intent.questions]
+        request.save(update_fields=["intent", "questions", "updated_at"])
+        return _set_status(request, RequestStatus.NEEDS_CLARIFICATION)
+    request.save(update_fields=["intent", "updated_at"])
+    if intent.widget_type == "custom":
+        raise ApplicationError(
+            "custom_unavailable",
+            "Custom (TSX) widgets are not available yet; ask for a KPI, a chart or a table.",
+        )
+    spec = spec_synthesize(request_text=request.prompt, intent=request.intent, catalog=catalog, context=context)
+    metric = MetricDefinition.objects.select_related("numerator", "denominator", "source").get(
+        source=source, key=spec.metric.key
+    )
+    spec_json = spec.model_dump(mode="json")
+    generated = sql_generate(metric=metric, spec=spec_json, source=source, context=context)
+    result = sql_execute(source=source, sql=generated.checked.sql)
+    with transaction.atomic():
+        totals = LLMCall.objects.filter(widget_request_id=request.id).aggregate(cost=Sum("cost_usd"), calls=Count("id"))
+        Widget.objects.create(
+            dashboard=request.dashboard,
+            request=request,
+            kind=spec.kind,
+            title=spec.title,
+            spec=spec_json,
+            sql=generated.checked.sql,
+            result={"columns": result.columns, "rows": result.rows, "truncated": result.truncated},
+            result_at=timezone.now(),
+            source="live",
+            cost_usd=totals["cost"] or 0,
+            llm_calls=totals["calls"],
+        )
+        return _set_status(request, RequestStatus.READY)
+
+
+def _set_status(request: WidgetRequest, status: str) -> str:
+    WidgetRequest.objects.filter(id=request.id, status=RequestStatus.RUNNING).update(
+        status=status, updated_at=timezone.now()
+    )
+    request.status = status
+    return status
+
+
+def _fail(request: WidgetRequest, *, code: str, message: str) -> str:
+    WidgetRequest.objects.filter(id=request.id).update(error_code=code, error_message=message[:2000])
+    return _set_status(request, RequestStatus.FAILED)

@@ -36,8 +36,11 @@ def dashboard_create(*, user: AbstractBaseUser, name: str, is_private: bool = Tr
     return Dashboard.objects.create(owner=user, name=name, is_private=is_private)
 
 
-def widget_request_create(*, user: AbstractBaseUser, dashboard: Dashboard, prompt: str) -> WidgetRequest:
-    """Save the request and queue the pipeline once the transaction commits.
+def widget_request_create(
+    *, user: AbstractBaseUser, dashboard: Dashboard, prompt: str, enqueue: bool = True
+) -> WidgetRequest:
+    """Save the request and, unless ``enqueue`` is False (the CLI runs the pipeline
+    itself), queue the pipeline once the transaction commits.
 
     Raises:
         ApplicationError: ``empty_prompt``/``prompt_too_long`` for bad text, ``forbidden``
@@ -51,11 +54,14 @@ def widget_request_create(*, user: AbstractBaseUser, dashboard: Dashboard, promp
         raise ApplicationError("prompt_too_long", f"Keep the description under {MAX_PROMPT_CHARS} characters.")
     with transaction.atomic():
         request = WidgetRequest.objects.create(dashboard=dashboard, user=user, prompt=prompt)
-        _enqueue(request.id)
+        if enqueue:
+            _enqueue(request.id)
     return request
 
 
-def widget_request_answer(*, user: AbstractBaseUser, request: WidgetRequest, answers: dict[str, str]) -> WidgetRequest:
+def widget_request_answer(
+    *, user: AbstractBaseUser, request: WidgetRequest, answers: dict[str, str], enqueue: bool = True
+) -> WidgetRequest:
     """Record the analyst's answers to the open questions and queue the pipeline again.
 
     Raises:
@@ -74,7 +80,8 @@ def widget_request_answer(*, user: AbstractBaseUser, request: WidgetRequest, ans
         request.answers = [*request.answers, *cleaned]
         request.questions = []
         request.save(update_fields=["answers", "questions", "updated_at"])
-        _enqueue(request.id)
+        if enqueue:
+            _enqueue(request.id)
     return request
 
 

@@ -1,0 +1,44 @@
+# Widget Builder. `make run` and `make test` work on a fresh machine: they make .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_CLAIMS ?= 1000000
+TEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run setup test test-fast test-pg test-browser bench clean
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py seed_demo --claims $(DEMO_CLAIMS)
+
+## Set everything up and start the app (web + worker) on http://127.0.0.1:8000
+run: setup
+	$(PY) manage.py serve 127.0.0.1:8000
+
+## The whole suite: SQLite pass, then the PostgreSQL + Redis pass (skipped with a reason when absent)
+test: $(STAMP)
+	$(PY) -m pytest
+	$(MAKE) --no-print-directory test-pg
+
+## Everything except browser and slow tests, on SQLite
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not browser and not slow"
+
+## The suite again with the app database on PostgreSQL, plus the integration tests (real Redis broker)
+test-pg: $(STAMP)
+	DATABASE_URL=$(TEST_PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -m "not browser" -p no:cacheprovider
+
+test-browser: $(STAMP)
+	$(PY) -m pytest -m browser
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.db import migrations
+
+from backend.llm.seed import seed_routing
+
+
+class Migration(migrations.Migration):
+    dependencies = [("llm", "0001_initial")]
+    operations = [migrations.RunPython(seed_routing, migrations.RunPython.noop)]

@@ -1,0 +1,64 @@
+"""Offline spec synthesis: an intent plus the catalog → a complete widget spec."""
+from __future__ import annotations
+
+from typing import Any
+
+_WINDOW_WORDS = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
+
+
+def answer(context: dict[str, Any], prompt: dict[str, Any]) -> dict[str, Any]:
+    """Return a ``record_widget_spec`` payload for ``prompt["intent"]``."""
+    intent = prompt["intent"]
+    metric = next((m for m in context.get("metrics", []) if m["key"] == intent.get("metric_key")), None)
+    labels = {d["key"]: d["label"] for d in context.get("dimensions", [])}
+    kind = intent.get("widget_type") or "kpi"
+    dims = list(intent.get("dimensions") or [])
+    window = intent.get("time_window") or {"kind": "all"}
+    grain = intent.get("grain")
+    if kind == "kpi":
+        dims, grain = [], None
+    if kind == "chart" and not dims and not grain:
+        grain = _grain_for(window)
+    chart_type = None
+    if kind == "chart":
+        chart_type = intent.get("chart_type") or ("line" if grain else "bar")
+    return {
+        "kind": kind,
+        "title": _title(metric, dims, labels, window, grain, intent.get("filters") or []),
+        "metric": {
+            "key": metric["key"] if metric else "",
+            "name": metric["name"] if metric else "",
+            "unit": metric["unit"] if metric else "count",
+        },
+        "dimensions": dims,
+        "filters": intent.get("filters") or [],
+        "time_window": window,
+        "grain": grain,
+        "chart_type": chart_type,
+        "sort": "period" if grain else ("value_desc" if dims else None),
+        "limit": 50 if dims else None,
+    }
+
+
+def _grain_for(window: dict[str, Any]) -> str:
+    if window.get("kind") != "last":
+        return "month"
+    days = window["n"] * {"day": 1, "week": 7, "month": 30, "year": 365}[window["unit"]]
+    return "day" if days <= 45 else "week" if days <= 180 else "month"
+
+
+def _title(metric: dict[str, Any] | None, dims: list[str], labels: dict[str, str], window: dict[str, Any],
+           grain: str | None, filters: list[dict[str, Any]]) -> str:
+    title = metric["name"] if metric else "Widget"
+    if dims:
+        title += " by " + " and ".join(labels.get(d, d) for d in dims)
+    if grain:
+        title += f" per {grain}"
+    for f in filters:
+        title += f" ({labels.get(f['dimension'], f['dimension'])}: {', '.join(map(str, f['values']))})"
+    if window.get("kind") == "last":
+        n, unit = window["n"], window["unit"]
+        title += f" · last {unit}" if n == 1 else f" · last {n} {_WINDOW_WORDS[unit]}"
+    else:
+        title += " · all time"
+    return title[:120]

@@ -1,0 +1,125 @@
+"""Read-side queries over the dictionary and metrics, shaped for prompts."""
+from __future__ import annotations
+
+from typing import Any
+
+from sql_gen.models import DataSource, DictionaryColumn, DictionaryTable, MetricDefinition, split_synonyms
+
+
+def default_source() -> DataSource | None:
+    return DataSource.objects.filter(is_default=True).first() or DataSource.objects.order_by("id").first()
+
+
+def _dimension_columns(source: DataSource) -> list[DictionaryColumn]:
+    return list(
+        DictionaryColumn.objects.filter(table__source=source, is_dimension=True).select_related("table")
+    )
+
+
+def metric_dimensions(*, metric: MetricDefinition, columns: list[DictionaryColumn] | None = None) -> list[str]:
+    """Return the dimension keys (``table.column``) a metric can be grouped or filtered by:
+    its base table's own dimensions and those one foreign key away. A ratio metric
+    offers what both its parts offer."""
+    if metric.kind == MetricDefinition.Kind.RATIO:
+        num = metric_dimensions(metric=metric.numerator, columns=columns)
+        den = set(metric_dimensions(metric=metric.denominator, columns=columns))
+        return [k for k in num if k in den]
+    columns = columns if columns is not None else _dimension_columns(metric.source)
+    base = DictionaryTable.objects.filter(source=metric.source, name=metric.base_table).first()
+    if base is None:
+        return []
+    reachable = {base.name} | {
+        ref.split(".")[0] for ref in base.columns.exclude(references="").values_list("references", flat=True)
+    }
+    return [c.key for c in columns if c.table.name in reachable]
+
+
+def catalog(*, source: DataSource) -> dict[str, Any]:
+    """Return the metrics and dimensions of ``source`` as the clarifier and spec prompts see them."""
+    columns = _dimension_columns(source)
+    metrics = MetricDefinition.objects.filter(source=source).select_related("numerator", "denominator", "source")
+    return {
+        "metrics": [
+            {
+                "key": m.key,
+                "name": m.name,
+                "description": m.description,
+                "synonyms": split_synonyms(m.synonyms),
+                "unit": m.unit,
+                "dimensions": metric_dimensions(metric=m, columns=columns),
+            }
+            for m in metrics
+        ],
+        "dimensions": [
+            {
+                "key": c.key,
+                "label": c.display_label(),
+                "description": c.description,
+                "synonyms": split_synonyms(c.synonyms),
+                "values": c.sample_values,
+            }
+            for c in columns
+        ],
+    }
+
+
+def _metric_out(metric: MetricDefinition) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "key": metric.key,
+        "name": metric.name,
+        "kind": metric.kind,
+        "description": metric.description,
+        "base_table": metric.base_table,
+        "expression": metric.expression,
+        "time_column": metric.time_column,
+        "default_filters": metric.default_filters,
+    }
+    if metric.kind == MetricDefinition.Kind.RATIO:
+        out["numerator"] = _metric_out(metric.numerator)
+        out["denominator"] = _metric_out(metric.denominator)
+    return out
+
+
+def _base_tables(metric: MetricDefinition) -> set[str]:
+    if metric.kind == MetricDefinition.Kind.RATIO:
+        return _base_tables(metric.numerator) | _base_tables(metric.denominator)
+    return {metric.base_table}
+
+
+def dictionary_slice(*, metric: MetricDefinition, dimension_keys: list[str]) -> dict[str, Any]:
+    """Return only the tables and columns a query for ``metric`` by ``dimension_keys`` needs:
+    the base tables in full, and of each dimension table its key and the dimension column."""
+    source = metric.source
+    bases = _base_tables(metric)
+    dimension_tables = {key.split(".")[0] for key in dimension_keys} - bases
+    tables_out, dims_out, guidelines = [], [], []
+    for table in DictionaryTable.objects.filter(source=source, name__in=bases | dimension_tables).prefetch_related("columns"):
+        columns = [
+            c for c in table.columns.all()
+            if table.name in bases or c.key in dimension_keys or _is_join_target(c, bases, source)
+        ]
+        tables_out.append({
+            "name": table.name,
+            "description": table.description,
+            "columns": [
+                {"name": c.name, "type": c.data_type, "description": c.description, "references": c.references}
+                for c in columns
+            ],
+        })
+        if table.ai_guidelines:
+            guidelines.append(f"{table.name}: {table.ai_guidelines}")
+        dims_out += [
+            {"key": c.key, "table": table.name, "column": c.name, "label": c.display_label()}
+            for c in columns if c.key in dimension_keys
+        ]
+    return {"tables": tables_out, "dimensions": dims_out, "guidelines": guidelines, "metric": _metric_out(metric)}
+
+
+def _is_join_target(column: DictionaryColumn, bases: set[str], source: DataSource) -> bool:
+    target = f"{column.table.name}.{column.name}"
+    return DictionaryColumn.objects.filter(table__source=source, table__name__in=bases, references=target).exists()
+
+
+def allowed_tables(*, source: DataSource) -> set[str]:
+    """Return the names of the tables the dictionary lists for ``source``: the SQL allowlist."""
+    return {name.lower() for name in source.tables.values_list("name", flat=True)}

@@ -1,0 +1,121 @@
+"""Test-wide set-up: fake credentials, a small warehouse, and service checks.
+
+Fake AWS and Anthropic credentials pointing at a closed local port are set
+before anything runs, so a call that escapes the fakes fails loudly instead of
+reaching a real account. ``BUILDER_MODE=offline`` unless a test says otherwise.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE",
+    "AWS_SECRET_ACCESS_KEY": "fake-secret-for-tests-only",
+    "AWS_SESSION_TOKEN": "fake-session-token",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "BEDROCK_ENDPOINT_URL": "http://127.0.0.1:9",
+    "ANTHROPIC_API_KEY": "sk-ant-fake-key-for-tests",
+    "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
+    "BUILDER_MODE": "offline",
+}
+for _name, _value in _FAKE_ENV.items():
+    os.environ[_name] = _value
+os.environ.pop("AWS_PROFILE", None)
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_WAREHOUSE_CLAIMS = 20_000
+
+
+def service_missing(what: str) -> None:
+    """Skip the current test because ``what`` is unavailable, or fail under CI where it must exist."""
+    if IN_CI:
+        pytest.fail(f"{what} (required under CI=true)")
+    pytest.skip(what)
+
+
+def _postgres_reachable() -> str | None:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    try:
+        import psycopg
+
+        psycopg.connect(
+            host=db.get("HOST") or "127.0.0.1", port=db.get("PORT") or 5432, user=db.get("USER") or None,
+            dbname=db.get("NAME"), password=db.get("PASSWORD") or None, connect_timeout=3,
+        ).close()
+    except Exception as exc:  # any failure means "not usable here"
+        return f"PostgreSQL not reachable at {db.get('HOST')}:{db.get('PORT')} ({exc.__class__.__name__})"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    if on_postgres:
+        problem = _postgres_reachable()
+        if problem and IN_CI:
+            raise pytest.UsageError(f"{problem}; CI=true requires it")
+        if problem:
+            for item in items:
+                item.add_marker(pytest.mark.skip(reason=f"{problem}: the PostgreSQL pass is skipped"))
+        return
+    for item in items:
+        if item.get_closest_marker("integration"):
+            item.add_marker(pytest.mark.skip(reason="needs the app database on PostgreSQL: runs in `make test-pg`"))
+
+
+@pytest.fixture(scope="session")
+def warehouse_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo warehouse built by the real generator, shared by the session."""
+    from sql_gen.services.warehouse import warehouse_build
+
+    path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
+    warehouse_build(path=path, claims=TEST_WAREHOUSE_CLAIMS)
+    return path
+
+
+@pytest.fixture
+def warehouse(settings: pytest.FixtureRequest, warehouse_file: Path) -> Path:
+    settings.WAREHOUSE_PATH = warehouse_file
+    return warehouse_file
+
+
+@pytest.fixture
+def demo_source(db: None, warehouse: Path):  # noqa: ANN201 - a DataSource
+    """The demo data source with its dictionary and metrics, over the small warehouse."""
+    from sql_gen.services.demo import demo_source_seed
+
+    return demo_source_seed()
+
+
+@pytest.fixture
+def analyst(django_user_model):  # noqa: ANN001, ANN201
+    return django_user_model.objects.create_user(username="ana", password="pw-ana-123456")
+
+
+@pytest.fixture
+def other_analyst(django_user_model):  # noqa: ANN001, ANN201
+    return django_user_model.objects.create_user(username="bob", password="pw-bob-123456")
+
+
+@pytest.fixture
+def dashboard(analyst):  # noqa: ANN001, ANN201
+    from widgets.models import Dashboard
+
+    return Dashboard.objects.create(owner=analyst, name="Claims")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_var_dir(settings, tmp_path: Path) -> Iterator[None]:  # noqa: ANN001
+    settings.VAR_DIR = tmp_path / "var"
+    settings.VAR_DIR.mkdir()
+    yield

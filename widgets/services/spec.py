@@ -1,0 +1,125 @@
+"""The validated ``WidgetSpec`` and the spec-synthesis step (reasoning tier)."""
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from backend.errors import ApplicationError
+from backend.llm.gateway import CallContext, get_llm
+from backend.llm.types import LLMRequest, Tool
+
+
+class MetricRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(min_length=1, max_length=60)
+    name: str = Field(min_length=1, max_length=120)
+    unit: Literal["count", "currency", "days", "percent"]
+
+
+class TimeWindow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["last", "all"]
+    n: int | None = Field(default=None, ge=1, le=3650)
+    unit: Literal["day", "week", "month", "year"] | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> TimeWindow:
+        if self.kind == "last" and (self.n is None or self.unit is None):
+            raise ValueError("a 'last' window needs n and unit")
+        return self
+
+
+class Filter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dimension: str = Field(min_length=1)
+    values: list[str] = Field(min_length=1, max_length=50)
+
+
+class WidgetSpec(BaseModel):
+    """What a widget shows. Checked against the metric catalog by ``spec_validate``."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["kpi", "chart", "table", "custom"]
+    title: str = Field(min_length=1, max_length=120)
+    metric: MetricRef
+    dimensions: list[str] = Field(default_factory=list, max_length=2)
+    filters: list[Filter] = Field(default_factory=list, max_length=10)
+    time_window: TimeWindow
+    grain: Literal["day", "week", "month"] | None = None
+    chart_type: Literal["line", "bar"] | None = None
+    sort: Literal["period", "value_desc", "value_asc"] | None = None
+    limit: int | None = Field(default=None, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WidgetSpec:
+        if self.kind == "kpi" and (self.dimensions or self.grain):
+            raise ValueError("a KPI shows one number: no dimensions or grain")
+        if self.kind == "chart" and not (self.dimensions or self.grain):
+            raise ValueError("a chart needs a dimension or a time grain for its x axis")
+        if self.kind == "chart" and self.chart_type is None:
+            raise ValueError("a chart needs a chart_type (line or bar)")
+        return self
+
+
+SPEC_TOOL = Tool(
+    name="record_widget_spec",
+    description="Record the complete widget specification.",
+    input_schema=WidgetSpec.model_json_schema(),
+)
+
+SYSTEM = (
+    "You design dashboard widgets for insurance analysts. Given the analyst's request, the extracted intent "
+    "and the catalog of metrics and dimensions (JSON), call record_widget_spec with a complete, internally "
+    "consistent spec. Use only metric keys and dimension keys from the catalog. A KPI has no dimensions or "
+    "grain; a chart needs a grain or a dimension and a chart_type; write a short, specific title."
+)
+
+
+def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> WidgetSpec:
+    """Return the payload as a WidgetSpec tied to a catalog metric.
+
+    Raises:
+        ApplicationError: ``invalid_spec`` naming what is wrong.
+    """
+    try:
+        spec = WidgetSpec.model_validate(payload)
+    except ValidationError as exc:
+        raise ApplicationError("invalid_spec", f"The model's widget spec is invalid: {_first_error(exc)}") from exc
+    metric = next((m for m in catalog["metrics"] if m["key"] == spec.metric.key), None)
+    if metric is None:
+        raise ApplicationError("invalid_spec", f"The spec names an unknown metric {spec.metric.key!r}.")
+    allowed = set(metric["dimensions"])
+    for key in [*spec.dimensions, *(f.dimension for f in spec.filters)]:
+        if key not in allowed:
+            raise ApplicationError("invalid_spec", f"{metric['name']} cannot be broken down by {key!r}.")
+    # The unit and name come from the definition, not the model's memory of it.
+    spec.metric = MetricRef(key=metric["key"], name=metric["name"], unit=metric["unit"])
+    return spec
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "spec"
+    return f"{where}: {err['msg']}"
+
+
+def spec_synthesize(*, request_text: str, intent: dict[str, Any], catalog: dict[str, Any],
+                    context: CallContext) -> WidgetSpec:
+    """Ask the reasoning tier for a spec and validate it against the catalog.
+
+    Raises:
+        LLMError: the model call failed.
+        ApplicationError: ``invalid_spec`` when the answer does not validate.
+    """
+    result = get_llm("spec_synthesis").call(
+        LLMRequest(
+            system=SYSTEM,
+            context=json.dumps(catalog, sort_keys=True),
+            prompt=json.dumps({"request": request_text, "intent": intent}, sort_keys=True),
+            tool=SPEC_TOOL,
+        ),
+        context=context,
+    )
+    return spec_validate(payload=result.payload or {}, catalog=catalog)
