@@ -1,0 +1,129 @@
+"""get_llm resolves purpose → tier → route at call time and records every call."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from backend.llm import config
+from backend.llm.gateway import CallContext, get_llm
+from backend.llm.models import CallOutcome, LLMCall, ModelRoute, PurposeBinding, Tier
+from backend.llm.types import LLMError, LLMRequest, Tool
+
+pytestmark = pytest.mark.django_db
+
+ECHO_CATALOG = {"metrics": [{"key": "claim_count", "name": "Claim count", "synonyms": [], "unit": "count",
+                             "dimensions": []}], "dimensions": []}
+
+
+def _intent_call(name: str = "intent_extraction", **context: int) -> None:
+    from widgets.services.clarifier import INTENT_TOOL
+
+    get_llm(name).call(
+        LLMRequest(system="s", context=json.dumps(ECHO_CATALOG),
+                   prompt=json.dumps({"request": "claim count last 7 days", "answers": []}), tool=INTENT_TOOL),
+        context=CallContext(**context),
+    )
+
+
+def test_the_seeded_tiers_follow_the_adr() -> None:
+    fast = Tier.objects.get(name="fast").routes.order_by("position")
+    reasoning = Tier.objects.get(name="reasoning").routes.order_by("position")
+    assert [(r.provider, r.model_id) for r in fast] == [
+        ("bedrock", "us.anthropic.claude-sonnet-4-6"), ("anthropic", "claude-sonnet-4-6")]
+    assert [(r.provider, r.model_id) for r in reasoning] == [
+        ("bedrock", "us.anthropic.claude-opus-4-7"), ("anthropic", "claude-opus-4-7")]
+    bound = dict(PurposeBinding.objects.values_list("purpose", "tier__name"))
+    assert bound == {"intent_extraction": "fast", "sql_generation": "fast",
+                     "spec_synthesis": "reasoning", "tsx_codegen": "reasoning"}
+
+
+def test_every_call_is_recorded_with_purpose_tier_and_usage(django_user_model) -> None:
+    user = django_user_model.objects.create_user(username="u", password="x-123456789")
+    _intent_call(user_id=user.id, widget_request_id=42)
+    call = LLMCall.objects.get()
+    assert (call.purpose, call.tier, call.provider, call.outcome) == ("intent_extraction", "fast", "offline", "ok")
+    assert call.requested_model == "us.anthropic.claude-sonnet-4-6"
+    assert call.input_tokens > 0 and call.output_tokens > 0
+    assert (call.user_id, call.widget_request_id) == (user.id, 42)
+
+
+def test_an_admin_edit_applies_to_the_next_call_without_a_restart() -> None:
+    _intent_call()
+    route = Tier.objects.get(name="fast").routes.get(position=0)
+    route.model_id = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    route.save()
+    _intent_call()
+    assert list(LLMCall.objects.order_by("id").values_list("requested_model", flat=True)) == [
+        "us.anthropic.claude-sonnet-4-6", "us.anthropic.claude-haiku-4-5-20251001-v1:0"]
+
+
+def test_rebinding_a_purpose_moves_it_to_another_tier() -> None:
+    PurposeBinding.objects.filter(purpose="intent_extraction").update(tier=Tier.objects.get(name="reasoning"))
+    _intent_call()
+    assert LLMCall.objects.get().tier == "reasoning"
+
+
+def test_a_tier_name_works_as_well_as_a_purpose() -> None:
+    _intent_call("reasoning")
+    call = LLMCall.objects.get()
+    assert (call.purpose, call.tier) == ("reasoning", "reasoning")
+
+
+@pytest.mark.parametrize("name", ["no_such_purpose", ""])
+def test_an_unknown_name_is_a_clear_permanent_error(name: str) -> None:
+    with pytest.raises(LLMError, match="neither a purpose nor a tier") as caught:
+        get_llm(name).call(LLMRequest(system="s", prompt="{}", tool=Tool("t", "", {})))
+    assert caught.value.retryable is False
+
+
+def test_a_tier_with_every_route_disabled_says_so() -> None:
+    ModelRoute.objects.filter(tier__name="fast").update(enabled=False)
+    with pytest.raises(LLMError, match="no enabled route"):
+        _intent_call()
+
+
+def test_route_cost_uses_all_four_prices() -> None:
+    route = Tier.objects.get(name="fast").routes.get(position=0)
+    cost = route.cost_usd(input_tokens=1_000_000, output_tokens=100_000, cache_read=2_000_000, cache_write=10_000)
+    # 3.00 + 1.50 + 0.60 + 0.0375
+    assert str(cost) == "5.137500"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "offline"),
+        ({"ANTHROPIC_API_KEY": "k"}, "live"),
+        ({"AWS_PROFILE": "team"}, "live"),
+        ({"AWS_ACCESS_KEY_ID": "AKIA"}, "live"),
+        ({"ANTHROPIC_API_KEY": "k", "BUILDER_MODE": "offline"}, "offline"),
+        ({"BUILDER_MODE": "live"}, "live"),
+    ],
+)
+def test_builder_mode_is_offline_unless_credentials_or_the_setting_say_live(monkeypatch, env, expected) -> None:
+    for name in ("BUILDER_MODE", "ANTHROPIC_API_KEY", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert config.builder_mode() == expected
+
+
+def test_a_bad_builder_mode_is_refused(monkeypatch) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    monkeypatch.setenv("BUILDER_MODE", "sometimes")
+    with pytest.raises(ImproperlyConfigured, match="BUILDER_MODE"):
+        config.builder_mode()
+
+
+def test_live_mode_with_an_unreachable_provider_records_the_failure_and_falls_back(monkeypatch) -> None:
+    # The fake credentials point both providers at a closed local port: each route fails
+    # retryably, is recorded, and the chain ends in a clear error rather than a hang.
+    monkeypatch.setenv("BUILDER_MODE", "live")
+    ModelRoute.objects.update(timeout_s=2)
+    with pytest.raises(LLMError) as caught:
+        _intent_call()
+    assert caught.value.retryable is True
+    outcomes = list(LLMCall.objects.order_by("id").values_list("provider", "outcome"))
+    assert outcomes == [("bedrock", CallOutcome.FELL_BACK), ("anthropic", CallOutcome.ERROR)]
