@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,13 +85,13 @@ def warehouse_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def warehouse(settings: pytest.FixtureRequest, warehouse_file: Path) -> Path:
+def warehouse(settings: Any, warehouse_file: Path) -> Path:
     settings.WAREHOUSE_PATH = warehouse_file
     return warehouse_file
 
 
 @pytest.fixture
-def demo_source(db: None, warehouse: Path):  # noqa: ANN201 - a DataSource
+def demo_source(db: None, warehouse: Path) -> Any:
     """The demo data source with its dictionary and metrics, over the small warehouse."""
     from sql_gen.services.demo import demo_source_seed
 
@@ -98,24 +99,26 @@ def demo_source(db: None, warehouse: Path):  # noqa: ANN201 - a DataSource
 
 
 @pytest.fixture
-def analyst(django_user_model):  # noqa: ANN001, ANN201
+def analyst(django_user_model: Any) -> Any:
     return django_user_model.objects.create_user(username="ana", password="pw-ana-123456")
 
 
 @pytest.fixture
-def other_analyst(django_user_model):  # noqa: ANN001, ANN201
+def other_analyst(django_user_model: Any) -> Any:
     return django_user_model.objects.create_user(username="bob", password="pw-bob-123456")
 
 
 @pytest.fixture
-def dashboard(analyst):  # noqa: ANN001, ANN201
+def dashboard(analyst: Any) -> Any:
     from widgets.models import Dashboard
 
     return Dashboard.objects.create(owner=analyst, name="Claims")
 
 
 @pytest.fixture(autouse=True)
-def _isolated_var_dir(settings, tmp_path: Path) -> Iterator[None]:  # noqa: ANN001
+def _test_settings(settings: Any, tmp_path: Path) -> Iterator[None]:
     settings.VAR_DIR = tmp_path / "var"
     settings.VAR_DIR.mkdir()
+    # Hashing passwords properly is slow on purpose; tests need it fast, not strong.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
