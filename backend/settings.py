@@ -94,6 +94,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }
+    # A file, not memory, for the test database: the browser tests' server and worker threads
+    # each open their own connection, which an in-memory database cannot serve reliably.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-app.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

@@ -34,9 +34,6 @@ SYSTEM = (
     "time_column <= CURRENT_DATE. If previous_error is present, your last answer was rejected: fix that."
 )
 
-MAX_ATTEMPTS = 2  # the first answer, then one more with the rejection fed back
-
-
 @dataclass(frozen=True)
 class GeneratedSql:
     checked: CheckedSql
@@ -48,18 +45,18 @@ def sql_generate(*, metric: MetricDefinition, spec: dict[str, Any], source: Data
                  context: CallContext) -> GeneratedSql:
     """Return checked SQL for ``spec`` over ``metric``.
 
-    A rejected answer goes back to the model once with the reason.
+    A rejected answer goes back to the model once, with the reason.
 
     Raises:
         LLMError: the model call failed.
-        SqlRejected: the last answer still failed the safety check.
+        SqlRejected: the second answer failed the safety check too.
     """
     dimension_keys = [*spec.get("dimensions", []), *(f["dimension"] for f in spec.get("filters", []))]
     slice_ = dictionary_slice(metric=metric, dimension_keys=dimension_keys)
     llm_context = json.dumps({**slice_, "dialect": source.dialect}, sort_keys=True)
     allowed = allowed_tables(source=source)
-    previous_error = None
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+
+    def ask(previous_error: str | None) -> dict[str, Any]:
         prompt: dict[str, Any] = {"spec": spec, "row_cap": source.row_cap}
         if previous_error:
             prompt["previous_error"] = previous_error
@@ -67,14 +64,14 @@ def sql_generate(*, metric: MetricDefinition, spec: dict[str, Any], source: Data
             LLMRequest(system=SYSTEM, context=llm_context, prompt=json.dumps(prompt, sort_keys=True), tool=SQL_TOOL),
             context=context,
         )
-        payload = result.payload or {}
-        try:
-            checked = sql_check(sql=str(payload.get("sql", "")), dialect=source.dialect,
-                                allowed_tables=allowed, row_cap=source.row_cap)
-        except SqlRejected as exc:
-            if attempt == MAX_ATTEMPTS:
-                raise
-            previous_error = exc.message
-            continue
-        return GeneratedSql(checked=checked, explanation=str(payload.get("explanation", "")), attempts=attempt)
-    raise AssertionError("unreachable")
+        return result.payload or {}
+
+    def check(payload: dict[str, Any], attempts: int) -> GeneratedSql:
+        checked = sql_check(sql=str(payload.get("sql", "")), dialect=source.dialect,
+                            allowed_tables=allowed, row_cap=source.row_cap)
+        return GeneratedSql(checked=checked, explanation=str(payload.get("explanation", "")), attempts=attempts)
+
+    try:
+        return check(ask(None), attempts=1)
+    except SqlRejected as exc:
+        return check(ask(exc.message), attempts=2)
