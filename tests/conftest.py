@@ -91,7 +91,18 @@ def warehouse(settings: Any, warehouse_file: Path) -> Path:
 
 
 @pytest.fixture
-def demo_source(db: None, warehouse: Path) -> Any:
+def llm_routing(db: None) -> None:
+    """The seeded tiers and purposes. A data migration creates them, but a transactional
+    test flushes the database afterwards, so tests that need them ask for them."""
+    from django.apps import apps
+
+    from backend.llm.seed import seed_routing
+
+    seed_routing(apps)
+
+
+@pytest.fixture
+def demo_source(llm_routing: None, warehouse: Path) -> Any:
     """The demo data source with its dictionary and metrics, over the small warehouse."""
     from sql_gen.services.demo import demo_source_seed
 

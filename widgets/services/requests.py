@@ -68,14 +68,16 @@ def widget_request_answer(
         ApplicationError: ``not_waiting`` when the request is not waiting for answers,
             ``invalid_answer`` when an answer is empty, too long or names no open question.
     """
-    open_ids = {q["id"] for q in request.questions}
-    cleaned = _clean_answers(answers=answers, open_ids=open_ids)
+    not_waiting = ApplicationError("not_waiting", "This request is not waiting for an answer.")
+    if request.status != RequestStatus.NEEDS_CLARIFICATION:
+        raise not_waiting
+    cleaned = _clean_answers(answers=answers, open_ids={q["id"] for q in request.questions})
     with transaction.atomic():
         updated = WidgetRequest.objects.filter(
             id=request.id, user=user, status=RequestStatus.NEEDS_CLARIFICATION
         ).update(status=RequestStatus.PENDING)
-        if updated != 1:
-            raise ApplicationError("not_waiting", "This request is not waiting for an answer.")
+        if updated != 1:  # another answer won the race
+            raise not_waiting
         request.refresh_from_db()
         request.answers = [*request.answers, *cleaned]
         request.questions = []

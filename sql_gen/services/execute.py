@@ -1,0 +1,244 @@
+"""The layers below the parser: a read-only connection, a statement time limit, honest truncation.
+
+``sql_check`` should have accepted the SQL already; nothing here relies on it. Each engine opens
+a connection per call that cannot write (DuckDB ``read_only`` with external access disabled and
+the configuration locked, SQLite ``mode=ro`` with an authorizer, PostgreSQL a read-only
+transaction through a server-side cursor), stops the statement at the source's time limit, and
+fetches one row more than the cap so that truncation is reported rather than guessed.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+from django.conf import settings
+
+from backend.errors import ApplicationError
+from sql_gen.models import DataSource, Engine
+
+logger = logging.getLogger(__name__)
+
+Rows = tuple[list[str], list[Sequence[Any]]]
+
+_DUCKDB_CONFIG = {
+    "enable_external_access": False,  # no files, URLs, ATTACH, COPY, INSTALL
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_persistent_secrets": False,
+    "python_enable_replacements": False,  # a table name never resolves to a Python variable
+    "lock_configuration": True,  # last: SET cannot undo the above
+}
+_SQLITE_ALLOWED_ACTIONS = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+)
+_MAX_ERROR_CHARS = 500
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[list[Any]]  # JSON-safe values
+    truncated: bool  # the query had more rows than the cap; only the cap came back
+
+
+class QueryFailed(ApplicationError):
+    """The database refused or stopped the query; ``message`` is safe to show."""
+
+    def __init__(self, message: str, **extra: object) -> None:
+        super().__init__("query_failed", message, dict(extra))
+
+
+def sql_execute(*, source: DataSource, sql: str, row_cap: int | None = None) -> QueryResult:
+    """Run ``sql`` on ``source`` read-only and return at most the row cap of JSON-safe rows.
+
+    The cap is ``row_cap`` when given, never more than ``source.row_cap``. Raises QueryFailed
+    when the source cannot be opened, the database rejects the statement (a write included),
+    or the statement runs past ``source.statement_timeout_s``; ValueError when the cap is below 1.
+    """
+    cap = source.row_cap if row_cap is None else min(row_cap, source.row_cap)
+    if cap < 1:
+        raise ValueError("row_cap must be at least 1.")
+    runner = _RUNNERS.get(source.engine)
+    if runner is None:
+        raise QueryFailed(f"Data source {source.name} has an unsupported engine {source.engine!r}.")
+    columns, rows = runner(source, sql, cap + 1)
+    return QueryResult(
+        columns=columns,
+        rows=[[json_safe(value) for value in row] for row in rows[:cap]],
+        truncated=len(rows) > cap,
+    )
+
+
+def json_safe(value: Any) -> Any:
+    """Return ``value`` as something ``json.dumps`` accepts without losing its meaning.
+
+    Decimal becomes float, dates and times ISO strings, intervals seconds, bytes hex, UUIDs
+    strings; NaN and infinities become None because JSON has no spelling for them.
+    """
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, (float, Decimal)):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, (datetime, date, time_of_day)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [json_safe(v) for v in value]
+    return str(value)
+
+
+def _time_limit_failure(source: DataSource) -> QueryFailed:
+    return QueryFailed(
+        f"The query ran past the {source.statement_timeout_s}s time limit and was stopped; "
+        "narrow it (filters, fewer joins, an aggregate).",
+        timeout_s=source.statement_timeout_s,
+    )
+
+
+def _database_failure(error: object) -> QueryFailed:
+    text = str(error).strip() or type(error).__name__
+    return QueryFailed(f"The database rejected the query: {text[:_MAX_ERROR_CHARS]}")
+
+
+def _existing_file(source: DataSource) -> Path:
+    """Return the source's database file; raise QueryFailed naming the fix when it is missing."""
+    path = Path(source.resolved_location())
+    if path.is_file():
+        return path
+    shown = _display_path(path)
+    if source.engine == Engine.DUCKDB and not source.location:
+        message = (
+            f"The warehouse file {shown} does not exist; run `python manage.py build_warehouse`."
+        )
+    else:
+        message = f"The database file {shown} for data source {source.name} does not exist."
+    raise QueryFailed(message)
+
+
+def _display_path(path: Path) -> str:
+    """Return the path relative to the project when inside it, else just the file name."""
+    try:
+        return str(path.resolve().relative_to(Path(settings.BASE_DIR).resolve()))
+    except (ValueError, AttributeError):
+        return path.name
+
+
+def _run_duckdb(source: DataSource, sql: str, fetch: int) -> Rows:
+    path = _existing_file(source)
+    try:
+        conn = duckdb.connect(str(path), read_only=True, config=_DUCKDB_CONFIG)
+    except duckdb.Error as e:
+        raise QueryFailed(f"Could not open the DuckDB file {_display_path(path)}: {e}") from None
+    timer = threading.Timer(source.statement_timeout_s, _interrupt, args=(conn,))
+    timer.daemon = True
+    try:
+        if len(conn.extract_statements(sql)) != 1:
+            raise QueryFailed("Send exactly one statement.")
+        timer.start()
+        conn.execute(sql)
+        columns = [d[0] for d in conn.description or []]
+        return columns, conn.fetchmany(fetch)
+    except duckdb.InterruptException:
+        raise _time_limit_failure(source) from None
+    except duckdb.Error as e:
+        raise _database_failure(e) from None
+    finally:
+        timer.cancel()
+        conn.close()
+
+
+def _interrupt(conn: duckdb.DuckDBPyConnection) -> None:
+    """Stop the running statement; interrupt() is safe to call from another thread."""
+    try:
+        conn.interrupt()
+    except duckdb.Error:  # the query finished and the connection closed meanwhile
+        pass
+
+
+def _sqlite_authorizer(action: int, *_: object) -> int:
+    """Allow reading and calling functions only; deny ATTACH, PRAGMA, writes and the rest."""
+    return sqlite3.SQLITE_OK if action in _SQLITE_ALLOWED_ACTIONS else sqlite3.SQLITE_DENY
+
+
+def _run_sqlite(source: DataSource, sql: str, fetch: int) -> Rows:
+    path = _existing_file(source)
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as e:
+        raise QueryFailed(f"Could not open the SQLite file {_display_path(path)}: {e}") from None
+    deadline = time.monotonic() + source.statement_timeout_s
+    try:
+        # mode=ro alone still lets ATTACH create files, so forbid attaching at all.
+        conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+        conn.set_authorizer(_sqlite_authorizer)
+        conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1_000)
+        cursor = conn.execute(sql)
+        columns = [d[0] for d in cursor.description or []]
+        return columns, cursor.fetchmany(fetch)
+    except sqlite3.Error as e:
+        if time.monotonic() > deadline and "interrupt" in str(e).lower():
+            raise _time_limit_failure(source) from None
+        if "not authorized" in str(e):
+            raise QueryFailed("The database rejected the query: this connection may only read.") from None
+        raise _database_failure(e) from None
+    finally:
+        conn.close()
+
+
+def _run_postgresql(source: DataSource, sql: str, fetch: int) -> Rows:
+    dsn = source.resolved_location()
+    if not dsn:
+        raise QueryFailed(
+            f"Data source {source.name} reads its DSN from the environment variable "
+            f"{source.location or '(none)'}, which is not set."
+        )
+    timeout_ms = source.statement_timeout_s * 1000
+    options = f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms}"
+    try:
+        conn = psycopg.connect(dsn, options=options, connect_timeout=10)
+    except psycopg.Error as e:
+        logger.warning("PostgreSQL connection for source %s failed: %s", source.name, e)
+        raise QueryFailed(f"Could not connect to the PostgreSQL data source {source.name}.") from None
+    try:
+        conn.read_only = True  # BEGIN READ ONLY
+        # A server-side cursor is DECLARE ... CURSOR FOR <sql>: one statement, a query, and
+        # no data-modifying WITH; rows stream instead of arriving all at once.
+        with conn.cursor(name="widget_query") as cursor:
+            cursor.execute(sql)
+            columns = [d.name for d in cursor.description or []]
+            return columns, cursor.fetchmany(fetch)
+    except psycopg.errors.QueryCanceled:
+        raise _time_limit_failure(source) from None
+    except psycopg.Error as e:
+        raise _database_failure(e.diag.message_primary or e) from None
+    finally:
+        conn.close()  # closing without commit rolls the transaction back
+
+
+_RUNNERS: dict[str, Callable[[DataSource, str, int], Rows]] = {
+    Engine.DUCKDB: _run_duckdb,
+    Engine.SQLITE: _run_sqlite,
+    Engine.POSTGRESQL: _run_postgresql,
+}

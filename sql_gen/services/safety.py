@@ -1,0 +1,350 @@
+"""The parser layer of SQL safety: accept one read-only SELECT over allowed tables, or say why not.
+
+This is the first of several layers (see ``execute.py`` for the read-only connection, time limit
+and honest truncation). The check walks the whole sqlglot tree rather than filtering keywords:
+statements that write anywhere in the tree, tables outside the allowed set, table-valued
+functions and any function outside an allowlist are rejected with a reason a person can act on.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, UnsupportedError
+from sqlglot.tokens import TokenType
+
+from backend.errors import ApplicationError
+
+MAX_SQL_CHARS = 20_000
+# sqlglot's parser recurses about twenty Python frames per level of parentheses, so ~40 levels
+# exhaust the default recursion limit; 25 leaves room for the caller's own stack.
+MAX_PAREN_DEPTH = 25
+_NORMALIZE_ROUNDS = 3
+_PAREN_STEP = {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}
+
+_DIALECTS = {"duckdb": "duckdb", "sqlite": "sqlite", "postgres": "postgres", "postgresql": "postgres"}
+_DEFAULT_SCHEMAS = {"duckdb": {"main"}, "sqlite": {"main"}, "postgres": {"public"}}
+_SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_toast", "temp", "system"}
+_SYSTEM_TABLE_PREFIXES = ("sqlite_", "pg_", "duckdb_", "information_schema")
+
+# Known functions parse to typed classes; an exact-type allowlist means a new or unfamiliar
+# class (ReadCSV, CurrentUser, AnonymousAggFunc, ...) is refused until someone vets it.
+_ALLOWED_FUNCTION_NAMES = {
+    "aggregate": "Count Sum Avg Min Max Stddev StddevPop StddevSamp Variance VariancePop Median Mode"
+    " GroupConcat ArrayAgg List LogicalAnd LogicalOr Corr CovarPop CovarSamp PercentileCont"
+    " PercentileDisc Quantile ApproxDistinct ApproxQuantile CountIf AnyValue ArgMax ArgMin First Last"
+    " Skewness Kurtosis RegrSlope RegrIntercept RegrR2 Grouping",
+    "window": "RowNumber Rank DenseRank Ntile Lag Lead FirstValue LastValue NthValue PercentRank CumeDist",
+    "math": "Abs Round Ceil Floor Sqrt Cbrt Pow Exp Ln Log Sign Greatest Least Trunc Rand Pi SafeDivide"
+    " Cos Sin Tan Acos Asin Atan Atan2 Degrees Radians IsNan IsInf",
+    "string": "Lower Upper Length Trim Substring Replace Concat ConcatWs Left Right Pad StrPosition"
+    " SplitPart RegexpReplace RegexpLike RegexpILike RegexpExtract StartsWith EndsWith Contains Reverse"
+    " Repeat Initcap MD5 Ascii Chr Translate Hex Unicode Format Levenshtein Collate Split"
+    " StringToArray ArrayToString",
+    "temporal": "DateTrunc TimestampTrunc Extract TimeToStr StrToTime StrToDate TsOrDsToTimestamp"
+    " TsOrDsToDate TsOrDsAdd TsOrDsDiff CurrentDate CurrentTimestamp CurrentTime DateDiff DateAdd"
+    " DateSub TimestampAdd TimestampSub TimestampDiff DatetimeAdd DatetimeSub DatetimeDiff"
+    " DateFromParts Year Month Day DayOfWeek DayOfWeekIso DayOfMonth DayOfYear Week WeekOfYear Quarter"
+    " ToChar UnixToTime TimeToUnix UnixToStr StrToUnix TimeStrToTime TimeStrToDate DateStrToDate"
+    " TimeToTimeStr LastDay Dayname Monthname Date DateBin",
+    "logic": "And Or Xor",
+    "conditional": "Case If Coalesce Nullif Nvl2 Exists",
+    "cast": "Cast TryCast Typeof",
+    "structure": "Array Struct Unnest ArraySize ArrayContains JSONExtract JSONExtractScalar",
+}
+_ALLOWED_FUNCTIONS: frozenset[type[exp.Func]] = frozenset(
+    getattr(exp, name) for names in _ALLOWED_FUNCTION_NAMES.values() for name in names.split()
+)
+# Functions sqlglot does not model (exp.Anonymous), by lower-case name; all pure value functions.
+_ALLOWED_ANONYMOUS = frozenset(
+    "every total printf date_part datepart now age to_date strptime make_date make_timestamp"
+    " time_bucket cardinality quantile_cont quantile_disc regexp_matches list_value struct_pack"
+    " json_extract_string list_contains epoch epoch_ms to_timestamp datetime time julianday"
+    " unixepoch strftime quote date date_format justify_days justify_hours isodow isoyear dayofmonth".split()
+)
+
+_FORBIDDEN_TYPES: tuple[type[exp.Expression], ...] = (
+    exp.DDL, exp.DML, exp.Command, exp.Into, exp.Lock, exp.Pragma, exp.Set, exp.Attach, exp.Detach,
+    exp.Install, exp.Use, exp.Describe, exp.Show, exp.Summarize, exp.Transaction, exp.Commit,
+    exp.Rollback, exp.Copy, exp.Export, exp.Merge, exp.Returning, exp.Grant, exp.Revoke, exp.Analyze,
+    exp.Cache, exp.Uncache, exp.Refresh, exp.Kill, exp.Declare, exp.Execute, exp.LockingStatement,
+    exp.SessionParameter,
+)  # fmt: skip
+_STATEMENT_NAMES = {"truncatetable": "TRUNCATE", "transaction": "BEGIN"}
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+# Statement-only node families; anything defined there has no place in a read-only query.
+_FORBIDDEN_MODULES = frozenset(
+    f"sqlglot.expressions.{m}" for m in ("ddl", "dml", "properties", "constraints")
+)
+
+
+class SqlRejected(ApplicationError):
+    """The SQL is not a single read-only query over the allowed tables; ``message`` says why."""
+
+    def __init__(self, message: str, **extra: object) -> None:
+        super().__init__("sql_rejected", message, dict(extra))
+
+
+@dataclass(frozen=True)
+class CheckedSql:
+    sql: str  # normalized in the dialect, with a row limit applied
+    tables: frozenset[str]  # base table names read, normalized as the dialect resolves them
+
+
+def sql_check(*, sql: str, dialect: str, allowed_tables: Iterable[str], row_cap: int) -> CheckedSql:
+    """Return the normalized, row-capped SQL and the tables it reads.
+
+    Raises SqlRejected when the input is empty, too long, nested too deeply, unparseable, more
+    than one statement, anything but a read-only SELECT, or reads a table or calls a function
+    that is not allowed. Raises ValueError when ``row_cap`` is below 1 (a caller's mistake).
+    """
+    if row_cap < 1:
+        raise ValueError("row_cap must be at least 1.")
+    read = _dialect_name(dialect)
+    allowed = {_normalized(exp.to_identifier(t), read) for t in allowed_tables}
+    text = sql
+    try:
+        # Check, normalize, and check the normalized text again until it is stable, so that
+        # what runs is exactly what was checked (the generator may rewrite functions).
+        for _ in range(_NORMALIZE_ROUNDS):
+            tree, tables = _checked_tree(text, read, allowed, normalized=text is not sql)
+            out = _generate(_apply_row_cap(tree, row_cap), read)
+            if out == text:
+                return CheckedSql(sql=out, tables=frozenset(tables))
+            text = out
+    except RecursionError:
+        raise SqlRejected("The query is nested too deeply to check; simplify it.") from None
+    raise SqlRejected(f"The query could not be normalized stably for {read}; simplify it.")
+
+
+def _checked_tree(
+    text: str, read: str, allowed: set[str], *, normalized: bool
+) -> tuple[exp.Expression, set[str]]:
+    """Return the parsed statement and its base tables; raise SqlRejected if it is not safe."""
+    try:
+        _check_text(text, read)
+        tree = _parse_one(text, read)
+        _check_statement(tree, text)
+        tables = _check_tables(tree, allowed, read)
+        _check_functions(tree)
+    except SqlRejected as e:
+        if normalized:
+            e.message = f"{e.message} (after normalizing the query for {read}: {text[:200]})"
+            e.args = (e.message,)
+        raise
+    return tree, tables
+
+
+def _generate(tree: exp.Expression, read: str) -> str:
+    """Return the tree as SQL in the dialect; refuse what the dialect cannot express faithfully."""
+    try:
+        return tree.sql(dialect=read, unsupported_level=ErrorLevel.RAISE)
+    except RecursionError:
+        raise
+    except UnsupportedError as e:
+        raise SqlRejected(f"The query cannot be expressed in {read}: {_first_line(e)}") from None
+    except Exception as e:  # a generator bug must reject the query, not crash the caller
+        raise SqlRejected(f"The query could not be normalized for {read} ({type(e).__name__}).") from None
+
+
+def _dialect_name(dialect: str) -> str:
+    try:
+        return _DIALECTS[dialect.lower()]
+    except KeyError:
+        supported = ", ".join(sorted(set(_DIALECTS.values())))
+        raise SqlRejected(f"SQL dialect {dialect!r} is not supported; use one of {supported}.") from None
+
+
+def _check_text(sql: str, read: str) -> None:
+    """Refuse empty, oversized and over-nested input before the recursive parser sees it."""
+    if not sql.strip():
+        raise SqlRejected("The query is empty.")
+    if len(sql) > MAX_SQL_CHARS:
+        raise SqlRejected(f"The query is {len(sql)} characters long; the limit is {MAX_SQL_CHARS}.")
+    try:
+        tokens = Dialect.get_or_raise(read).tokenize(sql)
+    except SqlglotError as e:
+        raise SqlRejected(f"The query could not be parsed: {_first_line(e)}") from None
+    depth = 0
+    for token in tokens:
+        depth += _PAREN_STEP.get(token.token_type, 0)
+        if depth > MAX_PAREN_DEPTH:
+            raise SqlRejected(f"The query nests parentheses more than {MAX_PAREN_DEPTH} levels deep.")
+
+
+def _parse_one(sql: str, read: str) -> exp.Expression:
+    try:
+        parsed = sqlglot.parse(sql, read=read)
+    except ParseError as e:
+        first = e.errors[0] if e.errors else {}
+        where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""
+        reason = first.get("description") or _first_line(e)
+        raise SqlRejected(f"The query could not be parsed: {reason}{where}.") from None
+    except SqlglotError as e:
+        raise SqlRejected(f"The query could not be parsed: {_first_line(e)}") from None
+    statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
+    if not statements:
+        raise SqlRejected("The query is empty.")
+    if len(statements) > 1:
+        raise SqlRejected(f"Send exactly one statement; found {len(statements)}.")
+    return statements[0]
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def _check_statement(tree: exp.Expression, text: str) -> None:
+    """Refuse anything that writes, locks, configures or is not a query, anywhere in the tree."""
+    for node in tree.walk():
+        if isinstance(node, exp.Into):
+            raise SqlRejected("SELECT ... INTO creates a table; only plain SELECT queries are allowed.")
+        if isinstance(node, exp.Lock):
+            raise SqlRejected("Locking clauses (FOR UPDATE / FOR SHARE) are not allowed.")
+        if isinstance(node, _FORBIDDEN_TYPES) or type(node).__module__ in _FORBIDDEN_MODULES:
+            raise SqlRejected(
+                f"Only read-only SELECT queries are allowed; found {_statement_kind(node)}.",
+                statement=_statement_kind(node),
+            )
+    if not isinstance(tree, (exp.Select, exp.SetOperation, exp.Subquery)):
+        raise SqlRejected(f"Only SELECT queries are allowed; found {_first_word(text)}.")
+
+
+def _statement_kind(node: exp.Expression) -> str:
+    if isinstance(node, exp.Command):
+        return f"{str(node.this).upper()} (a command)"
+    kind = node.args.get("kind")
+    suffix = f" {kind.upper()}" if isinstance(kind, str) else ""
+    return _STATEMENT_NAMES.get(node.key, node.key.upper()) + suffix
+
+
+def _first_word(text: str) -> str:
+    """Return the statement's leading keyword, skipping comments, for a readable rejection."""
+    match = re.match(r"\s*(\w+)", _COMMENTS.sub(" ", text))
+    return match.group(1).upper() if match else "something else"
+
+
+def _check_functions(tree: exp.Expression) -> None:
+    for node in tree.walk():
+        if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
+            raise SqlRejected(f"Schema-qualified function calls are not allowed ({node.sql()}).")
+        if isinstance(node, exp.Func) and not _function_allowed(node):
+            name = _function_name(node)
+            raise SqlRejected(f"Function {name}() is not allowed in a query.", function=name)
+
+
+def _function_allowed(node: exp.Func) -> bool:
+    if isinstance(node, (exp.Anonymous, exp.AnonymousAggFunc)):
+        return node.name.lower() in _ALLOWED_ANONYMOUS
+    return type(node) in _ALLOWED_FUNCTIONS
+
+
+def _function_name(node: exp.Expression) -> str:
+    if isinstance(node, (exp.Anonymous, exp.AnonymousAggFunc)):
+        return node.name.lower()
+    if isinstance(node, exp.Func):
+        return node.sql_name().lower()
+    return node.key
+
+
+def _check_tables(tree: exp.Expression, allowed: set[str], read: str) -> set[str]:
+    """Return the base tables read, after refusing any that is not allowed."""
+    tables: set[str] = set()
+    for table in _base_tables(tree, read):
+        tables.add(_check_table(table, allowed, read))
+    return tables
+
+
+def _base_tables(tree: exp.Expression, read: str) -> Iterator[exp.Table]:
+    """Yield every Table node that is not a reference to a CTE in scope.
+
+    A CTE is visible in the body of its query and in later CTEs of the same WITH; under
+    WITH RECURSIVE every CTE of the list is visible in every body.
+    """
+    stack: list[tuple[exp.Expression, frozenset[str]]] = [(tree, frozenset())]
+    while stack:
+        node, ctes = stack.pop()
+        if isinstance(node, exp.Table) and not _is_cte_reference(node, ctes, read):
+            yield node
+        with_ = node.args.get("with_")
+        if isinstance(with_, exp.With):
+            names = [_normalized(cte.args.get("alias"), read) for cte in with_.expressions]
+            recursive = bool(with_.args.get("recursive"))
+            for i, cte in enumerate(with_.expressions):
+                visible = names if recursive else names[:i]
+                stack.append((cte.this, ctes | frozenset(visible)))
+            ctes = ctes | frozenset(names)
+        stack.extend((child, ctes) for child in node.iter_expressions() if child is not with_)
+
+
+def _is_cte_reference(table: exp.Table, ctes: frozenset[str], read: str) -> bool:
+    plain = isinstance(table.this, exp.Identifier) and not table.args.get("db")
+    return plain and not table.args.get("catalog") and _normalized(table.this, read) in ctes
+
+
+def _normalized(identifier: exp.Expression | None, read: str) -> str:
+    """Return the name the database resolves: PostgreSQL keeps quoted case, the others fold it."""
+    if isinstance(identifier, exp.TableAlias):
+        identifier = identifier.this
+    if not isinstance(identifier, exp.Identifier):
+        return identifier.name.lower() if identifier is not None else ""
+    return Dialect.get_or_raise(read).normalize_identifier(identifier.copy()).name
+
+
+def _check_table(table: exp.Table, allowed: set[str], read: str) -> str:
+    """Return the normalized name of an allowed base table; raise SqlRejected otherwise."""
+    if not isinstance(table.this, exp.Identifier):
+        name = _function_name(table.this)
+        raise SqlRejected(
+            f"Table function {name}() is not allowed; read from the allowed tables.", function=name
+        )
+    if table.args.get("catalog"):
+        raise SqlRejected(f"Catalog-qualified table {table.sql()} is not allowed.", table=table.sql())
+    name, schema = _normalized(table.this, read), _normalized(table.args.get("db"), read)
+    if schema.lower() in _SYSTEM_SCHEMAS or name.lower().startswith(_SYSTEM_TABLE_PREFIXES):
+        qualified = f"{schema}.{name}" if schema else name
+        raise SqlRejected(f"System catalog {qualified} is not allowed.", table=qualified)
+    if schema and schema not in _DEFAULT_SCHEMAS[read]:
+        raise SqlRejected(f"Schema {schema} is not allowed in {schema}.{name}.", table=f"{schema}.{name}")
+    if name not in allowed:
+        listed = ", ".join(sorted(allowed)) or "none"
+        raise SqlRejected(f"Table {name} is not allowed; allowed tables: {listed}.", table=name)
+    return name
+
+
+def _apply_row_cap(tree: exp.Expression, row_cap: int) -> exp.Expression:
+    """Return the tree with LIMIT row_cap added, or an existing larger limit lowered."""
+    if isinstance(tree, exp.Subquery):
+        tree = _unwrap_root(tree)
+    limit = tree.args.get("limit")
+    if limit is None:
+        tree.set("limit", exp.Limit(expression=exp.Literal.number(row_cap)))
+        return tree
+    options = limit.args.get("limit_options")
+    if options is not None and options.args.get("percent"):
+        raise SqlRejected("Percentage limits are not allowed; write LIMIT with a number of rows.")
+    key = "count" if isinstance(limit, exp.Fetch) else "expression"
+    count = limit.args.get(key)
+    if count is None and key == "count":
+        return tree  # FETCH FIRST ROW ONLY
+    if not (isinstance(count, exp.Literal) and not count.is_string and count.this.isdigit()):
+        raise SqlRejected("LIMIT must be a whole number.")
+    if int(count.this) > row_cap:
+        limit.set(key, exp.Literal.number(row_cap))
+    return tree
+
+
+def _unwrap_root(tree: exp.Subquery) -> exp.Expression:
+    """Turn ``(SELECT ...) [ORDER BY/LIMIT/OFFSET]`` into a plain query every dialect accepts."""
+    modifiers = {k: tree.args[k] for k in ("order", "limit", "offset") if tree.args.get(k)}
+    inner = _unwrap_root(tree.this) if isinstance(tree.this, exp.Subquery) else tree.this
+    if not modifiers:
+        return inner
+    outer = exp.select("*").from_(inner.subquery("_q"))
+    for key, value in modifiers.items():
+        outer.set(key, value)
+    return outer

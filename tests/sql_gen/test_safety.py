@@ -1,0 +1,427 @@
+"""The parser layer of SQL safety: what is accepted, what is refused and why, and the row limit."""
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlglot
+from django.core.management import call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlglot import exp
+
+from sql_gen.services.safety import MAX_PAREN_DEPTH, MAX_SQL_CHARS, CheckedSql, SqlRejected, sql_check
+
+ALLOWED = ["claims", "members", "providers"]
+CAP = 100
+
+
+def check(sql: str, dialect: str = "duckdb", row_cap: int = CAP) -> CheckedSql:
+    return sql_check(sql=sql, dialect=dialect, allowed_tables=ALLOWED, row_cap=row_cap)
+
+
+def rejection(sql: str, dialect: str = "duckdb") -> str:
+    with pytest.raises(SqlRejected) as caught:
+        check(sql, dialect)
+    assert caught.value.code == "sql_rejected"
+    return caught.value.message
+
+
+ACCEPTED = [
+    ("duckdb", "SELECT * FROM claims", {"claims"}),
+    ("duckdb", "FROM claims SELECT id", {"claims"}),
+    ("duckdb", "select c.status, count(*) from claims c join members m on c.member_id = m.id "
+               "where m.state = 'CA' group by 1 order by 2 desc", {"claims", "members"}),
+    ("duckdb", "WITH a AS (SELECT * FROM claims), b AS (SELECT * FROM a) SELECT * FROM b", {"claims"}),
+    ("duckdb", "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 10) "
+               "SELECT * FROM r", set()),
+    ("postgres", "WITH claims AS (SELECT * FROM members) SELECT * FROM claims", {"members"}),
+    ("duckdb", "SELECT * FROM (WITH x AS (SELECT id FROM claims) SELECT * FROM x) AS s", {"claims"}),
+    ("duckdb", "SELECT * FROM claims WHERE member_id IN (SELECT id FROM members)", {"claims", "members"}),
+    ("duckdb", "SELECT id, (SELECT MAX(id) FROM providers) AS top FROM claims", {"claims", "providers"}),
+    ("duckdb", "SELECT * FROM claims WHERE EXISTS (SELECT 1 FROM members)", {"claims", "members"}),
+    ("duckdb", "SELECT id FROM claims UNION ALL SELECT id FROM members", {"claims", "members"}),
+    ("postgres", "SELECT id FROM claims INTERSECT SELECT id FROM members", {"claims", "members"}),
+    ("sqlite", "SELECT id FROM claims EXCEPT SELECT id FROM members", {"claims", "members"}),
+    ("duckdb", "SELECT SUM(amount) OVER (PARTITION BY status ORDER BY service_date "
+               "ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM claims", {"claims"}),
+    ("postgres", "SELECT ROW_NUMBER() OVER (ORDER BY id), RANK() OVER w, LAG(amount) OVER w "
+                 "FROM claims WINDOW w AS (PARTITION BY status ORDER BY id)", {"claims"}),
+    ("duckdb", "SELECT id FROM claims QUALIFY ROW_NUMBER() OVER (PARTITION BY status) = 1", {"claims"}),
+    ("postgres", "SELECT DATE_TRUNC('month', service_date), EXTRACT(YEAR FROM service_date), "
+                 "TO_CHAR(service_date, 'YYYY-MM'), NOW() FROM claims", {"claims"}),
+    ("sqlite", "SELECT STRFTIME('%Y-%m', service_date), DATE(service_date, '+1 day'), "
+               "JULIANDAY(service_date) FROM claims", {"claims"}),
+    ("duckdb", "SELECT DATE_TRUNC('month', service_date), STRFTIME(service_date, '%Y'), "
+               "DATE_DIFF('day', service_date, paid_date) FROM claims", {"claims"}),
+    ("duckdb", "SELECT service_date + INTERVAL 1 DAY FROM claims", {"claims"}),
+    ("postgres", "SELECT service_date + INTERVAL '1 day' FROM claims", {"claims"}),
+    ("duckdb", "SELECT CASE WHEN amount > 1000 THEN 'large' WHEN amount > 100 THEN 'medium' "
+               "ELSE 'small' END AS size FROM claims", {"claims"}),
+    ("postgres", "SELECT COALESCE(amount, 0), NULLIF(status, '') FROM claims", {"claims"}),
+    ("duckdb", "SELECT * FROM claims WHERE (amount > 1 AND status = 'open') OR NOT note IS NULL", {"claims"}),
+    ("duckdb", "SELECT CAST(amount AS INT), TRY_CAST(note AS DATE), amount::DECIMAL(10, 2) "
+               "FROM claims", {"claims"}),
+    ("postgres", 'SELECT "claims"."Amount" FROM "claims"', {"claims"}),
+    ("duckdb", 'SELECT "Claims"."Amount" FROM "Claims"', {"claims"}),
+    ("postgres", 'SELECT * FROM CLAIMS', {"claims"}),
+    ("sqlite", 'SELECT "id", `amount` FROM "claims"', {"claims"}),
+    ("duckdb", "SELECT * FROM main.claims", {"claims"}),
+    ("postgres", "SELECT * FROM public.claims", {"claims"}),
+    ("duckdb", "SELECT * FROM claims AS c, LATERAL (SELECT * FROM members AS m "
+               "WHERE m.id = c.member_id) AS x", {"claims", "members"}),
+    ("postgres", "SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY amount) FROM claims", {"claims"}),
+    ("postgres", "SELECT DISTINCT ON (status) status, id FROM claims ORDER BY status, id", {"claims"}),
+    ("duckdb", "SELECT LOWER(status), UPPER(note), CONCAT(status, '-', note), LENGTH(note) "
+               "FROM claims WHERE note ILIKE '%x%'", {"claims"}),
+    ("sqlite", "SELECT GROUP_CONCAT(status, ','), IIF(amount > 1, 'a', 'b') FROM claims", {"claims"}),
+    ("duckdb", "SELECT * EXCLUDE (note) FROM claims", {"claims"}),
+    ("duckdb", "SELECT * FROM UNNEST([1, 2, 3])", set()),
+    ("duckdb", "(SELECT * FROM claims)", {"claims"}),
+    ("postgres", "SELECT * FROM claims -- the whole table\n", {"claims"}),
+    ("duckdb", "SELECT '" + "(" * 40 + "' AS parens_in_a_string FROM claims", {"claims"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("dialect", "sql", "tables"), ACCEPTED)
+def test_it_accepts_a_read_only_query(dialect: str, sql: str, tables: set[str]) -> None:
+    checked = check(sql, dialect)
+    assert checked.tables == frozenset(tables)
+    assert sqlglot.parse_one(checked.sql, read=dialect) is not None
+
+
+REJECTED = [
+    # empty, unparseable, oversize, more than one statement, unsupported dialect
+    ("duckdb", "", "empty"),
+    ("duckdb", "   \n\t", "empty"),
+    ("duckdb", "-- only a comment", "empty"),
+    ("duckdb", "SELEC * FROM claims", "could not be parsed"),
+    ("duckdb", "SELECT * FROM claims WHERE", "could not be parsed"),
+    ("duckdb", "SELECT 'unterminated FROM claims", "could not be parsed"),
+    ("duckdb", "SELECT 1; SELECT 2", "exactly one statement"),
+    ("sqlite", "SELECT * FROM claims; DROP TABLE claims", "exactly one statement"),
+    ("duckdb", "SELECT " + "1 + " * (MAX_SQL_CHARS // 4) + "1", f"limit is {MAX_SQL_CHARS}"),
+    ("mysql", "SELECT 1", "not supported"),
+    # not a query, and writes anywhere in the tree
+    ("duckdb", "INSERT INTO claims VALUES (1)", "INSERT"),
+    ("postgres", "UPDATE claims SET amount = 0", "UPDATE"),
+    ("sqlite", "DELETE FROM claims", "DELETE"),
+    ("duckdb", "DROP TABLE claims", "DROP TABLE"),
+    ("duckdb", "CREATE TABLE x AS SELECT * FROM claims", "CREATE TABLE"),
+    ("postgres", "ALTER TABLE claims ADD COLUMN x INT", "ALTER TABLE"),
+    ("postgres", "TRUNCATE claims", "TRUNCATE"),
+    ("postgres", "MERGE INTO claims c USING members m ON c.id = m.id WHEN MATCHED THEN DELETE", "MERGE"),
+    ("postgres", "WITH d AS (DELETE FROM claims RETURNING *) SELECT * FROM d", "DELETE"),
+    ("duckdb", "WITH d AS (DELETE FROM claims RETURNING *) SELECT * FROM d", "DELETE"),
+    ("postgres", "WITH i AS (INSERT INTO claims (id) VALUES (1) RETURNING id) SELECT * FROM i", "INSERT"),
+    ("postgres", "SELECT * FROM claims WHERE id IN "
+                 "(WITH u AS (UPDATE claims SET amount = 0 RETURNING id) SELECT id FROM u)", "UPDATE"),
+    ("postgres", "SELECT * INTO backup FROM claims", "INTO"),
+    ("duckdb", "SELECT * FROM claims FOR UPDATE", "FOR UPDATE"),
+    ("postgres", "SELECT * FROM claims FOR SHARE", "FOR SHARE"),
+    ("sqlite", "PRAGMA table_info(claims)", "PRAGMA"),
+    ("duckdb", "ATTACH 'other.duckdb' AS other", "ATTACH"),
+    ("sqlite", "ATTACH DATABASE 'other.db' AS other", "ATTACH"),
+    ("duckdb", "DETACH other", "DETACH"),
+    ("duckdb", "COPY claims TO 'out.csv'", "COPY"),
+    ("postgres", "COPY claims FROM '/tmp/in.csv'", "COPY"),
+    ("duckdb", "SET enable_external_access = true", "SET"),
+    ("postgres", "SET statement_timeout = 0", "SET"),
+    ("duckdb", "CALL pragma_version()", "CALL"),
+    ("duckdb", "INSTALL httpfs", "INSTALL"),
+    ("duckdb", "LOAD httpfs", "LOAD"),
+    ("duckdb", "EXPLAIN SELECT * FROM claims", "EXPLAIN"),
+    ("duckdb", "DESCRIBE claims", "DESCRIBE"),
+    ("duckdb", "SHOW TABLES", "SHOW"),
+    ("sqlite", "VACUUM", "VACUUM"),
+    ("duckdb", "BEGIN", "BEGIN"),
+    ("duckdb", "USE other", "USE"),
+    ("postgres", "GRANT SELECT ON claims TO public", "GRANT"),
+    ("postgres", "DO $$ BEGIN END $$", "DO"),
+    ("postgres", "VALUES (1)", "VALUES"),
+    ("duckdb", "CHECKPOINT", "CHECKPOINT"),
+    # tables outside the allowed set, wherever they hide
+    ("duckdb", "SELECT * FROM secrets", "secrets"),
+    ("duckdb", "SELECT * FROM claims JOIN secrets ON true", "secrets"),
+    ("duckdb", "SELECT * FROM claims WHERE id IN (SELECT id FROM secrets)", "secrets"),
+    ("duckdb", "WITH s AS (SELECT * FROM secrets) SELECT * FROM s", "secrets"),
+    ("postgres", "SELECT id FROM claims UNION SELECT id FROM secrets", "secrets"),
+    ("duckdb", "SELECT * FROM claims, LATERAL (SELECT * FROM secrets) AS s", "secrets"),
+    ("duckdb", "WITH r AS (SELECT * FROM r) SELECT * FROM r", "Table r"),
+    ("duckdb", "WITH a AS (SELECT * FROM b), b AS (SELECT * FROM claims) SELECT * FROM a", "Table b"),
+    ("duckdb", "SELECT * FROM (WITH x AS (SELECT * FROM claims) SELECT * FROM x) AS s JOIN x ON true", "Table x"),
+    ("duckdb", "SELECT * FROM main.secrets", "secrets"),
+    ("postgres", 'SELECT * FROM "Claims"', "Table Claims"),
+    ("postgres", 'WITH "Secrets" AS (SELECT 1) SELECT * FROM secrets', "Table secrets"),
+    ("postgres", "SELECT * FROM main.claims", "Schema main"),
+    ("duckdb", "SELECT * FROM other.claims", "Schema other"),
+    ("duckdb", "SELECT * FROM memory.main.claims", "Catalog"),
+    ("duckdb", "SELECT * FROM information_schema.tables", "information_schema.tables"),
+    ("postgres", "SELECT * FROM pg_catalog.pg_tables", "pg_catalog.pg_tables"),
+    ("postgres", "SELECT * FROM pg_user", "pg_user"),
+    ("sqlite", "SELECT * FROM sqlite_master", "sqlite_master"),
+    ("duckdb", "SELECT * FROM 'data.csv'", "data.csv"),
+    # table-valued functions
+    ("duckdb", "SELECT * FROM duckdb_tables()", "duckdb_tables"),
+    ("duckdb", "SELECT * FROM read_csv('/etc/passwd')", "read_csv"),
+    ("duckdb", "SELECT * FROM read_csv_auto('/etc/passwd')", "read_csv_auto"),
+    ("duckdb", "SELECT * FROM read_parquet('x.parquet')", "read_parquet"),
+    ("duckdb", "SELECT * FROM read_json('x.json')", "read_json"),
+    ("duckdb", "SELECT * FROM glob('*')", "glob"),
+    ("duckdb", "SELECT (SELECT COUNT(*) FROM read_csv('x.csv'))", "read_csv"),
+    ("postgres", "SELECT * FROM generate_series(1, 10)", "generate_series"),
+    ("sqlite", "SELECT * FROM pragma_table_info('claims')", "pragma_table_info"),
+    # functions outside the allowlist
+    ("postgres", "SELECT pg_sleep(10)", "pg_sleep"),
+    ("postgres", "SELECT pg_read_file('/etc/passwd')", "pg_read_file"),
+    ("postgres", "SELECT set_config('default_transaction_read_only', 'off', false)", "set_config"),
+    ("postgres", "SELECT * FROM claims WHERE id = dblink('host=x', 'select 1')", "dblink"),
+    ("postgres", "SELECT nextval('claims_id_seq')", "nextval"),
+    ("postgres", "SELECT setval('claims_id_seq', 1)", "setval"),
+    ("postgres", "SELECT current_setting('is_superuser')", "current_setting"),
+    ("postgres", "SELECT pg_catalog.pg_sleep(1)", "Schema-qualified"),
+    ("sqlite", "SELECT load_extension('evil')", "load_extension"),
+    ("sqlite", "SELECT readfile('/etc/passwd')", "readfile"),
+    ("sqlite", "SELECT writefile('/tmp/x', 'y')", "writefile"),
+    ("duckdb", "SELECT getenv('HOME')", "getenv"),
+    ("duckdb", "SELECT id, read_text('/etc/passwd') FROM claims", "read_text"),
+    ("duckdb", "SELECT query('SELECT * FROM secrets')", "query"),
+    ("duckdb", "SELECT my_udf(id) FROM claims", "my_udf"),
+    ("postgres", "SELECT current_user", "current_user"),
+    # limits the cap cannot be applied to
+    ("duckdb", "SELECT * FROM claims LIMIT 50%", "Percentage"),
+    ("duckdb", "SELECT * FROM claims LIMIT 1 + 1", "whole number"),
+    ("postgres", "SELECT * FROM claims LIMIT ALL", "whole number"),
+    # input built to exhaust the parser
+    ("duckdb", "SELECT " + "(" * 5000 + "1" + ")" * 5000, "parentheses"),
+    ("duckdb", "SELECT " + "NOT " * 4000 + "TRUE", "nested too deeply"),
+    ("duckdb", "SELECT " + "CASE WHEN a THEN " * 900 + "1" + " END" * 900 + " FROM claims", "nested too deeply"),
+    ("duckdb", "SELECT " + "[" * 3000 + "1" + "]" * 3000, "nested too deeply"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("dialect", "sql", "reason"), REJECTED, ids=lambda v: str(v)[:40])
+def test_it_rejects_with_a_reason_naming_the_problem(dialect: str, sql: str, reason: str) -> None:
+    assert reason.lower() in rejection(sql, dialect).lower()
+
+
+def test_it_lists_the_allowed_tables_when_a_table_is_not_allowed() -> None:
+    message = rejection("SELECT * FROM secrets")
+    assert "claims, members, providers" in message
+
+
+def test_it_names_the_rejected_function_in_extra() -> None:
+    with pytest.raises(SqlRejected) as caught:
+        check("SELECT pg_sleep(1)", "postgres")
+    assert caught.value.extra == {"function": "pg_sleep"}
+
+
+def test_it_accepts_parentheses_nested_up_to_the_limit() -> None:
+    depth = MAX_PAREN_DEPTH - 1
+    assert check("SELECT " + "(" * depth + "id" + ")" * depth + " FROM claims").tables == {"claims"}
+
+
+def test_it_rejects_5000_nested_subqueries_by_length_before_parsing() -> None:
+    sql = "SELECT * FROM " + "(SELECT * FROM " * 5000 + "claims" + ") AS s" * 5000
+    assert "characters long" in rejection(sql)
+
+
+def test_it_rejects_900_nested_subqueries_within_the_length_limit() -> None:
+    sql = "SELECT * FROM " + "(SELECT * FROM " * 900 + "claims" + ") AS s" * 900
+    assert len(sql) < MAX_SQL_CHARS
+    assert "parentheses" in rejection(sql)
+
+
+# -- the row limit ------------------------------------------------------------------------------
+
+
+def limit_of(sql: str, dialect: str = "duckdb") -> int:
+    tree = sqlglot.parse_one(sql, read=dialect)
+    limit = tree.args["limit"]
+    count = limit.args["count"] if isinstance(limit, exp.Fetch) else limit.expression
+    return int(count.this)
+
+
+def test_it_adds_the_row_cap_when_there_is_no_limit() -> None:
+    assert check("SELECT * FROM claims").sql == f"SELECT * FROM claims LIMIT {CAP}"
+
+
+def test_it_lowers_a_limit_above_the_row_cap() -> None:
+    assert limit_of(check("SELECT * FROM claims LIMIT 1000000").sql) == CAP
+
+
+def test_it_keeps_a_limit_below_the_row_cap() -> None:
+    assert limit_of(check("SELECT * FROM claims LIMIT 7").sql) == 7
+
+
+def test_it_keeps_the_offset_when_adding_a_limit() -> None:
+    assert check("SELECT * FROM claims ORDER BY id OFFSET 10").sql.endswith(f"LIMIT {CAP} OFFSET 10")
+
+
+def test_it_lowers_a_fetch_first_clause() -> None:
+    checked = check("SELECT * FROM claims FETCH FIRST 100000 ROWS ONLY", "postgres")
+    assert limit_of(checked.sql, "postgres") == CAP
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "sqlite", "postgres"])
+def test_it_limits_a_set_operation_as_a_whole(dialect: str) -> None:
+    checked = check("SELECT id FROM claims UNION ALL SELECT id FROM members LIMIT 100000", dialect)
+    tree = sqlglot.parse_one(checked.sql, read=dialect)
+    assert isinstance(tree, exp.Union)
+    assert limit_of(checked.sql, dialect) == CAP
+    assert tree.this.args.get("limit") is None and tree.expression.args.get("limit") is None
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "sqlite"])
+def test_the_limited_set_operation_returns_at_most_the_cap(dialect: str) -> None:
+    checked = check("SELECT id FROM claims UNION ALL SELECT id FROM members", dialect, row_cap=3)
+    setup = "CREATE TABLE claims (id INT); CREATE TABLE members (id INT); " + "".join(
+        f"INSERT INTO claims VALUES ({i}); INSERT INTO members VALUES ({i});" for i in range(5)
+    )
+    if dialect == "sqlite":
+        con = sqlite3.connect(":memory:")
+        con.executescript(setup)
+    else:
+        con = duckdb.connect()
+        con.execute(setup)
+    assert len(con.execute(checked.sql).fetchall()) == 3
+
+
+def test_it_wraps_a_parenthesized_query_with_modifiers_so_sqlite_can_run_it() -> None:
+    checked = check("(SELECT id FROM claims) ORDER BY id LIMIT 100000", "sqlite")
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE claims (id INT)")
+    con.executemany("INSERT INTO claims VALUES (?)", [(i,) for i in range(150)])
+    assert len(con.execute(checked.sql).fetchall()) == CAP
+
+
+def test_a_normalized_query_is_accepted_again_unchanged() -> None:
+    first = check("select  c.id from claims c where c.amount>1 union select id from members limit 9")
+    assert check(first.sql) == first
+
+
+# -- properties --------------------------------------------------------------------------------
+
+WRITES = [
+    "INSERT INTO claims (id) VALUES (1)",
+    "INSERT INTO claims (id) SELECT id FROM members RETURNING id",
+    "UPDATE claims SET amount = 0",
+    "UPDATE claims SET amount = 0 WHERE id = 1 RETURNING id",
+    "DELETE FROM claims",
+    "DELETE FROM claims WHERE id = 1 RETURNING *",
+    "DROP TABLE claims",
+    "CREATE TABLE x AS SELECT * FROM claims",
+    "CREATE TABLE x (a INT)",
+]
+CONTEXTS = [
+    "WITH w AS ({w}) SELECT * FROM w",
+    "WITH a AS (SELECT 1), w AS ({w}) SELECT * FROM a",
+    "SELECT * FROM ({w}) AS s",
+    "SELECT * FROM claims WHERE id IN ({w})",
+    "SELECT ({w}) AS x FROM claims",
+    "SELECT * FROM claims WHERE EXISTS ({w})",
+    "SELECT id FROM claims UNION ALL {w}",
+    "SELECT id FROM claims UNION ALL ({w})",
+    "SELECT id FROM claims EXCEPT SELECT * FROM ({w}) AS s",
+    "SELECT * FROM claims JOIN ({w}) AS s ON true",
+]
+# sqlglot parses a write inside a SELECT only as a CTE body, so every write starts out as one; the
+# contexts then bury that query, and the rejection must come from finding the write, not a parse error.
+wrapped_writes = st.recursive(
+    st.sampled_from(WRITES).map(lambda w: f"WITH v AS ({w}) SELECT * FROM v"),
+    lambda inner: st.tuples(st.sampled_from(CONTEXTS), inner).map(lambda t: t[0].format(w=t[1])),
+    max_leaves=4,
+)
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sql=wrapped_writes, dialect=st.sampled_from(["duckdb", "sqlite", "postgres"]))
+def test_a_write_in_any_select_context_is_never_accepted(sql: str, dialect: str) -> None:
+    assert "Only read-only SELECT queries are allowed" in rejection(sql, dialect)
+
+
+COMMON_EXPRESSIONS = [
+    "id", "amount", "status", "COUNT(*)", "SUM(amount)", "AVG(amount)", "ROUND(amount, 2)",
+    "COALESCE(amount, 0)", "NULLIF(status, '')", "UPPER(status)", "CAST(amount AS INT)",
+    "amount * 2 + 1", "CASE WHEN amount > 100 THEN 'big' ELSE 'small' END",
+    "ROW_NUMBER() OVER (PARTITION BY status ORDER BY id)", "LAG(amount) OVER (ORDER BY id)",
+    '"Status"', "MAX(amount) - MIN(amount)",
+]  # fmt: skip
+DATE_EXPRESSIONS = {
+    "duckdb": ["DATE_TRUNC('month', service_date)", "EXTRACT(YEAR FROM service_date)"],
+    "postgres": ["DATE_TRUNC('month', service_date)", "TO_CHAR(service_date, 'YYYY-MM')"],
+    "sqlite": ["STRFTIME('%Y-%m', service_date)", "DATE(service_date)"],
+}
+PREDICATES = [
+    "amount > {n}", "status IN ('open', 'paid')", "status LIKE 'p%'", "service_date >= '2024-01-01'",
+    "member_id IN (SELECT id FROM members)", "amount BETWEEN 1 AND {n}", "note IS NULL",
+]  # fmt: skip
+SHAPES = [
+    "{q}",
+    "WITH base AS ({q}) SELECT * FROM base",
+    "SELECT * FROM ({q}) AS sub",
+    "{q} UNION ALL {q}",
+]
+
+
+@st.composite
+def accepted_queries(draw: st.DrawFn) -> tuple[str, str, int]:
+    dialect = draw(st.sampled_from(["duckdb", "sqlite", "postgres"]))
+    columns = draw(st.lists(st.sampled_from(COMMON_EXPRESSIONS + DATE_EXPRESSIONS[dialect]), min_size=1, max_size=4))
+    table = draw(st.sampled_from(ALLOWED))
+    query = f"SELECT {', '.join(columns)} FROM {table}"
+    predicates = draw(st.lists(st.sampled_from(PREDICATES), max_size=2))
+    if predicates:
+        n = draw(st.integers(0, 10_000))
+        query += " WHERE " + " AND ".join(p.format(n=n) for p in predicates)
+    query = draw(st.sampled_from(SHAPES)).format(q=query)
+    limit = draw(st.none() | st.integers(1, 1_000_000))
+    if limit is not None:
+        query += f" LIMIT {limit}"
+    return dialect, query, draw(st.integers(1, 10_000))
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=accepted_queries())
+def test_an_accepted_query_stays_accepted_after_normalization(case: tuple[str, str, int]) -> None:
+    dialect, sql, row_cap = case
+    first = sql_check(sql=sql, dialect=dialect, allowed_tables=ALLOWED, row_cap=row_cap)
+    again = sql_check(sql=first.sql, dialect=dialect, allowed_tables=ALLOWED, row_cap=row_cap)
+    assert again == first
+    assert limit_of(first.sql, dialect) <= row_cap
+
+
+# -- the check_sql command ---------------------------------------------------------------------
+
+
+def test_check_sql_prints_the_normalized_sql_for_an_accepted_query() -> None:
+    out = io.StringIO()
+    call_command("check_sql", "select id from claims", allow_tables=["claims"], row_cap=10, stdout=out)
+    assert out.getvalue().splitlines() == ["ACCEPTED (tables: claims)", "SELECT id FROM claims LIMIT 10"]
+
+
+def test_check_sql_exits_1_with_the_reason_for_a_rejected_query() -> None:
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("check_sql", "DELETE FROM claims", allow_tables=["claims"], stdout=out)
+    assert exited.value.code == 1
+    assert out.getvalue().startswith("REJECTED:") and "DELETE" in out.getvalue()
+
+
+def test_check_sql_writes_one_verdict_per_jsonl_line(tmp_path: Path) -> None:
+    items = [
+        {"sql": "SELECT * FROM claims", "dialect": "sqlite", "allowed_tables": ["claims"]},
+        {"sql": "SELECT * FROM secrets", "dialect": "postgres", "allowed_tables": ["claims"]},
+    ]
+    path = tmp_path / "items.jsonl"
+    path.write_text("\n".join(json.dumps(i) for i in items) + "\nnot json\n")
+    out = io.StringIO()
+    call_command("check_sql", jsonl=path, row_cap=5, stdout=out)
+    verdicts = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert verdicts[0] == {"ok": True, "reason": None, "sql": "SELECT * FROM claims LIMIT 5"}
+    assert verdicts[1]["ok"] is False and "secrets" in verdicts[1]["reason"]
+    assert verdicts[2]["ok"] is False and "Line 3" in verdicts[2]["reason"]

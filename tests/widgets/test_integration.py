@@ -1,0 +1,91 @@
+"""The whole path through real services: PostgreSQL app database, a Redis broker, a Dramatiq worker."""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dramatiq
+from django.conf import settings
+from django.utils.module_loading import import_string
+import duckdb
+import pytest
+from dramatiq import Worker
+from dramatiq.brokers.redis import RedisBroker
+from rest_framework.test import APIClient
+
+from tests.conftest import service_missing
+from widgets import tasks
+from widgets.models import RequestStatus, WidgetRequest
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def redis_worker() -> Iterator[RedisBroker]:
+    """Bind the widget actor to a real Redis broker and run a worker on it for the test."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    # The same middleware as production, so worker threads close their database connections.
+    middleware = [import_string(path)() for path in settings.DRAMATIQ_BROKER["MIDDLEWARE"]]
+    broker = RedisBroker(url=url, middleware=middleware)
+    try:
+        broker.client.ping()
+    except Exception as exc:
+        service_missing(f"Redis not reachable at {url} ({exc.__class__.__name__})")
+    broker.client.flushdb()
+    previous = tasks.run_widget_request.broker
+    dramatiq.set_broker(broker)
+    tasks.run_widget_request.broker = broker
+    broker.declare_actor(tasks.run_widget_request)
+    worker = Worker(broker, worker_threads=1, worker_timeout=100)
+    worker.start()
+    try:
+        yield broker
+    finally:
+        worker.stop()
+        broker.close()
+        tasks.run_widget_request.broker = previous
+        dramatiq.set_broker(previous)
+
+
+def _wait_for(request_id: int, statuses: set[str], timeout: float = 60) -> WidgetRequest:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        request = WidgetRequest.objects.get(id=request_id)
+        if request.status in statuses:
+            return request
+        time.sleep(0.1)
+    raise AssertionError(f"request {request_id} still {request.status} after {timeout}s")
+
+
+def test_a_kpi_is_built_by_a_worker_through_redis_on_postgres(redis_worker, demo_source, warehouse: Path,
+                                                              analyst, dashboard):
+    from django.db import connection
+
+    assert connection.vendor == "postgresql"
+    client = APIClient()
+    client.force_login(analyst)
+    response = client.post(f"/api/dashboards/{dashboard.id}/requests/",
+                           {"prompt": "total paid amount over the last 30 days"}, format="json")
+    assert response.status_code == 202
+    request = _wait_for(response.json()["id"], {RequestStatus.READY, RequestStatus.FAILED})
+    assert request.status == RequestStatus.READY, request.error_message
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        expected = conn.execute("SELECT SUM(paid_amount) FROM claims WHERE status = 'closed' AND "
+                                "closed_date > CURRENT_DATE - 30 AND closed_date <= CURRENT_DATE").fetchone()[0]
+    body = client.get(f"/api/requests/{request.id}/").json()
+    assert body["widget"]["result"]["rows"] == [[pytest.approx(float(expected))]]
+
+
+def test_clarification_round_trip_through_the_worker(redis_worker, demo_source, analyst, dashboard):
+    client = APIClient()
+    client.force_login(analyst)
+    created = client.post(f"/api/dashboards/{dashboard.id}/requests/", {"prompt": "claim count by channel"},
+                          format="json").json()
+    waiting = _wait_for(created["id"], {RequestStatus.NEEDS_CLARIFICATION, RequestStatus.FAILED})
+    assert waiting.status == RequestStatus.NEEDS_CLARIFICATION
+    client.post(f"/api/requests/{waiting.id}/answers/", {"answers": {"time_window": "Last 12 months"}}, format="json")
+    done = _wait_for(waiting.id, {RequestStatus.READY, RequestStatus.FAILED})
+    assert done.status == RequestStatus.READY, done.error_message
+    assert done.widget.result["columns"] == ["channel", "claim_count"]
