@@ -367,7 +367,7 @@ def test_a_failed_build_keeps_the_previous_file(tmp_path: Path, monkeypatch: pyt
         con.execute("CREATE TABLE claims (x INTEGER)")
         raise duckdb.Error("disk full")
 
-    monkeypatch.setattr(warehouse, "_generate", broken)
+    monkeypatch.setattr(warehouse, "generate", broken)
     with pytest.raises(duckdb.Error):
         warehouse_build(path=path, claims=TINY, seed=8, anchor=ANCHOR)
     assert digests(path) == before
