@@ -1,0 +1,451 @@
+// The dashboard page: loads widgets and open requests from the JSON API, submits prompts,
+// polls requests until they settle and answers clarifying questions. Plain ES2020, no build step.
+// Prompts and data are untrusted: server text only ever reaches the DOM through textContent.
+"use strict";
+
+(() => {
+  const POLL_MS = 700;
+  const RETRY_MS = 3000;
+  const SETTLED = new Set(["ready", "failed", "needs_clarification"]);
+  const SVG_NS = "http://www.w3.org/2000/svg";
+
+  const app = document.getElementById("dashboard-app");
+  if (!app) return;
+  const apiBase = app.dataset.apiBase || "/api/";
+  const dashboardId = app.dataset.dashboardId;
+  const grid = document.getElementById("widget-grid");
+  const requestsBox = document.getElementById("requests");
+  const shownWidgets = new Set();
+
+  // ---- DOM and HTTP helpers -------------------------------------------------------------
+
+  /** Builds an element: ``text`` sets textContent, ``onclick`` adds a listener, the rest are attributes. */
+  function el(tag, props = {}, ...children) {
+    const node = props.svg ? document.createElementNS(SVG_NS, tag) : document.createElement(tag);
+    for (const [key, value] of Object.entries(props)) {
+      if (key === "svg" || value === undefined || value === null || value === false) continue;
+      if (key === "text") node.textContent = value;
+      else if (key === "onclick") node.addEventListener("click", value);
+      else node.setAttribute(key === "className" ? "class" : key, value === true ? "" : String(value));
+    }
+    node.append(...children.flat().filter((child) => child !== null && child !== undefined));
+    return node;
+  }
+
+  const svg = (tag, props = {}, ...children) => el(tag, { svg: true, ...props }, ...children);
+
+  // The page renders {% csrf_token %}; the csrftoken cookie is the fallback.
+  const csrfToken = () => (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value
+    || decodeURIComponent((document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/) || [])[1] || "");
+
+  /** GETs, or POSTs ``body`` as JSON; returns {ok, status, data}, status 0 when the network failed. */
+  async function api(path, body) {
+    const headers = { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() };
+    const options = body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) };
+    try {
+      const response = await fetch(apiBase + path, { credentials: "same-origin", ...options });
+      const data = await response.json().catch(() => ({}));
+      return { ok: response.ok, status: response.status, data };
+    } catch (error) {
+      return { ok: false, status: 0, data: { message: "Could not reach the server. Check your connection." } };
+    }
+  }
+
+  const errorText = (data) => (data && data.message) || "Something went wrong. Please try again.";
+
+  function showError(box, message) {
+    if (!box) return;
+    box.textContent = message;
+    box.hidden = !message;
+  }
+
+  // ---- Formatting -----------------------------------------------------------------------
+
+  const toNumber = (v) =>
+    typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" && !isNaN(v) ? Number(v) : null;
+
+  const metricOf = (w) => (w.spec && w.spec.metric) || {};
+  const unitOf = (w) => metricOf(w).unit || "count";
+
+  function numberFormat(unit, compact) {
+    const short = compact ? { notation: "compact", maximumFractionDigits: 1 } : {};
+    if (unit === "currency") return new Intl.NumberFormat(undefined, { style: "currency", currency: "USD", ...short });
+    if (unit === "percent") {
+      const digits = { minimumFractionDigits: compact ? 0 : 1, maximumFractionDigits: 1 };
+      return new Intl.NumberFormat(undefined, { style: "percent", ...digits });
+    }
+    return new Intl.NumberFormat(undefined, { maximumFractionDigits: unit === "days" ? 1 : 2, ...short });
+  }
+
+  /** Formats a metric value by its unit; percent values are fractions (0.63 is 63.0%). */
+  function formatValue(value, unit, compact = false) {
+    const n = toNumber(value);
+    if (n === null) return value === null || value === undefined ? "—" : String(value);
+    const text = numberFormat(unit, compact).format(n);
+    return unit === "days" && !compact ? `${text} days` : text;
+  }
+
+  /** Dates arrive as ISO strings; a midnight timestamp is shown as its date. */
+  const MIDNIGHT = /^(\d{4}-\d{2}-\d{2})T00:00:00(\.0+)?(Z|[+-]00:?00)?$/;
+  const formatLabel = (v) => (v === null || v === undefined ? "—" : String(v).replace(MIDNIGHT, "$1"));
+
+  const formatTime = (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+  function humanize(name) {
+    const text = String(name).replaceAll("_", " ").trim();
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  /** "Last 30 days · by region · channel: online" from the spec. */
+  function describeSpec(spec) {
+    const parts = [];
+    const tw = spec.time_window || {};
+    if (tw.kind === "last") parts.push(`Last ${tw.n} ${tw.unit}${tw.n === 1 ? "" : "s"}`);
+    else if (tw.kind === "all") parts.push("All time");
+    if (spec.grain) parts.push(`by ${spec.grain}`);
+    if (spec.dimensions && spec.dimensions.length) parts.push(`by ${spec.dimensions.join(", ").replaceAll("_", " ")}`);
+    for (const f of spec.filters || []) parts.push(`${f.dimension.replaceAll("_", " ")}: ${f.values.join(", ")}`);
+    return parts.join(" · ");
+  }
+
+  // ---- Widgets --------------------------------------------------------------------------
+
+  function widgetCard(w) {
+    const result = w.result || { columns: [], rows: [] };
+    const subtitle = describeSpec(w.spec || {});
+    const wide = w.kind === "chart" || result.columns.length > 3;
+    const props = { "data-testid": "widget-card", "data-kind": w.kind, "data-widget-id": w.id };
+    return el("article", { className: `widget widget-${w.kind}${wide ? " widget-wide" : ""}`, ...props },
+      el("header", { className: "widget-head" },
+        el("h2", { className: "widget-title", text: w.title }),
+        subtitle ? el("p", { className: "widget-subtitle", text: subtitle }) : null),
+      el("div", { className: "widget-body" }, widgetBody(w, result)),
+      widgetFooter(w, result));
+  }
+
+  function widgetBody(w, result) {
+    if (!result.rows || result.rows.length === 0) return el("p", { className: "empty", text: "No data for this period." });
+    if (w.kind === "kpi") return kpiView(w, result);
+    if (w.kind === "chart") return chartView(w, result);
+    return tableView(w, result);
+  }
+
+  /** One row; the metric value is its last column. */
+  function kpiView(w, result) {
+    const row = result.rows[0];
+    const raw = row[row.length - 1];
+    const value = { "data-testid": "kpi-value", "data-value": raw === null ? "" : String(raw) };
+    return el("div", { className: "kpi" },
+      el("p", { className: "kpi-value", ...value, text: formatValue(raw, unitOf(w)) }),
+      metricOf(w).name ? el("p", { className: "kpi-label", text: metricOf(w).name }) : null);
+  }
+
+  function tableView(w, result) {
+    const last = result.columns.length - 1;
+    const numeric = result.columns.map((_, i) => result.rows.some((row) => typeof row[i] === "number"));
+    const align = (i) => (numeric[i] ? "num" : null);
+    const text = (value, i) =>
+      i === last ? formatValue(value, unitOf(w)) : numeric[i] ? String(value ?? "—") : formatLabel(value);
+    return el("div", { className: "table-wrap", tabindex: 0, role: "region", "aria-label": w.title },
+      el("table", { className: "data-table" },
+        el("thead", {}, el("tr", {},
+          result.columns.map((c, i) => el("th", { scope: "col", className: align(i), title: c, text: humanize(c) })))),
+        el("tbody", {}, result.rows.map((row) => el("tr", {},
+          row.map((value, i) => el("td", { className: align(i), text: text(value, i) })))))));
+  }
+
+  function widgetFooter(w, result) {
+    const calls = `${w.llm_calls} LLM call${w.llm_calls === 1 ? "" : "s"}`;
+    const asOf = w.result_at ? ` · as of ${formatTime(w.result_at)}` : "";
+    const truncated = `Showing the first ${result.rows.length} rows`;
+    return el("footer", { className: "widget-foot" },
+      el("div", { className: "widget-meta" },
+        el("span", { className: "source", "data-testid": "source-badge", title: w.result_at || "" },
+          el("span", { className: `badge source-${w.source}`, text: w.source_label }), asOf),
+        el("span", { className: "cost", "data-testid": "widget-cost", text: `$${w.cost_usd} · ${calls}` }),
+        result.truncated ? el("span", { className: "truncated", "data-testid": "truncated", text: truncated }) : null),
+      el("details", { className: "sql" }, el("summary", { text: "SQL" }), el("pre", {}, el("code", { text: w.sql }))));
+  }
+
+  function addWidget(w) {
+    if (!w || shownWidgets.has(w.id)) return;
+    shownWidgets.add(w.id);
+    grid.append(widgetCard(w));
+    document.getElementById("grid-empty").hidden = true;
+  }
+
+  // ---- Charts (inline SVG) --------------------------------------------------------------
+
+  const MARGIN = { top: 12, right: 12, bottom: 46, left: 70 };
+  const CHART_HEIGHT = 260;
+
+  /** Month or day labels for ISO dates (read as UTC, as they were written); other values as text. */
+  function formatX(value, grain) {
+    const text = formatLabel(value);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return text;
+    const options = grain === "month" ? { month: "short", year: "numeric" } : { month: "short", day: "numeric" };
+    return new Date(`${text}T00:00:00Z`).toLocaleDateString(undefined, { timeZone: "UTC", ...options });
+  }
+
+  /** Returns {labels, series: [{name, values: Map(x index -> number)}]}; 3 columns are x, series, value. */
+  function chartData(w, result) {
+    const hasSeries = result.columns.length >= 3;
+    const xIndex = new Map();
+    const byName = new Map();
+    for (const row of result.rows) {
+      const key = String(row[0]);
+      const name = hasSeries ? formatLabel(row[1]) : result.columns[result.columns.length - 1];
+      if (!xIndex.has(key)) xIndex.set(key, xIndex.size);
+      if (!byName.has(name)) byName.set(name, new Map());
+      byName.get(name).set(xIndex.get(key), toNumber(row[row.length - 1]));
+    }
+    const labels = [...xIndex.keys()].map((key) => formatX(key, w.spec && w.spec.grain));
+    return { labels, series: [...byName].map(([name, values]) => ({ name, values })), hasSeries };
+  }
+
+  function niceTicks(min, max, count = 4) {
+    if (min === max) max = min + 1;
+    const rough = (max - min) / count;
+    const power = 10 ** Math.floor(Math.log10(rough));
+    const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= rough);
+    const ticks = [];
+    for (let t = Math.floor(min / step) * step; t <= max + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+    if (ticks[ticks.length - 1] < max) ticks.push(ticks[ticks.length - 1] + step);
+    return ticks;
+  }
+
+  /** A figure that draws its chart at its own width, so text keeps its CSS size, and redraws on resize. */
+  function chartView(w, result) {
+    const figure = el("figure", { className: "chart-figure" });
+    const data = chartData(w, result);
+    let drawnWidth = 0;
+    new ResizeObserver(() => {
+      const width = Math.round(figure.clientWidth);
+      if (!width || Math.abs(width - drawnWidth) < 8) return;
+      drawnWidth = width;
+      figure.replaceChildren(chartSvg(w, result, data, width), ...(data.hasSeries ? [legend(data.series)] : []));
+    }).observe(figure);
+    return figure;
+  }
+
+  function chartScale(labels, values, line, width) {
+    // Bars are lengths and need zero on the axis; lines show change, so their axis fits the data.
+    const ticks = line ? niceTicks(Math.min(...values), Math.max(...values))
+      : niceTicks(Math.min(0, ...values), Math.max(0, ...values));
+    const plotW = width - MARGIN.left - MARGIN.right;
+    const plotH = CHART_HEIGHT - MARGIN.top - MARGIN.bottom;
+    const box = { ...MARGIN, width, height: CHART_HEIGHT, plotW, plotH };
+    const [low, high] = [ticks[0], ticks[ticks.length - 1]];
+    const band = plotW / Math.max(labels.length, 1);
+    return {
+      box, labels, band, ticks,
+      y: (v) => box.top + plotH - ((v - low) / (high - low)) * plotH,
+      xCenter: (i) => box.left + band * (i + 0.5),
+    };
+  }
+
+  function chartSvg(w, result, { labels, series }, width) {
+    const line = w.spec && w.spec.chart_type === "line";
+    const found = series.flatMap((s) => [...s.values.values()]).filter((v) => v !== null);
+    const scale = { ...chartScale(labels, found.length ? found : [0], line, width), unit: unitOf(w) };
+    const yLabel = metricOf(w).name || humanize(result.columns[result.columns.length - 1]);
+    const { box } = scale;
+    const props = { viewBox: `0 0 ${width} ${box.height}`, role: "img", "aria-label": `${w.title}: ${line ? "line" : "bar"} chart` };
+    return svg("svg", { className: "chart", width, height: box.height, ...props },
+      yAxis(scale, yLabel), xAxis(scale, humanize(result.columns[0])),
+      line ? lineMarks(series, scale) : barMarks(series, scale));
+  }
+
+  function yAxis({ box, ticks, y, unit }, label) {
+    const middle = box.top + box.plotH / 2;
+    return svg("g", { className: "axis axis-y" },
+      ticks.map((t) => svg("g", {},
+        svg("line", { className: "gridline", x1: box.left, x2: box.width - box.right, y1: y(t), y2: y(t) }),
+        svg("text", { x: box.left - 8, y: y(t), dy: "0.32em", "text-anchor": "end", text: formatValue(t, unit, true) }))),
+      svg("text", { className: "axis-label", transform: `translate(14 ${middle}) rotate(-90)`, "text-anchor": "middle", text: label }));
+  }
+
+  function xAxis({ box, labels, band, xCenter }, label) {
+    const every = Math.ceil(72 / band); // about 72px of room for each label shown
+    const maxChars = Math.max(4, Math.floor((band * every) / 7));
+    const shorten = (s) => (s.length > maxChars ? `${s.slice(0, maxChars - 1)}…` : s);
+    const baseline = box.top + box.plotH;
+    const tick = (x, i) => svg("text", { x: xCenter(i), y: baseline + 16, "text-anchor": "middle" },
+      svg("title", { text: x }), shorten(x));
+    return svg("g", { className: "axis axis-x" },
+      svg("line", { className: "baseline", x1: box.left, x2: box.width - box.right, y1: baseline, y2: baseline }),
+      labels.map((x, i) => (i % every === 0 ? tick(x, i) : null)),
+      svg("text", { className: "axis-label", x: box.left + box.plotW / 2, y: box.height - 6, "text-anchor": "middle", text: label }));
+  }
+
+  const tip = (series, s, label, v, unit) =>
+    svg("title", { text: `${label}${series.length > 1 ? ` · ${s.name}` : ""}: ${formatValue(v, unit)}` });
+  const missing = (v) => v === null || v === undefined;
+
+  function barMarks(series, { labels, y, band, xCenter, unit }) {
+    const groupW = band * 0.72;
+    const barW = groupW / series.length;
+    const zero = y(0); // the bar scale always includes zero
+    const bar = (s, si, label, i, v) => svg("rect", {
+      className: "bar", x: xCenter(i) - groupW / 2 + si * barW, y: Math.min(y(v), zero),
+      width: Math.max(barW - 1, 1), height: Math.max(Math.abs(zero - y(v)), 1),
+    }, tip(series, s, label, v, unit));
+    return series.map((s, si) => svg("g", { className: `series series-${si % 6}` },
+      labels.map((label, i) => (missing(s.values.get(i)) ? null : bar(s, si, label, i, s.values.get(i))))));
+  }
+
+  function lineMarks(series, { labels, y, xCenter, unit }) {
+    return series.map((s, si) => {
+      let path = "";
+      let pen = "M"; // a missing value lifts the pen, leaving a gap
+      const points = labels.map((label, i) => {
+        const v = s.values.get(i);
+        if (missing(v)) { pen = "M"; return null; }
+        path += `${pen}${xCenter(i).toFixed(1)},${y(v).toFixed(1)} `;
+        pen = "L";
+        const r = labels.length > 40 ? 2 : 3.5;
+        return svg("circle", { className: "point", cx: xCenter(i), cy: y(v), r }, tip(series, s, label, v, unit));
+      });
+      return svg("g", { className: `series series-${si % 6}` }, svg("path", { className: "line", d: path.trim() }), points);
+    });
+  }
+
+  function legend(series) {
+    return el("ul", { className: "legend", "aria-label": "Legend" }, series.map((s, si) =>
+      el("li", { className: `series-${si % 6}` }, el("span", { className: "swatch", "aria-hidden": "true" }), s.name)));
+  }
+
+  // ---- Requests -------------------------------------------------------------------------
+
+  function requestCard(r) {
+    const props = { "data-testid": "request-card", "data-status": r.status, "data-request-id": r.id };
+    const spinner = SETTLED.has(r.status) ? null : el("span", { className: "spinner", "aria-hidden": "true" });
+    return el("article", { className: `request request-${r.status}`, ...props },
+      el("div", { className: "request-head" },
+        el("p", { className: "request-prompt", text: r.prompt }),
+        el("span", { className: `status status-${r.status}`, "data-testid": "request-status" }, spinner, r.status_label)),
+      requestBody(r),
+      el("p", { className: "form-error request-error", role: "alert", hidden: true }));
+  }
+
+  function requestBody(r) {
+    if (r.status === "failed") {
+      return el("div", { className: "request-failure" },
+        el("p", { "data-testid": "request-error", text: r.error_message || "This widget could not be built." }),
+        el("p", { className: "muted" }, "Error code: ", el("code", { text: r.error_code || "unknown" })),
+        el("button", { type: "button", className: "button", onclick: () => renderRequest(r, true) }, "Dismiss"));
+    }
+    if (r.status !== "needs_clarification") return null;
+    return el("div", { className: "questions" }, (r.questions || []).map((q) => questionView(r, q)));
+  }
+
+  /** One button per option, and a free-text answer as the alternative. */
+  function questionView(r, q) {
+    const inputId = `answer-${r.id}-${q.id}`;
+    const input = el("input", { type: "text", id: inputId, maxlength: 300, placeholder: "Or type your own answer" });
+    const form = el("form", { className: "answer-form" },
+      el("label", { for: inputId, className: "visually-hidden", text: `Your answer to: ${q.text}` }), input,
+      el("button", { type: "submit", className: "button", text: "Answer" }));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      answer(r, q.id, input.value);
+    });
+    const option = (text) =>
+      el("button", { type: "button", className: "chip chip-option", "data-testid": "option", onclick: () => answer(r, q.id, text) }, text);
+    return el("fieldset", { className: "question", "data-testid": "question" },
+      el("legend", { text: q.text }), el("div", { className: "options" }, (q.options || []).map(option)), form);
+  }
+
+  const requestNode = (id, inner = "") => requestsBox.querySelector(`[data-request-id="${id}"] ${inner}`);
+
+  /** Shows a request's state: a new card when its status changes (an unchanged card is left alone, so
+   * the live region is not re-announced), no card once it is ready (its widget appears) or dismissed. */
+  function renderRequest(r, dismiss = false) {
+    const old = requestNode(r.id);
+    if (r.status === "ready") addWidget(r.widget);
+    if (dismiss || r.status === "ready") {
+      if (old) old.remove();
+    } else if (!old) {
+      requestsBox.prepend(requestCard(r));
+    } else if (old.dataset.status !== r.status) {
+      old.replaceWith(requestCard(r));
+    } else {
+      showError(requestNode(r.id, ".request-error"), "");
+    }
+  }
+
+  async function answer(r, questionId, text) {
+    const controls = requestNode(r.id).querySelectorAll("button, input");
+    controls.forEach((node) => { node.disabled = true; });
+    const { ok, data } = await api(`requests/${r.id}/answers/`, { answers: { [questionId]: text } });
+    if (!ok) {
+      controls.forEach((node) => { node.disabled = false; });
+      showError(requestNode(r.id, ".request-error"), errorText(data));
+      return;
+    }
+    renderRequest(data);
+    poll(data.id);
+  }
+
+  async function poll(requestId) {
+    const { ok, status, data } = await api(`requests/${requestId}/`);
+    if (!ok) {
+      const retry = status !== 404;
+      showError(requestNode(requestId, ".request-error"), retry ? `${errorText(data)} Retrying…` : errorText(data));
+      if (retry) setTimeout(() => poll(requestId), RETRY_MS);
+      return;
+    }
+    renderRequest(data);
+    if (!SETTLED.has(data.status)) setTimeout(() => poll(requestId), POLL_MS);
+  }
+
+  // ---- Prompt form and start-up ---------------------------------------------------------
+
+  function setUpPromptForm() {
+    const form = document.getElementById("prompt-form");
+    if (!form) return;
+    const input = document.getElementById("prompt-input");
+    const error = document.getElementById("prompt-error");
+    const submit = form.querySelector("[type=submit]");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      submit.disabled = true;
+      showError(error, "");
+      const { ok, data } = await api(`dashboards/${dashboardId}/requests/`, { prompt: input.value });
+      submit.disabled = false;
+      if (!ok) {
+        showError(error, errorText(data)); // the typed text stays, to be fixed
+        input.focus();
+        return;
+      }
+      input.value = "";
+      renderRequest(data);
+      poll(data.id);
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+    });
+    form.querySelectorAll("[data-example]").forEach((chip) => chip.addEventListener("click", () => {
+      input.value = chip.textContent;
+      input.focus();
+    }));
+  }
+
+  async function load() {
+    const { ok, data } = await api(`dashboards/${dashboardId}/`);
+    grid.setAttribute("aria-busy", "false");
+    if (!ok) {
+      showError(document.getElementById("load-error"), errorText(data));
+      return;
+    }
+    data.widgets.forEach(addWidget);
+    document.getElementById("grid-empty").hidden = data.widgets.length > 0;
+    for (const r of data.requests) {
+      renderRequest(r);
+      if (!SETTLED.has(r.status)) poll(r.id);
+    }
+  }
+
+  setUpPromptForm();
+  load();
+})();

@@ -1,0 +1,277 @@
+"""The pages in a real browser: login, the dashboard list, and the dashboard's script.
+
+Widgets and requests are written straight to the database, so these tests exercise the
+page and its script without the pipeline; nothing consumes the stub broker's queue.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from widgets.models import Dashboard, RequestStatus, Widget, WidgetRequest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "pw-e2e-123456"
+
+KPI_SPEC = {
+    "kind": "kpi", "title": "Total paid, last 30 days",
+    "metric": {"key": "total_paid", "name": "Total paid amount", "unit": "currency"},
+    "dimensions": [], "filters": [], "time_window": {"kind": "last", "n": 30, "unit": "day"}, "grain": None,
+}
+BAR_SPEC = {
+    "kind": "chart", "title": "Claims by region, last 90 days",
+    "metric": {"key": "claim_count", "name": "Claim count", "unit": "count"},
+    "dimensions": ["region"], "filters": [], "time_window": {"kind": "last", "n": 90, "unit": "day"},
+    "grain": None, "chart_type": "bar",
+}
+TABLE_SPEC = {
+    "kind": "table", "title": "Open claims by channel",
+    "metric": {"key": "open_claims", "name": "Open claims", "unit": "count"},
+    "dimensions": ["channel"], "filters": [], "time_window": {"kind": "all"}, "grain": None,
+}
+LINE_SPEC = {
+    "kind": "chart", "title": "Approval rate by month and channel",
+    "metric": {"key": "approval_rate", "name": "Approval rate", "unit": "percent"},
+    "dimensions": ["channel"], "filters": [], "time_window": {"kind": "last", "n": 6, "unit": "month"},
+    "grain": "month", "chart_type": "line",
+}
+KPI_RESULT = {"columns": ["total_paid"], "rows": [[1234.5]], "truncated": False}
+BAR_RESULT = {
+    "columns": ["region", "claim_count"],
+    "rows": [["Midwest", 4210], ["Northeast", 3875], ["South", 5342], ["West", 2968]],
+    "truncated": False,
+}
+TABLE_RESULT = {
+    "columns": ["channel", "open_claims"],
+    "rows": [["agent", 1520], ["online", 2284], ["phone", 871]],
+    "truncated": False,
+}
+LINE_RESULT = {
+    "columns": ["month", "channel", "approval_rate"],
+    "rows": [
+        [f"2025-{m:02d}-01", channel, rate]
+        for m in range(5, 11)
+        for channel, rate in (("agent", 0.61 + m / 100), ("online", 0.72 - m / 200), ("phone", 0.55 + m / 150))
+    ],
+    "truncated": True,
+}
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "ANTHROPIC_API_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BUILDER_MODE", "offline")
+
+
+@pytest.fixture
+def user(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user(username="erin", password=PASSWORD)
+
+
+@pytest.fixture
+def board(user: Any) -> Dashboard:
+    return Dashboard.objects.create(owner=user, name="Claims overview")
+
+
+def log_in(page: Page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Dashboards", exact=True)).to_be_visible()
+
+
+def open_dashboard(page: Page, base_url: str, board: Dashboard) -> None:
+    log_in(page, base_url, board.owner.username)
+    page.goto(f"{base_url}/dashboards/{board.id}/")
+    expect(page.get_by_test_id("widget-grid")).to_have_attribute("aria-busy", "false")
+
+
+def add_widget(board: Dashboard, *, spec: dict[str, Any], result: dict[str, Any], **fields: Any) -> Widget:
+    request = WidgetRequest.objects.create(
+        dashboard=board, user=board.owner, prompt=spec["title"], status=RequestStatus.READY
+    )
+    values = {"source": "live", "cost_usd": Decimal("0.0012"), "llm_calls": 3, "result_at": timezone.now()} | fields
+    return Widget.objects.create(
+        dashboard=board, request=request, kind=spec["kind"], title=spec["title"], spec=spec,
+        sql="SELECT 1", result=result, **values,
+    )
+
+
+def add_request(board: Dashboard, **fields: Any) -> WidgetRequest:
+    return WidgetRequest.objects.create(dashboard=board, user=board.owner, **fields)
+
+
+def test_an_analyst_logs_in_creates_a_dashboard_and_sees_the_prompt_form(
+    browser_page: Page, live_server: Any, django_user_model: Any, screenshot: Callable[[Page, str], Path]
+) -> None:
+    django_user_model.objects.create_user(username="erin", password=PASSWORD)
+    page = browser_page
+    page.goto(f"{live_server.url}/")  # anonymous: sent to the login page
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    screenshot(page, "login")
+
+    log_in(page, live_server.url, "erin")
+    expect(page.get_by_test_id("no-dashboards")).to_be_visible()
+    screenshot(page, "dashboard-list")
+    page.get_by_label("Name").fill("Weekly claims")
+    page.get_by_role("button", name="Create dashboard").click()
+
+    expect(page.get_by_test_id("dashboard-name")).to_have_text("Weekly claims")
+    expect(page.get_by_test_id("prompt-input")).to_be_visible()
+    expect(page.get_by_test_id("prompt-submit")).to_be_enabled()
+    expect(page.get_by_test_id("offline-banner")).to_contain_text("Offline mode")
+    expect(page.get_by_role("link", name="Admin")).to_have_count(0)
+    page.get_by_role("link", name="Dashboards").click()
+    expect(page.get_by_test_id("dashboard-link")).to_have_text(["Weekly claims"])
+
+
+def test_a_kpi_widget_shows_its_formatted_value_source_and_cost(
+    browser_page: Page, live_server: Any, board: Dashboard
+) -> None:
+    add_widget(board, spec=KPI_SPEC, result=KPI_RESULT)
+    open_dashboard(browser_page, live_server.url, board)
+
+    card = browser_page.locator("[data-testid=widget-card][data-kind=kpi]")
+    value = card.get_by_test_id("kpi-value")
+    expect(value).to_have_attribute("data-value", "1234.5")
+    expect(value).to_have_text("$1,234.50")
+    expect(card.get_by_test_id("source-badge")).to_contain_text("Live · as of ")
+    expect(card.get_by_test_id("widget-cost")).to_have_text("$0.0012 · 3 LLM calls")
+
+
+def test_a_bar_chart_widget_draws_one_bar_per_row(browser_page: Page, live_server: Any, board: Dashboard) -> None:
+    add_widget(board, spec=BAR_SPEC, result=BAR_RESULT)
+    open_dashboard(browser_page, live_server.url, board)
+
+    chart = browser_page.locator("[data-testid=widget-card][data-kind=chart] svg")
+    expect(chart).to_be_visible()
+    expect(chart.locator("rect.bar")).to_have_count(4)
+    expect(chart.locator("rect.bar title").first).to_have_text("Midwest: 4,210")
+
+
+def test_a_line_chart_with_a_series_column_draws_a_line_per_series_and_a_legend(
+    browser_page: Page, live_server: Any, board: Dashboard, screenshot: Callable[[Page, str], Path]
+) -> None:
+    add_widget(board, spec=LINE_SPEC, result=LINE_RESULT)
+    open_dashboard(browser_page, live_server.url, board)
+
+    card = browser_page.locator("[data-testid=widget-card][data-kind=chart]")
+    expect(card.locator("svg path.line")).to_have_count(3)
+    expect(card.locator(".legend li")).to_have_text(["agent", "online", "phone"])
+    expect(card.get_by_test_id("truncated")).to_be_visible()
+    screenshot(browser_page, "line-chart")
+
+
+def test_a_table_widget_lists_its_rows_with_formatted_numbers(
+    browser_page: Page, live_server: Any, board: Dashboard
+) -> None:
+    add_widget(board, spec=TABLE_SPEC, result={**TABLE_RESULT, "rows": [*TABLE_RESULT["rows"], ["mail", 12040]]})
+    open_dashboard(browser_page, live_server.url, board)
+
+    table = browser_page.locator("[data-testid=widget-card][data-kind=table] table")
+    expect(table.locator("thead th")).to_have_text(["Channel", "Open claims"])
+    expect(table.locator("tbody tr")).to_have_count(4)
+    expect(table.locator("tbody tr").last.locator("td")).to_have_text(["mail", "12,040"])
+
+
+def test_a_dashboard_with_three_widgets_loads_without_script_errors(
+    browser_page: Page, live_server: Any, board: Dashboard, screenshot: Callable[[Page, str], Path]
+) -> None:
+    errors: list[str] = []
+    browser_page.on("pageerror", lambda exc: errors.append(str(exc)))
+    browser_page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    add_widget(board, spec=KPI_SPEC, result=KPI_RESULT)
+    add_widget(board, spec=BAR_SPEC, result=BAR_RESULT, source="cached", llm_calls=1)
+    add_widget(board, spec=TABLE_SPEC, result=TABLE_RESULT, source="sample")
+    open_dashboard(browser_page, live_server.url, board)
+
+    expect(browser_page.get_by_test_id("widget-card")).to_have_count(3)
+    assert screenshot(browser_page, "three-widgets").stat().st_size > 0
+    assert errors == []
+
+
+def test_an_empty_prompt_shows_the_api_message_and_the_form_stays_usable(
+    browser_page: Page, live_server: Any, board: Dashboard
+) -> None:
+    page = browser_page
+    open_dashboard(page, live_server.url, board)
+
+    page.get_by_test_id("prompt-input").fill("   ")
+    page.get_by_test_id("prompt-submit").click()
+    expect(page.get_by_test_id("prompt-error")).to_contain_text("Describe the widget you want")
+    expect(page.get_by_test_id("prompt-input")).to_have_value("   ")
+
+    page.get_by_test_id("prompt-input").fill("total paid amount over the last 30 days")
+    page.get_by_test_id("prompt-submit").click()
+    card = page.get_by_test_id("request-card")
+    expect(card).to_contain_text("total paid amount over the last 30 days")
+    expect(card.get_by_test_id("request-status")).to_have_text("Queued")
+    expect(page.get_by_test_id("prompt-error")).to_be_hidden()
+    expect(page.get_by_test_id("prompt-input")).to_have_value("")
+
+
+def test_a_failed_request_shows_its_error_and_dismiss_hides_it(
+    browser_page: Page, live_server: Any, board: Dashboard
+) -> None:
+    add_request(board, prompt="claims per moon phase", status=RequestStatus.FAILED,
+                error_code="unknown_metric", error_message="There is no metric for moon phases.")
+    open_dashboard(browser_page, live_server.url, board)
+
+    card = browser_page.get_by_test_id("request-card")
+    expect(card.get_by_test_id("request-error")).to_have_text("There is no metric for moon phases.")
+    expect(card).to_contain_text("unknown_metric")
+    card.get_by_role("button", name="Dismiss").click()
+    expect(card).to_have_count(0)
+
+
+def test_choosing_an_option_sends_the_answer_and_polling_resumes(
+    browser_page: Page, live_server: Any, board: Dashboard
+) -> None:
+    request = add_request(
+        board, prompt="claim count by region", status=RequestStatus.NEEDS_CLARIFICATION,
+        questions=[{"id": "window", "text": "Over what period?", "options": ["Last 30 days", "Last 90 days"]}],
+    )
+    open_dashboard(browser_page, live_server.url, board)
+
+    card = browser_page.get_by_test_id("request-card")
+    expect(card.get_by_test_id("question")).to_contain_text("Over what period?")
+    card.get_by_test_id("option").filter(has_text="Last 90 days").click()
+    expect(card.get_by_test_id("request-status")).to_have_text("Queued")
+    expect(card.get_by_test_id("option")).to_have_count(0)
+    request.refresh_from_db()
+    assert request.answers == [{"question": "window", "answer": "Last 90 days"}]
+
+
+def test_untrusted_text_is_shown_as_text_not_markup(browser_page: Page, live_server: Any, board: Dashboard) -> None:
+    hostile = '<img src=x onerror="window.pwned=1">'
+    add_request(board, prompt=hostile, status=RequestStatus.FAILED, error_code="x", error_message=hostile)
+    add_widget(board, spec={**TABLE_SPEC, "title": hostile}, result={**TABLE_RESULT, "rows": [[hostile, 1]]})
+    open_dashboard(browser_page, live_server.url, board)
+
+    expect(browser_page.get_by_test_id("widget-card")).to_contain_text(hostile)
+    expect(browser_page.get_by_test_id("request-card")).to_contain_text(hostile)
+    assert browser_page.locator("#dashboard-app img").count() == 0
+    assert browser_page.evaluate("window.pwned") is None
+
+
+def test_a_shared_dashboard_is_view_only_for_others(
+    browser_page: Page, live_server: Any, board: Dashboard, django_user_model: Any
+) -> None:
+    board.is_private = False
+    board.save()
+    add_widget(board, spec=KPI_SPEC, result=KPI_RESULT)
+    viewer = django_user_model.objects.create_user(username="vic", password=PASSWORD)
+    log_in(browser_page, live_server.url, viewer.username)
+    browser_page.get_by_role("link", name="Claims overview").click()
+
+    expect(browser_page.get_by_test_id("kpi-value")).to_have_text("$1,234.50")
+    expect(browser_page.get_by_test_id("prompt-input")).to_have_count(0)
