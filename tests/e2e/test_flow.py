@@ -1,0 +1,87 @@
+"""The product's main path in a real browser: type a prompt, get a widget with the right number.
+
+The request goes through the real path — API, Dramatiq (the stub broker ``make run`` uses,
+consumed by an in-thread worker), the offline model, sqlglot, the read-only warehouse.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dramatiq
+import duckdb
+import pytest
+from dramatiq import Worker
+from playwright.sync_api import Page, expect
+
+from tests.e2e.test_pages import PASSWORD, log_in
+from widgets import tasks
+from widgets.models import Dashboard
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker() -> Iterator[Worker]:
+    broker = tasks.run_widget_request.broker
+    assert isinstance(broker, dramatiq.brokers.stub.StubBroker), "the browser flow runs on the embedded broker"
+    broker.flush_all()
+    running = Worker(broker, worker_threads=1, worker_timeout=100)
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def board(django_user_model: Any, demo_source: Any) -> Dashboard:
+    analyst = django_user_model.objects.create_user(username="ana", password=PASSWORD)
+    return Dashboard.objects.create(owner=analyst, name="Claims overview")
+
+
+def _open(page: Page, base_url: str, board: Dashboard) -> None:
+    log_in(page, base_url, "ana")
+    page.goto(f"{base_url}/dashboards/{board.id}/")
+    expect(page.get_by_test_id("offline-banner")).to_be_visible()
+
+
+def test_a_typed_prompt_becomes_a_kpi_card_with_the_right_number(
+    browser_page: Page, live_server: Any, worker: Worker, board: Dashboard, warehouse: Path, screenshot: Any
+) -> None:
+    page = browser_page
+    _open(page, live_server.url, board)
+    page.get_by_test_id("prompt-input").fill("total paid amount over the last 30 days")
+    page.get_by_test_id("prompt-submit").click()
+
+    card = page.get_by_test_id("widget-card")
+    expect(card).to_have_count(1, timeout=30_000)
+    expect(card).to_have_attribute("data-kind", "kpi")
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        expected = conn.execute("SELECT SUM(paid_amount) FROM claims WHERE status = 'closed' AND "
+                                "closed_date > CURRENT_DATE - 30 AND closed_date <= CURRENT_DATE").fetchone()[0]
+    shown = float(card.get_by_test_id("kpi-value").get_attribute("data-value"))
+    assert shown == pytest.approx(float(expected))
+    expect(card.get_by_test_id("source-badge")).to_contain_text("Live")
+    expect(card.get_by_test_id("widget-cost")).to_contain_text("3 LLM calls")
+    screenshot(page, "kpi-from-prompt")
+
+
+def test_an_ambiguous_prompt_asks_and_a_clicked_option_finishes_it(
+    browser_page: Page, live_server: Any, worker: Worker, board: Dashboard, screenshot: Any
+) -> None:
+    page = browser_page
+    _open(page, live_server.url, board)
+    page.get_by_test_id("prompt-input").fill("claim count by region")
+    page.get_by_test_id("prompt-submit").click()
+
+    option = page.get_by_test_id("option").filter(has_text="Last 90 days")
+    expect(option).to_be_visible(timeout=30_000)
+    screenshot(page, "question")
+    option.click()
+
+    card = page.get_by_test_id("widget-card")
+    expect(card).to_have_count(1, timeout=30_000)
+    expect(card).to_have_attribute("data-kind", "chart")
+    expect(card.locator("svg")).to_have_count(1)
+    expect(card).to_contain_text("Claim count by region")
+    screenshot(page, "chart-after-answer")
