@@ -7,6 +7,7 @@ broker, and the offline model when no LLM credentials are configured.
 """
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -96,7 +97,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, for the test database: the browser tests' server and worker threads
     # each open their own connection, which an in-memory database cannot serve reliably.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-app.sqlite3")}
+    # Named per process so that two test runs in one checkout do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-app-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

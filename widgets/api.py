@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from widgets import selectors
 from widgets.serializers import AnswersIn, PromptIn, dashboard_out, request_out, widget_out
-from widgets.services.requests import widget_request_answer, widget_request_create
+from widgets.services.requests import widget_request_answer, widget_request_create, widget_request_dismiss
 
 
 class DashboardListApi(APIView):
@@ -50,3 +50,9 @@ class WidgetRequestAnswerApi(APIView):
         data.is_valid(raise_exception=True)
         updated = widget_request_answer(user=request.user, request=found, answers=data.validated_data["answers"])
         return Response(request_out(updated), status=status.HTTP_202_ACCEPTED)
+
+
+class WidgetRequestDismissApi(APIView):
+    def post(self, request: Request, request_id: int) -> Response:
+        found = selectors.widget_request_get(user=request.user, request_id=request_id)
+        return Response(request_out(widget_request_dismiss(user=request.user, request=found)))

@@ -10,4 +10,5 @@ urlpatterns = [
     path("dashboards/<int:dashboard_id>/requests/", api.WidgetRequestCreateApi.as_view(), name="api-request-create"),
     path("requests/<int:request_id>/", api.WidgetRequestDetailApi.as_view(), name="api-request-detail"),
     path("requests/<int:request_id>/answers/", api.WidgetRequestAnswerApi.as_view(), name="api-request-answer"),
+    path("requests/<int:request_id>/dismiss/", api.WidgetRequestDismissApi.as_view(), name="api-request-dismiss"),
 ]

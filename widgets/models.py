@@ -45,6 +45,7 @@ class WidgetRequest(models.Model):
     questions = models.JSONField(default=list, blank=True)
     error_code = models.CharField(max_length=60, blank=True)
     error_message = models.TextField(blank=True)
+    dismissed = models.BooleanField(default=False, help_text="A failed request the analyst has put away.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

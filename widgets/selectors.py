@@ -43,5 +43,9 @@ def dashboard_widgets(*, dashboard: Dashboard) -> QuerySet[Widget]:
 
 
 def dashboard_open_requests(*, dashboard: Dashboard, user: AbstractBaseUser) -> QuerySet[WidgetRequest]:
-    """Return the user's requests on this dashboard that have not become a widget yet."""
-    return dashboard.requests.filter(user=user).exclude(status=RequestStatus.READY).order_by("created_at", "id")
+    """Return the user's requests on this dashboard that have not become a widget and were not dismissed."""
+    return (
+        dashboard.requests.filter(user=user, dismissed=False)
+        .exclude(status=RequestStatus.READY)
+        .order_by("created_at", "id")
+    )

@@ -103,8 +103,9 @@
     if (tw.kind === "last") parts.push(`Last ${tw.n} ${tw.unit}${tw.n === 1 ? "" : "s"}`);
     else if (tw.kind === "all") parts.push("All time");
     if (spec.grain) parts.push(`by ${spec.grain}`);
-    if (spec.dimensions && spec.dimensions.length) parts.push(`by ${spec.dimensions.join(", ").replaceAll("_", " ")}`);
-    for (const f of spec.filters || []) parts.push(`${f.dimension.replaceAll("_", " ")}: ${f.values.join(", ")}`);
+    const label = (key) => (spec.labels && spec.labels[key]) || String(key).replaceAll("_", " ");
+    if (spec.dimensions && spec.dimensions.length) parts.push(`by ${spec.dimensions.map(label).join(", ")}`);
+    for (const f of spec.filters || []) parts.push(`${label(f.dimension)}: ${f.values.join(", ")}`);
     return parts.join(" · ");
   }
 
@@ -318,7 +319,7 @@
   // ---- Requests -------------------------------------------------------------------------
 
   function requestCard(r) {
-    const props = { "data-testid": "request-card", "data-status": r.status, "data-request-id": r.id };
+    const props = { "data-testid": "request-card", "data-status": r.status, "data-state": stateKey(r), "data-request-id": r.id };
     const spinner = SETTLED.has(r.status) ? null : el("span", { className: "spinner", "aria-hidden": "true" });
     return el("article", { className: `request request-${r.status}`, ...props },
       el("div", { className: "request-head" },
@@ -333,7 +334,7 @@
       return el("div", { className: "request-failure" },
         el("p", { "data-testid": "request-error", text: r.error_message || "This widget could not be built." }),
         el("p", { className: "muted" }, "Error code: ", el("code", { text: r.error_code || "unknown" })),
-        el("button", { type: "button", className: "button", onclick: () => renderRequest(r, true) }, "Dismiss"));
+        el("button", { type: "button", className: "button", onclick: () => dismiss(r) }, "Dismiss"));
     }
     if (r.status !== "needs_clarification") return null;
     return el("div", { className: "questions" }, (r.questions || []).map((q) => questionView(r, q)));
@@ -356,9 +357,12 @@
       el("legend", { text: q.text }), el("div", { className: "options" }, (q.options || []).map(option)), form);
   }
 
+  /** What a card shows: its status and which questions are still open. */
+  const stateKey = (r) => `${r.status}:${(r.questions || []).map((q) => q.id).join(",")}`;
+
   const requestNode = (id, inner = "") => requestsBox.querySelector(`[data-request-id="${id}"] ${inner}`);
 
-  /** Shows a request's state: a new card when its status changes (an unchanged card is left alone, so
+  /** Shows a request's state: a new card when its state changes (an unchanged card is left alone, so
    * the live region is not re-announced), no card once it is ready (its widget appears) or dismissed. */
   function renderRequest(r, dismiss = false) {
     const old = requestNode(r.id);
@@ -367,11 +371,17 @@
       if (old) old.remove();
     } else if (!old) {
       requestsBox.prepend(requestCard(r));
-    } else if (old.dataset.status !== r.status) {
+    } else if (old.dataset.state !== stateKey(r)) {
       old.replaceWith(requestCard(r));
     } else {
       showError(requestNode(r.id, ".request-error"), "");
     }
+  }
+
+  async function dismiss(r) {
+    const { ok, data } = await api(`requests/${r.id}/dismiss/`, {});
+    if (ok) renderRequest(r, true);
+    else showError(requestNode(r.id, ".request-error"), errorText(data));
   }
 
   async function answer(r, questionId, text) {

@@ -115,3 +115,32 @@ class TestAnswers:
         assert client.post(url, {"answers": {"time_window": "Last 30 days"}}, format="json").status_code == 202
         second = client.post(url, {"answers": {"time_window": "Last 30 days"}}, format="json")
         assert (second.status_code, second.json()["code"]) == (400, "not_waiting")
+
+
+def test_answering_one_of_two_questions_keeps_the_other_open(client_for, analyst, dashboard):
+    waiting = WidgetRequest.objects.create(
+        dashboard=dashboard, user=analyst, prompt="something", status=RequestStatus.NEEDS_CLARIFICATION,
+        questions=[{"id": "metric", "text": "Which?", "options": ["Total paid"]},
+                   {"id": "time_window", "text": "When?", "options": ["Last 30 days"]}],
+    )
+    with mock.patch("widgets.tasks.run_widget_request.send") as send:
+        body = client_for(analyst).post(f"/api/requests/{waiting.id}/answers/",
+                                        {"answers": {"metric": "Total paid"}}, format="json").json()
+    assert body["status"] == RequestStatus.NEEDS_CLARIFICATION
+    assert [q["id"] for q in body["questions"]] == ["time_window"]
+    assert body["answers"] == [{"question": "metric", "answer": "Total paid"}]
+    send.assert_not_called()
+
+
+def test_a_dismissed_failure_stays_away_after_a_reload(client_for, analyst, dashboard):
+    failed = WidgetRequest.objects.create(dashboard=dashboard, user=analyst, prompt="x", status=RequestStatus.FAILED)
+    client = client_for(analyst)
+    assert [r["id"] for r in client.get(f"/api/dashboards/{dashboard.id}/").json()["requests"]] == [failed.id]
+    assert client.post(f"/api/requests/{failed.id}/dismiss/").status_code == 200
+    assert client.get(f"/api/dashboards/{dashboard.id}/").json()["requests"] == []
+
+
+def test_only_a_failed_request_can_be_dismissed(client_for, analyst, dashboard):
+    pending = WidgetRequest.objects.create(dashboard=dashboard, user=analyst, prompt="x")
+    response = client_for(analyst).post(f"/api/requests/{pending.id}/dismiss/")
+    assert (response.status_code, response.json()["code"]) == (400, "not_failed")

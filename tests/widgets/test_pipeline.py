@@ -58,6 +58,7 @@ def test_a_chart_by_region_matches_a_direct_group_by(demo_source, warehouse, ana
                                   "WHERE c.filed_date > CURRENT_DATE - 90 AND c.filed_date <= CURRENT_DATE "
                                   "GROUP BY 1 ORDER BY 2 DESC")
     assert widget.kind == "chart" and widget.result["columns"] == ["region", "claim_count"]
+    assert widget.spec["labels"] == {"regions.name": "region"}
     assert [tuple(r) for r in widget.result["rows"]] == [tuple(r) for r in expected]
 
 

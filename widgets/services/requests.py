@@ -62,7 +62,7 @@ def widget_request_create(
 def widget_request_answer(
     *, user: AbstractBaseUser, request: WidgetRequest, answers: dict[str, str], enqueue: bool = True
 ) -> WidgetRequest:
-    """Record the analyst's answers to the open questions and queue the pipeline again.
+    """Record answers to open questions; once none is left open, queue the pipeline again.
 
     Raises:
         ApplicationError: ``not_waiting`` when the request is not waiting for answers,
@@ -73,17 +73,34 @@ def widget_request_answer(
         raise not_waiting
     cleaned = _clean_answers(answers=answers, open_ids={q["id"] for q in request.questions})
     with transaction.atomic():
-        updated = WidgetRequest.objects.filter(
-            id=request.id, user=user, status=RequestStatus.NEEDS_CLARIFICATION
-        ).update(status=RequestStatus.PENDING)
-        if updated != 1:  # another answer won the race
+        locked = (
+            WidgetRequest.objects.select_for_update()
+            .filter(id=request.id, user=user, status=RequestStatus.NEEDS_CLARIFICATION)
+            .first()
+        )
+        if locked is None:  # another answer won the race
             raise not_waiting
-        request.refresh_from_db()
-        request.answers = [*request.answers, *cleaned]
-        request.questions = []
-        request.save(update_fields=["answers", "questions", "updated_at"])
-        if enqueue:
-            _enqueue(request.id)
+        answered = {a["question"] for a in cleaned}
+        locked.answers = [*locked.answers, *cleaned]
+        locked.questions = [q for q in locked.questions if q["id"] not in answered]
+        if not locked.questions:
+            locked.status = RequestStatus.PENDING
+            if enqueue:
+                _enqueue(locked.id)
+        locked.save(update_fields=["answers", "questions", "status", "updated_at"])
+    return locked
+
+
+def widget_request_dismiss(*, user: AbstractBaseUser, request: WidgetRequest) -> WidgetRequest:
+    """Put a failed request away so the dashboard stops showing it.
+
+    Raises:
+        ApplicationError: ``not_failed`` for a request that has not failed.
+    """
+    updated = WidgetRequest.objects.filter(id=request.id, user=user, status=RequestStatus.FAILED).update(dismissed=True)
+    if updated != 1:
+        raise ApplicationError("not_failed", "Only a failed request can be dismissed.")
+    request.dismissed = True
     return request
 
 

@@ -51,6 +51,7 @@ class WidgetSpec(BaseModel):
     chart_type: Literal["line", "bar"] | None = None
     sort: Literal["period", "value_desc", "value_asc"] | None = None
     limit: int | None = Field(default=None, ge=1, le=10_000)
+    labels: dict[str, str] = Field(default_factory=dict, description="Filled from the catalog, not by the model.")
 
     @model_validator(mode="after")
     def _consistent(self) -> WidgetSpec:
@@ -94,8 +95,10 @@ def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> Widget
     for key in [*spec.dimensions, *(f.dimension for f in spec.filters)]:
         if key not in allowed:
             raise ApplicationError("invalid_spec", f"{metric['name']} cannot be broken down by {key!r}.")
-    # The unit and name come from the definition, not the model's memory of it.
+    # The unit, name and labels come from the definitions, not the model's memory of them.
     spec.metric = MetricRef(key=metric["key"], name=metric["name"], unit=metric["unit"])
+    known = {d["key"]: d["label"] for d in catalog["dimensions"]}
+    spec.labels = {key: known[key] for key in [*spec.dimensions, *(f.dimension for f in spec.filters)]}
     return spec
 
 
