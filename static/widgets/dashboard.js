@@ -131,13 +131,17 @@
     return tableView(w, result);
   }
 
-  /** One row; the metric value is its last column. */
+  /** One row; the metric value is its last column. A million or more is shown compact
+   * ("$381.4M") so it fits the card, with the exact figure beneath and in the tooltip. */
   function kpiView(w, result) {
     const row = result.rows[0];
     const raw = row[row.length - 1];
-    const value = { "data-testid": "kpi-value", "data-value": raw === null ? "" : String(raw) };
+    const exact = formatValue(raw, unitOf(w));
+    const big = Math.abs(toNumber(raw) || 0) >= 1e6;
+    const value = { "data-testid": "kpi-value", "data-value": raw === null ? "" : String(raw), title: exact };
     return el("div", { className: "kpi" },
-      el("p", { className: "kpi-value", ...value, text: formatValue(raw, unitOf(w)) }),
+      el("p", { className: "kpi-value", ...value, text: big ? formatValue(raw, unitOf(w), true) : exact }),
+      big ? el("p", { className: "kpi-exact", "data-testid": "kpi-exact", text: exact }) : null,
       metricOf(w).name ? el("p", { className: "kpi-label", text: metricOf(w).name }) : null);
   }
 

@@ -148,6 +148,20 @@ def test_a_kpi_widget_shows_its_formatted_value_source_and_cost(
     expect(card.get_by_test_id("widget-cost")).to_have_text("$0.0012 · 3 LLM calls")
 
 
+def test_a_kpi_of_millions_is_shown_compact_with_the_exact_figure_beneath(
+    browser_page: Page, live_server: Any, board: Dashboard
+) -> None:
+    add_widget(board, spec=KPI_SPEC, result={"columns": ["total_paid"], "rows": [[381387801.57]], "truncated": False})
+    open_dashboard(browser_page, live_server.url, board)
+
+    card = browser_page.locator("[data-testid=widget-card][data-kind=kpi]")
+    expect(card.get_by_test_id("kpi-value")).to_have_text("$381.4M")
+    expect(card.get_by_test_id("kpi-exact")).to_have_text("$381,387,801.57")
+    value_box = card.get_by_test_id("kpi-value").bounding_box()
+    card_box = card.bounding_box()
+    assert value_box["x"] + value_box["width"] <= card_box["x"] + card_box["width"]
+
+
 def test_a_bar_chart_widget_draws_one_bar_per_row(browser_page: Page, live_server: Any, board: Dashboard) -> None:
     add_widget(board, spec=BAR_SPEC, result=BAR_RESULT)
     open_dashboard(browser_page, live_server.url, board)

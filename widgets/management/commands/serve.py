@@ -6,6 +6,7 @@ broker (nothing else to install); with Redis or RabbitMQ it starts
 """
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -17,6 +18,10 @@ from django.core.management.base import BaseCommand, CommandParser
 from dramatiq import Worker
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run the web server with a Dramatiq worker (in-process when no broker is configured)."
 
@@ -25,6 +30,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, addrport: str, **options: Any) -> None:
         from widgets import tasks  # noqa: F401  (declares the actors' queues before a worker starts)
+
+        # Ctrl-C and a plain `kill` both end the server through the same clean-up path, even
+        # when a shell started us in the background with SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _interrupt)
 
         if settings.DRAMATIQ_EMBEDDED:
             worker = Worker(dramatiq.get_broker(), worker_threads=2)
