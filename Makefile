@@ -40,5 +40,9 @@ test-pg: $(STAMP)
 test-browser: $(STAMP)
 	$(PY) -m pytest -m browser
 
+## Benchmarks: each script prints its figures as ratios against a baseline measured in the same run
+bench: $(STAMP)
+	@for script in tests/bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
 clean:
 	rm -rf $(VENV) var
