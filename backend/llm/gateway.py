@@ -1,133 +1,139 @@
 """``get_llm(purpose)``: the one door to every model.
 
-Each call resolves purpose → tier → route chain from the database, picks the
-provider for the current mode (the offline model, or the live route chain),
-and writes one ledger row per attempt.
+Each call resolves purpose → tier → route chain from the database, applies the
+daily budget, walks the chain (retries, circuit breaker, fallback: ``chain.py``),
+checks the answer with the call site's validator and escalates once when it
+fails. Every attempt and decision is one ledger row.
 """
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import replace
+from typing import Any, Callable
 
-from backend.llm import config
-from backend.llm.models import CallOutcome, LLMCall, ModelRoute
-from backend.llm.providers import provider_for
-from backend.llm.routing import resolve
+from backend.llm import config, snapshot
+from backend.llm.budget import DEGRADE, REFUSE, budget_verdict
+from backend.llm.chain import Clock, Run, run_chain
+from backend.llm.ledger import CallContext, Entry, mark, record
+from backend.llm.models import CallOutcome, GatewaySettings, LLMCall
+from backend.llm.routing import Resolution, resolve, tier_named
 from backend.llm.types import LLMError, LLMRequest, LLMResult
+
+__all__ = ["CallContext", "LLMClient", "Validator", "get_llm"]
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class CallContext:
-    """Who and what a call serves, for the ledger and (later) budgets."""
-
-    user_id: int | None = None
-    widget_request_id: int | None = None
+# Returns why a payload is unacceptable, or None when it is fine.
+Validator = Callable[[dict[str, Any]], "str | None"]
 
 
 class LLMClient:
     """A handle on a purpose or tier. Holds the *name* only; routes are read on every call."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, override_route_id: int | None = None, clock: Clock | None = None) -> None:
         self.name = name
+        self.override_route_id = override_route_id
+        self.clock = clock or Clock()
 
-    def call(self, request: LLMRequest, *, context: CallContext | None = None) -> LLMResult:
+    def call(self, request: LLMRequest, *, context: CallContext | None = None,
+             validator: Validator | None = None) -> LLMResult:
         """Run one structured call and return its result.
 
-        Live mode walks the tier's route chain in order, falling back to the next
-        route when one fails with a retryable error.
+        Live mode walks the tier's route chain (see ``chain.run_chain``). An answer
+        without the tool call, or one ``validator`` rejects, is asked again once
+        with the reason fed back, on the tier's ``escalates_to`` tier when set.
 
         Raises:
-            LLMError: no route produced a result (``retryable`` tells the caller
-                whether the whole call may be tried again later).
+            LLMError: no route produced an acceptable answer (``retryable`` tells
+                the caller whether trying later may help); ``budget_exceeded``
+                when the daily hard cap is reached.
         """
         context = context or CallContext()
-        resolution = resolve(self.name)
-        if config.builder_mode() == config.OFFLINE:
-            return self._attempt(request, resolution.purpose, resolution.tier, resolution.routes[0], context, offline=True)
-        last_error: LLMError | None = None
-        for index, route in enumerate(resolution.routes):
-            try:
-                return self._attempt(request, resolution.purpose, resolution.tier, route, context, offline=False,
-                                     fallback_left=index < len(resolution.routes) - 1)
-            except LLMError as exc:
-                last_error = exc
-                if not exc.retryable:
-                    raise
-        assert last_error is not None
-        raise last_error
-
-    def _attempt(
-        self,
-        request: LLMRequest,
-        purpose: str,
-        tier: str,
-        route: ModelRoute,
-        context: CallContext,
-        *,
-        offline: bool,
-        fallback_left: bool = False,
-    ) -> LLMResult:
-        provider = provider_for("offline" if offline else route.provider)
-        try:
-            result = provider.complete(request, route=route)
-        except LLMError as exc:
-            outcome = CallOutcome.FELL_BACK if exc.retryable and fallback_left else CallOutcome.ERROR
-            _record(purpose, tier, route, context, outcome=outcome, provider=provider.name, error=exc)
-            raise
-        if result.payload is None:
-            exc = LLMError(f"{result.model_id} answered without calling {request.tool.name}.", retryable=False,
-                           code="llm_bad_output")
-            _record(purpose, tier, route, context, outcome=CallOutcome.ERROR, provider=provider.name, error=exc,
-                    result=result)
-            raise exc
-        _record(purpose, tier, route, context, outcome=CallOutcome.OK, provider=provider.name, result=result)
+        knobs = snapshot.current().settings
+        resolution, degraded = self._resolution(knobs, context)
+        result, row = self._run(request, resolution, knobs, context)
+        problem = _problem(result, request, validator)
+        if problem is None:
+            return result
+        mark(row, outcome=CallOutcome.VALIDATION_FAILED, error=_bad_output(problem))
+        if resolution.escalates_to and not resolution.overridden and not degraded:
+            resolution = tier_named(resolution.escalates_to, purpose=resolution.purpose)
+        result, row = self._run(with_feedback(request, problem), resolution, knobs, context)
+        problem = _problem(result, request, validator)
+        if problem is not None:
+            error = _bad_output(f"{problem} (still, after one retry with the error fed back)")
+            mark(row, outcome=CallOutcome.VALIDATION_FAILED, error=error)
+            raise error
+        mark(row, outcome=CallOutcome.ESCALATED)
         return result
 
+    def _resolution(self, knobs: GatewaySettings, context: CallContext) -> tuple[Resolution, bool]:
+        """Return the resolution to run and whether the budget degraded it to a cheaper tier.
 
-def get_llm(name: str) -> LLMClient:
-    """Return a client for a purpose (``sql_generation``) or a tier (``reasoning``)."""
-    return LLMClient(name)
+        Raises:
+            LLMError: ``budget_exceeded`` past the hard cap; a misconfiguration.
+        """
+        resolution = resolve(self.name, override_route_id=self.override_route_id)
+        verdict = budget_verdict(knobs=knobs, user_id=context.user_id)
+        if verdict.kind == REFUSE:
+            error = LLMError(verdict.message, retryable=False, code="budget_exceeded")
+            record(_entry(resolution, context), resolution.routes[0], outcome=CallOutcome.BUDGET_REFUSED,
+                   provider=resolution.routes[0].provider, error=error)
+            raise error
+        if verdict.kind == DEGRADE and resolution.degrades_to and not resolution.overridden:
+            cheaper = tier_named(resolution.degrades_to, purpose=resolution.purpose)
+            error = LLMError(f"{verdict.message}: {resolution.tier} runs on {cheaper.tier}", retryable=False,
+                             code="budget_degraded")
+            record(_entry(resolution, context), resolution.routes[0], outcome=CallOutcome.BUDGET_DEGRADED,
+                   provider=resolution.routes[0].provider, error=error)
+            return cheaper, True
+        return resolution, False
+
+    def _run(self, request: LLMRequest, resolution: Resolution, knobs: GatewaySettings,
+             context: CallContext) -> tuple[LLMResult, LLMCall]:
+        offline = config.builder_mode() == config.OFFLINE
+        run = Run(entry=_entry(resolution, context), knobs=knobs, clock=self.clock,
+                  deadline=self.clock.now() + (resolution.deadline_s or knobs.call_deadline_s), offline=offline)
+        routes = resolution.routes[:1] if offline else resolution.routes
+        return run_chain(request, routes, run)
 
 
-def _record(
-    purpose: str,
-    tier: str,
-    route: ModelRoute,
-    context: CallContext,
-    *,
-    outcome: str,
-    provider: str,
-    result: LLMResult | None = None,
-    error: LLMError | None = None,
-) -> LLMCall:
-    usage = result.usage if result else None
-    cost = Decimal("0")
-    if result and provider != "offline":
-        cost = route.cost_usd(
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cache_read=usage.cache_read_tokens,
-            cache_write=usage.cache_write_tokens,
-        )
-    return LLMCall.objects.create(
-        purpose=purpose,
-        tier=tier,
-        provider=provider,
-        requested_model=route.model_id,
-        model_id=result.model_id if result else route.model_id,
-        outcome=outcome,
-        error_code=error.code if error else "",
-        error_message=error.message[:2000] if error else "",
-        latency_ms=result.latency_ms if result else 0,
-        input_tokens=usage.input_tokens if usage else 0,
-        output_tokens=usage.output_tokens if usage else 0,
-        cache_read_tokens=usage.cache_read_tokens if usage else 0,
-        cache_write_tokens=usage.cache_write_tokens if usage else 0,
-        cost_usd=cost,
-        request_id=result.request_id if result else "",
-        user_id=context.user_id,
-        widget_request_id=context.widget_request_id,
-    )
+def get_llm(name: str, *, override_route_id: int | None = None) -> LLMClient:
+    """Return a client for a purpose (``sql_generation``) or a tier (``reasoning``).
+
+    ``override_route_id`` forces one route (an admin choosing the model for one
+    request); its ledger rows say ``overridden``.
+    """
+    return LLMClient(name, override_route_id=override_route_id)
+
+
+def with_feedback(request: LLMRequest, problem: str) -> LLMRequest:
+    """Return ``request`` with the reason its last answer was rejected added to the prompt.
+
+    A JSON-object prompt (what the call sites send) gains a ``previous_error`` key;
+    any other prompt gains a sentence.
+    """
+    try:
+        prompt = json.loads(request.prompt)
+    except json.JSONDecodeError:
+        prompt = None
+    if isinstance(prompt, dict):
+        return replace(request, prompt=json.dumps({**prompt, "previous_error": problem}, sort_keys=True))
+    return replace(request, prompt=f"{request.prompt}\n\nYour previous answer was rejected: {problem}\n"
+                                   f"Call {request.tool.name} again with a corrected answer.")
+
+
+def _problem(result: LLMResult, request: LLMRequest, validator: Validator | None) -> str | None:
+    if result.payload is None:
+        return f"{result.model_id} answered without calling {request.tool.name}."
+    return validator(result.payload) if validator else None
+
+
+def _bad_output(problem: str) -> LLMError:
+    return LLMError(f"The model's answer failed its check: {problem}", retryable=False, code="llm_bad_output")
+
+
+def _entry(resolution: Resolution, context: CallContext) -> Entry:
+    return Entry(purpose=resolution.purpose, tier=resolution.tier, context=context,
+                 overridden=resolution.overridden)

@@ -26,12 +26,28 @@ class Tier(models.Model):
 
     name = models.SlugField(max_length=40, unique=True)
     description = models.CharField(max_length=200, blank=True)
+    escalates_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="When an answer fails its call site's check, the retry runs on this tier.",
+    )
+    degrades_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Past the daily soft budget, calls to this tier run on that tier instead.",
+    )
+    call_deadline_s = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="No new attempt starts after this many seconds of one call; empty uses the gateway setting.",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.pk and (self.escalates_to_id == self.pk or self.degrades_to_id == self.pk):
+            raise ValidationError("A tier cannot escalate or degrade to itself.")
 
 
 _PRICE = dict(
@@ -133,6 +149,7 @@ class LLMCall(models.Model):
     )
     # An id, not a foreign key: the gateway serves every app and depends on none.
     widget_request_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    overridden = models.BooleanField(default=False, help_text="An admin forced this route for the request.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -140,3 +157,82 @@ class LLMCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.provider}:{self.model_id} {self.outcome}"
+
+
+class ModelCapability(models.Model):
+    """What a model accepts, matched by model id prefix, so no request is built that it would refuse.
+
+    Region prefixes of Bedrock inference profiles (``us.``, ``eu.``, ...) and the
+    ``anthropic.`` vendor prefix are ignored when matching; the longest prefix wins.
+    """
+
+    model_prefix = models.CharField(max_length=200, unique=True, help_text="e.g. claude-opus-4-7")
+    accepts_temperature = models.BooleanField(default=True)
+    accepts_top_p = models.BooleanField(default=True)
+    supports_prompt_cache = models.BooleanField(default=True)
+    max_output_tokens = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["model_prefix"]
+        verbose_name_plural = "model capabilities"
+
+    def __str__(self) -> str:
+        return self.model_prefix
+
+
+class GatewaySettings(models.Model):
+    """The one row of gateway-wide knobs: retries, circuit breaker and daily budgets."""
+
+    max_attempts_per_route = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1)])
+    backoff_base_ms = models.PositiveIntegerField(default=500, help_text="First retry waits up to this long.")
+    backoff_cap_ms = models.PositiveIntegerField(default=8000)
+    call_deadline_s = models.PositiveIntegerField(
+        default=180, validators=[MinValueValidator(1)],
+        help_text="No new attempt starts after this many seconds of one call.")
+    breaker_failures = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1)],
+        help_text="Consecutive retryable failures that open a route's circuit.")
+    breaker_open_s = models.PositiveIntegerField(
+        default=300, validators=[MinValueValidator(1)], help_text="How long an open circuit stays open.")
+    daily_soft_cap_usd = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))],
+        help_text="All users, today (UTC). Past it reasoning-tier calls degrade to a cheaper tier.")
+    daily_hard_cap_usd = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))],
+        help_text="All users, today (UTC). Past it calls are refused.")
+    user_daily_soft_cap_usd = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))])
+    user_daily_hard_cap_usd = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))])
+
+    class Meta:
+        verbose_name = verbose_name_plural = "gateway settings"
+
+    def __str__(self) -> str:
+        return "Gateway settings"
+
+    def clean(self) -> None:
+        for soft, hard in (("daily_soft_cap_usd", "daily_hard_cap_usd"),
+                           ("user_daily_soft_cap_usd", "user_daily_hard_cap_usd")):
+            low, high = getattr(self, soft), getattr(self, hard)
+            if low is not None and high is not None and low > high:
+                raise ValidationError({soft: "The soft cap must not exceed the hard cap."})
+
+    @classmethod
+    def current(cls) -> GatewaySettings:
+        """Return the settings row, unsaved defaults when none exists yet."""
+        return cls.objects.order_by("id").first() or cls()
+
+
+class ConfigVersion(models.Model):
+    """One row whose ``version`` database triggers change on every write to the routing tables.
+
+    Each process keeps a snapshot of the routing rows and reloads it when this
+    value differs from the one it loaded with: an admin edit (or any ``update()``)
+    reaches the next call in every process, at the price of one tiny query.
+    """
+
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "routing configuration version"

@@ -33,7 +33,39 @@ PURPOSES = {
 }
 
 
+# What each model accepts: (accepts_temperature, accepts_top_p, supports_prompt_cache, max_output_tokens).
+CAPABILITIES = {
+    "claude-opus-4-7": (False, False, True, 32_000),
+    "claude-sonnet-4-6": (True, True, True, 64_000),
+}
+ESCALATIONS = {"fast": "reasoning"}
+DEGRADATIONS = {"reasoning": "fast"}
+
+
 def seed_routing(apps: Any, schema_editor: Any = None) -> None:
+    """Create every seeded row (tiers, routes, purposes, capabilities, settings) where missing."""
+    seed_tiers(apps)
+    seed_gateway(apps)
+
+
+def seed_gateway(apps: Any, schema_editor: Any = None) -> None:
+    """Link the seeded tiers (escalation, degradation), add capabilities and the settings row."""
+    Tier = apps.get_model("llm", "Tier")
+    for field, links in (("escalates_to", ESCALATIONS), ("degrades_to", DEGRADATIONS)):
+        for source, target in links.items():
+            Tier.objects.filter(name=source, **{f"{field}__isnull": True}).update(
+                **{field: Tier.objects.filter(name=target).first()})
+    ModelCapability = apps.get_model("llm", "ModelCapability")
+    for prefix, (temperature, top_p, cache, max_out) in CAPABILITIES.items():
+        ModelCapability.objects.get_or_create(model_prefix=prefix, defaults={
+            "accepts_temperature": temperature, "accepts_top_p": top_p, "supports_prompt_cache": cache,
+            "max_output_tokens": max_out})
+    GatewaySettings = apps.get_model("llm", "GatewaySettings")
+    if not GatewaySettings.objects.exists():
+        GatewaySettings.objects.create()
+
+
+def seed_tiers(apps: Any, schema_editor: Any = None) -> None:
     """Create the seeded tiers, routes and purpose bindings where they are missing."""
     Tier = apps.get_model("llm", "Tier")
     ModelRoute = apps.get_model("llm", "ModelRoute")

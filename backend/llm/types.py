@@ -28,6 +28,9 @@ class LLMRequest:
     tool: Tool
     context: str = ""
     max_tokens: int = 4096
+    # Sent only to models whose capability record accepts them; ``None`` sends nothing.
+    temperature: float | None = None
+    top_p: float | None = None
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,10 @@ class LLMResult:
 class LLMError(Exception):
     """A failed model call. ``retryable`` says whether trying again could succeed."""
 
-    def __init__(self, message: str, *, retryable: bool, code: str = "llm_error") -> None:
+    def __init__(self, message: str, *, retryable: bool, code: str = "llm_error", request_id: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.code = code
+        self.request_id = request_id
+        self.latency_ms = 0  # set by the gateway: how long the failed attempt took

@@ -117,13 +117,32 @@ def test_a_bad_builder_mode_is_refused(monkeypatch) -> None:
         config.builder_mode()
 
 
-def test_live_mode_with_an_unreachable_provider_records_the_failure_and_falls_back(monkeypatch) -> None:
+def test_live_mode_with_an_unreachable_provider_records_the_failure_and_falls_back(monkeypatch, knobs) -> None:
     # The fake credentials point both providers at a closed local port: each route fails
-    # retryably, is recorded, and the chain ends in a clear error rather than a hang.
+    # retryably, is retried until its breaker opens, and the chain ends in a clear error.
     monkeypatch.setenv("BUILDER_MODE", "live")
     ModelRoute.objects.update(timeout_s=2)
     with pytest.raises(LLMError) as caught:
         _intent_call()
     assert caught.value.retryable is True
     outcomes = list(LLMCall.objects.order_by("id").values_list("provider", "outcome"))
-    assert outcomes == [("bedrock", CallOutcome.FELL_BACK), ("anthropic", CallOutcome.ERROR)]
+    assert outcomes == [("bedrock", CallOutcome.RETRIED), ("bedrock", CallOutcome.RETRIED),
+                        ("bedrock", CallOutcome.FELL_BACK), ("anthropic", CallOutcome.RETRIED),
+                        ("anthropic", CallOutcome.RETRIED), ("anthropic", CallOutcome.ERROR)]
+
+
+def test_an_override_forces_one_route_and_is_recorded_as_such() -> None:
+    haiku = ModelRoute.objects.create(tier=Tier.objects.get(name="reasoning"), position=9, enabled=False,
+                                      provider="bedrock", model_id="us.anthropic.claude-haiku-4-5", region="us-east-1")
+    from widgets.services.clarifier import INTENT_TOOL
+
+    get_llm("intent_extraction", override_route_id=haiku.id).call(
+        LLMRequest(system="s", context=json.dumps(ECHO_CATALOG),
+                   prompt=json.dumps({"request": "claim count last 7 days", "answers": []}), tool=INTENT_TOOL))
+    call = LLMCall.objects.get()
+    assert (call.requested_model, call.tier, call.overridden) == ("us.anthropic.claude-haiku-4-5", "fast", True)
+
+
+def test_an_override_naming_no_route_is_a_clear_error() -> None:
+    with pytest.raises(LLMError, match="No route with id 999999"):
+        get_llm("fast", override_route_id=999999).call(LLMRequest(system="s", prompt="{}", tool=Tool("t", "", {})))

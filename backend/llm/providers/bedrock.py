@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError, ReadTimeoutError
 
+from backend.llm.capabilities import Capability, capability_for, output_tokens
 from backend.llm.models import ModelRoute
 from backend.llm.types import LLMError, LLMRequest, LLMResult, Usage
 
@@ -18,30 +22,74 @@ RETRYABLE_CODES = {
     "ModelNotReadyException", "ModelTimeoutException", "ServiceQuotaExceededException",
 }
 
+# Clients are keyed by everything they were built from, read from the environment on every
+# call: a changed endpoint or region builds a new client, an unchanged one reuses its pool.
+_clients: dict[tuple[Any, ...], Any] = {}
+_sessions: dict[tuple[Any, ...], boto3.session.Session] = {}
+_clients_lock = threading.Lock()
+
 
 def _client(route: ModelRoute) -> Any:
     region = route.region or os.environ.get("BEDROCK_REGION") or "us-east-1"
-    config = Config(
-        region_name=region,
-        connect_timeout=min(10, route.timeout_s),
-        read_timeout=route.timeout_s,
-        retries={"total_max_attempts": 1},  # our gateway owns retries
-    )
-    return boto3.session.Session().client(
-        "bedrock-runtime", endpoint_url=os.environ.get("BEDROCK_ENDPOINT_URL") or None, config=config
-    )
+    endpoint = os.environ.get("BEDROCK_ENDPOINT_URL") or None
+    identity = (os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_PROFILE"),
+                os.environ.get("BEDROCK_ASSUME_ROLE_ARN") or None)
+    key = (region, endpoint, route.timeout_s, *identity)
+    client = _clients.get(key)
+    if client is None:
+        with _clients_lock:  # boto3 sessions are not thread-safe while building a client
+            # One session per identity: it keeps the parsed service model, so a new client is cheap.
+            session = _sessions.get(identity) or _sessions.setdefault(identity, _session(identity[2]))
+            config = Config(
+                region_name=region,
+                connect_timeout=min(10, route.timeout_s),
+                read_timeout=route.timeout_s,
+                retries={"total_max_attempts": 1},  # our gateway owns retries
+            )
+            client = _clients[key] = session.client(
+                "bedrock-runtime", endpoint_url=endpoint, config=config)
+    return client
 
 
-def converse_arguments(request: LLMRequest, route: ModelRoute) -> dict[str, Any]:
-    """Return the keyword arguments of one Converse call for ``request`` on ``route``."""
+def _session(role_arn: str | None) -> boto3.session.Session:
+    """Return a session with the default credentials, or with ``role_arn`` assumed from them.
+
+    Assumed-role credentials refresh themselves before they expire.
+    """
+    base = boto3.session.Session()
+    if not role_arn:
+        return base
+    fetcher = AssumeRoleCredentialFetcher(
+        client_creator=base._session.create_client, source_credentials=base.get_credentials(),
+        role_arn=role_arn, extra_args={"RoleSessionName": "widget-builder"})
+    assumed = botocore.session.Session()
+    assumed._credentials = DeferredRefreshableCredentials(method="assume-role",
+                                                          refresh_using=fetcher.fetch_credentials)
+    return boto3.session.Session(botocore_session=assumed)
+
+
+def converse_arguments(request: LLMRequest, route: ModelRoute, capability: Capability | None = None) -> dict[str, Any]:
+    """Return the keyword arguments of one Converse call for ``request`` on ``route``.
+
+    Sampling parameters and the cache point are sent only when the model's
+    capability record accepts them.
+    """
+    capability = capability or Capability()
     system: list[dict[str, Any]] = [{"text": request.system}]
     if request.context:
-        system += [{"text": request.context}, {"cachePoint": {"type": "default"}}]
+        system.append({"text": request.context})
+    if capability.supports_prompt_cache:
+        system.append({"cachePoint": {"type": "default"}})
+    inference: dict[str, Any] = {"maxTokens": output_tokens(request.max_tokens, route.max_tokens, capability)}
+    if request.temperature is not None and capability.accepts_temperature:
+        inference["temperature"] = request.temperature
+    if request.top_p is not None and capability.accepts_top_p:
+        inference["topP"] = request.top_p
     return {
         "modelId": route.model_id,
         "system": system,
         "messages": [{"role": "user", "content": [{"text": request.prompt}]}],
-        "inferenceConfig": {"maxTokens": min(request.max_tokens, route.max_tokens)},
+        "inferenceConfig": inference,
         "toolConfig": {
             "tools": [{"toolSpec": {
                 "name": request.tool.name,
@@ -63,14 +111,15 @@ class BedrockProvider:
             LLMError: retryable for throttling, 5xx, model-not-ready, timeouts and
                 connection failures; permanent otherwise, with an actionable message.
         """
+        arguments = converse_arguments(request, route, capability_for(route.model_id))
         started = time.perf_counter()
         try:
-            response = _client(route).converse(**converse_arguments(request, route))
+            response = _client(route).converse(**arguments)
         except ClientError as exc:
             raise _client_error(exc, route) from exc
         except (ReadTimeoutError, BotoConnectionError) as exc:
-            raise LLMError(f"Bedrock did not answer in time ({exc.__class__.__name__}).", retryable=True,
-                           code="llm_timeout") from exc
+            raise LLMError(f"Bedrock did not answer in time for {route.model_id} ({exc.__class__.__name__}).",
+                           retryable=True, code="llm_timeout") from exc
         except BotoCoreError as exc:
             raise LLMError(f"Bedrock call failed: {exc}", retryable=False, code="llm_error") from exc
         return _result(response, route, started)
@@ -79,14 +128,22 @@ class BedrockProvider:
 def _client_error(exc: ClientError, route: ModelRoute) -> LLMError:
     code = exc.response.get("Error", {}).get("Code", "Unknown")
     message = exc.response.get("Error", {}).get("Message", "")
+    request_id = exc.response.get("ResponseMetadata", {}).get("RequestId", "")
+    where = f"{route.model_id} in {route.region or os.environ.get('BEDROCK_REGION') or 'us-east-1'}"
     if code == "AccessDeniedException":
-        return LLMError(f"Model access not enabled for {route.model_id} in {route.region or 'the region'}: {message}",
-                        retryable=False, code="llm_access_denied")
+        return LLMError(f"Model access not enabled for {where}: enable it in the Bedrock console "
+                        f"(Model access) or fix the IAM policy. Bedrock said: {message}",
+                        retryable=False, code="llm_access_denied", request_id=request_id)
     if code == "ResourceNotFoundException":
-        return LLMError(f"Bedrock has no model {route.model_id} in {route.region}: {message}", retryable=False,
-                        code="llm_model_not_found")
-    return LLMError(f"Bedrock {code}: {message}", retryable=code in RETRYABLE_CODES,
-                    code="llm_throttled" if code == "ThrottlingException" else "llm_error")
+        return LLMError(f"Bedrock has no model {where}: check the model id in admin. Bedrock said: {message}",
+                        retryable=False, code="llm_model_not_found", request_id=request_id)
+    if code == "ValidationException":
+        return LLMError(f"Bedrock refused the request for {route.model_id}: {message}", retryable=False,
+                        code="llm_bad_request", request_id=request_id)
+    codes = {"ThrottlingException": "llm_throttled", "ModelNotReadyException": "llm_model_not_ready"}
+    return LLMError(f"Bedrock {code} for {route.model_id}: {message}", retryable=code in RETRYABLE_CODES,
+                    code=codes.get(code, "llm_unavailable" if code in RETRYABLE_CODES else "llm_error"),
+                    request_id=request_id)
 
 
 def _result(response: dict[str, Any], route: ModelRoute, started: float) -> LLMResult:

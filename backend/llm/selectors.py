@@ -1,0 +1,65 @@
+"""Read-only views of the ledger for admin: the routing summary."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+from backend.llm.models import CallOutcome, LLMCall
+
+# Outcomes that were a model answering (with a latency worth measuring).
+_ANSWERED = {CallOutcome.OK, CallOutcome.ESCALATED, CallOutcome.VALIDATION_FAILED}
+
+
+@dataclass(frozen=True)
+class RouteSummary:
+    tier: str
+    model_id: str
+    calls: int
+    p50_ms: int
+    p95_ms: int
+    cost_usd: Decimal
+    cost_per_day_usd: Decimal
+    error_rate: float
+    fallback_rate: float
+    escalation_rate: float
+
+
+def percentile(values: list[int], fraction: float) -> int:
+    """Return the nearest-rank percentile of ``values`` (0 for none)."""
+    if not values:
+        return 0
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * fraction // 1))
+    return ordered[int(rank) - 1]
+
+
+def routing_summary(*, days: int = 7) -> list[RouteSummary]:
+    """Return one row per tier and model over the last ``days`` days, most called first."""
+    since = timezone.now() - dt.timedelta(days=days)
+    groups: dict[tuple[str, str], list[tuple[str, int, Decimal]]] = defaultdict(list)
+    for tier, model, outcome, latency, cost in (LLMCall.objects.filter(created_at__gte=since)
+                                                .values_list("tier", "model_id", "outcome", "latency_ms", "cost_usd")):
+        groups[(tier, model)].append((outcome, latency, cost))
+    rows = [_summarise(tier, model, calls, days) for (tier, model), calls in groups.items()]
+    return sorted(rows, key=lambda row: (-row.calls, row.tier, row.model_id))
+
+
+def _summarise(tier: str, model: str, calls: list[tuple[str, int, Decimal]], days: int) -> RouteSummary:
+    latencies = [latency for outcome, latency, _ in calls if outcome in _ANSWERED]
+    cost = sum((c for _, _, c in calls), Decimal("0"))
+
+    def rate(*outcomes: str) -> float:
+        return sum(1 for outcome, _, _ in calls if outcome in outcomes) / len(calls)
+
+    return RouteSummary(
+        tier=tier, model_id=model, calls=len(calls),
+        p50_ms=percentile(latencies, 0.5), p95_ms=percentile(latencies, 0.95),
+        cost_usd=cost, cost_per_day_usd=(cost / days).quantize(Decimal("0.0001")),
+        error_rate=rate(CallOutcome.ERROR, CallOutcome.VALIDATION_FAILED),
+        fallback_rate=rate(CallOutcome.FELL_BACK, CallOutcome.CIRCUIT_OPEN),
+        escalation_rate=rate(CallOutcome.ESCALATED),
+    )

@@ -1,0 +1,106 @@
+"""Admin forms validate routes and chains; the ledger, summary and settings pages render."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.forms import inlineformset_factory
+
+from backend.llm.admin import ModelRouteForm, RouteChainFormSet
+from backend.llm.models import GatewaySettings, LLMCall, ModelRoute, Tier
+
+pytestmark = pytest.mark.django_db
+
+GOOD_ROUTE = {"position": "0", "enabled": "on", "provider": "bedrock", "model_id": "us.anthropic.claude-sonnet-4-6",
+              "region": "us-east-1", "max_tokens": "4096", "timeout_s": "60", "price_input": "3",
+              "price_output": "15", "price_cache_read": "0.3", "price_cache_write": "3.75"}
+
+
+def _route_form(**changes: str) -> ModelRouteForm:
+    tier = Tier.objects.create(name="spare")
+    return ModelRouteForm(data={**GOOD_ROUTE, "tier": str(tier.id), **changes})
+
+
+def test_a_good_route_is_accepted() -> None:
+    assert _route_form().is_valid()
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"provider": "openai"}, "provider", "Unknown provider openai: choose one of bedrock, anthropic."),
+    ({"price_output": "-1"}, "price_output", "A price cannot be negative."),
+    ({"price_cache_read": "-0.01"}, "price_cache_read", "A price cannot be negative."),
+    ({"region": ""}, "region", "A Bedrock route needs a region (e.g. us-east-1)."),
+    ({"model_id": "  "}, "model_id", "This field is required."),
+    ({"max_tokens": "0"}, "max_tokens", "Ensure this value is greater than or equal to 1."),
+])
+def test_a_bad_route_is_refused_with_a_clear_message(changes: dict[str, str], field: str, message: str) -> None:
+    form = _route_form(**changes)
+    assert not form.is_valid()
+    assert message in form.errors[field]
+
+
+def _chain(tier: Tier, routes: list[dict[str, Any]]) -> Any:
+    FormSet = inlineformset_factory(Tier, ModelRoute, form=ModelRouteForm, formset=RouteChainFormSet, extra=0)
+    data = {"routes-TOTAL_FORMS": str(len(routes)), "routes-INITIAL_FORMS": "0"}
+    for i, route in enumerate(routes):
+        data.update({f"routes-{i}-{k}": v for k, v in route.items()})
+    return FormSet(data=data, instance=tier, prefix="routes")
+
+
+def test_an_empty_chain_is_refused() -> None:
+    formset = _chain(Tier.objects.create(name="empty"), [])
+    assert not formset.is_valid()
+    assert "at least one enabled route" in formset.non_form_errors()[0]
+
+
+def test_a_chain_of_disabled_routes_is_refused() -> None:
+    disabled = {k: v for k, v in GOOD_ROUTE.items() if k != "enabled"}
+    assert not _chain(Tier.objects.create(name="off"), [disabled]).is_valid()
+
+
+def test_a_chain_with_one_enabled_route_is_accepted() -> None:
+    assert _chain(Tier.objects.create(name="one"), [GOOD_ROUTE]).is_valid()
+
+
+def test_a_soft_cap_above_the_hard_cap_is_refused() -> None:
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="soft cap must not exceed"):
+        GatewaySettings(daily_soft_cap_usd=Decimal("5"), daily_hard_cap_usd=Decimal("1")).full_clean()
+
+
+@pytest.mark.parametrize("url", ["/admin/llm/tier/", "/admin/llm/modelcapability/", "/admin/llm/gatewaysettings/",
+                                 "/admin/llm/llmcall/", "/admin/llm/llmcall/?outcome__exact=fell_back",
+                                 "/admin/llm/llmcall/summary/?days=30"])
+def test_the_gateway_admin_pages_render(admin_client, llm_routing, url: str) -> None:
+    assert admin_client.get(url).status_code == 200
+
+
+def test_the_tier_change_page_saves_through_the_admin(admin_client, llm_routing) -> None:
+    tier = Tier.objects.get(name="fast")
+    page = admin_client.get(f"/admin/llm/tier/{tier.id}/change/")
+    assert page.status_code == 200 and b"escalates_to" in page.content
+
+
+def test_the_summary_shows_latency_percentiles_cost_and_rates(admin_client, llm_routing) -> None:
+    for latency, outcome, cost in [(100, "ok", "0.10"), (200, "ok", "0.10"), (900, "escalated", "0.20"),
+                                   (0, "fell_back", "0")]:
+        LLMCall.objects.create(purpose="sql_generation", tier="fast", provider="bedrock", requested_model="m1",
+                               model_id="m1", outcome=outcome, latency_ms=latency, cost_usd=Decimal(cost))
+    from backend.llm.selectors import routing_summary
+
+    [row] = routing_summary(days=1)
+    assert (row.calls, row.p50_ms, row.p95_ms, row.cost_usd) == (4, 200, 900, Decimal("0.40"))
+    assert (row.fallback_rate, row.escalation_rate, row.error_rate) == (0.25, 0.25, 0.0)
+    assert b"m1" in admin_client.get("/admin/llm/llmcall/summary/?days=1").content
+
+
+def test_the_tier_list_shows_an_open_circuit(admin_client, llm_routing) -> None:
+    from backend.llm.chain import breaker_for
+
+    route = ModelRoute.objects.get(tier__name="fast", position=0)
+    breaker_for(route, GatewaySettings.current())._open(now=10**12)
+    page = admin_client.get("/admin/llm/tier/").content.decode()
+    assert "bedrock:us.anthropic.claude-sonnet-4-6 [circuit open]" in page
+    assert page.count("[circuit open]") == 1  # only that route; the others stay closed
