@@ -1,13 +1,31 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from backend.errors import ApplicationError
 from sql_gen.models import DataSource, DictionaryColumn, DictionaryTable, MetricDefinition
+from sql_gen.services.introspect import schema_import
 
 
 @admin.register(DataSource)
 class DataSourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "engine", "dialect", "row_cap", "statement_timeout_s", "is_default"]
+    actions = ["import_schema"]
+
+    list_display = [
+        "name", "engine", "dialect", "row_cap", "statement_timeout_s", "generation_timeout_s", "is_default",
+    ]
+
+    @admin.action(description="Import schema into the data dictionary (keeps descriptions)")
+    def import_schema(self, request: HttpRequest, queryset: QuerySet[DataSource]) -> None:
+        for source in queryset:
+            try:
+                report = schema_import(source=source)
+            except ApplicationError as e:
+                self.message_user(request, f"{source.name}: {e.message}", messages.ERROR)
+                continue
+            self.message_user(request, f"{source.name}: {report.summary()}.", messages.SUCCESS)
 
 
 class DictionaryColumnInline(admin.TabularInline):

@@ -1,6 +1,9 @@
 """Data sources, the data dictionary and metric definitions, all edited in admin."""
 from __future__ import annotations
 
+import os
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -18,6 +21,11 @@ class Engine(models.TextChoices):
     POSTGRESQL = "postgresql", "PostgreSQL"
 
 
+_ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENGINE_DIALECTS = {"duckdb": {"duckdb"}, "sqlite": {"sqlite"}, "postgresql": {"postgres", "postgresql"}}
+_SECRET_HINTS = ("://", "password", "@", "=")
+
+
 class DataSource(models.Model):
     """A warehouse that widgets read from, through a read-only connection.
 
@@ -33,6 +41,10 @@ class DataSource(models.Model):
     location = models.CharField(max_length=300, blank=True)
     row_cap = models.PositiveIntegerField(default=5000, validators=[MinValueValidator(1)])
     statement_timeout_s = models.PositiveIntegerField(default=10, validators=[MinValueValidator(1)])
+    generation_timeout_s = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(1)],
+        help_text="Budget in seconds for generating a widget's SQL, retries included.",
+    )
     is_default = models.BooleanField(default=False)
 
     class Meta:
@@ -42,12 +54,41 @@ class DataSource(models.Model):
         return self.name
 
     def resolved_location(self) -> str:
-        """Return the file path or DSN this source connects to."""
+        """Return the file path or DSN this source connects to (a PostgreSQL DSN is read from
+        the environment variable ``location`` names, at call time)."""
         if self.engine == Engine.POSTGRESQL:
-            import os
-
             return os.environ.get(self.location, "")
         return self.location or str(settings.WAREHOUSE_PATH)
+
+    def clean(self) -> None:
+        """Raise ValidationError for a dialect that does not match the engine, or a location
+        that would store a secret in the database or cannot be used."""
+        errors: dict[str, str] = {}
+        if self.dialect.lower() not in _ENGINE_DIALECTS.get(self.engine, set()):
+            expected = " or ".join(sorted(_ENGINE_DIALECTS.get(self.engine, {"?"})))
+            errors["dialect"] = f"A {self.get_engine_display()} source uses the {expected} dialect."
+        problem = self._location_problem()
+        if problem:
+            errors["location"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+    def _location_problem(self) -> str:
+        location = self.location.strip()
+        if self.engine == Engine.POSTGRESQL:
+            if not _ENV_VAR_NAME.match(location):
+                return (
+                    "Enter the name of an environment variable that holds the DSN (e.g. WAREHOUSE_DSN), "
+                    "not the DSN itself: connection secrets are never stored in the database."
+                )
+            if not os.environ.get(location):
+                return f"The environment variable {location} is not set on this server; set it and restart."
+            return ""
+        if any(hint in location.lower() for hint in _SECRET_HINTS):
+            return "Enter a file path on this server; URLs and credentials are not allowed here."
+        if self.engine == Engine.SQLITE and not location:
+            return "Enter the path of the SQLite file."
+        return ""
 
 
 class DictionaryTable(models.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 
 
@@ -56,8 +57,23 @@ class WidgetRequest(models.Model):
         return f"#{self.pk} {self.prompt[:60]}"
 
 
+class DataOrigin(models.TextChoices):
+    """Where a widget's shown data came from, or why it could not be refreshed (its source badge)."""
+
+    LIVE = "live", "Live"
+    CACHED = "cached", "Cached"
+    SAMPLE = "sample", "Sample data"
+    LLM_UNAVAILABLE = "llm_unavailable", "LLM unavailable"
+    SQL_REJECTED = "sql_rejected", "SQL rejected"
+    QUERY_FAILED = "query_failed", "Query failed"
+
+
 class Widget(models.Model):
-    """A widget on a dashboard: its validated spec, the checked SQL and the last result."""
+    """A widget on a dashboard: its validated spec, the checked SQL and the last good result.
+
+    ``result``/``result_at`` always hold the last good data; a failed refresh sets ``source`` and
+    ``source_reason`` and leaves them alone, so the dashboard keeps showing it and says why.
+    """
 
     dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="widgets")
     request = models.OneToOneField(WidgetRequest, on_delete=models.PROTECT, related_name="widget")
@@ -67,7 +83,16 @@ class Widget(models.Model):
     sql = models.TextField()
     result = models.JSONField(default=dict, help_text="columns, rows, truncated")
     result_at = models.DateTimeField(null=True, blank=True)
-    source = models.CharField(max_length=20, default="live")
+    source = models.CharField(max_length=20, choices=DataOrigin.choices, default=DataOrigin.LIVE)
+    source_reason = models.TextField(blank=True, help_text="Why the badge says what it says.")
+    data_source = models.ForeignKey(
+        "sql_gen.DataSource", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Where the SQL runs; empty means the default data source.",
+    )
+    cache_ttl_s = models.PositiveIntegerField(
+        default=300, validators=[MinValueValidator(10)], help_text="Seconds before the result is refreshed."
+    )
+    refreshed_at = models.DateTimeField(null=True, blank=True, help_text="Last refresh attempt, good or not.")
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
     llm_calls = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

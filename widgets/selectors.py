@@ -39,7 +39,7 @@ def widget_request_get(*, user: AbstractBaseUser, request_id: int) -> WidgetRequ
 
 
 def dashboard_widgets(*, dashboard: Dashboard) -> QuerySet[Widget]:
-    return dashboard.widgets.all()
+    return dashboard.widgets.select_related("data_source")
 
 
 def dashboard_open_requests(*, dashboard: Dashboard, user: AbstractBaseUser) -> QuerySet[WidgetRequest]:

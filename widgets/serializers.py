@@ -1,17 +1,14 @@
 """Input parsing and output shapes for the widgets API. No logic beyond shape."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from widgets.models import Dashboard, Widget, WidgetRequest
-
-SOURCE_LABELS = {
-    "live": "Live",
-    "cached": "Cached",
-    "sample": "Sample data",
-}
+from widgets.services.resolve import widget_badge
 
 
 class PromptIn(serializers.Serializer):
@@ -22,7 +19,8 @@ class AnswersIn(serializers.Serializer):
     answers = serializers.DictField(child=serializers.CharField(allow_blank=True))
 
 
-def widget_out(widget: Widget) -> dict[str, Any]:
+def widget_out(widget: Widget, *, now: datetime | None = None) -> dict[str, Any]:
+    badge = widget_badge(widget=widget, now=now or timezone.now())
     return {
         "id": widget.id,
         "kind": widget.kind,
@@ -31,8 +29,12 @@ def widget_out(widget: Widget) -> dict[str, Any]:
         "sql": widget.sql,
         "result": widget.result,
         "result_at": widget.result_at.isoformat() if widget.result_at else None,
-        "source": widget.source,
-        "source_label": SOURCE_LABELS.get(widget.source, widget.source),
+        "source": badge.source,
+        "source_label": badge.label,
+        "source_reason": badge.reason,
+        "age_s": badge.age_s,
+        "stale": badge.stale,
+        "cache_ttl_s": widget.cache_ttl_s,
         "cost_usd": f"{widget.cost_usd:.4f}",
         "llm_calls": widget.llm_calls,
     }

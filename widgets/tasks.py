@@ -4,7 +4,7 @@ from __future__ import annotations
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 
-from widgets.services import pipeline
+from widgets.services import pipeline, resolve
 
 MAX_RETRIES = 3
 
@@ -14,3 +14,9 @@ def run_widget_request(request_id: int) -> None:
     message = CurrentMessage.get_current_message()
     retries = message.options.get("retries", 0) if message else MAX_RETRIES
     pipeline.run(request_id=request_id, final_attempt=retries >= MAX_RETRIES)
+
+
+@dramatiq.actor(max_retries=0, time_limit=120_000)
+def refresh_widget(widget_id: int) -> None:
+    # Failures are recorded on the widget; the next stale dashboard load queues another try.
+    resolve.widget_refresh(widget_id=widget_id)

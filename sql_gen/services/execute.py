@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import psycopg
 from django.conf import settings
+from psycopg.conninfo import conninfo_to_dict
 
 from backend.errors import ApplicationError
 from sql_gen.models import DataSource, Engine
@@ -46,6 +47,8 @@ _SQLITE_ALLOWED_ACTIONS = frozenset(
     {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 )
 _MAX_ERROR_CHARS = 500
+# No string or blob in a widget query needs more; larger ones are how printf/zeroblob exhaust memory.
+_SQLITE_MAX_LENGTH = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -122,8 +125,12 @@ def _database_failure(error: object) -> QueryFailed:
     return QueryFailed(f"The database rejected the query: {text[:_MAX_ERROR_CHARS]}")
 
 
-def _existing_file(source: DataSource) -> Path:
-    """Return the source's database file; raise QueryFailed naming the fix when it is missing."""
+def existing_file(source: DataSource) -> Path:
+    """Return the source's database file (DuckDB, SQLite).
+
+    Raises:
+        QueryFailed: the file is missing; the message names the fix.
+    """
     path = Path(source.resolved_location())
     if path.is_file():
         return path
@@ -146,7 +153,7 @@ def _display_path(path: Path) -> str:
 
 
 def _run_duckdb(source: DataSource, sql: str, fetch: int) -> Rows:
-    path = _existing_file(source)
+    path = existing_file(source)
     try:
         conn = duckdb.connect(str(path), read_only=True, config=_DUCKDB_CONFIG)
     except duckdb.Error as e:
@@ -183,7 +190,7 @@ def _sqlite_authorizer(action: int, *_: object) -> int:
 
 
 def _run_sqlite(source: DataSource, sql: str, fetch: int) -> Rows:
-    path = _existing_file(source)
+    path = existing_file(source)
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as e:
@@ -192,6 +199,7 @@ def _run_sqlite(source: DataSource, sql: str, fetch: int) -> Rows:
     try:
         # mode=ro alone still lets ATTACH create files, so forbid attaching at all.
         conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, _SQLITE_MAX_LENGTH)
         conn.set_authorizer(_sqlite_authorizer)
         conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1_000)
         cursor = conn.execute(sql)
@@ -207,7 +215,15 @@ def _run_sqlite(source: DataSource, sql: str, fetch: int) -> Rows:
         conn.close()
 
 
-def _run_postgresql(source: DataSource, sql: str, fetch: int) -> Rows:
+def postgresql_connect(source: DataSource) -> psycopg.Connection[Any]:
+    """Return a connection to a PostgreSQL source whose transactions are read-only and whose
+    statements stop at the source's time limit. Options in the DSN (e.g. ``search_path``) are
+    kept; ours come after them, so they win.
+
+    Raises:
+        QueryFailed: the DSN's environment variable is unset or the connection fails; the
+            message never includes the DSN.
+    """
     dsn = source.resolved_location()
     if not dsn:
         raise QueryFailed(
@@ -215,14 +231,22 @@ def _run_postgresql(source: DataSource, sql: str, fetch: int) -> Rows:
             f"{source.location or '(none)'}, which is not set."
         )
     timeout_ms = source.statement_timeout_s * 1000
-    options = f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms}"
     try:
-        conn = psycopg.connect(dsn, options=options, connect_timeout=10)
+        params = conninfo_to_dict(dsn)
+        ours = f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms}"
+        params["options"] = f"{params.get('options') or ''} {ours}".strip()
+        params.setdefault("connect_timeout", 10)
+        conn = psycopg.connect(**params)
     except psycopg.Error as e:
         logger.warning("PostgreSQL connection for source %s failed: %s", source.name, e)
         raise QueryFailed(f"Could not connect to the PostgreSQL data source {source.name}.") from None
+    conn.read_only = True  # BEGIN READ ONLY
+    return conn
+
+
+def _run_postgresql(source: DataSource, sql: str, fetch: int) -> Rows:
+    conn = postgresql_connect(source)
     try:
-        conn.read_only = True  # BEGIN READ ONLY
         # A server-side cursor is DECLARE ... CURSOR FOR <sql>: one statement, a query, and
         # no data-modifying WITH; rows stream instead of arriving all at once.
         with conn.cursor(name="widget_query") as cursor:

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from backend.errors import ApplicationError
 from backend.llm.gateway import CallContext, get_llm
 from backend.llm.types import LLMRequest, Tool
 from sql_gen.models import DataSource, MetricDefinition
@@ -34,6 +36,18 @@ SYSTEM = (
     "time_column <= CURRENT_DATE. If previous_error is present, your last answer was rejected: fix that."
 )
 
+class GenerationTimedOut(ApplicationError):
+    """SQL generation used up the source's ``generation_timeout_s`` budget."""
+
+    def __init__(self, budget_s: int) -> None:
+        super().__init__(
+            "sql_generation_timeout",
+            f"Writing the SQL took longer than this data source's {budget_s}s budget; try again or ask an "
+            "admin to raise it.",
+            {"budget_s": budget_s},
+        )
+
+
 @dataclass(frozen=True)
 class GeneratedSql:
     checked: CheckedSql
@@ -45,12 +59,16 @@ def sql_generate(*, metric: MetricDefinition, spec: dict[str, Any], source: Data
                  context: CallContext) -> GeneratedSql:
     """Return checked SQL for ``spec`` over ``metric``.
 
-    A rejected answer goes back to the model once, with the reason.
+    A rejected answer goes back to the model once, with the reason, if the source's
+    ``generation_timeout_s`` budget is not spent. The budget is checked before each call (the
+    gateway bounds a call by its route's own timeout; it cannot yet take the remaining budget).
 
     Raises:
         LLMError: the model call failed.
         SqlRejected: the second answer failed the safety check too.
+        GenerationTimedOut: the budget ran out before an answer passed the check.
     """
+    deadline = time.monotonic() + source.generation_timeout_s
     dimension_keys = [*spec.get("dimensions", []), *(f["dimension"] for f in spec.get("filters", []))]
     slice_ = dictionary_slice(metric=metric, dimension_keys=dimension_keys)
     llm_context = json.dumps({**slice_, "dialect": source.dialect}, sort_keys=True)
@@ -60,6 +78,8 @@ def sql_generate(*, metric: MetricDefinition, spec: dict[str, Any], source: Data
         prompt: dict[str, Any] = {"spec": spec, "row_cap": source.row_cap}
         if previous_error:
             prompt["previous_error"] = previous_error
+        if time.monotonic() >= deadline:
+            raise GenerationTimedOut(source.generation_timeout_s)
         result = get_llm("sql_generation").call(
             LLMRequest(system=SYSTEM, context=llm_context, prompt=json.dumps(prompt, sort_keys=True), tool=SQL_TOOL),
             context=context,

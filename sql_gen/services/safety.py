@@ -11,11 +11,10 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, UnsupportedError
-from sqlglot.tokens import TokenType
+from sqlglot.tokens import Token, TokenType
 
 from backend.errors import ApplicationError
 
@@ -75,6 +74,13 @@ _FORBIDDEN_TYPES: tuple[type[exp.Expression], ...] = (
     exp.SessionParameter,
 )  # fmt: skip
 _STATEMENT_NAMES = {"truncatetable": "TRUNCATE", "transaction": "BEGIN"}
+# Casting text to an OID alias type (regclass, regproc, ...) looks objects up in the system catalogs,
+# and a user-defined type runs its own input function: only built-in value types may be cast to.
+_CATALOG_TYPE_PREFIXES = ("REG", "OID", "PG_", "TXID")
+# Functions whose output size is an argument can allocate gigabytes in one call, faster than a
+# time limit or DuckDB's memory_limit (which does not track strings) can stop them.
+MAX_GENERATED_CHARS = 10_000
+_WIDE_FORMAT = re.compile(r"\*|\d{%d,}" % (len(str(MAX_GENERATED_CHARS)) + 1))
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 # Statement-only node families; anything defined there has no place in a read-only query.
 _FORBIDDEN_MODULES = frozenset(
@@ -126,11 +132,13 @@ def _checked_tree(
 ) -> tuple[exp.Expression, set[str]]:
     """Return the parsed statement and its base tables; raise SqlRejected if it is not safe."""
     try:
-        _check_text(text, read)
-        tree = _parse_one(text, read)
+        tokens = _check_text(text, read)
+        tree = _parse_one(text, read, tokens)
         _check_statement(tree, text)
         tables = _check_tables(tree, allowed, read)
         _check_functions(tree)
+        _check_types(tree, read)
+        _check_sizes(tree)
     except SqlRejected as e:
         if normalized:
             e.message = f"{e.message} (after normalizing the query for {read}: {text[:200]})"
@@ -159,8 +167,9 @@ def _dialect_name(dialect: str) -> str:
         raise SqlRejected(f"SQL dialect {dialect!r} is not supported; use one of {supported}.") from None
 
 
-def _check_text(sql: str, read: str) -> None:
-    """Refuse empty, oversized and over-nested input before the recursive parser sees it."""
+def _check_text(sql: str, read: str) -> list[Token]:
+    """Return the tokens of ``sql``; refuse empty, oversized and over-nested input before the
+    recursive parser sees it."""
     if not sql.strip():
         raise SqlRejected("The query is empty.")
     if len(sql) > MAX_SQL_CHARS:
@@ -174,11 +183,12 @@ def _check_text(sql: str, read: str) -> None:
         depth += _PAREN_STEP.get(token.token_type, 0)
         if depth > MAX_PAREN_DEPTH:
             raise SqlRejected(f"The query nests parentheses more than {MAX_PAREN_DEPTH} levels deep.")
+    return tokens
 
 
-def _parse_one(sql: str, read: str) -> exp.Expression:
+def _parse_one(sql: str, read: str, tokens: list[Token]) -> exp.Expression:
     try:
-        parsed = sqlglot.parse(sql, read=read)
+        parsed = Dialect.get_or_raise(read).parser().parse(tokens, sql)
     except ParseError as e:
         first = e.errors[0] if e.errors else {}
         where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""
@@ -237,6 +247,40 @@ def _check_functions(tree: exp.Expression) -> None:
             raise SqlRejected(f"Function {name}() is not allowed in a query.", function=name)
 
 
+def _check_types(tree: exp.Expression, read: str) -> None:
+    """Refuse casts to user-defined types and to PostgreSQL's catalog (OID alias) types."""
+    for node in tree.find_all(exp.DataType):
+        name = node.sql(dialect=read).split("(")[0].strip().upper()
+        if node.this == exp.DataType.Type.USERDEFINED or name.startswith(_CATALOG_TYPE_PREFIXES):
+            raise SqlRejected(f"Type {name} is not allowed in a query; cast to a built-in value type.", type=name)
+
+
+def _check_sizes(tree: exp.Expression) -> None:
+    """Refuse repeat/pad lengths and printf-style widths that are not small literal numbers."""
+    for node in tree.find_all(exp.Repeat, exp.Pad, exp.Format, exp.Anonymous):
+        name = _function_name(node)
+        if isinstance(node, (exp.Repeat, exp.Pad)):
+            size = node.args.get("times" if isinstance(node, exp.Repeat) else "expression")
+            if not _small_literal(size):
+                raise SqlRejected(
+                    f"{name}() needs a literal length of at most {MAX_GENERATED_CHARS}.", function=name
+                )
+        elif isinstance(node, exp.Format) or name == "printf":
+            fmt = node.this if isinstance(node, exp.Format) else (node.expressions or [None])[0]
+            if not (isinstance(fmt, exp.Literal) and fmt.is_string and not _WIDE_FORMAT.search(fmt.this)):
+                raise SqlRejected(
+                    f"{name}() needs a literal format without * or widths over {MAX_GENERATED_CHARS}.",
+                    function=name,
+                )
+
+
+def _small_literal(node: exp.Expression | None) -> bool:
+    return (
+        isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit()
+        and int(node.this) <= MAX_GENERATED_CHARS
+    )
+
+
 def _function_allowed(node: exp.Func) -> bool:
     if isinstance(node, (exp.Anonymous, exp.AnonymousAggFunc)):
         return node.name.lower() in _ALLOWED_ANONYMOUS
@@ -292,7 +336,8 @@ def _normalized(identifier: exp.Expression | None, read: str) -> str:
         identifier = identifier.this
     if not isinstance(identifier, exp.Identifier):
         return identifier.name.lower() if identifier is not None else ""
-    return Dialect.get_or_raise(read).normalize_identifier(identifier.copy()).name
+    fresh = exp.Identifier(this=identifier.this, quoted=identifier.quoted)  # cheaper than a deep copy
+    return Dialect.get_or_raise(read).normalize_identifier(fresh).name
 
 
 def _check_table(table: exp.Table, allowed: set[str], read: str) -> str:

@@ -6,6 +6,7 @@ page and its script without the pipeline; nothing consumes the stub broker's que
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -289,3 +290,23 @@ def test_a_shared_dashboard_is_view_only_for_others(
 
     expect(browser_page.get_by_test_id("kpi-value")).to_have_text("$1,234.50")
     expect(browser_page.get_by_test_id("prompt-input")).to_have_count(0)
+
+
+def test_a_stale_widget_shows_a_cached_badge_with_its_age_and_a_failed_one_keeps_its_data(
+    browser_page: Page, live_server: Any, board: Dashboard, screenshot: Callable[[Page, str], Path]
+) -> None:
+    now = timezone.now()
+    add_widget(board, spec=KPI_SPEC, result=KPI_RESULT, result_at=now - timedelta(minutes=20), cache_ttl_s=300)
+    add_widget(board, spec=BAR_SPEC, result=BAR_RESULT, result_at=now - timedelta(hours=1), refreshed_at=now,
+               source="query_failed", source_reason="The query ran past the 10s time limit and was stopped.")
+    open_dashboard(browser_page, live_server.url, board)
+
+    kpi = browser_page.locator("[data-testid=widget-card][data-kind=kpi]")
+    expect(kpi.get_by_test_id("source-badge")).to_have_text("Cached · 20 min old")
+    expect(kpi.get_by_test_id("source-reason")).to_contain_text("refreshing in the background")
+    expect(kpi.get_by_test_id("kpi-value")).to_have_text("$1,234.50")
+    chart = browser_page.locator("[data-testid=widget-card][data-kind=chart]")
+    expect(chart.get_by_test_id("source-badge")).to_contain_text("Query failed · showing data from ")
+    expect(chart.get_by_test_id("source-reason")).to_have_text("The query ran past the 10s time limit and was stopped.")
+    expect(chart.locator("svg rect.bar")).to_have_count(4)
+    screenshot(browser_page, "source-badges")

@@ -351,3 +351,8 @@ def test_a_postgresql_connection_failure_does_not_show_the_dsn(monkeypatch: pyte
         sql_execute(source=pg(), sql="SELECT 1")
     assert caught.value.message == "Could not connect to the PostgreSQL data source pg."
     assert "s3cret" not in json.dumps(caught.value.extra)
+
+
+def test_a_sqlite_value_too_big_to_be_a_widget_value_fails_instead_of_filling_memory(sqlite_file: Path) -> None:
+    with pytest.raises(QueryFailed, match="too big"):
+        sql_execute(source=lite(sqlite_file), sql="SELECT zeroblob(500000000)")

@@ -20,7 +20,7 @@ from sql_gen.selectors import catalog as build_catalog
 from sql_gen.selectors import default_source
 from sql_gen.services.execute import sql_execute
 from sql_gen.services.generate import sql_generate
-from widgets.models import RequestStatus, Widget, WidgetRequest
+from widgets.models import DataOrigin, RequestStatus, Widget, WidgetRequest
 from widgets.services.clarifier import intent_extract
 from widgets.services.spec import spec_synthesize
 
@@ -81,6 +81,7 @@ def _advance(request: WidgetRequest) -> str:
     spec_json = spec.model_dump(mode="json")
     generated = sql_generate(metric=metric, spec=spec_json, source=source, context=context)
     result = sql_execute(source=source, sql=generated.checked.sql)
+    now = timezone.now()
     with transaction.atomic():
         totals = LLMCall.objects.filter(widget_request_id=request.id).aggregate(cost=Sum("cost_usd"), calls=Count("id"))
         Widget.objects.create(
@@ -91,8 +92,10 @@ def _advance(request: WidgetRequest) -> str:
             spec=spec_json,
             sql=generated.checked.sql,
             result={"columns": result.columns, "rows": result.rows, "truncated": result.truncated},
-            result_at=timezone.now(),
-            source="live",
+            result_at=now,
+            refreshed_at=now,
+            source=DataOrigin.LIVE,
+            data_source=source,
             cost_usd=totals["cost"] or 0,
             llm_calls=totals["calls"],
         )

@@ -1,0 +1,136 @@
+"""Importing a data source's schema into the data dictionary.
+
+Reads table and column names and types through a read-only connection (DuckDB ``read_only``,
+SQLite ``mode=ro``, PostgreSQL a read-only transaction) from the source's default schema.
+Existing tables and columns keep their descriptions, labels, synonyms and guidelines; only a
+changed data type is updated. Tables whose name starts with ``_`` (such as the demo
+warehouse's ``_meta``) are internal and skipped. An imported table joins the SQL allowlist,
+so an admin should delete any table widgets must not read.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+import psycopg
+from django.db import transaction
+
+from sql_gen.models import DataSource, DictionaryColumn, DictionaryTable, Engine
+from sql_gen.services.execute import QueryFailed, existing_file, postgresql_connect
+
+Schema = dict[str, list[tuple[str, str]]]  # table -> [(column, data type)] in column order
+
+_INFO_SCHEMA_SQL = (
+    "SELECT table_name, column_name, data_type FROM information_schema.columns "
+    "WHERE table_schema = %s ORDER BY table_name, ordinal_position"
+)
+
+
+@dataclass
+class ImportReport:
+    tables_created: list[str] = field(default_factory=list)
+    columns_created: int = 0
+    types_updated: int = 0
+    missing: list[str] = field(default_factory=list)  # in the dictionary, no longer in the source
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.tables_created)} new tables, {self.columns_created} new columns, "
+            f"{self.types_updated} types updated"
+            + (f"; not found in the source: {', '.join(self.missing)}" if self.missing else "")
+        )
+
+
+def schema_import(*, source: DataSource) -> ImportReport:
+    """Add the source's tables and columns to the dictionary and return what changed.
+
+    Raises:
+        QueryFailed: the source cannot be opened or read.
+    """
+    schema = schema_read(source=source)
+    report = ImportReport()
+    with transaction.atomic():
+        for name, columns in schema.items():
+            table, created = DictionaryTable.objects.get_or_create(source=source, name=name)
+            if created:
+                report.tables_created.append(name)
+            _import_columns(table, columns, report)
+        known = DictionaryColumn.objects.filter(table__source=source).select_related("table")
+        report.missing = sorted(
+            c.key for c in known if c.name not in {n for n, _ in schema.get(c.table.name, [])}
+        )
+    return report
+
+
+def _import_columns(table: DictionaryTable, columns: list[tuple[str, str]], report: ImportReport) -> None:
+    existing = {c.name: c for c in table.columns.all()}
+    for name, data_type in columns:
+        column = existing.get(name)
+        if column is None:
+            DictionaryColumn.objects.create(table=table, name=name, data_type=data_type)
+            report.columns_created += 1
+        elif column.data_type.upper() != data_type.upper():
+            DictionaryColumn.objects.filter(id=column.id).update(data_type=data_type)
+            report.types_updated += 1
+
+
+def schema_read(*, source: DataSource) -> Schema:
+    """Return the source's tables (internal ``_`` tables left out) and their columns.
+
+    Raises:
+        QueryFailed: the source cannot be opened or read.
+    """
+    rows = _READERS[source.engine](source)
+    schema: Schema = {}
+    for table, column, data_type in rows:
+        if not table.startswith("_"):
+            schema.setdefault(table, []).append((column, data_type.upper()))
+    return schema
+
+
+def _read_duckdb(source: DataSource) -> list[tuple[str, str, str]]:
+    path = existing_file(source)
+    try:
+        with duckdb.connect(str(path), read_only=True) as conn:
+            return conn.execute(_INFO_SCHEMA_SQL.replace("%s", "?"), ["main"]).fetchall()
+    except duckdb.Error as e:
+        raise QueryFailed(f"Could not read the schema of {source.name}: {e}") from None
+
+
+def _read_sqlite(source: DataSource) -> list[tuple[str, str, str]]:
+    path = existing_file(source)
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as e:
+        raise QueryFailed(f"Could not open the SQLite file of {source.name}: {e}") from None
+    try:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )]
+        return [
+            (table, column, data_type or "ANY")
+            for table in tables
+            for _, column, data_type, *_ in conn.execute("SELECT * FROM pragma_table_info(?)", [table])
+        ]
+    except sqlite3.Error as e:
+        raise QueryFailed(f"Could not read the schema of {source.name}: {e}") from None
+    finally:
+        conn.close()
+
+
+def _read_postgresql(source: DataSource) -> list[tuple[str, str, str]]:
+    with postgresql_connect(source) as conn:
+        try:
+            schema = conn.execute("SELECT current_schema()").fetchone()
+            return conn.execute(_INFO_SCHEMA_SQL, [schema[0] if schema else "public"]).fetchall()
+        except psycopg.Error as e:
+            raise QueryFailed(f"Could not read the schema of {source.name}: {e.diag.message_primary or e}") from None
+
+
+_READERS: dict[str, Callable[[DataSource], list[tuple[str, str, str]]]] = {
+    Engine.DUCKDB: _read_duckdb,
+    Engine.SQLITE: _read_sqlite,
+    Engine.POSTGRESQL: _read_postgresql,
+}

@@ -1,0 +1,175 @@
+"""Data sources: validation that keeps secrets out of the database, the generation budget,
+schema import into the dictionary, and PostgreSQL as a warehouse."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import duckdb
+import psycopg
+import pytest
+from django.core.exceptions import ValidationError
+
+from backend.llm.gateway import CallContext
+from sql_gen.models import DataSource, DictionaryColumn, DictionaryTable, MetricDefinition
+from sql_gen.services.execute import sql_execute
+from sql_gen.services.generate import GenerationTimedOut, sql_generate
+from sql_gen.services.introspect import schema_import
+from sql_gen.services.safety import sql_check
+from tests.conftest import service_missing
+
+DSN_VAR = "TEST_WAREHOUSE_DSN_FOR_SOURCES"
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+GOOD_SOURCES = [
+    {"engine": "duckdb", "dialect": "duckdb", "location": ""},
+    {"engine": "duckdb", "dialect": "duckdb", "location": "/srv/data/warehouse.duckdb"},
+    {"engine": "sqlite", "dialect": "sqlite", "location": "var/warehouse.sqlite3"},
+    {"engine": "postgresql", "dialect": "postgres", "location": DSN_VAR},
+]
+BAD_SOURCES = [
+    ({"engine": "postgresql", "dialect": "postgres", "location": "postgresql://u:pw@db/wh"}, "location", "not the DSN"),
+    ({"engine": "postgresql", "dialect": "postgres", "location": "host=db password=pw"}, "location", "not the DSN"),
+    ({"engine": "postgresql", "dialect": "postgres", "location": "UNSET_DSN_VAR_XYZ"}, "location", "is not set"),
+    ({"engine": "duckdb", "dialect": "duckdb", "location": "s3://bucket/wh.duckdb"}, "location", "file path"),
+    ({"engine": "sqlite", "dialect": "sqlite", "location": ""}, "location", "path of the SQLite file"),
+    ({"engine": "duckdb", "dialect": "postgres", "location": ""}, "dialect", "duckdb dialect"),
+    ({"engine": "postgresql", "dialect": "mysql", "location": DSN_VAR}, "dialect", "postgres or postgresql"),
+]
+
+
+@pytest.fixture
+def dsn_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DSN_VAR, "postgresql://reader@127.0.0.1:9/wh")
+
+
+@pytest.mark.parametrize("fields", GOOD_SOURCES)
+def test_a_valid_source_passes_clean(fields: dict[str, str], dsn_env: None) -> None:
+    DataSource(name="s", **fields).clean()
+
+
+@pytest.mark.parametrize(("fields", "field", "message"), BAD_SOURCES)
+def test_an_invalid_source_is_refused_with_a_clear_message(
+    fields: dict[str, str], field: str, message: str, dsn_env: None
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        DataSource(name="s", **fields).clean()
+    assert message in " ".join(caught.value.message_dict[field])
+
+
+# -- generation budget ------------------------------------------------------------------------------
+
+
+def test_a_rejected_answer_is_not_retried_once_the_generation_budget_is_spent(demo_source: DataSource) -> None:
+    demo_source.generation_timeout_s = 5
+    metric = MetricDefinition.objects.get(key="claim_count")
+    answer = mock.Mock(payload={"sql": "SELECT * FROM secrets", "tables_used": [], "explanation": ""})
+    llm = mock.Mock()
+    llm.call.return_value = answer
+    clock = iter([100.0, 100.0, 106.0])  # deadline set, first call in time, second call too late
+    with mock.patch("sql_gen.services.generate.get_llm", return_value=llm), \
+            mock.patch("sql_gen.services.generate.time.monotonic", side_effect=lambda: next(clock)):
+        with pytest.raises(GenerationTimedOut) as caught:
+            sql_generate(metric=metric, spec={"dimensions": [], "filters": []}, source=demo_source,
+                         context=CallContext())
+    assert llm.call.call_count == 1
+    assert caught.value.code == "sql_generation_timeout" and "5s budget" in caught.value.message
+
+
+# -- schema import ----------------------------------------------------------------------------------
+
+
+def test_importing_the_demo_warehouse_keeps_the_dictionarys_descriptions(demo_source: DataSource) -> None:
+    DictionaryColumn.objects.filter(table__name="claims", name="status").update(data_type="TEXT")
+    before = {c.key: (c.description, c.label) for c in DictionaryColumn.objects.filter(table__source=demo_source)}
+    report = schema_import(source=demo_source)
+    after = {c.key: (c.description, c.label) for c in DictionaryColumn.objects.filter(table__source=demo_source)}
+    assert report.tables_created == [] and report.columns_created == 0
+    assert report.types_updated == 1
+    assert after == before
+    assert DictionaryColumn.objects.get(table__name="claims", name="status").data_type == "VARCHAR"
+    assert not DictionaryTable.objects.filter(name="_meta").exists()
+
+
+@pytest.mark.django_db
+def test_importing_a_new_duckdb_source_adds_its_tables_and_columns(warehouse: Path) -> None:
+    source = DataSource.objects.create(name="fresh", engine="duckdb", dialect="duckdb")
+    report = schema_import(source=source)
+    assert "claims" in report.tables_created and "_meta" not in report.tables_created
+    claims = DictionaryTable.objects.get(source=source, name="claims")
+    assert list(claims.columns.values_list("name", flat=True))[:3] == ["claim_id", "policy_id", "customer_id"]
+
+
+@pytest.mark.django_db
+def test_importing_a_sqlite_source_reads_tables_and_views(tmp_path: Path) -> None:
+    path = tmp_path / "wh.sqlite3"
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE regions (region_id INTEGER, name TEXT)")
+        con.execute("CREATE VIEW region_names AS SELECT name FROM regions")
+    source = DataSource.objects.create(name="lite", engine="sqlite", dialect="sqlite", location=str(path))
+    report = schema_import(source=source)
+    assert report.tables_created == ["region_names", "regions"]
+    assert list(DictionaryColumn.objects.filter(table__name="regions").values_list("name", "data_type")) == [
+        ("region_id", "INTEGER"), ("name", "TEXT")]
+
+
+def test_the_admin_action_imports_and_reports(admin_client: Any, demo_source: DataSource) -> None:
+    response = admin_client.post(
+        "/admin/sql_gen/datasource/", {"action": "import_schema", "_selected_action": [demo_source.id]}, follow=True
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == ["demo-warehouse: 0 new tables, 0 new columns, 0 types updated."]
+
+
+# -- PostgreSQL as a warehouse ------------------------------------------------------------------------
+
+PG_URL_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+BY_REGION = (
+    "SELECT r.name AS region, COUNT(*) AS claim_count, SUM(c.paid_amount) AS total_paid FROM claims AS c "
+    "JOIN regions AS r ON r.region_id = c.region_id WHERE c.status = 'closed' GROUP BY r.name ORDER BY r.name"
+)
+
+
+@pytest.fixture
+def pg_warehouse(warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The demo warehouse's claims and regions copied into a throwaway PostgreSQL schema; the
+    source's DSN (from an env var) puts that schema on the search path."""
+    url = os.environ.get("TEST_PG_WAREHOUSE_URL", PG_URL_DEFAULT)
+    try:
+        admin = psycopg.connect(url, autocommit=True, connect_timeout=3)
+    except psycopg.Error as exc:
+        service_missing(f"PostgreSQL not reachable at {url} ({exc.__class__.__name__})")
+    schema = f"wh_test_{uuid.uuid4().hex[:10]}"
+    admin.execute(f"CREATE SCHEMA {schema}")
+    admin.execute(f"CREATE TABLE {schema}.regions (region_id INT, name TEXT)")
+    admin.execute(f"CREATE TABLE {schema}.claims (claim_id BIGINT, region_id INT, status TEXT, paid_amount NUMERIC(12, 2))")
+    with duckdb.connect(str(warehouse), read_only=True) as wh, admin.cursor() as cur:
+        for table, columns in (("regions", "region_id, name"), ("claims", "claim_id, region_id, status, paid_amount")):
+            with cur.copy(f"COPY {schema}.{table} ({columns}) FROM STDIN") as copy:
+                for row in wh.execute(f"SELECT {columns} FROM {table}").fetchall():
+                    copy.write_row(row)
+    monkeypatch.setenv(DSN_VAR, f"{url}?options=-csearch_path%3D{schema}")
+    try:
+        yield schema
+    finally:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()
+
+
+@pytest.mark.integration
+def test_a_demo_metric_runs_the_same_on_postgresql_as_on_duckdb(pg_warehouse: str, demo_source: DataSource) -> None:
+    pg = DataSource.objects.create(name="pg-wh", engine="postgresql", dialect="postgres", location=DSN_VAR)
+    pg.full_clean()
+    assert schema_import(source=pg).tables_created == ["claims", "regions"]
+    checked = sql_check(sql=BY_REGION, dialect="postgres", allowed_tables=["claims", "regions"], row_cap=100)
+    on_pg = sql_execute(source=pg, sql=checked.sql)
+    on_duck = sql_execute(source=demo_source, sql=BY_REGION)
+    assert on_pg.columns == on_duck.columns == ["region", "claim_count", "total_paid"]
+    assert on_pg.rows == on_duck.rows and len(on_pg.rows) == 6

@@ -1,0 +1,184 @@
+"""Resolving a widget's data: serve the stored result at once, refresh it in the background.
+
+The dashboard never runs a query. It reads each widget's last good result, and when that is
+older than the widget's ``cache_ttl_s`` it queues ``refresh_widget`` (once: a cache lock drops
+duplicate requests). The job re-checks the stored SQL against the source's current allowlist,
+takes the result from the Django cache when another widget computed the same query within the
+TTL, or runs it read-only. A failure keeps the last good data and records why on the widget.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from backend.errors import ApplicationError
+from sql_gen.models import DataSource
+from sql_gen.selectors import allowed_tables, default_source
+from sql_gen.services.execute import QueryFailed, QueryResult, sql_execute
+from sql_gen.services.safety import SqlRejected, sql_check
+from widgets.models import DataOrigin, Widget
+
+log = logging.getLogger(__name__)
+
+_RESULT_KEY = "widget-result:v1:{source}:{digest}"
+_LOCK_KEY = "widget-refresh:v1:{widget}"
+_FAILURE_ORIGINS = {DataOrigin.LLM_UNAVAILABLE, DataOrigin.SQL_REJECTED, DataOrigin.QUERY_FAILED}
+
+
+@dataclass(frozen=True)
+class Badge:
+    source: str  # a DataOrigin value as shown: a fresh "live" result turns "cached" once stale
+    label: str
+    reason: str
+    age_s: int | None  # seconds since the shown data was computed; None without data
+    stale: bool  # older than the widget's TTL: a refresh is (or will be) under way
+
+
+def widget_badge(*, widget: Widget, now: datetime) -> Badge:
+    """Return what the widget's source badge says at ``now``."""
+    age = int((now - widget.result_at).total_seconds()) if widget.result_at else None
+    stale = widget_is_stale(widget=widget, now=now)
+    origin = DataOrigin(widget.source) if widget.source in DataOrigin.values else DataOrigin.LIVE
+    reason = widget.source_reason
+    if origin == DataOrigin.LIVE and stale:
+        origin = DataOrigin.CACHED
+        every = _duration(widget.cache_ttl_s)
+        reason = reason or f"Older than its {every} refresh interval; refreshing in the background."
+    elif origin == DataOrigin.SAMPLE:
+        reason = reason or "Illustrative numbers, not read from the warehouse."
+    return Badge(source=origin.value, label=origin.label, reason=reason, age_s=age, stale=stale)
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}-hour"
+    return f"{seconds // 60}-minute" if seconds % 60 == 0 else f"{seconds}-second"
+
+
+def widget_is_stale(*, widget: Widget, now: datetime) -> bool:
+    """Return True when the widget's data should be refreshed: older than its TTL, or missing.
+
+    Sample data is never refreshed into real data behind the analyst's back, and a widget
+    without SQL has nothing to run.
+    """
+    if widget.source == DataOrigin.SAMPLE or not widget.sql:
+        return False
+    last = widget.refreshed_at if widget.source in _FAILURE_ORIGINS else widget.result_at
+    return last is None or (now - last).total_seconds() > widget.cache_ttl_s
+
+
+def widgets_refresh_stale(*, widgets: list[Widget], now: datetime) -> list[int]:
+    """Queue a background refresh for each stale widget not already queued; return their ids.
+
+    Returns at once: the job runs after the current transaction commits.
+    """
+    queued = [w.id for w in widgets if widget_is_stale(widget=w, now=now) and _lock(w)]
+    for widget_id in queued:
+        _enqueue(widget_id)
+    return queued
+
+
+def _lock(widget: Widget) -> bool:
+    """Take the widget's refresh lock; it expires by itself if the job dies."""
+    source = widget.data_source
+    timeout = max(30, 3 * (source.statement_timeout_s if source else 10))
+    return cache.add(_LOCK_KEY.format(widget=widget.id), 1, timeout=timeout)
+
+
+def _enqueue(widget_id: int) -> None:
+    from widgets.tasks import refresh_widget
+
+    transaction.on_commit(lambda: refresh_widget.send(widget_id))
+
+
+def widget_refresh(*, widget_id: int, now: datetime | None = None) -> str:
+    """Refresh one widget's data and return its new ``source``; "missing" if it is gone.
+
+    Safe to run twice: a widget that is no longer stale is left alone. Never raises for
+    a rejected or failed query; those are recorded on the widget with their reason.
+    """
+    now = now or timezone.now()
+    widget = Widget.objects.select_related("data_source").filter(id=widget_id).first()
+    if widget is None:
+        return "missing"
+    try:
+        if not widget_is_stale(widget=widget, now=now):
+            return widget.source
+        return _refresh(widget, now)
+    finally:
+        cache.delete(_LOCK_KEY.format(widget=widget_id))
+
+
+def _refresh(widget: Widget, now: datetime) -> str:
+    source = widget.data_source or default_source()
+    try:
+        if source is None:
+            raise QueryFailed("No data source is configured; an admin must add one.")
+        sql = sql_check(
+            sql=widget.sql, dialect=source.dialect, allowed_tables=allowed_tables(source=source),
+            row_cap=source.row_cap,
+        ).sql  # the dictionary may have changed since the widget was built
+        result, computed_at, origin = _cached_or_run(source, sql, widget, now)
+    except SqlRejected as e:
+        return _record_failure(widget, DataOrigin.SQL_REJECTED, e.message, now)
+    except ApplicationError as e:  # QueryFailed and the like: safe to show
+        return _record_failure(widget, DataOrigin.QUERY_FAILED, e.message, now)
+    shaped = result_shape(kind=widget.kind, result=result)
+    return _record_result(widget, shaped, computed_at, origin, now)
+
+
+def _cached_or_run(
+    source: DataSource, sql: str, widget: Widget, now: datetime
+) -> tuple[dict[str, Any], datetime, DataOrigin]:
+    """Return (result, when it was computed, LIVE or CACHED), caching a fresh result."""
+    key = _result_key(source, sql)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit["result"], datetime.fromisoformat(hit["at"]), DataOrigin.CACHED
+    ran = sql_execute(source=source, sql=sql)
+    result = _as_dict(ran)
+    cache.set(key, {"result": result, "at": now.isoformat()}, timeout=widget.cache_ttl_s)
+    return result, now, DataOrigin.LIVE
+
+
+def _result_key(source: DataSource, sql: str) -> str:
+    return _RESULT_KEY.format(source=source.pk, digest=hashlib.sha256(sql.encode()).hexdigest())
+
+
+def _as_dict(result: QueryResult) -> dict[str, Any]:
+    return {"columns": result.columns, "rows": result.rows, "truncated": result.truncated}
+
+
+def result_shape(*, kind: str, result: dict[str, Any]) -> dict[str, Any]:
+    """Return ``result`` shaped for a widget of ``kind``: a KPI shows one row, the rest all rows."""
+    rows = result.get("rows", [])
+    if kind == "kpi" and len(rows) > 1:
+        return {**result, "rows": rows[:1], "truncated": True}
+    return dict(result)
+
+
+def _record_result(widget: Widget, result: dict[str, Any], computed_at: datetime, origin: DataOrigin,
+                   now: datetime) -> str:
+    """Store a good result unless a newer one landed meanwhile (check-and-set on result_at)."""
+    reason = "" if origin == DataOrigin.LIVE else "Reused the cached result of the same query."
+    Widget.objects.filter(id=widget.id, result_at=widget.result_at).update(
+        result=result, result_at=computed_at, source=origin, source_reason=reason, refreshed_at=now,
+    )
+    return origin.value
+
+
+def _record_failure(widget: Widget, origin: DataOrigin, reason: str, now: datetime) -> str:
+    """Keep the last good data; say what went wrong and since when."""
+    log.warning("widget %s refresh failed (%s): %s", widget.id, origin.value, reason)
+    if widget.result_at:
+        shown = timezone.localtime(widget.result_at).strftime("%Y-%m-%d %H:%M")
+        reason = f"{reason} Showing the last good data, from {shown}."
+    Widget.objects.filter(id=widget.id).update(source=origin, source_reason=reason[:2000], refreshed_at=now)
+    return origin.value
