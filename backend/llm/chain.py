@@ -1,6 +1,8 @@
 """Walking a route chain: retries with backoff, the circuit breaker, fallback, one ledger row per attempt."""
 from __future__ import annotations
 
+import copy
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -67,9 +69,10 @@ def run_chain(request: LLMRequest, routes: list[ModelRoute], run: Run) -> tuple[
             errors.append(exc)
     if len(errors) == 1:
         raise errors[0]
+    # Running out of time is what stopped the walk, whatever failed before it.
+    same = len({e.code for e in errors}) == 1 or errors[-1].code == DEADLINE
     raise LLMError(f"Every route of tier {run.entry.tier!r} failed: " + " | ".join(e.message for e in errors),
-                   retryable=any(e.retryable for e in errors),
-                   code=errors[-1].code if len({e.code for e in errors}) == 1 else "llm_unavailable")
+                   retryable=any(e.retryable for e in errors), code=errors[-1].code if same else "llm_unavailable")
 
 
 def _run_route(request: LLMRequest, route: ModelRoute, run: Run, *, last: bool) -> tuple[LLMResult, LLMCall]:
@@ -112,13 +115,14 @@ def _report_failure(breaker: Breaker, admission: Admission, exc: LLMError) -> bo
 def _attempt(request: LLMRequest, route: ModelRoute, run: Run, *, provider: str,
              outcome_if_failed: str | None = CallOutcome.ERROR) -> tuple[LLMResult, LLMCall]:
     """Call the provider once; record success (and failure when ``outcome_if_failed`` says how)."""
-    if run.clock.now() >= run.deadline:
+    remaining = run.deadline - run.clock.now()
+    if remaining <= 0:
         raise LLMError(f"The call ran out of its deadline before trying "
                        f"{route.provider}:{route.model_id}.", retryable=True, code=DEADLINE)
     run.attempts += 1
     started = time.perf_counter()
     try:
-        result = provider_for(provider).complete(request, route=route)
+        result = provider_for(provider).complete(request, route=within(route, remaining))
     except LLMError as exc:
         exc.latency_ms = int((time.perf_counter() - started) * 1000)
         if outcome_if_failed:
@@ -126,6 +130,18 @@ def _attempt(request: LLMRequest, route: ModelRoute, run: Run, *, provider: str,
         raise
     row = record(run.entry, route, outcome=CallOutcome.OK, provider=provider, attempt=run.attempts, result=result)
     return result, row
+
+
+def within(route: ModelRoute, remaining_s: float) -> ModelRoute:
+    """Return ``route``, or a copy whose timeout ends by the call's deadline when that comes first.
+
+    Whole seconds, rounded up: providers keep one client per timeout, so this bounds how many.
+    """
+    if remaining_s >= route.timeout_s:
+        return route
+    clipped = copy.copy(route)
+    clipped.timeout_s = max(1, math.ceil(remaining_s))
+    return clipped
 
 
 def _record_failure(run: Run, route: ModelRoute, exc: LLMError, outcome: str, *, provider: str = "") -> None:

@@ -37,29 +37,33 @@ class LLMClient:
         self.clock = clock or Clock()
 
     def call(self, request: LLMRequest, *, context: CallContext | None = None,
-             validator: Validator | None = None) -> LLMResult:
+             validator: Validator | None = None, deadline_s: float | None = None) -> LLMResult:
         """Run one structured call and return its result.
 
         Live mode walks the tier's route chain (see ``chain.run_chain``). An answer
         without the tool call, or one ``validator`` rejects, is asked again once
         with the reason fed back, on the tier's ``escalates_to`` tier when set.
+        ``deadline_s`` bounds the whole call, the retry included; it can only
+        shorten the tier's own deadline.
 
         Raises:
             LLMError: no route produced an acceptable answer (``retryable`` tells
                 the caller whether trying later may help); ``budget_exceeded``
-                when the daily hard cap is reached.
+                when the daily hard cap is reached; ``llm_deadline`` when the time
+                ran out.
         """
         context = context or CallContext()
+        ends_at = self.clock.now() + deadline_s if deadline_s is not None else None
         knobs = snapshot.current().settings
         resolution, degraded = self._resolution(knobs, context)
-        result, row = self._run(request, resolution, knobs, context)
+        result, row = self._run(request, resolution, knobs, context, ends_at)
         problem = _problem(result, request, validator)
         if problem is None:
             return result
         mark(row, outcome=CallOutcome.VALIDATION_FAILED, error=_bad_output(problem))
         if resolution.escalates_to and not resolution.overridden and not degraded:
             resolution = tier_named(resolution.escalates_to, purpose=resolution.purpose)
-        result, row = self._run(with_feedback(request, problem), resolution, knobs, context)
+        result, row = self._run(with_feedback(request, problem), resolution, knobs, context, ends_at)
         problem = _problem(result, request, validator)
         if problem is not None:
             error = _bad_output(f"{problem} (still, after one retry with the error fed back)")
@@ -74,7 +78,7 @@ class LLMClient:
         Raises:
             LLMError: ``budget_exceeded`` past the hard cap; a misconfiguration.
         """
-        resolution = resolve(self.name, override_route_id=self.override_route_id)
+        resolution = resolve(self.name, override_route_id=self.override_route_id or context.override_route_id)
         verdict = budget_verdict(knobs=knobs, user_id=context.user_id)
         if verdict.kind == REFUSE:
             error = LLMError(verdict.message, retryable=False, code="budget_exceeded")
@@ -91,10 +95,11 @@ class LLMClient:
         return resolution, False
 
     def _run(self, request: LLMRequest, resolution: Resolution, knobs: GatewaySettings,
-             context: CallContext) -> tuple[LLMResult, LLMCall]:
+             context: CallContext, ends_at: float | None) -> tuple[LLMResult, LLMCall]:
         offline = config.builder_mode() == config.OFFLINE
+        deadline = self.clock.now() + (resolution.deadline_s or knobs.call_deadline_s)
         run = Run(entry=_entry(resolution, context), knobs=knobs, clock=self.clock,
-                  deadline=self.clock.now() + (resolution.deadline_s or knobs.call_deadline_s), offline=offline)
+                  deadline=deadline if ends_at is None else min(deadline, ends_at), offline=offline)
         routes = resolution.routes[:1] if offline else resolution.routes
         return run_chain(request, routes, run)
 

@@ -11,10 +11,15 @@ from backend.llm.types import LLMError, LLMResult
 
 @dataclass(frozen=True)
 class CallContext:
-    """Who and what a call serves, for the ledger and budgets."""
+    """Who and what a call serves, for the ledger and budgets.
+
+    ``override_route_id`` is an admin's choice of model for everything one widget
+    request asks (see ``get_llm``); the ledger marks those rows ``overridden``.
+    """
 
     user_id: int | None = None
     widget_request_id: int | None = None
+    override_route_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ def request(**overrides: Any) -> LLMRequest:
 
 
 def call(name: str = "fast", *, validator: Validator | None = None, override_route_id: int | None = None,
-         context: CallContext | None = None, **overrides: Any) -> LLMResult:
+         context: CallContext | None = None, deadline_s: float | None = None, **overrides: Any) -> LLMResult:
     return get_llm(name, override_route_id=override_route_id).call(
-        request(**overrides), context=context, validator=validator)
+        request(**overrides), context=context, validator=validator, deadline_s=deadline_s)
 
 
 def only(provider: str) -> None:

@@ -146,3 +146,18 @@ def test_an_override_forces_one_route_and_is_recorded_as_such() -> None:
 def test_an_override_naming_no_route_is_a_clear_error() -> None:
     with pytest.raises(LLMError, match="No route with id 999999"):
         get_llm("fast", override_route_id=999999).call(LLMRequest(system="s", prompt="{}", tool=Tool("t", "", {})))
+
+
+def test_an_override_carried_by_the_call_context_applies_to_every_purpose() -> None:
+    haiku = ModelRoute.objects.create(tier=Tier.objects.get(name="fast"), position=9, enabled=False,
+                                      provider="bedrock", model_id="us.anthropic.claude-haiku-4-5", region="us-east-1")
+    context = CallContext(widget_request_id=7, override_route_id=haiku.id)
+    from widgets.services.clarifier import INTENT_TOOL
+
+    intent = LLMRequest(system="s", context=json.dumps(ECHO_CATALOG),
+                        prompt=json.dumps({"request": "claim count last 7 days", "answers": []}), tool=INTENT_TOOL)
+    get_llm("intent_extraction").call(intent, context=context)
+    get_llm("intent_extraction").call(intent, context=CallContext())
+    forced, plain = LLMCall.objects.order_by("id")
+    assert (forced.requested_model, forced.overridden, forced.widget_request_id) == (haiku.model_id, True, 7)
+    assert (plain.requested_model, plain.overridden) == ("us.anthropic.claude-sonnet-4-6", False)

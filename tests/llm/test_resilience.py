@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from backend.llm.chain import Clock, backoff_s, breaker_for
+from backend.llm.chain import Clock, backoff_s, breaker_for, within
 from backend.llm.gateway import LLMClient
-from backend.llm.models import GatewaySettings, ModelRoute
+from backend.llm.models import GatewaySettings, LLMCall, ModelRoute
 from backend.llm.types import LLMError
 from tests.llm.fakes import server as fake
 from tests.llm.helpers import call, outcomes, request
@@ -132,3 +132,34 @@ def test_a_tiers_own_deadline_wins_over_the_gateway_setting(fake_bedrock, fake_a
     with pytest.raises(LLMError, match="deadline"):
         LLMClient("fast", clock=Clock(now=lambda: float(next(ticks)), sleep=lambda s: None)).call(request())
     assert len(fake_bedrock.requests) == 1 and fake_anthropic.requests == []
+
+
+def test_a_call_deadline_cuts_a_slow_attempt_short_and_says_time_ran_out(fake_bedrock, fake_anthropic) -> None:
+    route = _bedrock_fast()
+    assert route.timeout_s >= 10
+    fake_bedrock.script(fake.slow(8))
+    with pytest.raises(LLMError) as caught:
+        call("fast", deadline_s=1.2)
+    assert caught.value.code == "llm_deadline"
+    assert fake_anthropic.requests == []  # no time was left for the fallback
+    timed_out = LLMCall.objects.get(provider="bedrock")
+    assert timed_out.error_code == "llm_timeout"
+    assert timed_out.latency_ms < 5000  # the read timeout was 2 s (1.2 rounded up), not the route's own
+
+
+def test_a_call_deadline_never_extends_the_tiers_deadline(fake_bedrock, fake_anthropic) -> None:
+    GatewaySettings.objects.update(call_deadline_s=15)
+    ticks = iter(range(0, 1000, 10))
+    fake_bedrock.script(fake.throttle())
+    with pytest.raises(LLMError, match="deadline"):
+        LLMClient("fast", clock=Clock(now=lambda: float(next(ticks)), sleep=lambda s: None)).call(
+            request(), deadline_s=10_000)
+    assert len(fake_bedrock.requests) == 1 and fake_anthropic.requests == []
+
+
+def test_within_clips_the_timeout_to_whole_seconds_left_and_leaves_the_route_alone() -> None:
+    route = ModelRoute(provider="bedrock", model_id="m", timeout_s=30)
+    assert within(route, 100) is route
+    clipped = within(route, 2.1)
+    assert clipped.timeout_s == 3 and route.timeout_s == 30
+    assert within(route, 0.01).timeout_s == 1
