@@ -31,6 +31,15 @@ class NotFound(ApplicationError):
         super().__init__("not_found", message)
 
 
+class Forbidden(ApplicationError):
+    """The user is known but may not do this (not: may not see this, which is NotFound)."""
+
+    http_status = status.HTTP_403_FORBIDDEN
+
+    def __init__(self, message: str) -> None:
+        super().__init__("forbidden", message)
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render ApplicationError as ``{code, message, extra}``; DRF's own errors keep their shape
     but gain a ``code`` and ``message`` so every error body looks alike."""

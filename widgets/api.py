@@ -9,7 +9,12 @@ from rest_framework.views import APIView
 
 from widgets import selectors
 from widgets.serializers import AnswersIn, PromptIn, dashboard_out, request_out, widget_out
-from widgets.services.requests import widget_request_answer, widget_request_create, widget_request_dismiss
+from widgets.services.requests import (
+    widget_request_answer,
+    widget_request_create,
+    widget_request_dismiss,
+    widget_request_retry,
+)
 from widgets.services.resolve import widgets_refresh_stale
 
 
@@ -38,7 +43,8 @@ class WidgetRequestCreateApi(APIView):
         dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
         data = PromptIn(data=request.data)
         data.is_valid(raise_exception=True)
-        created = widget_request_create(user=request.user, dashboard=dashboard, prompt=data.validated_data["prompt"])
+        created = widget_request_create(user=request.user, dashboard=dashboard, prompt=data.validated_data["prompt"],
+                                        route_override_id=data.validated_data.get("route_id"))
         return Response(request_out(created), status=status.HTTP_202_ACCEPTED)
 
 
@@ -61,3 +67,10 @@ class WidgetRequestDismissApi(APIView):
     def post(self, request: Request, request_id: int) -> Response:
         found = selectors.widget_request_get(user=request.user, request_id=request_id)
         return Response(request_out(widget_request_dismiss(user=request.user, request=found)))
+
+
+class WidgetRequestRetryApi(APIView):
+    def post(self, request: Request, request_id: int) -> Response:
+        found = selectors.widget_request_get(user=request.user, request_id=request_id)
+        return Response(request_out(widget_request_retry(user=request.user, request=found)),
+                        status=status.HTTP_202_ACCEPTED)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("requests/<int:request_id>/", api.WidgetRequestDetailApi.as_view(), name="api-request-detail"),
     path("requests/<int:request_id>/answers/", api.WidgetRequestAnswerApi.as_view(), name="api-request-answer"),
     path("requests/<int:request_id>/dismiss/", api.WidgetRequestDismissApi.as_view(), name="api-request-dismiss"),
+    path("requests/<int:request_id>/retry/", api.WidgetRequestRetryApi.as_view(), name="api-request-retry"),
 ]

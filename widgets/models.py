@@ -47,6 +47,10 @@ class WidgetRequest(models.Model):
     error_code = models.CharField(max_length=60, blank=True)
     error_message = models.TextField(blank=True)
     dismissed = models.BooleanField(default=False, help_text="A failed request the analyst has put away.")
+    route_override = models.ForeignKey(
+        "llm.ModelRoute", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="An admin's choice of model for every LLM call of this request.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -32,7 +32,8 @@ def widget_request_get(*, user: AbstractBaseUser, request_id: int) -> WidgetRequ
     Raises:
         NotFound: it does not exist or belongs to someone else.
     """
-    found = WidgetRequest.objects.filter(id=request_id, user=user).select_related("dashboard").first()
+    found = (WidgetRequest.objects.filter(id=request_id, user=user)
+             .select_related("dashboard", "route_override__tier").first())
     if found is None:
         raise NotFound("No such request.")
     return found
@@ -43,9 +44,13 @@ def dashboard_widgets(*, dashboard: Dashboard) -> QuerySet[Widget]:
 
 
 def dashboard_open_requests(*, dashboard: Dashboard, user: AbstractBaseUser) -> QuerySet[WidgetRequest]:
-    """Return the user's requests on this dashboard that have not become a widget and were not dismissed."""
+    """Return the user's requests on this dashboard that have not become a widget and were not dismissed.
+
+    A failed request that left a widget without data is not listed: that widget's badge tells the story.
+    """
     return (
         dashboard.requests.filter(user=user, dismissed=False)
         .exclude(status=RequestStatus.READY)
+        .exclude(status=RequestStatus.FAILED, widget__isnull=False)
         .order_by("created_at", "id")
     )

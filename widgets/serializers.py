@@ -8,11 +8,13 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from widgets.models import Dashboard, Widget, WidgetRequest
-from widgets.services.resolve import widget_badge
+from widgets.services.resolve import FAILURE_ORIGINS, widget_badge
 
 
 class PromptIn(serializers.Serializer):
     prompt = serializers.CharField(allow_blank=True, trim_whitespace=True)
+    route_id = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                        help_text="Admins only: the model route every call of this request uses.")
 
 
 class AnswersIn(serializers.Serializer):
@@ -23,6 +25,7 @@ def widget_out(widget: Widget, *, now: datetime | None = None) -> dict[str, Any]
     badge = widget_badge(widget=widget, now=now or timezone.now())
     return {
         "id": widget.id,
+        "request_id": widget.request_id,
         "kind": widget.kind,
         "title": widget.title,
         "spec": widget.spec,
@@ -37,6 +40,8 @@ def widget_out(widget: Widget, *, now: datetime | None = None) -> dict[str, Any]
         "cache_ttl_s": widget.cache_ttl_s,
         "cost_usd": f"{widget.cost_usd:.4f}",
         "llm_calls": widget.llm_calls,
+        # Built without data (the badge says why): trying the request again may build it.
+        "can_retry": widget.result_at is None and badge.source in FAILURE_ORIGINS,
     }
 
 
@@ -52,6 +57,7 @@ def request_out(request: WidgetRequest) -> dict[str, Any]:
         "questions": request.questions,
         "error_code": request.error_code,
         "error_message": request.error_message,
+        "route_override": str(request.route_override) if request.route_override_id else None,
         "widget": widget_out(widget) if widget else None,
     }
 

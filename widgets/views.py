@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from backend.errors import ApplicationError, NotFound
+from backend.llm.models import ModelRoute
 from widgets import selectors
 from widgets.services.requests import dashboard_create as create_dashboard
 
@@ -39,8 +40,12 @@ def dashboard_detail(request: HttpRequest, dashboard_id: int) -> HttpResponse:
         dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    can_edit = dashboard.owner_id == request.user.pk
+    # Admins may force one model for a request (recorded as such in the call ledger).
+    routes = ModelRoute.objects.select_related("tier").order_by("tier__name", "position") \
+        if can_edit and request.user.is_staff else []
     return render(
         request,
         "widgets/dashboard.html",
-        {"dashboard": dashboard, "can_edit": dashboard.owner_id == request.user.pk},
+        {"dashboard": dashboard, "can_edit": can_edit, "routes": routes},
     )

@@ -59,10 +59,16 @@ class QueryResult:
 
 
 class QueryFailed(ApplicationError):
-    """The database refused or stopped the query; ``message`` is safe to show."""
+    """The database refused or stopped the query; ``message`` is safe to show.
 
-    def __init__(self, message: str, **extra: object) -> None:
+    ``statement_fault`` says the statement itself is to blame (the database rejected it or it
+    ran too long), so a rewritten statement may succeed; otherwise the source is (missing file,
+    no connection) and no rewrite helps.
+    """
+
+    def __init__(self, message: str, *, statement_fault: bool = False, **extra: object) -> None:
         super().__init__("query_failed", message, dict(extra))
+        self.statement_fault = statement_fault
 
 
 def sql_execute(*, source: DataSource, sql: str, row_cap: int | None = None) -> QueryResult:
@@ -116,13 +122,13 @@ def _time_limit_failure(source: DataSource) -> QueryFailed:
     return QueryFailed(
         f"The query ran past the {source.statement_timeout_s}s time limit and was stopped; "
         "narrow it (filters, fewer joins, an aggregate).",
-        timeout_s=source.statement_timeout_s,
+        statement_fault=True, timeout_s=source.statement_timeout_s,
     )
 
 
 def _database_failure(error: object) -> QueryFailed:
     text = str(error).strip() or type(error).__name__
-    return QueryFailed(f"The database rejected the query: {text[:_MAX_ERROR_CHARS]}")
+    return QueryFailed(f"The database rejected the query: {text[:_MAX_ERROR_CHARS]}", statement_fault=True)
 
 
 def existing_file(source: DataSource) -> Path:
@@ -162,7 +168,7 @@ def _run_duckdb(source: DataSource, sql: str, fetch: int) -> Rows:
     timer.daemon = True
     try:
         if len(conn.extract_statements(sql)) != 1:
-            raise QueryFailed("Send exactly one statement.")
+            raise QueryFailed("Send exactly one statement.", statement_fault=True)
         timer.start()
         conn.execute(sql)
         columns = [d[0] for d in conn.description or []]
@@ -209,7 +215,8 @@ def _run_sqlite(source: DataSource, sql: str, fetch: int) -> Rows:
         if time.monotonic() > deadline and "interrupt" in str(e).lower():
             raise _time_limit_failure(source) from None
         if "not authorized" in str(e):
-            raise QueryFailed("The database rejected the query: this connection may only read.") from None
+            raise QueryFailed("The database rejected the query: this connection may only read.",
+                              statement_fault=True) from None
         raise _database_failure(e) from None
     finally:
         conn.close()

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from backend.errors import ApplicationError
+from backend.llm.chain import DEADLINE
 from backend.llm.gateway import CallContext, get_llm
-from backend.llm.types import LLMRequest, Tool
+from backend.llm.types import LLMError, LLMRequest, Tool
 from sql_gen.models import DataSource, MetricDefinition
 from sql_gen.selectors import allowed_tables, dictionary_slice
+from sql_gen.services.execute import QueryFailed, QueryResult, sql_execute
 from sql_gen.services.safety import CheckedSql, SqlRejected, sql_check
 
 SQL_TOOL = Tool(
@@ -36,6 +37,7 @@ SYSTEM = (
     "time_column <= CURRENT_DATE. If previous_error is present, your last answer was rejected: fix that."
 )
 
+
 class GenerationTimedOut(ApplicationError):
     """SQL generation used up the source's ``generation_timeout_s`` budget."""
 
@@ -51,47 +53,70 @@ class GenerationTimedOut(ApplicationError):
 @dataclass(frozen=True)
 class GeneratedSql:
     checked: CheckedSql
+    result: QueryResult  # the checked statement's rows: the check runs it
     explanation: str
     attempts: int
 
 
+@dataclass
+class _Verdicts:
+    """What the validator saw, so the caller can say why generation failed."""
+
+    attempts: int = 0
+    last_error: SqlRejected | QueryFailed | None = None
+    accepted: GeneratedSql | None = None
+
+
 def sql_generate(*, metric: MetricDefinition, spec: dict[str, Any], source: DataSource,
                  context: CallContext) -> GeneratedSql:
-    """Return checked SQL for ``spec`` over ``metric``.
+    """Return checked SQL for ``spec`` over ``metric``, with its rows.
 
-    A rejected answer goes back to the model once, with the reason, if the source's
-    ``generation_timeout_s`` budget is not spent. The budget is checked before each call (the
-    gateway bounds a call by its route's own timeout; it cannot yet take the remaining budget).
+    Each answer must pass the safety check and run on the source. When it does not, the
+    gateway's escalation asks once more with the reason fed back (on the next tier up when
+    one is configured). The source's ``generation_timeout_s`` bounds the whole of it.
 
     Raises:
-        LLMError: the model call failed.
-        SqlRejected: the second answer failed the safety check too.
-        GenerationTimedOut: the budget ran out before an answer passed the check.
+        LLMError: the model could not be reached or gave no usable answer.
+        SqlRejected: the last answer failed the safety check.
+        QueryFailed: the last answer failed on the database, or the source is unusable.
+        GenerationTimedOut: the budget ran out before an answer passed.
     """
-    deadline = time.monotonic() + source.generation_timeout_s
     dimension_keys = [*spec.get("dimensions", []), *(f["dimension"] for f in spec.get("filters", []))]
     slice_ = dictionary_slice(metric=metric, dimension_keys=dimension_keys)
-    llm_context = json.dumps({**slice_, "dialect": source.dialect}, sort_keys=True)
+    request = LLMRequest(
+        system=SYSTEM, context=json.dumps({**slice_, "dialect": source.dialect}, sort_keys=True),
+        prompt=json.dumps({"spec": spec, "row_cap": source.row_cap}, sort_keys=True), tool=SQL_TOOL,
+    )
     allowed = allowed_tables(source=source)
+    seen = _Verdicts()
 
-    def ask(previous_error: str | None) -> dict[str, Any]:
-        prompt: dict[str, Any] = {"spec": spec, "row_cap": source.row_cap}
-        if previous_error:
-            prompt["previous_error"] = previous_error
-        if time.monotonic() >= deadline:
-            raise GenerationTimedOut(source.generation_timeout_s)
-        result = get_llm("sql_generation").call(
-            LLMRequest(system=SYSTEM, context=llm_context, prompt=json.dumps(prompt, sort_keys=True), tool=SQL_TOOL),
-            context=context,
-        )
-        return result.payload or {}
-
-    def check(payload: dict[str, Any], attempts: int) -> GeneratedSql:
-        checked = sql_check(sql=str(payload.get("sql", "")), dialect=source.dialect,
-                            allowed_tables=allowed, row_cap=source.row_cap)
-        return GeneratedSql(checked=checked, explanation=str(payload.get("explanation", "")), attempts=attempts)
+    def validate(payload: dict[str, Any]) -> str | None:
+        seen.attempts += 1
+        try:
+            checked = sql_check(sql=str(payload.get("sql", "")), dialect=source.dialect,
+                                allowed_tables=allowed, row_cap=source.row_cap)
+            result = sql_execute(source=source, sql=checked.sql)
+        except SqlRejected as e:
+            seen.last_error = e
+            return f"The SQL was rejected: {e.message}"
+        except QueryFailed as e:
+            if not e.statement_fault:
+                raise  # the source is unusable: no rewrite of the statement helps
+            seen.last_error = e
+            return f"The SQL failed on the database: {e.message}"
+        seen.last_error = None
+        seen.accepted = GeneratedSql(checked=checked, result=result,
+                                     explanation=str(payload.get("explanation", "")), attempts=seen.attempts)
+        return None
 
     try:
-        return check(ask(None), attempts=1)
-    except SqlRejected as exc:
-        return check(ask(exc.message), attempts=2)
+        get_llm("sql_generation").call(request, context=context, validator=validate,
+                                       deadline_s=source.generation_timeout_s)
+    except LLMError as e:
+        if e.code == DEADLINE:
+            raise GenerationTimedOut(source.generation_timeout_s) from e
+        if e.code == "llm_bad_output" and seen.last_error is not None:
+            raise seen.last_error from e
+        raise
+    assert seen.accepted is not None  # the validator accepted the answer the gateway returned
+    return seen.accepted

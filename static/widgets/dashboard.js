@@ -16,6 +16,7 @@
   const grid = document.getElementById("widget-grid");
   const requestsBox = document.getElementById("requests");
   const shownWidgets = new Set();
+  const canEdit = Boolean(document.getElementById("prompt-form")); // the owner's page has the prompt form
 
   // ---- DOM and HTTP helpers -------------------------------------------------------------
 
@@ -115,10 +116,10 @@
   // ---- Widgets --------------------------------------------------------------------------
 
   function widgetCard(w) {
-    const result = w.result || { columns: [], rows: [] };
+    const result = w.result && w.result.columns ? w.result : { columns: [], rows: [] }; // {} when built without data
     const subtitle = describeSpec(w.spec || {});
     const wide = w.kind === "chart" || result.columns.length > 3;
-    const props = { "data-testid": "widget-card", "data-kind": w.kind, "data-widget-id": w.id };
+    const props = { "data-testid": "widget-card", "data-kind": w.kind, "data-widget-id": w.id, "data-request-id-of": w.request_id };
     const classes = `widget widget-${w.kind} widget-source-${w.source}${wide ? " widget-wide" : ""}`;
     return el("article", { className: classes, "data-source": w.source, ...props },
       el("header", { className: "widget-head" },
@@ -129,10 +130,20 @@
   }
 
   function widgetBody(w, result) {
+    if (w.can_retry) return failureView(w);
     if (!result.rows || result.rows.length === 0) return el("p", { className: "empty", text: "No data for this period." });
     if (w.kind === "kpi") return kpiView(w, result);
     if (w.kind === "chart") return chartView(w, result);
     return tableView(w, result);
+  }
+
+  /** A widget built without data: what went wrong, and a way to try again (the owner only). */
+  function failureView(w) {
+    return el("div", { className: "widget-failure", "data-testid": "widget-failure" },
+      el("p", { text: w.source_reason || "This widget has no data." }),
+      canEdit ? el("button", { type: "button", className: "button", "data-testid": "widget-retry",
+        onclick: (event) => retry(w.request_id, event.currentTarget) }, "Try again") : null,
+      el("p", { className: "form-error request-error", role: "alert", hidden: true }));
   }
 
   /** One row; the metric value is its last column. A million or more is shown compact
@@ -166,7 +177,7 @@
   function widgetFooter(w, result) {
     const calls = `${w.llm_calls} LLM call${w.llm_calls === 1 ? "" : "s"}`;
     const truncated = `Showing the first ${result.rows.length} rows`;
-    const reason = w.source !== "live" && w.source_reason
+    const reason = w.source !== "live" && w.source_reason && !w.can_retry
       ? el("p", { className: `source-reason source-reason-${w.source}`, "data-testid": "source-reason", text: w.source_reason })
       : null;
     return el("footer", { className: "widget-foot" },
@@ -174,7 +185,8 @@
         el("span", { className: "cost", "data-testid": "widget-cost", text: `$${w.cost_usd} · ${calls}` }),
         result.truncated ? el("span", { className: "truncated", "data-testid": "truncated", text: truncated }) : null),
       reason,
-      el("details", { className: "sql" }, el("summary", { text: "SQL" }), el("pre", {}, el("code", { text: w.sql }))));
+      w.sql ? el("details", { className: "sql" }, el("summary", { text: "SQL" }), el("pre", {}, el("code", { text: w.sql })))
+        : null);
   }
 
   /** "Live · as of …", "Cached · 12 min old", "Sample data · not real figures", "Query failed · showing data from …". */
@@ -204,6 +216,13 @@
     document.getElementById("grid-empty").hidden = true;
   }
 
+  function removeWidget(id) {
+    const card = grid.querySelector(`[data-widget-id="${id}"]`);
+    if (card) card.remove();
+    shownWidgets.delete(id);
+    document.getElementById("grid-empty").hidden = shownWidgets.size > 0;
+  }
+
   // ---- Requests -------------------------------------------------------------------------
 
   function requestCard(r) {
@@ -222,7 +241,10 @@
       return el("div", { className: "request-failure" },
         el("p", { "data-testid": "request-error", text: r.error_message || "This widget could not be built." }),
         el("p", { className: "muted" }, "Error code: ", el("code", { text: r.error_code || "unknown" })),
-        el("button", { type: "button", className: "button", onclick: () => dismiss(r) }, "Dismiss"));
+        el("div", { className: "request-actions" },
+          el("button", { type: "button", className: "button", "data-testid": "request-retry",
+            onclick: (event) => retry(r.id, event.currentTarget) }, "Try again"),
+          el("button", { type: "button", className: "button", onclick: () => dismiss(r) }, "Dismiss")));
     }
     if (r.status !== "needs_clarification") return null;
     return el("div", { className: "questions" }, (r.questions || []).map((q) => questionView(r, q)));
@@ -251,11 +273,12 @@
   const requestNode = (id, inner = "") => requestsBox.querySelector(`[data-request-id="${id}"] ${inner}`);
 
   /** Shows a request's state: a new card when its state changes (an unchanged card is left alone, so
-   * the live region is not re-announced), no card once it is ready (its widget appears) or dismissed. */
+   * the live region is not re-announced), no card once it has a widget (ready, or failed with a badged
+   * widget that says why) or is dismissed. */
   function renderRequest(r, dismiss = false) {
     const old = requestNode(r.id);
-    if (r.status === "ready") addWidget(r.widget);
-    if (dismiss || r.status === "ready") {
+    if (r.widget) addWidget(r.widget);
+    if (dismiss || r.widget) {
       if (old) old.remove();
     } else if (!old) {
       requestsBox.prepend(requestCard(r));
@@ -270,6 +293,21 @@
     const { ok, data } = await api(`requests/${r.id}/dismiss/`, {});
     if (ok) renderRequest(r, true);
     else showError(requestNode(r.id, ".request-error"), errorText(data));
+  }
+
+  /** Runs a failed request again; its card (or its badged widget) gives way to the request's progress. */
+  async function retry(requestId, button) {
+    button.disabled = true;
+    const { ok, data } = await api(`requests/${requestId}/retry/`, {});
+    if (!ok) {
+      button.disabled = false;
+      showError(button.closest("article").querySelector(".request-error"), errorText(data));
+      return;
+    }
+    const failed = grid.querySelector(`[data-request-id-of="${requestId}"]`);
+    if (failed) removeWidget(Number(failed.dataset.widgetId));
+    renderRequest(data);
+    poll(data.id);
   }
 
   async function answer(r, questionId, text) {
@@ -309,7 +347,9 @@
       event.preventDefault();
       submit.disabled = true;
       showError(error, "");
-      const { ok, data } = await api(`dashboards/${dashboardId}/requests/`, { prompt: input.value });
+      const route = document.getElementById("route-override");
+      const body = route && route.value ? { prompt: input.value, route_id: Number(route.value) } : { prompt: input.value };
+      const { ok, data } = await api(`dashboards/${dashboardId}/requests/`, body);
       submit.disabled = false;
       if (!ok) {
         showError(error, errorText(data)); // the typed text stays, to be fixed

@@ -85,3 +85,36 @@ def test_an_ambiguous_prompt_asks_and_a_clicked_option_finishes_it(
     expect(card.locator("svg")).to_have_count(1)
     expect(card).to_contain_text("Claim count by region")
     screenshot(page, "chart-after-answer")
+
+
+def test_a_widget_whose_sql_could_not_be_written_says_why_and_try_again_builds_it(
+    browser_page: Page, live_server: Any, worker: Worker, board: Dashboard, screenshot: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from backend.llm import offline
+    from backend.llm.types import LLMError
+
+    def no_access(context: Any, prompt: Any) -> Any:
+        raise LLMError("Model access is not enabled for us.anthropic.claude-sonnet-4-6 in us-east-1.",
+                       retryable=False, code="llm_access_denied")
+
+    monkeypatch.setitem(offline._HANDLERS, "record_sql", no_access)
+    page = browser_page
+    _open(page, live_server.url, board)
+    page.get_by_test_id("prompt-input").fill("total paid amount over the last 30 days")
+    page.get_by_test_id("prompt-submit").click()
+
+    card = page.get_by_test_id("widget-card")
+    expect(card).to_have_count(1, timeout=30_000)
+    expect(card.get_by_test_id("source-badge")).to_contain_text("LLM unavailable")
+    expect(card.get_by_test_id("widget-failure")).to_contain_text("Model access is not enabled")
+    expect(page.get_by_test_id("request-card")).to_have_count(0)  # the badged widget tells the story
+    screenshot(page, "widget-llm-unavailable")
+
+    monkeypatch.undo()
+    card.get_by_test_id("widget-retry").click()
+    expect(card.get_by_test_id("kpi-value")).to_have_count(0)
+    rebuilt = page.get_by_test_id("widget-card")
+    expect(rebuilt.get_by_test_id("kpi-value")).to_have_count(1, timeout=30_000)
+    expect(rebuilt.get_by_test_id("source-badge")).to_contain_text("Live")
+    expect(rebuilt.get_by_test_id("widget-cost")).to_contain_text("6 LLM calls")

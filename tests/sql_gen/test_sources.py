@@ -8,17 +8,14 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import duckdb
 import psycopg
 import pytest
 from django.core.exceptions import ValidationError
 
-from backend.llm.gateway import CallContext
-from sql_gen.models import DataSource, DictionaryColumn, DictionaryTable, MetricDefinition
+from sql_gen.models import DataSource, DictionaryColumn, DictionaryTable
 from sql_gen.services.execute import sql_execute
-from sql_gen.services.generate import GenerationTimedOut, sql_generate
 from sql_gen.services.introspect import schema_import
 from sql_gen.services.safety import sql_check
 from tests.conftest import service_missing
@@ -62,25 +59,6 @@ def test_an_invalid_source_is_refused_with_a_clear_message(
     with pytest.raises(ValidationError) as caught:
         DataSource(name="s", **fields).clean()
     assert message in " ".join(caught.value.message_dict[field])
-
-
-# -- generation budget ------------------------------------------------------------------------------
-
-
-def test_a_rejected_answer_is_not_retried_once_the_generation_budget_is_spent(demo_source: DataSource) -> None:
-    demo_source.generation_timeout_s = 5
-    metric = MetricDefinition.objects.get(key="claim_count")
-    answer = mock.Mock(payload={"sql": "SELECT * FROM secrets", "tables_used": [], "explanation": ""})
-    llm = mock.Mock()
-    llm.call.return_value = answer
-    clock = iter([100.0, 100.0, 106.0])  # deadline set, first call in time, second call too late
-    with mock.patch("sql_gen.services.generate.get_llm", return_value=llm), \
-            mock.patch("sql_gen.services.generate.time.monotonic", side_effect=lambda: next(clock)):
-        with pytest.raises(GenerationTimedOut) as caught:
-            sql_generate(metric=metric, spec={"dimensions": [], "filters": []}, source=demo_source,
-                         context=CallContext())
-    assert llm.call.call_count == 1
-    assert caught.value.code == "sql_generation_timeout" and "5s budget" in caught.value.message
 
 
 # -- schema import ----------------------------------------------------------------------------------

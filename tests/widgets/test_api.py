@@ -56,7 +56,7 @@ def test_a_shared_dashboard_is_visible_but_only_its_owner_adds_widgets(client_fo
     body = client.get(f"/api/dashboards/{dashboard.id}/").json()
     assert body["can_edit"] is False
     response = client.post(f"/api/dashboards/{dashboard.id}/requests/", {"prompt": "claims"}, format="json")
-    assert (response.status_code, response.json()["code"]) == (400, "forbidden")
+    assert (response.status_code, response.json()["code"]) == (403, "forbidden")
 
 
 def test_another_analysts_request_is_not_found(client_for, analyst, other_analyst, dashboard):

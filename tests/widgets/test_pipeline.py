@@ -8,9 +8,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from backend.llm.models import LLMCall
+from backend.llm.models import CallOutcome, LLMCall
 from backend.llm.types import LLMError
-from widgets.models import RequestStatus, Widget, WidgetRequest
+from widgets.models import DataOrigin, RequestStatus, Widget, WidgetRequest
 from widgets.services import pipeline
 from widgets.services.requests import widget_request_answer, widget_request_create
 
@@ -119,8 +119,79 @@ def test_unsafe_sql_goes_back_once_then_fails_as_rejected(demo_source, analyst, 
     monkeypatch.setitem(offline._HANDLERS, "record_sql", hostile)
     request = _make(analyst, dashboard, "total paid last 7 days")
     assert (request.status, request.error_code) == (RequestStatus.FAILED, "sql_rejected")
-    assert seen_errors[0] is None and seen_errors[1]  # the rejection was fed back
-    assert not Widget.objects.exists()
+    assert seen_errors[0] is None and "DELETE" in seen_errors[1]  # the rejection was fed back
+    widget = Widget.objects.get(request=request)  # what was understood is kept, without data
+    assert (widget.source, widget.sql, widget.result) == (DataOrigin.SQL_REJECTED, "", {})
+    assert "rejected" in widget.source_reason and widget.spec["metric"]["key"] == "total_paid"
+    assert list(LLMCall.objects.filter(purpose="sql_generation").values_list("outcome", flat=True)) == [
+        CallOutcome.VALIDATION_FAILED, CallOutcome.VALIDATION_FAILED]
+
+
+def test_sql_the_database_refuses_goes_back_with_the_error_and_the_fix_is_used(
+        demo_source, warehouse, analyst, dashboard, monkeypatch):
+    from backend.llm import offline
+
+    real = offline._HANDLERS["record_sql"]
+    seen_errors = []
+
+    def first_wrong_column(context, prompt):
+        seen_errors.append(prompt.get("previous_error"))
+        if len(seen_errors) == 1:
+            return {"sql": "SELECT SUM(paid_amount_usd) AS total_paid FROM claims", "tables_used": ["claims"],
+                    "explanation": ""}
+        return real(context, prompt)
+
+    monkeypatch.setitem(offline._HANDLERS, "record_sql", first_wrong_column)
+    request = _make(analyst, dashboard, "total paid last 7 days")
+    assert request.status == RequestStatus.READY, request.error_message
+    assert "paid_amount_usd" in seen_errors[1] and "database" in seen_errors[1]
+    assert request.widget.source == DataOrigin.LIVE and request.widget.result["rows"]
+    assert list(LLMCall.objects.filter(purpose="sql_generation").order_by("id").values_list("outcome", flat=True)) \
+        == [CallOutcome.VALIDATION_FAILED, CallOutcome.ESCALATED]
+
+
+def test_a_missing_warehouse_is_not_sent_back_to_the_model(demo_source, analyst, dashboard, monkeypatch):
+    demo_source.location = "/nonexistent/warehouse.duckdb"
+    demo_source.save()
+    request = _make(analyst, dashboard, "total paid last 7 days")
+    assert (request.status, request.error_code) == (RequestStatus.FAILED, "query_failed")
+    assert LLMCall.objects.filter(purpose="sql_generation").count() == 1  # no rewrite can fix a missing file
+    widget = Widget.objects.get(request=request)
+    assert widget.source == DataOrigin.QUERY_FAILED and "warehouse.duckdb" in widget.source_reason
+
+
+def test_an_llm_outage_at_the_sql_step_keeps_the_spec_on_a_badged_widget(demo_source, analyst, dashboard,
+                                                                          monkeypatch):
+    from backend.llm import offline
+
+    def down(context, prompt):
+        raise LLMError("Bedrock and the Anthropic API are throttling", retryable=True, code="llm_throttled")
+
+    monkeypatch.setitem(offline._HANDLERS, "record_sql", down)
+    request = _make(analyst, dashboard, "total paid last 7 days")
+    assert (request.status, request.error_code) == (RequestStatus.FAILED, "llm_unavailable")
+    widget = Widget.objects.get(request=request)
+    assert widget.source == DataOrigin.LLM_UNAVAILABLE and "throttling" in widget.source_reason
+    assert widget.llm_calls == LLMCall.objects.filter(widget_request_id=request.id).count() >= 3
+
+
+def test_sql_generation_stops_at_the_sources_budget(demo_source, analyst, dashboard, monkeypatch):
+    import time
+
+    from backend.llm import offline
+
+    demo_source.generation_timeout_s = 1
+    demo_source.save()
+
+    def slow_and_wrong(context, prompt):
+        time.sleep(1.1)
+        return {"sql": "SELECT * FROM secrets", "tables_used": [], "explanation": ""}
+
+    monkeypatch.setitem(offline._HANDLERS, "record_sql", slow_and_wrong)
+    request = _make(analyst, dashboard, "total paid last 7 days")
+    assert (request.status, request.error_code) == (RequestStatus.FAILED, "sql_generation_timeout")
+    assert LLMCall.objects.filter(purpose="sql_generation").count() == 1  # no time was left to ask again
+    assert "1s budget" in Widget.objects.get(request=request).source_reason
 
 
 def test_a_retryable_llm_failure_puts_the_request_back_for_the_next_try(demo_source, analyst, dashboard, monkeypatch):

@@ -2,6 +2,10 @@
 
 ``run`` is safe to call twice for the same request: it claims the request with
 a check-and-set and does nothing if another run already has it.
+
+Once a spec exists, a failure to get its data still stores the widget, without data
+and with a badge saying why (LLM unavailable, SQL rejected, query failed): the
+analyst sees what was understood and can try again from there.
 """
 from __future__ import annotations
 
@@ -18,8 +22,9 @@ from backend.llm.types import LLMError
 from sql_gen.models import MetricDefinition
 from sql_gen.selectors import catalog as build_catalog
 from sql_gen.selectors import default_source
-from sql_gen.services.execute import sql_execute
-from sql_gen.services.generate import sql_generate
+from sql_gen.services.execute import QueryFailed
+from sql_gen.services.generate import GenerationTimedOut, sql_generate
+from sql_gen.services.safety import SqlRejected
 from widgets.models import DataOrigin, RequestStatus, Widget, WidgetRequest
 from widgets.services.clarifier import intent_extract
 from widgets.services.spec import spec_synthesize
@@ -42,7 +47,7 @@ def run(*, request_id: int, final_attempt: bool = True) -> str:
         return WidgetRequest.objects.filter(id=request_id).values_list("status", flat=True).first() or "missing"
     request = WidgetRequest.objects.select_related("dashboard").get(id=request_id)
     try:
-        return _advance(request)
+        return _advance(request, final_attempt=final_attempt)
     except LLMError as exc:
         if exc.retryable and not final_attempt:
             _set_status(request, RequestStatus.PENDING)
@@ -56,12 +61,13 @@ def run(*, request_id: int, final_attempt: bool = True) -> str:
                      message="Something went wrong while building this widget; the error has been logged.")
 
 
-def _advance(request: WidgetRequest) -> str:
+def _advance(request: WidgetRequest, *, final_attempt: bool) -> str:
     source = default_source()
     if source is None:
         raise ApplicationError("no_data_source", "No data source is configured; an admin must add one.")
     catalog = build_catalog(source=source)
-    context = CallContext(user_id=request.user_id, widget_request_id=request.id)
+    context = CallContext(user_id=request.user_id, widget_request_id=request.id,
+                          override_route_id=request.route_override_id)
     intent = intent_extract(prompt=request.prompt, answers=request.answers, catalog=catalog, context=context)
     request.intent = intent.model_dump(mode="json")
     if intent.questions:
@@ -79,27 +85,45 @@ def _advance(request: WidgetRequest) -> str:
         source=source, key=spec.metric.key
     )
     spec_json = spec.model_dump(mode="json")
-    generated = sql_generate(metric=metric, spec=spec_json, source=source, context=context)
-    result = sql_execute(source=source, sql=generated.checked.sql)
-    now = timezone.now()
+    draft = Widget(dashboard=request.dashboard, request=request, kind=spec.kind, title=spec.title, spec=spec_json,
+                   data_source=source)
+    try:
+        generated = sql_generate(metric=metric, spec=spec_json, source=source, context=context)
+    except LLMError as exc:
+        if exc.retryable and not final_attempt:
+            raise
+        return _store_failed(request, draft, DataOrigin.LLM_UNAVAILABLE, code="llm_unavailable",
+                             message=f"The SQL could not be written: {exc.message}")
+    except GenerationTimedOut as exc:
+        return _store_failed(request, draft, DataOrigin.LLM_UNAVAILABLE, code=exc.code, message=exc.message)
+    except SqlRejected as exc:
+        return _store_failed(request, draft, DataOrigin.SQL_REJECTED, code=exc.code,
+                             message=f"The model's SQL was rejected, also after one correction: {exc.message}")
+    except QueryFailed as exc:
+        return _store_failed(request, draft, DataOrigin.QUERY_FAILED, code=exc.code, message=exc.message)
+    result = generated.result
+    draft.sql = generated.checked.sql
+    draft.result = {"columns": result.columns, "rows": result.rows, "truncated": result.truncated}
+    draft.result_at = draft.refreshed_at = timezone.now()
+    draft.source = DataOrigin.LIVE
     with transaction.atomic():
-        totals = LLMCall.objects.filter(widget_request_id=request.id).aggregate(cost=Sum("cost_usd"), calls=Count("id"))
-        Widget.objects.create(
-            dashboard=request.dashboard,
-            request=request,
-            kind=spec.kind,
-            title=spec.title,
-            spec=spec_json,
-            sql=generated.checked.sql,
-            result={"columns": result.columns, "rows": result.rows, "truncated": result.truncated},
-            result_at=now,
-            refreshed_at=now,
-            source=DataOrigin.LIVE,
-            data_source=source,
-            cost_usd=totals["cost"] or 0,
-            llm_calls=totals["calls"],
-        )
+        _save_with_costs(draft)
         return _set_status(request, RequestStatus.READY)
+
+
+def _store_failed(request: WidgetRequest, draft: Widget, origin: DataOrigin, *, code: str, message: str) -> str:
+    """Store the widget without data, its badge saying why, and fail the request with the same reason."""
+    draft.source, draft.source_reason, draft.refreshed_at = origin, message[:2000], timezone.now()
+    with transaction.atomic():
+        _save_with_costs(draft)
+        return _fail(request, code=code, message=message)
+
+
+def _save_with_costs(widget: Widget) -> None:
+    totals = LLMCall.objects.filter(widget_request_id=widget.request_id).aggregate(cost=Sum("cost_usd"),
+                                                                                    calls=Count("id"))
+    widget.cost_usd, widget.llm_calls = totals["cost"] or 0, totals["calls"]
+    widget.save()
 
 
 def _set_status(request: WidgetRequest, status: str) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from backend.errors import ApplicationError
-from widgets.models import Dashboard, RequestStatus, WidgetRequest
+from backend.errors import ApplicationError, Forbidden
+from backend.llm.models import ModelRoute
+from widgets.models import Dashboard, RequestStatus, Widget, WidgetRequest
 
 MAX_PROMPT_CHARS = 2000
 MAX_ANSWER_CHARS = 300
@@ -19,7 +20,7 @@ def _enqueue(request_id: int) -> None:
 
 def _require_owner(*, user: AbstractBaseUser, dashboard: Dashboard) -> None:
     if dashboard.owner_id != user.pk:
-        raise ApplicationError("forbidden", "Only the dashboard's owner can add widgets to it.")
+        raise Forbidden("Only the dashboard's owner can add widgets to it.")
 
 
 def dashboard_create(*, user: AbstractBaseUser, name: str, is_private: bool = True) -> Dashboard:
@@ -37,23 +38,34 @@ def dashboard_create(*, user: AbstractBaseUser, name: str, is_private: bool = Tr
 
 
 def widget_request_create(
-    *, user: AbstractBaseUser, dashboard: Dashboard, prompt: str, enqueue: bool = True
+    *, user: AbstractBaseUser, dashboard: Dashboard, prompt: str, enqueue: bool = True,
+    route_override_id: int | None = None,
 ) -> WidgetRequest:
     """Save the request and, unless ``enqueue`` is False (the CLI runs the pipeline
     itself), queue the pipeline once the transaction commits.
 
+    ``route_override_id`` (admins only) makes every LLM call of the request use that
+    route's model; the call ledger marks those calls as overridden.
+
     Raises:
         ApplicationError: ``empty_prompt``/``prompt_too_long`` for bad text, ``forbidden``
-            when the user does not own the dashboard.
+            when the user does not own the dashboard or a non-admin names a route,
+            ``invalid_route`` for a route that does not exist.
     """
     _require_owner(user=user, dashboard=dashboard)
+    if route_override_id is not None:
+        if not getattr(user, "is_staff", False):
+            raise Forbidden("Only an admin can choose the model for a request.")
+        if not ModelRoute.objects.filter(id=route_override_id).exists():
+            raise ApplicationError("invalid_route", f"There is no model route {route_override_id}.")
     prompt = " ".join(prompt.split())
     if not prompt:
         raise ApplicationError("empty_prompt", "Describe the widget you want, e.g. “total paid amount over the last 30 days”.")
     if len(prompt) > MAX_PROMPT_CHARS:
         raise ApplicationError("prompt_too_long", f"Keep the description under {MAX_PROMPT_CHARS} characters.")
     with transaction.atomic():
-        request = WidgetRequest.objects.create(dashboard=dashboard, user=user, prompt=prompt)
+        request = WidgetRequest.objects.create(dashboard=dashboard, user=user, prompt=prompt,
+                                               route_override_id=route_override_id)
         if enqueue:
             _enqueue(request.id)
     return request
@@ -102,6 +114,29 @@ def widget_request_dismiss(*, user: AbstractBaseUser, request: WidgetRequest) ->
         raise ApplicationError("not_failed", "Only a failed request can be dismissed.")
     request.dismissed = True
     return request
+
+
+def widget_request_retry(*, user: AbstractBaseUser, request: WidgetRequest, enqueue: bool = True) -> WidgetRequest:
+    """Run a failed request again from the start, with its prompt and answers.
+
+    A widget the failure left without data (its badge said why) is removed: the new run
+    builds it again. LLM calls of both runs count towards the widget's cost.
+
+    Raises:
+        ApplicationError: ``not_failed`` for a request that has not failed.
+    """
+    with transaction.atomic():
+        locked = WidgetRequest.objects.select_for_update().filter(
+            id=request.id, user=user, status=RequestStatus.FAILED).first()
+        if locked is None:
+            raise ApplicationError("not_failed", "Only a failed request can be tried again.")
+        Widget.objects.filter(request=locked, result_at__isnull=True).delete()
+        locked.status, locked.error_code, locked.error_message, locked.dismissed = RequestStatus.PENDING, "", "", False
+        locked.questions = []
+        locked.save(update_fields=["status", "error_code", "error_message", "dismissed", "questions", "updated_at"])
+        if enqueue:
+            _enqueue(locked.id)
+    return locked
 
 
 def _clean_answers(*, answers: dict[str, str], open_ids: set[str]) -> list[dict[str, str]]:

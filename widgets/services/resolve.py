@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 _RESULT_KEY = "widget-result:v1:{source}:{digest}"
 _LOCK_KEY = "widget-refresh:v1:{widget}"
-_FAILURE_ORIGINS = {DataOrigin.LLM_UNAVAILABLE, DataOrigin.SQL_REJECTED, DataOrigin.QUERY_FAILED}
+FAILURE_ORIGINS = {DataOrigin.LLM_UNAVAILABLE, DataOrigin.SQL_REJECTED, DataOrigin.QUERY_FAILED}
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def widget_is_stale(*, widget: Widget, now: datetime) -> bool:
     """
     if widget.source == DataOrigin.SAMPLE or not widget.sql:
         return False
-    last = widget.refreshed_at if widget.source in _FAILURE_ORIGINS else widget.result_at
+    last = widget.refreshed_at if widget.source in FAILURE_ORIGINS else widget.result_at
     return last is None or (now - last).total_seconds() > widget.cache_ttl_s
 
 

@@ -30,6 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--user", default="analyst", help="Username the widget is made for.")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
         parser.add_argument("--rows", type=int, default=10, help="How many result rows to print.")
+        parser.add_argument("--route", type=int, metavar="ID",
+                            help="Force this model route (id from admin) for every LLM call; admins only.")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         user = get_user_model().objects.filter(username=opts["user"]).first()
@@ -37,7 +39,8 @@ class Command(BaseCommand):
             raise CommandError(f"No user {opts['user']!r}; run `python manage.py seed_demo` or pass --user.")
         dashboard, _ = Dashboard.objects.get_or_create(owner=user, name=opts["dashboard"])
         try:
-            request = widget_request_create(user=user, dashboard=dashboard, prompt=opts["prompt"], enqueue=False)
+            request = widget_request_create(user=user, dashboard=dashboard, prompt=opts["prompt"], enqueue=False,
+                                            route_override_id=opts["route"])
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         answers = list(opts["answer"])
@@ -67,6 +70,9 @@ class Command(BaseCommand):
         if widget:
             self.stdout.write(f"Title: {widget['title']}")
             self.stdout.write("Spec: " + json.dumps(widget["spec"], indent=2))
+            if not widget["result"]:
+                self.stdout.write(f"No data ({widget['source_label']}): {widget['source_reason']}")
+                return
             self.stdout.write("SQL:\n" + widget["sql"])
             result = widget["result"]
             self.stdout.write("Rows:")
