@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from backend.llm import config, snapshot
 from backend.llm.budget import DEGRADE, REFUSE, budget_verdict
@@ -20,12 +20,17 @@ from backend.llm.models import CallOutcome, GatewaySettings, LLMCall
 from backend.llm.routing import Resolution, resolve, tier_named
 from backend.llm.types import LLMError, LLMRequest, LLMResult
 
-__all__ = ["CallContext", "LLMClient", "Validator", "get_llm"]
+__all__ = ["CallContext", "InvalidAnswer", "LLMClient", "Validator", "get_llm"]
 
 log = logging.getLogger(__name__)
 
 # Returns why a payload is unacceptable, or None when it is fine.
 Validator = Callable[[dict[str, Any]], "str | None"]
+T = TypeVar("T")
+
+
+class InvalidAnswer(Exception):
+    """Raised by a ``call_parsed`` parser: the payload is unusable, for the reason given."""
 
 
 class LLMClient:
@@ -71,6 +76,37 @@ class LLMClient:
             raise error
         mark(row, outcome=CallOutcome.ESCALATED)
         return result
+
+    def call_parsed(self, request: LLMRequest, parse: Callable[[dict[str, Any]], T], *,
+                    context: CallContext | None = None, deadline_s: float | None = None) -> T:
+        """Run ``call`` and return ``parse(payload)``.
+
+        ``parse`` raises ``InvalidAnswer`` with a reason when the payload is unusable; that
+        reason goes back to the model once (the escalation of ``call``). Any other exception
+        from ``parse`` stops the call and propagates.
+
+        Raises:
+            InvalidAnswer: the last answer was unusable too (its reason as the message).
+            LLMError: as ``call``.
+        """
+        parsed: list[T] = []
+        last: list[InvalidAnswer] = []
+
+        def validator(payload: dict[str, Any]) -> str | None:
+            try:
+                parsed.append(parse(payload))
+            except InvalidAnswer as exc:
+                last.append(exc)
+                return str(exc)
+            return None
+
+        try:
+            self.call(request, context=context, validator=validator, deadline_s=deadline_s)
+        except LLMError as exc:
+            if exc.code == "llm_bad_output" and last:
+                raise last[-1]  # keeps the __cause__ the parser gave it
+            raise
+        return parsed[-1]
 
     def _resolution(self, knobs: GatewaySettings, context: CallContext) -> tuple[Resolution, bool]:
         """Return the resolution to run and whether the budget degraded it to a cheaper tier.

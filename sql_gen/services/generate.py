@@ -7,7 +7,7 @@ from typing import Any
 
 from backend.errors import ApplicationError
 from backend.llm.chain import DEADLINE
-from backend.llm.gateway import CallContext, get_llm
+from backend.llm.gateway import CallContext, InvalidAnswer, get_llm
 from backend.llm.types import LLMError, LLMRequest, Tool
 from sql_gen.models import DataSource, MetricDefinition
 from sql_gen.selectors import allowed_tables, dictionary_slice
@@ -58,15 +58,6 @@ class GeneratedSql:
     attempts: int
 
 
-@dataclass
-class _Verdicts:
-    """What the validator saw, so the caller can say why generation failed."""
-
-    attempts: int = 0
-    last_error: SqlRejected | QueryFailed | None = None
-    accepted: GeneratedSql | None = None
-
-
 def sql_generate(*, metric: MetricDefinition, spec: dict[str, Any], source: DataSource,
                  context: CallContext) -> GeneratedSql:
     """Return checked SQL for ``spec`` over ``metric``, with its rows.
@@ -88,35 +79,30 @@ def sql_generate(*, metric: MetricDefinition, spec: dict[str, Any], source: Data
         prompt=json.dumps({"spec": spec, "row_cap": source.row_cap}, sort_keys=True), tool=SQL_TOOL,
     )
     allowed = allowed_tables(source=source)
-    seen = _Verdicts()
+    attempts = 0
 
-    def validate(payload: dict[str, Any]) -> str | None:
-        seen.attempts += 1
+    def parse(payload: dict[str, Any]) -> GeneratedSql:
+        nonlocal attempts
+        attempts += 1
         try:
             checked = sql_check(sql=str(payload.get("sql", "")), dialect=source.dialect,
                                 allowed_tables=allowed, row_cap=source.row_cap)
             result = sql_execute(source=source, sql=checked.sql)
         except SqlRejected as e:
-            seen.last_error = e
-            return f"The SQL was rejected: {e.message}"
+            raise InvalidAnswer(f"The SQL was rejected: {e.message}") from e
         except QueryFailed as e:
             if not e.statement_fault:
                 raise  # the source is unusable: no rewrite of the statement helps
-            seen.last_error = e
-            return f"The SQL failed on the database: {e.message}"
-        seen.last_error = None
-        seen.accepted = GeneratedSql(checked=checked, result=result,
-                                     explanation=str(payload.get("explanation", "")), attempts=seen.attempts)
-        return None
+            raise InvalidAnswer(f"The SQL failed on the database: {e.message}") from e
+        return GeneratedSql(checked=checked, result=result, explanation=str(payload.get("explanation", "")),
+                            attempts=attempts)
 
     try:
-        get_llm("sql_generation").call(request, context=context, validator=validate,
-                                       deadline_s=source.generation_timeout_s)
+        return get_llm("sql_generation").call_parsed(request, parse, context=context,
+                                                     deadline_s=source.generation_timeout_s)
+    except InvalidAnswer as e:
+        raise e.__cause__ from None  # the SqlRejected or QueryFailed of the last answer
     except LLMError as e:
         if e.code == DEADLINE:
             raise GenerationTimedOut(source.generation_timeout_s) from e
-        if e.code == "llm_bad_output" and seen.last_error is not None:
-            raise seen.last_error from e
         raise
-    assert seen.accepted is not None  # the validator accepted the answer the gateway returned
-    return seen.accepted

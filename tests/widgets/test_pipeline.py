@@ -214,3 +214,32 @@ def test_a_missing_warehouse_fails_with_a_clear_reason(demo_source, analyst, das
     request = _make(analyst, dashboard, "total paid last 7 days")
     assert (request.status, request.error_code) == (RequestStatus.FAILED, "query_failed")
     assert "build_warehouse" in request.error_message
+
+
+def test_an_invalid_spec_goes_back_once_and_the_corrected_one_is_used(demo_source, analyst, dashboard, monkeypatch):
+    from backend.llm import offline
+
+    real = offline._HANDLERS["record_widget_spec"]
+    errors = []
+
+    def first_unknown_metric(context, prompt):
+        errors.append(prompt.get("previous_error"))
+        answer = real(context, prompt)
+        return {**answer, "metric": {**answer["metric"], "key": "revenue_per_moon"}} if len(errors) == 1 else answer
+
+    monkeypatch.setitem(offline._HANDLERS, "record_widget_spec", first_unknown_metric)
+    request = _make(analyst, dashboard, "total paid last 7 days")
+    assert request.status == RequestStatus.READY, request.error_message
+    assert errors[0] is None and "revenue_per_moon" in errors[1]
+    assert list(LLMCall.objects.filter(purpose="spec_synthesis").order_by("id").values_list("outcome", flat=True)) \
+        == [CallOutcome.VALIDATION_FAILED, CallOutcome.ESCALATED]
+
+
+def test_an_intent_invalid_twice_fails_with_the_reason(demo_source, analyst, dashboard, monkeypatch):
+    from backend.llm import offline
+
+    monkeypatch.setitem(offline._HANDLERS, "record_intent", lambda context, prompt: {"widget_type": "hologram"})
+    request = _make(analyst, dashboard, "total paid last 7 days")
+    assert (request.status, request.error_code) == (RequestStatus.FAILED, "invalid_intent")
+    assert "clarifier's answer is invalid" in request.error_message
+    assert LLMCall.objects.filter(purpose="intent_extraction").count() == 2

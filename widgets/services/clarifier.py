@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from backend.errors import ApplicationError
-from backend.llm.gateway import CallContext, get_llm
+from backend.llm.gateway import CallContext, InvalidAnswer, get_llm
 from backend.llm.types import LLMRequest, Tool
 
 
@@ -53,19 +53,18 @@ def intent_extract(*, prompt: str, answers: list[dict[str, str]], catalog: dict[
         LLMError: the model call failed.
         ApplicationError: ``invalid_intent`` when the answer does not validate.
     """
-    result = get_llm("intent_extraction").call(
-        LLMRequest(
-            system=SYSTEM,
-            context=json.dumps(catalog, sort_keys=True),
-            prompt=json.dumps({"request": prompt, "answers": answers}, sort_keys=True),
-            tool=INTENT_TOOL,
-        ),
-        context=context,
-    )
+    def parse(payload: dict[str, Any]) -> Intent:
+        try:
+            return Intent.model_validate(payload)
+        except ValidationError as exc:
+            raise InvalidAnswer(f"The clarifier's answer is invalid: {exc.errors()[0]['msg']}") from exc
+
+    request = LLMRequest(system=SYSTEM, context=json.dumps(catalog, sort_keys=True),
+                         prompt=json.dumps({"request": prompt, "answers": answers}, sort_keys=True), tool=INTENT_TOOL)
     try:
-        intent = Intent.model_validate(result.payload or {})
-    except ValidationError as exc:
-        raise ApplicationError("invalid_intent", f"The clarifier's answer is invalid: {exc.errors()[0]['msg']}") from exc
+        intent = get_llm("intent_extraction").call_parsed(request, parse, context=context)
+    except InvalidAnswer as exc:
+        raise ApplicationError("invalid_intent", str(exc)) from exc
     if intent.metric_key is None and not any(q.id == "metric" for q in intent.questions):
         intent.questions.append(Question(id="metric", text="Which measure should the widget show?",
                                          options=[m["name"] for m in catalog["metrics"]][:8]))

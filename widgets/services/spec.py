@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from backend.errors import ApplicationError
-from backend.llm.gateway import CallContext, get_llm
+from backend.llm.gateway import CallContext, InvalidAnswer, get_llm
 from backend.llm.types import LLMRequest, Tool
 
 
@@ -116,13 +116,16 @@ def spec_synthesize(*, request_text: str, intent: dict[str, Any], catalog: dict[
         LLMError: the model call failed.
         ApplicationError: ``invalid_spec`` when the answer does not validate.
     """
-    result = get_llm("spec_synthesis").call(
-        LLMRequest(
-            system=SYSTEM,
-            context=json.dumps(catalog, sort_keys=True),
-            prompt=json.dumps({"request": request_text, "intent": intent}, sort_keys=True),
-            tool=SPEC_TOOL,
-        ),
-        context=context,
-    )
-    return spec_validate(payload=result.payload or {}, catalog=catalog)
+    def parse(payload: dict[str, Any]) -> WidgetSpec:
+        try:
+            return spec_validate(payload=payload, catalog=catalog)
+        except ApplicationError as exc:
+            raise InvalidAnswer(exc.message) from exc
+
+    request = LLMRequest(system=SYSTEM, context=json.dumps(catalog, sort_keys=True),
+                         prompt=json.dumps({"request": request_text, "intent": intent}, sort_keys=True),
+                         tool=SPEC_TOOL)
+    try:
+        return get_llm("spec_synthesis").call_parsed(request, parse, context=context)
+    except InvalidAnswer as exc:
+        raise ApplicationError("invalid_spec", str(exc)) from exc
