@@ -121,10 +121,14 @@ def _attempt(request: LLMRequest, route: ModelRoute, run: Run, *, provider: str,
                        f"{route.provider}:{route.model_id}.", retryable=True, code=DEADLINE)
     run.attempts += 1
     started = time.perf_counter()
+    bounded = within(route, remaining)
     try:
-        result = provider_for(provider).complete(request, route=within(route, remaining))
+        result = provider_for(provider).complete(request, route=bounded)
     except LLMError as exc:
         exc.latency_ms = int((time.perf_counter() - started) * 1000)
+        if exc.code == "llm_timeout" and bounded is not route:
+            # Our deadline, not the route, cut this attempt short: the breaker must not count it.
+            exc.code, exc.message = DEADLINE, f"{exc.message} The call's own deadline cut this attempt short."
         if outcome_if_failed:
             _record_failure(run, route, exc, outcome_if_failed, provider=provider)
         raise

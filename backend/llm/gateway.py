@@ -60,13 +60,14 @@ class LLMClient:
         context = context or CallContext()
         ends_at = self.clock.now() + deadline_s if deadline_s is not None else None
         knobs = snapshot.current().settings
-        resolution, degraded = self._resolution(knobs, context)
+        resolution, over_soft_cap = self._resolution(knobs, context)
         result, row = self._run(request, resolution, knobs, context, ends_at)
         problem = _problem(result, request, validator)
         if problem is None:
             return result
         mark(row, outcome=CallOutcome.VALIDATION_FAILED, error=_bad_output(problem))
-        if resolution.escalates_to and not resolution.overridden and not degraded:
+        # Past the soft cap the retry stays on this tier: escalating would spend on a dearer one.
+        if resolution.escalates_to and not resolution.overridden and not over_soft_cap:
             resolution = tier_named(resolution.escalates_to, purpose=resolution.purpose)
         result, row = self._run(with_feedback(request, problem), resolution, knobs, context, ends_at)
         problem = _problem(result, request, validator)
@@ -109,7 +110,8 @@ class LLMClient:
         return parsed[-1]
 
     def _resolution(self, knobs: GatewaySettings, context: CallContext) -> tuple[Resolution, bool]:
-        """Return the resolution to run and whether the budget degraded it to a cheaper tier.
+        """Return the resolution to run and whether spend is past a soft cap (then a tier with
+        ``degrades_to`` has been swapped for that cheaper tier).
 
         Raises:
             LLMError: ``budget_exceeded`` past the hard cap; a misconfiguration.
@@ -128,7 +130,7 @@ class LLMClient:
             record(_entry(resolution, context), resolution.routes[0], outcome=CallOutcome.BUDGET_DEGRADED,
                    provider=resolution.routes[0].provider, error=error)
             return cheaper, True
-        return resolution, False
+        return resolution, verdict.kind == DEGRADE
 
     def _run(self, request: LLMRequest, resolution: Resolution, knobs: GatewaySettings,
              context: CallContext, ends_at: float | None) -> tuple[LLMResult, LLMCall]:

@@ -75,3 +75,14 @@ def test_a_reply_slower_than_the_timeout_is_retried(fake_anthropic) -> None:
     call("fast")
     assert [(o, c) for o, c in LLMCall.objects.order_by("id").values_list("outcome", "error_code")] == [
         ("retried", "llm_timeout"), ("ok", "")]
+
+
+@pytest.mark.parametrize("reply", [
+    fake.raw(200, b"<html>gateway says hi</html>", "text/html"),
+    fake.raw(200, b'{"type": "message"}'),
+])
+def test_a_malformed_reply_is_a_retryable_gateway_error_not_a_crash(fake_anthropic, reply) -> None:
+    fake_anthropic.script(reply)
+    assert call("fast").payload == {"ok": True}
+    assert outcomes() == [("anthropic", "retried"), ("anthropic", "ok")]
+    assert LLMCall.objects.order_by("id").first().error_code == "llm_bad_response"

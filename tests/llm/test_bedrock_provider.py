@@ -125,3 +125,16 @@ def test_an_assumed_role_signs_the_calls_with_the_roles_credentials(fake_bedrock
     assert sts.requests[0].body["Action"] == "AssumeRole"
     assert sts.requests[0].body["RoleArn"] == "arn:aws:iam::123456789012:role/BedrockInvoke"
     assert f"Credential={ACCESS_KEY}/" in fake_bedrock.requests[0].headers["authorization"]
+
+
+def test_a_bare_5xx_from_a_proxy_is_retried_like_a_typed_one(fake_bedrock) -> None:
+    fake_bedrock.script(fake.raw(502, b"<html><body>502 Bad Gateway</body></html>", "text/html"))
+    assert call("fast").payload == {"ok": True}
+    assert outcomes() == [("bedrock", "retried"), ("bedrock", "ok")]
+
+
+def test_a_converse_reply_missing_its_parts_is_a_retryable_gateway_error(fake_bedrock) -> None:
+    fake_bedrock.script(fake.raw(200, b'{"output": {"message": {"content": [{"toolUse": {"name": "x"}}]}}}'))
+    assert call("fast").payload == {"ok": True}
+    assert outcomes() == [("bedrock", "retried"), ("bedrock", "ok")]
+    assert LLMCall.objects.order_by("id").first().error_code == "llm_bad_response"

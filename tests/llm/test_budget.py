@@ -10,6 +10,8 @@ from django.utils import timezone
 from backend.llm.gateway import CallContext
 from backend.llm.models import GatewaySettings, LLMCall
 from backend.llm.types import LLMError
+from tests.llm.fakes import server as fake
+from tests.llm.fakes.bedrock import model_of
 from tests.llm.helpers import call
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +80,19 @@ def test_an_override_is_not_degraded_by_the_soft_cap() -> None:
     call("reasoning", override_route_id=opus.id)
     row = LLMCall.objects.exclude(requested_model="m").get()
     assert (row.requested_model, row.overridden, row.outcome) == (opus.model_id, True, "ok")
+
+
+def test_past_the_soft_cap_a_failed_check_is_retried_on_the_same_tier_not_escalated(fake_bedrock) -> None:
+    GatewaySettings.objects.update(daily_soft_cap_usd=Decimal("1.00"))
+    _spent("1.50")
+    fake_bedrock.script(fake.no_tool())
+    call("fast")
+    assert _new_rows() == [("fast", "validation_failed"), ("fast", "escalated")]
+    assert [model_of(r) for r in fake_bedrock.requests] == ["us.anthropic.claude-sonnet-4-6"] * 2
+
+
+def test_below_the_soft_cap_a_failed_check_escalates_to_the_reasoning_tier(fake_bedrock) -> None:
+    fake_bedrock.script(fake.no_tool())
+    call("fast")
+    assert _new_rows() == [("fast", "validation_failed"), ("reasoning", "escalated")]
+    assert model_of(fake_bedrock.requests[-1]) == "us.anthropic.claude-opus-4-7"

@@ -143,8 +143,10 @@ def test_a_call_deadline_cuts_a_slow_attempt_short_and_says_time_ran_out(fake_be
     assert caught.value.code == "llm_deadline"
     assert fake_anthropic.requests == []  # no time was left for the fallback
     timed_out = LLMCall.objects.get(provider="bedrock")
-    assert timed_out.error_code == "llm_timeout"
+    assert timed_out.error_code == "llm_deadline"
     assert timed_out.latency_ms < 5000  # the read timeout was 2 s (1.2 rounded up), not the route's own
+    # The route did nothing wrong: a short caller deadline must not push it towards an open circuit.
+    assert cache.get(f"llm:breaker:{breaker_for(route, GatewaySettings.current()).key}:fails") is None
 
 
 def test_a_call_deadline_never_extends_the_tiers_deadline(fake_bedrock, fake_anthropic) -> None:

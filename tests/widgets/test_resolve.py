@@ -89,6 +89,16 @@ def test_a_second_widget_with_the_same_query_reuses_the_cached_result(demo_sourc
     assert widget_badge(widget=second, now=timezone.now()).label == "Cached"
 
 
+def test_a_cached_result_older_than_this_widgets_ttl_is_not_reused(demo_source: Any, dashboard: Any) -> None:
+    hourly = make_widget(dashboard, age_s=99_999, ttl_s=3600, data_source=demo_source)
+    minutely = make_widget(dashboard, age_s=99_999, ttl_s=60, data_source=demo_source)
+    widget_refresh(widget_id=hourly.id)
+    later = timezone.now() + timedelta(minutes=5)  # the hourly result is still cached, but 5 minutes old
+    assert widget_refresh(widget_id=minutely.id, now=later) == "live"
+    minutely.refresh_from_db()
+    assert minutely.result_at == later and not widget_badge(widget=minutely, now=later).stale
+
+
 def test_running_the_refresh_twice_queries_once(demo_source: Any, dashboard: Any) -> None:
     widget = make_widget(dashboard, age_s=1200, data_source=demo_source)
     widget_refresh(widget_id=widget.id)

@@ -137,11 +137,17 @@ def _refresh(widget: Widget, now: datetime) -> str:
 def _cached_or_run(
     source: DataSource, sql: str, widget: Widget, now: datetime
 ) -> tuple[dict[str, Any], datetime, DataOrigin]:
-    """Return (result, when it was computed, LIVE or CACHED), caching a fresh result."""
+    """Return (result, when it was computed, LIVE or CACHED), caching a fresh result.
+
+    Another widget's cached result is used only while it is fresh by this widget's TTL: one
+    cached under a longer TTL would otherwise leave this widget stale on every load.
+    """
     key = _result_key(source, sql)
     hit = cache.get(key)
     if hit is not None:
-        return hit["result"], datetime.fromisoformat(hit["at"]), DataOrigin.CACHED
+        at = datetime.fromisoformat(hit["at"])
+        if (now - at).total_seconds() <= widget.cache_ttl_s:
+            return hit["result"], at, DataOrigin.CACHED
     ran = sql_execute(source=source, sql=sql)
     result = _as_dict(ran)
     cache.set(key, {"result": result, "at": now.isoformat()}, timeout=widget.cache_ttl_s)

@@ -83,7 +83,17 @@ class AnthropicProvider:
                            retryable=True, code="llm_timeout") from exc
         except anthropic.APIStatusError as exc:
             raise _status_error(exc, route) from exc
-        return _result(message, route, started)
+        except (anthropic.APIError, ValueError) as exc:  # e.g. a 200 whose body is not JSON
+            raise _malformed(exc, route) from exc
+        try:
+            return _result(message, route, started)
+        except (TypeError, AttributeError, ValueError) as exc:  # e.g. a message without content
+            raise _malformed(exc, route) from exc
+
+
+def _malformed(exc: Exception, route: ModelRoute) -> LLMError:
+    return LLMError(f"The Anthropic API sent a malformed reply for {route.model_id} ({exc.__class__.__name__}).",
+                    retryable=True, code="llm_bad_response")
 
 
 def _status_error(exc: anthropic.APIStatusError, route: ModelRoute) -> LLMError:

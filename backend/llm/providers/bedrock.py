@@ -122,7 +122,11 @@ class BedrockProvider:
                            retryable=True, code="llm_timeout") from exc
         except BotoCoreError as exc:
             raise LLMError(f"Bedrock call failed: {exc}", retryable=False, code="llm_error") from exc
-        return _result(response, route, started)
+        try:
+            return _result(response, route, started)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise LLMError(f"Bedrock sent a malformed Converse reply for {route.model_id} ({exc!r}).",
+                           retryable=True, code="llm_bad_response") from exc
 
 
 def _client_error(exc: ClientError, route: ModelRoute) -> LLMError:
@@ -141,8 +145,12 @@ def _client_error(exc: ClientError, route: ModelRoute) -> LLMError:
         return LLMError(f"Bedrock refused the request for {route.model_id}: {message}", retryable=False,
                         code="llm_bad_request", request_id=request_id)
     codes = {"ThrottlingException": "llm_throttled", "ModelNotReadyException": "llm_model_not_ready"}
-    return LLMError(f"Bedrock {code} for {route.model_id}: {message}", retryable=code in RETRYABLE_CODES,
-                    code=codes.get(code, "llm_unavailable" if code in RETRYABLE_CODES else "llm_error"),
+    # A proxy or VPC endpoint may answer 5xx/429 without an AWS error type: botocore then names
+    # the error by its status ("502"), which is as retryable as the typed ones.
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    retryable = code in RETRYABLE_CODES or status == 429 or status >= 500
+    return LLMError(f"Bedrock {code} for {route.model_id}: {message}", retryable=retryable,
+                    code=codes.get(code, "llm_unavailable" if retryable else "llm_error"),
                     request_id=request_id)
 
 

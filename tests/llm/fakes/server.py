@@ -20,7 +20,8 @@ class Behaviour:
 
     ``kind`` is one of: ``ok``, ``throttle``, ``server_error``, ``slow``,
     ``no_tool``, ``malformed``, ``access_denied``, ``validation``,
-    ``not_found``, ``not_ready``.
+    ``not_found``, ``not_ready``, or ``raw``: ``body`` sent as is with ``status``
+    (what a proxy in between may send).
     """
 
     kind: str = "ok"
@@ -29,6 +30,8 @@ class Behaviour:
     delay_s: float = 0.0
     status: int = 500
     message: str = ""
+    body: bytes = b""
+    content_type: str = "application/json"
 
 
 def ok(payload: dict[str, Any] | None = None, **usage: int) -> Behaviour:
@@ -45,6 +48,10 @@ def server_error(status: int = 500) -> Behaviour:
 
 def slow(delay_s: float, payload: dict[str, Any] | None = None) -> Behaviour:
     return Behaviour("slow", delay_s=delay_s, payload=payload)
+
+
+def raw(status: int, body: bytes, content_type: str = "application/json") -> Behaviour:
+    return Behaviour("raw", status=status, body=body, content_type=content_type)
 
 
 def no_tool() -> Behaviour:
@@ -159,7 +166,8 @@ class FakeServer:
                 behaviour = server.take(received)
                 if behaviour.delay_s:
                     time.sleep(behaviour.delay_s)
-                reply = server.render(behaviour, received)
+                reply = (Reply(behaviour.status, behaviour.body, {"Content-Type": behaviour.content_type})
+                         if behaviour.kind == "raw" else server.render(behaviour, received))
                 try:
                     self.send_response(reply.status)
                     for name, value in {**reply.headers, "Content-Length": str(len(reply.body))}.items():
