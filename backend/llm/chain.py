@@ -15,7 +15,7 @@ from backend.llm.providers import provider_for
 from backend.llm.types import LLMError, LLMRequest, LLMResult
 
 # Permanent for this route but worth trying on another one (another provider or account).
-ROUTE_SPECIFIC = {"llm_access_denied", "llm_model_not_found", "llm_circuit_open"}
+ROUTE_SPECIFIC = {"llm_access_denied", "llm_model_not_found", "llm_circuit_open", "llm_quota_exceeded"}
 DEADLINE = "llm_deadline"  # the call's time ran out: no fault of the route, so no breaker failure
 
 

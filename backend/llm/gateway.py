@@ -68,7 +68,7 @@ class LLMClient:
         mark(row, outcome=CallOutcome.VALIDATION_FAILED, error=_bad_output(problem))
         # Past the soft cap the retry stays on this tier: escalating would spend on a dearer one.
         if resolution.escalates_to and not resolution.overridden and not over_soft_cap:
-            resolution = tier_named(resolution.escalates_to, purpose=resolution.purpose)
+            resolution = _escalated(resolution)
         result, row = self._run(with_feedback(request, problem), resolution, knobs, context, ends_at)
         problem = _problem(result, request, validator)
         if problem is not None:
@@ -171,6 +171,15 @@ def _problem(result: LLMResult, request: LLMRequest, validator: Validator | None
     if result.payload is None:
         return f"{result.model_id} answered without calling {request.tool.name}."
     return validator(result.payload) if validator else None
+
+
+def _escalated(resolution: Resolution) -> Resolution:
+    """Return the tier to retry on: the escalation tier, or this one when that has no usable route."""
+    try:
+        return tier_named(resolution.escalates_to or resolution.tier, purpose=resolution.purpose)
+    except LLMError as exc:
+        log.warning("not escalating %s from %s: %s", resolution.purpose, resolution.tier, exc.message)
+        return resolution
 
 
 def _bad_output(problem: str) -> LLMError:

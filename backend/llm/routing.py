@@ -27,8 +27,8 @@ class Resolution:
 def resolve(name: str, *, override_route_id: int | None = None) -> Resolution:
     """Return the tier and enabled routes for a purpose or a tier name.
 
-    With ``override_route_id`` the chain is that one route (enabled or not): an
-    admin forcing a model for one request.
+    With ``override_route_id`` the chain is that one route (enabled or not), and the
+    tier is that route's: an admin forcing a model for one request.
 
     Raises:
         LLMError: (not retryable) the name is neither a purpose nor a tier, the
@@ -52,7 +52,7 @@ def resolve(name: str, *, override_route_id: int | None = None) -> Resolution:
     if route is None:
         raise LLMError(f"No route with id {override_route_id} to override with.", retryable=False,
                        code="llm_misconfigured")
-    return replace(resolution, routes=[route], overridden=True)
+    return replace(resolution, tier=route.tier.name, routes=[route], overridden=True)
 
 
 def tier_named(name: str, *, purpose: str, rows: snapshot.Snapshot | None = None) -> Resolution:

@@ -45,6 +45,15 @@ def test_a_tier_without_escalation_retries_on_itself(fake_bedrock) -> None:
     assert [row[0] for row in _rows()] == ["fast", "fast"]
 
 
+def test_an_escalation_tier_without_an_enabled_route_retries_on_the_same_tier(fake_bedrock) -> None:
+    from backend.llm.models import ModelRoute
+
+    ModelRoute.objects.filter(tier__name="reasoning").update(enabled=False)
+    fake_bedrock.script(fake.ok({"answer": "DROP"}), fake.ok({"answer": "SELECT 1"}))
+    assert call("fast", validator=_no_drop_table).payload == {"answer": "SELECT 1"}
+    assert [(row[0], row[2]) for row in _rows()] == [("fast", "validation_failed"), ("fast", "escalated")]
+
+
 def test_a_plain_text_prompt_gets_the_reason_as_a_sentence(fake_bedrock) -> None:
     fake_bedrock.script(fake.ok({"answer": "DROP"}), fake.ok({"answer": "SELECT 1"}))
     call("fast", validator=_no_drop_table, prompt="Write the query.")

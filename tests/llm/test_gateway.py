@@ -140,7 +140,7 @@ def test_an_override_forces_one_route_and_is_recorded_as_such() -> None:
         LLMRequest(system="s", context=json.dumps(ECHO_CATALOG),
                    prompt=json.dumps({"request": "claim count last 7 days", "answers": []}), tool=INTENT_TOOL))
     call = LLMCall.objects.get()
-    assert (call.requested_model, call.tier, call.overridden) == ("us.anthropic.claude-haiku-4-5", "fast", True)
+    assert (call.requested_model, call.tier, call.overridden) == ("us.anthropic.claude-haiku-4-5", "reasoning", True)
 
 
 def test_an_override_naming_no_route_is_a_clear_error() -> None:

@@ -165,3 +165,11 @@ def test_within_clips_the_timeout_to_whole_seconds_left_and_leaves_the_route_alo
     clipped = within(route, 2.1)
     assert clipped.timeout_s == 3 and route.timeout_s == 30
     assert within(route, 0.01).timeout_s == 1
+
+
+def test_a_bedrock_quota_error_falls_back_at_once_with_a_pointer_to_service_quotas(fake_bedrock, fake_anthropic) -> None:
+    fake_bedrock.script(fake.raw(400, b'{"__type": "ServiceQuotaExceededException", '
+                                      b'"message": "The request exceeds the service quota for your account."}'))
+    assert call("fast").provider == "anthropic"
+    assert outcomes() == [("bedrock", "fell_back"), ("anthropic", "ok")]
+    assert "Service Quotas" in LLMCall.objects.order_by("id").first().error_message

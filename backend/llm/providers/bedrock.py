@@ -19,7 +19,7 @@ from backend.llm.types import LLMError, LLMRequest, LLMResult, Usage
 # Bedrock error codes that may succeed when tried again; everything else is permanent.
 RETRYABLE_CODES = {
     "ThrottlingException", "ServiceUnavailableException", "InternalServerException",
-    "ModelNotReadyException", "ModelTimeoutException", "ServiceQuotaExceededException",
+    "ModelNotReadyException", "ModelTimeoutException",
 }
 
 # Clients are keyed by everything they were built from, read from the environment on every
@@ -141,6 +141,9 @@ def _client_error(exc: ClientError, route: ModelRoute) -> LLMError:
     if code == "ResourceNotFoundException":
         return LLMError(f"Bedrock has no model {where}: check the model id in admin. Bedrock said: {message}",
                         retryable=False, code="llm_model_not_found", request_id=request_id)
+    if code == "ServiceQuotaExceededException":  # an account limit: retrying soon won't help, another provider may
+        return LLMError(f"Bedrock quota exceeded for {where}: request an increase in Service Quotas. "
+                        f"Bedrock said: {message}", retryable=False, code="llm_quota_exceeded", request_id=request_id)
     if code == "ValidationException":
         return LLMError(f"Bedrock refused the request for {route.model_id}: {message}", retryable=False,
                         code="llm_bad_request", request_id=request_id)
