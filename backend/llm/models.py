@@ -1,6 +1,7 @@
 """Admin-edited routing rows (tiers, routes, purpose bindings) and the call ledger."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -59,6 +60,9 @@ _PRICE = dict(
 )
 
 
+_AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d+$")
+
+
 class ModelRoute(models.Model):
     """One provider + model a tier may call; lower ``position`` is tried first."""
 
@@ -67,7 +71,8 @@ class ModelRoute(models.Model):
     enabled = models.BooleanField(default=True)
     provider = models.CharField(max_length=20, choices=Provider.choices)
     model_id = models.CharField(max_length=200)
-    region = models.CharField(max_length=40, blank=True, help_text="Bedrock only.")
+    region = models.CharField(max_length=40, blank=True,
+                              help_text="Bedrock only; empty uses BEDROCK_REGION (default us-east-1).")
     max_tokens = models.PositiveIntegerField(default=4096, validators=[MinValueValidator(1)])
     timeout_s = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
     price_input = models.DecimalField("input $/1M", **_PRICE)
@@ -82,8 +87,10 @@ class ModelRoute(models.Model):
         return f"{self.tier.name}#{self.position} {self.provider}:{self.model_id}"
 
     def clean(self) -> None:
-        if self.provider == Provider.BEDROCK and not self.region:
-            raise ValidationError({"region": "A Bedrock route needs a region (e.g. us-east-1)."})
+        if self.region and self.provider != Provider.BEDROCK:
+            raise ValidationError({"region": "Only Bedrock routes have a region; leave it empty."})
+        if self.region and not _AWS_REGION.match(self.region):
+            raise ValidationError({"region": f"{self.region!r} is not an AWS region name such as us-east-1."})
         if not self.model_id.strip():
             raise ValidationError({"model_id": "A route needs a model id."})
 

@@ -30,7 +30,8 @@ def test_a_good_route_is_accepted() -> None:
     ({"provider": "openai"}, "provider", "Unknown provider openai: choose one of bedrock, anthropic."),
     ({"price_output": "-1"}, "price_output", "A price cannot be negative."),
     ({"price_cache_read": "-0.01"}, "price_cache_read", "A price cannot be negative."),
-    ({"region": ""}, "region", "A Bedrock route needs a region (e.g. us-east-1)."),
+    ({"region": "US East"}, "region", "'US East' is not an AWS region name such as us-east-1."),
+    ({"provider": "anthropic"}, "region", "Only Bedrock routes have a region; leave it empty."),
     ({"model_id": "  "}, "model_id", "This field is required."),
     ({"max_tokens": "0"}, "max_tokens", "Ensure this value is greater than or equal to 1."),
 ])
@@ -77,10 +78,65 @@ def test_the_gateway_admin_pages_render(admin_client, llm_routing, url: str) -> 
     assert admin_client.get(url).status_code == 200
 
 
-def test_the_tier_change_page_saves_through_the_admin(admin_client, llm_routing) -> None:
+def _form_values(html: str) -> dict[str, str]:
+    """Return the values a browser would submit from the page's form (inputs, selects, textareas)."""
+    from html.parser import HTMLParser
+
+    class Form(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.values: dict[str, str] = {}
+            self._select: str | None = None
+            self._textarea: str | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = {k: v or "" for k, v in attrs}
+            if tag == "input" and a.get("name") and a.get("type") not in ("submit", "button"):
+                if a.get("type") != "checkbox" or "checked" in a:
+                    self.values[a["name"]] = a.get("value", "on" if a.get("type") == "checkbox" else "")
+            elif tag == "select":
+                self._select = a.get("name")
+            elif tag == "option" and self._select and "selected" in a:
+                self.values[self._select] = a.get("value", "")
+            elif tag == "textarea":
+                self._textarea = a.get("name")
+                self.values[self._textarea or ""] = ""
+
+        def handle_endtag(self, tag: str) -> None:
+            self._select = None if tag == "select" else self._select
+            self._textarea = None if tag == "textarea" else self._textarea
+
+        def handle_data(self, data: str) -> None:
+            if self._textarea:
+                self.values[self._textarea] += data
+
+    parser = Form()
+    parser.feed(html)
+    return parser.values
+
+
+def test_a_route_edited_through_the_admin_serves_the_next_call_and_is_in_the_history(
+        admin_client, llm_routing, knobs, fake_bedrock) -> None:
+    from django.contrib.admin.models import LogEntry
+
+    from tests.llm.fakes.bedrock import model_of
+    from tests.llm.helpers import call
+
+    call("fast")  # the process has loaded its routing snapshot before the edit
+
     tier = Tier.objects.get(name="fast")
     page = admin_client.get(f"/admin/llm/tier/{tier.id}/change/")
-    assert page.status_code == 200 and b"escalates_to" in page.content
+    values = _form_values(page.content.decode())
+    first = next(k for k, v in values.items() if k.endswith("-model_id") and v == "us.anthropic.claude-sonnet-4-6")
+    values[first] = "us.anthropic.claude-haiku-4-5"
+    response = admin_client.post(f"/admin/llm/tier/{tier.id}/change/", values)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    call("fast")
+    assert [model_of(r) for r in fake_bedrock.requests] == ["us.anthropic.claude-sonnet-4-6",
+                                                            "us.anthropic.claude-haiku-4-5"]
+    entry = LogEntry.objects.get(object_id=str(tier.id))
+    assert entry.user.is_superuser and "model id" in entry.get_change_message().lower()
 
 
 def test_the_summary_shows_latency_percentiles_cost_and_rates(admin_client, llm_routing) -> None:
