@@ -83,6 +83,15 @@ def test_importing_a_new_duckdb_source_adds_its_tables_and_columns(warehouse: Pa
     assert "claims" in report.tables_created and "_meta" not in report.tables_created
     claims = DictionaryTable.objects.get(source=source, name="claims")
     assert list(claims.columns.values_list("name", flat=True))[:3] == ["claim_id", "policy_id", "customer_id"]
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        statuses = sorted(r[0] for r in conn.execute("SELECT DISTINCT status FROM claims").fetchall())
+        names = conn.execute("SELECT COUNT(DISTINCT full_name) FROM customers").fetchone()[0]
+    samples = dict(claims.columns.values_list("name", "sample_values"))
+    assert samples["status"] == statuses and 1 < len(statuses) <= 20  # a low-cardinality text column
+    assert samples["claim_id"] == []  # not text
+    customer_names = DictionaryColumn.objects.get(table__source=source, table__name="customers", name="full_name")
+    assert names > 20 and customer_names.sample_values == []  # too many values to be a sample
+    assert report.samples_filled >= 1 and "sample values" in report.summary()
 
 
 @pytest.mark.django_db
@@ -103,7 +112,7 @@ def test_the_admin_action_imports_and_reports(admin_client: Any, demo_source: Da
         "/admin/sql_gen/datasource/", {"action": "import_schema", "_selected_action": [demo_source.id]}, follow=True
     )
     shown = [str(m) for m in response.context["messages"]]
-    assert shown == ["demo-warehouse: 0 new tables, 0 new columns, 0 types updated."]
+    assert len(shown) == 1 and shown[0].startswith("demo-warehouse: 0 new tables, 0 new columns, 0 types updated, ")
 
 
 # -- PostgreSQL as a warehouse ------------------------------------------------------------------------
