@@ -99,13 +99,24 @@ def test_route_cost_uses_all_four_prices() -> None:
         ({"AWS_ACCESS_KEY_ID": "AKIA"}, "live"),
         ({"ANTHROPIC_API_KEY": "k", "BUILDER_MODE": "offline"}, "offline"),
         ({"BUILDER_MODE": "live"}, "live"),
+        ({"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/x"}, "live"),
+        ({"AWS_SHARED_CREDENTIALS_FILE": "{tmp}/credentials"}, "live"),
+        ({"AWS_CONFIG_FILE": "{tmp}/missing"}, "offline"),
+        ({"AWS_CONFIG_FILE": "{tmp}/region-only"}, "offline"),
+        ({"AWS_CONFIG_FILE": "{tmp}/sso"}, "live"),
     ],
 )
-def test_builder_mode_is_offline_unless_credentials_or_the_setting_say_live(monkeypatch, env, expected) -> None:
-    for name in ("BUILDER_MODE", "ANTHROPIC_API_KEY", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+def test_builder_mode_is_offline_unless_credentials_or_the_setting_say_live(monkeypatch, tmp_path, env,
+                                                                          expected) -> None:
+    for name in ("BUILDER_MODE", "ANTHROPIC_API_KEY", *config._AWS_VARIABLES, "AWS_SHARED_CREDENTIALS_FILE",
+                 "AWS_CONFIG_FILE"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.aws here
+    (tmp_path / "credentials").write_text("[default]\naws_access_key_id = AKIAEXAMPLE\n")
+    (tmp_path / "region-only").write_text("[default]\nregion = us-east-1\n")
+    (tmp_path / "sso").write_text("[default]\nsso_session = corp\nsso_account_id = 123456789012\n")
     for name, value in env.items():
-        monkeypatch.setenv(name, value)
+        monkeypatch.setenv(name, value.format(tmp=tmp_path))
     assert config.builder_mode() == expected
 
 
