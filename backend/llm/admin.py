@@ -11,7 +11,7 @@ from django.urls import URLPattern, path
 
 from backend.llm.chain import breaker_for
 from backend.llm.models import GatewaySettings, LLMCall, ModelCapability, ModelRoute, Provider, PurposeBinding, Tier
-from backend.llm.selectors import routing_summary
+from backend.llm.selectors import daily_costs, routing_summary
 
 _PROVIDERS = ", ".join(Provider.values)
 
@@ -124,6 +124,7 @@ class LLMCallAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": f"Routing summary, last {days} days",
             "rows": routing_summary(days=days),
+            "daily": daily_costs(days=days),
             "days": days,
             "opts": self.model._meta,
         }

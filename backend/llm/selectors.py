@@ -6,6 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from backend.llm.models import CallOutcome, LLMCall
@@ -63,3 +65,24 @@ def _summarise(tier: str, model: str, calls: list[tuple[str, int, Decimal]], day
         fallback_rate=rate(CallOutcome.FELL_BACK, CallOutcome.CIRCUIT_OPEN),
         escalation_rate=rate(CallOutcome.ESCALATED),
     )
+
+
+@dataclass(frozen=True)
+class DailyCost:
+    day: dt.date
+    tier: str
+    model_id: str
+    calls: int
+    cost_usd: Decimal
+
+
+def daily_costs(*, days: int = 7) -> list[DailyCost]:
+    """Return calls and cost per UTC day, tier and model over the last ``days`` days, newest day first."""
+    since = timezone.now() - dt.timedelta(days=days)
+    rows = (LLMCall.objects.filter(created_at__gte=since)
+            .annotate(day=TruncDate("created_at", tzinfo=dt.timezone.utc))
+            .values("day", "tier", "model_id")
+            .annotate(calls=Count("id"), cost=Sum("cost_usd"))
+            .order_by("-day", "-cost", "tier", "model_id"))
+    return [DailyCost(day=r["day"], tier=r["tier"], model_id=r["model_id"], calls=r["calls"],
+                      cost_usd=r["cost"] or Decimal("0")) for r in rows]

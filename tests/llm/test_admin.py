@@ -160,3 +160,20 @@ def test_the_tier_list_shows_an_open_circuit(admin_client, llm_routing) -> None:
     page = admin_client.get("/admin/llm/tier/").content.decode()
     assert "bedrock:us.anthropic.claude-sonnet-4-6 [circuit open]" in page
     assert page.count("[circuit open]") == 1  # only that route; the others stay closed
+
+
+def test_the_summary_lists_cost_per_day_and_model(admin_client, llm_routing) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from backend.llm.selectors import daily_costs
+
+    for days_ago, cost in [(0, "0.10"), (0, "0.15"), (2, "0.40")]:
+        row = LLMCall.objects.create(purpose="sql_generation", tier="fast", provider="bedrock", requested_model="m1",
+                                     model_id="m1", outcome="ok", cost_usd=Decimal(cost))
+        LLMCall.objects.filter(id=row.id).update(created_at=timezone.now() - dt.timedelta(days=days_ago))
+    today, earlier = daily_costs(days=7)
+    assert (today.calls, today.cost_usd, earlier.calls, earlier.cost_usd) == (2, Decimal("0.25"), 1, Decimal("0.40"))
+    assert (today.day - earlier.day).days == 2
+    assert b"0.40" in admin_client.get("/admin/llm/llmcall/summary/?days=7").content
