@@ -1,10 +1,11 @@
 """The layers below the parser: a read-only connection, a statement time limit, honest truncation.
 
 ``sql_check`` should have accepted the SQL already; nothing here relies on it. Each engine opens
-a connection per call that cannot write (DuckDB ``read_only`` with external access disabled and
-the configuration locked, SQLite ``mode=ro`` with an authorizer, PostgreSQL a read-only
-transaction through a server-side cursor), stops the statement at the source's time limit, and
-fetches one row more than the cap so that truncation is reported rather than guessed.
+a connection per call that cannot write (DuckDB ``read_only`` with external access disabled, no
+spilling to disk and the configuration locked, SQLite ``mode=ro`` with an authorizer, PostgreSQL
+a read-only transaction through a server-side cursor), stops the statement at the source's time
+limit (and DuckDB's at a memory limit), and fetches one row more than the cap so that truncation
+is reported rather than guessed.
 """
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 Rows = tuple[list[str], list[Sequence[Any]]]
 
+# DuckDB's default is 80% of the machine's memory. Joins, windows and distinct counts over the demo
+# warehouse's million claims run within 256 MB; a string doubled each step reaches 1 GB within a second.
+_DUCKDB_MEMORY_LIMIT = "1GB"
 _DUCKDB_CONFIG = {
     "enable_external_access": False,  # no files, URLs, ATTACH, COPY, INSTALL
     "autoload_known_extensions": False,
@@ -41,6 +45,8 @@ _DUCKDB_CONFIG = {
     "allow_community_extensions": False,
     "allow_persistent_secrets": False,
     "python_enable_replacements": False,  # a table name never resolves to a Python variable
+    "memory_limit": _DUCKDB_MEMORY_LIMIT,
+    "temp_directory": "",  # no spill files next to the warehouse: past the limit a query fails
     "lock_configuration": True,  # last: SET cannot undo the above
 }
 _SQLITE_ALLOWED_ACTIONS = frozenset(
@@ -126,6 +132,14 @@ def _time_limit_failure(source: DataSource) -> QueryFailed:
     )
 
 
+def _memory_limit_failure() -> QueryFailed:
+    return QueryFailed(
+        f"The query needed more than the {_DUCKDB_MEMORY_LIMIT} memory limit and was stopped; "
+        "narrow it (filters, fewer joins, an aggregate).",
+        statement_fault=True,
+    )
+
+
 def _database_failure(error: object) -> QueryFailed:
     text = str(error).strip() or type(error).__name__
     return QueryFailed(f"The database rejected the query: {text[:_MAX_ERROR_CHARS]}", statement_fault=True)
@@ -175,6 +189,8 @@ def _run_duckdb(source: DataSource, sql: str, fetch: int) -> Rows:
         return columns, conn.fetchmany(fetch)
     except duckdb.InterruptException:
         raise _time_limit_failure(source) from None
+    except duckdb.OutOfMemoryException:
+        raise _memory_limit_failure() from None
     except duckdb.Error as e:
         raise _database_failure(e) from None
     finally:

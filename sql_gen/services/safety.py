@@ -2,8 +2,9 @@
 
 This is the first of several layers (see ``execute.py`` for the read-only connection, time limit
 and honest truncation). The check walks the whole sqlglot tree rather than filtering keywords:
-statements that write anywhere in the tree, tables outside the allowed set, table-valued
-functions and any function outside an allowlist are rejected with a reason a person can act on.
+statements that write anywhere in the tree, recursive CTEs, tables outside the allowed set,
+table-valued functions and any function outside an allowlist are rejected with a reason a person
+can act on.
 """
 from __future__ import annotations
 
@@ -74,6 +75,7 @@ _FORBIDDEN_TYPES: tuple[type[exp.Expression], ...] = (
     exp.SessionParameter,
 )  # fmt: skip
 _STATEMENT_NAMES = {"truncatetable": "TRUNCATE", "transaction": "BEGIN"}
+_NO_RECURSION = "Recursive queries are not allowed in widget queries;"
 # Casting text to an OID alias type (regclass, regproc, ...) looks objects up in the system catalogs,
 # and a user-defined type runs its own input function: only built-in value types may be cast to.
 _CATALOG_TYPE_PREFIXES = ("REG", "OID", "PG_", "TXID")
@@ -135,6 +137,7 @@ def _checked_tree(
         tokens = _check_text(text, read)
         tree = _parse_one(text, read, tokens)
         _check_statement(tree, text)
+        _check_recursion(tree, read)
         tables = _check_tables(tree, allowed, read)
         _check_functions(tree)
         _check_types(tree, read)
@@ -238,6 +241,44 @@ def _first_word(text: str) -> str:
     return match.group(1).upper() if match else "something else"
 
 
+def _check_recursion(tree: exp.Expression, read: str) -> None:
+    """Refuse recursive CTEs: WITH RECURSIVE, and a CTE that reads its own name.
+
+    A recursive step can double a string each round and allocate gigabytes before the time limit
+    fires, and no widget needs recursion. SQLite recurses on a self-reference even without the
+    keyword, where DuckDB and PostgreSQL read a table of that name; the self-reference is refused
+    in every dialect because one statement must mean the same thing everywhere.
+    """
+    for with_ in tree.find_all(exp.With):
+        if with_.args.get("recursive"):
+            raise SqlRejected(
+                f"{_NO_RECURSION} remove WITH RECURSIVE and take the rows from the allowed tables"
+                " (a series of dates, for instance, comes from grouping a table by its date column)."
+            )
+        for name, cte in zip(_cte_names(with_, read), with_.expressions):
+            if _reads_name(cte.this, name, read):
+                raise SqlRejected(
+                    f"{_NO_RECURSION} the CTE {name} reads from its own name. Rename the CTE so"
+                    " that it does not share a name with a table it reads.",
+                    cte=name,
+                )
+
+
+def _reads_name(body: exp.Expression, name: str, read: str) -> bool:
+    """Return whether ``body`` reads the table ``name`` outside any query whose WITH defines
+    ``name`` again (there the name means that inner CTE, checked on its own)."""
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        with_ = node.args.get("with_")
+        if isinstance(with_, exp.With) and name in _cte_names(with_, read):
+            continue
+        if isinstance(node, exp.Table) and _is_cte_reference(node, frozenset({name}), read):
+            return True
+        stack.extend(node.iter_expressions())
+    return False
+
+
 def _check_functions(tree: exp.Expression) -> None:
     for node in tree.walk():
         if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
@@ -306,8 +347,8 @@ def _check_tables(tree: exp.Expression, allowed: set[str], read: str) -> set[str
 def _base_tables(tree: exp.Expression, read: str) -> Iterator[exp.Table]:
     """Yield every Table node that is not a reference to a CTE in scope.
 
-    A CTE is visible in the body of its query and in later CTEs of the same WITH; under
-    WITH RECURSIVE every CTE of the list is visible in every body.
+    A CTE is visible in the body of its query and in later CTEs of the same WITH (never in its
+    own: ``_check_recursion`` has refused recursive CTEs by now).
     """
     stack: list[tuple[exp.Expression, frozenset[str]]] = [(tree, frozenset())]
     while stack:
@@ -316,13 +357,16 @@ def _base_tables(tree: exp.Expression, read: str) -> Iterator[exp.Table]:
             yield node
         with_ = node.args.get("with_")
         if isinstance(with_, exp.With):
-            names = [_normalized(cte.args.get("alias"), read) for cte in with_.expressions]
-            recursive = bool(with_.args.get("recursive"))
+            names = _cte_names(with_, read)
             for i, cte in enumerate(with_.expressions):
-                visible = names if recursive else names[:i]
-                stack.append((cte.this, ctes | frozenset(visible)))
+                stack.append((cte.this, ctes | frozenset(names[:i])))
             ctes = ctes | frozenset(names)
         stack.extend((child, ctes) for child in node.iter_expressions() if child is not with_)
+
+
+def _cte_names(with_: exp.With, read: str) -> list[str]:
+    """Return the names the WITH defines, in order, normalized as the dialect resolves them."""
+    return [_normalized(cte.args.get("alias"), read) for cte in with_.expressions]
 
 
 def _is_cte_reference(table: exp.Table, ctes: frozenset[str], read: str) -> bool:
