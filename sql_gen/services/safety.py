@@ -8,6 +8,7 @@ can act on.
 """
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, UnsupportedErro
 from sqlglot.tokens import Token, TokenType
 
 from backend.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 MAX_SQL_CHARS = 20_000
 # sqlglot's parser recurses about twenty Python frames per level of parentheses, so ~40 levels
@@ -126,6 +129,13 @@ def sql_check(*, sql: str, dialect: str, allowed_tables: Iterable[str], row_cap:
             text = out
     except RecursionError:
         raise SqlRejected("The query is nested too deeply to check; simplify it.") from None
+    except SqlRejected:
+        raise
+    except Exception as e:  # a tree shape the checks did not foresee is refused, never let through
+        logger.exception("sql_check could not check a %s query", read)
+        raise SqlRejected(
+            f"The query could not be checked ({type(e).__name__}); rewrite it as a plain SELECT."
+        ) from None
     raise SqlRejected(f"The query could not be normalized stably for {read}; simplify it.")
 
 
@@ -386,6 +396,10 @@ def _normalized(identifier: exp.Expression | None, read: str) -> str:
 
 def _check_table(table: exp.Table, allowed: set[str], read: str) -> str:
     """Return the normalized name of an allowed base table; raise SqlRejected otherwise."""
+    if table.this is None:  # e.g. PostgreSQL's ROWS FROM (...): rows made up, not read from a table
+        raise SqlRejected(
+            f"{table.sql()[:80]} is not a table; read from the allowed tables.", table=table.sql()[:80]
+        )
     if not isinstance(table.this, exp.Identifier):
         name = _function_name(table.this)
         raise SqlRejected(

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
+from sql_gen.services import safety
 from sql_gen.services.safety import MAX_PAREN_DEPTH, MAX_SQL_CHARS, CheckedSql, SqlRejected, sql_check
 
 ALLOWED = ["claims", "members", "providers"]
@@ -231,6 +232,24 @@ def test_it_rejects_with_a_reason_naming_the_problem(dialect: str, sql: str, rea
 def test_it_lists_the_allowed_tables_when_a_table_is_not_allowed() -> None:
     message = rejection("SELECT * FROM secrets")
     assert "claims, members, providers" in message
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["SELECT * FROM ROWS FROM (generate_series(1, 3))", "SELECT t.* FROM ROWS FROM (generate_series(1, 3)) AS t"],
+)
+def test_it_refuses_postgres_rows_from_which_has_no_table_name(sql: str) -> None:
+    assert "is not a table" in rejection(sql, "postgres")
+
+
+def test_a_tree_the_checks_did_not_foresee_is_rejected_not_crashed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever breaks inside a check, the caller gets SqlRejected, which the pipeline feeds back."""
+
+    def broken(*args: object) -> None:
+        raise AttributeError("'NoneType' object has no attribute 'key'")
+
+    monkeypatch.setattr(safety, "_check_functions", broken)
+    assert "could not be checked (AttributeError)" in rejection("SELECT id FROM claims")
 
 
 def test_it_names_the_rejected_function_in_extra() -> None:
@@ -492,10 +511,11 @@ def test_check_sql_writes_one_verdict_per_jsonl_line(tmp_path: Path) -> None:
         {"sql": "SELECT * FROM secrets", "dialect": "postgres", "allowed_tables": ["claims"]},
     ]
     path = tmp_path / "items.jsonl"
-    path.write_text("\n".join(json.dumps(i) for i in items) + "\nnot json\n")
+    path.write_text("\n".join(json.dumps(i) for i in items) + '\nnot json\n{"sql": "SELECT 1", "dialect": 5}\n')
     out = io.StringIO()
     call_command("check_sql", jsonl=path, row_cap=5, stdout=out)
     verdicts = [json.loads(line) for line in out.getvalue().splitlines()]
     assert verdicts[0] == {"ok": True, "reason": None, "sql": "SELECT * FROM claims LIMIT 5"}
     assert verdicts[1]["ok"] is False and "secrets" in verdicts[1]["reason"]
     assert verdicts[2]["ok"] is False and "Line 3" in verdicts[2]["reason"]
+    assert verdicts[3]["ok"] is False and "Line 4" in verdicts[3]["reason"] and "'dialect'" in verdicts[3]["reason"]

@@ -121,6 +121,15 @@ def test_a_failed_query_keeps_the_last_good_data_and_says_why(demo_source: Any, 
     assert (out["source"], out["source_label"], out["result"]) == ("query_failed", "Query failed", OLD_RESULT)
 
 
+def test_an_unexpected_error_keeps_the_last_good_data_and_names_the_error(demo_source: Any, dashboard: Any) -> None:
+    widget = make_widget(dashboard, age_s=1200, data_source=demo_source)
+    with mock.patch("widgets.services.resolve.sql_execute", side_effect=TypeError("driver bug")):
+        assert widget_refresh(widget_id=widget.id) == "query_failed"
+    widget.refresh_from_db()
+    assert widget.result == OLD_RESULT
+    assert "unexpected error (TypeError)" in widget.source_reason and "driver bug" not in widget.source_reason
+
+
 def test_a_failed_widget_is_retried_only_after_its_ttl(demo_source: Any, dashboard: Any) -> None:
     widget = make_widget(dashboard, age_s=1200, ttl_s=60, data_source=demo_source, source=DataOrigin.QUERY_FAILED,
                          refreshed_at=timezone.now())

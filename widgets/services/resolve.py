@@ -130,6 +130,13 @@ def _refresh(widget: Widget, now: datetime) -> str:
         return _record_failure(widget, DataOrigin.SQL_REJECTED, e.message, now)
     except ApplicationError as e:  # QueryFailed and the like: safe to show
         return _record_failure(widget, DataOrigin.QUERY_FAILED, e.message, now)
+    except Exception as e:  # a bug or a driver surprise: the badge says so, the details go to the log
+        log.exception("widget %s refresh crashed", widget.id)
+        reason = (
+            f"The refresh stopped on an unexpected error ({type(e).__name__}); "
+            "an admin can find it in the server log."
+        )
+        return _record_failure(widget, DataOrigin.QUERY_FAILED, reason, now)
     shaped = result_shape(kind=widget.kind, result=result)
     return _record_result(widget, shaped, computed_at, origin, now)
 

@@ -105,6 +105,8 @@ def _verdict(line: str, number: int, defaults: Defaults) -> dict[str, Any]:
         tables = item.get("allowed_tables", defaults.allowed_tables)
         if not isinstance(tables, list) or not all(isinstance(t, str) for t in tables):
             raise ValueError("'allowed_tables' must be a list of table names")
+        if not isinstance(item.get("dialect") or "", str):
+            raise ValueError("'dialect' must be a dialect name such as \"duckdb\"")
     except ValueError as e:
         return {"ok": False, "reason": f"Line {number} is not a valid item: {e}", "sql": None}
     try:
