@@ -2,9 +2,9 @@
 
 This is the first of several layers (see ``execute.py`` for the read-only connection, time limit
 and honest truncation). The check walks the whole sqlglot tree rather than filtering keywords:
-statements that write anywhere in the tree, recursive CTEs, tables outside the allowed set,
-table-valued functions and any function outside an allowlist are rejected with a reason a person
-can act on.
+statements that write anywhere in the tree, recursive CTEs, columns that multiply when CTEs are
+inlined, tables outside the allowed set, table-valued functions and any function outside an
+allowlist are rejected with a reason a person can act on.
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, UnsupportedError
+from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, SqlglotError, UnsupportedError
+from sqlglot.optimizer.scope import Scope, build_scope
 from sqlglot.tokens import Token, TokenType
 
 from backend.errors import ApplicationError
@@ -85,6 +86,10 @@ _CATALOG_TYPE_PREFIXES = ("REG", "OID", "PG_", "TXID")
 # Functions whose output size is an argument can allocate gigabytes in one call, faster than a
 # time limit or DuckDB's memory_limit (which does not track strings) can stop them.
 MAX_GENERATED_CHARS = 10_000
+# A column of a CTE or subquery is inlined wherever it is referenced, so `SELECT s || s AS s` chained
+# n times expands to 2^n copies: SQLite spends gigabytes preparing that before its time limit can
+# fire. Real widget queries expand to a few hundred column references at most.
+MAX_EXPANDED_COLUMNS = 10_000
 _WIDE_FORMAT = re.compile(r"\*|\d{%d,}" % (len(str(MAX_GENERATED_CHARS)) + 1))
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 # Statement-only node families; anything defined there has no place in a read-only query.
@@ -152,6 +157,7 @@ def _checked_tree(
         _check_functions(tree)
         _check_types(tree, read)
         _check_sizes(tree)
+        _check_expansion(tree)
     except SqlRejected as e:
         if normalized:
             e.message = f"{e.message} (after normalizing the query for {read}: {text[:200]})"
@@ -323,6 +329,77 @@ def _check_sizes(tree: exp.Expression) -> None:
                     f"{name}() needs a literal format without * or widths over {MAX_GENERATED_CHARS}.",
                     function=name,
                 )
+
+
+def _check_expansion(tree: exp.Expression) -> None:
+    """Refuse a query whose column references multiply when CTEs and subqueries are inlined.
+
+    Each query scope gets, per output column, the number of base column references it stands
+    for once every CTE and derived table it reads is inlined; a scope whose references add up to
+    more than MAX_EXPANDED_COLUMNS is refused. Scopes are visited innermost first.
+    """
+    try:
+        root = build_scope(tree)
+    except OptimizeError as e:
+        raise SqlRejected(f"The query's scopes could not be resolved: {_first_line(e)}") from None
+    if root is None:
+        return
+    outputs: dict[int, dict[str, int]] = {}  # id(scope) -> output column name -> expanded size
+    for scope in root.traverse():
+        outputs[id(scope)] = _scope_outputs(scope, outputs)
+
+
+def _scope_outputs(scope: Scope, outputs: dict[int, dict[str, int]]) -> dict[str, int]:
+    query = scope.expression
+    if isinstance(query, exp.SetOperation):
+        # Columns line up by position; the first branch names them.
+        branches = [list(outputs.get(id(s), {}).values()) for s in scope.set_operation_scopes]
+        names = list(outputs.get(id(scope.set_operation_scopes[0]), {})) if branches else []
+        return {
+            name: max((b[i] for b in branches if i < len(b)), default=1) for i, name in enumerate(names)
+        }
+    if not isinstance(query, exp.Select):
+        return {}
+    sources = {
+        name: outputs.get(id(source), {})
+        for name, (_, source) in scope.selected_sources.items()
+        if isinstance(source, Scope)
+    }
+    mine = {id(column) for column in scope.columns}
+
+    def size(column: exp.Column) -> int:
+        name = column.name.lower()
+        if column.table:
+            return sources.get(column.table, {}).get(name, 1)
+        return max((cols.get(name, 1) for cols in sources.values()), default=1)
+
+    total = sum(size(column) for column in scope.columns)
+    if total > MAX_EXPANDED_COLUMNS:
+        where = _scope_name(scope)
+        raise SqlRejected(
+            f"The query{where} reuses computed columns so often that it expands to more than "
+            f"{MAX_EXPANDED_COLUMNS:,} column references once its CTEs and subqueries are inlined; "
+            "compute each value once in the last step instead of repeating it through every step.",
+        )
+    result: dict[str, int] = {}
+    for position, projection in enumerate(query.expressions):
+        if isinstance(projection, exp.Star) or (
+            isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
+        ):
+            for cols in sources.values():
+                result.update(cols)
+            continue
+        refs = (c for c in projection.find_all(exp.Column) if id(c) in mine)
+        name = projection.alias_or_name.lower() or f"#{position}"  # unnamed: still holds its place
+        result[name] = min(1 + sum(size(c) for c in refs), MAX_EXPANDED_COLUMNS + 1)
+    return result
+
+
+def _scope_name(scope: Scope) -> str:
+    parent = scope.expression.parent
+    if isinstance(parent, (exp.CTE, exp.Subquery)) and parent.alias:
+        return f" (in {parent.alias})"
+    return ""
 
 
 def _small_literal(node: exp.Expression | None) -> bool:

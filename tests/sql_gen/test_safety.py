@@ -288,6 +288,55 @@ def test_sqlite_runs_a_cte_reading_its_own_name_as_recursion_without_the_keyword
     assert con.execute(sql).fetchone() == (5,)
 
 
+def doubling_ctes(steps: int) -> str:
+    ctes = ["c0 AS (SELECT status AS s FROM claims)"]
+    ctes += [f"c{i} AS (SELECT s || s AS s FROM c{i - 1})" for i in range(1, steps)]
+    return f"WITH {', '.join(ctes)} SELECT length(s) AS n FROM c{steps - 1}"
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_it_refuses_ctes_that_double_a_column_each_step(dialect: str) -> None:
+    """Inlined, 24 steps are 2^24 copies of the expression: SQLite took 6 GB to prepare it."""
+    message = rejection(doubling_ctes(24), dialect)
+    assert "expands to more than 10,000 column references" in message and "(in c1" in message
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_it_accepts_a_short_chain_of_ctes_that_reuse_columns(dialect: str) -> None:
+    assert check(doubling_ctes(8), dialect).tables == {"claims"}
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT " + "s || s AS s FROM (SELECT " * 16 + "status AS s FROM claims" + ") AS t" * 16,
+        "WITH c0 AS (SELECT status AS s FROM claims), "
+        + ", ".join(f"c{i} AS (SELECT 'a' AS s FROM claims UNION ALL SELECT s || s FROM c{i - 1})" for i in range(1, 20))
+        + " SELECT s FROM c19",
+        "WITH c0 AS (SELECT status AS s FROM claims), "
+        + ", ".join(f"c{i} AS (SELECT x.s || y.s AS s FROM c{i - 1} AS x JOIN c{i - 1} AS y ON true)" for i in range(1, 20))
+        + " SELECT s FROM c19",
+        "WITH c0 AS (SELECT status AS s FROM claims), "
+        + ", ".join(f"c{i} AS (SELECT * FROM (SELECT s || s AS s FROM c{i - 1}) AS d)" for i in range(1, 20))
+        + " SELECT * FROM c19 WHERE s <> ''",
+    ],
+    ids=["nested-derived-tables", "set-operation-branch", "self-join-aliases", "star-through-derived-tables"],
+)
+def test_it_refuses_column_doubling_however_it_is_spelled(sql: str) -> None:
+    assert "expands to more than" in rejection(sql, "sqlite")
+
+
+def test_a_realistic_multi_step_query_is_well_under_the_expansion_limit() -> None:
+    sql = (
+        "WITH monthly AS (SELECT date_trunc('month', filed_at) AS month, SUM(paid) AS paid, SUM(premium) AS premium"
+        " FROM claims GROUP BY 1), ratios AS (SELECT month, paid, premium, paid / NULLIF(premium, 0) AS ratio"
+        " FROM monthly), flagged AS (SELECT month, ratio, CASE WHEN ratio > 1 THEN 'loss' WHEN ratio > 0.8"
+        " THEN 'thin' ELSE 'ok' END AS band, ratio - LAG(ratio) OVER (ORDER BY month) AS delta FROM ratios)"
+        " SELECT month, ratio, band, delta, ratio * 100 AS pct FROM flagged ORDER BY month"
+    )
+    assert check(sql, "postgres").tables == {"claims"}
+
+
 def test_it_accepts_parentheses_nested_up_to_the_limit() -> None:
     depth = MAX_PAREN_DEPTH - 1
     assert check("SELECT " + "(" * depth + "id" + ")" * depth + " FROM claims").tables == {"claims"}
