@@ -9,6 +9,7 @@ is reported rather than guessed.
 """
 from __future__ import annotations
 
+import json
 import logging
 import math
 import sqlite3
@@ -34,6 +35,8 @@ from sql_gen.models import DataSource, Engine
 logger = logging.getLogger(__name__)
 
 Rows = tuple[list[str], list[Sequence[Any]]]
+# What a widget stores and a dashboard page receives: 5,000 rows of ten short columns are ~1.5 MB.
+MAX_RESULT_BYTES = 8 * 2**20
 
 # DuckDB's default is 80% of the machine's memory. Joins, windows and distinct counts over the demo
 # warehouse's million claims run within 256 MB; a string doubled each step reaches 1 GB within a second.
@@ -82,7 +85,8 @@ def sql_execute(*, source: DataSource, sql: str, row_cap: int | None = None) -> 
 
     The cap is ``row_cap`` when given, never more than ``source.row_cap``. Raises QueryFailed
     when the source cannot be opened, the database rejects the statement (a write included),
-    or the statement runs past ``source.statement_timeout_s``; ValueError when the cap is below 1.
+    the statement runs past ``source.statement_timeout_s``, or the rows come to more than
+    MAX_RESULT_BYTES of JSON; ValueError when the cap is below 1.
     """
     cap = source.row_cap if row_cap is None else min(row_cap, source.row_cap)
     if cap < 1:
@@ -91,11 +95,23 @@ def sql_execute(*, source: DataSource, sql: str, row_cap: int | None = None) -> 
     if runner is None:
         raise QueryFailed(f"Data source {source.name} has an unsupported engine {source.engine!r}.")
     columns, rows = runner(source, sql, cap + 1)
-    return QueryResult(
-        columns=columns,
-        rows=[[json_safe(value) for value in row] for row in rows[:cap]],
-        truncated=len(rows) > cap,
-    )
+    return QueryResult(columns=columns, rows=_json_rows(rows[:cap]), truncated=len(rows) > cap)
+
+
+def _json_rows(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Return the rows JSON-safe; refuse a result too big to store on a widget and send to a page."""
+    out, size = [], 0
+    for row in rows:
+        safe = [json_safe(value) for value in row]
+        size += len(json.dumps(safe, ensure_ascii=False, default=str).encode())
+        if size > MAX_RESULT_BYTES:
+            raise QueryFailed(
+                f"The result is larger than {MAX_RESULT_BYTES // 2**20} MB, too big to show on a widget; "
+                "aggregate it, select fewer or shorter columns, or return fewer rows.",
+                statement_fault=True,
+            )
+        out.append(safe)
+    return out
 
 
 def json_safe(value: Any) -> Any:

@@ -252,6 +252,18 @@ def test_a_duckdb_query_cannot_spill_to_disk(duckdb_file: Path) -> None:
     assert result.rows == [[""]]
 
 
+def test_a_result_too_big_for_a_widget_is_refused_with_a_reason(duckdb_file: Path) -> None:
+    sql = "SELECT repeat('x', 10000) AS s FROM range(1000)"  # ~10 MB of JSON, within the row cap
+    with pytest.raises(QueryFailed, match="larger than 8 MB") as caught:
+        sql_execute(source=duck(duckdb_file, row_cap=5000), sql=sql)
+    assert caught.value.statement_fault  # the model is told, so that it aggregates instead
+
+
+def test_a_result_under_the_size_limit_comes_back_whole(duckdb_file: Path) -> None:
+    result = sql_execute(source=duck(duckdb_file, row_cap=5000), sql="SELECT repeat('x', 10000) AS s FROM range(700)")
+    assert len(result.rows) == 700 and len(result.rows[-1][0]) == 10000 and not result.truncated
+
+
 def test_a_quick_query_is_not_interrupted_later(duckdb_file: Path) -> None:
     source = duck(duckdb_file, statement_timeout_s=1)
     sql_execute(source=source, sql="SELECT 1")
