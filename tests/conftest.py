@@ -7,11 +7,12 @@ reaching a real account. ``BUILDER_MODE=offline`` unless a test says otherwise.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rest_framework.test import APIClient
 
 _FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE",
@@ -117,6 +118,18 @@ def analyst(django_user_model: Any) -> Any:
 @pytest.fixture
 def other_analyst(django_user_model: Any) -> Any:
     return django_user_model.objects.create_user(username="bob", password="pw-bob-123456")
+
+
+@pytest.fixture
+def client_for() -> Callable[[Any], APIClient]:
+    """Return a function that makes an API client logged in as a user."""
+
+    def make(user: Any) -> APIClient:
+        client = APIClient()
+        client.force_login(user)
+        return client
+
+    return make
 
 
 @pytest.fixture

@@ -11,15 +11,6 @@ from widgets.models import Dashboard, RequestStatus, WidgetRequest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def client_for():
-    def make(user):
-        client = APIClient()
-        client.force_login(user)
-        return client
-    return make
-
-
 def test_a_prompt_is_saved_and_queued_after_commit(client_for, analyst, dashboard, django_capture_on_commit_callbacks):
     with mock.patch("widgets.tasks.run_widget_request.send") as send:
         with django_capture_on_commit_callbacks(execute=True):

@@ -6,7 +6,6 @@ from unittest import mock
 
 import pytest
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
 from backend.llm import offline
 from backend.llm.models import LLMCall, ModelRoute
@@ -16,15 +15,6 @@ from widgets.services import pipeline
 from widgets.services.requests import widget_request_create
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client_for():
-    def make(user):
-        client = APIClient()
-        client.force_login(user)
-        return client
-    return make
 
 
 @pytest.fixture
