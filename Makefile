@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 DEMO_CLAIMS ?= 1000000
 TEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
@@ -15,7 +16,12 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-setup: $(STAMP)
+# The pinned TypeScript compiler (checks custom widgets) and React (renders them in the sandbox).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+setup: $(STAMP) $(NODE_STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo --claims $(DEMO_CLAIMS)
@@ -25,24 +31,24 @@ run: setup
 	$(PY) manage.py serve 127.0.0.1:8000
 
 ## The whole suite: SQLite pass, then the PostgreSQL + Redis pass (skipped with a reason when absent)
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory test-pg
 
 ## Everything except browser and slow tests, on SQLite
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest -m "not browser and not slow"
 
 ## The suite again with the app database on PostgreSQL, plus the integration tests (real Redis broker)
-test-pg: $(STAMP)
+test-pg: $(STAMP) $(NODE_STAMP)
 	DATABASE_URL=$(TEST_PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -m "not browser" -p no:cacheprovider
 
-test-browser: $(STAMP)
+test-browser: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest -m browser
 
 ## Benchmarks: each script prints its figures as ratios against a baseline measured in the same run
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	@for script in tests/bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules

@@ -126,7 +126,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
+# React's browser builds for the custom-widget sandbox, served from node_modules (installed by
+# `make setup`, never committed) as static/vendor/react/... Left out when absent, so Django still starts.
+for _prefix, _umd in (("vendor/react", BASE_DIR / "node_modules/react/umd"),
+                      ("vendor/react-dom", BASE_DIR / "node_modules/react-dom/umd")):
+    if _umd.is_dir():
+        STATICFILES_DIRS.append((_prefix, _umd))
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True  # serve straight from static/ too, so a missed collectstatic is not a broken page
 
@@ -183,6 +189,9 @@ DRAMATIQ_BROKER = {
 }
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 DRAMATIQ_EMBEDDED = not BROKER_URL
+
+# --- Custom widgets: the Node.js that runs the TypeScript checker (widgets/tsx/check.mjs).
+NODE_BINARY = env_str("NODE_BINARY", "node")
 
 # --- The demo warehouse (DuckDB), kept apart from the app database.
 WAREHOUSE_PATH = Path(env_str("WAREHOUSE_PATH", str(VAR_DIR / "warehouse.duckdb")))

@@ -23,4 +23,5 @@ class WidgetRequestAdmin(admin.ModelAdmin):
 class WidgetAdmin(admin.ModelAdmin):
     list_display = ["title", "kind", "dashboard", "source", "cost_usd", "llm_calls", "result_at"]
     list_filter = ["kind", "source"]
-    readonly_fields = ["spec", "sql", "result"]
+    # Generated and checked by the pipeline: an edit here would bypass the SQL and TSX checks.
+    readonly_fields = ["spec", "sql", "tsx", "component_js", "result"]

@@ -85,6 +85,10 @@ class Widget(models.Model):
     title = models.CharField(max_length=200)
     spec = models.JSONField()
     sql = models.TextField()
+    tsx = models.TextField(blank=True, default="", help_text="Custom widgets: the model's component source.")
+    component_js = models.TextField(
+        blank=True, default="", help_text="Custom widgets: the checked component compiled to JavaScript."
+    )
     result = models.JSONField(default=dict, help_text="columns, rows, truncated")
     result_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=20, choices=DataOrigin.choices, default=DataOrigin.LIVE)

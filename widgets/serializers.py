@@ -8,6 +8,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from widgets.models import Dashboard, Widget, WidgetRequest
+from widgets.services.custom import widget_props_or_reason
 from widgets.services.resolve import FAILURE_ORIGINS, widget_badge
 
 
@@ -42,7 +43,17 @@ def widget_out(widget: Widget, *, now: datetime | None = None) -> dict[str, Any]
         "llm_calls": widget.llm_calls,
         # Built without data (the badge says why): trying the request again may build it.
         "can_retry": widget.result_at is None and badge.source in FAILURE_ORIGINS,
+        **_custom_fields(widget),
     }
+
+
+def _custom_fields(widget: Widget) -> dict[str, Any]:
+    """A custom widget's component (source and compiled script) and the props it renders; None otherwise.
+    ``props_error`` says why there are no props when a stored result does not fit the component."""
+    if widget.kind != "custom":
+        return {"tsx": None, "component_js": None, "props": None, "props_error": None}
+    props, reason = widget_props_or_reason(spec=widget.spec, result=widget.result)
+    return {"tsx": widget.tsx, "component_js": widget.component_js, "props": props, "props_error": reason or None}
 
 
 def request_out(request: WidgetRequest) -> dict[str, Any]:

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.dashboard_list, name="dashboard-list"),
     path("dashboards/new/", views.dashboard_create, name="dashboard-create"),
     path("dashboards/<int:dashboard_id>/", views.dashboard_detail, name="dashboard-detail"),
+    path("widgets/sandbox/", views.widget_sandbox, name="widget-sandbox"),
 ]

@@ -5,7 +5,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_POST
+from csp.decorators import csp_replace
 
 from backend.errors import ApplicationError, NotFound
 from backend.llm.models import ModelRoute
@@ -49,3 +51,33 @@ def dashboard_detail(request: HttpRequest, dashboard_id: int) -> HttpResponse:
         "widgets/dashboard.html",
         {"dashboard": dashboard, "can_edit": can_edit, "routes": routes},
     )
+
+
+# The sandbox runs model-written code. It is framed by our dashboard with sandbox="allow-scripts"
+# (no allow-same-origin), so it has an opaque origin: no cookies, no storage, no access to the
+# parent's DOM. Its policy lets it load our static scripts and eval the compiled component, and
+# nothing else: no requests, no images but data: URLs, no forms, no framing by other sites.
+SANDBOX_CSP = {
+    "default-src": ["'none'"],
+    "script-src": ["'self'", "'unsafe-eval'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["data:"],
+    "font-src": ["'none'"],
+    "connect-src": ["'none'"],
+    "object-src": ["'none'"],
+    "frame-src": ["'none'"],
+    "worker-src": ["'none'"],
+    "form-action": ["'none'"],
+    "base-uri": ["'none'"],
+    "frame-ancestors": ["'self'"],
+    # Sandboxed even when opened directly or framed without the attribute.
+    "sandbox": ["allow-scripts"],
+}
+
+
+@require_GET
+@xframe_options_sameorigin
+@csp_replace(SANDBOX_CSP)
+def widget_sandbox(request: HttpRequest) -> HttpResponse:
+    """The page a custom widget renders in; it holds no data (props arrive by postMessage)."""
+    return render(request, "widgets/sandbox.html")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from backend.errors import ApplicationError
 from backend.llm.chain import DEADLINE
@@ -59,17 +59,18 @@ class GeneratedSql:
 
 
 def sql_generate(*, metric: MetricDefinition, spec: dict[str, Any], source: DataSource,
-                 context: CallContext) -> GeneratedSql:
+                 context: CallContext, result_check: Callable[[QueryResult], None] | None = None) -> GeneratedSql:
     """Return checked SQL for ``spec`` over ``metric``, with its rows.
 
-    Each answer must pass the safety check and run on the source. When it does not, the
-    gateway's escalation asks once more with the reason fed back (on the next tier up when
-    one is configured). The source's ``generation_timeout_s`` bounds the whole of it.
+    Each answer must pass the safety check, run on the source and, when given, pass
+    ``result_check`` (which raises ApplicationError when the rows do not fit the widget). When
+    it does not, the gateway's escalation asks once more with the reason fed back (on the next
+    tier up when one is configured). The source's ``generation_timeout_s`` bounds the whole of it.
 
     Raises:
         LLMError: the model could not be reached or gave no usable answer.
         SqlRejected: the last answer failed the safety check.
-        QueryFailed: the last answer failed on the database, or the source is unusable.
+        QueryFailed: the last answer failed on the database or ``result_check``, or the source is unusable.
         GenerationTimedOut: the budget ran out before an answer passed.
     """
     dimension_keys = [*spec.get("dimensions", []), *(f["dimension"] for f in spec.get("filters", []))]
@@ -94,6 +95,12 @@ def sql_generate(*, metric: MetricDefinition, spec: dict[str, Any], source: Data
             if not e.statement_fault:
                 raise  # the source is unusable: no rewrite of the statement helps
             raise InvalidAnswer(f"The SQL failed on the database: {e.message}") from e
+        if result_check is not None:
+            try:
+                result_check(result)
+            except ApplicationError as e:
+                misfit = QueryFailed(f"The query's result does not fit the widget: {e.message}", statement_fault=True)
+                raise InvalidAnswer(misfit.message) from misfit
         return GeneratedSql(checked=checked, result=result, explanation=str(payload.get("explanation", "")),
                             attempts=attempts)
 

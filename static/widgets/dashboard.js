@@ -17,6 +17,7 @@
   const requestsBox = document.getElementById("requests");
   const shownWidgets = new Set();
   const canEdit = Boolean(document.getElementById("prompt-form")); // the owner's page has the prompt form
+  const sandboxUrl = app.dataset.sandboxUrl || "/widgets/sandbox/";
 
   // ---- DOM and HTTP helpers -------------------------------------------------------------
 
@@ -118,7 +119,7 @@
   function widgetCard(w) {
     const result = w.result && w.result.columns ? w.result : { columns: [], rows: [] }; // {} when built without data
     const subtitle = describeSpec(w.spec || {});
-    const wide = w.kind === "chart" || result.columns.length > 3;
+    const wide = w.kind === "chart" || w.kind === "custom" || result.columns.length > 3;
     const props = { "data-testid": "widget-card", "data-kind": w.kind, "data-widget-id": w.id, "data-request-id-of": w.request_id };
     const classes = `widget widget-${w.kind} widget-source-${w.source}${wide ? " widget-wide" : ""}`;
     return el("article", { className: classes, "data-source": w.source, ...props },
@@ -131,6 +132,11 @@
 
   function widgetBody(w, result) {
     if (w.can_retry) return failureView(w);
+    if (w.kind === "custom") {
+      // No component (its build failed) or no props (no data yet, or data that does not fit it).
+      if (!w.component_js || !w.props) return failureView(w, w.props_error || w.source_reason);
+      return customView(w);
+    }
     if (!result.rows || result.rows.length === 0) return el("p", { className: "empty", text: "No data for this period." });
     if (w.kind === "kpi") return kpiView(w, result);
     if (w.kind === "chart") return chartView(w, result);
@@ -138,9 +144,9 @@
   }
 
   /** A widget built without data: what went wrong, and a way to try again (the owner only). */
-  function failureView(w) {
+  function failureView(w, reason = w.source_reason) {
     return el("div", { className: "widget-failure", "data-testid": "widget-failure" },
-      el("p", { text: w.source_reason || "This widget has no data." }),
+      el("p", { text: reason || "This widget has no data." }),
       canEdit ? el("button", { type: "button", className: "button", "data-testid": "widget-retry",
         onclick: (event) => retry(w.request_id, event.currentTarget) }, "Try again") : null,
       el("p", { className: "form-error request-error", role: "alert", hidden: true }));
@@ -172,6 +178,58 @@
           result.columns.map((c, i) => el("th", { scope: "col", className: align(i), title: c, text: humanize(c) })))),
         el("tbody", {}, result.rows.map((row) => el("tr", {},
           row.map((value, i) => el("td", { className: align(i), text: text(value, i) })))))));
+  }
+
+  // ---- Custom widgets: model-written React components, each in its own sandboxed frame ----------
+
+  const FRAME_MIN_PX = 80;
+  const FRAME_MAX_PX = 800;
+  const MAX_ERROR_TEXT = 300;
+
+  /** An iframe with an opaque origin (sandbox="allow-scripts", no allow-same-origin) that renders the
+   * compiled component on the widget's props. It can only tell us its height or why it failed. */
+  function customView(w) {
+    const box = el("div", { className: "custom-widget" });
+    const frame = el("iframe", {
+      src: sandboxUrl, sandbox: "allow-scripts", referrerpolicy: "no-referrer", className: "custom-frame",
+      title: w.title, height: FRAME_MIN_PX, "data-testid": "custom-frame",
+    });
+    let loaded = false;
+    const onMessage = (event) => {
+      if (!frame.isConnected) window.removeEventListener("message", onMessage);
+      else if (event.source === frame.contentWindow) customMessage(box, frame, event.data);
+    };
+    frame.addEventListener("load", () => {
+      // The sandbox page loads once; a second load means the component navigated its frame away.
+      if (loaded) {
+        customFailed(box, frame, "it tried to leave its sandbox and was stopped.");
+        return;
+      }
+      loaded = true;
+      // "*": an opaque-origin frame has no origin to name. Only our sandbox page is ever loaded
+      // here when this is sent (the first load of a fixed src).
+      frame.contentWindow.postMessage({ type: "render", js: w.component_js, props: w.props || {} }, "*");
+    });
+    window.addEventListener("message", onMessage);
+    box.append(frame);
+    return box;
+  }
+
+  function customMessage(box, frame, data) {
+    if (!data || typeof data !== "object") return;
+    if (data.type === "rendered" && typeof data.height === "number" && Number.isFinite(data.height)) {
+      frame.height = String(Math.min(FRAME_MAX_PX, Math.max(FRAME_MIN_PX, Math.ceil(data.height))));
+    } else if (data.type === "error") {
+      customFailed(box, frame, String(data.message || "it stopped with an error."));
+    }
+  }
+
+  /** Replaces the frame with the reason, shown as text. */
+  function customFailed(box, frame, reason) {
+    frame.remove();
+    const text = reason.length > MAX_ERROR_TEXT ? `${reason.slice(0, MAX_ERROR_TEXT)}…` : reason;
+    box.replaceChildren(el("p", { className: "form-error custom-error", role: "alert", "data-testid": "custom-error",
+      text: `The custom component failed: ${text}` }));
   }
 
   function widgetFooter(w, result) {

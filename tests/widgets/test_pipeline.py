@@ -101,11 +101,6 @@ def test_running_a_request_twice_is_safe(demo_source, analyst, dashboard):
     assert LLMCall.objects.filter(widget_request_id=request.id).count() == 3
 
 
-def test_a_custom_widget_fails_with_a_clear_reason(demo_source, analyst, dashboard):
-    request = _make(analyst, dashboard, "a custom gauge of claim count last 30 days")
-    assert (request.status, request.error_code) == (RequestStatus.FAILED, "custom_unavailable")
-
-
 def test_unsafe_sql_goes_back_once_then_fails_as_rejected(demo_source, analyst, dashboard, monkeypatch):
     from backend.llm import offline
 

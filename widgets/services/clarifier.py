@@ -40,8 +40,10 @@ SYSTEM = (
     "You read an insurance analyst's request for a dashboard widget. Using only the metrics and dimensions in "
     "the catalog (JSON), call record_intent with the widget type (kpi, chart, table or custom), the metric key, "
     "dimension keys, filters ({dimension, values}), the time window ({kind: last, n, unit} or {kind: all}) and "
-    "grain. When the metric or the time window is not clear, leave it null and add a short question with a few "
-    "clickable options (exact metric names, or phrases such as 'Last 30 days'). Earlier answers are included."
+    "grain. Choose custom when the analyst asks for a visual a KPI card, line/bar chart or table does not draw "
+    "(a leaderboard, gauge, progress bar, sparkline card, heatmap, ...). When the metric or the time window is "
+    "not clear, leave it null and add a short question with a few clickable options (exact metric names, or "
+    "phrases such as 'Last 30 days'). Earlier answers are included."
 )
 
 

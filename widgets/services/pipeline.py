@@ -1,7 +1,10 @@
-"""One widget request, start to finish: clarify → spec → SQL → check → execute → store.
+"""One widget request, start to finish: clarify → spec → (custom: TSX) → SQL → check → execute → store.
 
 ``run`` is safe to call twice for the same request: it claims the request with
 a check-and-set and does nothing if another run already has it.
+
+A custom widget's component is written and type-checked before any SQL is spent on it: a
+component that fails the check, also after one correction, fails the request.
 
 Once a spec exists, a failure to get its data still stores the widget, without data
 and with a badge saying why (LLM unavailable, SQL rejected, query failed): the
@@ -10,6 +13,7 @@ analyst sees what was understood and can try again from there.
 from __future__ import annotations
 
 import logging
+from typing import Any, Callable
 
 from django.db import transaction
 from django.db.models import Count, Sum
@@ -22,11 +26,12 @@ from backend.llm.types import LLMError
 from sql_gen.models import MetricDefinition
 from sql_gen.selectors import catalog as build_catalog
 from sql_gen.selectors import default_source
-from sql_gen.services.execute import QueryFailed
+from sql_gen.services.execute import QueryFailed, QueryResult
 from sql_gen.services.generate import GenerationTimedOut, sql_generate
 from sql_gen.services.safety import SqlRejected
 from widgets.models import DataOrigin, RequestStatus, Widget, WidgetRequest
 from widgets.services.clarifier import intent_extract
+from widgets.services.custom import props_interface, tsx_generate, widget_props
 from widgets.services.spec import spec_synthesize
 
 log = logging.getLogger(__name__)
@@ -75,11 +80,6 @@ def _advance(request: WidgetRequest, *, final_attempt: bool) -> str:
         request.save(update_fields=["intent", "questions", "updated_at"])
         return _set_status(request, RequestStatus.NEEDS_CLARIFICATION)
     request.save(update_fields=["intent", "updated_at"])
-    if intent.widget_type == "custom":
-        raise ApplicationError(
-            "custom_unavailable",
-            "Custom (TSX) widgets are not available yet; ask for a KPI, a chart or a table.",
-        )
     spec = spec_synthesize(request_text=request.prompt, intent=request.intent, catalog=catalog, context=context)
     metric = MetricDefinition.objects.select_related("numerator", "denominator", "source").get(
         source=source, key=spec.metric.key
@@ -87,8 +87,10 @@ def _advance(request: WidgetRequest, *, final_attempt: bool) -> str:
     spec_json = spec.model_dump(mode="json")
     draft = Widget(dashboard=request.dashboard, request=request, kind=spec.kind, title=spec.title, spec=spec_json,
                    data_source=source)
+    result_check = _add_component(draft, prompt=request.prompt, context=context) if spec.kind == "custom" else None
     try:
-        generated = sql_generate(metric=metric, spec=spec_json, source=source, context=context)
+        generated = sql_generate(metric=metric, spec=spec_json, source=source, context=context,
+                                 result_check=result_check)
     except LLMError as exc:
         if exc.retryable and not final_attempt:
             raise
@@ -109,6 +111,24 @@ def _advance(request: WidgetRequest, *, final_attempt: bool) -> str:
     with transaction.atomic():
         _save_with_costs(draft)
         return _set_status(request, RequestStatus.READY)
+
+
+def _add_component(draft: Widget, *, prompt: str, context: CallContext) -> Callable[[QueryResult], None]:
+    """Write the custom widget's checked component onto ``draft``; return the check its SQL's rows must pass
+    (they must map onto the component's Row: ``widget_props`` raises ResultShapeMismatch otherwise).
+
+    Raises:
+        ApplicationError: ``tsx_rejected`` or ``tsx_unavailable`` (from ``tsx_generate``).
+        LLMError: the model could not be reached.
+    """
+    spec: dict[str, Any] = draft.spec
+    component = tsx_generate(spec=spec, props_ts=props_interface(spec), request_text=prompt, context=context)
+    draft.tsx, draft.component_js = component.tsx, component.js
+
+    def check(result: QueryResult) -> None:
+        widget_props(spec=spec, result={"columns": result.columns, "rows": result.rows, "truncated": False})
+
+    return check
 
 
 def _store_failed(request: WidgetRequest, draft: Widget, origin: DataOrigin, *, code: str, message: str) -> str:

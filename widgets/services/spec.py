@@ -51,6 +51,10 @@ class WidgetSpec(BaseModel):
     chart_type: Literal["line", "bar"] | None = None
     sort: Literal["period", "value_desc", "value_asc"] | None = None
     limit: int | None = Field(default=None, ge=1, le=10_000)
+    visual: str | None = Field(
+        default=None, max_length=500,
+        description="Custom widgets only: what the visual should look like, in a sentence or two.",
+    )
     labels: dict[str, str] = Field(default_factory=dict, description="Filled from the catalog, not by the model.")
 
     @model_validator(mode="after")
@@ -74,7 +78,10 @@ SYSTEM = (
     "You design dashboard widgets for insurance analysts. Given the analyst's request, the extracted intent "
     "and the catalog of metrics and dimensions (JSON), call record_widget_spec with a complete, internally "
     "consistent spec. Use only metric keys and dimension keys from the catalog. A KPI has no dimensions or "
-    "grain; a chart needs a grain or a dimension and a chart_type; write a short, specific title."
+    "grain; a chart needs a grain or a dimension and a chart_type; a table or a custom widget may have up to "
+    "two dimensions and/or a grain. For a custom widget (a bespoke visual drawn by generated code), set visual "
+    "to one or two sentences saying what it should look like, e.g. 'a leaderboard of regions with horizontal "
+    "bars'; leave visual null for other kinds. Write a short, specific title."
 )
 
 

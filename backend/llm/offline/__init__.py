@@ -13,7 +13,7 @@ import time
 from typing import Any, Callable
 
 from backend.llm.models import ModelRoute
-from backend.llm.offline import intent, spec, sql
+from backend.llm.offline import intent, spec, sql, tsx
 from backend.llm.types import LLMError, LLMRequest, LLMResult, Usage
 
 MODEL_ID = "offline-deterministic-1"
@@ -22,6 +22,7 @@ _HANDLERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]]
     "record_intent": intent.answer,
     "record_widget_spec": spec.answer,
     "record_sql": sql.answer,
+    "record_tsx": tsx.answer,
 }
 
 

@@ -18,7 +18,9 @@ _GRAIN = {
 }
 _TABLE = re.compile(r" (table|list|listing|rows|breakdown table) ")
 _CHART = re.compile(r" (chart|graph|plot|trend|trends|over time|line|bars?|histogram|time series) ")
-_CUSTOM = re.compile(r" (custom|bespoke|gauge|heatmap|funnel) ")
+# Words asking for a visual no built-in kind draws: a custom (generated TSX) widget.
+_CUSTOM = re.compile(r" (custom|bespoke|gauge|heatmap|funnel|leaderboard|league table|scorecard|sparkline|"
+                     r"progress bar|ranked bars|card with|tile with) ")
 _DIMENSION_LEAD = ("by", "per", "across", "each", "every", "split by", "grouped by", "broken down by")
 
 TIME_WINDOW_OPTIONS = ["Last 7 days", "Last 30 days", "Last 90 days", "Last 12 months", "All time"]

@@ -37,7 +37,22 @@ def answer(context: dict[str, Any], prompt: dict[str, Any]) -> dict[str, Any]:
         "chart_type": chart_type,
         "sort": "period" if grain else ("value_desc" if dims else None),
         "limit": 50 if dims else None,
+        "visual": _visual(prompt.get("request", ""), metric, dims, labels, grain) if kind == "custom" else None,
     }
+
+
+def _visual(request: str, metric: dict[str, Any] | None, dims: list[str], labels: dict[str, str],
+            grain: str | None) -> str:
+    """Return what a custom widget should look like: a shape that fits the data, then the analyst's words."""
+    name = metric["name"] if metric else "the metric"
+    if dims:
+        ranked = " and ".join(labels.get(d, d) for d in dims)
+        shape = f"A leaderboard of {ranked} ranked by {name}, with horizontal bars"
+    elif grain:
+        shape = f"The latest {name} over a small column chart per {grain}"
+    else:
+        shape = f"One big number for {name} with a caption"
+    return f"{shape}. Asked for: {request.strip()}"[:500]
 
 
 def _grain_for(window: dict[str, Any]) -> str:

@@ -18,10 +18,12 @@ from widgets.services import pipeline
 from widgets.services.requests import widget_request_answer, widget_request_create
 
 EXIT = {RequestStatus.READY: 0, RequestStatus.NEEDS_CLARIFICATION: 2}
+TSX_LINES = 40  # of a custom widget's component, in the plain output
 
 
 class Command(BaseCommand):
-    help = "Turn a plain-language prompt into a widget, printing the outcome, spec, SQL and first rows."
+    help = ("Turn a plain-language prompt into a widget, printing the outcome, spec, SQL, first rows and, "
+            "for a custom widget, its component's TSX.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("prompt")
@@ -58,6 +60,14 @@ class Command(BaseCommand):
             self._print(body, rows=opts["rows"])
         sys.exit(EXIT.get(request.status, 1))
 
+    def _print_tsx(self, tsx: str) -> None:
+        lines = tsx.splitlines()
+        self.stdout.write(f"Component (TSX, {len(lines)} lines):")
+        for line in lines[:TSX_LINES]:
+            self.stdout.write("  " + line)
+        if len(lines) > TSX_LINES:
+            self.stdout.write(f"  … ({len(lines) - TSX_LINES} more lines; --json prints all of it)")
+
     def _print(self, body: dict[str, Any], *, rows: int) -> None:
         self.stdout.write(f"Request #{body['id']}: {body['status']}")
         if body["status"] == RequestStatus.NEEDS_CLARIFICATION:
@@ -70,6 +80,8 @@ class Command(BaseCommand):
         if widget:
             self.stdout.write(f"Title: {widget['title']}")
             self.stdout.write("Spec: " + json.dumps(widget["spec"], indent=2))
+            if widget["tsx"]:
+                self._print_tsx(widget["tsx"])
             if not widget["result"]:
                 self.stdout.write(f"No data ({widget['source_label']}): {widget['source_reason']}")
                 return

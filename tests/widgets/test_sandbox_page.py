@@ -1,0 +1,63 @@
+"""The custom-widget sandbox page: anyone may load it, only our pages may frame it, and its
+policy allows our scripts and eval, nothing else."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.test import Client
+from django.urls import reverse
+
+from tests.conftest import service_missing
+
+pytestmark = pytest.mark.django_db
+
+
+def directives(response: Any) -> dict[str, str]:
+    """Return the response's CSP as {directive: sources}."""
+    parts = (part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+    return {part[0]: part[1] if len(part) > 1 else "" for part in parts if part[0]}
+
+
+def test_the_sandbox_page_needs_no_login_and_holds_only_the_root_and_our_scripts() -> None:
+    response = Client().get(reverse("widget-sandbox"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<div id="root"></div>' in html
+    for script in ("vendor/react/react.production.min.js", "vendor/react-dom/react-dom.production.min.js",
+                   "widgets/sandbox.js"):
+        assert f'src="/static/{script}"' in html
+
+
+def test_the_sandbox_page_is_frameable_by_our_pages_only_and_sandboxed_by_its_own_policy() -> None:
+    response = Client().get(reverse("widget-sandbox"))
+
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert directives(response) == {
+        "default-src": "'none'", "script-src": "'self' 'unsafe-eval'", "style-src": "'self' 'unsafe-inline'",
+        "img-src": "data:", "font-src": "'none'", "connect-src": "'none'", "object-src": "'none'",
+        "frame-src": "'none'", "worker-src": "'none'", "form-action": "'none'", "base-uri": "'none'",
+        "frame-ancestors": "'self'", "sandbox": "allow-scripts",
+    }
+
+
+def test_other_pages_keep_the_strict_policy_and_may_frame_only_our_own_origin(client_for: Any, analyst: Any) -> None:
+    response = client_for(analyst).get(reverse("dashboard-list"))
+
+    policy = directives(response)
+    assert response["X-Frame-Options"] == "DENY"
+    assert policy["frame-ancestors"] == "'none'"
+    assert "unsafe-eval" not in policy["script-src"]
+    assert "frame-src" not in policy and policy["default-src"] == "'self'"  # frames: same origin only
+
+
+def test_react_is_served_from_node_modules_when_installed() -> None:
+    from widgets.services.tsx import tsx_checker_available
+
+    reason = tsx_checker_available()
+    if reason:
+        service_missing(f"TSX checker unavailable: {reason}")
+    for path in ("vendor/react/react.production.min.js", "vendor/react-dom/react-dom.production.min.js"):
+        assert finders.find(path), path

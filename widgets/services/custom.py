@@ -1,0 +1,214 @@
+"""Custom (TSX) widgets: the props their component receives, and the codegen step (reasoning tier).
+
+A custom widget is a React component the model writes in TSX against a ``Props`` interface
+generated from the spec. The TypeScript checker (``widgets.services.tsx``) must accept it before
+any SQL is spent; the browser runs only the compiled script, in a sandbox.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from backend.errors import ApplicationError
+from backend.llm.gateway import CallContext, InvalidAnswer, get_llm
+from backend.llm.types import LLMRequest, Tool
+from widgets.services.tsx import TsxRejected, tsx_compile
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+_RESERVED_ROW_KEYS = ("period", "value")
+
+TSX_TOOL = Tool(
+    name="record_tsx",
+    description="Record the complete TSX source of the widget's React component.",
+    input_schema={
+        "type": "object",
+        "properties": {
+            "tsx": {"type": "string", "description": "The whole component source: function Widget(props: Props)."},
+            "explanation": {"type": "string", "description": "One or two sentences on what it draws."},
+        },
+        "required": ["tsx", "explanation"],
+    },
+)
+
+RULES = [
+    "Define the component as `function Widget(props: Props)` (or `const Widget = (props: Props) => ...`); "
+    "Props and Row are declared for you in props_ts: do not redeclare them.",
+    "No import, export or require: React 18 is a global (React.useState, React.CSSProperties, JSX).",
+    "Inline styles only (style={{...}}); no CSS files, class names from a framework, or external fonts/images.",
+    "No network or browser globals: no fetch, XMLHttpRequest, WebSocket, window, document, localStorage, "
+    "sessionStorage, parent, top, location, eval or Function; no timers.",
+    "Format numbers by props.metric.unit: currency as dollars (e.g. $1.2M), percent values are fractions "
+    "(0.634 is 63.4%), days with one decimal and 'days', counts as whole numbers.",
+    "Handle an empty props.rows (say 'No data for this window.') and null values (row.value and dimension "
+    "values may be null).",
+    "Draw charts with inline SVG elements; the component fills its container's width.",
+    "TypeScript runs in strict mode: type every parameter and handle undefined from array indexing.",
+]
+
+SYSTEM = (
+    "You write one React 18 component in TSX that draws a custom dashboard widget for insurance analysts. "
+    "The prompt gives the widget spec (metric, dimensions, grain, window, and `visual`: what it should look "
+    "like) and the analyst's request; the context gives props_ts, the TypeScript interfaces of the props the "
+    "component receives (one Row per result row: 'period' when the spec has a grain, then each dimension "
+    "by key, then 'value'). Call record_tsx with the component's source. Rules:\n- "
+    + "\n- ".join(RULES)
+    + "\nIf previous_error is present, your last component failed the TypeScript check: fix exactly that."
+)
+
+
+@dataclass(frozen=True)
+class GeneratedTsx:
+    tsx: str  # the model's source, kept for people to read
+    js: str  # the checker's compiled script, the only thing the browser runs
+
+
+class ResultShapeMismatch(ApplicationError):
+    """A query result that does not line up with a custom widget's Row (wrong column count, text values)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("result_shape_mismatch", message)
+
+
+def _spec_dict(spec: BaseModel | dict[str, Any]) -> dict[str, Any]:
+    return spec.model_dump(mode="json") if isinstance(spec, BaseModel) else spec
+
+
+def _row_keys(spec: dict[str, Any]) -> list[str]:
+    """Return the Row keys in result-column order: period (with a grain), each dimension key, value."""
+    dims = list(spec.get("dimensions") or [])
+    clash = next((d for d in dims if d in _RESERVED_ROW_KEYS), None)
+    if clash is not None:
+        raise ApplicationError("invalid_spec", f"A custom widget cannot use a dimension named {clash!r}.")
+    return (["period"] if spec.get("grain") else []) + dims + ["value"]
+
+
+def _ts_property(key: str) -> str:
+    return key if _IDENTIFIER.match(key) else json.dumps(key)
+
+
+def props_interface(spec: BaseModel | dict[str, Any]) -> str:
+    """Return the TypeScript declarations (``Row`` and ``Props``) of a custom widget's props.
+
+    Dimension keys that are not identifiers (``regions.name``) are quoted property names.
+
+    Raises:
+        ApplicationError: ``invalid_spec`` when a dimension is named ``period`` or ``value``.
+    """
+    spec = _spec_dict(spec)
+    types = {"period": "string", "value": "number | null"}
+    fields = "; ".join(f"{_ts_property(k)}: {types.get(k, 'string | null')}" for k in _row_keys(spec))
+    return (
+        f"interface Row {{ {fields} }}\n"
+        "interface Props {\n"
+        "  title: string;\n"
+        '  metric: { key: string; name: string; unit: "count" | "currency" | "days" | "percent" };\n'
+        "  dimensions: { key: string; label: string }[];\n"
+        "  rows: Row[];\n"
+        "  truncated: boolean;\n"
+        "}\n"
+    )
+
+
+def widget_props(*, spec: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    """Return the runtime props of a custom widget from its spec and a stored query result.
+
+    Result columns are read by position (the SQL step's convention: period, dimensions by label,
+    then the metric value); a null period becomes "" and dimension values become strings.
+
+    Raises:
+        ResultShapeMismatch: the column count differs from the Row's, a row has another length,
+            or a value is not a number.
+        ApplicationError: ``invalid_spec`` as ``props_interface``.
+    """
+    keys = _row_keys(spec)
+    columns = list(result.get("columns") or [])
+    if len(columns) != len(keys):
+        raise ResultShapeMismatch(
+            f"The query returned {len(columns)} column(s) ({', '.join(map(str, columns)) or 'none'}) but this "
+            f"custom widget needs {len(keys)}, in this order: {', '.join(_expected_names(spec))}."
+        )
+    rows = [_row(keys, columns, raw, n) for n, raw in enumerate(result.get("rows") or [], start=1)]
+    labels = spec.get("labels") or {}
+    dimensions = [{"key": "period", "label": spec["grain"]}] if spec.get("grain") else []
+    dimensions += [{"key": k, "label": labels.get(k, k)} for k in spec.get("dimensions") or []]
+    return {"title": spec["title"], "metric": spec["metric"], "dimensions": dimensions, "rows": rows,
+            "truncated": bool(result.get("truncated"))}
+
+
+def widget_props_or_reason(*, spec: dict[str, Any], result: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """Return ``(props, "")``; ``(None, "")`` when there is no result yet; ``(None, why)`` when the
+    stored result does not fit the widget (for an API that must render whatever is stored)."""
+    if not result or "columns" not in result:
+        return None, ""
+    try:
+        return widget_props(spec=spec, result=result), ""
+    except ApplicationError as exc:
+        return None, exc.message
+
+
+def _expected_names(spec: dict[str, Any]) -> list[str]:
+    labels = spec.get("labels") or {}
+    names = ["period"] if spec.get("grain") else []
+    return names + [labels.get(k, k) for k in spec.get("dimensions") or []] + [spec["metric"]["key"]]
+
+
+def _row(keys: list[str], columns: list[Any], raw: list[Any], n: int) -> dict[str, Any]:
+    if len(raw) != len(keys):
+        raise ResultShapeMismatch(f"Row {n} of the result has {len(raw)} values, not {len(keys)}.")
+    row: dict[str, Any] = {}
+    for key, column, value in zip(keys, columns, raw):
+        if key == "value":
+            row[key] = _number(value, column=column, n=n)
+        elif key == "period":
+            row[key] = "" if value is None else str(value)
+        else:
+            row[key] = None if value is None else str(value)
+    return row
+
+
+def _number(value: Any, *, column: Any, n: int) -> float | int | None:
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    raise ResultShapeMismatch(f"Row {n}'s value column ({column}) holds {value!r}, not a number.")
+
+
+def tsx_generate(*, spec: BaseModel | dict[str, Any], props_ts: str, request_text: str = "",
+                 context: CallContext) -> GeneratedTsx:
+    """Ask the reasoning tier for the widget's component and return it with its compiled script.
+
+    A component the checker rejects goes back to the model once with the errors (the gateway's
+    escalation).
+
+    Raises:
+        ApplicationError: ``tsx_rejected`` when the last answer did not compile either;
+            ``tsx_unavailable`` (from the checker) when node or TypeScript is missing.
+        LLMError: the model could not be reached.
+    """
+    def parse(payload: dict[str, Any]) -> GeneratedTsx:
+        tsx = payload.get("tsx")
+        if not isinstance(tsx, str) or not tsx.strip():
+            raise InvalidAnswer("The answer has no component source in tsx.")
+        try:
+            compiled = tsx_compile(tsx=tsx, props_ts=props_ts)
+        except TsxRejected as exc:
+            raise InvalidAnswer(exc.message) from exc
+        return GeneratedTsx(tsx=tsx, js=compiled.js)
+
+    request = LLMRequest(
+        system=SYSTEM, context=json.dumps({"props_ts": props_ts, "rules": RULES}, sort_keys=True),
+        prompt=json.dumps({"spec": _spec_dict(spec), "request": request_text}, sort_keys=True),
+        tool=TSX_TOOL, max_tokens=8192,
+    )
+    try:
+        return get_llm("tsx_codegen").call_parsed(request, parse, context=context)
+    except InvalidAnswer as exc:
+        rejected = exc.__cause__ if isinstance(exc.__cause__, TsxRejected) else None
+        reasons = "; ".join(rejected.errors[:5]) if rejected else str(exc)
+        raise ApplicationError(
+            "tsx_rejected", f"The model's component did not compile, also after one correction: {reasons}",
+            {"errors": rejected.errors} if rejected else {},
+        ) from exc
