@@ -105,7 +105,7 @@ function Widget(props: Props) {
   const low = Math.min(0, ...points.map((p) => p.value));
   const span = high - low || 1;
   const step = WIDTH / points.length;
-  const y = (v: number): number => HEIGHT - ((v - low) / span) * HEIGHT;
+  const y = (v: number): number => HEIGHT - 3 - ((v - low) / span) * (HEIGHT - 6);  // room for the stroke
   return (
     <div style={FRAME}>
       <div style={HEADING}>{props.title}</div>
