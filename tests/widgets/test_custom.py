@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from backend.errors import ApplicationError
 from backend.llm import offline
+from backend.llm.types import LLMError
 from backend.llm.models import CallOutcome, LLMCall
 from backend.llm.offline import intent as offline_intent
 from backend.llm.offline import spec as offline_spec
@@ -23,7 +24,7 @@ from widgets.services.custom import (
     ResultShapeMismatch, props_interface, widget_props, widget_props_or_reason,
 )
 from widgets.services.requests import widget_request_create
-from widgets.services.spec import WidgetSpec
+from widgets.services.spec import WidgetSpec, spec_validate
 from widgets.services.tsx import tsx_checker_available, tsx_compile
 
 PAID = {"key": "total_paid", "name": "Total paid", "unit": "currency"}
@@ -60,6 +61,7 @@ def checker() -> None:
     ({"dimensions": ["regions.name"]}, 'interface Row { "regions.name": string | null; value: number | null }'),
     ({"dimensions": ["region", "channels.name"], "grain": "week"},
      'interface Row { period: string; region: string | null; "channels.name": string | null; value: number | null }'),
+    ({"dimensions": ["region\n"]}, 'interface Row { "region\\n": string | null; value: number | null }'),
 ])
 def test_props_interface_declares_one_row_field_per_result_column_in_order(over, row) -> None:
     assert props_interface(_spec(**over)) == row + "\n" + PROPS_TAIL
@@ -71,7 +73,8 @@ def test_props_interface_accepts_a_validated_spec_model() -> None:
 
 
 @pytest.mark.parametrize("key", ["value", "period"])
-def test_a_dimension_named_like_a_row_field_is_refused(key) -> None:
+def test_props_interface_guards_against_a_bare_key_named_like_a_row_field(key) -> None:
+    # A guard, not a path the pipeline takes: catalog dimension keys are always "table.column".
     with pytest.raises(ApplicationError) as exc:
         props_interface(_spec(dimensions=[key]))
     assert exc.value.code == "invalid_spec" and repr(key) in exc.value.message
@@ -79,7 +82,7 @@ def test_a_dimension_named_like_a_row_field_is_refused(key) -> None:
 
 # --- widget_props ----------------------------------------------------------------------------------------
 
-def test_widget_props_maps_columns_by_position_keeping_nulls() -> None:
+def test_widget_props_maps_columns_in_order_keeping_nulls() -> None:
     spec = _spec(title="Paid by region", dimensions=["regions.name"], grain="month",
                  labels={"regions.name": "region"})
     result = {"columns": ["period", "region", "total_paid"], "truncated": True,
@@ -114,6 +117,39 @@ def test_widget_props_refuses_a_result_that_does_not_fit_the_row(result, says) -
     assert exc.value.code == "result_shape_mismatch" and says in exc.value.message
 
 
+SEGMENT_BY_WEEK = _spec(metric={"key": "claim_count", "name": "Claim count", "unit": "count"}, grain="week",
+                        dimensions=["customers.segment"], labels={"customers.segment": "customer segment"})
+
+
+@pytest.mark.parametrize("columns", [
+    ["period", "customer_segment", "claim_count"],  # what the offline SQL step writes
+    ["PERIOD", "Customer Segment", "Claim_Count"],
+    ["week", "customers.segment", "value"],
+])
+def test_widget_props_accepts_the_expected_names_in_any_case_or_spelling(columns) -> None:
+    result = {"columns": columns, "rows": [["2025-01-06", "Family", 4]], "truncated": False}
+    rows = widget_props(spec=SEGMENT_BY_WEEK, result=result)["rows"]
+    assert rows == [{"period": "2025-01-06", "customers.segment": "Family", "value": 4}]
+
+
+@pytest.mark.parametrize(("columns", "says"), [
+    (["customer_segment", "period", "claim_count"], "column 1 is 'customer_segment' where this custom widget needs "
+                                                    "'period'"),
+    (["period", "claim_count", "customer_segment"], "column 2 is 'claim_count' where this custom widget needs "
+                                                    "'customer segment'"),
+    (["period", "channel", "claim_count"], "column 2 is 'channel'"),
+    (["period", "customer_segment", "sum(claim_id)"], "column 3 is 'sum(claim_id)' where this custom widget needs "
+                                                      "'claim_count'"),
+])
+def test_widget_props_refuses_columns_out_of_order_or_misnamed(columns, says) -> None:
+    result = {"columns": columns, "rows": [["Family", "2025-01-06", 4]], "truncated": False}
+    with pytest.raises(ResultShapeMismatch) as exc:
+        widget_props(spec=SEGMENT_BY_WEEK, result=result)
+    assert says in exc.value.message
+    assert f"returned ({', '.join(columns)}) but needs, in this order, (period, customer segment, claim_count)" \
+        in exc.value.message
+
+
 def test_widget_props_or_reason_says_why_instead_of_raising() -> None:
     spec = _spec(grain="week")
     assert widget_props_or_reason(spec=spec, result={}) == (None, "")
@@ -136,6 +172,15 @@ def test_a_custom_spec_takes_up_to_two_dimensions_a_grain_and_a_short_visual(ove
     else:
         with pytest.raises(ValueError):
             WidgetSpec.model_validate(_spec(**over))
+
+
+def test_a_dimension_named_twice_is_kept_once(demo_source) -> None:
+    from sql_gen.selectors import catalog
+
+    payload = _spec(dimensions=["regions.name", "regions.name"], metric={**PAID, "name": "whatever"})
+    spec = spec_validate(payload=payload, catalog=catalog(source=demo_source))
+    assert spec.dimensions == ["regions.name"]
+    assert props_interface(spec).startswith('interface Row { "regions.name": string | null; value')
 
 
 @pytest.mark.parametrize(("text", "kind"), [
@@ -273,12 +318,48 @@ def test_a_component_fixed_after_the_checkers_errors_is_used(checker, demo_sourc
     assert _outcomes(request, "tsx_codegen") == [CallOutcome.VALIDATION_FAILED, CallOutcome.ESCALATED]
 
 
-def test_without_a_checker_a_custom_request_fails_saying_so(demo_source, analyst, dashboard, monkeypatch):
+def test_without_a_checker_a_custom_request_fails_saying_so_before_calling_the_model(
+        demo_source, analyst, dashboard, monkeypatch):
     monkeypatch.setattr("widgets.services.tsx._node", lambda: None)
     request = _make(analyst, dashboard, LEADERBOARD)
     assert (request.status, request.error_code) == (RequestStatus.FAILED, "tsx_unavailable")
     assert "Node.js not found" in request.error_message
-    assert _outcomes(request, "tsx_codegen") == [CallOutcome.OK]  # the model answered; nothing to feed back
+    assert _outcomes(request, "tsx_codegen") == []  # its answer could not have been checked
+
+
+def test_writing_the_component_stops_at_its_deadline(demo_source, analyst, dashboard, monkeypatch):
+    import time
+
+    def slow_and_empty(context, prompt):
+        time.sleep(1.1)
+        return {"tsx": "", "explanation": ""}
+
+    monkeypatch.setattr("widgets.services.custom.tsx_checker_available", lambda: None)
+    monkeypatch.setattr("widgets.services.custom.TSX_DEADLINE_S", 1)
+    monkeypatch.setitem(offline._HANDLERS, "record_tsx", slow_and_empty)
+    request = _make(analyst, dashboard, LEADERBOARD)
+    assert (request.status, request.error_code) == (RequestStatus.FAILED, "tsx_timeout")
+    assert request.error_message.startswith("Writing the widget's component took longer than 1s and was stopped")
+    assert _outcomes(request, "tsx_codegen") == [CallOutcome.VALIDATION_FAILED]  # no time was left to ask again
+    assert not LLMCall.objects.filter(widget_request_id=request.id, purpose="sql_generation").exists()
+
+
+def test_an_llm_outage_at_the_component_step_is_retried_then_fails(demo_source, analyst, dashboard, monkeypatch):
+    def down(context, prompt):
+        raise LLMError("Bedrock and the Anthropic API are throttling", retryable=True, code="llm_throttled")
+
+    monkeypatch.setattr("widgets.services.custom.tsx_checker_available", lambda: None)
+    monkeypatch.setitem(offline._HANDLERS, "record_tsx", down)
+    request = widget_request_create(user=analyst, dashboard=dashboard, prompt=LEADERBOARD, enqueue=False)
+    with pytest.raises(LLMError):
+        pipeline.run(request_id=request.id, final_attempt=False)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.PENDING and _outcomes(request, "tsx_codegen")
+    assert pipeline.run(request_id=request.id, final_attempt=True) == RequestStatus.FAILED
+    request.refresh_from_db()
+    assert (request.error_code, request.error_message) == ("llm_unavailable",
+                                                           "Bedrock and the Anthropic API are throttling")
+    assert not Widget.objects.filter(request=request).exists()
 
 
 def test_sql_whose_columns_do_not_fit_the_component_goes_back_then_fails(
@@ -297,6 +378,25 @@ def test_sql_whose_columns_do_not_fit_the_component_goes_back_then_fails(
     widget = Widget.objects.get(request=request)
     assert widget.source == DataOrigin.QUERY_FAILED and "does not fit the widget" in widget.source_reason
     assert widget.component_js and widget_out(widget)["props"] is None
+
+
+def test_sql_whose_columns_are_out_of_order_goes_back_and_the_fix_is_used(
+        checker, demo_source, analyst, dashboard, monkeypatch):
+    real = offline._HANDLERS["record_sql"]
+    seen: list[Any] = []
+
+    def swapped_first(context, prompt):
+        seen.append(prompt.get("previous_error"))
+        answer = real(context, prompt)
+        if len(seen) == 1:  # the same numbers, region before period
+            answer = {**answer, "sql": f"SELECT region, period, total_paid FROM ({answer['sql']}) AS q"}
+        return answer
+
+    monkeypatch.setitem(offline._HANDLERS, "record_sql", swapped_first)
+    request = _make(analyst, dashboard, "custom leaderboard of total paid by region, monthly, last 90 days")
+    assert request.status == RequestStatus.READY, request.error_message
+    assert "column 1 is 'region' where this custom widget needs 'period'" in seen[1]
+    assert request.widget.result["columns"] == ["period", "region", "total_paid"]
 
 
 def test_generate_widget_prints_the_component(checker, demo_source, analyst, capsys):

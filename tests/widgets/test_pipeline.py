@@ -7,6 +7,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from dramatiq.middleware import Shutdown, TimeLimitExceeded
 
 from backend.llm.models import CallOutcome, LLMCall
 from backend.llm.types import LLMError
@@ -238,3 +239,34 @@ def test_an_intent_invalid_twice_fails_with_the_reason(demo_source, analyst, das
     assert (request.status, request.error_code) == (RequestStatus.FAILED, "invalid_intent")
     assert "clarifier's answer is invalid" in request.error_message
     assert LLMCall.objects.filter(purpose="intent_extraction").count() == 2
+
+
+def test_a_job_stopped_at_its_time_limit_fails_the_request_and_lets_dramatiq_see_it(
+        demo_source, analyst, dashboard, monkeypatch):
+    from widgets import tasks
+
+    def too_slow(**kwargs):
+        raise TimeLimitExceeded()  # what Dramatiq's TimeLimit raises in the worker thread
+
+    monkeypatch.setattr("widgets.services.pipeline.spec_synthesize", too_slow)
+    request = widget_request_create(user=analyst, dashboard=dashboard, prompt="total paid last 7 days", enqueue=False)
+    with pytest.raises(TimeLimitExceeded):
+        tasks.run_widget_request.fn(request.id)
+    request.refresh_from_db()
+    assert (request.status, request.error_code) == (RequestStatus.FAILED, "time_limit")
+    assert request.error_message == (f"Building this widget took longer than {tasks.TIME_LIMIT_S} s and was "
+                                     "stopped; try again or ask for something simpler.")
+    assert pipeline.run(request_id=request.id) == RequestStatus.FAILED  # Dramatiq's retry finds nothing to do
+
+
+def test_a_job_stopped_by_a_worker_shutdown_fails_the_request_saying_so(demo_source, analyst, dashboard, monkeypatch):
+    def shutting_down(**kwargs):
+        raise Shutdown()  # what ShutdownNotifications raises, when enabled
+
+    monkeypatch.setattr("widgets.services.pipeline.spec_synthesize", shutting_down)
+    request = widget_request_create(user=analyst, dashboard=dashboard, prompt="total paid last 7 days", enqueue=False)
+    with pytest.raises(Shutdown):
+        pipeline.run(request_id=request.id)
+    request.refresh_from_db()
+    assert (request.status, request.error_code) == (RequestStatus.FAILED, "interrupted")
+    assert request.error_message == "The worker stopped while building this widget; try again."

@@ -162,6 +162,31 @@ def test_a_refresh_does_not_overwrite_a_newer_result_stored_meanwhile(demo_sourc
     assert widget.result == newer
 
 
+CUSTOM_SPEC = {"kind": "custom", "title": "Claims", "metric": {"key": "claim_count", "name": "Claim count",
+                                                                "unit": "count"},
+               "dimensions": [], "filters": [], "time_window": {"kind": "all"}, "grain": None, "labels": {}}
+
+
+def test_a_custom_widgets_refresh_that_still_fits_its_component_is_stored(demo_source: Any, dashboard: Any) -> None:
+    widget = make_widget(dashboard, age_s=1200, data_source=demo_source, kind="custom", spec=CUSTOM_SPEC)
+    assert widget_refresh(widget_id=widget.id) == "live"
+    widget.refresh_from_db()
+    assert widget.result["rows"][0][0] > 1000 and widget_out(widget)["props_error"] is None
+
+
+def test_a_custom_widgets_refresh_that_no_longer_fits_keeps_the_last_good_data(
+        demo_source: Any, dashboard: Any) -> None:
+    widget = make_widget(dashboard, age_s=1200, data_source=demo_source, kind="custom", spec=CUSTOM_SPEC)
+    text_now = mock.Mock(columns=["claim_count"], rows=[["42 claims"]], truncated=False)  # say, a column retyped
+    with mock.patch("widgets.services.resolve.sql_execute", return_value=text_now):
+        assert widget_refresh(widget_id=widget.id) == "query_failed"
+    widget.refresh_from_db()
+    assert widget.result == OLD_RESULT
+    assert widget.source_reason.startswith("The new result does not fit this widget's component: Row 1's value")
+    assert "Showing the last good data" in widget.source_reason
+    assert widget_out(widget)["props"]["rows"] == [{"value": 42}]
+
+
 def test_a_kpi_result_is_shaped_to_one_row() -> None:
     shaped = result_shape(kind="kpi", result={"columns": ["n"], "rows": [[1], [2]], "truncated": False})
     assert shaped == {"columns": ["n"], "rows": [[1]], "truncated": True}

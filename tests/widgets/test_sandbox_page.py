@@ -36,10 +36,11 @@ def test_the_sandbox_page_is_frameable_by_our_pages_only_and_sandboxed_by_its_ow
 
     assert response["X-Frame-Options"] == "SAMEORIGIN"
     assert directives(response) == {
-        "default-src": "'none'", "script-src": "'self' 'unsafe-eval'", "style-src": "'self' 'unsafe-inline'",
-        "img-src": "data:", "font-src": "'none'", "connect-src": "'none'", "object-src": "'none'",
-        "frame-src": "'none'", "worker-src": "'none'", "form-action": "'none'", "base-uri": "'none'",
-        "frame-ancestors": "'self'", "sandbox": "allow-scripts",
+        "default-src": "'none'", "script-src": "'self' 'unsafe-eval' 'trusted-types-eval'",
+        "style-src": "'self' 'unsafe-inline'", "img-src": "data:", "font-src": "'none'", "connect-src": "'none'",
+        "object-src": "'none'", "frame-src": "'none'", "worker-src": "'none'", "form-action": "'none'",
+        "base-uri": "'none'", "frame-ancestors": "'self'",
+        "require-trusted-types-for": "'script'", "trusted-types": "'none'", "sandbox": "allow-scripts",
     }
 
 
@@ -50,7 +51,8 @@ def test_other_pages_keep_the_strict_policy_and_may_frame_only_our_own_origin(cl
     assert response["X-Frame-Options"] == "DENY"
     assert policy["frame-ancestors"] == "'none'"
     assert "unsafe-eval" not in policy["script-src"]
-    assert "frame-src" not in policy and policy["default-src"] == "'self'"  # frames: same origin only
+    # Stated, not inherited from default-src: a custom widget's frame cannot be navigated elsewhere.
+    assert policy["frame-src"] == "'self'"
 
 
 def test_react_is_served_from_node_modules_when_installed() -> None:

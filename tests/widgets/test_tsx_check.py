@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import service_missing
+from widgets.services.custom import props_interface
 from widgets.services.tsx import (
     MAX_TSX_CHARS,
     CompiledTsx,
@@ -22,15 +23,9 @@ from widgets.services.tsx import (
     tsx_compile,
 )
 
-PROPS_TS = """\
-interface Props {
-  title: string;
-  metric: { key: string; name: string; unit: string };
-  dimensions: { key: string; label: string }[];
-  rows: { [key: string]: string | number | null }[];
-  truncated: boolean;
-}
-"""
+# What production checks against: the Props the pipeline generates for a small spec.
+SPEC = {"kind": "custom", "title": "Claims by region", "dimensions": ["region"], "grain": None}
+PROPS_TS = props_interface(SPEC)
 
 GOOD_TSX = """\
 function Widget(props: Props) {
@@ -41,7 +36,7 @@ function Widget(props: Props) {
       <h3>{props.title}</h3>
       <ul>
         {top.map((row, i) => (
-          <li key={i}>{dim ? String(row[dim.key]) : ""}: {String(row.value)}</li>
+          <li key={i}>{dim ? dim.label : ""} {row.region ?? "unknown"}: {String(row.value)}</li>
         ))}
       </ul>
     </div>
@@ -60,6 +55,11 @@ def _checker() -> None:
 def widget(body: str) -> str:
     """A component whose body is ``body`` followed by a trivial return."""
     return f"function Widget(props: Props) {{\n  {body}\n  return <div>{{props.title}}</div>;\n}}\n"
+
+
+def tag(jsx: str) -> str:
+    """A component that renders ``jsx`` inside a div."""
+    return f"function Widget(props: Props) {{\n  return <div>{{props.title}}{jsx}</div>;\n}}\n"
 
 
 def run_js(js: str, props: dict[str, Any]) -> str:
@@ -107,12 +107,10 @@ def test_a_syntax_error_is_rejected_with_its_line() -> None:
 
 @pytest.mark.slow
 def test_an_unknown_property_of_a_row_is_a_type_error() -> None:
-    strict_props = PROPS_TS.replace("{ [key: string]: string | number | null }[]", "{ value: number | null }[]")
-
     with pytest.raises(TsxRejected) as caught:
-        tsx_compile(tsx=widget("const n = props.rows[0].nope;"), props_ts=strict_props)
+        tsx_compile(tsx=widget("const n = props.rows[0]?.nope;"), props_ts=PROPS_TS)
 
-    assert caught.value.errors == ["line 2: Property 'nope' does not exist on type '{ value: number | null; }'."]
+    assert caught.value.errors == ["line 2: Property 'nope' does not exist on type 'Row'."]
 
 
 @pytest.mark.parametrize(
@@ -132,9 +130,28 @@ def test_an_unknown_property_of_a_row_is_a_type_error() -> None:
          "line 2: <a> is not allowed"),
         (GOOD_TSX.replace("function Widget", "function Chart"), "Define a component named Widget that takes props: Props"),
         (GOOD_TSX.replace("(props: Props)", "(props: any)"), "Define a component named Widget that takes props: Props"),
+        (widget("const pc = new RTCPeerConnection();"), "line 2: 'RTCPeerConnection' is not allowed"),
+        (widget("const pc = new webkitRTCPeerConnection({});"), "line 2: 'webkitRTCPeerConnection' is not allowed"),
+        (widget('const t = new WebTransport("https://x.test");'), "line 2: 'WebTransport' is not allowed"),
+        (widget('open("https://x.test");'), "line 2: 'open' is not allowed"),
+        (widget("requestAnimationFrame(() => undefined);"), "line 2: 'requestAnimationFrame' is not allowed"),
+        (tag("<input defaultValue={props.title} />"), "line 2: <input> is not allowed: a widget shows data and does"),
+        (tag("<textarea />"), "line 2: <textarea> is not allowed: a widget shows data"),
+        (tag("<select><option>a</option></select>"), "line 2: <select> is not allowed: a widget shows data"),
+        (tag("<select><option>a</option></select>"), "line 2: <option> is not allowed: a widget shows data"),
+        (tag("<button>Log in again</button>"), "line 2: <button> is not allowed: a widget shows data"),
+        (tag('<svg><image href="https://x.test/p.png" /></svg>'), "line 2: <image> is not allowed: a widget cannot"),
+        (tag('<svg><use href="https://x.test/s.svg#a" /></svg>'), "line 2: <use> is not allowed"),
+        (tag("<svg><foreignObject /></svg>"), "line 2: <foreignObject> is not allowed"),
+        (tag('{React.createElement("iframe", { src: "https://x.test" })}'),
+         'line 2: React.createElement("iframe") is not allowed: a widget cannot link, embed or load anything'),
+        (tag('{React.createElement("input")}'), 'line 2: React.createElement("input") is not allowed'),
     ],
     ids=["import", "export", "require", "fetch", "window", "document-cookie", "eval", "new-Function",
-         "constructor", "setTimeout", "link", "no-Widget", "untyped-props"],
+         "constructor", "setTimeout", "link", "no-Widget", "untyped-props", "RTCPeerConnection",
+         "webkitRTCPeerConnection", "WebTransport", "window-open", "requestAnimationFrame", "input", "textarea",
+         "select", "option", "button", "svg-image", "svg-use", "svg-foreignObject", "createElement-iframe",
+         "createElement-input"],
 )
 @pytest.mark.slow
 def test_a_forbidden_construct_is_rejected_with_a_reason(tsx: str, expected: str) -> None:
@@ -176,3 +193,68 @@ def test_missing_node_modules_tell_how_to_install_them(settings: Any, tmp_path: 
 
     with pytest.raises(TsxCheckerUnavailable, match=r"node_modules/typescript is missing\. Run `make setup`"):
         tsx_compile(tsx=GOOD_TSX, props_ts=PROPS_TS)
+
+
+@pytest.mark.parametrize(
+    "directive",
+    ['/// <reference path="/etc/passwd" />', '/// <reference types="node" />', '/// <reference lib="es2022" />'],
+    ids=["path", "types", "lib"],
+)
+@pytest.mark.slow
+def test_a_triple_slash_reference_is_rejected_before_the_compiler_reads_the_file(directive: str) -> None:
+    with pytest.raises(TsxRejected) as caught:
+        tsx_compile(tsx=f"{directive}\n{GOOD_TSX}", props_ts=PROPS_TS)
+
+    assert caught.value.errors == [
+        "line 1: '/// <reference ...>' directives are not allowed: React is the global React, nothing else can be loaded"
+    ]
+
+
+def test_a_reference_in_the_first_line_of_the_whole_script_is_rejected_too() -> None:
+    """Directives act only at the top of a file: with an empty props_ts the tsx is the top."""
+    props_and_widget = '/// <reference path="/etc/hostname" />\n' + PROPS_TS + GOOD_TSX
+
+    with pytest.raises(TsxRejected, match="directives are not allowed"):
+        tsx_compile(tsx=props_and_widget, props_ts="")
+
+
+@pytest.mark.parametrize(
+    ("returncode", "stderr"),
+    [(-6, ""), (134, ""), (1, "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory")],
+    ids=["sigabrt", "shell-134", "stderr"],
+)
+def test_a_checker_out_of_memory_is_a_rejection_the_model_can_act_on(
+    monkeypatch: pytest.MonkeyPatch, returncode: int, stderr: str
+) -> None:
+    def out_of_memory(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(args, returncode, stdout="", stderr=stderr)
+
+    monkeypatch.setattr(subprocess, "run", out_of_memory)
+    with pytest.raises(TsxRejected) as caught:
+        tsx_compile(tsx=GOOD_TSX, props_ts=PROPS_TS)
+
+    assert caught.value.errors == [
+        "The component's types are too complex to check (the checker ran out of its 1024 MB); simplify them."
+    ]
+
+
+def test_another_checker_crash_still_makes_the_checker_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(subprocess, "run", lambda args, **kwargs: subprocess.CompletedProcess(args, 1, "", "boom"))
+
+    with pytest.raises(TsxCheckerUnavailable, match=r"crashed \(exit status 1\)"):
+        tsx_compile(tsx=GOOD_TSX, props_ts=PROPS_TS)
+
+
+def test_the_checker_output_is_read_as_utf8_whatever_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+    real_run = subprocess.run
+
+    def run(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        seen.update(kwargs)
+        return real_run(args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", run)
+    compiled = tsx_compile(tsx=widget('const label = "Région — 5 €";'), props_ts=PROPS_TS)
+
+    assert seen["encoding"] == "utf-8"  # not the locale's, which may be ASCII on a server
+    assert 'const label = "Région — 5 €";' in compiled.js

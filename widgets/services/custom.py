@@ -14,12 +14,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from backend.errors import ApplicationError
+from backend.llm.chain import DEADLINE
 from backend.llm.gateway import CallContext, InvalidAnswer, get_llm
-from backend.llm.types import LLMRequest, Tool
-from widgets.services.tsx import TsxRejected, tsx_compile
+from backend.llm.types import LLMError, LLMRequest, Tool
+from widgets.services.tsx import TsxCheckerUnavailable, TsxRejected, tsx_checker_available, tsx_compile
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")  # matched with fullmatch: "$" would allow a trailing newline
 _RESERVED_ROW_KEYS = ("period", "value")
+# Both reasoning-tier answers, the correction included. With the SQL step's budget (60 s by default) it
+# leaves the pipeline job's 180 s limit some room for the clarifier, the spec and the checker's Node runs.
+TSX_DEADLINE_S = 90
 
 TSX_TOOL = Tool(
     name="record_tsx",
@@ -67,10 +71,22 @@ class GeneratedTsx:
 
 
 class ResultShapeMismatch(ApplicationError):
-    """A query result that does not line up with a custom widget's Row (wrong column count, text values)."""
+    """A query result that does not line up with a custom widget's Row (wrong columns, text values)."""
 
     def __init__(self, message: str) -> None:
         super().__init__("result_shape_mismatch", message)
+
+
+class TsxTimedOut(ApplicationError):
+    """Writing the component used up ``TSX_DEADLINE_S``, the correction included."""
+
+    def __init__(self, budget_s: int) -> None:
+        super().__init__(
+            "tsx_timeout",
+            f"Writing the widget's component took longer than {budget_s}s and was stopped; try again or ask "
+            "for something simpler.",
+            {"budget_s": budget_s},
+        )
 
 
 def _spec_dict(spec: BaseModel | dict[str, Any]) -> dict[str, Any]:
@@ -80,6 +96,7 @@ def _spec_dict(spec: BaseModel | dict[str, Any]) -> dict[str, Any]:
 def _row_keys(spec: dict[str, Any]) -> list[str]:
     """Return the Row keys in result-column order: period (with a grain), each dimension key, value."""
     dims = list(spec.get("dimensions") or [])
+    # A guard only: catalog keys are "table.column", so none can be a bare "period" or "value".
     clash = next((d for d in dims if d in _RESERVED_ROW_KEYS), None)
     if clash is not None:
         raise ApplicationError("invalid_spec", f"A custom widget cannot use a dimension named {clash!r}.")
@@ -87,7 +104,7 @@ def _row_keys(spec: dict[str, Any]) -> list[str]:
 
 
 def _ts_property(key: str) -> str:
-    return key if _IDENTIFIER.match(key) else json.dumps(key)
+    return key if _IDENTIFIER.fullmatch(key) else json.dumps(key)
 
 
 def props_interface(spec: BaseModel | dict[str, Any]) -> str:
@@ -116,21 +133,19 @@ def props_interface(spec: BaseModel | dict[str, Any]) -> str:
 def widget_props(*, spec: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
     """Return the runtime props of a custom widget from its spec and a stored query result.
 
-    Result columns are read by position (the SQL step's convention: period, dimensions by label,
-    then the metric value); a null period becomes "" and dimension values become strings.
+    Result columns must come in the SQL step's order and names (``period`` with a grain, each
+    dimension named by its label, then the metric value named by the metric key; see
+    ``_expected_columns`` for the spellings accepted); a null period becomes "" and dimension
+    values become strings.
 
     Raises:
-        ResultShapeMismatch: the column count differs from the Row's, a row has another length,
-            or a value is not a number.
+        ResultShapeMismatch: the columns differ from the Row's in number, order or name, a row
+            has another length, or a value is not a number.
         ApplicationError: ``invalid_spec`` as ``props_interface``.
     """
     keys = _row_keys(spec)
     columns = list(result.get("columns") or [])
-    if len(columns) != len(keys):
-        raise ResultShapeMismatch(
-            f"The query returned {len(columns)} column(s) ({', '.join(map(str, columns)) or 'none'}) but this "
-            f"custom widget needs {len(keys)}, in this order: {', '.join(_expected_names(spec))}."
-        )
+    _check_columns(spec, columns)
     rows = [_row(keys, columns, raw, n) for n, raw in enumerate(result.get("rows") or [], start=1)]
     labels = spec.get("labels") or {}
     dimensions = [{"key": "period", "label": spec["grain"]}] if spec.get("grain") else []
@@ -150,10 +165,41 @@ def widget_props_or_reason(*, spec: dict[str, Any], result: dict[str, Any]) -> t
         return None, exc.message
 
 
-def _expected_names(spec: dict[str, Any]) -> list[str]:
+def _normalised(name: Any) -> str:
+    """Return a column name compared case-blind, any run of other characters as one "_" (the offline
+    SQL generator names the "customer segment" column customer_segment)."""
+    return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
+
+
+def _expected_columns(spec: dict[str, Any]) -> list[tuple[str, set[str]]]:
+    """Return, in result order, each column's name as the SQL step is told to write it, with the
+    normalised names accepted for it: period (or the grain), a dimension's label (or its key),
+    the metric key (or "value")."""
     labels = spec.get("labels") or {}
-    names = ["period"] if spec.get("grain") else []
-    return names + [labels.get(k, k) for k in spec.get("dimensions") or []] + [spec["metric"]["key"]]
+    columns = [("period", {"period", _normalised(spec["grain"])})] if spec.get("grain") else []
+    for key in spec.get("dimensions") or []:
+        label = labels.get(key, key)
+        columns.append((label, {_normalised(label), _normalised(key)}))
+    metric = spec["metric"]["key"]
+    return columns + [(metric, {_normalised(metric), "value"})]
+
+
+def _check_columns(spec: dict[str, Any], columns: list[Any]) -> None:
+    """Raise ResultShapeMismatch, naming expected and actual columns, unless ``columns`` fit the Row."""
+    expected = _expected_columns(spec)
+    got = ", ".join(map(str, columns)) or "none"
+    wanted = ", ".join(name for name, _ in expected)
+    if len(columns) != len(expected):
+        raise ResultShapeMismatch(
+            f"The query returned {len(columns)} column(s) ({got}) but this custom widget needs "
+            f"{len(expected)}, in this order: {wanted}."
+        )
+    for n, (column, (name, accepted)) in enumerate(zip(columns, expected), start=1):
+        if _normalised(column) not in accepted:
+            raise ResultShapeMismatch(
+                f"The query's column {n} is {str(column)!r} where this custom widget needs {name!r}: it returned "
+                f"({got}) but needs, in this order, ({wanted})."
+            )
 
 
 def _row(keys: list[str], columns: list[Any], raw: list[Any], n: int) -> dict[str, Any]:
@@ -184,31 +230,55 @@ def tsx_generate(*, spec: BaseModel | dict[str, Any], props_ts: str, request_tex
     escalation).
 
     Raises:
-        ApplicationError: ``tsx_rejected`` when the last answer did not compile either;
-            ``tsx_unavailable`` (from the checker) when node or TypeScript is missing.
+        TsxCheckerUnavailable: ``tsx_unavailable``, checked before the model is called, when Node or
+            TypeScript is missing (or, from the checker, when it crashed).
+        TsxTimedOut: ``tsx_timeout`` when the answers took longer than ``TSX_DEADLINE_S``.
+        ApplicationError: ``tsx_rejected`` when the last answer did not compile either.
         LLMError: the model could not be reached.
     """
-    def parse(payload: dict[str, Any]) -> GeneratedTsx:
-        tsx = payload.get("tsx")
-        if not isinstance(tsx, str) or not tsx.strip():
-            raise InvalidAnswer("The answer has no component source in tsx.")
-        try:
-            compiled = tsx_compile(tsx=tsx, props_ts=props_ts)
-        except TsxRejected as exc:
-            raise InvalidAnswer(exc.message) from exc
-        return GeneratedTsx(tsx=tsx, js=compiled.js)
-
+    missing = tsx_checker_available()
+    if missing is not None:
+        raise TsxCheckerUnavailable(missing)  # before the model: its answer could not be checked
     request = LLMRequest(
         system=SYSTEM, context=json.dumps({"props_ts": props_ts, "rules": RULES}, sort_keys=True),
         prompt=json.dumps({"spec": _spec_dict(spec), "request": request_text}, sort_keys=True),
         tool=TSX_TOOL, max_tokens=8192,
     )
     try:
-        return get_llm("tsx_codegen").call_parsed(request, parse, context=context)
+        return get_llm("tsx_codegen").call_parsed(
+            request, lambda payload: _compiled(payload, props_ts=props_ts), context=context,
+            deadline_s=TSX_DEADLINE_S,
+        )
+    except LLMError as exc:
+        if exc.code == DEADLINE:
+            raise TsxTimedOut(TSX_DEADLINE_S) from exc
+        raise
     except InvalidAnswer as exc:
-        rejected = exc.__cause__ if isinstance(exc.__cause__, TsxRejected) else None
-        reasons = "; ".join(rejected.errors[:5]) if rejected else str(exc)
-        raise ApplicationError(
-            "tsx_rejected", f"The model's component did not compile, also after one correction: {reasons}",
-            {"errors": rejected.errors} if rejected else {},
-        ) from exc
+        raise _not_compiled(exc) from exc
+
+
+def _compiled(payload: dict[str, Any], *, props_ts: str) -> GeneratedTsx:
+    """Return the answer's component with its compiled script.
+
+    Raises:
+        InvalidAnswer: no source, or the checker's errors (its TsxRejected as the cause).
+        TsxCheckerUnavailable: the checker could not run.
+    """
+    tsx = payload.get("tsx")
+    if not isinstance(tsx, str) or not tsx.strip():
+        raise InvalidAnswer("The answer has no component source in tsx.")
+    try:
+        compiled = tsx_compile(tsx=tsx, props_ts=props_ts)
+    except TsxRejected as exc:
+        raise InvalidAnswer(exc.message) from exc
+    return GeneratedTsx(tsx=tsx, js=compiled.js)
+
+
+def _not_compiled(exc: InvalidAnswer) -> ApplicationError:
+    """Return the ``tsx_rejected`` error for the last unusable answer, with the checker's errors."""
+    rejected = exc.__cause__ if isinstance(exc.__cause__, TsxRejected) else None
+    reasons = "; ".join(rejected.errors[:5]) if rejected else str(exc)
+    return ApplicationError(
+        "tsx_rejected", f"The model's component did not compile, also after one correction: {reasons}",
+        {"errors": rejected.errors} if rejected else {},
+    )

@@ -9,6 +9,9 @@ component that fails the check, also after one correction, fails the request.
 Once a spec exists, a failure to get its data still stores the widget, without data
 and with a badge saying why (LLM unavailable, SQL rejected, query failed): the
 analyst sees what was understood and can try again from there.
+
+A job Dramatiq stops at its time limit fails the request with code ``time_limit``; it would
+otherwise stay running for good.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from typing import Any, Callable
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
+from dramatiq.middleware import Interrupt, TimeLimitExceeded
 
 from backend.errors import ApplicationError
 from backend.llm.gateway import CallContext
@@ -37,12 +41,16 @@ from widgets.services.spec import spec_synthesize
 log = logging.getLogger(__name__)
 
 
-def run(*, request_id: int, final_attempt: bool = True) -> str:
+def run(*, request_id: int, final_attempt: bool = True, time_limit_s: int | None = None) -> str:
     """Advance a pending request as far as it can go and return its new status.
+
+    ``time_limit_s`` is the job's own limit, named in the failure when Dramatiq stops the job.
 
     Raises:
         LLMError: a retryable model failure when ``final_attempt`` is False; the
             request is put back to pending so a retry can claim it again.
+        Interrupt: Dramatiq stopped the job (``TimeLimitExceeded``); the request is failed first,
+            since the exception (a BaseException) passes every other handler here.
     """
     claimed = WidgetRequest.objects.filter(id=request_id, status=RequestStatus.PENDING).update(
         status=RequestStatus.RUNNING, updated_at=timezone.now()
@@ -64,6 +72,21 @@ def run(*, request_id: int, final_attempt: bool = True) -> str:
         log.exception("widget request %s failed unexpectedly", request_id)
         return _fail(request, code="internal_error",
                      message="Something went wrong while building this widget; the error has been logged.")
+    except Interrupt as exc:
+        _interrupted(request, exc, time_limit_s=time_limit_s)
+        raise
+
+
+def _interrupted(request: WidgetRequest, exc: Interrupt, *, time_limit_s: int | None) -> str:
+    """Fail a request whose job Dramatiq stopped; without this it would stay RUNNING for good (a retry
+    only claims a pending request)."""
+    log.warning("widget request %s stopped by %s", request.id, type(exc).__name__)
+    if not isinstance(exc, TimeLimitExceeded):  # a worker shutdown, when ShutdownNotifications is enabled
+        return _fail(request, code="interrupted",
+                     message="The worker stopped while building this widget; try again.")
+    took = f"longer than {time_limit_s} s" if time_limit_s else "too long"
+    return _fail(request, code="time_limit",
+                 message=f"Building this widget took {took} and was stopped; try again or ask for something simpler.")
 
 
 def _advance(request: WidgetRequest, *, final_attempt: bool) -> str:
@@ -118,7 +141,8 @@ def _add_component(draft: Widget, *, prompt: str, context: CallContext) -> Calla
     (they must map onto the component's Row: ``widget_props`` raises ResultShapeMismatch otherwise).
 
     Raises:
-        ApplicationError: ``tsx_rejected`` or ``tsx_unavailable`` (from ``tsx_generate``).
+        ApplicationError: ``tsx_unavailable`` (before any model call), ``tsx_timeout`` or ``tsx_rejected``
+            (from ``tsx_generate``).
         LLMError: the model could not be reached.
     """
     spec: dict[str, Any] = draft.spec

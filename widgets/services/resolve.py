@@ -24,6 +24,7 @@ from sql_gen.selectors import allowed_tables, default_source
 from sql_gen.services.execute import QueryFailed, QueryResult, sql_execute
 from sql_gen.services.safety import SqlRejected, sql_check
 from widgets.models import DataOrigin, Widget
+from widgets.services.custom import ResultShapeMismatch, widget_props
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +127,12 @@ def _refresh(widget: Widget, now: datetime) -> str:
             row_cap=source.row_cap,
         ).sql  # the dictionary may have changed since the widget was built
         result, computed_at, origin = _cached_or_run(source, sql, widget, now)
+        _check_fits(widget, result)
     except SqlRejected as e:
         return _record_failure(widget, DataOrigin.SQL_REJECTED, e.message, now)
+    except ResultShapeMismatch as e:
+        reason = f"The new result does not fit this widget's component: {e.message}"
+        return _record_failure(widget, DataOrigin.QUERY_FAILED, reason, now)
     except ApplicationError as e:  # QueryFailed and the like: safe to show
         return _record_failure(widget, DataOrigin.QUERY_FAILED, e.message, now)
     except Exception as e:  # a bug or a driver surprise: the badge says so, the details go to the log
@@ -139,6 +144,17 @@ def _refresh(widget: Widget, now: datetime) -> str:
         return _record_failure(widget, DataOrigin.QUERY_FAILED, reason, now)
     shaped = result_shape(kind=widget.kind, result=result)
     return _record_result(widget, shaped, computed_at, origin, now)
+
+
+def _check_fits(widget: Widget, result: dict[str, Any]) -> None:
+    """Check that a custom widget's component can draw ``result``; other kinds draw any shape.
+
+    Raises:
+        ResultShapeMismatch: the result's columns or values no longer fit the component's Row.
+        ApplicationError: ``invalid_spec`` from a stored spec the component could not have been built for.
+    """
+    if widget.kind == "custom":
+        widget_props(spec=widget.spec, result=result)
 
 
 def _cached_or_run(

@@ -86,7 +86,7 @@ SYSTEM = (
 
 
 def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> WidgetSpec:
-    """Return the payload as a WidgetSpec tied to a catalog metric.
+    """Return the payload as a WidgetSpec tied to a catalog metric, each dimension named once.
 
     Raises:
         ApplicationError: ``invalid_spec`` naming what is wrong.
@@ -95,6 +95,9 @@ def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> Widget
         spec = WidgetSpec.model_validate(payload)
     except ValidationError as exc:
         raise ApplicationError("invalid_spec", f"The model's widget spec is invalid: {_first_error(exc)}") from exc
+    # A repeated dimension would group by the same column twice and, in a custom widget, declare the same
+    # Row field twice (a TypeScript error no rewrite of the component can fix).
+    spec.dimensions = list(dict.fromkeys(spec.dimensions))
     metric = next((m for m in catalog["metrics"] if m["key"] == spec.metric.key), None)
     if metric is None:
         raise ApplicationError("invalid_spec", f"The spec names an unknown metric {spec.metric.key!r}.")

@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 MAX_TSX_CHARS = 20_000  # the same limit as check.mjs, checked here first to spare a Node start
 TIMEOUT_S = 30
+HEAP_MB = 1024
+# V8 aborts (SIGABRT: -6 from subprocess, 134 through a shell) when the heap limit is reached.
+_OUT_OF_MEMORY_STATUSES = (-6, 134)
 SHOWN_ERRORS = 5
 SETUP_HINT = "Run `make setup` (or `npm ci` in the project directory) to install it."
 
@@ -85,8 +88,8 @@ def _run_checker(node: str, payload: str) -> subprocess.CompletedProcess[str]:
     env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
     try:
         return subprocess.run(
-            [node, "--max-old-space-size=1024", str(_script())], input=payload, capture_output=True,
-            text=True, timeout=TIMEOUT_S, cwd=settings.BASE_DIR, env=env, check=False,
+            [node, f"--max-old-space-size={HEAP_MB}", str(_script())], input=payload, capture_output=True,
+            text=True, encoding="utf-8", timeout=TIMEOUT_S, cwd=settings.BASE_DIR, env=env, check=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise TsxRejected([f"The TypeScript check ran past {TIMEOUT_S} s; simplify the component's types."]) from exc
@@ -99,7 +102,7 @@ def tsx_compile(*, tsx: str, props_ts: str) -> CompiledTsx:
 
     Raises:
         TsxRejected: the component has type or syntax errors, breaks a sandbox rule, is too long,
-            or its check ran past the time limit; the message lists the first few reasons.
+            or its check ran past the time limit or out of memory; the message lists the first few reasons.
         TsxCheckerUnavailable: Node or the pinned TypeScript is not installed, or the checker crashed.
     """
     if len(tsx) > MAX_TSX_CHARS:
@@ -108,6 +111,11 @@ def tsx_compile(*, tsx: str, props_ts: str) -> CompiledTsx:
     if problem:
         raise TsxCheckerUnavailable(problem)
     done = _run_checker(_node() or settings.NODE_BINARY, json.dumps({"props_ts": props_ts, "tsx": tsx}))
+    if done.returncode in _OUT_OF_MEMORY_STATUSES or "heap out of memory" in done.stderr:
+        # The component's types made the compiler exhaust its heap: the model can simplify them.
+        log.warning("check.mjs ran out of memory (exit status %s): %s", done.returncode, done.stderr[-500:])
+        raise TsxRejected([f"The component's types are too complex to check (the checker ran out of its "
+                           f"{HEAP_MB} MB); simplify them."])
     if done.returncode != 0:
         log.error("check.mjs exited with %s: %s", done.returncode, done.stderr[-2000:])
         raise TsxCheckerUnavailable(f"the TypeScript checker crashed (exit status {done.returncode}).")

@@ -32,6 +32,9 @@ const OPTIONS = {
   typeRoots: [path.join(ROOT, "node_modules", "@types")],
   skipLibCheck: true,
   noFallthroughCasesInSwitch: true,
+  // The compiler follows nothing the source names: `/// <reference path>` and imports would make it
+  // read files of the server's choosing (see referenceError). @types/react is loaded through `types`.
+  noResolve: true,
 };
 
 // Globals a widget may not reach: the page, the network, storage, other frames, code from strings.
@@ -49,9 +52,16 @@ const FORBIDDEN_GLOBALS = new Map([
   ["eval", "'eval' is not allowed"],
   ["Function", "'Function' is not allowed: code cannot be built from strings"],
   ["require", "'require' is not allowed: React is available as the global React, nothing else can be imported"],
-  ...["setTimeout", "setInterval"]
-    .map((n) => [n, `'${n}' is not allowed: timers are not needed to render props`]),
+  ...["setTimeout", "setInterval", "requestAnimationFrame", "requestIdleCallback"]
+    .map((n) => [n, `'${n}' is not allowed: timers are not needed to render props (animate with CSS transitions)`]),
   ["ReactDOM", "'ReactDOM' is not allowed: the sandbox renders the Widget component itself"],
+  // Channels no CSP directive governs (WebRTC sends STUN/TURN packets wherever its ICE servers
+  // say); the sandbox deletes them too (static/widgets/sandbox.js, NETWORK_GLOBALS).
+  ...["RTCPeerConnection", "webkitRTCPeerConnection", "RTCDataChannel", "RTCIceTransport", "RTCSessionDescription",
+    "RTCIceCandidate", "RTCRtpSender", "RTCRtpReceiver", "RTCRtpTransceiver", "RTCDtlsTransport", "RTCSctpTransport",
+    "RTCCertificate", "MediaStream", "WebTransport", "Request", "XSLTProcessor", "open"]
+    .map((n) => [n, `'${n}' is not allowed: a widget cannot use the network; its data arrives in props`]),
+  ["customElements", "'customElements' is not allowed: render with JSX"],
 ]);
 
 // Property names that lead from any object back to the page or to the Function constructor.
@@ -59,10 +69,15 @@ const FORBIDDEN_PROPERTIES = new Set([
   "constructor", "__proto__", "ownerDocument", "defaultView", "contentWindow", "contentDocument",
 ]);
 
-// Elements that navigate, load or embed something; a widget draws with divs, spans, tables and SVG.
+// Elements that navigate, load or embed something (the SVG ones load their href), and form controls:
+// a widget draws with divs, spans, tables and SVG, and collecting input on a shared dashboard is
+// a phishing form waiting to happen.
 const FORBIDDEN_ELEMENTS = new Set([
   "a", "area", "base", "embed", "form", "frame", "iframe", "link", "meta", "object", "portal", "script",
+  "fencedframe", "image", "use", "foreignObject", "feImage",
+  "input", "textarea", "select", "button", "option", "optgroup", "datalist",
 ]);
+const FORM_CONTROLS = new Set(["input", "textarea", "select", "button", "option", "optgroup", "datalist"]);
 
 /** Returns the parsed request {props_ts, tsx}, or throws an Error whose message is a user-facing reason. */
 function parseInput(text) {
@@ -140,6 +155,22 @@ function isGlobalReference(id, checker) {
   return declarations.length === 0 || declarations.some((d) => d.getSourceFile().fileName !== FILE);
 }
 
+function elementError(shown, tag) {
+  return FORM_CONTROLS.has(tag)
+    ? `${shown} is not allowed: a widget shows data and does not collect input`
+    : `${shown} is not allowed: a widget cannot link, embed or load anything`;
+}
+
+/** Returns the tag of `React.createElement("tag", …)` (or `React["createElement"]`), else null. */
+function createdTag(node) {
+  if (!ts.isCallExpression(node) || node.arguments.length === 0 || !ts.isStringLiteralLike(node.arguments[0])) return null;
+  const callee = node.expression;
+  const name = ts.isPropertyAccessExpression(callee) ? callee.name.text
+    : ts.isElementAccessExpression(callee) && ts.isStringLiteralLike(callee.argumentExpression)
+      ? callee.argumentExpression.text : null;
+  return name === "createElement" ? node.arguments[0].text : null;
+}
+
 /** Returns the error for one node of the tsx, or null when the node is allowed. */
 function ruleError(node, checker) {
   if (ts.isImportDeclaration(node) || ts.isImportEqualsDeclaration(node)) {
@@ -162,8 +193,14 @@ function ruleError(node, checker) {
     && (FORBIDDEN_PROPERTIES.has(node.argumentExpression.text) || FORBIDDEN_GLOBALS.has(node.argumentExpression.text))) {
     return `'["${node.argumentExpression.text}"]' is not allowed`;
   }
-  if ((ts.isJsxOpeningElement(node) || ts.isJsxSelfClosingElement(node)) && FORBIDDEN_ELEMENTS.has(node.tagName.getText())) {
-    return `<${node.tagName.getText()}> is not allowed: a widget cannot link, embed or load anything`;
+  if (ts.isJsxOpeningElement(node) || ts.isJsxSelfClosingElement(node)) {
+    // <svg:image> is created as an SVG <image>: what counts is the local name.
+    const tag = ts.isJsxNamespacedName(node.tagName) ? node.tagName.name.text : node.tagName.getText();
+    if (FORBIDDEN_ELEMENTS.has(tag)) return elementError(`<${node.tagName.getText()}>`, tag);
+  }
+  const created = createdTag(node);
+  if (created !== null && FORBIDDEN_ELEMENTS.has(created.split(":").pop())) {
+    return elementError(`React.createElement("${created}")`, created.split(":").pop());
   }
   if (ts.isJsxAttribute(node) && node.name.getText() === "dangerouslySetInnerHTML") {
     return "dangerouslySetInnerHTML is not allowed: render with JSX";
@@ -201,6 +238,27 @@ function hasWidget(sourceFile, tsxStart) {
   });
 }
 
+/** Returns an error for each triple-slash directive (`/// <reference path|types|lib=…>`) of the tsx.
+ * The compiler would read the file a directive names, any file on the server, and could echo parts
+ * of it in its diagnostics; noResolve stops path and types, but not lib, so all three are refused.
+ * Directives count only at the top of a file, so the tsx is read on its own as well as after Props
+ * (where they would act were props_ts ever empty). */
+function referenceErrors(tsx, source, format) {
+  const errors = [];
+  for (const [text, lineOf] of [[tsx, (line) => `line ${line}`], [source, null]]) {
+    const sourceFile = ts.createSourceFile(FILE, text, ts.ScriptTarget.ES2020, true, ts.ScriptKind.TSX);
+    const directives = [
+      ...sourceFile.referencedFiles, ...sourceFile.typeReferenceDirectives, ...sourceFile.libReferenceDirectives,
+    ];
+    for (const d of directives) {
+      const message = "'/// <reference ...>' directives are not allowed: React is the global React, nothing else can be loaded";
+      errors.push(lineOf ? `${lineOf(sourceFile.getLineAndCharacterOfPosition(d.pos).line + 1)}: ${message}`
+        : format(sourceFile, d.pos, message));
+    }
+  }
+  return [...new Set(errors)];
+}
+
 /** Returns the tsx alone as an ES2020 strict-mode script whose top level defines Widget. */
 function transpile(tsx) {
   const out = ts.transpileModule(tsx, {
@@ -219,6 +277,9 @@ function check(input) {
   const offsetLines = prefix === "" ? 0 : prefix.split("\n").length - 1;
   const source = prefix + input.tsx;
   const format = makeFormatter(offsetLines);
+  // Before any program exists: building one would already read the files a directive names.
+  const references = referenceErrors(input.tsx, source, format);
+  if (references.length) return { ok: false, errors: references.slice(0, MAX_ERRORS), js: null };
   const program = ts.createProgram({ rootNames: [FILE], options: OPTIONS, host: makeHost(source) });
   const sourceFile = program.getSourceFile(FILE);
   const syntax = program.getSyntacticDiagnostics(sourceFile).map((d) => diagnosticText(d, format));
