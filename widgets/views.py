@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from csp.decorators import csp_replace
 
 from backend.errors import ApplicationError, NotFound
@@ -81,7 +81,7 @@ SANDBOX_CSP = {
 }
 
 
-@require_GET
+@require_safe
 @xframe_options_sameorigin
 @csp_replace(SANDBOX_CSP)
 def widget_sandbox(request: HttpRequest) -> HttpResponse:

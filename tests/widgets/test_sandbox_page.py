@@ -63,3 +63,8 @@ def test_react_is_served_from_node_modules_when_installed() -> None:
         service_missing(f"TSX checker unavailable: {reason}")
     for path in ("vendor/react/react.production.min.js", "vendor/react-dom/react-dom.production.min.js"):
         assert finders.find(path), path
+
+
+@pytest.mark.parametrize(("method", "status"), [("head", 200), ("post", 405)])
+def test_the_sandbox_page_answers_head_and_refuses_post(client: Client, method: str, status: int) -> None:
+    assert getattr(client, method)("/widgets/sandbox/").status_code == status
