@@ -238,8 +238,8 @@ def test_a_duckdb_query_past_the_memory_limit_is_stopped(duckdb_file: Path) -> N
     """A string doubled each step: under DuckDB's default limit (80% of RAM) it takes gigabytes
     until the time limit stops it; under ours it fails within a second."""
     sql = (
-        "WITH RECURSIVE r(s, n) AS (SELECT 'x', 0 UNION ALL SELECT s || s, n + 1 FROM r WHERE n < 30)"
-        " SELECT length(s) FROM r"
+        "WITH RECURSIVE r(s, n) AS (SELECT 'x', 0 UNION ALL SELECT s || s, n + 1 FROM r WHERE n < 32)"
+        " SELECT SUM(length(s)) FROM r"  # an aggregate: every row must be built before one comes back
     )
     with pytest.raises(QueryFailed, match="memory limit") as caught:
         sql_execute(source=duck(duckdb_file, statement_timeout_s=10), sql=sql)
