@@ -24,7 +24,8 @@ from widgets.services.tsx import (
 )
 
 # What production checks against: the Props the pipeline generates for a small spec.
-SPEC = {"kind": "custom", "title": "Claims by region", "dimensions": ["region"], "grain": None}
+SPEC = {"kind": "custom", "title": "Claims by region", "metric": {"key": "claim_count"}, "dimensions": ["region"],
+        "grain": None}
 PROPS_TS = props_interface(SPEC)
 
 GOOD_TSX = """\

@@ -93,14 +93,40 @@ def _spec_dict(spec: BaseModel | dict[str, Any]) -> dict[str, Any]:
     return spec.model_dump(mode="json") if isinstance(spec, BaseModel) else spec
 
 
-def _row_keys(spec: dict[str, Any]) -> list[str]:
-    """Return the Row keys in result-column order: period (with a grain), each dimension key, value."""
+@dataclass(frozen=True)
+class _Column:
+    """One result column of a custom widget, as the Row, the props and the SQL step know it."""
+
+    key: str  # the Row field: "period", a dimension key, or "value"
+    label: str  # shown in props.dimensions
+    name: str  # as the SQL step is told to name the column
+    accepted: frozenset[str]  # the normalised column names taken for it
+
+
+def _columns(spec: dict[str, Any]) -> list[_Column]:
+    """Return the columns in result order: period (with a grain), each dimension, the metric value.
+
+    The SQL step names them 'period', each dimension's label and the metric key; a grain word, a
+    dimension key and "value" are accepted too.
+
+    Raises:
+        ApplicationError: ``invalid_spec`` when a dimension is named ``period`` or ``value``.
+    """
     dims = list(spec.get("dimensions") or [])
     # A guard only: catalog keys are "table.column", so none can be a bare "period" or "value".
     clash = next((d for d in dims if d in _RESERVED_ROW_KEYS), None)
     if clash is not None:
         raise ApplicationError("invalid_spec", f"A custom widget cannot use a dimension named {clash!r}.")
-    return (["period"] if spec.get("grain") else []) + dims + ["value"]
+    labels = spec.get("labels") or {}
+    columns = []
+    if spec.get("grain"):
+        grain = spec["grain"]
+        columns.append(_Column("period", grain, "period", frozenset({"period", _normalised(grain)})))
+    for key in dims:
+        label = labels.get(key, key)
+        columns.append(_Column(key, label, label, frozenset({_normalised(label), _normalised(key)})))
+    metric = spec["metric"]["key"]
+    return columns + [_Column("value", metric, metric, frozenset({_normalised(metric), "value"}))]
 
 
 def _ts_property(key: str) -> str:
@@ -117,7 +143,7 @@ def props_interface(spec: BaseModel | dict[str, Any]) -> str:
     """
     spec = _spec_dict(spec)
     types = {"period": "string", "value": "number | null"}
-    fields = "; ".join(f"{_ts_property(k)}: {types.get(k, 'string | null')}" for k in _row_keys(spec))
+    fields = "; ".join(f"{_ts_property(k)}: {types.get(k, 'string | null')}" for k in (c.key for c in _columns(spec)))
     return (
         f"interface Row {{ {fields} }}\n"
         "interface Props {\n"
@@ -135,7 +161,7 @@ def widget_props(*, spec: dict[str, Any], result: dict[str, Any]) -> dict[str, A
 
     Result columns must come in the SQL step's order and names (``period`` with a grain, each
     dimension named by its label, then the metric value named by the metric key; see
-    ``_expected_columns`` for the spellings accepted); a null period becomes "" and dimension
+    ``_columns`` for the spellings accepted); a null period becomes "" and dimension
     values become strings.
 
     Raises:
@@ -143,13 +169,12 @@ def widget_props(*, spec: dict[str, Any], result: dict[str, Any]) -> dict[str, A
             has another length, or a value is not a number.
         ApplicationError: ``invalid_spec`` as ``props_interface``.
     """
-    keys = _row_keys(spec)
+    expected = _columns(spec)
     columns = list(result.get("columns") or [])
-    _check_columns(spec, columns)
+    _check_columns(expected, columns)
+    keys = [c.key for c in expected]
     rows = [_row(keys, columns, raw, n) for n, raw in enumerate(result.get("rows") or [], start=1)]
-    labels = spec.get("labels") or {}
-    dimensions = [{"key": "period", "label": spec["grain"]}] if spec.get("grain") else []
-    dimensions += [{"key": k, "label": labels.get(k, k)} for k in spec.get("dimensions") or []]
+    dimensions = [{"key": c.key, "label": c.label} for c in expected if c.key != "value"]
     return {"title": spec["title"], "metric": spec["metric"], "dimensions": dimensions, "rows": rows,
             "truncated": bool(result.get("truncated"))}
 
@@ -171,33 +196,19 @@ def _normalised(name: Any) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
 
 
-def _expected_columns(spec: dict[str, Any]) -> list[tuple[str, set[str]]]:
-    """Return, in result order, each column's name as the SQL step is told to write it, with the
-    normalised names accepted for it: period (or the grain), a dimension's label (or its key),
-    the metric key (or "value")."""
-    labels = spec.get("labels") or {}
-    columns = [("period", {"period", _normalised(spec["grain"])})] if spec.get("grain") else []
-    for key in spec.get("dimensions") or []:
-        label = labels.get(key, key)
-        columns.append((label, {_normalised(label), _normalised(key)}))
-    metric = spec["metric"]["key"]
-    return columns + [(metric, {_normalised(metric), "value"})]
-
-
-def _check_columns(spec: dict[str, Any], columns: list[Any]) -> None:
+def _check_columns(expected: list[_Column], columns: list[Any]) -> None:
     """Raise ResultShapeMismatch, naming expected and actual columns, unless ``columns`` fit the Row."""
-    expected = _expected_columns(spec)
     got = ", ".join(map(str, columns)) or "none"
-    wanted = ", ".join(name for name, _ in expected)
+    wanted = ", ".join(c.name for c in expected)
     if len(columns) != len(expected):
         raise ResultShapeMismatch(
             f"The query returned {len(columns)} column(s) ({got}) but this custom widget needs "
             f"{len(expected)}, in this order: {wanted}."
         )
-    for n, (column, (name, accepted)) in enumerate(zip(columns, expected), start=1):
-        if _normalised(column) not in accepted:
+    for n, (column, want) in enumerate(zip(columns, expected), start=1):
+        if _normalised(column) not in want.accepted:
             raise ResultShapeMismatch(
-                f"The query's column {n} is {str(column)!r} where this custom widget needs {name!r}: it returned "
+                f"The query's column {n} is {str(column)!r} where this custom widget needs {want.name!r}: it returned "
                 f"({got}) but needs, in this order, ({wanted})."
             )
 
