@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "csp",
     "django_dramatiq",
+    "backend.jobs",
     "backend.llm",
     "sql_gen",
     "widgets",
@@ -189,10 +190,26 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.Retries",
         "dramatiq.middleware.CurrentMessage",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
+        "backend.jobs.middleware.Maintenance",
     ],
 }
+if BROKER_URL.startswith("redis"):
+    # An unreachable broker must fail fast: a request's message then waits in the outbox instead.
+    DRAMATIQ_BROKER["OPTIONS"].update(socket_connect_timeout=2, socket_timeout=5)
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 DRAMATIQ_EMBEDDED = not BROKER_URL
+# How long an idle worker sleeps between polls of a Redis queue, at most (Dramatiq's default is 1 s):
+# it bounds how long a step's message waits before the next step starts.
+DRAMATIQ_WORKER_TIMEOUT_MS = env_int("DRAMATIQ_WORKER_TIMEOUT_MS", 10)
+DRAMATIQ_WORKER_THREADS = env_int("DRAMATIQ_WORKER_THREADS", 4)
+
+# --- Pipeline steps as jobs (widgets.services.steps, .recovery): leases, retries, recovery.
+STEP_LEASE_S = env_int("STEP_LEASE_S", 30)  # a running step's heartbeat extends it every third of this
+STEP_MAX_ATTEMPTS = env_int("STEP_MAX_ATTEMPTS", 3)  # workers a step may wear out before its request fails
+STEP_RETRY_BACKOFF_S = env_int("STEP_RETRY_BACKOFF_S", 2)  # first wait after a transient failure, doubling
+STEP_REQUEUE_AFTER_S = env_int("STEP_REQUEUE_AFTER_S", 60)  # a queued step's message is resent after this
+JOBS_MAINTENANCE = ["backend.jobs.outbox.outbox_relay", "widgets.services.recovery.steps_recover"]
+JOBS_MAINTENANCE_INTERVAL_S = float(env_int("JOBS_MAINTENANCE_INTERVAL_MS", 1000)) / 1000
 
 # --- Custom widgets: the Node.js that runs the TypeScript checker (widgets/tsx/check.mjs).
 NODE_BINARY = env_str("NODE_BINARY", "node")

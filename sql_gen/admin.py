@@ -14,7 +14,7 @@ class DataSourceAdmin(admin.ModelAdmin):
     actions = ["import_schema"]
 
     list_display = [
-        "name", "engine", "dialect", "row_cap", "statement_timeout_s", "generation_timeout_s", "is_default",
+        "name", "engine", "dialect", "row_cap", "statement_timeout_s", "request_budget_s", "is_default",
     ]
 
     @admin.action(description="Import schema into the data dictionary (keeps descriptions)")

@@ -41,9 +41,10 @@ class DataSource(models.Model):
     location = models.CharField(max_length=300, blank=True)
     row_cap = models.PositiveIntegerField(default=5000, validators=[MinValueValidator(1)])
     statement_timeout_s = models.PositiveIntegerField(default=10, validators=[MinValueValidator(1)])
-    generation_timeout_s = models.PositiveIntegerField(
-        default=60, validators=[MinValueValidator(1)],
-        help_text="Budget in seconds for generating a widget's SQL, retries included.",
+    request_budget_s = models.PositiveIntegerField(
+        default=180, validators=[MinValueValidator(10)],
+        help_text="Seconds a widget request may take, every step included (model calls, checks, queries); "
+                  "each step gets what is left.",
     )
     is_default = models.BooleanField(default=False)
 

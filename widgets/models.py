@@ -51,6 +51,12 @@ class WidgetRequest(models.Model):
         "llm.ModelRoute", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="An admin's choice of model for every LLM call of this request.",
     )
+    data_source = models.ForeignKey(
+        "sql_gen.DataSource", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The source the widget is built from: the default one when the request was made.",
+    )
+    deadline_at = models.DateTimeField(
+        null=True, blank=True, help_text="Every step must be done by then (the source's request budget).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -59,6 +65,60 @@ class WidgetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.prompt[:60]}"
+
+
+class StepName(models.TextChoices):
+    """The pipeline's steps, in the order a request meets them (see ``widgets.services.pipeline``)."""
+
+    CLARIFY = "clarify", "Reading the request"
+    SPEC = "spec", "Designing the widget"
+    COMPONENT = "component", "Writing the component"
+    SQL = "sql", "Writing the SQL"
+    FETCH = "fetch", "Running the query"
+
+
+class StepState(models.TextChoices):
+    WAITING = "waiting", "Waiting for earlier steps"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class WidgetStep(models.Model):
+    """One step of one widget request, worked on as a job of its own.
+
+    Every change of ``state`` is a check-and-set. A running step holds a lease (``lease_token`` until
+    ``lease_until``) that its worker's heartbeat extends; a step whose lease ran out is sent again by
+    the sweeper. ``conversation`` holds the step's exchange with the model after its first prompt,
+    so a retry in a later job carries on from it instead of paying for it again.
+    """
+
+    widget_request = models.ForeignKey(WidgetRequest, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(max_length=20, choices=StepName.choices)
+    state = models.CharField(max_length=20, choices=StepState.choices, default=StepState.WAITING)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Times a worker took this step on.")
+    lease_token = models.CharField(max_length=32, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    conversation = models.JSONField(default=list, blank=True)
+    error_code = models.CharField(max_length=60, blank=True)
+    error_message = models.TextField(blank=True)
+    rewind_to = models.CharField(
+        max_length=20, blank=True, choices=StepName.choices,
+        help_text="When this step failed because of an earlier step's work (a statement that could not run), "
+                  "the step a retry starts from.")
+
+    class Meta:
+        ordering = ["widget_request_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["widget_request", "name"], name="uniq_step_per_request")]
+        indexes = [models.Index(fields=["state", "lease_until"]), models.Index(fields=["state", "queued_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.widget_request_id} {self.name} {self.state}"
 
 
 class DataOrigin(models.TextChoices):

@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from widgets.models import Dashboard, Widget, WidgetRequest
+from widgets.models import Dashboard, StepName, StepState, Widget, WidgetRequest, WidgetStep
 from widgets.services.custom import widget_props_or_reason
 from widgets.services.resolve import FAILURE_ORIGINS, widget_badge
 
@@ -56,8 +56,27 @@ def _custom_fields(widget: Widget) -> dict[str, Any]:
     return {"tsx": widget.tsx, "component_js": widget.component_js, "props": props, "props_error": reason or None}
 
 
-def request_out(request: WidgetRequest) -> dict[str, Any]:
+def step_out(step: WidgetStep, *, now: datetime) -> dict[str, Any]:
+    since = step.started_at if step.state == StepState.RUNNING else step.queued_at
+    return {
+        "name": step.name,
+        "label": StepName(step.name).label,
+        "state": step.state,
+        "attempts": step.attempts,
+        "since": since.isoformat() if since else None,
+        "elapsed_s": round((now - since).total_seconds(), 1) if since else None,
+        "error_message": step.error_message,
+    }
+
+
+def _current_steps(request: WidgetRequest, now: datetime) -> list[dict[str, Any]]:
+    """Return the steps being worked on or waiting for a worker (two at once for a custom widget)."""
+    return [step_out(s, now=now) for s in request.steps.all() if s.state in (StepState.QUEUED, StepState.RUNNING)]
+
+
+def request_out(request: WidgetRequest, *, now: datetime | None = None) -> dict[str, Any]:
     widget = getattr(request, "widget", None)
+    now = now or timezone.now()
     return {
         "id": request.id,
         "dashboard_id": request.dashboard_id,
@@ -69,6 +88,7 @@ def request_out(request: WidgetRequest) -> dict[str, Any]:
         "error_code": request.error_code,
         "error_message": request.error_message,
         "route_override": str(request.route_override) if request.route_override_id else None,
+        "current_steps": _current_steps(request, now),
         "widget": widget_out(widget) if widget else None,
     }
 

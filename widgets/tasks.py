@@ -1,20 +1,15 @@
-"""Dramatiq actors: thin wrappers over the pipeline's plain functions."""
+"""Dramatiq actors: thin wrappers over plain functions, safe to run twice."""
 from __future__ import annotations
 
 import dramatiq
-from dramatiq.middleware import CurrentMessage
 
-from widgets.services import pipeline, resolve
-
-MAX_RETRIES = 3
-TIME_LIMIT_S = 180
+from widgets.services import resolve, runner
 
 
-@dramatiq.actor(max_retries=MAX_RETRIES, time_limit=TIME_LIMIT_S * 1000, min_backoff=2_000)
-def run_widget_request(request_id: int) -> None:
-    message = CurrentMessage.get_current_message()
-    retries = message.options.get("retries", 0) if message else MAX_RETRIES
-    pipeline.run(request_id=request_id, final_attempt=retries >= MAX_RETRIES, time_limit_s=TIME_LIMIT_S)
+@dramatiq.actor(actor_name="run_step", max_retries=0, time_limit=runner.STEP_TIME_LIMIT_S * 1000)
+def run_step(step_id: int) -> None:
+    # Retries are the step's own (requeued with a backoff, attempts counted on its row), not Dramatiq's.
+    runner.step_run(step_id=step_id)
 
 
 @dramatiq.actor(max_retries=0, time_limit=120_000)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 from csp.decorators import csp_replace
 
 from backend.errors import ApplicationError, NotFound
-from backend.llm.models import ModelRoute
+from backend.llm.api import route_choices
 from widgets import selectors
 from widgets.services.requests import dashboard_create as create_dashboard
 
@@ -44,8 +44,7 @@ def dashboard_detail(request: HttpRequest, dashboard_id: int) -> HttpResponse:
         raise Http404(exc.message) from exc
     can_edit = dashboard.owner_id == request.user.pk
     # Admins may force one model for a request (recorded as such in the call ledger).
-    routes = ModelRoute.objects.select_related("tier").order_by("tier__name", "position") \
-        if can_edit and request.user.is_staff else []
+    routes = route_choices() if can_edit and request.user.is_staff else []
     return render(
         request,
         "widgets/dashboard.html",

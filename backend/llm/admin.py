@@ -54,7 +54,7 @@ class ModelRouteInline(admin.TabularInline):
 @admin.register(Tier)
 class TierAdmin(admin.ModelAdmin):
     list_display = ["name", "description", "chain", "escalates_to", "degrades_to"]
-    fields = ["name", "description", "escalates_to", "degrades_to", "call_deadline_s"]
+    fields = ["name", "description", "escalates_to", "degrades_to", "call_deadline_s", "same_model_tries"]
     inlines = [ModelRouteInline]
 
     @admin.display(description="Route chain (circuit state)")
@@ -72,8 +72,8 @@ class PurposeBindingAdmin(admin.ModelAdmin):
 
 @admin.register(ModelCapability)
 class ModelCapabilityAdmin(admin.ModelAdmin):
-    list_display = ["model_prefix", "accepts_temperature", "accepts_top_p", "supports_prompt_cache",
-                    "max_output_tokens"]
+    list_display = ["model_prefix", "accepts_temperature", "accepts_top_p", "combines_temperature_and_top_p",
+                    "supports_prompt_cache", "max_output_tokens"]
 
 
 @admin.register(GatewaySettings)
@@ -98,9 +98,10 @@ class GatewaySettingsAdmin(admin.ModelAdmin):
 
 @admin.register(LLMCall)
 class LLMCallAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "purpose", "tier", "provider", "model_id", "attempt", "outcome", "error_code",
-                    "latency_ms", "input_tokens", "output_tokens", "cost_usd", "overridden", "widget_request_id"]
-    list_filter = ["outcome", "purpose", "tier", "provider", "model_id", "overridden"]
+    list_display = ["created_at", "purpose", "step", "tier", "provider", "model_id", "attempt", "outcome",
+                    "stop_reason", "error_code", "latency_ms", "input_tokens", "output_tokens", "cost_usd", "overridden",
+                    "widget_request_id"]
+    list_filter = ["outcome", "stop_reason", "purpose", "step", "tier", "provider", "model_id", "overridden"]
     search_fields = ["model_id", "error_code", "request_id"]
     date_hierarchy = "created_at"
 

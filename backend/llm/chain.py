@@ -1,6 +1,8 @@
 """Walking a route chain: retries with backoff, the circuit breaker, fallback, one ledger row per attempt."""
 from __future__ import annotations
 
+from backend.errors import ErrorCode
+
 import copy
 import math
 import random
@@ -15,8 +17,9 @@ from backend.llm.providers import provider_for
 from backend.llm.types import LLMError, LLMRequest, LLMResult
 
 # Permanent for this route but worth trying on another one (another provider or account).
-ROUTE_SPECIFIC = {"llm_access_denied", "llm_model_not_found", "llm_circuit_open", "llm_quota_exceeded"}
-DEADLINE = "llm_deadline"  # the call's time ran out: no fault of the route, so no breaker failure
+ROUTE_SPECIFIC = {ErrorCode.LLM_ACCESS_DENIED, ErrorCode.LLM_MODEL_NOT_FOUND, ErrorCode.LLM_CIRCUIT_OPEN,
+                  ErrorCode.LLM_QUOTA_EXCEEDED}
+DEADLINE = ErrorCode.LLM_DEADLINE  # the call's time ran out: no fault of the route, so no breaker failure
 
 
 @dataclass
@@ -72,7 +75,8 @@ def run_chain(request: LLMRequest, routes: list[ModelRoute], run: Run) -> tuple[
     # Running out of time is what stopped the walk, whatever failed before it.
     same = len({e.code for e in errors}) == 1 or errors[-1].code == DEADLINE
     raise LLMError(f"Every route of tier {run.entry.tier!r} failed: " + " | ".join(e.message for e in errors),
-                   retryable=any(e.retryable for e in errors), code=errors[-1].code if same else "llm_unavailable")
+                   retryable=any(e.retryable for e in errors),
+                   code=errors[-1].code if same else ErrorCode.LLM_UNAVAILABLE)
 
 
 def _run_route(request: LLMRequest, route: ModelRoute, run: Run, *, last: bool) -> tuple[LLMResult, LLMCall]:
@@ -82,7 +86,7 @@ def _run_route(request: LLMRequest, route: ModelRoute, run: Run, *, last: bool) 
     admission = breaker.admit()
     if admission is Admission.OPEN:
         error = LLMError(f"Circuit open for {route.provider}:{route.model_id} after repeated failures; "
-                         "skipping it.", retryable=True, code="llm_circuit_open")
+                         "skipping it.", retryable=True, code=ErrorCode.LLM_CIRCUIT_OPEN)
         record(run.entry, route, outcome=CallOutcome.CIRCUIT_OPEN, provider=route.provider, error=error)
         raise error
     tries = 1 if admission is Admission.PROBE else run.knobs.max_attempts_per_route
@@ -126,7 +130,7 @@ def _attempt(request: LLMRequest, route: ModelRoute, run: Run, *, provider: str,
         result = provider_for(provider).complete(request, route=bounded)
     except LLMError as exc:
         exc.latency_ms = int((time.perf_counter() - started) * 1000)
-        if exc.code == "llm_timeout" and bounded is not route:
+        if exc.code == ErrorCode.LLM_TIMEOUT and bounded is not route:
             # Our deadline, not the route, cut this attempt short: the breaker must not count it.
             exc.code, exc.message = DEADLINE, f"{exc.message} The call's own deadline cut this attempt short."
         if outcome_if_failed:

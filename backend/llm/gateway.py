@@ -1,36 +1,45 @@
 """``get_llm(purpose)``: the one door to every model.
 
-Each call resolves purpose → tier → route chain from the database, applies the
-daily budget, walks the chain (retries, circuit breaker, fallback: ``chain.py``),
-checks the answer with the call site's validator and escalates once when it
-fails. Every attempt and decision is one ledger row.
+Each ``ask`` resolves purpose → tier → route chain from the database, applies the daily budget,
+walks the chain (retries, circuit breaker, fallback: ``chain.py``) and acts on how the answer
+stopped: a truncated answer is never parsed (it is asked again once with a larger output limit),
+a refusal fails at once, a context overflow fails with the reason. An answer the caller's parser
+refuses goes back to the same model as a correction in the conversation (``conversation.py``),
+up to the tier's ``same_model_tries``; then once more on the tier it escalates to. Every attempt
+and decision is one ledger row.
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import replace
-from typing import Any, Callable, TypeVar
+from typing import Callable, TypeVar
 
+from backend.errors import ApplicationError, ErrorCode
 from backend.llm import config, snapshot
 from backend.llm.budget import DEGRADE, REFUSE, budget_verdict
+from backend.llm.capabilities import capability_for
 from backend.llm.chain import Clock, Run, run_chain
+from backend.llm.conversation import Stop, answer_turn, correction_turn, pending_answer, stop_kind
 from backend.llm.ledger import CallContext, Entry, mark, record
 from backend.llm.models import CallOutcome, GatewaySettings, LLMCall
 from backend.llm.routing import Resolution, resolve, tier_named
-from backend.llm.types import LLMError, LLMRequest, LLMResult
+from backend.llm.types import LLMError, LLMRequest, LLMResult, Turn
 
-__all__ = ["CallContext", "InvalidAnswer", "LLMClient", "Validator", "get_llm"]
+__all__ = ["CallContext", "InvalidAnswer", "LLMClient", "get_llm"]
 
 log = logging.getLogger(__name__)
-
-# Returns why a payload is unacceptable, or None when it is fine.
-Validator = Callable[[dict[str, Any]], "str | None"]
 T = TypeVar("T")
+TurnsSaver = Callable[[list[Turn]], None]
 
 
 class InvalidAnswer(Exception):
-    """Raised by a ``call_parsed`` parser: the payload is unusable, for the reason given."""
+    """Raised by an ``ask`` parser: the payload is unusable, for the reason given (which goes back to
+    the model). ``error`` is what the caller reports when this was the last answer allowed."""
+
+    def __init__(self, reason: str, *, error: ApplicationError | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error = error
 
 
 class LLMClient:
@@ -41,73 +50,96 @@ class LLMClient:
         self.override_route_id = override_route_id
         self.clock = clock or Clock()
 
-    def call(self, request: LLMRequest, *, context: CallContext | None = None,
-             validator: Validator | None = None, deadline_s: float | None = None) -> LLMResult:
-        """Run one structured call and return its result.
+    def ask(self, request: LLMRequest, parse: Callable[[dict], T], *, context: CallContext | None = None,
+            deadline_s: float | None = None, on_turn: TurnsSaver | None = None) -> T:
+        """Return ``parse(payload)`` of the first acceptable answer.
 
-        Live mode walks the tier's route chain (see ``chain.run_chain``). An answer
-        without the tool call, or one ``validator`` rejects, is asked again once
-        with the reason fed back, on the tier's ``escalates_to`` tier when set.
-        ``deadline_s`` bounds the whole call, the retry included; it can only
-        shorten the tier's own deadline.
+        ``request.history`` carries on an earlier conversation; when it ends with an answer not yet
+        judged, that answer is parsed before any new call. ``on_turn`` receives the conversation
+        after each answer and each correction, so a caller can store it. ``deadline_s`` bounds the
+        whole of it and can only shorten a tier's own deadline.
 
         Raises:
-            LLMError: no route produced an acceptable answer (``retryable`` tells
-                the caller whether trying later may help); ``budget_exceeded``
-                when the daily hard cap is reached; ``llm_deadline`` when the time
-                ran out.
+            InvalidAnswer: the last answer allowed was refused by ``parse`` too.
+            LLMError: no route answered (``retryable`` says whether later may help); ``llm_truncated``,
+                ``llm_refused`` or ``llm_context_overflow`` for an answer that stopped early;
+                ``budget_exceeded`` past the daily hard cap; ``llm_deadline`` when the time ran out.
         """
         context = context or CallContext()
         ends_at = self.clock.now() + deadline_s if deadline_s is not None else None
         knobs = snapshot.current().settings
-        resolution, over_soft_cap = self._resolution(knobs, context)
-        result, row = self._run(request, resolution, knobs, context, ends_at)
-        problem = _problem(result, request, validator)
-        if problem is None:
-            return result
-        mark(row, outcome=CallOutcome.VALIDATION_FAILED, error=_bad_output(problem))
-        # Past the soft cap the retry stays on this tier: escalating would spend on a dearer one.
-        if resolution.escalates_to and not resolution.overridden and not over_soft_cap:
-            resolution = _escalated(resolution)
-        result, row = self._run(with_feedback(request, problem), resolution, knobs, context, ends_at)
-        problem = _problem(result, request, validator)
-        if problem is not None:
-            error = _bad_output(f"{problem} (still, after one retry with the error fed back)")
-            mark(row, outcome=CallOutcome.VALIDATION_FAILED, error=error)
-            raise error
-        mark(row, outcome=CallOutcome.ESCALATED)
-        return result
+        first, over_soft_cap = self._resolution(knobs, context)
+        history = list(request.history)
+        save = on_turn or (lambda turns: None)
+        last: InvalidAnswer | None = None
+        for position, resolution in enumerate(self._plan(first, over_soft_cap=over_soft_cap)):
+            for _ in range(max(1, resolution.same_model_tries)):
+                turn, row = self._answer(replace(request, history=tuple(history)), resolution, knobs, context,
+                                         ends_at, history=history, save=save)
+                try:
+                    value = _judge(turn, parse, tool=request.tool.name)
+                except InvalidAnswer as exc:
+                    last = exc
+                    if row is not None:
+                        mark(row, outcome=CallOutcome.VALIDATION_FAILED, error=_bad_output(exc.reason))
+                    history.append(correction_turn(turn, exc.reason, tool=request.tool.name))
+                    save(history)
+                    continue
+                if row is not None and last is not None:
+                    mark(row, outcome=CallOutcome.ESCALATED if position else CallOutcome.CORRECTED)
+                return value
+        assert last is not None  # every try was refused, or we would have returned
+        raise last
 
-    def call_parsed(self, request: LLMRequest, parse: Callable[[dict[str, Any]], T], *,
-                    context: CallContext | None = None, deadline_s: float | None = None) -> T:
-        """Run ``call`` and return ``parse(payload)``.
+    def _plan(self, first: Resolution, *, over_soft_cap: bool) -> list[Resolution]:
+        """Return the tiers to ask in turn: this one, then the one it escalates to (once; not for an
+        admin's forced route, and not past the soft cap, where escalating would spend on a dearer tier)."""
+        if not first.escalates_to or first.overridden or over_soft_cap:
+            return [first]
+        try:
+            escalated = tier_named(first.escalates_to, purpose=first.purpose)
+        except LLMError as exc:
+            log.warning("not escalating %s from %s: %s", first.purpose, first.tier, exc.message)
+            return [first]
+        return [first, escalated]
 
-        ``parse`` raises ``InvalidAnswer`` with a reason when the payload is unusable; that
-        reason goes back to the model once (the escalation of ``call``). Any other exception
-        from ``parse`` stops the call and propagates.
+    def _answer(self, request: LLMRequest, resolution: Resolution, knobs: GatewaySettings, context: CallContext,
+                ends_at: float | None, *, history: list[Turn], save: TurnsSaver) -> tuple[Turn, LLMCall | None]:
+        """Return the next answer as a turn (added to ``history``) and its ledger row; an answer left
+        unjudged by an earlier job is returned without a call (and without a row).
 
         Raises:
-            InvalidAnswer: the last answer was unusable too (its reason as the message).
-            LLMError: as ``call``.
+            LLMError: no route answered, or the answer was truncated twice, refused or overflowed.
         """
-        parsed: list[T] = []
-        last: list[InvalidAnswer] = []
+        pending = pending_answer(history)
+        if pending is not None:
+            return pending, None
+        result, row = self._run(request, resolution, knobs, context, ends_at)
+        if stop_kind(result.stop_reason) is Stop.TRUNCATED:
+            result, row = self._again_larger(request, result, row, resolution, knobs, context, ends_at)
+        _refuse_early_stops(result, row)
+        turn = answer_turn(result, tool=request.tool.name)
+        history.append(turn)
+        save(history)
+        return turn, row
 
-        def validator(payload: dict[str, Any]) -> str | None:
-            try:
-                parsed.append(parse(payload))
-            except InvalidAnswer as exc:
-                last.append(exc)
-                return str(exc)
-            return None
-
-        try:
-            self.call(request, context=context, validator=validator, deadline_s=deadline_s)
-        except LLMError as exc:
-            if exc.code == "llm_bad_output" and last:
-                raise last[-1]  # keeps the __cause__ the parser gave it
-            raise
-        return parsed[-1]
+    def _again_larger(self, request: LLMRequest, result: LLMResult, row: LLMCall, resolution: Resolution,
+                      knobs: GatewaySettings, context: CallContext,
+                      ends_at: float | None) -> tuple[LLMResult, LLMCall]:
+        """Ask once more with twice the output limit (within the model's own) after a truncated answer."""
+        used = max(result.usage.output_tokens, request.max_tokens_override or 0, 1)
+        model_max = capability_for(result.model_id).max_output_tokens
+        larger = min(2 * used, model_max) if model_max else 2 * used
+        cut = _truncated(result, used, retried=False)
+        mark(row, outcome=CallOutcome.TRUNCATED, error=cut)
+        if larger <= used:
+            raise cut
+        result, row = self._run(replace(request, max_tokens_override=larger), resolution, knobs, context, ends_at)
+        if stop_kind(result.stop_reason) is Stop.TRUNCATED:
+            error = _truncated(result, larger, retried=True)
+            mark(row, outcome=CallOutcome.TRUNCATED, error=error)
+            raise error
+        return result, row
 
     def _resolution(self, knobs: GatewaySettings, context: CallContext) -> tuple[Resolution, bool]:
         """Return the resolution to run and whether spend is past a soft cap (then a tier with
@@ -119,14 +151,14 @@ class LLMClient:
         resolution = resolve(self.name, override_route_id=self.override_route_id or context.override_route_id)
         verdict = budget_verdict(knobs=knobs, user_id=context.user_id)
         if verdict.kind == REFUSE:
-            error = LLMError(verdict.message, retryable=False, code="budget_exceeded")
+            error = LLMError(verdict.message, retryable=False, code=ErrorCode.BUDGET_EXCEEDED)
             record(_entry(resolution, context), resolution.routes[0], outcome=CallOutcome.BUDGET_REFUSED,
                    provider=resolution.routes[0].provider, error=error)
             raise error
         if verdict.kind == DEGRADE and resolution.degrades_to and not resolution.overridden:
             cheaper = tier_named(resolution.degrades_to, purpose=resolution.purpose)
             error = LLMError(f"{verdict.message}: {resolution.tier} runs on {cheaper.tier}", retryable=False,
-                             code="budget_degraded")
+                             code=ErrorCode.BUDGET_DEGRADED)
             record(_entry(resolution, context), resolution.routes[0], outcome=CallOutcome.BUDGET_DEGRADED,
                    provider=resolution.routes[0].provider, error=error)
             return cheaper, True
@@ -151,39 +183,42 @@ def get_llm(name: str, *, override_route_id: int | None = None) -> LLMClient:
     return LLMClient(name, override_route_id=override_route_id)
 
 
-def with_feedback(request: LLMRequest, problem: str) -> LLMRequest:
-    """Return ``request`` with the reason its last answer was rejected added to the prompt.
-
-    A JSON-object prompt (what the call sites send) gains a ``previous_error`` key;
-    any other prompt gains a sentence.
-    """
-    try:
-        prompt = json.loads(request.prompt)
-    except json.JSONDecodeError:
-        prompt = None
-    if isinstance(prompt, dict):
-        return replace(request, prompt=json.dumps({**prompt, "previous_error": problem}, sort_keys=True))
-    return replace(request, prompt=f"{request.prompt}\n\nYour previous answer was rejected: {problem}\n"
-                                   f"Call {request.tool.name} again with a corrected answer.")
+def _judge(turn: Turn, parse: Callable[[dict], T], *, tool: str) -> T:
+    """Return ``parse`` of the answer's tool input; raise InvalidAnswer for an answer that stopped
+    early or called no tool (neither reaches ``parse``)."""
+    if stop_kind(turn.get("stop_reason", "")) is Stop.INCOMPLETE:
+        raise InvalidAnswer(f"Your answer stopped early ({turn['stop_reason']}) and was not used.")
+    call = turn.get("tool_call")
+    if not call:
+        raise InvalidAnswer(f"{turn.get('model') or 'The model'} answered without calling {tool}.")
+    return parse(call["input"])
 
 
-def _problem(result: LLMResult, request: LLMRequest, validator: Validator | None) -> str | None:
-    if result.payload is None:
-        return f"{result.model_id} answered without calling {request.tool.name}."
-    return validator(result.payload) if validator else None
+def _refuse_early_stops(result: LLMResult, row: LLMCall) -> None:
+    """Raise for an answer that must not be parsed or asked again: a refusal or a context overflow."""
+    kind = stop_kind(result.stop_reason)
+    if kind is Stop.REFUSED:
+        error = LLMError(f"The model declined to answer ({result.stop_reason}); rephrase the request.",
+                         retryable=False, code=ErrorCode.LLM_REFUSED, request_id=result.request_id)
+        mark(row, outcome=CallOutcome.REFUSED, error=error)
+        raise error
+    if kind is Stop.OVERFLOW:
+        error = LLMError(f"The request is too long for {result.model_id}'s context window; ask for less "
+                         "(fewer dimensions or a smaller data dictionary).", retryable=False,
+                         code=ErrorCode.LLM_CONTEXT_OVERFLOW, request_id=result.request_id)
+        mark(row, outcome=CallOutcome.ERROR, error=error)
+        raise error
 
 
-def _escalated(resolution: Resolution) -> Resolution:
-    """Return the tier to retry on: the escalation tier, or this one when that has no usable route."""
-    try:
-        return tier_named(resolution.escalates_to or resolution.tier, purpose=resolution.purpose)
-    except LLMError as exc:
-        log.warning("not escalating %s from %s: %s", resolution.purpose, resolution.tier, exc.message)
-        return resolution
+def _truncated(result: LLMResult, limit: int, *, retried: bool) -> LLMError:
+    again = ", also after one retry with a larger limit" if retried else ""
+    return LLMError(f"{result.model_id}'s answer was cut off at {limit} output tokens{again}; it was not used.",
+                    retryable=False, code=ErrorCode.LLM_TRUNCATED, request_id=result.request_id)
 
 
 def _bad_output(problem: str) -> LLMError:
-    return LLMError(f"The model's answer failed its check: {problem}", retryable=False, code="llm_bad_output")
+    return LLMError(f"The model's answer failed its check: {problem}", retryable=False,
+                    code=ErrorCode.LLM_BAD_OUTPUT)
 
 
 def _entry(resolution: Resolution, context: CallContext) -> Entry:

@@ -20,6 +20,7 @@ class CallContext:
     user_id: int | None = None
     widget_request_id: int | None = None
     override_route_id: int | None = None
+    step: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ def record(
         outcome=outcome,
         error_code=error.code if error else "",
         error_message=error.message[:2000] if error else "",
+        stop_reason=(result.stop_reason if result else "")[:60],
+        step=entry.context.step,
         latency_ms=result.latency_ms if result else latency_ms,
         cost_usd=_cost(route, provider, result),
         request_id=(result.request_id if result else error.request_id if error else "")[:100],

@@ -39,6 +39,11 @@ class Tier(models.Model):
         null=True, blank=True, validators=[MinValueValidator(1)],
         help_text="No new attempt starts after this many seconds of one call; empty uses the gateway setting.",
     )
+    same_model_tries = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1)],
+        help_text="Answers asked of this tier's model for one step, corrections included, before the step "
+                  "escalates (or fails, without an escalation tier).",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -125,7 +130,10 @@ class CallOutcome(models.TextChoices):
     FELL_BACK = "fell_back"
     CIRCUIT_OPEN = "circuit_open"
     ESCALATED = "escalated"
+    CORRECTED = "corrected"  # accepted after a correction on the same tier
     VALIDATION_FAILED = "validation_failed"
+    TRUNCATED = "truncated"
+    REFUSED = "refused"
     BUDGET_DEGRADED = "budget_degraded"
     BUDGET_REFUSED = "budget_refused"
     ERROR = "error"
@@ -144,6 +152,9 @@ class LLMCall(models.Model):
     outcome = models.CharField(max_length=20, choices=CallOutcome.choices)
     error_code = models.CharField(max_length=60, blank=True)
     error_message = models.TextField(blank=True)
+    stop_reason = models.CharField(max_length=60, blank=True, db_index=True,
+                                   help_text="How the model's answer ended (end_turn, tool_use, max_tokens, refusal, ...).")
+    step = models.CharField(max_length=40, blank=True, help_text="The pipeline step the call served.")
     latency_ms = models.PositiveIntegerField(default=0)
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
@@ -169,6 +180,8 @@ class LLMCall(models.Model):
 class ModelCapability(models.Model):
     """What a model accepts, matched by model id prefix, so no request is built that it would refuse.
 
+    A model no row matches gets no sampling parameter and no cache point.
+
     Region prefixes of Bedrock inference profiles (``us.``, ``eu.``, ...) and the
     ``anthropic.`` vendor prefix are ignored when matching; the longest prefix wins.
     """
@@ -176,6 +189,9 @@ class ModelCapability(models.Model):
     model_prefix = models.CharField(max_length=200, unique=True, help_text="e.g. claude-opus-4-7")
     accepts_temperature = models.BooleanField(default=True)
     accepts_top_p = models.BooleanField(default=True)
+    combines_temperature_and_top_p = models.BooleanField(
+        default=False, help_text="Whether temperature and top_p may be sent together (current Claude models "
+                                 "refuse both in one request; then temperature alone is sent).")
     supports_prompt_cache = models.BooleanField(default=True)
     max_output_tokens = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
 

@@ -6,6 +6,8 @@ every process.
 """
 from __future__ import annotations
 
+from backend.errors import ErrorCode
+
 from dataclasses import dataclass, replace
 
 from backend.llm import snapshot
@@ -22,6 +24,7 @@ class Resolution:
     degrades_to: str | None = None
     overridden: bool = False
     deadline_s: int | None = None  # the tier's own call deadline, when it has one
+    same_model_tries: int = 2  # answers asked of this tier before escalating (the first included)
 
 
 def resolve(name: str, *, override_route_id: int | None = None) -> Resolution:
@@ -40,18 +43,18 @@ def resolve(name: str, *, override_route_id: int | None = None) -> Resolution:
         tier = rows.bindings.get(name)
         if tier is None:
             raise LLMError(f"No tier is bound to purpose {name!r}; bind one in admin.", retryable=False,
-                           code="llm_misconfigured")
+                           code=ErrorCode.LLM_MISCONFIGURED)
     elif name in rows.tiers:
         tier = name
     else:
-        raise LLMError(f"{name!r} is neither a purpose nor a tier.", retryable=False, code="llm_misconfigured")
+        raise LLMError(f"{name!r} is neither a purpose nor a tier.", retryable=False, code=ErrorCode.LLM_MISCONFIGURED)
     resolution = tier_named(tier, purpose=name, rows=rows)
     if override_route_id is None:
         return resolution
     route = rows.routes_by_id.get(override_route_id)
     if route is None:
         raise LLMError(f"No route with id {override_route_id} to override with.", retryable=False,
-                       code="llm_misconfigured")
+                       code=ErrorCode.LLM_MISCONFIGURED)
     return replace(resolution, tier=route.tier.name, routes=[route], overridden=True)
 
 
@@ -64,14 +67,15 @@ def tier_named(name: str, *, purpose: str, rows: snapshot.Snapshot | None = None
     rows = rows or snapshot.current()
     tier = rows.tiers.get(name)
     if tier is None:
-        raise LLMError(f"No tier {name!r}.", retryable=False, code="llm_misconfigured")
+        raise LLMError(f"No tier {name!r}.", retryable=False, code=ErrorCode.LLM_MISCONFIGURED)
     routes = rows.routes.get(name) or []
     if not routes:
         raise LLMError(f"Tier {name!r} has no enabled route; add one in admin.", retryable=False,
-                       code="llm_misconfigured")
+                       code=ErrorCode.LLM_MISCONFIGURED)
     return Resolution(
         purpose=purpose, tier=name, routes=list(routes),
         escalates_to=tier.escalates_to.name if tier.escalates_to else None,
         degrades_to=tier.degrades_to.name if tier.degrades_to else None,
         deadline_s=tier.call_deadline_s,
+        same_model_tries=tier.same_model_tries,
     )

@@ -10,7 +10,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from backend.llm.models import CallOutcome, LLMCall
+from backend.llm.models import CallOutcome, LLMCall, ModelRoute
 
 # Outcomes that were a model answering (with a latency worth measuring).
 _ANSWERED = {CallOutcome.OK, CallOutcome.ESCALATED, CallOutcome.VALIDATION_FAILED}
@@ -86,3 +86,26 @@ def daily_costs(*, days: int = 7) -> list[DailyCost]:
             .order_by("-day", "-cost", "tier", "model_id"))
     return [DailyCost(day=r["day"], tier=r["tier"], model_id=r["model_id"], calls=r["calls"],
                       cost_usd=r["cost"] or Decimal("0")) for r in rows]
+
+
+def widget_request_spend(*, widget_request_id: int) -> tuple[Decimal, int]:
+    """Return the USD cost and the number of ledger rows of one widget request's LLM calls."""
+    totals = LLMCall.objects.filter(widget_request_id=widget_request_id).aggregate(cost=Sum("cost_usd"),
+                                                                                   calls=Count("id"))
+    return totals["cost"] or Decimal("0"), totals["calls"]
+
+
+@dataclass(frozen=True)
+class RouteChoice:
+    id: int
+    label: str
+
+
+def route_choices() -> list[RouteChoice]:
+    """Return every route, enabled or not, for an admin forcing one model on a request."""
+    routes = ModelRoute.objects.select_related("tier").order_by("tier__name", "position", "id")
+    return [RouteChoice(id=r.pk, label=str(r) + ("" if r.enabled else " (disabled)")) for r in routes]
+
+
+def route_exists(*, route_id: int) -> bool:
+    return ModelRoute.objects.filter(id=route_id).exists()

@@ -1,8 +1,17 @@
-"""The shapes every provider speaks: a tool-shaped request in, one result type out."""
+"""The shapes every provider speaks: a tool-shaped request (with its conversation so far) in, one result out."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
+
+from backend.errors import ApplicationError, ErrorCode
+
+# One turn of a conversation after its first prompt, as stored with a pipeline step (JSON):
+#   {"role": "assistant", "text": str, "tool_call": {"id", "name", "input"} | None, "model": str,
+#    "stop_reason": str}
+#   {"role": "user", "tool_result": {"id": str, "text": str, "error": True}}  (a correction of a tool call)
+#   {"role": "user", "text": str}  (a correction of an answer that called no tool)
+Turn = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -15,12 +24,27 @@ class Tool:
 
 
 @dataclass(frozen=True)
+class OfflineQuery:
+    """What the offline model hands a step's offline answer: the JSON a real model would read, and the
+    reasons earlier answers in this conversation were refused (oldest first)."""
+
+    context: dict[str, Any]
+    prompt: dict[str, Any]
+    corrections: list[str]
+
+
+OfflineAnswer = Callable[[OfflineQuery], dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class LLMRequest:
     """One structured call.
 
-    ``system`` and ``context`` form the long, stable prefix (instructions plus the
-    data dictionary slice) that providers may cache; ``prompt`` is the part that
-    changes from call to call.
+    ``system`` and ``context`` form the long, stable prefix (instructions plus the data
+    dictionary slice) that providers may cache; ``prompt`` opens the conversation and
+    ``history`` is what followed it (answers and their corrections, see ``Turn``).
+    ``offline`` is the step's deterministic stand-in for a model, kept beside its prompt so
+    that the gateway knows no tool names.
     """
 
     system: str
@@ -31,6 +55,10 @@ class LLMRequest:
     # Sent only to models whose capability record accepts them; ``None`` sends nothing.
     temperature: float | None = None
     top_p: float | None = None
+    history: tuple[Turn, ...] = ()
+    # The one retry after a truncated answer asks for more than the route's max_tokens.
+    max_tokens_override: int | None = None
+    offline: OfflineAnswer | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -43,7 +71,7 @@ class Usage:
 
 @dataclass(frozen=True)
 class LLMResult:
-    payload: dict[str, Any] | None
+    payload: dict[str, Any] | None  # the tool call's input; None when the model called no tool
     text: str
     stop_reason: str
     usage: Usage
@@ -51,16 +79,18 @@ class LLMResult:
     model_id: str
     provider: str
     request_id: str = ""
+    tool_call_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class LLMError(Exception):
+class LLMError(ApplicationError):
     """A failed model call. ``retryable`` says whether trying again could succeed."""
 
-    def __init__(self, message: str, *, retryable: bool, code: str = "llm_error", request_id: str = "") -> None:
-        super().__init__(message)
-        self.message = message
+    http_status = 503
+
+    def __init__(self, message: str, *, retryable: bool, code: ErrorCode | str = ErrorCode.LLM_ERROR,
+                 request_id: str = "") -> None:
+        super().__init__(code, message)
         self.retryable = retryable
-        self.code = code
         self.request_id = request_id
         self.latency_ms = 0  # set by the gateway: how long the failed attempt took

@@ -305,3 +305,11 @@ _RUNNERS: dict[str, Callable[[DataSource, str, int], Rows]] = {
     Engine.SQLITE: _run_sqlite,
     Engine.POSTGRESQL: _run_postgresql,
 }
+
+
+def sql_prove(*, source: DataSource, sql: str) -> list[str]:
+    """Return the result columns of ``sql`` on ``source``, raising QueryFailed when the engine refuses it.
+
+    Provisional: runs the statement for one row, until the query box prepares statements instead.
+    """
+    return sql_execute(source=source, sql=sql, row_cap=1).columns

@@ -291,6 +291,7 @@
       el("div", { className: "request-head" },
         el("p", { className: "request-prompt", text: r.prompt }),
         el("span", { className: `status status-${r.status}`, "data-testid": "request-status" }, spinner, r.status_label)),
+      el("p", { className: "request-step muted", "data-testid": "request-step", text: progressText(r) }),
       requestBody(r),
       el("p", { className: "form-error request-error", role: "alert", hidden: true }));
   }
@@ -326,6 +327,18 @@
       el("legend", { text: q.text }), el("div", { className: "options" }, (q.options || []).map(option)), form);
   }
 
+  /** The step (or two, side by side) a request is at and the time spent in it: "Writing the SQL · 4 s". */
+  function progressText(r) {
+    if (SETTLED.has(r.status)) return "";
+    const steps = r.current_steps || [];
+    if (!steps.length) return "";
+    return steps.map((s) => {
+      const what = s.state === "queued" ? `${s.label} (waiting for a worker)` : s.label;
+      const again = s.attempts > 1 && s.state === "running" ? `, try ${s.attempts}` : "";
+      return s.elapsed_s == null ? what + again : `${what}${again} · ${Math.round(s.elapsed_s)} s`;
+    }).join(" and ");
+  }
+
   /** What a card shows: its status and which questions are still open. */
   const stateKey = (r) => `${r.status}:${(r.questions || []).map((q) => q.id).join(",")}`;
 
@@ -345,6 +358,7 @@
       old.replaceWith(requestCard(r));
     } else {
       showError(requestNode(r.id, ".request-error"), "");
+      requestNode(r.id, ".request-step").textContent = progressText(r);
     }
   }
 

@@ -105,7 +105,7 @@ def demo_widgets() -> list[Any]:
     from sql_gen.services.demo import demo_source_seed
     from sql_gen.services.warehouse import warehouse_ensure
     from widgets.models import Dashboard, RequestStatus, Widget
-    from widgets.services import pipeline
+    from widgets.services import runner as pipeline
     from widgets.services.requests import widget_request_answer, widget_request_create
 
     started = time.perf_counter()

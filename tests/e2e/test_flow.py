@@ -5,6 +5,7 @@ consumed by an in-thread worker), the offline model, sqlglot, the read-only ware
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def worker() -> Iterator[Worker]:
-    broker = tasks.run_widget_request.broker
+    broker = tasks.run_step.broker
     assert isinstance(broker, dramatiq.brokers.stub.StubBroker), "the browser flow runs on the embedded broker"
     broker.flush_all()
-    running = Worker(broker, worker_threads=1, worker_timeout=100)
+    running = Worker(broker, worker_threads=2, worker_timeout=100)
     running.start()
     yield running
     running.stop()
@@ -91,14 +92,14 @@ def test_a_widget_whose_sql_could_not_be_written_says_why_and_try_again_builds_i
     browser_page: Page, live_server: Any, worker: Worker, board: Dashboard, screenshot: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from backend.llm import offline
     from backend.llm.types import LLMError
+    from sql_gen.services.generate import SQL
 
-    def no_access(context: Any, prompt: Any) -> Any:
+    def no_access(query: Any) -> Any:
         raise LLMError("Model access is not enabled for us.anthropic.claude-sonnet-4-6 in us-east-1.",
                        retryable=False, code="llm_access_denied")
 
-    monkeypatch.setitem(offline._HANDLERS, "record_sql", no_access)
+    monkeypatch.setattr(SQL, "offline", no_access)
     page = browser_page
     _open(page, live_server.url, board)
     page.get_by_test_id("prompt-input").fill("total paid amount over the last 30 days")
@@ -117,4 +118,28 @@ def test_a_widget_whose_sql_could_not_be_written_says_why_and_try_again_builds_i
     rebuilt = page.get_by_test_id("widget-card")
     expect(rebuilt.get_by_test_id("kpi-value")).to_have_count(1, timeout=30_000)
     expect(rebuilt.get_by_test_id("source-badge")).to_contain_text("Live")
-    expect(rebuilt.get_by_test_id("widget-cost")).to_contain_text("6 LLM calls")
+    # Trying again resumed at the SQL step: the clarifier and the spec were not paid for twice (2 + 1 + 1).
+    expect(rebuilt.get_by_test_id("widget-cost")).to_contain_text("4 LLM calls")
+
+
+def test_a_request_card_shows_the_step_it_is_at_and_the_time_spent_in_it(
+    browser_page: Page, live_server: Any, worker: Worker, board: Dashboard, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from sql_gen.services import generate_offline
+    from sql_gen.services.generate import SQL
+
+    def slow(query: Any) -> Any:
+        time.sleep(3)
+        return generate_offline.answer(query)
+
+    monkeypatch.setattr(SQL, "offline", slow)
+    page = browser_page
+    _open(page, live_server.url, board)
+    page.get_by_test_id("prompt-input").fill("total paid amount over the last 30 days")
+    page.get_by_test_id("prompt-submit").click()
+    step = page.get_by_test_id("request-step")
+    expect(step).to_contain_text("Writing the SQL", timeout=15_000)
+    expect(step).to_have_text(re.compile(r"Writing the SQL · [1-9]\d* s"), timeout=5_000)  # the seconds tick
+    expect(page.get_by_test_id("widget-card")).to_have_count(1, timeout=30_000)

@@ -23,10 +23,10 @@ def test_it_forces_the_tool_and_marks_the_cached_prefix(fake_anthropic) -> None:
     sent = fake_anthropic.requests[0]
     assert sent.path == "/v1/messages" and sent.body["model"] == "claude-sonnet-4-6"
     assert sent.body["tool_choice"] == {"type": "tool", "name": "record_answer"}
-    assert sent.body["system"][-1] == {"type": "text", "text": "A long, stable dictionary slice.",
+    assert sent.body["system"][-1] == {"type": "text", "text": '{"slice": "a long, stable prefix"}',
                                        "cache_control": {"type": "ephemeral"}}
     assert "sk-ant-fake-key-for-tests" in (sent.headers.get("x-api-key") or sent.headers.get("authorization", ""))
-    assert result.payload == {"ok": True}
+    assert result == {"ok": True}
 
 
 def test_it_sends_no_sampling_parameters_to_opus_4_7(fake_anthropic) -> None:
@@ -83,6 +83,6 @@ def test_a_reply_slower_than_the_timeout_is_retried(fake_anthropic) -> None:
 ])
 def test_a_malformed_reply_is_a_retryable_gateway_error_not_a_crash(fake_anthropic, reply) -> None:
     fake_anthropic.script(reply)
-    assert call("fast").payload == {"ok": True}
+    assert call("fast") == {"ok": True}
     assert outcomes() == [("anthropic", "retried"), ("anthropic", "ok")]
     assert LLMCall.objects.order_by("id").first().error_code == "llm_bad_response"

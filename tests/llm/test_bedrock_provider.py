@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from backend.llm.models import LLMCall, ModelRoute
+from backend.llm.gateway import InvalidAnswer
 from backend.llm.types import LLMError
 from tests.llm.fakes import server as fake
 from tests.llm.fakes.bedrock import model_of
@@ -24,13 +25,13 @@ def test_it_forces_the_tool_call(fake_bedrock) -> None:
     sent = fake_bedrock.requests[0]
     assert sent.path.endswith("/converse") and model_of(sent) == "us.anthropic.claude-sonnet-4-6"
     assert sent.body["toolConfig"]["toolChoice"] == {"tool": {"name": "record_answer"}}
-    assert result.payload == {"ok": True}
+    assert result == {"ok": True}
 
 
 def test_it_puts_the_cache_point_after_the_stable_prefix(fake_bedrock) -> None:
     call("fast")
     assert fake_bedrock.requests[0].body["system"] == [
-        {"text": "You answer briefly."}, {"text": "A long, stable dictionary slice."}, {"cachePoint": {"type": "default"}}]
+        {"text": "You answer briefly."}, {"text": '{"slice": "a long, stable prefix"}'}, {"cachePoint": {"type": "default"}}]
     assert fake_bedrock.requests[0].body["messages"] == [{"role": "user", "content": [{"text": '{"question": "what?"}'}]}]
 
 
@@ -60,7 +61,7 @@ def test_usage_with_cache_tokens_is_recorded_and_priced(fake_bedrock) -> None:
     row = LLMCall.objects.get()
     assert (row.cache_read_tokens, row.cache_write_tokens) == (2_000_000, 10_000)
     assert row.cost_usd == Decimal("5.137500")  # 3.00 + 1.50 + 0.60 + 0.0375 at Sonnet's prices
-    assert row.request_id == result.request_id == "fake-req-0001"
+    assert row.request_id == "fake-req-0001" and result == {"answer": "x"}
 
 
 def test_access_denied_is_actionable_and_never_retried(fake_bedrock) -> None:
@@ -85,31 +86,34 @@ def test_permanent_errors_are_not_retried(fake_bedrock, behaviour, code) -> None
                                        fake.not_ready()])
 def test_a_transient_error_is_retried_on_the_same_route(fake_bedrock, behaviour) -> None:
     fake_bedrock.script(behaviour)
-    assert call("fast").payload == {"ok": True}
+    assert call("fast") == {"ok": True}
     assert outcomes() == [("bedrock", "retried"), ("bedrock", "ok")]
 
 
 def test_a_reply_slower_than_the_read_timeout_is_retried(fake_bedrock) -> None:
     ModelRoute.objects.update(timeout_s=1)
     fake_bedrock.script(fake.slow(1.5))
-    assert call("fast").payload == {"ok": True}
+    assert call("fast") == {"ok": True}
     row = LLMCall.objects.order_by("id").first()
     assert (row.outcome, row.error_code) == ("retried", "llm_timeout")
 
 
-def test_an_answer_without_the_tool_call_is_asked_again_with_the_reason(fake_bedrock) -> None:
+def test_an_answer_without_the_tool_call_is_corrected_on_the_same_model(fake_bedrock) -> None:
     fake_bedrock.script(fake.no_tool())
-    assert call("fast").payload == {"ok": True}
-    assert outcomes() == [("bedrock", "validation_failed"), ("bedrock", "escalated")]
-    assert "without calling record_answer" in fake_bedrock.requests[1].body["messages"][0]["content"][0]["text"]
+    assert call("fast") == {"ok": True}
+    assert outcomes() == [("bedrock", "validation_failed"), ("bedrock", "corrected")]
+    first, again = fake_bedrock.requests
+    assert model_of(first) == model_of(again) == "us.anthropic.claude-sonnet-4-6"
+    assert again.body["messages"][1] == {"role": "assistant",
+                                         "content": [{"text": "I would rather answer in prose."}]}
+    assert "without calling record_answer" in again.body["messages"][2]["content"][0]["text"]
 
 
-def test_malformed_tool_input_is_not_taken_as_a_payload(fake_bedrock) -> None:
-    fake_bedrock.script(fake.malformed(), fake.malformed())
-    with pytest.raises(LLMError) as caught:
+def test_malformed_tool_input_is_never_taken_as_a_payload(fake_bedrock) -> None:
+    fake_bedrock.script(*[fake.malformed()] * 4)
+    with pytest.raises(InvalidAnswer, match="without calling record_answer"):
         call("fast")
-    assert caught.value.code == "llm_bad_output"
-    assert outcomes() == [("bedrock", "validation_failed"), ("bedrock", "validation_failed")]
+    assert outcomes() == [("bedrock", "validation_failed")] * 4  # twice on each tier, then no more
 
 
 def test_an_assumed_role_signs_the_calls_with_the_roles_credentials(fake_bedrock, monkeypatch) -> None:
@@ -129,12 +133,12 @@ def test_an_assumed_role_signs_the_calls_with_the_roles_credentials(fake_bedrock
 
 def test_a_bare_5xx_from_a_proxy_is_retried_like_a_typed_one(fake_bedrock) -> None:
     fake_bedrock.script(fake.raw(502, b"<html><body>502 Bad Gateway</body></html>", "text/html"))
-    assert call("fast").payload == {"ok": True}
+    assert call("fast") == {"ok": True}
     assert outcomes() == [("bedrock", "retried"), ("bedrock", "ok")]
 
 
 def test_a_converse_reply_missing_its_parts_is_a_retryable_gateway_error(fake_bedrock) -> None:
     fake_bedrock.script(fake.raw(200, b'{"output": {"message": {"content": [{"toolUse": {"name": "x"}}]}}}'))
-    assert call("fast").payload == {"ok": True}
+    assert call("fast") == {"ok": True}
     assert outcomes() == [("bedrock", "retried"), ("bedrock", "ok")]
     assert LLMCall.objects.order_by("id").first().error_code == "llm_bad_response"

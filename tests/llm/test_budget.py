@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from backend.llm.gateway import CallContext
+from backend.llm.gateway import InvalidAnswer
 from backend.llm.models import GatewaySettings, LLMCall
 from backend.llm.types import LLMError
 from tests.llm.fakes import server as fake
@@ -82,17 +83,18 @@ def test_an_override_is_not_degraded_by_the_soft_cap() -> None:
     assert (row.requested_model, row.overridden, row.outcome) == (opus.model_id, True, "ok")
 
 
-def test_past_the_soft_cap_a_failed_check_is_retried_on_the_same_tier_not_escalated(fake_bedrock) -> None:
+def test_past_the_soft_cap_failed_checks_stay_on_the_same_tier_not_escalated(fake_bedrock) -> None:
     GatewaySettings.objects.update(daily_soft_cap_usd=Decimal("1.00"))
     _spent("1.50")
-    fake_bedrock.script(fake.no_tool())
-    call("fast")
-    assert _new_rows() == [("fast", "validation_failed"), ("fast", "escalated")]
+    fake_bedrock.script(fake.no_tool(), fake.no_tool())
+    with pytest.raises(InvalidAnswer):
+        call("fast")
+    assert _new_rows() == [("fast", "validation_failed"), ("fast", "validation_failed")]
     assert [model_of(r) for r in fake_bedrock.requests] == ["us.anthropic.claude-sonnet-4-6"] * 2
 
 
-def test_below_the_soft_cap_a_failed_check_escalates_to_the_reasoning_tier(fake_bedrock) -> None:
-    fake_bedrock.script(fake.no_tool())
+def test_below_the_soft_cap_failed_checks_escalate_to_the_reasoning_tier(fake_bedrock) -> None:
+    fake_bedrock.script(fake.no_tool(), fake.no_tool())
     call("fast")
-    assert _new_rows() == [("fast", "validation_failed"), ("reasoning", "escalated")]
+    assert _new_rows() == [("fast", "validation_failed"), ("fast", "validation_failed"), ("reasoning", "escalated")]
     assert model_of(fake_bedrock.requests[-1]) == "us.anthropic.claude-opus-4-7"

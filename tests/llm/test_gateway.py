@@ -1,29 +1,18 @@
 """get_llm resolves purpose → tier → route at call time and records every call."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from backend.llm import config
 from backend.llm.gateway import CallContext, get_llm
 from backend.llm.models import CallOutcome, LLMCall, ModelRoute, PurposeBinding, Tier
 from backend.llm.types import LLMError, LLMRequest, Tool
+from tests.llm.helpers import call
 
 pytestmark = pytest.mark.django_db
 
-ECHO_CATALOG = {"metrics": [{"key": "claim_count", "name": "Claim count", "synonyms": [], "unit": "count",
-                             "dimensions": []}], "dimensions": []}
-
-
 def _intent_call(name: str = "intent_extraction", **context: int) -> None:
-    from widgets.services.clarifier import INTENT_TOOL
-
-    get_llm(name).call(
-        LLMRequest(system="s", context=json.dumps(ECHO_CATALOG),
-                   prompt=json.dumps({"request": "claim count last 7 days", "answers": []}), tool=INTENT_TOOL),
-        context=CallContext(**context),
-    )
+    call(name, context=CallContext(**context))
 
 
 def test_the_seeded_tiers_follow_the_adr() -> None:
@@ -41,11 +30,11 @@ def test_the_seeded_tiers_follow_the_adr() -> None:
 def test_every_call_is_recorded_with_purpose_tier_and_usage(django_user_model) -> None:
     user = django_user_model.objects.create_user(username="u", password="x-123456789")
     _intent_call(user_id=user.id, widget_request_id=42)
-    call = LLMCall.objects.get()
-    assert (call.purpose, call.tier, call.provider, call.outcome) == ("intent_extraction", "fast", "offline", "ok")
-    assert call.requested_model == "us.anthropic.claude-sonnet-4-6"
-    assert call.input_tokens > 0 and call.output_tokens > 0
-    assert (call.user_id, call.widget_request_id) == (user.id, 42)
+    row = LLMCall.objects.get()
+    assert (row.purpose, row.tier, row.provider, row.outcome) == ("intent_extraction", "fast", "offline", "ok")
+    assert row.requested_model == "us.anthropic.claude-sonnet-4-6"
+    assert row.input_tokens > 0 and row.output_tokens > 0 and row.stop_reason == "tool_use"
+    assert (row.user_id, row.widget_request_id) == (user.id, 42)
 
 
 def test_an_admin_edit_applies_to_the_next_call_without_a_restart() -> None:
@@ -73,7 +62,7 @@ def test_a_tier_name_works_as_well_as_a_purpose() -> None:
 @pytest.mark.parametrize("name", ["no_such_purpose", ""])
 def test_an_unknown_name_is_a_clear_permanent_error(name: str) -> None:
     with pytest.raises(LLMError, match="neither a purpose nor a tier") as caught:
-        get_llm(name).call(LLMRequest(system="s", prompt="{}", tool=Tool("t", "", {})))
+        get_llm(name).ask(LLMRequest(system="s", prompt="{}", tool=Tool("t", "", {})), dict)
     assert caught.value.retryable is False
 
 
@@ -145,30 +134,22 @@ def test_live_mode_with_an_unreachable_provider_records_the_failure_and_falls_ba
 def test_an_override_forces_one_route_and_is_recorded_as_such() -> None:
     haiku = ModelRoute.objects.create(tier=Tier.objects.get(name="reasoning"), position=9, enabled=False,
                                       provider="bedrock", model_id="us.anthropic.claude-haiku-4-5", region="us-east-1")
-    from widgets.services.clarifier import INTENT_TOOL
-
-    get_llm("intent_extraction", override_route_id=haiku.id).call(
-        LLMRequest(system="s", context=json.dumps(ECHO_CATALOG),
-                   prompt=json.dumps({"request": "claim count last 7 days", "answers": []}), tool=INTENT_TOOL))
-    call = LLMCall.objects.get()
-    assert (call.requested_model, call.tier, call.overridden) == ("us.anthropic.claude-haiku-4-5", "reasoning", True)
+    call("intent_extraction", override_route_id=haiku.id)
+    row = LLMCall.objects.get()
+    assert (row.requested_model, row.tier, row.overridden) == ("us.anthropic.claude-haiku-4-5", "reasoning", True)
 
 
 def test_an_override_naming_no_route_is_a_clear_error() -> None:
     with pytest.raises(LLMError, match="No route with id 999999"):
-        get_llm("fast", override_route_id=999999).call(LLMRequest(system="s", prompt="{}", tool=Tool("t", "", {})))
+        get_llm("fast", override_route_id=999999).ask(LLMRequest(system="s", prompt="{}", tool=Tool("t", "", {})), dict)
 
 
 def test_an_override_carried_by_the_call_context_applies_to_every_purpose() -> None:
     haiku = ModelRoute.objects.create(tier=Tier.objects.get(name="fast"), position=9, enabled=False,
                                       provider="bedrock", model_id="us.anthropic.claude-haiku-4-5", region="us-east-1")
     context = CallContext(widget_request_id=7, override_route_id=haiku.id)
-    from widgets.services.clarifier import INTENT_TOOL
-
-    intent = LLMRequest(system="s", context=json.dumps(ECHO_CATALOG),
-                        prompt=json.dumps({"request": "claim count last 7 days", "answers": []}), tool=INTENT_TOOL)
-    get_llm("intent_extraction").call(intent, context=context)
-    get_llm("intent_extraction").call(intent, context=CallContext())
+    call("intent_extraction", context=context)
+    call("intent_extraction", context=CallContext())
     forced, plain = LLMCall.objects.order_by("id")
     assert (forced.requested_model, forced.overridden, forced.widget_request_id) == (haiku.model_id, True, 7)
     assert (plain.requested_model, plain.overridden) == ("us.anthropic.claude-sonnet-4-6", False)

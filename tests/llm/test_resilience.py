@@ -9,7 +9,7 @@ from backend.llm.gateway import LLMClient
 from backend.llm.models import GatewaySettings, LLMCall, ModelRoute
 from backend.llm.types import LLMError
 from tests.llm.fakes import server as fake
-from tests.llm.helpers import call, outcomes, request
+from tests.llm.helpers import answered_by, call, outcomes, request
 
 pytestmark = pytest.mark.django_db
 
@@ -35,21 +35,23 @@ def test_retries_wait_with_the_injected_clock(fake_bedrock) -> None:
     GatewaySettings.objects.update(backoff_base_ms=1000, backoff_cap_ms=60_000)
     fake_bedrock.script(fake.throttle(), fake.throttle())
     sleeps: list[float] = []
-    LLMClient("fast", clock=Clock(sleep=sleeps.append, random=lambda: 0.5)).call(request())
+    LLMClient("fast", clock=Clock(sleep=sleeps.append, random=lambda: 0.5)).ask(request(), dict)
     assert sleeps == [0.5, 1.0]
 
 
 def test_a_route_exhausted_by_throttling_falls_back_to_the_next(fake_bedrock, fake_anthropic) -> None:
     GatewaySettings.objects.update(breaker_failures=10)
     fake_bedrock.script(fake.throttle(), fake.throttle(), fake.throttle())
-    assert call("fast").provider == "anthropic"
+    call("fast")
+    assert answered_by() == "anthropic"
     assert outcomes() == [("bedrock", "retried"), ("bedrock", "retried"), ("bedrock", "fell_back"),
                           ("anthropic", "ok")]
 
 
 def test_access_denied_falls_back_to_another_provider_without_a_retry(fake_bedrock, fake_anthropic) -> None:
     fake_bedrock.script(fake.access_denied())
-    assert call("fast").provider == "anthropic"
+    call("fast")
+    assert answered_by() == "anthropic"
     assert outcomes() == [("bedrock", "fell_back"), ("anthropic", "ok")]
 
 
@@ -65,7 +67,7 @@ def test_no_retry_starts_after_the_call_deadline(fake_bedrock, fake_anthropic) -
     ticks = iter(range(0, 1000, 10))  # each reading of the clock is 10 s later: the deadline is t=15
     fake_bedrock.script(fake.throttle())
     with pytest.raises(LLMError) as caught:
-        LLMClient("fast", clock=Clock(now=lambda: float(next(ticks)), sleep=lambda s: None)).call(request())
+        LLMClient("fast", clock=Clock(now=lambda: float(next(ticks)), sleep=lambda s: None)).ask(request(), dict)
     assert caught.value.retryable is True
     assert len(fake_bedrock.requests) == 1 and fake_anthropic.requests == []
     assert outcomes() == [("bedrock", "fell_back"), ("anthropic", "error")]
@@ -92,7 +94,8 @@ def test_a_failed_probe_reopens_the_route_at_once(fake_bedrock, fake_anthropic) 
     breaker = breaker_for(_bedrock_fast(), GatewaySettings.current())
     breaker._open(now=0)
     fake_bedrock.script(fake.server_error())
-    assert call("fast").provider == "anthropic"
+    call("fast")
+    assert answered_by() == "anthropic"
     assert breaker.state() == "open" and len(fake_bedrock.requests) == 1
 
 
@@ -117,7 +120,7 @@ def test_a_route_reached_after_the_deadline_is_not_blamed_for_it(fake_bedrock, f
     ticks = iter(range(0, 1000, 10))
     fake_bedrock.script(fake.throttle())
     with pytest.raises(LLMError, match="deadline"):
-        LLMClient("fast", clock=Clock(now=lambda: float(next(ticks)), sleep=lambda s: None)).call(request())
+        LLMClient("fast", clock=Clock(now=lambda: float(next(ticks)), sleep=lambda s: None)).ask(request(), dict)
     anthropic_route = ModelRoute.objects.get(tier__name="fast", provider="anthropic")
     assert cache.get(f"llm:breaker:{breaker_for(anthropic_route, GatewaySettings.current()).key}:fails") is None
 
@@ -130,7 +133,7 @@ def test_a_tiers_own_deadline_wins_over_the_gateway_setting(fake_bedrock, fake_a
     ticks = iter(range(0, 1000, 10))
     fake_bedrock.script(fake.throttle())
     with pytest.raises(LLMError, match="deadline"):
-        LLMClient("fast", clock=Clock(now=lambda: float(next(ticks)), sleep=lambda s: None)).call(request())
+        LLMClient("fast", clock=Clock(now=lambda: float(next(ticks)), sleep=lambda s: None)).ask(request(), dict)
     assert len(fake_bedrock.requests) == 1 and fake_anthropic.requests == []
 
 
@@ -154,8 +157,8 @@ def test_a_call_deadline_never_extends_the_tiers_deadline(fake_bedrock, fake_ant
     ticks = iter(range(0, 1000, 10))
     fake_bedrock.script(fake.throttle())
     with pytest.raises(LLMError, match="deadline"):
-        LLMClient("fast", clock=Clock(now=lambda: float(next(ticks)), sleep=lambda s: None)).call(
-            request(), deadline_s=10_000)
+        LLMClient("fast", clock=Clock(now=lambda: float(next(ticks)), sleep=lambda s: None)).ask(
+            request(), dict, deadline_s=10_000)
     assert len(fake_bedrock.requests) == 1 and fake_anthropic.requests == []
 
 
@@ -170,6 +173,7 @@ def test_within_clips_the_timeout_to_whole_seconds_left_and_leaves_the_route_alo
 def test_a_bedrock_quota_error_falls_back_at_once_with_a_pointer_to_service_quotas(fake_bedrock, fake_anthropic) -> None:
     fake_bedrock.script(fake.raw(400, b'{"__type": "ServiceQuotaExceededException", '
                                       b'"message": "The request exceeds the service quota for your account."}'))
-    assert call("fast").provider == "anthropic"
+    call("fast")
+    assert answered_by() == "anthropic"
     assert outcomes() == [("bedrock", "fell_back"), ("anthropic", "ok")]
     assert "Service Quotas" in LLMCall.objects.order_by("id").first().error_message

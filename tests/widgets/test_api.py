@@ -1,7 +1,6 @@
 """The widgets API: clear errors, nothing lost, and nobody sees another's private dashboard."""
 from __future__ import annotations
 
-from unittest import mock
 
 import pytest
 from rest_framework.test import APIClient
@@ -11,15 +10,21 @@ from widgets.models import Dashboard, RequestStatus, WidgetRequest
 pytestmark = pytest.mark.django_db
 
 
-def test_a_prompt_is_saved_and_queued_after_commit(client_for, analyst, dashboard, django_capture_on_commit_callbacks):
-    with mock.patch("widgets.tasks.run_widget_request.send") as send:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client_for(analyst).post(f"/api/dashboards/{dashboard.id}/requests/",
-                                                {"prompt": "  total paid\n last 30 days "}, format="json")
+def test_a_prompt_is_saved_and_its_first_step_queued_after_commit(client_for, analyst, dashboard, sent,
+                                                                   django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client_for(analyst).post(f"/api/dashboards/{dashboard.id}/requests/",
+                                            {"prompt": "  total paid\n last 30 days "}, format="json")
+        assert sent == []  # nothing goes to the broker before the request and its step are committed
+    for callback in callbacks:
+        callback()
     assert response.status_code == 202
     saved = WidgetRequest.objects.get(id=response.json()["id"])
     assert (saved.prompt, saved.status) == ("total paid last 30 days", RequestStatus.PENDING)
-    send.assert_called_once_with(saved.id)
+    step = saved.steps.get()
+    assert (step.name, step.state) == ("clarify", "queued")
+    assert sent == [("run_step", (step.id,))]
+    assert response.json()["current_steps"][0]["label"] == "Reading the request"
 
 
 @pytest.mark.parametrize(
@@ -82,16 +87,16 @@ class TestAnswers:
             questions=[{"id": "time_window", "text": "Over what period?", "options": ["Last 30 days"]}],
         )
 
-    def test_an_answer_requeues_the_request(self, client_for, analyst, waiting, django_capture_on_commit_callbacks):
-        with mock.patch("widgets.tasks.run_widget_request.send") as send:
-            with django_capture_on_commit_callbacks(execute=True):
-                response = client_for(analyst).post(f"/api/requests/{waiting.id}/answers/",
-                                                    {"answers": {"time_window": "Last 30 days"}}, format="json")
+    def test_an_answer_queues_the_clarifier_again(self, client_for, analyst, waiting, sent,
+                                                  django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(analyst).post(f"/api/requests/{waiting.id}/answers/",
+                                                {"answers": {"time_window": "Last 30 days"}}, format="json")
         assert response.status_code == 202
         waiting.refresh_from_db()
         assert waiting.status == RequestStatus.PENDING and waiting.questions == []
         assert waiting.answers == [{"question": "time_window", "answer": "Last 30 days"}]
-        send.assert_called_once_with(waiting.id)
+        assert sent == [("run_step", (waiting.steps.get(name="clarify").id,))]
 
     @pytest.mark.parametrize("answers", [{}, {"nope": "x"}, {"time_window": "  "}])
     def test_a_bad_answer_is_refused_and_the_question_stays_open(self, client_for, analyst, waiting, answers):
@@ -108,19 +113,18 @@ class TestAnswers:
         assert (second.status_code, second.json()["code"]) == (400, "not_waiting")
 
 
-def test_answering_one_of_two_questions_keeps_the_other_open(client_for, analyst, dashboard):
+def test_answering_one_of_two_questions_keeps_the_other_open(client_for, analyst, dashboard, sent):
     waiting = WidgetRequest.objects.create(
         dashboard=dashboard, user=analyst, prompt="something", status=RequestStatus.NEEDS_CLARIFICATION,
         questions=[{"id": "metric", "text": "Which?", "options": ["Total paid"]},
                    {"id": "time_window", "text": "When?", "options": ["Last 30 days"]}],
     )
-    with mock.patch("widgets.tasks.run_widget_request.send") as send:
-        body = client_for(analyst).post(f"/api/requests/{waiting.id}/answers/",
-                                        {"answers": {"metric": "Total paid"}}, format="json").json()
+    body = client_for(analyst).post(f"/api/requests/{waiting.id}/answers/",
+                                    {"answers": {"metric": "Total paid"}}, format="json").json()
     assert body["status"] == RequestStatus.NEEDS_CLARIFICATION
     assert [q["id"] for q in body["questions"]] == ["time_window"]
     assert body["answers"] == [{"question": "metric", "answer": "Total paid"}]
-    send.assert_not_called()
+    assert not waiting.steps.exists()
 
 
 def test_a_dismissed_failure_stays_away_after_a_reload(client_for, analyst, dashboard):

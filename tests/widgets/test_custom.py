@@ -10,18 +10,19 @@ import pytest
 from django.core.management import call_command
 
 from backend.errors import ApplicationError
-from backend.llm import offline
-from backend.llm.types import LLMError
 from backend.llm.models import CallOutcome, LLMCall
-from backend.llm.offline import intent as offline_intent
-from backend.llm.offline import spec as offline_spec
-from backend.llm.offline import tsx as offline_tsx
+from backend.llm.types import LLMError, OfflineQuery
+from sql_gen.services import generate_offline
+from sql_gen.services.generate import SQL
 from tests.conftest import service_missing
 from widgets.models import DataOrigin, RequestStatus, Widget, WidgetRequest
 from widgets.serializers import widget_out
-from widgets.services import pipeline
+from widgets.services import clarifier_offline as offline_intent
+from widgets.services import custom_offline as offline_tsx
+from widgets.services import runner
+from widgets.services import spec_offline as offline_spec
 from widgets.services.custom import (
-    ResultShapeMismatch, props_interface, widget_props, widget_props_or_reason,
+    COMPONENT, ResultShapeMismatch, props_interface, widget_props, widget_props_or_reason,
 )
 from widgets.services.requests import widget_request_create
 from widgets.services.spec import WidgetSpec, spec_validate
@@ -196,7 +197,7 @@ def test_a_dimension_named_twice_is_kept_once(demo_source) -> None:
 def test_the_offline_clarifier_recognises_custom_requests(demo_source, text, kind) -> None:
     from sql_gen.selectors import catalog
 
-    intent = offline_intent.answer(catalog(source=demo_source), {"request": text, "answers": []})
+    intent = offline_intent.answer(OfflineQuery(catalog(source=demo_source), {"request": text, "answers": []}, []))
     assert intent["widget_type"] == kind
 
 
@@ -206,8 +207,9 @@ def test_the_offline_spec_of_a_custom_request_says_what_it_should_look_like(demo
 
     cat = catalog(source=demo_source)
     text = "custom leaderboard of total paid by region over the last 90 days"
-    intent = offline_intent.answer(cat, {"request": text, "answers": []})
-    spec = spec_validate(payload=offline_spec.answer(cat, {"request": text, "intent": intent}), catalog=cat)
+    intent = offline_intent.answer(OfflineQuery(cat, {"request": text, "answers": []}, []))
+    spec = spec_validate(payload=offline_spec.answer(OfflineQuery(cat, {"request": text, "intent": intent}, [])),
+                         catalog=cat)
     assert (spec.kind, spec.dimensions, spec.grain) == ("custom", ["regions.name"], None)
     assert spec.visual is not None and "leaderboard of region" in spec.visual and text in spec.visual
 
@@ -227,7 +229,7 @@ SHAPES = {
 @pytest.mark.parametrize("shape", SHAPES)
 def test_the_offline_component_fits_the_spec_and_passes_the_real_checker(checker, shape) -> None:
     spec, request, marker = SHAPES[shape]
-    tsx = offline_tsx.answer({}, {"spec": spec, "request": request})["tsx"]
+    tsx = offline_tsx.answer(OfflineQuery({}, {"spec": spec, "request": request}, []))["tsx"]
     assert marker in tsx and "No data for this window." in tsx
     compiled = tsx_compile(tsx=tsx, props_ts=props_interface(spec))
     assert "function Widget(" in compiled.js and "React.createElement" in compiled.js
@@ -240,7 +242,7 @@ LEADERBOARD = "custom leaderboard of total paid by region over the last 90 days"
 
 def _make(analyst, dashboard, prompt: str) -> WidgetRequest:
     request = widget_request_create(user=analyst, dashboard=dashboard, prompt=prompt, enqueue=False)
-    pipeline.run(request_id=request.id)
+    runner.run(request_id=request.id)
     request.refresh_from_db()
     return request
 
@@ -284,38 +286,49 @@ def test_other_kinds_have_no_component_or_props(demo_source, analyst, dashboard)
     assert (body["kind"], body["tsx"], body["component_js"], body["props"]) == ("kpi", None, None, None)
 
 
-def test_a_component_failing_the_check_twice_fails_the_request_before_any_sql(
+def test_a_component_failing_the_check_twice_fails_the_request(
         checker, demo_source, analyst, dashboard, monkeypatch):
     seen: list[Any] = []
 
-    def broken(context, prompt):
-        seen.append(prompt.get("previous_error"))
+    def broken(query):
+        seen.append(query.corrections[-1] if query.corrections else None)
         return {"tsx": BAD_TSX, "explanation": "a div"}
 
-    monkeypatch.setitem(offline._HANDLERS, "record_tsx", broken)
+    monkeypatch.setattr(COMPONENT, "offline", broken)
     request = _make(analyst, dashboard, LEADERBOARD)
     assert (request.status, request.error_code) == (RequestStatus.FAILED, "tsx_rejected")
-    assert request.error_message.startswith("The model's component did not compile, also after one correction:")
+    assert request.error_message.startswith("The model's component did not compile, also after corrections:")
     assert "line 2" in request.error_message and "nope" in request.error_message
     assert seen[0] is None and "nope" in seen[1]  # the checker's errors went back to the model
     assert _outcomes(request, "tsx_codegen") == [CallOutcome.VALIDATION_FAILED, CallOutcome.VALIDATION_FAILED]
-    assert not LLMCall.objects.filter(widget_request_id=request.id, purpose="sql_generation").exists()
     assert not Widget.objects.filter(request=request).exists()
 
 
 def test_a_component_fixed_after_the_checkers_errors_is_used(checker, demo_source, analyst, dashboard, monkeypatch):
-    real = offline._HANDLERS["record_tsx"]
     seen: list[Any] = []
 
-    def first_broken(context, prompt):
-        seen.append(prompt.get("previous_error"))
-        return {"tsx": BAD_TSX, "explanation": ""} if len(seen) == 1 else real(context, prompt)
+    def first_broken(query):
+        seen.append(query.corrections[-1] if query.corrections else None)
+        return {"tsx": BAD_TSX, "explanation": ""} if len(seen) == 1 else offline_tsx.answer(query)
 
-    monkeypatch.setitem(offline._HANDLERS, "record_tsx", first_broken)
+    monkeypatch.setattr(COMPONENT, "offline", first_broken)
     request = _make(analyst, dashboard, LEADERBOARD)
     assert request.status == RequestStatus.READY, request.error_message
     assert "nope" in seen[1] and request.widget.tsx != BAD_TSX
-    assert _outcomes(request, "tsx_codegen") == [CallOutcome.VALIDATION_FAILED, CallOutcome.ESCALATED]
+    assert _outcomes(request, "tsx_codegen") == [CallOutcome.VALIDATION_FAILED, CallOutcome.CORRECTED]
+
+
+def test_a_component_in_markdown_fences_is_taken_without_spending_a_try(checker, demo_source, analyst, dashboard,
+                                                                        monkeypatch):
+    def fenced(query):
+        answer = offline_tsx.answer(query)
+        return {**answer, "tsx": f"Here is the component:\n\n```tsx\n{answer['tsx']}```\nIt ranks the regions."}
+
+    monkeypatch.setattr(COMPONENT, "offline", fenced)
+    request = _make(analyst, dashboard, LEADERBOARD)
+    assert request.status == RequestStatus.READY, request.error_message
+    assert request.widget.tsx.startswith("const MUTED") and "```" not in request.widget.tsx
+    assert _outcomes(request, "tsx_codegen") == [CallOutcome.OK]
 
 
 def test_without_a_checker_a_custom_request_fails_saying_so_before_calling_the_model(
@@ -327,38 +340,43 @@ def test_without_a_checker_a_custom_request_fails_saying_so_before_calling_the_m
     assert _outcomes(request, "tsx_codegen") == []  # its answer could not have been checked
 
 
-def test_writing_the_component_stops_at_its_deadline(demo_source, analyst, dashboard, monkeypatch):
+def test_writing_the_component_stops_when_the_requests_budget_runs_out(demo_source, analyst, dashboard,
+                                                                         monkeypatch):
+    import datetime as dt
     import time
 
-    def slow_and_empty(context, prompt):
+    from django.utils import timezone
+
+    def slow_and_empty(query):
         time.sleep(1.1)
         return {"tsx": "", "explanation": ""}
 
-    monkeypatch.setattr("widgets.services.custom.tsx_checker_available", lambda: None)
-    monkeypatch.setattr("widgets.services.custom.TSX_DEADLINE_S", 1)
-    monkeypatch.setitem(offline._HANDLERS, "record_tsx", slow_and_empty)
-    request = _make(analyst, dashboard, LEADERBOARD)
-    assert (request.status, request.error_code) == (RequestStatus.FAILED, "tsx_timeout")
-    assert request.error_message.startswith("Writing the widget's component took longer than 1s and was stopped")
+    monkeypatch.setattr("widgets.services.pipeline.tsx_checker_available", lambda: None)
+    monkeypatch.setattr(COMPONENT, "offline", slow_and_empty)
+    request = widget_request_create(user=analyst, dashboard=dashboard, prompt=LEADERBOARD, enqueue=False)
+    while (step := request.steps.filter(state="queued").first()) and step.name != "component":
+        runner.step_run(step_id=step.id)
+    WidgetRequest.objects.filter(id=request.id).update(deadline_at=timezone.now() + dt.timedelta(seconds=1))
+    runner.run(request_id=request.id)
+    request.refresh_from_db()
+    assert (request.status, request.error_code) == (RequestStatus.FAILED, "deadline")
+    assert request.error_message.startswith("Building this widget took longer than its 180 s budget and was stopped")
     assert _outcomes(request, "tsx_codegen") == [CallOutcome.VALIDATION_FAILED]  # no time was left to ask again
-    assert not LLMCall.objects.filter(widget_request_id=request.id, purpose="sql_generation").exists()
 
 
 def test_an_llm_outage_at_the_component_step_is_retried_then_fails(demo_source, analyst, dashboard, monkeypatch):
-    def down(context, prompt):
+    tries: list[int] = []
+
+    def down(query):
+        tries.append(1)
         raise LLMError("Bedrock and the Anthropic API are throttling", retryable=True, code="llm_throttled")
 
-    monkeypatch.setattr("widgets.services.custom.tsx_checker_available", lambda: None)
-    monkeypatch.setitem(offline._HANDLERS, "record_tsx", down)
-    request = widget_request_create(user=analyst, dashboard=dashboard, prompt=LEADERBOARD, enqueue=False)
-    with pytest.raises(LLMError):
-        pipeline.run(request_id=request.id, final_attempt=False)
-    request.refresh_from_db()
-    assert request.status == RequestStatus.PENDING and _outcomes(request, "tsx_codegen")
-    assert pipeline.run(request_id=request.id, final_attempt=True) == RequestStatus.FAILED
-    request.refresh_from_db()
-    assert (request.error_code, request.error_message) == ("llm_unavailable",
-                                                           "Bedrock and the Anthropic API are throttling")
+    monkeypatch.setattr("widgets.services.pipeline.tsx_checker_available", lambda: None)
+    monkeypatch.setattr(COMPONENT, "offline", down)
+    request = _make(analyst, dashboard, LEADERBOARD)
+    assert (request.status, request.error_code) == (RequestStatus.FAILED, "llm_unavailable")
+    assert request.error_message == "Bedrock and the Anthropic API are throttling (gave up after 3 tries)"
+    assert len(tries) == 3  # the step's attempts; each was one call on the offline route
     assert not Widget.objects.filter(request=request).exists()
 
 
@@ -366,12 +384,12 @@ def test_sql_whose_columns_do_not_fit_the_component_goes_back_then_fails(
         checker, demo_source, analyst, dashboard, monkeypatch):
     seen: list[Any] = []
 
-    def value_only(context, prompt):
-        seen.append(prompt.get("previous_error"))
+    def value_only(query):
+        seen.append(query.corrections[-1] if query.corrections else None)
         return {"sql": "SELECT SUM(paid_amount) AS total_paid FROM claims", "tables_used": ["claims"],
                 "explanation": ""}
 
-    monkeypatch.setitem(offline._HANDLERS, "record_sql", value_only)
+    monkeypatch.setattr(SQL, "offline", value_only)
     request = _make(analyst, dashboard, LEADERBOARD)
     assert (request.status, request.error_code) == (RequestStatus.FAILED, "query_failed")
     assert "needs 2, in this order: region, total_paid" in seen[1]
@@ -382,17 +400,16 @@ def test_sql_whose_columns_do_not_fit_the_component_goes_back_then_fails(
 
 def test_sql_whose_columns_are_out_of_order_goes_back_and_the_fix_is_used(
         checker, demo_source, analyst, dashboard, monkeypatch):
-    real = offline._HANDLERS["record_sql"]
     seen: list[Any] = []
 
-    def swapped_first(context, prompt):
-        seen.append(prompt.get("previous_error"))
-        answer = real(context, prompt)
+    def swapped_first(query):
+        seen.append(query.corrections[-1] if query.corrections else None)
+        answer = generate_offline.answer(query)
         if len(seen) == 1:  # the same numbers, region before period
             answer = {**answer, "sql": f"SELECT region, period, total_paid FROM ({answer['sql']}) AS q"}
         return answer
 
-    monkeypatch.setitem(offline._HANDLERS, "record_sql", swapped_first)
+    monkeypatch.setattr(SQL, "offline", swapped_first)
     request = _make(analyst, dashboard, "custom leaderboard of total paid by region, monthly, last 90 days")
     assert request.status == RequestStatus.READY, request.error_message
     assert "column 1 is 'region' where this custom widget needs 'period'" in seen[1]

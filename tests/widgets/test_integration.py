@@ -6,47 +6,26 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import dramatiq
-from django.conf import settings
-from django.utils.module_loading import import_string
 import duckdb
 import pytest
 from dramatiq import Worker
 from dramatiq.brokers.redis import RedisBroker
 from rest_framework.test import APIClient
 
-from tests.conftest import service_missing
-from widgets import tasks
 from widgets.models import RequestStatus, WidgetRequest
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def redis_worker() -> Iterator[RedisBroker]:
-    """Bind the widget actor to a real Redis broker and run a worker on it for the test."""
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    # The same middleware as production, so worker threads close their database connections.
-    middleware = [import_string(path)() for path in settings.DRAMATIQ_BROKER["MIDDLEWARE"]]
-    broker = RedisBroker(url=url, middleware=middleware)
-    try:
-        broker.client.ping()
-    except Exception as exc:
-        service_missing(f"Redis not reachable at {url} ({exc.__class__.__name__})")
-    broker.client.flushdb()
-    previous = tasks.run_widget_request.broker
-    dramatiq.set_broker(broker)
-    tasks.run_widget_request.broker = broker
-    broker.declare_actor(tasks.run_widget_request)
-    worker = Worker(broker, worker_threads=1, worker_timeout=100)
+def redis_worker(redis_broker: RedisBroker) -> Iterator[RedisBroker]:
+    """A worker on the real Redis broker, with the production middleware (the maintenance thread too)."""
+    worker = Worker(redis_broker, worker_threads=2, worker_timeout=10)
     worker.start()
     try:
-        yield broker
+        yield redis_broker
     finally:
         worker.stop()
-        broker.close()
-        tasks.run_widget_request.broker = previous
-        dramatiq.set_broker(previous)
 
 
 def _wait_for(request_id: int, statuses: set[str], timeout: float = 60) -> WidgetRequest:

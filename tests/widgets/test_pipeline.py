@@ -5,15 +5,26 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import datetime as dt
+import itertools
+import time
+
 import duckdb
 import pytest
+from django.utils import timezone
 from dramatiq.middleware import Shutdown, TimeLimitExceeded
 
+from backend.jobs.models import OutboxMessage
 from backend.llm.models import CallOutcome, LLMCall
 from backend.llm.types import LLMError
-from widgets.models import DataOrigin, RequestStatus, Widget, WidgetRequest
-from widgets.services import pipeline
+from sql_gen.services import generate_offline
+from sql_gen.services.generate import SQL
+from widgets.models import DataOrigin, RequestStatus, StepState, Widget, WidgetRequest, WidgetStep
+from widgets.services import runner as pipeline
+from widgets.services import spec_offline
+from widgets.services.clarifier import CLARIFY
 from widgets.services.requests import widget_request_answer, widget_request_create
+from widgets.services.spec import SPEC
 
 pytestmark = pytest.mark.django_db
 
@@ -102,48 +113,56 @@ def test_running_a_request_twice_is_safe(demo_source, analyst, dashboard):
     assert LLMCall.objects.filter(widget_request_id=request.id).count() == 3
 
 
-def test_unsafe_sql_goes_back_once_then_fails_as_rejected(demo_source, analyst, dashboard, monkeypatch):
-    from backend.llm import offline
-
-    answers = iter(["DELETE FROM claims", "SELECT * FROM claims; DROP TABLE claims"])
+def test_unsafe_sql_goes_back_as_corrections_then_fails_as_rejected(demo_source, analyst, dashboard, monkeypatch):
+    answers = itertools.cycle(["DELETE FROM claims", "SELECT * FROM claims; DROP TABLE claims"])
     seen_errors = []
 
-    def hostile(context, prompt):
-        seen_errors.append(prompt.get("previous_error"))
+    def hostile(query):
+        seen_errors.append(query.corrections[-1] if query.corrections else None)
         return {"sql": next(answers), "tables_used": ["claims"], "explanation": ""}
 
-    monkeypatch.setitem(offline._HANDLERS, "record_sql", hostile)
+    monkeypatch.setattr(SQL, "offline", hostile)
     request = _make(analyst, dashboard, "total paid last 7 days")
     assert (request.status, request.error_code) == (RequestStatus.FAILED, "sql_rejected")
     assert seen_errors[0] is None and "DELETE" in seen_errors[1]  # the rejection was fed back
     widget = Widget.objects.get(request=request)  # what was understood is kept, without data
     assert (widget.source, widget.sql, widget.result) == (DataOrigin.SQL_REJECTED, "", {})
     assert "rejected" in widget.source_reason and widget.spec["metric"]["key"] == "total_paid"
-    assert list(LLMCall.objects.filter(purpose="sql_generation").values_list("outcome", flat=True)) == [
-        CallOutcome.VALIDATION_FAILED, CallOutcome.VALIDATION_FAILED]
+    assert list(LLMCall.objects.filter(purpose="sql_generation").order_by("id").values_list("tier", "outcome")) == [
+        ("fast", CallOutcome.VALIDATION_FAILED)] * 2 + [("reasoning", CallOutcome.VALIDATION_FAILED)] * 2
 
 
 def test_sql_the_database_refuses_goes_back_with_the_error_and_the_fix_is_used(
         demo_source, warehouse, analyst, dashboard, monkeypatch):
-    from backend.llm import offline
-
-    real = offline._HANDLERS["record_sql"]
     seen_errors = []
 
-    def first_wrong_column(context, prompt):
-        seen_errors.append(prompt.get("previous_error"))
+    def first_wrong_column(query):
+        seen_errors.append(query.corrections[-1] if query.corrections else None)
         if len(seen_errors) == 1:
             return {"sql": "SELECT SUM(paid_amount_usd) AS total_paid FROM claims", "tables_used": ["claims"],
                     "explanation": ""}
-        return real(context, prompt)
+        return generate_offline.answer(query)
 
-    monkeypatch.setitem(offline._HANDLERS, "record_sql", first_wrong_column)
+    monkeypatch.setattr(SQL, "offline", first_wrong_column)
     request = _make(analyst, dashboard, "total paid last 7 days")
     assert request.status == RequestStatus.READY, request.error_message
     assert "paid_amount_usd" in seen_errors[1] and "database" in seen_errors[1]
     assert request.widget.source == DataOrigin.LIVE and request.widget.result["rows"]
     assert list(LLMCall.objects.filter(purpose="sql_generation").order_by("id").values_list("outcome", flat=True)) \
-        == [CallOutcome.VALIDATION_FAILED, CallOutcome.ESCALATED]
+        == [CallOutcome.VALIDATION_FAILED, CallOutcome.CORRECTED]
+
+
+def test_sql_in_markdown_fences_with_prose_around_it_is_taken_without_spending_a_try(
+        demo_source, analyst, dashboard, monkeypatch):
+    def chatty(query):
+        answer = generate_offline.answer(query)
+        return {**answer, "sql": f"Sure! Here is the query:\n```sql\n{answer['sql']}\n```\nIt sums closed claims."}
+
+    monkeypatch.setattr(SQL, "offline", chatty)
+    request = _make(analyst, dashboard, "total paid last 7 days")
+    assert request.status == RequestStatus.READY, request.error_message
+    assert request.widget.sql.startswith("SELECT") and "```" not in request.widget.sql
+    assert list(LLMCall.objects.filter(purpose="sql_generation").values_list("outcome", flat=True)) == ["ok"]
 
 
 def test_a_missing_warehouse_is_not_sent_back_to_the_model(demo_source, analyst, dashboard, monkeypatch):
@@ -158,51 +177,62 @@ def test_a_missing_warehouse_is_not_sent_back_to_the_model(demo_source, analyst,
 
 def test_an_llm_outage_at_the_sql_step_keeps_the_spec_on_a_badged_widget(demo_source, analyst, dashboard,
                                                                           monkeypatch):
-    from backend.llm import offline
-
-    def down(context, prompt):
+    def down(query):
         raise LLMError("Bedrock and the Anthropic API are throttling", retryable=True, code="llm_throttled")
 
-    monkeypatch.setitem(offline._HANDLERS, "record_sql", down)
+    monkeypatch.setattr(SQL, "offline", down)
     request = _make(analyst, dashboard, "total paid last 7 days")
     assert (request.status, request.error_code) == (RequestStatus.FAILED, "llm_unavailable")
+    assert request.error_message.endswith("(gave up after 3 tries)")
     widget = Widget.objects.get(request=request)
     assert widget.source == DataOrigin.LLM_UNAVAILABLE and "throttling" in widget.source_reason
     assert widget.llm_calls == LLMCall.objects.filter(widget_request_id=request.id).count() >= 3
 
 
-def test_sql_generation_stops_at_the_sources_budget(demo_source, analyst, dashboard, monkeypatch):
-    import time
-
-    from backend.llm import offline
-
-    demo_source.generation_timeout_s = 1
-    demo_source.save()
-
-    def slow_and_wrong(context, prompt):
+def test_the_sql_step_stops_when_the_requests_budget_runs_out(demo_source, analyst, dashboard, monkeypatch):
+    def slow_and_wrong(query):
         time.sleep(1.1)
         return {"sql": "SELECT * FROM secrets", "tables_used": [], "explanation": ""}
 
-    monkeypatch.setitem(offline._HANDLERS, "record_sql", slow_and_wrong)
-    request = _make(analyst, dashboard, "total paid last 7 days")
-    assert (request.status, request.error_code) == (RequestStatus.FAILED, "sql_generation_timeout")
+    monkeypatch.setattr(SQL, "offline", slow_and_wrong)
+    request = widget_request_create(user=analyst, dashboard=dashboard, prompt="total paid last 7 days", enqueue=False)
+    for _ in range(2):  # clarify, spec
+        pipeline.step_run(step_id=request.steps.get(state=StepState.QUEUED).id)
+    WidgetRequest.objects.filter(id=request.id).update(deadline_at=timezone.now() + dt.timedelta(seconds=1))
+    request.refresh_from_db()
+    assert pipeline.run(request_id=request.id) == RequestStatus.FAILED
+    request.refresh_from_db()
+    assert request.error_code == "deadline"
     assert LLMCall.objects.filter(purpose="sql_generation").count() == 1  # no time was left to ask again
-    assert "1s budget" in Widget.objects.get(request=request).source_reason
+    widget = Widget.objects.get(request=request)
+    assert widget.source == DataOrigin.LLM_UNAVAILABLE and "180 s budget" in widget.source_reason
 
 
-def test_a_retryable_llm_failure_puts_the_request_back_for_the_next_try(demo_source, analyst, dashboard, monkeypatch):
+def test_a_step_past_the_requests_deadline_fails_before_calling_a_model(demo_source, analyst, dashboard):
+    request = widget_request_create(user=analyst, dashboard=dashboard, prompt="total paid last 7 days", enqueue=False)
+    WidgetRequest.objects.filter(id=request.id).update(deadline_at=timezone.now() - dt.timedelta(seconds=1))
+    assert pipeline.run(request_id=request.id) == RequestStatus.FAILED
+    assert WidgetRequest.objects.get(id=request.id).error_code == "deadline"
+    assert not LLMCall.objects.exists()
+
+
+def test_a_retryable_llm_failure_puts_the_step_back_in_the_queue_with_a_backoff(demo_source, analyst, dashboard,
+                                                                                 monkeypatch):
     def down(*args, **kwargs):
         raise LLMError("throttled", retryable=True, code="llm_throttled")
 
     monkeypatch.setattr("backend.llm.offline.OfflineModel.complete", down)
     request = widget_request_create(user=analyst, dashboard=dashboard, prompt="total paid last 7 days", enqueue=False)
-    with pytest.raises(LLMError):
-        pipeline.run(request_id=request.id, final_attempt=False)
+    step = request.steps.get()
+    assert pipeline.step_run(step_id=step.id) == "requeued"
+    step.refresh_from_db()
+    assert (step.state, step.attempts, step.error_message) == (StepState.QUEUED, 1, "throttled")
+    assert WidgetRequest.objects.get(id=request.id).status == RequestStatus.RUNNING
+    resent = OutboxMessage.objects.get(actor="run_step", args=[step.id])
+    assert resent.delay_ms == 2000  # STEP_RETRY_BACKOFF_S, doubling on each attempt
+    assert pipeline.run(request_id=request.id) == RequestStatus.FAILED
     request.refresh_from_db()
-    assert request.status == RequestStatus.PENDING
-    assert pipeline.run(request_id=request.id, final_attempt=True) == RequestStatus.FAILED
-    request.refresh_from_db()
-    assert request.error_code == "llm_unavailable"
+    assert request.error_code == "llm_unavailable" and request.steps.get().attempts == 3
 
 
 def test_a_missing_warehouse_fails_with_a_clear_reason(demo_source, analyst, dashboard, settings, tmp_path):
@@ -213,60 +243,60 @@ def test_a_missing_warehouse_fails_with_a_clear_reason(demo_source, analyst, das
 
 
 def test_an_invalid_spec_goes_back_once_and_the_corrected_one_is_used(demo_source, analyst, dashboard, monkeypatch):
-    from backend.llm import offline
-
-    real = offline._HANDLERS["record_widget_spec"]
     errors = []
 
-    def first_unknown_metric(context, prompt):
-        errors.append(prompt.get("previous_error"))
-        answer = real(context, prompt)
+    def first_unknown_metric(query):
+        errors.append(query.corrections[-1] if query.corrections else None)
+        answer = spec_offline.answer(query)
         return {**answer, "metric": {**answer["metric"], "key": "revenue_per_moon"}} if len(errors) == 1 else answer
 
-    monkeypatch.setitem(offline._HANDLERS, "record_widget_spec", first_unknown_metric)
+    monkeypatch.setattr(SPEC, "offline", first_unknown_metric)
     request = _make(analyst, dashboard, "total paid last 7 days")
     assert request.status == RequestStatus.READY, request.error_message
     assert errors[0] is None and "revenue_per_moon" in errors[1]
     assert list(LLMCall.objects.filter(purpose="spec_synthesis").order_by("id").values_list("outcome", flat=True)) \
-        == [CallOutcome.VALIDATION_FAILED, CallOutcome.ESCALATED]
+        == [CallOutcome.VALIDATION_FAILED, CallOutcome.CORRECTED]
 
 
-def test_an_intent_invalid_twice_fails_with_the_reason(demo_source, analyst, dashboard, monkeypatch):
-    from backend.llm import offline
-
-    monkeypatch.setitem(offline._HANDLERS, "record_intent", lambda context, prompt: {"widget_type": "hologram"})
+def test_an_intent_invalid_on_every_try_fails_with_the_reason(demo_source, analyst, dashboard, monkeypatch):
+    monkeypatch.setattr(CLARIFY, "offline", lambda query: {"widget_type": "hologram"})
     request = _make(analyst, dashboard, "total paid last 7 days")
     assert (request.status, request.error_code) == (RequestStatus.FAILED, "invalid_intent")
     assert "clarifier's answer is invalid" in request.error_message
-    assert LLMCall.objects.filter(purpose="intent_extraction").count() == 2
+    assert list(LLMCall.objects.filter(purpose="intent_extraction").order_by("id").values_list("tier", flat=True)) == [
+        "fast", "fast", "reasoning", "reasoning"]
 
 
 def test_a_job_stopped_at_its_time_limit_fails_the_request_and_lets_dramatiq_see_it(
         demo_source, analyst, dashboard, monkeypatch):
     from widgets import tasks
 
-    def too_slow(**kwargs):
+    def too_slow(*args, **kwargs):
         raise TimeLimitExceeded()  # what Dramatiq's TimeLimit raises in the worker thread
 
-    monkeypatch.setattr("widgets.services.pipeline.spec_synthesize", too_slow)
     request = widget_request_create(user=analyst, dashboard=dashboard, prompt="total paid last 7 days", enqueue=False)
+    pipeline.step_run(step_id=request.steps.get().id)
+    monkeypatch.setattr(SPEC, "run", too_slow)
     with pytest.raises(TimeLimitExceeded):
-        tasks.run_widget_request.fn(request.id)
+        tasks.run_step.fn(request.steps.get(name="spec").id)
     request.refresh_from_db()
     assert (request.status, request.error_code) == (RequestStatus.FAILED, "time_limit")
-    assert request.error_message == (f"Building this widget took longer than {tasks.TIME_LIMIT_S} s and was "
+    assert request.error_message == (f"This step took longer than {pipeline.STEP_TIME_LIMIT_S} s and was "
                                      "stopped; try again or ask for something simpler.")
-    assert pipeline.run(request_id=request.id) == RequestStatus.FAILED  # Dramatiq's retry finds nothing to do
+    assert pipeline.run(request_id=request.id) == RequestStatus.FAILED  # a redelivery finds nothing to do
 
 
-def test_a_job_stopped_by_a_worker_shutdown_fails_the_request_saying_so(demo_source, analyst, dashboard, monkeypatch):
-    def shutting_down(**kwargs):
+def test_a_job_stopped_by_a_worker_shutdown_goes_back_to_the_queue_for_another_worker(
+        demo_source, analyst, dashboard, monkeypatch):
+    def shutting_down(*args, **kwargs):
         raise Shutdown()  # what ShutdownNotifications raises, when enabled
 
-    monkeypatch.setattr("widgets.services.pipeline.spec_synthesize", shutting_down)
+    monkeypatch.setattr(CLARIFY, "run", shutting_down)
     request = widget_request_create(user=analyst, dashboard=dashboard, prompt="total paid last 7 days", enqueue=False)
     with pytest.raises(Shutdown):
-        pipeline.run(request_id=request.id)
-    request.refresh_from_db()
-    assert (request.status, request.error_code) == (RequestStatus.FAILED, "interrupted")
-    assert request.error_message == "The worker stopped while building this widget; try again."
+        pipeline.step_run(step_id=request.steps.get().id)
+    step = request.steps.get()
+    assert (step.state, step.attempts) == (StepState.QUEUED, 1)
+    assert WidgetRequest.objects.get(id=request.id).status == RequestStatus.RUNNING
+    monkeypatch.undo()
+    assert pipeline.run(request_id=request.id) == RequestStatus.READY

@@ -7,11 +7,13 @@ from unittest import mock
 import pytest
 from django.core.management import call_command
 
-from backend.llm import offline
 from backend.llm.models import LLMCall, ModelRoute
 from backend.llm.types import LLMError
-from widgets.models import DataOrigin, RequestStatus, Widget, WidgetRequest
-from widgets.services import pipeline
+from sql_gen.services import generate_offline
+from sql_gen.services.generate import SQL
+from widgets.models import DataOrigin, RequestStatus, StepState, Widget, WidgetRequest
+from widgets.services import runner as pipeline
+from widgets.services.clarifier import CLARIFY
 from widgets.services.requests import widget_request_create
 
 pytestmark = pytest.mark.django_db
@@ -22,18 +24,22 @@ def staff(django_user_model):
     return django_user_model.objects.create_user(username="root", password="pw-root-123456", is_staff=True)
 
 
-def _sql_step_down(context, prompt):
+def _down(query):
     raise LLMError("Every route of tier 'fast' failed: throttled", retryable=True, code="llm_throttled")
 
 
 def _failed_at_the_sql_step(analyst, dashboard, monkeypatch) -> WidgetRequest:
     with monkeypatch.context() as patch:
-        patch.setitem(offline._HANDLERS, "record_sql", _sql_step_down)
+        patch.setattr(SQL, "offline", _down)
         request = widget_request_create(user=analyst, dashboard=dashboard, prompt="total paid last 7 days",
                                         enqueue=False)
         pipeline.run(request_id=request.id)
     request.refresh_from_db()
     return request
+
+
+def _calls(request: WidgetRequest) -> list[str]:
+    return list(LLMCall.objects.filter(widget_request_id=request.id).order_by("id").values_list("purpose", flat=True))
 
 
 def test_a_badged_widget_replaces_its_failed_request_on_the_dashboard(
@@ -48,22 +54,54 @@ def test_a_badged_widget_replaces_its_failed_request_on_the_dashboard(
     assert widget["result"] == {} and widget["sql"] == ""
 
 
-def test_trying_again_rebuilds_the_widget_and_counts_both_runs_cost(
-        client_for, demo_source, analyst, dashboard, monkeypatch, django_capture_on_commit_callbacks):
+def test_trying_again_resumes_at_the_failed_step_without_paying_for_the_earlier_ones(
+        client_for, demo_source, analyst, dashboard, monkeypatch, sent, django_capture_on_commit_callbacks):
     request = _failed_at_the_sql_step(analyst, dashboard, monkeypatch)
-    calls_before = LLMCall.objects.filter(widget_request_id=request.id).count()
-    with mock.patch("widgets.tasks.run_widget_request.send") as send:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client_for(analyst).post(f"/api/requests/{request.id}/retry/", {}, format="json")
+    before = _calls(request)
+    assert before[:2] == ["intent_extraction", "spec_synthesis"] and set(before[2:]) == {"sql_generation"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(analyst).post(f"/api/requests/{request.id}/retry/", {}, format="json")
     assert response.status_code == 202
     assert (response.json()["status"], response.json()["widget"]) == (RequestStatus.PENDING, None)
-    send.assert_called_once_with(request.id)
+    sql_step = request.steps.get(name="sql")
+    assert sent == [("run_step", (sql_step.id,))] and sql_step.state == StepState.QUEUED
     assert not Widget.objects.filter(request=request).exists()
 
     assert pipeline.run(request_id=request.id) == RequestStatus.READY
+    assert _calls(request) == before + ["sql_generation"]  # the clarifier and the spec were not asked again
     widget = Widget.objects.get(request=request)
     assert widget.source == DataOrigin.LIVE and widget.result["rows"]
-    assert widget.llm_calls == LLMCall.objects.filter(widget_request_id=request.id).count() > calls_before
+    assert widget.llm_calls == LLMCall.objects.filter(widget_request_id=request.id).count()
+
+
+def test_a_query_that_failed_when_run_sends_the_sql_back_to_the_model_on_retry(
+        demo_source, analyst, dashboard, monkeypatch):
+    from sql_gen.services.execute import QueryFailed
+
+    corrections: list[list[str]] = []
+
+    def remember(query):
+        corrections.append(list(query.corrections))
+        return generate_offline.answer(query)
+
+    monkeypatch.setattr(SQL, "offline", remember)
+    with monkeypatch.context() as patch:
+        def stopped(**kwargs):
+            raise QueryFailed("The query was stopped: it used more than 1 GB of memory.", statement_fault=True)
+
+        patch.setattr("widgets.services.pipeline.sql_execute", stopped)
+        request = widget_request_create(user=analyst, dashboard=dashboard, prompt="total paid last 7 days",
+                                        enqueue=False)
+        assert pipeline.run(request_id=request.id) == RequestStatus.FAILED
+    widget = Widget.objects.get(request=request)
+    assert widget.source == DataOrigin.QUERY_FAILED and "1 GB" in widget.source_reason
+    assert request.steps.get(name="fetch").rewind_to == "sql"
+    from widgets.services.requests import widget_request_retry
+
+    widget_request_retry(user=analyst, request=request, enqueue=False)
+    assert pipeline.run(request_id=request.id) == RequestStatus.READY
+    assert corrections[0] == [] and "more than 1 GB" in corrections[1][-1]  # the model saw why, in its conversation
+    assert _calls(request).count("spec_synthesis") == 1
 
 
 def test_only_the_requests_owner_may_try_it_again_and_only_once_failed(
@@ -79,7 +117,7 @@ def test_only_the_requests_owner_may_try_it_again_and_only_once_failed(
 
 def test_a_request_that_failed_before_its_spec_can_be_tried_again(client_for, demo_source, analyst, dashboard,
                                                                  monkeypatch):
-    monkeypatch.setitem(offline._HANDLERS, "record_intent", _sql_step_down)
+    monkeypatch.setattr(CLARIFY, "offline", _down)
     request = widget_request_create(user=analyst, dashboard=dashboard, prompt="total paid last 7 days", enqueue=False)
     assert pipeline.run(request_id=request.id) == RequestStatus.FAILED
     assert not Widget.objects.exists()

@@ -1,14 +1,14 @@
 """The clarifier (fast tier): the analyst's words → an intent, or questions with options."""
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from backend.errors import ApplicationError
-from backend.llm.gateway import CallContext, InvalidAnswer, get_llm
-from backend.llm.types import LLMRequest, Tool
+from backend.errors import ErrorCode
+from backend.llm.api import InvalidAnswer, LLMStep, Prompt, Purpose, Tool
+from widgets.services import clarifier_offline
 
 
 class Question(BaseModel):
@@ -47,27 +47,30 @@ SYSTEM = (
 )
 
 
-def intent_extract(*, prompt: str, answers: list[dict[str, str]], catalog: dict[str, Any],
-                   context: CallContext) -> Intent:
-    """Return the intent for a request; ``intent.questions`` is non-empty when it is ambiguous.
+@dataclass(frozen=True)
+class ClarifierInput:
+    prompt: str
+    answers: list[dict[str, str]]
+    catalog: dict[str, Any]
 
-    Raises:
-        LLMError: the model call failed.
-        ApplicationError: ``invalid_intent`` when the answer does not validate.
-    """
-    def parse(payload: dict[str, Any]) -> Intent:
-        try:
-            return Intent.model_validate(payload)
-        except ValidationError as exc:
-            raise InvalidAnswer(f"The clarifier's answer is invalid: {exc.errors()[0]['msg']}") from exc
 
-    request = LLMRequest(system=SYSTEM, context=json.dumps(catalog, sort_keys=True),
-                         prompt=json.dumps({"request": prompt, "answers": answers}, sort_keys=True), tool=INTENT_TOOL)
+def _build(inputs: ClarifierInput) -> Prompt:
+    return Prompt(context=inputs.catalog, prompt={"request": inputs.prompt, "answers": inputs.answers})
+
+
+def _parse(payload: dict[str, Any], inputs: ClarifierInput) -> Intent:
+    """Return the intent; a missing metric always becomes a question, whatever the model forgot."""
     try:
-        intent = get_llm("intent_extraction").call_parsed(request, parse, context=context)
-    except InvalidAnswer as exc:
-        raise ApplicationError("invalid_intent", str(exc)) from exc
+        intent = Intent.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidAnswer(f"The clarifier's answer is invalid: {exc.errors()[0]['msg']}") from exc
     if intent.metric_key is None and not any(q.id == "metric" for q in intent.questions):
         intent.questions.append(Question(id="metric", text="Which measure should the widget show?",
-                                         options=[m["name"] for m in catalog["metrics"]][:8]))
+                                         options=[m["name"] for m in inputs.catalog["metrics"]][:8]))
     return intent
+
+
+CLARIFY = LLMStep[ClarifierInput, Intent](
+    name="clarify", purpose=Purpose.INTENT_EXTRACTION, tool=INTENT_TOOL, system=SYSTEM, build=_build,
+    parse=_parse, error_code=ErrorCode.INVALID_INTENT, offline=clarifier_offline.answer,
+)

@@ -8,22 +8,19 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
-from backend.errors import ApplicationError
-from backend.llm.chain import DEADLINE
-from backend.llm.gateway import CallContext, InvalidAnswer, get_llm
-from backend.llm.types import LLMError, LLMRequest, Tool
-from widgets.services.tsx import TsxCheckerUnavailable, TsxRejected, tsx_checker_available, tsx_compile
+from backend.errors import ApplicationError, ErrorCode
+from backend.llm.api import InvalidAnswer, LLMStep, Prompt, Purpose, Tool, unfence
+from widgets.services import custom_offline
+from widgets.services.tsx import TsxCheckerUnavailable, TsxRejected, tsx_compile
 
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")  # matched with fullmatch: "$" would allow a trailing newline
 _RESERVED_ROW_KEYS = ("period", "value")
-# Both reasoning-tier answers, the correction included. With the SQL step's budget (60 s by default) it
-# leaves the pipeline job's 180 s limit some room for the clarifier, the spec and the checker's Node runs.
-TSX_DEADLINE_S = 90
 
 TSX_TOOL = Tool(
     name="record_tsx",
@@ -60,7 +57,7 @@ SYSTEM = (
     "component receives (one Row per result row: 'period' when the spec has a grain, then each dimension "
     "by key, then 'value'). Call record_tsx with the component's source. Rules:\n- "
     + "\n- ".join(RULES)
-    + "\nIf previous_error is present, your last component failed the TypeScript check: fix exactly that."
+    + "\nWhen a component you wrote comes back with errors, fix exactly those and call record_tsx again."
 )
 
 
@@ -74,19 +71,7 @@ class ResultShapeMismatch(ApplicationError):
     """A query result that does not line up with a custom widget's Row (wrong columns, text values)."""
 
     def __init__(self, message: str) -> None:
-        super().__init__("result_shape_mismatch", message)
-
-
-class TsxTimedOut(ApplicationError):
-    """Writing the component used up ``TSX_DEADLINE_S``, the correction included."""
-
-    def __init__(self, budget_s: int) -> None:
-        super().__init__(
-            "tsx_timeout",
-            f"Writing the widget's component took longer than {budget_s}s and was stopped; try again or ask "
-            "for something simpler.",
-            {"budget_s": budget_s},
-        )
+        super().__init__(ErrorCode.RESULT_SHAPE_MISMATCH, message)
 
 
 def _spec_dict(spec: BaseModel | dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +101,7 @@ def _columns(spec: dict[str, Any]) -> list[_Column]:
     # A guard only: catalog keys are "table.column", so none can be a bare "period" or "value".
     clash = next((d for d in dims if d in _RESERVED_ROW_KEYS), None)
     if clash is not None:
-        raise ApplicationError("invalid_spec", f"A custom widget cannot use a dimension named {clash!r}.")
+        raise ApplicationError(ErrorCode.INVALID_SPEC, f"A custom widget cannot use a dimension named {clash!r}.")
     labels = spec.get("labels") or {}
     columns = []
     if spec.get("grain"):
@@ -179,6 +164,12 @@ def widget_props(*, spec: dict[str, Any], result: dict[str, Any]) -> dict[str, A
             "truncated": bool(result.get("truncated"))}
 
 
+def check_result_columns(*, spec: dict[str, Any], columns: list[str]) -> None:
+    """Raise ResultShapeMismatch unless ``columns`` (as a statement's prepare names them) fit the
+    widget's Row in number, order and name (see ``_columns`` for the spellings accepted)."""
+    _check_columns(_columns(spec), columns)
+
+
 def widget_props_or_reason(*, spec: dict[str, Any], result: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
     """Return ``(props, "")``; ``(None, "")`` when there is no result yet; ``(None, why)`` when the
     stored result does not fit the widget (for an API that must render whatever is stored)."""
@@ -233,63 +224,47 @@ def _number(value: Any, *, column: Any, n: int) -> float | int | None:
     raise ResultShapeMismatch(f"Row {n}'s value column ({column}) holds {value!r}, not a number.")
 
 
-def tsx_generate(*, spec: BaseModel | dict[str, Any], props_ts: str, request_text: str = "",
-                 context: CallContext) -> GeneratedTsx:
-    """Ask the reasoning tier for the widget's component and return it with its compiled script.
+@dataclass(frozen=True)
+class ComponentInput:
+    spec: dict[str, Any]
+    request_text: str
+    ends_at: float | None = None  # time.monotonic() by which the whole step must be done
 
-    A component the checker rejects goes back to the model once with the errors (the gateway's
-    escalation).
-
-    Raises:
-        TsxCheckerUnavailable: ``tsx_unavailable``, checked before the model is called, when Node or
-            TypeScript is missing (or, from the checker, when it crashed).
-        TsxTimedOut: ``tsx_timeout`` when the answers took longer than ``TSX_DEADLINE_S``.
-        ApplicationError: ``tsx_rejected`` when the last answer did not compile either.
-        LLMError: the model could not be reached.
-    """
-    missing = tsx_checker_available()
-    if missing is not None:
-        raise TsxCheckerUnavailable(missing)  # before the model: its answer could not be checked
-    request = LLMRequest(
-        system=SYSTEM, context=json.dumps({"props_ts": props_ts, "rules": RULES}, sort_keys=True),
-        prompt=json.dumps({"spec": _spec_dict(spec), "request": request_text}, sort_keys=True),
-        tool=TSX_TOOL, max_tokens=8192,
-    )
-    try:
-        return get_llm("tsx_codegen").call_parsed(
-            request, lambda payload: _compiled(payload, props_ts=props_ts), context=context,
-            deadline_s=TSX_DEADLINE_S,
-        )
-    except LLMError as exc:
-        if exc.code == DEADLINE:
-            raise TsxTimedOut(TSX_DEADLINE_S) from exc
-        raise
-    except InvalidAnswer as exc:
-        raise _not_compiled(exc) from exc
+    @property
+    def props_ts(self) -> str:
+        return props_interface(self.spec)
 
 
-def _compiled(payload: dict[str, Any], *, props_ts: str) -> GeneratedTsx:
-    """Return the answer's component with its compiled script.
+def _build(inputs: ComponentInput) -> Prompt:
+    return Prompt(context={"props_ts": inputs.props_ts, "rules": RULES},
+                  prompt={"spec": inputs.spec, "request": inputs.request_text})
+
+
+def _compiled(payload: dict[str, Any], inputs: ComponentInput) -> GeneratedTsx:
+    """Return the answer's component (fences and prose around it removed) with its compiled script.
 
     Raises:
-        InvalidAnswer: no source, or the checker's errors (its TsxRejected as the cause).
+        InvalidAnswer: no source, or the checker's errors (its TsxRejected as the error).
         TsxCheckerUnavailable: the checker could not run.
     """
     tsx = payload.get("tsx")
     if not isinstance(tsx, str) or not tsx.strip():
         raise InvalidAnswer("The answer has no component source in tsx.")
+    tsx = unfence(tsx, starts=_CODE_STARTS)
+    left = None if inputs.ends_at is None else inputs.ends_at - time.monotonic()
     try:
-        compiled = tsx_compile(tsx=tsx, props_ts=props_ts)
+        compiled = tsx_compile(tsx=tsx, props_ts=inputs.props_ts, timeout_s=left)
     except TsxRejected as exc:
-        raise InvalidAnswer(exc.message) from exc
+        last = ApplicationError(ErrorCode.TSX_REJECTED, f"The model's component did not compile, also after "
+                                f"corrections: {exc.message}", {"errors": exc.errors})
+        raise InvalidAnswer(exc.message, error=last) from exc
     return GeneratedTsx(tsx=tsx, js=compiled.js)
 
 
-def _not_compiled(exc: InvalidAnswer) -> ApplicationError:
-    """Return the ``tsx_rejected`` error for the last unusable answer, with the checker's errors."""
-    rejected = exc.__cause__ if isinstance(exc.__cause__, TsxRejected) else None
-    reasons = "; ".join(rejected.errors[:5]) if rejected else str(exc)
-    return ApplicationError(
-        "tsx_rejected", f"The model's component did not compile, also after one correction: {reasons}",
-        {"errors": rejected.errors} if rejected else {},
-    )
+# How a component's source begins, once fences and prose are stripped.
+_CODE_STARTS = ("function ", "const ", "let ", "var ", "type ", "interface ", "//", "/*", "export ", "import ")
+
+COMPONENT = LLMStep[ComponentInput, GeneratedTsx](
+    name="component", purpose=Purpose.TSX_CODEGEN, tool=TSX_TOOL, system=SYSTEM, build=_build, parse=_compiled,
+    error_code=ErrorCode.TSX_REJECTED, offline=custom_offline.answer, max_tokens=8192,
+)

@@ -1,183 +1,275 @@
-"""One widget request, start to finish: clarify → spec → (custom: TSX) → SQL → check → execute → store.
+"""One widget request as a list of steps: clarify → spec → (custom: component ‖) sql → fetch → widget.
 
-``run`` is safe to call twice for the same request: it claims the request with
-a check-and-set and does nothing if another run already has it.
-
-A custom widget's component is written and type-checked before any SQL is spent on it: a
-component that fails the check, also after one correction, fails the request.
-
-Once a spec exists, a failure to get its data still stores the widget, without data
-and with a badge saying why (LLM unavailable, SQL rejected, query failed): the
-analyst sees what was understood and can try again from there.
-
-A job Dramatiq stops at its time limit fails the request with code ``time_limit``; it would
-otherwise stay running for good.
+Each step is a job of its own (``widgets.tasks.run_step``, run by ``runner.step_run``) and reads the
+outputs of the steps before it. When a step finishes, ``advance`` queues every step whose inputs are
+now ready — the component and the SQL of a custom widget run side by side — and, once the last
+step is done, assembles the widget. A step that fails after the spec stores the widget without
+data, its badge saying why (LLM unavailable, SQL rejected, query failed), so the analyst sees what
+was understood and can try again from the failed step.
 """
 from __future__ import annotations
 
-import logging
+import copy
+import datetime as dt
+import math
+import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
-from django.db import transaction
-from django.db.models import Count, Sum
 from django.utils import timezone
-from dramatiq.middleware import Interrupt, TimeLimitExceeded
 
-from backend.errors import ApplicationError
-from backend.llm.gateway import CallContext
-from backend.llm.models import LLMCall
-from backend.llm.types import LLMError
-from sql_gen.models import MetricDefinition
+from backend.errors import ApplicationError, ErrorCode
+from backend.llm.api import CallContext, Turn, correction_turn, widget_request_spend
+from sql_gen.models import DataSource, MetricDefinition
 from sql_gen.selectors import catalog as build_catalog
 from sql_gen.selectors import default_source
-from sql_gen.services.execute import QueryFailed, QueryResult
-from sql_gen.services.generate import GenerationTimedOut, sql_generate
-from sql_gen.services.safety import SqlRejected
-from widgets.models import DataOrigin, RequestStatus, Widget, WidgetRequest
-from widgets.services.clarifier import intent_extract
-from widgets.services.custom import props_interface, tsx_generate, widget_props
-from widgets.services.spec import spec_synthesize
+from sql_gen.services.execute import sql_execute
+from sql_gen.services.generate import SQL, SqlInput
+from widgets.models import DataOrigin, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
+from widgets.services.clarifier import CLARIFY, ClarifierInput
+from widgets.services.custom import COMPONENT, ComponentInput, check_result_columns, widget_props
+from widgets.services.resolve import result_shape
+from widgets.services.spec import SPEC, SpecInput
+from widgets.services.steps import Claim, step_queue, step_save_conversation
+from widgets.services.tsx import TsxCheckerUnavailable, tsx_checker_available
 
-log = logging.getLogger(__name__)
-
-
-def run(*, request_id: int, final_attempt: bool = True, time_limit_s: int | None = None) -> str:
-    """Advance a pending request as far as it can go and return its new status.
-
-    ``time_limit_s`` is the job's own limit, named in the failure when Dramatiq stops the job.
-
-    Raises:
-        LLMError: a retryable model failure when ``final_attempt`` is False; the
-            request is put back to pending so a retry can claim it again.
-        Interrupt: Dramatiq stopped the job (``TimeLimitExceeded``); the request is failed first,
-            since the exception (a BaseException) passes every other handler here.
-    """
-    claimed = WidgetRequest.objects.filter(id=request_id, status=RequestStatus.PENDING).update(
-        status=RequestStatus.RUNNING, updated_at=timezone.now()
-    )
-    if not claimed:
-        log.info("widget request %s is not pending; nothing to do", request_id)
-        return WidgetRequest.objects.filter(id=request_id).values_list("status", flat=True).first() or "missing"
-    request = WidgetRequest.objects.select_related("dashboard").get(id=request_id)
-    try:
-        return _advance(request, final_attempt=final_attempt)
-    except LLMError as exc:
-        if exc.retryable and not final_attempt:
-            _set_status(request, RequestStatus.PENDING)
-            raise
-        return _fail(request, code="llm_unavailable" if exc.retryable else exc.code, message=exc.message)
-    except ApplicationError as exc:
-        return _fail(request, code=exc.code, message=exc.message)
-    except Exception:
-        log.exception("widget request %s failed unexpectedly", request_id)
-        return _fail(request, code="internal_error",
-                     message="Something went wrong while building this widget; the error has been logged.")
-    except Interrupt as exc:
-        _interrupted(request, exc, time_limit_s=time_limit_s)
-        raise
+Outputs = dict[str, Any]  # step name → its output, for the steps that are done
 
 
-def _interrupted(request: WidgetRequest, exc: Interrupt, *, time_limit_s: int | None) -> str:
-    """Fail a request whose job Dramatiq stopped; without this it would stay RUNNING for good (a retry
-    only claims a pending request)."""
-    log.warning("widget request %s stopped by %s", request.id, type(exc).__name__)
-    if not isinstance(exc, TimeLimitExceeded):  # a worker shutdown, when ShutdownNotifications is enabled
-        return _fail(request, code="interrupted",
-                     message="The worker stopped while building this widget; try again.")
-    took = f"longer than {time_limit_s} s" if time_limit_s else "too long"
-    return _fail(request, code="time_limit",
-                 message=f"Building this widget took {took} and was stopped; try again or ask for something simpler.")
+class DeadlinePassed(ApplicationError):
+    def __init__(self, budget_s: int) -> None:
+        super().__init__(ErrorCode.DEADLINE, f"Building this widget took longer than its {budget_s} s budget and was "
+                                             "stopped; try again or ask for something simpler.", {"budget_s": budget_s})
 
 
-def _advance(request: WidgetRequest, *, final_attempt: bool) -> str:
-    source = default_source()
-    if source is None:
-        raise ApplicationError("no_data_source", "No data source is configured; an admin must add one.")
-    catalog = build_catalog(source=source)
-    context = CallContext(user_id=request.user_id, widget_request_id=request.id,
-                          override_route_id=request.route_override_id)
-    intent = intent_extract(prompt=request.prompt, answers=request.answers, catalog=catalog, context=context)
-    request.intent = intent.model_dump(mode="json")
-    if intent.questions:
-        request.questions = [q.model_dump() for q in intent.questions]
-        request.save(update_fields=["intent", "questions", "updated_at"])
-        return _set_status(request, RequestStatus.NEEDS_CLARIFICATION)
-    request.save(update_fields=["intent", "updated_at"])
-    spec = spec_synthesize(request_text=request.prompt, intent=request.intent, catalog=catalog, context=context)
+@dataclass(frozen=True)
+class StepRun:
+    """What a step's work gets: its claim, its request and the outputs of the steps before it."""
+
+    claim: Claim
+    widget_request: WidgetRequest
+    outputs: Outputs
+
+    @property
+    def source(self) -> DataSource:
+        source = self.widget_request.data_source or default_source()
+        if source is None:
+            raise ApplicationError(ErrorCode.NO_DATA_SOURCE, "No data source is configured; an admin must add one.")
+        return source
+
+    def left_s(self) -> float:
+        """Return the seconds left of the request's budget; raise DeadlinePassed when none are."""
+        deadline = self.widget_request.deadline_at
+        if deadline is None:
+            return float(self.source.request_budget_s)
+        left = (deadline - timezone.now()).total_seconds()
+        if left <= 0:
+            raise DeadlinePassed(self.source.request_budget_s)
+        return left
+
+    def llm(self) -> dict[str, Any]:
+        """Return the keyword arguments every model-backed step runs with."""
+        def save(turns: list[Turn]) -> None:
+            step_save_conversation(claim=self.claim, turns=turns)
+
+        context = CallContext(user_id=self.widget_request.user_id, widget_request_id=self.widget_request.id,
+                              override_route_id=self.widget_request.route_override_id)
+        return {"context": context, "deadline_s": self.left_s(), "history": tuple(self.claim.step.conversation),
+                "on_turn": save}
+
+
+def _clarify(run: StepRun) -> dict[str, Any]:
+    request = run.widget_request
+    intent = CLARIFY.run(ClarifierInput(prompt=request.prompt, answers=request.answers,
+                                        catalog=build_catalog(source=run.source)), **run.llm())
+    return {"intent": intent.model_dump(mode="json"), "questions": [q.model_dump() for q in intent.questions]}
+
+
+def _spec(run: StepRun) -> dict[str, Any]:
+    inputs = SpecInput(request_text=run.widget_request.prompt, intent=run.outputs[StepName.CLARIFY]["intent"],
+                       catalog=build_catalog(source=run.source))
+    return SPEC.run(inputs, **run.llm()).model_dump(mode="json")
+
+
+def _component(run: StepRun) -> dict[str, Any]:
+    missing = tsx_checker_available()
+    if missing is not None:
+        raise TsxCheckerUnavailable(missing)  # before the model: its answer could not be checked
+    arguments = run.llm()
+    inputs = ComponentInput(spec=run.outputs[StepName.SPEC], request_text=run.widget_request.prompt,
+                            ends_at=time.monotonic() + arguments["deadline_s"])
+    made = COMPONENT.run(inputs, **arguments)
+    return {"tsx": made.tsx, "js": made.js}
+
+
+def _sql(run: StepRun) -> dict[str, Any]:
+    spec = run.outputs[StepName.SPEC]
     metric = MetricDefinition.objects.select_related("numerator", "denominator", "source").get(
-        source=source, key=spec.metric.key
-    )
-    spec_json = spec.model_dump(mode="json")
-    draft = Widget(dashboard=request.dashboard, request=request, kind=spec.kind, title=spec.title, spec=spec_json,
-                   data_source=source)
-    result_check = _add_component(draft, prompt=request.prompt, context=context) if spec.kind == "custom" else None
-    try:
-        generated = sql_generate(metric=metric, spec=spec_json, source=source, context=context,
-                                 result_check=result_check)
-    except LLMError as exc:
-        if exc.retryable and not final_attempt:
-            raise
-        return _store_failed(request, draft, DataOrigin.LLM_UNAVAILABLE, code="llm_unavailable",
-                             message=f"The SQL could not be written: {exc.message}")
-    except GenerationTimedOut as exc:
-        return _store_failed(request, draft, DataOrigin.LLM_UNAVAILABLE, code=exc.code, message=exc.message)
-    except SqlRejected as exc:
-        return _store_failed(request, draft, DataOrigin.SQL_REJECTED, code=exc.code,
-                             message=f"The model's SQL was rejected, also after one correction: {exc.message}")
-    except QueryFailed as exc:
-        return _store_failed(request, draft, DataOrigin.QUERY_FAILED, code=exc.code, message=exc.message)
-    result = generated.result
-    draft.sql = generated.checked.sql
-    draft.result = {"columns": result.columns, "rows": result.rows, "truncated": result.truncated}
-    draft.result_at = draft.refreshed_at = timezone.now()
-    draft.source = DataOrigin.LIVE
-    with transaction.atomic():
-        _save_with_costs(draft)
-        return _set_status(request, RequestStatus.READY)
+        source=run.source, key=spec["metric"]["key"])
+
+    def fits(columns: list[str]) -> None:
+        check_result_columns(spec=spec, columns=columns)
+
+    inputs = SqlInput(metric=metric, spec=spec, source=run.source,
+                      check_columns=fits if spec["kind"] == "custom" else None)
+    return SQL.run(inputs, **run.llm()).as_json()
 
 
-def _add_component(draft: Widget, *, prompt: str, context: CallContext) -> Callable[[QueryResult], None]:
-    """Write the custom widget's checked component onto ``draft``; return the check its SQL's rows must pass
-    (they must map onto the component's Row: ``widget_props`` raises ResultShapeMismatch otherwise).
+def _fetch(run: StepRun) -> dict[str, Any]:
+    spec, source = run.outputs[StepName.SPEC], run.source
+    # The statement's time limit, never past the request's budget.
+    ran = sql_execute(source=_with_time_limit(source, run.left_s()), sql=run.outputs[StepName.SQL]["sql"])
+    result = {"columns": ran.columns, "rows": ran.rows, "truncated": ran.truncated}
+    if spec["kind"] == "custom":
+        widget_props(spec=spec, result=result)  # raises ResultShapeMismatch: values the component cannot draw
+    return {"result": result_shape(kind=spec["kind"], result=result)}
 
-    Raises:
-        ApplicationError: ``tsx_unavailable`` (before any model call), ``tsx_timeout`` or ``tsx_rejected``
-            (from ``tsx_generate``).
-        LLMError: the model could not be reached.
+
+def _with_time_limit(source: DataSource, left_s: float) -> DataSource:
+    """Return ``source`` (unsaved copy) whose statement time limit ends within ``left_s``."""
+    if left_s >= source.statement_timeout_s:
+        return source
+    bounded = copy.copy(source)
+    bounded.statement_timeout_s = max(1, math.floor(left_s))
+    return bounded
+
+
+def _not_asking(outputs: Outputs) -> bool:
+    return not outputs[StepName.CLARIFY]["questions"]
+
+
+def _is_custom(outputs: Outputs) -> bool:
+    return outputs[StepName.SPEC]["kind"] == "custom"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the pipeline: what it needs done first, whether it applies, and its work."""
+
+    name: StepName
+    after: tuple[StepName, ...]
+    work: Callable[[StepRun], dict[str, Any]]
+    applies: Callable[[Outputs], bool] = lambda outputs: True
+    # Fails after the spec: the widget is kept without data, badged by what went wrong.
+    keeps_widget: bool = False
+    tool: str = ""  # the model's tool, for a correction sent back to this step by a later one
+
+
+PIPELINE: tuple[Stage, ...] = (
+    Stage(StepName.CLARIFY, (), _clarify),
+    Stage(StepName.SPEC, (StepName.CLARIFY,), _spec, applies=_not_asking),
+    Stage(StepName.COMPONENT, (StepName.SPEC,), _component, applies=_is_custom),
+    Stage(StepName.SQL, (StepName.SPEC,), _sql, keeps_widget=True, tool=SQL.tool.name),
+    Stage(StepName.FETCH, (StepName.SQL,), _fetch, keeps_widget=True),
+)
+STAGES = {stage.name: stage for stage in PIPELINE}
+
+
+def advance(*, widget_request: WidgetRequest, send: bool = True) -> str:
+    """Queue every step whose inputs are ready; finish the request once nothing is left to do.
+
+    Call under the request's row lock (``steps.lock_request``), in the transaction that finished a step.
+    Returns the request's status.
     """
-    spec: dict[str, Any] = draft.spec
-    component = tsx_generate(spec=spec, props_ts=props_interface(spec), request_text=prompt, context=context)
-    draft.tsx, draft.component_js = component.tsx, component.js
+    if widget_request.status not in (RequestStatus.PENDING, RequestStatus.RUNNING):
+        return widget_request.status
+    steps = {step.name: step for step in widget_request.steps.all()}
+    outputs = {name: step.output for name, step in steps.items() if step.state == StepState.DONE}
+    open_stages = False
+    for stage in _live_stages(outputs):
+        if stage.name in outputs:
+            continue
+        open_stages = True
+        step = steps.get(stage.name) or WidgetStep.objects.create(widget_request=widget_request, name=stage.name)
+        if step.state == StepState.WAITING:
+            step_queue(step=step, send=send)
+    if open_stages:
+        return widget_request.status
+    return _finish(widget_request, outputs)
 
-    def check(result: QueryResult) -> None:
-        widget_props(spec=spec, result={"columns": result.columns, "rows": result.rows, "truncated": False})
 
-    return check
+def _live_stages(outputs: Outputs) -> list[Stage]:
+    """Return the stages that apply and whose inputs are ready, or done already."""
+    live: list[Stage] = []
+    for stage in PIPELINE:
+        if stage.name in outputs or (all(dep in outputs for dep in stage.after) and stage.applies(outputs)):
+            live.append(stage)
+    return live
 
 
-def _store_failed(request: WidgetRequest, draft: Widget, origin: DataOrigin, *, code: str, message: str) -> str:
-    """Store the widget without data, its badge saying why, and fail the request with the same reason."""
-    draft.source, draft.source_reason, draft.refreshed_at = origin, message[:2000], timezone.now()
-    with transaction.atomic():
-        _save_with_costs(draft)
-        return _fail(request, code=code, message=message)
+def _finish(widget_request: WidgetRequest, outputs: Outputs) -> str:
+    clarified = outputs[StepName.CLARIFY]
+    widget_request.intent = clarified["intent"]
+    if clarified["questions"]:
+        widget_request.questions = clarified["questions"]
+        return _set_status(widget_request, RequestStatus.NEEDS_CLARIFICATION)
+    _assemble(widget_request, outputs)
+    return _set_status(widget_request, RequestStatus.READY)
+
+
+def _assemble(widget_request: WidgetRequest, outputs: Outputs) -> Widget:
+    """Store the widget from its steps' outputs: the spec, the SQL, the component and the rows."""
+    spec, now = outputs[StepName.SPEC], timezone.now()
+    component = outputs.get(StepName.COMPONENT) or {}
+    widget = _draft(widget_request, spec)
+    widget.sql = outputs[StepName.SQL]["sql"]
+    widget.tsx, widget.component_js = component.get("tsx", ""), component.get("js", "")
+    widget.result = outputs[StepName.FETCH]["result"]
+    widget.result_at = widget.refreshed_at = now
+    widget.source = DataOrigin.LIVE
+    _save_with_costs(widget)
+    return widget
+
+
+def store_without_data(*, widget_request: WidgetRequest, origin: DataOrigin, reason: str) -> Widget | None:
+    """Store the widget its spec describes, without data, its badge saying why; None before a spec."""
+    done = {s.name: s.output for s in widget_request.steps.filter(state=StepState.DONE)}
+    if StepName.SPEC not in done:
+        return None
+    Widget.objects.filter(request=widget_request).delete()
+    widget = _draft(widget_request, done[StepName.SPEC])
+    component = done.get(StepName.COMPONENT) or {}
+    widget.tsx, widget.component_js = component.get("tsx", ""), component.get("js", "")
+    widget.source, widget.source_reason, widget.refreshed_at = origin, reason[:2000], timezone.now()
+    _save_with_costs(widget)
+    return widget
+
+
+def _draft(widget_request: WidgetRequest, spec: dict[str, Any]) -> Widget:
+    return Widget(dashboard=widget_request.dashboard, request=widget_request, kind=spec["kind"],
+                  title=spec["title"], spec=spec, data_source=widget_request.data_source)
 
 
 def _save_with_costs(widget: Widget) -> None:
-    totals = LLMCall.objects.filter(widget_request_id=widget.request_id).aggregate(cost=Sum("cost_usd"),
-                                                                                    calls=Count("id"))
-    widget.cost_usd, widget.llm_calls = totals["cost"] or 0, totals["calls"]
+    widget.cost_usd, widget.llm_calls = widget_request_spend(widget_request_id=widget.request_id)
     widget.save()
 
 
-def _set_status(request: WidgetRequest, status: str) -> str:
-    WidgetRequest.objects.filter(id=request.id, status=RequestStatus.RUNNING).update(
-        status=status, updated_at=timezone.now()
-    )
-    request.status = status
+def _set_status(widget_request: WidgetRequest, status: str) -> str:
+    widget_request.status = status
+    widget_request.save(update_fields=["status", "intent", "questions", "updated_at"])
     return status
 
 
-def _fail(request: WidgetRequest, *, code: str, message: str) -> str:
-    WidgetRequest.objects.filter(id=request.id).update(error_code=code, error_message=message[:2000])
-    return _set_status(request, RequestStatus.FAILED)
+def step_resume(*, step: WidgetStep, send: bool = True) -> None:
+    """Queue a failed step again (for a retry). When an earlier step's work caused the failure (a statement
+    that could not run), that step is queued instead, its conversation carrying the reason so that the
+    model corrects exactly that, and the failed step waits for it. Call under the request's lock."""
+    if not step.rewind_to:
+        step_queue(step=step, send=send)
+        return
+    earlier = step.widget_request.steps.get(name=step.rewind_to)
+    turns = list(earlier.conversation)
+    if turns and turns[-1]["role"] == "assistant":
+        reason = f"When it ran, the statement failed: {step.error_message}"
+        turns.append(correction_turn(turns[-1], reason, tool=STAGES[StepName(earlier.name)].tool))
+    WidgetStep.objects.filter(id=step.id).update(state=StepState.WAITING, rewind_to="", error_code="",
+                                                 error_message="")
+    WidgetStep.objects.filter(id=earlier.id).update(state=StepState.FAILED, conversation=turns, output=None)
+    step_queue(step=earlier, send=send)
+
+
+def request_deadline(*, source: DataSource | None) -> dt.datetime:
+    """Return when a request (re)started now must be done by: the source's whole-request budget."""
+    budget = source.request_budget_s if source is not None else DataSource._meta.get_field("request_budget_s").default
+    return timezone.now() + dt.timedelta(seconds=budget)

@@ -4,18 +4,15 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from backend.errors import ApplicationError, Forbidden
-from backend.llm.models import ModelRoute
-from widgets.models import Dashboard, RequestStatus, Widget, WidgetRequest
+from backend.errors import ApplicationError, ErrorCode, Forbidden
+from backend.llm.api import route_exists
+from sql_gen.selectors import default_source
+from widgets.models import Dashboard, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
+from widgets.services.pipeline import request_deadline, step_resume
+from widgets.services.steps import step_queue, step_resend
 
 MAX_PROMPT_CHARS = 2000
 MAX_ANSWER_CHARS = 300
-
-
-def _enqueue(request_id: int) -> None:
-    from widgets.tasks import run_widget_request
-
-    transaction.on_commit(lambda: run_widget_request.send(request_id))
 
 
 def _require_owner(*, user: AbstractBaseUser, dashboard: Dashboard) -> None:
@@ -31,9 +28,9 @@ def dashboard_create(*, user: AbstractBaseUser, name: str, is_private: bool = Tr
     """
     name = name.strip()
     if not name or len(name) > 120:
-        raise ApplicationError("invalid_name", "Give the dashboard a name of 1 to 120 characters.")
+        raise ApplicationError(ErrorCode.INVALID_NAME, "Give the dashboard a name of 1 to 120 characters.")
     if Dashboard.objects.filter(owner=user, name=name).exists():
-        raise ApplicationError("invalid_name", f"You already have a dashboard called {name!r}.")
+        raise ApplicationError(ErrorCode.INVALID_NAME, f"You already have a dashboard called {name!r}.")
     return Dashboard.objects.create(owner=user, name=name, is_private=is_private)
 
 
@@ -56,18 +53,19 @@ def widget_request_create(
     if route_override_id is not None:
         if not getattr(user, "is_staff", False):
             raise Forbidden("Only an admin can choose the model for a request.")
-        if not ModelRoute.objects.filter(id=route_override_id).exists():
-            raise ApplicationError("invalid_route", f"There is no model route {route_override_id}.")
+        if not route_exists(route_id=route_override_id):
+            raise ApplicationError(ErrorCode.INVALID_ROUTE, f"There is no model route {route_override_id}.")
     prompt = " ".join(prompt.split())
     if not prompt:
-        raise ApplicationError("empty_prompt", "Describe the widget you want, e.g. “total paid amount over the last 30 days”.")
+        raise ApplicationError(ErrorCode.EMPTY_PROMPT, "Describe the widget you want, e.g. “total paid amount over the last 30 days”.")
     if len(prompt) > MAX_PROMPT_CHARS:
-        raise ApplicationError("prompt_too_long", f"Keep the description under {MAX_PROMPT_CHARS} characters.")
+        raise ApplicationError(ErrorCode.PROMPT_TOO_LONG, f"Keep the description under {MAX_PROMPT_CHARS} characters.")
+    source = default_source()
     with transaction.atomic():
         request = WidgetRequest.objects.create(dashboard=dashboard, user=user, prompt=prompt,
-                                               route_override_id=route_override_id)
-        if enqueue:
-            _enqueue(request.id)
+                                               route_override_id=route_override_id, data_source=source,
+                                               deadline_at=request_deadline(source=source))
+        step_queue(step=WidgetStep.objects.create(widget_request=request, name=StepName.CLARIFY), send=enqueue)
     return request
 
 
@@ -80,7 +78,7 @@ def widget_request_answer(
         ApplicationError: ``not_waiting`` when the request is not waiting for answers,
             ``invalid_answer`` when an answer is empty, too long or names no open question.
     """
-    not_waiting = ApplicationError("not_waiting", "This request is not waiting for an answer.")
+    not_waiting = ApplicationError(ErrorCode.NOT_WAITING, "This request is not waiting for an answer.")
     if request.status != RequestStatus.NEEDS_CLARIFICATION:
         raise not_waiting
     cleaned = _clean_answers(answers=answers, open_ids={q["id"] for q in request.questions})
@@ -96,10 +94,12 @@ def widget_request_answer(
         locked.answers = [*locked.answers, *cleaned]
         locked.questions = [q for q in locked.questions if q["id"] not in answered]
         if not locked.questions:
-            locked.status = RequestStatus.PENDING
-            if enqueue:
-                _enqueue(locked.id)
-        locked.save(update_fields=["answers", "questions", "status", "updated_at"])
+            # The clarifier reads the request again with every answer: a new conversation.
+            locked.status, locked.deadline_at = RequestStatus.PENDING, request_deadline(source=locked.data_source)
+            clarify, _ = WidgetStep.objects.get_or_create(widget_request=locked, name=StepName.CLARIFY)
+            WidgetStep.objects.filter(id=clarify.id).update(state=StepState.WAITING, output=None, conversation=[])
+            step_queue(step=clarify, send=enqueue)
+        locked.save(update_fields=["answers", "questions", "status", "deadline_at", "updated_at"])
     return locked
 
 
@@ -111,16 +111,18 @@ def widget_request_dismiss(*, user: AbstractBaseUser, request: WidgetRequest) ->
     """
     updated = WidgetRequest.objects.filter(id=request.id, user=user, status=RequestStatus.FAILED).update(dismissed=True)
     if updated != 1:
-        raise ApplicationError("not_failed", "Only a failed request can be dismissed.")
+        raise ApplicationError(ErrorCode.NOT_FAILED, "Only a failed request can be dismissed.")
     request.dismissed = True
     return request
 
 
 def widget_request_retry(*, user: AbstractBaseUser, request: WidgetRequest, enqueue: bool = True) -> WidgetRequest:
-    """Run a failed request again from the start, with its prompt and answers.
+    """Resume a failed request from the step that failed, with a fresh budget.
 
-    A widget the failure left without data (its badge said why) is removed: the new run
-    builds it again. LLM calls of both runs count towards the widget's cost.
+    Steps that succeeded are not run (nor paid for) again. A query that failed because of the statement
+    itself sends the SQL step back to the model with the reason, in its stored conversation. A widget
+    the failure left without data (its badge said why) is removed: the new run builds it again. LLM
+    calls of every run count towards the widget's cost.
 
     Raises:
         ApplicationError: ``not_failed`` for a request that has not failed.
@@ -129,25 +131,33 @@ def widget_request_retry(*, user: AbstractBaseUser, request: WidgetRequest, enqu
         locked = WidgetRequest.objects.select_for_update().filter(
             id=request.id, user=user, status=RequestStatus.FAILED).first()
         if locked is None:
-            raise ApplicationError("not_failed", "Only a failed request can be tried again.")
+            raise ApplicationError(ErrorCode.NOT_FAILED, "Only a failed request can be tried again.")
         Widget.objects.filter(request=locked, result_at__isnull=True).delete()
+        for step in locked.steps.filter(state__in=[StepState.FAILED, StepState.QUEUED]):
+            if step.state == StepState.FAILED:
+                step_resume(step=step, send=enqueue)
+            elif enqueue:
+                step_resend(step=step)  # its message found the request failed and did nothing
+        if not locked.steps.filter(state__in=[StepState.QUEUED, StepState.RUNNING]).exists():
+            step = locked.steps.filter(name=StepName.CLARIFY).first() or WidgetStep.objects.create(
+                widget_request=locked, name=StepName.CLARIFY)
+            step_queue(step=step, send=enqueue)  # failed before any step ran (e.g. no data source)
         locked.status, locked.error_code, locked.error_message, locked.dismissed = RequestStatus.PENDING, "", "", False
-        locked.questions = []
-        locked.save(update_fields=["status", "error_code", "error_message", "dismissed", "questions", "updated_at"])
-        if enqueue:
-            _enqueue(locked.id)
+        locked.questions, locked.deadline_at = [], request_deadline(source=locked.data_source)
+        locked.save(update_fields=["status", "error_code", "error_message", "dismissed", "questions", "deadline_at",
+                                   "updated_at"])
     return locked
 
 
 def _clean_answers(*, answers: dict[str, str], open_ids: set[str]) -> list[dict[str, str]]:
     if not isinstance(answers, dict) or not answers:
-        raise ApplicationError("invalid_answer", "Answer at least one question.")
+        raise ApplicationError(ErrorCode.INVALID_ANSWER, "Answer at least one question.")
     cleaned = []
     for question_id, text in answers.items():
         if question_id not in open_ids:
-            raise ApplicationError("invalid_answer", f"There is no open question {question_id!r}.")
+            raise ApplicationError(ErrorCode.INVALID_ANSWER, f"There is no open question {question_id!r}.")
         text = " ".join(str(text).split())
         if not text or len(text) > MAX_ANSWER_CHARS:
-            raise ApplicationError("invalid_answer", f"Each answer needs 1 to {MAX_ANSWER_CHARS} characters.")
+            raise ApplicationError(ErrorCode.INVALID_ANSWER, f"Each answer needs 1 to {MAX_ANSWER_CHARS} characters.")
         cleaned.append({"question": question_id, "answer": text})
     return cleaned

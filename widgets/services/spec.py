@@ -1,14 +1,14 @@
 """The validated ``WidgetSpec`` and the spec-synthesis step (reasoning tier)."""
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from backend.errors import ApplicationError
-from backend.llm.gateway import CallContext, InvalidAnswer, get_llm
-from backend.llm.types import LLMRequest, Tool
+from backend.errors import ApplicationError, ErrorCode
+from backend.llm.api import InvalidAnswer, LLMStep, Prompt, Purpose, Tool
+from widgets.services import spec_offline
 
 
 class MetricRef(BaseModel):
@@ -94,17 +94,17 @@ def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> Widget
     try:
         spec = WidgetSpec.model_validate(payload)
     except ValidationError as exc:
-        raise ApplicationError("invalid_spec", f"The model's widget spec is invalid: {_first_error(exc)}") from exc
+        raise ApplicationError(ErrorCode.INVALID_SPEC, f"The model's widget spec is invalid: {_first_error(exc)}") from exc
     # A repeated dimension would group by the same column twice and, in a custom widget, declare the same
     # Row field twice (a TypeScript error no rewrite of the component can fix).
     spec.dimensions = list(dict.fromkeys(spec.dimensions))
     metric = next((m for m in catalog["metrics"] if m["key"] == spec.metric.key), None)
     if metric is None:
-        raise ApplicationError("invalid_spec", f"The spec names an unknown metric {spec.metric.key!r}.")
+        raise ApplicationError(ErrorCode.INVALID_SPEC, f"The spec names an unknown metric {spec.metric.key!r}.")
     allowed = set(metric["dimensions"])
     for key in [*spec.dimensions, *(f.dimension for f in spec.filters)]:
         if key not in allowed:
-            raise ApplicationError("invalid_spec", f"{metric['name']} cannot be broken down by {key!r}.")
+            raise ApplicationError(ErrorCode.INVALID_SPEC, f"{metric['name']} cannot be broken down by {key!r}.")
     # The unit, name and labels come from the definitions, not the model's memory of them.
     spec.metric = MetricRef(key=metric["key"], name=metric["name"], unit=metric["unit"])
     known = {d["key"]: d["label"] for d in catalog["dimensions"]}
@@ -118,24 +118,25 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}"
 
 
-def spec_synthesize(*, request_text: str, intent: dict[str, Any], catalog: dict[str, Any],
-                    context: CallContext) -> WidgetSpec:
-    """Ask the reasoning tier for a spec and validate it against the catalog.
+@dataclass(frozen=True)
+class SpecInput:
+    request_text: str
+    intent: dict[str, Any]
+    catalog: dict[str, Any]
 
-    Raises:
-        LLMError: the model call failed.
-        ApplicationError: ``invalid_spec`` when the answer does not validate.
-    """
-    def parse(payload: dict[str, Any]) -> WidgetSpec:
-        try:
-            return spec_validate(payload=payload, catalog=catalog)
-        except ApplicationError as exc:
-            raise InvalidAnswer(exc.message) from exc
 
-    request = LLMRequest(system=SYSTEM, context=json.dumps(catalog, sort_keys=True),
-                         prompt=json.dumps({"request": request_text, "intent": intent}, sort_keys=True),
-                         tool=SPEC_TOOL)
+def _build(inputs: SpecInput) -> Prompt:
+    return Prompt(context=inputs.catalog, prompt={"request": inputs.request_text, "intent": inputs.intent})
+
+
+def _parse(payload: dict[str, Any], inputs: SpecInput) -> WidgetSpec:
     try:
-        return get_llm("spec_synthesis").call_parsed(request, parse, context=context)
-    except InvalidAnswer as exc:
-        raise ApplicationError("invalid_spec", str(exc)) from exc
+        return spec_validate(payload=payload, catalog=inputs.catalog)
+    except ApplicationError as exc:
+        raise InvalidAnswer(exc.message, error=exc) from exc
+
+
+SPEC = LLMStep[SpecInput, WidgetSpec](
+    name="spec", purpose=Purpose.SPEC_SYNTHESIS, tool=SPEC_TOOL, system=SYSTEM, build=_build, parse=_parse,
+    error_code=ErrorCode.INVALID_SPEC, offline=spec_offline.answer,
+)

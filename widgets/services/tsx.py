@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from backend.errors import ApplicationError
+from backend.errors import ApplicationError, ErrorCode
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class TsxRejected(ApplicationError):
         more = len(self.errors) - SHOWN_ERRORS
         suffix = f" (and {more} more)" if more > 0 else ""
         super().__init__(
-            "tsx_rejected", f"The component did not pass the TypeScript check: {shown}{suffix}",
+            ErrorCode.TSX_REJECTED, f"The component did not pass the TypeScript check: {shown}{suffix}",
             {"errors": self.errors},
         )
 
@@ -57,7 +57,7 @@ class TsxCheckerUnavailable(ApplicationError):
     """The checker could not run here (no Node, no node_modules, or it crashed)."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__("tsx_unavailable", f"Custom widgets cannot be checked: {reason}")
+        super().__init__(ErrorCode.TSX_UNAVAILABLE, f"Custom widgets cannot be checked: {reason}")
 
 
 def _script() -> Path:
@@ -82,23 +82,26 @@ def tsx_checker_available() -> str | None:
     return None
 
 
-def _run_checker(node: str, payload: str) -> subprocess.CompletedProcess[str]:
-    """Run check.mjs with ``payload`` on stdin; raise TsxRejected when it runs past the time limit."""
+def _run_checker(node: str, payload: str, timeout_s: float) -> subprocess.CompletedProcess[str]:
+    """Run check.mjs with ``payload`` on stdin; raise TsxRejected when it runs past ``timeout_s``."""
     # The compiler needs no credentials: it gets PATH and nothing else from our environment.
     env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
     try:
         return subprocess.run(
             [node, f"--max-old-space-size={HEAP_MB}", str(_script())], input=payload, capture_output=True,
-            text=True, encoding="utf-8", timeout=TIMEOUT_S, cwd=settings.BASE_DIR, env=env, check=False,
+            text=True, encoding="utf-8", timeout=timeout_s, cwd=settings.BASE_DIR, env=env, check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise TsxRejected([f"The TypeScript check ran past {TIMEOUT_S} s; simplify the component's types."]) from exc
+        raise TsxRejected([f"The TypeScript check ran past {timeout_s:.0f} s; simplify the component's types."]) from exc
     except OSError as exc:
         raise TsxCheckerUnavailable(f"Node.js could not be started ({exc.strerror or exc}).") from exc
 
 
-def tsx_compile(*, tsx: str, props_ts: str) -> CompiledTsx:
+def tsx_compile(*, tsx: str, props_ts: str, timeout_s: float | None = None) -> CompiledTsx:
     """Type-check ``props_ts + tsx`` and return the tsx transpiled to JavaScript.
+
+    The check stops after ``TIMEOUT_S``, or ``timeout_s`` when that is sooner (what is left of a
+    request's budget).
 
     Raises:
         TsxRejected: the component has type or syntax errors, breaks a sandbox rule, is too long,
@@ -110,7 +113,8 @@ def tsx_compile(*, tsx: str, props_ts: str) -> CompiledTsx:
     problem = tsx_checker_available()
     if problem:
         raise TsxCheckerUnavailable(problem)
-    done = _run_checker(_node() or settings.NODE_BINARY, json.dumps({"props_ts": props_ts, "tsx": tsx}))
+    limit = TIMEOUT_S if timeout_s is None else max(1.0, min(TIMEOUT_S, timeout_s))
+    done = _run_checker(_node() or settings.NODE_BINARY, json.dumps({"props_ts": props_ts, "tsx": tsx}), limit)
     if done.returncode in _OUT_OF_MEMORY_STATUSES or "heap out of memory" in done.stderr:
         # The component's types made the compiler exhaust its heap: the model can simplify them.
         log.warning("check.mjs ran out of memory (exit status %s): %s", done.returncode, done.stderr[-500:])

@@ -1,6 +1,8 @@
 """Providers behind one interface: ``complete(request, route=...) -> LLMResult``."""
 from __future__ import annotations
 
+from backend.errors import ErrorCode
+
 from typing import Protocol
 
 from backend.llm.models import ModelRoute
@@ -31,4 +33,4 @@ def provider_for(name: str) -> Provider:
         from backend.llm.providers.anthropic_api import AnthropicProvider
 
         return AnthropicProvider()
-    raise LLMError(f"Unknown provider {name!r}.", retryable=False, code="llm_misconfigured")
+    raise LLMError(f"Unknown provider {name!r}.", retryable=False, code=ErrorCode.LLM_MISCONFIGURED)

@@ -8,9 +8,11 @@ from typing import Any
 
 import anthropic
 
-from backend.llm.capabilities import Capability, capability_for, output_tokens
+from backend.llm.capabilities import Capability, capability_for, output_tokens, sampling
 from backend.llm.models import ModelRoute
-from backend.llm.types import LLMError, LLMRequest, LLMResult, Usage
+from backend.errors import ErrorCode
+from backend.llm.conversation import NO_ANSWER
+from backend.llm.types import LLMError, LLMRequest, LLMResult, Turn, Usage
 
 # Keyed by what they were built from, read from the environment on every call.
 _clients: dict[tuple[Any, ...], anthropic.Anthropic] = {}
@@ -33,13 +35,12 @@ def _client(route: ModelRoute) -> anthropic.Anthropic:
     return client
 
 
-def messages_arguments(request: LLMRequest, route: ModelRoute, capability: Capability | None = None) -> dict[str, Any]:
+def messages_arguments(request: LLMRequest, route: ModelRoute, capability: Capability) -> dict[str, Any]:
     """Return the keyword arguments of one ``messages.create`` call.
 
     Sampling parameters are sent only when the model accepts them; the cache
     breakpoint closes the stable prefix (system + context).
     """
-    capability = capability or Capability()
     system: list[dict[str, Any]] = [{"type": "text", "text": request.system}]
     if request.context:
         system.append({"type": "text", "text": request.context})
@@ -47,9 +48,9 @@ def messages_arguments(request: LLMRequest, route: ModelRoute, capability: Capab
         system[-1]["cache_control"] = {"type": "ephemeral"}
     arguments: dict[str, Any] = {
         "model": route.model_id,
-        "max_tokens": output_tokens(request.max_tokens, route.max_tokens, capability),
+        "max_tokens": output_tokens(request, route.max_tokens, capability),
         "system": system,
-        "messages": [{"role": "user", "content": request.prompt}],
+        "messages": [{"role": "user", "content": request.prompt}, *map(_message, request.history)],
         "tools": [{
             "name": request.tool.name,
             "description": request.tool.description,
@@ -57,11 +58,24 @@ def messages_arguments(request: LLMRequest, route: ModelRoute, capability: Capab
         }],
         "tool_choice": {"type": "tool", "name": request.tool.name},
     }
-    if request.temperature is not None and capability.accepts_temperature:
-        arguments["temperature"] = request.temperature
-    if request.top_p is not None and capability.accepts_top_p:
-        arguments["top_p"] = request.top_p
+    arguments.update(sampling(request, capability))
     return arguments
+
+
+def _message(turn: Turn) -> dict[str, Any]:
+    """Return one turn of the conversation in the Messages API's form: an answer is the assistant's
+    text and tool_use blocks; a correction of a tool call is a ``tool_result`` with ``is_error``."""
+    if turn["role"] == "assistant":
+        content: list[dict[str, Any]] = [{"type": "text", "text": turn["text"]}] if turn.get("text", "").strip() else []
+        call = turn.get("tool_call")
+        if call:
+            content.append({"type": "tool_use", "id": call["id"], "name": call["name"], "input": call["input"]})
+        return {"role": "assistant", "content": content or [{"type": "text", "text": NO_ANSWER}]}
+    result = turn.get("tool_result")
+    if result:
+        return {"role": "user", "content": [{"type": "tool_result", "tool_use_id": result["id"],
+                                             "content": result["text"], "is_error": True}]}
+    return {"role": "user", "content": turn["text"]}
 
 
 class AnthropicProvider:
@@ -80,7 +94,7 @@ class AnthropicProvider:
             message = _client(route).messages.create(**arguments)
         except (anthropic.APITimeoutError, anthropic.APIConnectionError) as exc:
             raise LLMError(f"Anthropic API unreachable for {route.model_id} ({exc.__class__.__name__}).",
-                           retryable=True, code="llm_timeout") from exc
+                           retryable=True, code=ErrorCode.LLM_TIMEOUT) from exc
         except anthropic.APIStatusError as exc:
             raise _status_error(exc, route) from exc
         except (anthropic.APIError, ValueError) as exc:  # e.g. a 200 whose body is not JSON
@@ -93,7 +107,7 @@ class AnthropicProvider:
 
 def _malformed(exc: Exception, route: ModelRoute) -> LLMError:
     return LLMError(f"The Anthropic API sent a malformed reply for {route.model_id} ({exc.__class__.__name__}).",
-                    retryable=True, code="llm_bad_response")
+                    retryable=True, code=ErrorCode.LLM_BAD_RESPONSE)
 
 
 def _status_error(exc: anthropic.APIStatusError, route: ModelRoute) -> LLMError:
@@ -108,10 +122,12 @@ def _status_error(exc: anthropic.APIStatusError, route: ModelRoute) -> LLMError:
 
 
 def _result(message: Any, route: ModelRoute, started: float) -> LLMResult:
-    payload = next((b.input for b in message.content if b.type == "tool_use"), None)
+    call = next((b for b in message.content if b.type == "tool_use"), None)
+    payload = call.input if call is not None else None
     usage = message.usage
     return LLMResult(
         payload=payload if isinstance(payload, dict) else None,
+        tool_call_id=call.id if call is not None else "",
         text="".join(getattr(b, "text", "") for b in message.content if b.type == "text"),
         stop_reason=message.stop_reason or "",
         usage=Usage(

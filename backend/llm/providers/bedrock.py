@@ -12,9 +12,11 @@ from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError, ReadTimeoutError
 
-from backend.llm.capabilities import Capability, capability_for, output_tokens
+from backend.llm.capabilities import Capability, capability_for, output_tokens, sampling
 from backend.llm.models import ModelRoute
-from backend.llm.types import LLMError, LLMRequest, LLMResult, Usage
+from backend.errors import ErrorCode
+from backend.llm.conversation import NO_ANSWER
+from backend.llm.types import LLMError, LLMRequest, LLMResult, Turn, Usage
 
 # Bedrock error codes that may succeed when tried again; everything else is permanent.
 RETRYABLE_CODES = {
@@ -68,27 +70,24 @@ def _session(role_arn: str | None) -> boto3.session.Session:
     return boto3.session.Session(botocore_session=assumed)
 
 
-def converse_arguments(request: LLMRequest, route: ModelRoute, capability: Capability | None = None) -> dict[str, Any]:
+def converse_arguments(request: LLMRequest, route: ModelRoute, capability: Capability) -> dict[str, Any]:
     """Return the keyword arguments of one Converse call for ``request`` on ``route``.
 
     Sampling parameters and the cache point are sent only when the model's
     capability record accepts them.
     """
-    capability = capability or Capability()
     system: list[dict[str, Any]] = [{"text": request.system}]
     if request.context:
         system.append({"text": request.context})
     if capability.supports_prompt_cache:
         system.append({"cachePoint": {"type": "default"}})
-    inference: dict[str, Any] = {"maxTokens": output_tokens(request.max_tokens, route.max_tokens, capability)}
-    if request.temperature is not None and capability.accepts_temperature:
-        inference["temperature"] = request.temperature
-    if request.top_p is not None and capability.accepts_top_p:
-        inference["topP"] = request.top_p
+    inference: dict[str, Any] = {"maxTokens": output_tokens(request, route.max_tokens, capability)}
+    names = {"temperature": "temperature", "top_p": "topP"}
+    inference.update({names[key]: value for key, value in sampling(request, capability).items()})
     return {
         "modelId": route.model_id,
         "system": system,
-        "messages": [{"role": "user", "content": [{"text": request.prompt}]}],
+        "messages": [{"role": "user", "content": [{"text": request.prompt}]}, *map(_message, request.history)],
         "inferenceConfig": inference,
         "toolConfig": {
             "tools": [{"toolSpec": {
@@ -99,6 +98,23 @@ def converse_arguments(request: LLMRequest, route: ModelRoute, capability: Capab
             "toolChoice": {"tool": {"name": request.tool.name}},
         },
     }
+
+
+def _message(turn: Turn) -> dict[str, Any]:
+    """Return one turn of the conversation in Converse's form: an answer is the assistant's text and
+    ``toolUse`` blocks; a correction of a tool call is a ``toolResult`` with ``status: "error"``."""
+    if turn["role"] == "assistant":
+        content: list[dict[str, Any]] = [{"text": turn["text"]}] if turn.get("text", "").strip() else []
+        call = turn.get("tool_call")
+        if call:
+            content.append({"toolUse": {"toolUseId": call["id"], "name": call["name"], "input": call["input"]}})
+        return {"role": "assistant", "content": content or [{"text": NO_ANSWER}]}
+    result = turn.get("tool_result")
+    if result:
+        return {"role": "user", "content": [{"toolResult": {"toolUseId": result["id"],
+                                                            "content": [{"text": result["text"]}],
+                                                            "status": "error"}}]}
+    return {"role": "user", "content": [{"text": turn["text"]}]}
 
 
 class BedrockProvider:
@@ -119,14 +135,14 @@ class BedrockProvider:
             raise _client_error(exc, route) from exc
         except (ReadTimeoutError, BotoConnectionError) as exc:
             raise LLMError(f"Bedrock did not answer in time for {route.model_id} ({exc.__class__.__name__}).",
-                           retryable=True, code="llm_timeout") from exc
+                           retryable=True, code=ErrorCode.LLM_TIMEOUT) from exc
         except BotoCoreError as exc:
-            raise LLMError(f"Bedrock call failed: {exc}", retryable=False, code="llm_error") from exc
+            raise LLMError(f"Bedrock call failed: {exc}", retryable=False, code=ErrorCode.LLM_ERROR) from exc
         try:
             return _result(response, route, started)
         except (KeyError, TypeError, AttributeError) as exc:
             raise LLMError(f"Bedrock sent a malformed Converse reply for {route.model_id} ({exc!r}).",
-                           retryable=True, code="llm_bad_response") from exc
+                           retryable=True, code=ErrorCode.LLM_BAD_RESPONSE) from exc
 
 
 def _client_error(exc: ClientError, route: ModelRoute) -> LLMError:
@@ -137,16 +153,16 @@ def _client_error(exc: ClientError, route: ModelRoute) -> LLMError:
     if code == "AccessDeniedException":
         return LLMError(f"Model access not enabled for {where}: enable it in the Bedrock console "
                         f"(Model access) or fix the IAM policy. Bedrock said: {message}",
-                        retryable=False, code="llm_access_denied", request_id=request_id)
+                        retryable=False, code=ErrorCode.LLM_ACCESS_DENIED, request_id=request_id)
     if code == "ResourceNotFoundException":
         return LLMError(f"Bedrock has no model {where}: check the model id in admin. Bedrock said: {message}",
-                        retryable=False, code="llm_model_not_found", request_id=request_id)
+                        retryable=False, code=ErrorCode.LLM_MODEL_NOT_FOUND, request_id=request_id)
     if code == "ServiceQuotaExceededException":  # an account limit: retrying soon won't help, another provider may
         return LLMError(f"Bedrock quota exceeded for {where}: request an increase in Service Quotas. "
-                        f"Bedrock said: {message}", retryable=False, code="llm_quota_exceeded", request_id=request_id)
+                        f"Bedrock said: {message}", retryable=False, code=ErrorCode.LLM_QUOTA_EXCEEDED, request_id=request_id)
     if code == "ValidationException":
         return LLMError(f"Bedrock refused the request for {route.model_id}: {message}", retryable=False,
-                        code="llm_bad_request", request_id=request_id)
+                        code=ErrorCode.LLM_BAD_REQUEST, request_id=request_id)
     codes = {"ThrottlingException": "llm_throttled", "ModelNotReadyException": "llm_model_not_ready"}
     # A proxy or VPC endpoint may answer 5xx/429 without an AWS error type: botocore then names
     # the error by its status ("502"), which is as retryable as the typed ones.
@@ -159,11 +175,13 @@ def _client_error(exc: ClientError, route: ModelRoute) -> LLMError:
 
 def _result(response: dict[str, Any], route: ModelRoute, started: float) -> LLMResult:
     content = response.get("output", {}).get("message", {}).get("content", [])
-    payload = next((block["toolUse"]["input"] for block in content if "toolUse" in block), None)
+    call = next((block["toolUse"] for block in content if "toolUse" in block), None)
+    payload = call["input"] if call is not None else None
     text = "".join(block.get("text", "") for block in content)
     usage = response.get("usage", {})
     return LLMResult(
         payload=payload if isinstance(payload, dict) else None,
+        tool_call_id=str(call.get("toolUseId", "")) if call is not None else "",
         text=text,
         stop_reason=response.get("stopReason", ""),
         usage=Usage(

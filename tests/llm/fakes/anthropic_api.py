@@ -34,6 +34,10 @@ class FakeAnthropic(FakeServer):
         if behaviour.kind == "no_tool":
             content: list[dict[str, Any]] = [{"type": "text", "text": "I would rather answer in prose."}]
             stop = "end_turn"
+        elif behaviour.kind == "stopped":
+            content = ([{"type": "tool_use", "id": "toolu_1", "name": tool, "input": behaviour.payload}]
+                       if behaviour.payload is not None else [{"type": "text", "text": "I can't help with that."}])
+            stop = behaviour.stop_reason
         elif behaviour.kind == "malformed":
             content = [{"type": "tool_use", "id": "toolu_1", "name": tool, "input": "not an object"}]
             stop = "tool_use"
@@ -44,5 +48,7 @@ class FakeAnthropic(FakeServer):
             stop = "tool_use"
         usage = {"input_tokens": 100, "output_tokens": 20, "cache_read_input_tokens": 0,
                  "cache_creation_input_tokens": 0, **behaviour.usage}
+        if stop == "max_tokens" and "output_tokens" not in behaviour.usage:  # cut off exactly at the limit
+            usage["output_tokens"] = received.body.get("max_tokens", 0)
         return {"id": "msg_fake_1", "type": "message", "role": "assistant", "model": received.body.get("model", ""),
                 "content": content, "stop_reason": stop, "stop_sequence": None, "usage": usage}

@@ -45,6 +45,10 @@ class FakeBedrock(FakeServer):
         if behaviour.kind == "no_tool":
             content: list[dict[str, Any]] = [{"text": "I would rather answer in prose."}]
             stop = "end_turn"
+        elif behaviour.kind == "stopped":
+            content = ([{"toolUse": {"toolUseId": "tooluse_1", "name": tool, "input": behaviour.payload}}]
+                       if behaviour.payload is not None else [{"text": "I can't help with that."}])
+            stop = behaviour.stop_reason
         elif behaviour.kind == "malformed":
             content = [{"toolUse": {"toolUseId": "tooluse_1", "name": tool, "input": "not an object"}}]
             stop = "tool_use"
@@ -55,6 +59,8 @@ class FakeBedrock(FakeServer):
             stop = "tool_use"
         usage = {"inputTokens": 100, "outputTokens": 20, "cacheReadInputTokens": 0, "cacheWriteInputTokens": 0,
                  **behaviour.usage}
+        if stop == "max_tokens" and "outputTokens" not in behaviour.usage:  # cut off exactly at the limit
+            usage["outputTokens"] = received.body.get("inferenceConfig", {}).get("maxTokens", 0)
         usage["totalTokens"] = sum(usage.values())
         return {
             "output": {"message": {"role": "assistant", "content": content}},

@@ -32,6 +32,9 @@ class Behaviour:
     message: str = ""
     body: bytes = b""
     content_type: str = "application/json"
+    stop_reason: str = ""  # ``stopped``: how the answer ends (max_tokens, refusal, ...)
+    compute: Any = None  # ``computed``: a function of the Received request that returns the payload
+    hold: object = None  # a threading.Event the reply waits for (``held``): to prove two calls overlap
 
 
 def ok(payload: dict[str, Any] | None = None, **usage: int) -> Behaviour:
@@ -48,6 +51,22 @@ def server_error(status: int = 500) -> Behaviour:
 
 def slow(delay_s: float, payload: dict[str, Any] | None = None) -> Behaviour:
     return Behaviour("slow", delay_s=delay_s, payload=payload)
+
+
+def stopped(stop_reason: str, payload: dict[str, Any] | None = None, **usage: int) -> Behaviour:
+    """An answer that ends with ``stop_reason``: a tool call with ``payload`` (cut short, say) or, without
+    one, a sentence of text."""
+    return Behaviour("stopped", payload=payload, stop_reason=stop_reason, usage=usage)
+
+
+def computed(compute: Any, *, delay_s: float = 0.0) -> Behaviour:
+    """An answer whose payload ``compute(received)`` works out from the request (like a real model)."""
+    return Behaviour("computed", compute=compute, delay_s=delay_s)
+
+
+def held(event: Any, payload: dict[str, Any] | None = None) -> Behaviour:
+    """An answer sent only once ``event`` is set (or after 30 s, failing the test that forgot it)."""
+    return Behaviour("ok", payload=payload, hold=event)
 
 
 def raw(status: int, body: bytes, content_type: str = "application/json") -> Behaviour:
@@ -164,8 +183,12 @@ class FakeServer:
                 received = Received("POST", self.path, {k.lower(): v for k, v in self.headers.items()},
                                     server.decode(raw))
                 behaviour = server.take(received)
+                if behaviour.kind == "computed":
+                    behaviour = Behaviour("ok", payload=behaviour.compute(received), delay_s=behaviour.delay_s)
                 if behaviour.delay_s:
                     time.sleep(behaviour.delay_s)
+                if behaviour.hold is not None:
+                    behaviour.hold.wait(30)
                 reply = (Reply(behaviour.status, behaviour.body, {"Content-Type": behaviour.content_type})
                          if behaviour.kind == "raw" else server.render(behaviour, received))
                 try:

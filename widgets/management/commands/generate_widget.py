@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from backend.errors import ApplicationError
 from widgets.models import Dashboard, RequestStatus, WidgetRequest
 from widgets.serializers import request_out
-from widgets.services import pipeline
+from widgets.services import runner
 from widgets.services.requests import widget_request_answer, widget_request_create
 
 EXIT = {RequestStatus.READY: 0, RequestStatus.NEEDS_CLARIFICATION: 2}
@@ -46,12 +46,12 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         answers = list(opts["answer"])
-        status = pipeline.run(request_id=request.id)
+        status = runner.run(request_id=request.id)
         while status == RequestStatus.NEEDS_CLARIFICATION and answers:
             request.refresh_from_db()
             given = {q["id"]: answers.pop(0) for q in request.questions if answers}
             widget_request_answer(user=user, request=request, answers=given, enqueue=False)
-            status = pipeline.run(request_id=request.id)
+            status = runner.run(request_id=request.id)
         request = WidgetRequest.objects.get(id=request.id)
         body = request_out(request)
         if opts["json"]:

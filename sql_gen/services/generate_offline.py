@@ -11,11 +11,14 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from backend.llm.api import OfflineQuery
+
 _INTERVAL_UNIT = {"day": ("DAY", 1), "week": ("DAY", 7), "month": ("MONTH", 1), "year": ("YEAR", 1)}
 
 
-def answer(context: dict[str, Any], prompt: dict[str, Any]) -> dict[str, Any]:
+def answer(query: OfflineQuery) -> dict[str, Any]:
     """Return a ``record_sql`` payload: ``{sql, tables_used, explanation}``."""
+    context, prompt = query.context, query.prompt
     spec, metric = prompt["spec"], context["metric"]
     dims = {d["key"]: d for d in context.get("dimensions", [])}
     tables = {t["name"]: t for t in context.get("tables", [])}

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.llm.api import OfflineQuery
+
 _WINDOW_WORDS = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
 
 
-def answer(context: dict[str, Any], prompt: dict[str, Any]) -> dict[str, Any]:
-    """Return a ``record_widget_spec`` payload for ``prompt["intent"]``."""
+def answer(query: OfflineQuery) -> dict[str, Any]:
+    """Return a ``record_widget_spec`` payload for the prompt's intent."""
+    context, prompt = query.context, query.prompt
     intent = prompt["intent"]
     metric = next((m for m in context.get("metrics", []) if m["key"] == intent.get("metric_key")), None)
     labels = {d["key"]: d["label"] for d in context.get("dimensions", [])}

@@ -1,17 +1,17 @@
-"""The offline model reads the prompt: different words give different widgets."""
+"""The steps' offline answers read the prompt: different words give different widgets."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from backend.llm.gateway import get_llm
+from backend.llm.ledger import CallContext
 from backend.llm.types import LLMError, LLMRequest, Tool
 from sql_gen.selectors import catalog
 from sql_gen.services.demo import demo_source_seed
-from widgets.services.clarifier import INTENT_TOOL
-from widgets.services.spec import SPEC_TOOL
+from widgets.services.clarifier import CLARIFY, ClarifierInput
+from widgets.services.spec import SPEC, SpecInput
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +22,9 @@ def demo_catalog() -> dict[str, Any]:
 
 
 def _intent(demo_catalog: dict[str, Any], text: str, answers: list[str] | None = None) -> dict[str, Any]:
-    prompt = {"request": text, "answers": [{"question": "q", "answer": a} for a in answers or []]}
-    request = LLMRequest(system="s", context=json.dumps(demo_catalog), prompt=json.dumps(prompt), tool=INTENT_TOOL)
-    return get_llm("intent_extraction").call(request).payload
+    inputs = ClarifierInput(prompt=text, answers=[{"question": "q", "answer": a} for a in answers or []],
+                            catalog=demo_catalog)
+    return CLARIFY.run(inputs, context=CallContext()).model_dump(mode="json")
 
 
 @pytest.mark.parametrize(
@@ -70,15 +70,14 @@ def test_an_answer_chosen_from_the_options_resolves_the_question(demo_catalog) -
 
 def test_the_spec_follows_the_intent(demo_catalog) -> None:
     intent = _intent(demo_catalog, "weekly total paid over the last 6 months")
-    request = LLMRequest(system="s", context=json.dumps(demo_catalog),
-                         prompt=json.dumps({"request": "x", "intent": intent}), tool=SPEC_TOOL)
-    spec = get_llm("spec_synthesis").call(request).payload
+    spec = SPEC.run(SpecInput(request_text="x", intent=intent, catalog=demo_catalog),
+                    context=CallContext()).model_dump(mode="json")
     assert spec["kind"] == "chart" and spec["grain"] == "week" and spec["chart_type"] == "line"
     assert spec["title"] == "Total paid per week · last 6 months"
 
 
-def test_an_unknown_tool_is_a_permanent_error() -> None:
+def test_a_request_without_an_offline_answer_is_a_permanent_error(llm_routing) -> None:
     tool = Tool(name="summon_dragon", description="", input_schema={"type": "object"})
     with pytest.raises(LLMError) as caught:
-        get_llm("fast").call(LLMRequest(system="s", prompt="{}", tool=tool))
-    assert caught.value.retryable is False
+        get_llm("fast").ask(LLMRequest(system="s", prompt="{}", tool=tool), dict)
+    assert caught.value.retryable is False and "no offline answer" in caught.value.message

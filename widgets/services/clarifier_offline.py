@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from backend.llm.offline.text import blank_out, find_phrases, normalize
+from backend.llm.api import OfflineQuery
+from widgets.services.offline_text import blank_out, find_phrases, normalize
 
 _UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week", "month": "month", "months": "month",
           "year": "year", "years": "year", "quarter": "quarter", "quarters": "quarter"}
@@ -26,8 +27,9 @@ _DIMENSION_LEAD = ("by", "per", "across", "each", "every", "split by", "grouped 
 TIME_WINDOW_OPTIONS = ["Last 7 days", "Last 30 days", "Last 90 days", "Last 12 months", "All time"]
 
 
-def answer(context: dict[str, Any], prompt: dict[str, Any]) -> dict[str, Any]:
-    """Return a ``record_intent`` payload for the request and answers in ``prompt``."""
+def answer(query: OfflineQuery) -> dict[str, Any]:
+    """Return a ``record_intent`` payload for the request and answers in the prompt."""
+    context, prompt = query.context, query.prompt
     words = " ".join([prompt.get("request", "")] + [a.get("answer", "") for a in prompt.get("answers", [])])
     text = normalize(words)
     metrics = context.get("metrics", [])

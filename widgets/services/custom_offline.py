@@ -11,6 +11,8 @@ import json
 import re
 from typing import Any
 
+from backend.llm.api import OfflineQuery
+
 _SPARK = re.compile(r"\b(line|sparkline|trend|trendline)\b")
 _GAUGE = re.compile(r"\b(gauge|progress|meter|dial)\b")
 _TOP_N = re.compile(r"\btop (\d{1,3})\b")
@@ -164,8 +166,9 @@ _PROGRESS = """const share = Math.min(1, Math.max(0, first.value ?? 0));
   );"""
 
 
-def answer(context: dict[str, Any], prompt: dict[str, Any]) -> dict[str, Any]:
-    """Return a ``record_tsx`` payload, ``{tsx, explanation}``, for ``prompt["spec"]``."""
+def answer(query: OfflineQuery) -> dict[str, Any]:
+    """Return a ``record_tsx`` payload, ``{tsx, explanation}``, for the prompt's spec."""
+    prompt = query.prompt
     spec = prompt["spec"]
     wish = " ".join([str(spec.get("visual") or ""), str(prompt.get("request") or "")]).lower()
     if spec.get("dimensions"):

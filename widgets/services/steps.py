@@ -1,0 +1,150 @@
+"""The life of one pipeline step as a job: queue, claim, heartbeat, and finish — each a check-and-set.
+
+A step is queued with its message in one transaction (the outbox), claimed by the worker that gets
+the message (a duplicate or redelivered message finds it taken, or done, and does nothing), kept
+alive by a heartbeat that extends its lease, and finished only by the holder of that lease: a
+worker that lost its lease (it stalled, the sweeper sent the step again) cannot overwrite the work
+of the one that took over. Finishing a step and queueing the next ones happen under the request's
+row lock, so the join of two parallel steps is decided exactly once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from backend.errors import ErrorCode
+from backend.jobs.outbox import outbox_send
+from widgets.models import RequestStatus, StepState, WidgetRequest, WidgetStep
+
+log = logging.getLogger(__name__)
+
+ACTOR = "run_step"
+ACTIVE = (RequestStatus.PENDING, RequestStatus.RUNNING)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A worker's hold on a running step: only ``token``'s holder may finish it."""
+
+    step: WidgetStep
+    token: str
+
+
+def step_queue(*, step: WidgetStep, send: bool = True, delay_s: float = 0) -> bool:
+    """Queue a waiting (or failed, for a retry) step and its message; return False if it was not
+    waiting. Call inside a transaction: the message goes once it commits."""
+    queued = WidgetStep.objects.filter(id=step.id, state__in=[StepState.WAITING, StepState.FAILED]).update(
+        state=StepState.QUEUED, queued_at=timezone.now(), error_code="", error_message="")
+    if queued and send:
+        outbox_send(actor=ACTOR, args=[step.id], delay_ms=int(delay_s * 1000))
+    return bool(queued)
+
+
+def step_resend(*, step: WidgetStep) -> bool:
+    """Send a queued step's message again (its first one was lost: a broker restarted, or the request
+    was failed while it waited); return False if it is no longer queued. Call inside a transaction."""
+    resent = WidgetStep.objects.filter(id=step.id, state=StepState.QUEUED).update(queued_at=timezone.now())
+    if resent:
+        outbox_send(actor=ACTOR, args=[step.id])
+    return bool(resent)
+
+
+def step_claim(*, step_id: int) -> Claim | None:
+    """Take a queued step of a live request; None when it is not queued (a duplicate message, or the
+    request failed meanwhile) — then there is nothing to do."""
+    token, now = secrets.token_hex(16), timezone.now()
+    taken = WidgetStep.objects.filter(id=step_id, state=StepState.QUEUED, widget_request__status__in=ACTIVE).update(
+        state=StepState.RUNNING, lease_token=token, lease_until=now + _lease(), started_at=now, finished_at=None,
+        attempts=F("attempts") + 1)
+    if not taken:
+        return None
+    step = WidgetStep.objects.select_related("widget_request__data_source", "widget_request__dashboard").get(id=step_id)
+    WidgetRequest.objects.filter(id=step.widget_request_id, status=RequestStatus.PENDING).update(
+        status=RequestStatus.RUNNING, updated_at=now)
+    return Claim(step=step, token=token)
+
+
+def step_save_conversation(*, claim: Claim, turns: list[dict[str, Any]]) -> None:
+    """Store the step's conversation as it grows (committed at once: it outlives this job)."""
+    WidgetStep.objects.filter(id=claim.step.id, lease_token=claim.token, state=StepState.RUNNING).update(
+        conversation=turns)
+
+
+def step_finish(*, claim: Claim, output: dict[str, Any]) -> WidgetRequest | None:
+    """Mark the step done with ``output`` and return its request, locked for the caller to advance;
+    None when the lease was lost (another worker has the step). Call inside a transaction."""
+    widget_request = lock_request(claim.step.widget_request_id)
+    done = _held(claim).update(state=StepState.DONE, output=output, finished_at=timezone.now(), lease_token="",
+                               lease_until=None, error_code="", error_message="")
+    return widget_request if done else None
+
+
+def step_fail(*, claim: Claim, code: ErrorCode, message: str) -> WidgetRequest | None:
+    """Mark the step failed and return its request, locked; None when the lease was lost. Call inside a
+    transaction."""
+    widget_request = lock_request(claim.step.widget_request_id)
+    failed = _held(claim).update(state=StepState.FAILED, finished_at=timezone.now(), lease_token="",
+                                 lease_until=None, error_code=code, error_message=message[:2000])
+    return widget_request if failed else None
+
+
+def step_requeue(*, claim: Claim, reason: str, delay_s: float) -> bool:
+    """Put the step back in the queue after a transient failure, its message delayed by ``delay_s``."""
+    with transaction.atomic():
+        requeued = _held(claim).update(state=StepState.QUEUED, queued_at=timezone.now(), lease_token="",
+                                       lease_until=None, error_message=reason[:2000])
+        if requeued:
+            outbox_send(actor=ACTOR, args=[claim.step.id], delay_ms=int(delay_s * 1000))
+    return bool(requeued)
+
+
+def lock_request(widget_request_id: int) -> WidgetRequest:
+    """Return the request with its row locked until the transaction ends (a no-op on SQLite, whose
+    write transactions are serialized anyway)."""
+    return WidgetRequest.objects.select_for_update(of=("self",)).select_related("dashboard", "data_source").get(
+        id=widget_request_id)
+
+
+@contextmanager
+def heartbeat(claim: Claim) -> Iterator[threading.Event]:
+    """Extend the claim's lease every third of it while the body runs. The event it yields is set when
+    the lease was lost (the step was taken over)."""
+    stop, lost = threading.Event(), threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(_lease().total_seconds() / 3):
+                if not _held(claim).update(lease_until=timezone.now() + _lease()):
+                    lost.set()
+                    return
+        except Exception:  # a heartbeat that cannot write lets the lease run out: the sweeper recovers
+            log.exception("heartbeat of step %s failed", claim.step.id)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{claim.step.id}", daemon=True)
+    thread.start()
+    try:
+        yield lost
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def _held(claim: Claim) -> Any:
+    return WidgetStep.objects.filter(id=claim.step.id, state=StepState.RUNNING, lease_token=claim.token)
+
+
+def _lease() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.STEP_LEASE_S)
