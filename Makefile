@@ -8,7 +8,7 @@ DEMO_CLAIMS ?= 1000000
 TEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run setup test test-fast test-pg test-browser bench clean
+.PHONY: run setup lint test test-fast test-pg test-browser bench clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,13 +30,18 @@ setup: $(STAMP) $(NODE_STAMP)
 run: setup
 	$(PY) manage.py serve 127.0.0.1:8000
 
-## The whole suite: SQLite pass, then the PostgreSQL + Redis pass (skipped with a reason when absent)
-test: $(STAMP) $(NODE_STAMP)
+## The import contract: apps reach the LLM gateway only through backend.llm.api
+lint: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
+
+## The whole suite: the import contract, the SQLite pass, then the PostgreSQL + Redis pass (skipped with a
+## reason when absent)
+test: $(STAMP) $(NODE_STAMP) lint
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory test-pg
 
 ## Everything except browser and slow tests, on SQLite
-test-fast: $(STAMP) $(NODE_STAMP)
+test-fast: $(STAMP) $(NODE_STAMP) lint
 	$(PY) -m pytest -m "not browser and not slow"
 
 ## The suite again with the app database on PostgreSQL, plus the integration tests (real Redis broker)

@@ -88,7 +88,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'app.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # Workers run one step after another on long-lived threads: reusing their connections saves a
+        # connection set-up per step (health checks drop a connection the server closed).
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -200,7 +203,7 @@ DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 DRAMATIQ_EMBEDDED = not BROKER_URL
 # How long an idle worker sleeps between polls of a Redis queue, at most (Dramatiq's default is 1 s):
 # it bounds how long a step's message waits before the next step starts.
-DRAMATIQ_WORKER_TIMEOUT_MS = env_int("DRAMATIQ_WORKER_TIMEOUT_MS", 10)
+DRAMATIQ_WORKER_TIMEOUT_MS = env_int("DRAMATIQ_WORKER_TIMEOUT_MS", 5)
 DRAMATIQ_WORKER_THREADS = env_int("DRAMATIQ_WORKER_THREADS", 4)
 
 # --- Pipeline steps as jobs (widgets.services.steps, .recovery): leases, retries, recovery.

@@ -3,40 +3,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from sql_gen.models import DataSource, DictionaryColumn, DictionaryTable, MetricDefinition, split_synonyms
+from sql_gen.models import DataSource, DictionaryTable, MetricDefinition, split_synonyms
 
 
 def default_source() -> DataSource | None:
     return DataSource.objects.filter(is_default=True).first() or DataSource.objects.order_by("id").first()
 
 
-def _dimension_columns(source: DataSource) -> list[DictionaryColumn]:
-    return list(
-        DictionaryColumn.objects.filter(table__source=source, is_dimension=True).select_related("table")
-    )
+def _tables(source: DataSource) -> dict[str, DictionaryTable]:
+    """Return the source's dictionary tables by name, each with its columns, in two queries."""
+    return {t.name: t for t in DictionaryTable.objects.filter(source=source).prefetch_related("columns")}
 
 
-def metric_dimensions(*, metric: MetricDefinition, columns: list[DictionaryColumn] | None = None) -> list[str]:
+def _reachable(table: DictionaryTable) -> set[str]:
+    """Return the table's name and the names of the tables its foreign keys point at."""
+    return {table.name} | {c.references.split(".")[0] for c in table.columns.all() if c.references}
+
+
+def metric_dimensions(*, metric: MetricDefinition, tables: dict[str, DictionaryTable] | None = None) -> list[str]:
     """Return the dimension keys (``table.column``) a metric can be grouped or filtered by:
     its base table's own dimensions and those one foreign key away. A ratio metric
     offers what both its parts offer."""
+    tables = tables if tables is not None else _tables(metric.source)
     if metric.kind == MetricDefinition.Kind.RATIO:
-        num = metric_dimensions(metric=metric.numerator, columns=columns)
-        den = set(metric_dimensions(metric=metric.denominator, columns=columns))
+        num = metric_dimensions(metric=metric.numerator, tables=tables)
+        den = set(metric_dimensions(metric=metric.denominator, tables=tables))
         return [k for k in num if k in den]
-    columns = columns if columns is not None else _dimension_columns(metric.source)
-    base = DictionaryTable.objects.filter(source=metric.source, name=metric.base_table).first()
+    base = tables.get(metric.base_table)
     if base is None:
         return []
-    reachable = {base.name} | {
-        ref.split(".")[0] for ref in base.columns.exclude(references="").values_list("references", flat=True)
-    }
-    return [c.key for c in columns if c.table.name in reachable]
+    reachable = _reachable(base)
+    return [c.key for t in tables.values() if t.name in reachable for c in t.columns.all() if c.is_dimension]
 
 
 def catalog(*, source: DataSource) -> dict[str, Any]:
     """Return the metrics and dimensions of ``source`` as the clarifier and spec prompts see them."""
-    columns = _dimension_columns(source)
+    tables = _tables(source)
     metrics = MetricDefinition.objects.filter(source=source).select_related("numerator", "denominator", "source")
     return {
         "metrics": [
@@ -46,7 +48,7 @@ def catalog(*, source: DataSource) -> dict[str, Any]:
                 "description": m.description,
                 "synonyms": split_synonyms(m.synonyms),
                 "unit": m.unit,
-                "dimensions": metric_dimensions(metric=m, columns=columns),
+                "dimensions": metric_dimensions(metric=m, tables=tables),
             }
             for m in metrics
         ],
@@ -58,7 +60,7 @@ def catalog(*, source: DataSource) -> dict[str, Any]:
                 "synonyms": split_synonyms(c.synonyms),
                 "values": c.sample_values,
             }
-            for c in columns
+            for t in tables.values() for c in t.columns.all() if c.is_dimension
         ],
     }
 
@@ -89,14 +91,17 @@ def _base_tables(metric: MetricDefinition) -> set[str]:
 def dictionary_slice(*, metric: MetricDefinition, dimension_keys: list[str]) -> dict[str, Any]:
     """Return only the tables and columns a query for ``metric`` by ``dimension_keys`` needs:
     the base tables in full, and of each dimension table its key and the dimension column."""
-    source = metric.source
+    tables = _tables(metric.source)
     bases = _base_tables(metric)
     dimension_tables = {key.split(".")[0] for key in dimension_keys} - bases
+    # What the base tables' foreign keys point at: the key a dimension table is joined on.
+    join_targets = {c.references for name in bases if name in tables for c in tables[name].columns.all()
+                    if c.references}
     tables_out, dims_out, guidelines = [], [], []
-    for table in DictionaryTable.objects.filter(source=source, name__in=bases | dimension_tables).prefetch_related("columns"):
+    for table in (tables[name] for name in sorted(bases | dimension_tables) if name in tables):
         columns = [
             c for c in table.columns.all()
-            if table.name in bases or c.key in dimension_keys or _is_join_target(c, bases, source)
+            if table.name in bases or c.key in dimension_keys or c.key in join_targets
         ]
         tables_out.append({
             "name": table.name,
@@ -113,11 +118,6 @@ def dictionary_slice(*, metric: MetricDefinition, dimension_keys: list[str]) -> 
             for c in columns if c.key in dimension_keys
         ]
     return {"tables": tables_out, "dimensions": dims_out, "guidelines": guidelines, "metric": _metric_out(metric)}
-
-
-def _is_join_target(column: DictionaryColumn, bases: set[str], source: DataSource) -> bool:
-    target = f"{column.table.name}.{column.name}"
-    return DictionaryColumn.objects.filter(table__source=source, table__name__in=bases, references=target).exists()
 
 
 def allowed_tables(*, source: DataSource) -> set[str]:

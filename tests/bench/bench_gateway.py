@@ -1,4 +1,4 @@
-"""The gateway's own overhead per call: ``get_llm(...).call`` vs a bare boto3 ``converse``.
+"""The gateway's own overhead per call: ``get_llm(...).ask`` vs a bare boto3 ``converse``.
 
 A plain script (``make bench``), not a test. It sets Django up on a temporary
 SQLite database, migrates it, starts the fake Bedrock server from the tests and
@@ -62,6 +62,7 @@ def run(tmp: str) -> None:
 
     from backend.llm.gateway import get_llm
     from backend.llm.models import ModelRoute
+    from backend.llm.capabilities import capability_for
     from backend.llm.providers.bedrock import converse_arguments
     from backend.llm.types import LLMRequest, Tool
     from tests.llm.fakes.bedrock import FakeBedrock
@@ -74,12 +75,12 @@ def run(tmp: str) -> None:
                              tool=Tool("record_answer", "Record.", {"type": "object", "properties": {}}))
         bare = boto3.session.Session().client("bedrock-runtime", endpoint_url=server.url, config=Config(
             region_name="us-east-1", retries={"total_max_attempts": 1}, read_timeout=route.timeout_s))
-        arguments = converse_arguments(request, route)
+        arguments = converse_arguments(request, route, capability_for(route.model_id))
         client = get_llm("sql_generation")
         ours: list[float] = []
         baseline: list[float] = []
         for i in range(WARMUP + ROUNDS):
-            a, b = _time(lambda: client.call(request)), _time(lambda: bare.converse(**arguments))
+            a, b = _time(lambda: client.ask(request, dict)), _time(lambda: bare.converse(**arguments))
             if i >= WARMUP:
                 ours.append(a)
                 baseline.append(b)
@@ -93,7 +94,7 @@ def report(ours: list[float], baseline: list[float]) -> None:
     print(f"{ROUNDS} calls each against the local fake Converse server")
     print(f"{'':<22}{'median ms':>10}{'p95 ms':>10}")
     print(f"{'bare boto3 converse':<22}{base_p50:>10.3f}{base_p95:>10.3f}")
-    print(f"{'get_llm(...).call':<22}{our_p50:>10.3f}{our_p95:>10.3f}")
+    print(f"{'get_llm(...).ask':<22}{our_p50:>10.3f}{our_p95:>10.3f}")
     added = our_p50 - base_p50
     print(f"ratio (median) {our_p50 / base_p50:.2f}x; added {added:.3f} ms at the median "
           f"({'within' if added < 2 else 'OVER'} the 2 ms target), {our_p95 - base_p95:.3f} ms at p95")

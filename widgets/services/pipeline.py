@@ -79,15 +79,18 @@ class StepRun:
 
 
 def _clarify(run: StepRun) -> dict[str, Any]:
-    request = run.widget_request
-    intent = CLARIFY.run(ClarifierInput(prompt=request.prompt, answers=request.answers,
-                                        catalog=build_catalog(source=run.source)), **run.llm())
-    return {"intent": intent.model_dump(mode="json"), "questions": [q.model_dump() for q in intent.questions]}
+    request, catalog = run.widget_request, build_catalog(source=run.source)
+    intent = CLARIFY.run(ClarifierInput(prompt=request.prompt, answers=request.answers, catalog=catalog),
+                         **run.llm())
+    # The spec reads the catalog the intent was read against, not one an admin edited in between.
+    return {"intent": intent.model_dump(mode="json"), "questions": [q.model_dump() for q in intent.questions],
+            "catalog": catalog}
 
 
 def _spec(run: StepRun) -> dict[str, Any]:
-    inputs = SpecInput(request_text=run.widget_request.prompt, intent=run.outputs[StepName.CLARIFY]["intent"],
-                       catalog=build_catalog(source=run.source))
+    clarified = run.outputs[StepName.CLARIFY]
+    inputs = SpecInput(request_text=run.widget_request.prompt, intent=clarified["intent"],
+                       catalog=clarified["catalog"])
     return SPEC.run(inputs, **run.llm()).model_dump(mode="json")
 
 
@@ -180,8 +183,10 @@ def advance(*, widget_request: WidgetRequest, send: bool = True) -> str:
         if stage.name in outputs:
             continue
         open_stages = True
-        step = steps.get(stage.name) or WidgetStep.objects.create(widget_request=widget_request, name=stage.name)
-        if step.state == StepState.WAITING:
+        step = steps.get(stage.name)
+        if step is None:
+            step_queue(step=WidgetStep(widget_request=widget_request, name=stage.name), send=send)
+        elif step.state == StepState.WAITING:
             step_queue(step=step, send=send)
     if open_stages:
         return widget_request.status

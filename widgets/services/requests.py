@@ -65,7 +65,7 @@ def widget_request_create(
         request = WidgetRequest.objects.create(dashboard=dashboard, user=user, prompt=prompt,
                                                route_override_id=route_override_id, data_source=source,
                                                deadline_at=request_deadline(source=source))
-        step_queue(step=WidgetStep.objects.create(widget_request=request, name=StepName.CLARIFY), send=enqueue)
+        step_queue(step=WidgetStep(widget_request=request, name=StepName.CLARIFY), send=enqueue)
     return request
 
 

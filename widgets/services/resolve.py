@@ -87,16 +87,30 @@ def widgets_refresh_stale(*, widgets: list[Widget], now: datetime) -> list[int]:
 
 
 def _lock(widget: Widget) -> bool:
-    """Take the widget's refresh lock; it expires by itself if the job dies."""
+    """Take the widget's refresh lock; it expires by itself if the job dies. False when the cache cannot
+    be reached either: the stored data is shown, and the next load tries again."""
     source = widget.data_source
     timeout = max(30, 3 * (source.statement_timeout_s if source else 10))
-    return cache.add(_LOCK_KEY.format(widget=widget.id), 1, timeout=timeout)
+    try:
+        return cache.add(_LOCK_KEY.format(widget=widget.id), 1, timeout=timeout)
+    except Exception as exc:  # the cache's own errors differ per backend
+        log.warning("widget %s not refreshed: the cache is unreachable (%s)", widget.id, exc)
+        return False
 
 
 def _enqueue(widget_id: int) -> None:
+    """Queue a refresh once the transaction commits. A broker that is down never fails the page that
+    asked: the lock is released, so the next load tries again."""
     from widgets.tasks import refresh_widget
 
-    transaction.on_commit(lambda: refresh_widget.send(widget_id))
+    def send() -> None:
+        try:
+            refresh_widget.send(widget_id)
+        except Exception as exc:  # the brokers' errors differ; all mean "not queued"
+            log.warning("refresh of widget %s not queued (%s); the next load tries again", widget_id, exc)
+            cache.delete(_LOCK_KEY.format(widget=widget_id))
+
+    transaction.on_commit(send)
 
 
 def widget_refresh(*, widget_id: int, now: datetime | None = None) -> str:

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from dramatiq.middleware import Interrupt, TimeLimitExceeded
 
 from backend.errors import ApplicationError, ErrorCode
@@ -86,6 +86,10 @@ def classify(stage: Stage, exc: Exception, *, budget_s: int) -> Failure:
         return Failure(exc.code, f"The result does not fit this widget's component: {exc.message}", rewind_to=rewind)
     if isinstance(exc, ApplicationError):
         return Failure(exc.code, exc.message)
+    if isinstance(exc, (OperationalError, InterfaceError)):  # the database went away or timed out a lock
+        log.warning("step %s hit a database error: %s", stage.name, exc)
+        return Failure(ErrorCode.INTERNAL_ERROR, "The app database did not answer; this step is tried again.",
+                       transient=True)
     log.exception("step %s failed unexpectedly", stage.name, exc_info=exc)
     return Failure(ErrorCode.INTERNAL_ERROR, _INTERNAL)
 

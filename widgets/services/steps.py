@@ -43,9 +43,15 @@ class Claim:
 
 def step_queue(*, step: WidgetStep, send: bool = True, delay_s: float = 0) -> bool:
     """Queue a waiting (or failed, for a retry) step and its message; return False if it was not
-    waiting. Call inside a transaction: the message goes once it commits."""
-    queued = WidgetStep.objects.filter(id=step.id, state__in=[StepState.WAITING, StepState.FAILED]).update(
-        state=StepState.QUEUED, queued_at=timezone.now(), error_code="", error_message="")
+    waiting. An unsaved step is created queued. Call inside a transaction: the message goes once it
+    commits."""
+    if step.pk is None:
+        step.state, step.queued_at = StepState.QUEUED, timezone.now()
+        step.save()
+        queued = 1
+    else:
+        queued = WidgetStep.objects.filter(id=step.id, state__in=[StepState.WAITING, StepState.FAILED]).update(
+            state=StepState.QUEUED, queued_at=timezone.now(), error_code="", error_message="")
     if queued and send:
         outbox_send(actor=ACTOR, args=[step.id], delay_ms=int(delay_s * 1000))
     return bool(queued)
@@ -70,8 +76,9 @@ def step_claim(*, step_id: int) -> Claim | None:
     if not taken:
         return None
     step = WidgetStep.objects.select_related("widget_request__data_source", "widget_request__dashboard").get(id=step_id)
-    WidgetRequest.objects.filter(id=step.widget_request_id, status=RequestStatus.PENDING).update(
-        status=RequestStatus.RUNNING, updated_at=now)
+    if step.widget_request.status == RequestStatus.PENDING:
+        WidgetRequest.objects.filter(id=step.widget_request_id, status=RequestStatus.PENDING).update(
+            status=RequestStatus.RUNNING, updated_at=now)
     return Claim(step=step, token=token)
 
 
