@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 
-from widgets.models import Dashboard, Widget, WidgetRequest
+from widgets.models import Dashboard, Widget, WidgetRequest, WidgetStep
 
 
 @admin.register(Dashboard)
@@ -11,12 +13,27 @@ class DashboardAdmin(admin.ModelAdmin):
     list_filter = ["is_private"]
 
 
+class WidgetStepInline(admin.TabularInline):
+    """A request's steps as jobs: state, attempts, lease and timings. Read-only: the pipeline owns them."""
+
+    model = WidgetStep
+    extra = 0
+    can_delete = False
+    fields = ["name", "state", "attempts", "queued_at", "started_at", "finished_at", "lease_until", "error_code",
+              "error_message", "rewind_to"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(WidgetRequest)
 class WidgetRequestAdmin(admin.ModelAdmin):
     list_display = ["id", "prompt", "user", "dashboard", "status", "error_code", "created_at"]
     list_filter = ["status"]
     search_fields = ["prompt"]
-    readonly_fields = ["intent", "questions", "answers"]
+    readonly_fields = ["intent", "questions", "answers", "deadline_at"]
+    inlines = [WidgetStepInline]
 
 
 @admin.register(Widget)

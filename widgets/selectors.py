@@ -33,7 +33,7 @@ def widget_request_get(*, user: AbstractBaseUser, request_id: int) -> WidgetRequ
         NotFound: it does not exist or belongs to someone else.
     """
     found = (WidgetRequest.objects.filter(id=request_id, user=user)
-             .select_related("dashboard", "route_override__tier").first())
+             .select_related("dashboard", "route_override__tier").prefetch_related("steps").first())
     if found is None:
         raise NotFound("No such request.")
     return found
@@ -52,5 +52,6 @@ def dashboard_open_requests(*, dashboard: Dashboard, user: AbstractBaseUser) -> 
         dashboard.requests.filter(user=user, dismissed=False)
         .exclude(status=RequestStatus.READY)
         .exclude(status=RequestStatus.FAILED, widget__isnull=False)
+        .prefetch_related("steps")
         .order_by("created_at", "id")
     )

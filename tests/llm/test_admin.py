@@ -78,6 +78,14 @@ def test_the_gateway_admin_pages_render(admin_client, llm_routing, url: str) -> 
     assert admin_client.get(url).status_code == 200
 
 
+def test_the_ledger_filters_by_how_answers_stopped(admin_client, llm_routing) -> None:
+    common = {"purpose": "sql_generation", "tier": "fast", "provider": "bedrock", "requested_model": "m"}
+    LLMCall.objects.create(**common, model_id="m", outcome="truncated", stop_reason="max_tokens", error_code="cut-off")
+    LLMCall.objects.create(**common, model_id="m", outcome="ok", stop_reason="tool_use", error_code="all-there")
+    page = admin_client.get("/admin/llm/llmcall/?stop_reason__exact=max_tokens").content.decode()
+    assert "cut-off" in page and "all-there" not in page and "1 result" in page
+
+
 def _form_values(html: str) -> dict[str, str]:
     """Return the values a browser would submit from the page's form (inputs, selects, textareas)."""
     from html.parser import HTMLParser

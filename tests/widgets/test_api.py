@@ -139,3 +139,14 @@ def test_only_a_failed_request_can_be_dismissed(client_for, analyst, dashboard):
     pending = WidgetRequest.objects.create(dashboard=dashboard, user=analyst, prompt="x")
     response = client_for(analyst).post(f"/api/requests/{pending.id}/dismiss/")
     assert (response.status_code, response.json()["code"]) == (400, "not_failed")
+
+
+@pytest.mark.parametrize("path", ["/admin/widgets/widgetrequest/{id}/change/", "/admin/jobs/outboxmessage/",
+                                  "/admin/jobs/outboxmessage/?sent_at__isempty=1"])
+def test_the_admin_shows_a_requests_steps_and_the_outbox(admin_client, analyst, dashboard, path):
+    from widgets.services.requests import widget_request_create
+
+    request = widget_request_create(user=analyst, dashboard=dashboard, prompt="total paid last 7 days")
+    page = admin_client.get(path.format(id=request.id))
+    assert page.status_code == 200
+    assert (b"clarify" in page.content) if "widgetrequest" in path else (b"run_step" in page.content)

@@ -18,8 +18,8 @@ from backend.llm.types import LLMError, LLMRequest, LLMResult, Turn, Usage
 _clients: dict[tuple[Any, ...], anthropic.Anthropic] = {}
 _clients_lock = threading.Lock()
 
-_STATUS_CODES = {400: "llm_bad_request", 401: "llm_access_denied", 403: "llm_access_denied",
-                 404: "llm_model_not_found", 429: "llm_throttled"}
+_STATUS_CODES = {400: ErrorCode.LLM_BAD_REQUEST, 401: ErrorCode.LLM_ACCESS_DENIED, 403: ErrorCode.LLM_ACCESS_DENIED,
+                 404: ErrorCode.LLM_MODEL_NOT_FOUND, 429: ErrorCode.LLM_THROTTLED}
 
 
 def _client(route: ModelRoute) -> anthropic.Anthropic:
@@ -113,7 +113,7 @@ def _malformed(exc: Exception, route: ModelRoute) -> LLMError:
 def _status_error(exc: anthropic.APIStatusError, route: ModelRoute) -> LLMError:
     status = exc.status_code
     retryable = status == 429 or status >= 500
-    code = _STATUS_CODES.get(status, "llm_unavailable" if retryable else "llm_error")
+    code = _STATUS_CODES.get(status, ErrorCode.LLM_UNAVAILABLE if retryable else ErrorCode.LLM_ERROR)
     detail = exc.message
     if status in (401, 403):
         detail = f"the API key cannot use {route.model_id}: check ANTHROPIC_API_KEY and the workspace's model access ({exc.message})"

@@ -163,13 +163,13 @@ def _client_error(exc: ClientError, route: ModelRoute) -> LLMError:
     if code == "ValidationException":
         return LLMError(f"Bedrock refused the request for {route.model_id}: {message}", retryable=False,
                         code=ErrorCode.LLM_BAD_REQUEST, request_id=request_id)
-    codes = {"ThrottlingException": "llm_throttled", "ModelNotReadyException": "llm_model_not_ready"}
+    codes = {"ThrottlingException": ErrorCode.LLM_THROTTLED, "ModelNotReadyException": ErrorCode.LLM_MODEL_NOT_READY}
     # A proxy or VPC endpoint may answer 5xx/429 without an AWS error type: botocore then names
     # the error by its status ("502"), which is as retryable as the typed ones.
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
     retryable = code in RETRYABLE_CODES or status == 429 or status >= 500
     return LLMError(f"Bedrock {code} for {route.model_id}: {message}", retryable=retryable,
-                    code=codes.get(code, "llm_unavailable" if retryable else "llm_error"),
+                    code=codes.get(code, ErrorCode.LLM_UNAVAILABLE if retryable else ErrorCode.LLM_ERROR),
                     request_id=request_id)
 
 
