@@ -67,12 +67,13 @@ class LLMClient:
         """
         context = context or CallContext()
         ends_at = self.clock.now() + deadline_s if deadline_s is not None else None
-        knobs = snapshot.current().settings
-        first, over_soft_cap = self._resolution(knobs, context)
+        rows = snapshot.current()  # one read of the routing rows serves the whole call
+        knobs = rows.settings
+        first, over_soft_cap = self._resolution(knobs, context, rows)
         history = list(request.history)
         save = on_turn or (lambda turns: None)
         last: InvalidAnswer | None = None
-        for position, resolution in enumerate(self._plan(first, over_soft_cap=over_soft_cap)):
+        for position, resolution in enumerate(self._plan(first, over_soft_cap=over_soft_cap, rows=rows)):
             for _ in range(max(1, resolution.same_model_tries)):
                 turn, row = self._answer(replace(request, history=tuple(history)), resolution, knobs, context,
                                          ends_at, history=history, save=save)
@@ -91,13 +92,13 @@ class LLMClient:
         assert last is not None  # every try was refused, or we would have returned
         raise last
 
-    def _plan(self, first: Resolution, *, over_soft_cap: bool) -> list[Resolution]:
+    def _plan(self, first: Resolution, *, over_soft_cap: bool, rows: snapshot.Snapshot) -> list[Resolution]:
         """Return the tiers to ask in turn: this one, then the one it escalates to (once; not for an
         admin's forced route, and not past the soft cap, where escalating would spend on a dearer tier)."""
         if not first.escalates_to or first.overridden or over_soft_cap:
             return [first]
         try:
-            escalated = tier_named(first.escalates_to, purpose=first.purpose)
+            escalated = tier_named(first.escalates_to, purpose=first.purpose, rows=rows)
         except LLMError as exc:
             log.warning("not escalating %s from %s: %s", first.purpose, first.tier, exc.message)
             return [first]
@@ -141,14 +142,16 @@ class LLMClient:
             raise error
         return result, row
 
-    def _resolution(self, knobs: GatewaySettings, context: CallContext) -> tuple[Resolution, bool]:
+    def _resolution(self, knobs: GatewaySettings, context: CallContext,
+                    rows: snapshot.Snapshot) -> tuple[Resolution, bool]:
         """Return the resolution to run and whether spend is past a soft cap (then a tier with
         ``degrades_to`` has been swapped for that cheaper tier).
 
         Raises:
             LLMError: ``budget_exceeded`` past the hard cap; a misconfiguration.
         """
-        resolution = resolve(self.name, override_route_id=self.override_route_id or context.override_route_id)
+        resolution = resolve(self.name, override_route_id=self.override_route_id or context.override_route_id,
+                             rows=rows)
         verdict = budget_verdict(knobs=knobs, user_id=context.user_id)
         if verdict.kind == REFUSE:
             error = LLMError(verdict.message, retryable=False, code=ErrorCode.BUDGET_EXCEEDED)
@@ -156,7 +159,7 @@ class LLMClient:
                    provider=resolution.routes[0].provider, error=error)
             raise error
         if verdict.kind == DEGRADE and resolution.degrades_to and not resolution.overridden:
-            cheaper = tier_named(resolution.degrades_to, purpose=resolution.purpose)
+            cheaper = tier_named(resolution.degrades_to, purpose=resolution.purpose, rows=rows)
             error = LLMError(f"{verdict.message}: {resolution.tier} runs on {cheaper.tier}", retryable=False,
                              code=ErrorCode.BUDGET_DEGRADED)
             record(_entry(resolution, context), resolution.routes[0], outcome=CallOutcome.BUDGET_DEGRADED,

@@ -27,7 +27,7 @@ class Resolution:
     same_model_tries: int = 2  # answers asked of this tier before escalating (the first included)
 
 
-def resolve(name: str, *, override_route_id: int | None = None) -> Resolution:
+def resolve(name: str, *, override_route_id: int | None = None, rows: snapshot.Snapshot | None = None) -> Resolution:
     """Return the tier and enabled routes for a purpose or a tier name.
 
     With ``override_route_id`` the chain is that one route (enabled or not), and the
@@ -38,7 +38,7 @@ def resolve(name: str, *, override_route_id: int | None = None) -> Resolution:
             purpose has no tier bound, the tier has no enabled route, or the
             override names no route.
     """
-    rows = snapshot.current()
+    rows = rows or snapshot.current()
     if name in Purpose.values:
         tier = rows.bindings.get(name)
         if tier is None:
