@@ -1,0 +1,304 @@
+"""The three engines as a box worker drives them: read-only connections, their own limits, errors.
+
+This runs inside a worker process (see ``worker.py``), never in the web process. Each engine stops
+a statement at the time limit by its own means (DuckDB an interrupt from a watch thread, SQLite a
+progress handler, PostgreSQL ``statement_timeout``) and reports it; what an engine cannot stop in
+time, the worker's OS limits and the parent's watchdog do. DuckDB connections stay open between
+calls (warm caches) and are reopened when the file is replaced, e.g. by ``warehouse_build``'s
+``os.replace``; SQLite and PostgreSQL connect per call, which costs them little.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import DiagnosticField, ExecStatus
+
+from sql_gen.box.protocol import BoxFailure, Limits, Target, encode
+from sql_gen.box.values import rows_frame
+
+_DUCKDB_CONFIG = {
+    "enable_external_access": False,  # no files, URLs, ATTACH, COPY, INSTALL
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_persistent_secrets": False,
+    "python_enable_replacements": False,  # a table name never resolves to a Python variable
+    "temp_directory": "",  # no spill files next to the warehouse: past the limit a query fails
+    # One worker thread and no I/O threads: a statement cannot use more than one core, and the
+    # worker's address space stays small (measured: DuckDB 2.0's default 8 I/O threads take
+    # VmSize from 113 MB to 700 MB before any query runs).
+    "threads": 1,
+    "async_threads": 0,
+}
+# DuckDB gets this share of the box's memory limit: its own accounting then refuses first, with a
+# clear error, and the rest covers what it does not track (strings, Python, the result rows).
+DUCKDB_MEMORY_SHARE = 0.75
+_OPEN_DUCKDB_FILES = 4
+_SQLITE_ALLOWED_ACTIONS = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+)
+# No string or blob in a widget query needs more; larger ones are how printf/zeroblob exhaust memory.
+_SQLITE_MAX_LENGTH = 10_000_000
+_MAX_ERROR_CHARS = 500
+SCHEMA_COLUMNS = ["table_name", "column_name", "data_type"]
+_INFO_SCHEMA_SQL = (
+    "SELECT table_name, column_name, data_type FROM information_schema.columns "
+    "WHERE table_schema = %s ORDER BY table_name, ordinal_position"
+)
+_SQLITE_TABLES_SQL = (
+    "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name"
+)
+
+Send = Callable[[dict[str, Any]], None]
+
+
+def pg_params(dsn: str, *, timeout_ms: int) -> dict[str, Any]:
+    """Return psycopg connection parameters for ``dsn`` whose transactions are read-only and whose
+    statements stop after ``timeout_ms``. Options in the DSN (e.g. ``search_path``) are kept; ours
+    come after them, so they win. Raises psycopg.ProgrammingError for a malformed DSN."""
+    params = conninfo_to_dict(dsn)
+    ours = f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms}"
+    params["options"] = f"{params.get('options') or ''} {ours}".strip()
+    params.setdefault("connect_timeout", 10)
+    return params
+
+
+def _statement_failure(error: object) -> BoxFailure:
+    text = str(error).strip() or type(error).__name__
+    return BoxFailure("statement", text[:_MAX_ERROR_CHARS])
+
+
+class Engines:
+    """Serve requests for every engine; one instance per worker process."""
+
+    def __init__(self, *, send: Send) -> None:
+        self._send = send  # for messages before the reply (the PostgreSQL backend's pid)
+        self._duckdb = _DuckDBFiles()
+        self._interrupter = _Interrupter()
+
+    def close_idle(self) -> None:
+        """Close the open DuckDB files (the worker has been idle for a while)."""
+        self._duckdb.close_all()
+
+    def handle(self, message: dict[str, Any]) -> bytes:
+        """Return the reply frame for one request: rows, column names, or a BoxFailure."""
+        target, limits = Target(**message["target"]), Limits(**message["limits"])
+        handler = {"duckdb": self._duckdb_call, "sqlite": _sqlite_call, "postgresql": self._postgresql_call}
+        try:
+            columns, rows = handler[target.engine](message["op"], target, limits, message["sql"], message["fetch"])
+            return rows_frame(columns, rows, max_bytes=limits.output_bytes)
+        except BoxFailure as failure:
+            return encode(failure.to_wire())
+        except MemoryError:  # the address-space limit refused an allocation Python or SQLite made
+            return encode(BoxFailure("limit", "out of memory", limit="memory").to_wire())
+
+    def _duckdb_call(self, op: str, target: Target, limits: Limits, sql: str, fetch: int) -> tuple[list[str], list[Any]]:
+        conn = self._duckdb.connection(target.location, memory_bytes=limits.memory_bytes)
+        try:
+            with self._interrupter.armed(conn, limits.time_s):
+                if op == "schema":
+                    return SCHEMA_COLUMNS, conn.execute(_INFO_SCHEMA_SQL.replace("%s", "?"), ["main"]).fetchall()
+                statements = conn.extract_statements(sql)
+                if len(statements) != 1:
+                    raise BoxFailure("statement", "Send exactly one statement.")
+                if op == "prove":
+                    if statements[0].type != duckdb.StatementType.SELECT:
+                        raise BoxFailure("statement", "Only a SELECT statement can be run here.")
+                    return conn.sql(sql).columns, []  # binds (and plans constants) without running
+                conn.execute(sql)
+                return [d[0] for d in conn.description or []], conn.fetchmany(fetch)
+        except duckdb.InterruptException:
+            raise BoxFailure("limit", "interrupted at the time limit", limit="time") from None
+        except duckdb.OutOfMemoryException:
+            raise BoxFailure("limit", "out of memory", limit="memory") from None
+        except duckdb.Error as e:
+            raise _statement_failure(e) from None
+
+    def _postgresql_call(self, op: str, target: Target, limits: Limits, sql: str, fetch: int) -> tuple[list[str], list[Any]]:
+        try:
+            conn = psycopg.connect(**pg_params(target.location, timeout_ms=int(limits.time_s * 1000)))
+        except psycopg.Error as e:
+            raise BoxFailure("source", str(e).strip()[:_MAX_ERROR_CHARS]) from None
+        conn.read_only = True  # BEGIN READ ONLY
+        # The parent cancels the statement on the server if it has to stop this process.
+        self._send({"event": "backend", "pid": conn.info.backend_pid})
+        try:
+            return _postgresql_op(conn, op, sql, fetch)
+        except psycopg.errors.QueryCanceled:
+            raise BoxFailure("limit", "canceled at the statement timeout", limit="time") from None
+        except psycopg.Error as e:
+            raise _statement_failure(e.diag.message_primary or e) from None
+        finally:
+            conn.close()  # closing without commit rolls the transaction back
+
+
+def _postgresql_op(conn: psycopg.Connection[Any], op: str, sql: str, fetch: int) -> tuple[list[str], list[Any]]:
+    if op == "schema":
+        schema = conn.execute("SELECT current_schema()").fetchone()
+        return SCHEMA_COLUMNS, conn.execute(_INFO_SCHEMA_SQL, [schema[0] if schema else "public"]).fetchall()
+    if op == "prove":
+        return _postgresql_describe(conn, sql), []
+    # A server-side cursor is DECLARE ... CURSOR FOR <sql>: one statement, a query, and no
+    # data-modifying WITH; rows stream instead of arriving all at once.
+    with conn.cursor(name="widget_query") as cursor:
+        cursor.execute(sql)
+        return [d.name for d in cursor.description or []], cursor.fetchmany(fetch)
+
+
+def _postgresql_describe(conn: psycopg.Connection[Any], sql: str) -> list[str]:
+    """Return the column names of ``sql`` prepared (parsed, analysed, rewritten), never executed."""
+    pgconn = conn.pgconn
+    _raise_for(pgconn.prepare(b"", sql.encode()))
+    described = pgconn.describe_prepared(b"")
+    _raise_for(described)
+    return [(described.fname(i) or b"?column?").decode() for i in range(described.nfields)]
+
+
+def _raise_for(result: psycopg.pq.abc.PGresult) -> None:
+    if result.status == ExecStatus.COMMAND_OK:
+        return
+    state = (result.error_field(DiagnosticField.SQLSTATE) or b"").decode()
+    if state == "57014":  # query_canceled: the statement timeout
+        raise BoxFailure("limit", "canceled at the statement timeout", limit="time")
+    text = result.error_field(DiagnosticField.MESSAGE_PRIMARY) or result.error_message
+    raise BoxFailure("statement", text.decode(errors="replace").strip()[:_MAX_ERROR_CHARS])
+
+
+def _sqlite_call(op: str, target: Target, limits: Limits, sql: str, fetch: int) -> tuple[list[str], list[Any]]:
+    try:
+        conn = sqlite3.connect(f"{Path(target.location).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as e:
+        raise BoxFailure("source", str(e)) from None
+    deadline = time.monotonic() + limits.time_s
+    try:
+        # mode=ro alone still lets ATTACH create files, so forbid attaching at all.
+        conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, _SQLITE_MAX_LENGTH)
+        conn.execute("PRAGMA temp_store = MEMORY")  # a big sort may not write temporary files
+        conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1_000)
+        if op == "schema":
+            return SCHEMA_COLUMNS, _sqlite_schema(conn)
+        conn.set_authorizer(_sqlite_authorizer)
+        if op == "prove":
+            conn.execute(f"EXPLAIN {sql}")  # compiles the statement without running it
+            # Column names only come with a cursor; LIMIT 0 returns before the first row.
+            cursor = conn.execute(f"SELECT * FROM (\n{sql.rstrip().rstrip(';')}\n) LIMIT 0")
+            return [d[0] for d in cursor.description or []], []
+        cursor = conn.execute(sql)
+        return [d[0] for d in cursor.description or []], cursor.fetchmany(fetch)
+    except sqlite3.Error as e:
+        if time.monotonic() > deadline and "interrupt" in str(e).lower():
+            raise BoxFailure("limit", "interrupted at the time limit", limit="time") from None
+        if "not authorized" in str(e):
+            raise BoxFailure("statement", "this connection may only read.") from None
+        raise _statement_failure(e) from None
+    finally:
+        conn.close()
+
+
+def _sqlite_schema(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    tables = [r[0] for r in conn.execute(_SQLITE_TABLES_SQL)]
+    return [
+        (table, column, data_type or "ANY")
+        for table in tables
+        for _, column, data_type, *_ in conn.execute("SELECT * FROM pragma_table_info(?)", [table])
+    ]
+
+
+def _sqlite_authorizer(action: int, *_: object) -> int:
+    """Allow reading and calling functions only; deny ATTACH, PRAGMA, writes and the rest."""
+    return sqlite3.SQLITE_OK if action in _SQLITE_ALLOWED_ACTIONS else sqlite3.SQLITE_DENY
+
+
+class _DuckDBFiles:
+    """Open read-only DuckDB connections, a few files at a time, each reopened once its file changes."""
+
+    def __init__(self) -> None:
+        self._open: OrderedDict[tuple[str, int], tuple[tuple[int, ...], duckdb.DuckDBPyConnection]] = OrderedDict()
+
+    def connection(self, path: str, *, memory_bytes: int) -> duckdb.DuckDBPyConnection:
+        """Return a connection to the file as it is now. Raises BoxFailure ("source")."""
+        key = (path, memory_bytes)
+        try:
+            stat = os.stat(path)
+        except OSError as e:
+            self._close(key)
+            raise BoxFailure("source", e.strerror or str(e)) from None
+        # A replaced file has a new inode; an edited one a new mtime or size.
+        signature = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        held = self._open.get(key)
+        if held is not None and held[0] == signature:
+            self._open.move_to_end(key)
+            return held[1]
+        self._close(key)
+        conn = self._connect(path, memory_bytes)
+        self._open[key] = (signature, conn)
+        while len(self._open) > _OPEN_DUCKDB_FILES:
+            self._close(next(iter(self._open)))
+        return conn
+
+    def _connect(self, path: str, memory_bytes: int) -> duckdb.DuckDBPyConnection:
+        memory_mb = max(1, int(memory_bytes * DUCKDB_MEMORY_SHARE) >> 20)
+        config = {**_DUCKDB_CONFIG, "memory_limit": f"{memory_mb}MB", "lock_configuration": True}
+        try:
+            return duckdb.connect(path, read_only=True, config=config)  # lock last: SET cannot undo it
+        except duckdb.Error as e:
+            raise BoxFailure("source", str(e)[:_MAX_ERROR_CHARS]) from None
+
+    def close_all(self) -> None:
+        for key in list(self._open):
+            self._close(key)
+
+    def _close(self, key: tuple[str, int]) -> None:
+        held = self._open.pop(key, None)
+        if held is not None:
+            held[1].close()
+
+
+class _Interrupter:
+    """A thread for the worker's life that interrupts the armed DuckDB statement at its deadline.
+
+    DuckDB looks for an interrupt between batches of rows; a function that spends minutes on one
+    batch (levenshtein over long strings) is left to the CPU limit and the parent's watchdog.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._conn: duckdb.DuckDBPyConnection | None = None
+        self._deadline = 0.0
+        threading.Thread(target=self._watch, name="interrupter", daemon=True).start()
+
+    @contextmanager
+    def armed(self, conn: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[None]:
+        with self._cond:
+            self._conn, self._deadline = conn, time.monotonic() + seconds
+            self._cond.notify()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._conn = None  # under the lock: an interrupt never reaches the next statement
+
+    def _watch(self) -> None:
+        with self._cond:
+            while True:
+                if self._conn is None:
+                    self._cond.wait()
+                    continue
+                remaining = self._deadline - time.monotonic()
+                if remaining > 0:
+                    self._cond.wait(remaining)
+                    continue
+                self._conn.interrupt()
+                self._conn = None
