@@ -95,10 +95,13 @@ class Worker:
         self._reader.max_bytes = limits.output_bytes + REPLY_OVERHEAD_BYTES
         deadline = time.monotonic() + limits.time_s + grace_s(limits.time_s)
         backend: int | None = None
+        taken = False
         try:
             while True:
                 message = self._next(deadline, limits.memory_bytes)
-                if message.get("event") == "backend":
+                if message.get("event") == "started":
+                    taken = True
+                elif message.get("event") == "backend":
                     backend = int(message["pid"])
                 elif message.get("event") == "done":
                     return message
@@ -107,7 +110,10 @@ class Worker:
             _cancel_later(target, backend)
             raise BoxFailure("limit", f"stopped by the watchdog ({stop.limit})", limit=stop.limit) from None
         except EOFError:
-            limit = _death_cause(self.reap())
+            retired = self.reap()
+            if not taken:  # it died before it read the request (e.g. while it sat idle)
+                raise BoxFailure("box", "the query worker exited before it could take the query") from None
+            limit = _death_cause(retired)
             _cancel_later(target, backend)
             raise BoxFailure("limit", f"the worker died running the query ({limit})", limit=limit) from None
 
@@ -153,8 +159,22 @@ class Worker:
         self.peak_rss_bytes = max(self.peak_rss_bytes, rss)
         return rss
 
+    def _high_water(self) -> None:
+        """Take the kernel's peak resident size of the worker's memory (VmHWM) into account.
+
+        Not ru_maxrss from wait4: Linux carries the forking parent's high-water mark across exec,
+        so a worker started from a 500 MB web process would seem to have used 500 MB.
+        """
+        try:
+            with open(f"/proc/{self.pid}/status", "rb") as status:
+                line = next((ln for ln in status if ln.startswith(b"VmHWM:")), b"VmHWM: 0 kB")
+            self.peak_rss_bytes = max(self.peak_rss_bytes, int(line.split()[1]) * 1024)
+        except (OSError, ValueError):
+            pass
+
     def kill(self, reason: str) -> Retired:
         """Kill the worker at once and reap it; return what it became."""
+        self._high_water()
         try:
             os.kill(self.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -163,6 +183,7 @@ class Worker:
 
     def close(self) -> Retired:
         """Let the worker end by closing its pipe; kill it if it does not within a second."""
+        self._high_water()
         try:
             self.proc.stdin.close()  # type: ignore[union-attr]
             self.proc.wait(timeout=1)
@@ -171,14 +192,12 @@ class Worker:
         return self.kill("closed")
 
     def reap(self, reason: str = "died") -> Retired:
-        """Wait for the worker's exit (it must be ending) and record its peak resident memory."""
+        """Wait for the worker's exit (it must be ending); return what it became."""
         if self.proc.returncode is None:
             try:
-                _, status, usage = os.wait4(self.pid, 0)
-                self.proc.returncode = os.waitstatus_to_exitcode(status)
-                self.peak_rss_bytes = max(self.peak_rss_bytes, usage.ru_maxrss * 1024)  # KiB on Linux
+                self.proc.wait()
             except ChildProcessError:
-                self.proc.returncode = self.proc.returncode or -1
+                self.proc.returncode = -1
         for stream in (self.proc.stdin, self.proc.stdout):
             if stream is not None:
                 stream.close()

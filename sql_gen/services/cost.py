@@ -67,6 +67,8 @@ def argument_refusal(tree: exp.Expression) -> Refusal | None:
 
 
 def function_name(node: exp.Expression) -> str:
+    if isinstance(node, exp.Pad):
+        return "lpad" if node.args.get("is_left") else "rpad"
     if isinstance(node, (exp.Anonymous, exp.AnonymousAggFunc)):
         return node.name.lower()
     if isinstance(node, exp.Func):

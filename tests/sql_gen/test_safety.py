@@ -89,6 +89,18 @@ ACCEPTED = [
     ("duckdb", "(SELECT * FROM claims)", {"claims"}),
     ("postgres", "SELECT * FROM claims -- the whole table\n", {"claims"}),
     ("duckdb", "SELECT '" + "(" * 40 + "' AS parens_in_a_string FROM claims", {"claims"}),
+    # functions whose cost an argument sets, with small literal sizes
+    ("duckdb", "SELECT format('{:>8}', status), format('{{}} {}', id), printf('%8.2f', amount) FROM claims", {"claims"}),
+    ("postgres", "SELECT format('%s-%s', status, note), format('%1$s %1$s', status) FROM claims", {"claims"}),
+    ("sqlite", "SELECT printf('%08.2f', amount), printf('%-12s|', status) FROM claims", {"claims"}),
+    ("duckdb", "SELECT repeat('*', 20), lpad(CAST(id AS VARCHAR), 8, '0'), rpad(status, 12) FROM claims", {"claims"}),
+    ("duckdb", "SELECT replace(status, '_', ' ') || ' (' || note || ')' AS label FROM claims", {"claims"}),
+    ("postgres", "SELECT regexp_replace(status, '_+', ' ', 'g') FROM claims", {"claims"}),
+    ("duckdb", "SELECT levenshtein(LEFT(status, 20), 'open') AS d FROM claims", {"claims"}),
+    ("sqlite", "SELECT editdist3(substr(status, 1, 10), 'paid') FROM claims", {"claims"}),
+    ("postgres", "SELECT levenshtein(SUBSTRING(note FROM 1 FOR 50), 'x') FROM claims", {"claims"}),
+    ("duckdb", "WITH l AS (SELECT status || '-' || note AS s FROM claims) SELECT s || ' ' || s FROM l", {"claims"}),
+    ("duckdb", "SELECT repeat(status, 100) FROM claims", {"claims"}),
 ]  # fmt: skip
 
 
@@ -221,6 +233,36 @@ REJECTED = [
     ("duckdb", "SELECT " + "NOT " * 4000 + "TRUE", "nested too deeply"),
     ("duckdb", "SELECT " + "CASE WHEN a THEN " * 900 + "1" + " END" * 900 + " FROM claims", "nested too deeply"),
     ("duckdb", "SELECT " + "[" * 3000 + "1" + "]" * 3000, "nested too deeply"),
+    # functions whose cost an argument sets: sizes, widths, edit distances, multiplied strings
+    ("duckdb", "SELECT length(format('{:>{}}', 'x', 2000000000))", "'{:>{}}'"),
+    ("duckdb", "SELECT format('{:>{}}', status, 5) FROM claims", "needs a literal format"),
+    ("duckdb", "SELECT format('{:.{}}', amount, 2) FROM claims", "needs a literal format"),
+    ("duckdb", "SELECT format('{:>99999}', status) FROM claims", "widths over 10000"),
+    ("postgres", "SELECT format('%*s', 2000000000, 'x')", "without *"),
+    ("postgres", "SELECT format('%2000000000s', 'x')", "widths over 10000"),
+    ("duckdb", "SELECT printf('%.*d', 5, 1)", "without *"),
+    ("sqlite", "SELECT printf(status, 1) FROM claims", "literal format"),
+    ("duckdb", "SELECT repeat(status, id) FROM claims", "repeat() needs a literal length"),
+    ("duckdb", "SELECT lpad(status, CAST(amount AS INT), 'x') FROM claims", "lpad() needs a literal length"),
+    ("duckdb", "SELECT sum(levenshtein(status, note)) FROM claims", "LEFT(cause, 20)"),
+    ("postgres", "SELECT levenshtein(status, 'open') FROM claims", "prefixes with a small literal length"),
+    ("sqlite", "SELECT editdist3(note, 'open') FROM claims", "prefixes"),
+    ("duckdb", "SELECT levenshtein(LEFT(status, 200), LEFT(note, 200)) FROM claims", "40,000 steps"),
+    ("duckdb", "SELECT jaro_winkler_similarity(status, 'x') FROM claims", "not allowed"),
+    ("duckdb", "SELECT damerau_levenshtein(status, 'x') FROM claims", "not allowed"),
+    ("duckdb", "SELECT length(repeat(repeat('x', 10000), 10000))", "up to 100,000,000 characters"),
+    ("duckdb", "SELECT repeat(status, 1000) FROM claims", "up to 64,000 characters"),
+    ("duckdb", "SELECT replace(replace(repeat('ab', 5000), 'a', repeat('a', 5000)), 'b', 'c')", "replace() could"),
+    ("postgres", "SELECT regexp_replace(status, '.', repeat('x', 300), 'g') FROM claims", "regexp_replace()"),
+    ("sqlite", "SELECT concat(repeat('x', 6000), repeat('y', 6000))", "concat() could build"),
+    ("duckdb", "SELECT hex(repeat('a', 6000))", "hex() could build"),
+    ("duckdb", "WITH a AS (SELECT repeat('x', 5000) AS s), b AS (SELECT s || s AS s FROM a),"
+               " c AS (SELECT s || s AS s FROM b) SELECT length(s) FROM c", "|| could build a string of up to 20,000"),
+    ("duckdb", "SELECT repeat('x', 6000) AS a, a || a AS b", "up to 12,000"),
+    ("duckdb", "SELECT x FROM (SELECT repeat('a', 9000) AS x UNION ALL SELECT 'b') t WHERE x || x <> ''",
+               "up to 18,000"),
+    ("duckdb", "SELECT (SELECT repeat('a', 9000)) || (SELECT repeat('b', 9000))", "up to 18,000"),
+    ("postgres", "SELECT s FROM (SELECT repeat(status, 100) AS s FROM claims) t ORDER BY s || s", "up to 12,800"),
 ]  # fmt: skip
 
 
