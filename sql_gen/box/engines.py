@@ -1,11 +1,12 @@
-"""The three engines as a box worker drives them: read-only connections, their own limits, errors.
+"""The engines as a box worker drives them: read-only connections, their own limits, errors.
 
-This runs inside a worker process (see ``worker.py``), never in the web process. Each engine stops
-a statement at the time limit by its own means (DuckDB an interrupt from a watch thread, SQLite a
-progress handler, PostgreSQL ``statement_timeout``) and reports it; what an engine cannot stop in
-time, the worker's OS limits and the parent's watchdog do. DuckDB connections stay open between
-calls (warm caches) and are reopened when the file is replaced, e.g. by ``warehouse_build``'s
-``os.replace``; SQLite and PostgreSQL connect per call, which costs them little.
+This runs inside a worker process (see ``worker.py``), never in the web process; PostgreSQL's part
+is in ``postgresql.py``. Each engine stops a statement at the time limit by its own means (DuckDB
+an interrupt from a watch thread, SQLite a progress handler, PostgreSQL ``statement_timeout``) and
+reports it; what an engine cannot stop in time, the worker's OS limits and the parent's watchdog
+do. DuckDB connections stay open between calls (warm caches) and are reopened when the file is
+replaced, e.g. by ``warehouse_build``'s ``os.replace``; SQLite and PostgreSQL connect per call,
+which costs them little.
 """
 from __future__ import annotations
 
@@ -20,9 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import psycopg
-from psycopg.conninfo import conninfo_to_dict
-from psycopg.pq import DiagnosticField, ExecStatus
 
 from sql_gen.box.protocol import BoxFailure, Limits, Target, encode
 from sql_gen.box.values import rows_frame
@@ -50,9 +48,9 @@ _SQLITE_ALLOWED_ACTIONS = frozenset(
 )
 # No string or blob in a widget query needs more; larger ones are how printf/zeroblob exhaust memory.
 _SQLITE_MAX_LENGTH = 10_000_000
-_MAX_ERROR_CHARS = 500
+MAX_ERROR_CHARS = 500
 SCHEMA_COLUMNS = ["table_name", "column_name", "data_type"]
-_INFO_SCHEMA_SQL = (
+INFO_SCHEMA_SQL = (
     "SELECT table_name, column_name, data_type FROM information_schema.columns "
     "WHERE table_schema = %s ORDER BY table_name, ordinal_position"
 )
@@ -63,20 +61,9 @@ _SQLITE_TABLES_SQL = (
 Send = Callable[[dict[str, Any]], None]
 
 
-def pg_params(dsn: str, *, timeout_ms: int) -> dict[str, Any]:
-    """Return psycopg connection parameters for ``dsn`` whose transactions are read-only and whose
-    statements stop after ``timeout_ms``. Options in the DSN (e.g. ``search_path``) are kept; ours
-    come after them, so they win. Raises psycopg.ProgrammingError for a malformed DSN."""
-    params = conninfo_to_dict(dsn)
-    ours = f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms}"
-    params["options"] = f"{params.get('options') or ''} {ours}".strip()
-    params.setdefault("connect_timeout", 10)
-    return params
-
-
-def _statement_failure(error: object) -> BoxFailure:
+def statement_failure(error: object) -> BoxFailure:
     text = str(error).strip() or type(error).__name__
-    return BoxFailure("statement", text[:_MAX_ERROR_CHARS])
+    return BoxFailure("statement", text[:MAX_ERROR_CHARS])
 
 
 class Engines:
@@ -108,7 +95,7 @@ class Engines:
         try:
             with self._interrupter.armed(conn, limits.time_s):
                 if op == "schema":
-                    return SCHEMA_COLUMNS, conn.execute(_INFO_SCHEMA_SQL.replace("%s", "?"), ["main"]).fetchall()
+                    return SCHEMA_COLUMNS, conn.execute(INFO_SCHEMA_SQL.replace("%s", "?"), ["main"]).fetchall()
                 statements = conn.extract_statements(sql)
                 if len(statements) != 1:
                     raise BoxFailure("statement", "Send exactly one statement.")
@@ -116,64 +103,20 @@ class Engines:
                     if statements[0].type != duckdb.StatementType.SELECT:
                         raise BoxFailure("statement", "Only a SELECT statement can be run here.")
                     return conn.sql(sql).columns, []  # binds (and plans constants) without running
-                conn.execute(sql)
+                conn.execute(statements[0])  # what was parsed and counted, not a second parse
                 return [d[0] for d in conn.description or []], conn.fetchmany(fetch)
         except duckdb.InterruptException:
             raise BoxFailure("limit", "interrupted at the time limit", limit="time") from None
         except duckdb.OutOfMemoryException:
             raise BoxFailure("limit", "out of memory", limit="memory") from None
         except duckdb.Error as e:
-            raise _statement_failure(e) from None
+            raise statement_failure(e) from None
 
     def _postgresql_call(self, op: str, target: Target, limits: Limits, sql: str, fetch: int) -> tuple[list[str], list[Any]]:
-        try:
-            conn = psycopg.connect(**pg_params(target.location, timeout_ms=int(limits.time_s * 1000)))
-        except psycopg.Error as e:
-            raise BoxFailure("source", str(e).strip()[:_MAX_ERROR_CHARS]) from None
-        conn.read_only = True  # BEGIN READ ONLY
-        # The parent cancels the statement on the server if it has to stop this process.
-        self._send({"event": "backend", "pid": conn.info.backend_pid})
-        try:
-            return _postgresql_op(conn, op, sql, fetch)
-        except psycopg.errors.QueryCanceled:
-            raise BoxFailure("limit", "canceled at the statement timeout", limit="time") from None
-        except psycopg.Error as e:
-            raise _statement_failure(e.diag.message_primary or e) from None
-        finally:
-            conn.close()  # closing without commit rolls the transaction back
+        # Loaded on first use: psycopg takes ~90 ms to import, a third of a worker's start.
+        from sql_gen.box import postgresql
 
-
-def _postgresql_op(conn: psycopg.Connection[Any], op: str, sql: str, fetch: int) -> tuple[list[str], list[Any]]:
-    if op == "schema":
-        schema = conn.execute("SELECT current_schema()").fetchone()
-        return SCHEMA_COLUMNS, conn.execute(_INFO_SCHEMA_SQL, [schema[0] if schema else "public"]).fetchall()
-    if op == "prove":
-        return _postgresql_describe(conn, sql), []
-    # A server-side cursor is DECLARE ... CURSOR FOR <sql>: one statement, a query, and no
-    # data-modifying WITH; rows stream instead of arriving all at once.
-    with conn.cursor(name="widget_query") as cursor:
-        cursor.execute(sql)
-        return [d.name for d in cursor.description or []], cursor.fetchmany(fetch)
-
-
-def _postgresql_describe(conn: psycopg.Connection[Any], sql: str) -> list[str]:
-    """Return the column names of ``sql`` prepared (parsed, analysed, rewritten), never executed."""
-    pgconn = conn.pgconn
-    _raise_for(pgconn.prepare(b"", sql.encode()))
-    described = pgconn.describe_prepared(b"")
-    _raise_for(described)
-    return [(described.fname(i) or b"?column?").decode() for i in range(described.nfields)]
-
-
-def _raise_for(result: psycopg.pq.abc.PGresult) -> None:
-    if result.status == ExecStatus.COMMAND_OK:
-        return
-    state = (result.error_field(DiagnosticField.SQLSTATE) or b"").decode()
-    if state == "57014":  # query_canceled: the statement timeout
-        raise BoxFailure("limit", "canceled at the statement timeout", limit="time")
-    text = result.error_field(DiagnosticField.MESSAGE_PRIMARY) or result.error_message
-    raise BoxFailure("statement", text.decode(errors="replace").strip()[:_MAX_ERROR_CHARS])
-
+        return postgresql.call(op, target, limits, sql, fetch, send=self._send)
 
 def _sqlite_call(op: str, target: Target, limits: Limits, sql: str, fetch: int) -> tuple[list[str], list[Any]]:
     try:
@@ -202,7 +145,7 @@ def _sqlite_call(op: str, target: Target, limits: Limits, sql: str, fetch: int) 
             raise BoxFailure("limit", "interrupted at the time limit", limit="time") from None
         if "not authorized" in str(e):
             raise BoxFailure("statement", "this connection may only read.") from None
-        raise _statement_failure(e) from None
+        raise statement_failure(e) from None
     finally:
         conn.close()
 
@@ -254,7 +197,7 @@ class _DuckDBFiles:
         try:
             return duckdb.connect(path, read_only=True, config=config)  # lock last: SET cannot undo it
         except duckdb.Error as e:
-            raise BoxFailure("source", str(e)[:_MAX_ERROR_CHARS]) from None
+            raise BoxFailure("source", str(e)[:MAX_ERROR_CHARS]) from None
 
     def close_all(self) -> None:
         for key in list(self._open):
@@ -271,34 +214,36 @@ class _Interrupter:
 
     DuckDB looks for an interrupt between batches of rows; a function that spends minutes on one
     batch (levenshtein over long strings) is left to the CPU limit and the parent's watchdog.
+    Arming and disarming never wake the thread (a wake-up per statement costs more than a quick
+    statement): it looks again every IDLE_LOOK_S, which is shorter than any time limit, and at the
+    armed deadline.
     """
 
+    IDLE_LOOK_S = 0.5
+
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._deadline = 0.0
+        self._wake = threading.Event()  # never set: a sleep that a test could cut short
         threading.Thread(target=self._watch, name="interrupter", daemon=True).start()
 
     @contextmanager
     def armed(self, conn: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[None]:
-        with self._cond:
+        with self._lock:
             self._conn, self._deadline = conn, time.monotonic() + seconds
-            self._cond.notify()
         try:
             yield
         finally:
-            with self._cond:
+            with self._lock:
                 self._conn = None  # under the lock: an interrupt never reaches the next statement
 
     def _watch(self) -> None:
-        with self._cond:
-            while True:
-                if self._conn is None:
-                    self._cond.wait()
+        while True:
+            with self._lock:
+                remaining = self._deadline - time.monotonic() if self._conn is not None else self.IDLE_LOOK_S
+                if remaining <= 0 and self._conn is not None:
+                    self._conn.interrupt()
+                    self._conn = None
                     continue
-                remaining = self._deadline - time.monotonic()
-                if remaining > 0:
-                    self._cond.wait(remaining)
-                    continue
-                self._conn.interrupt()
-                self._conn = None
+            self._wake.wait(min(remaining, self.IDLE_LOOK_S))

@@ -11,12 +11,15 @@ cancelled on the server over a fresh connection.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import logging
 import os
 import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 from collections import deque
@@ -95,13 +98,10 @@ class Worker:
         self._reader.max_bytes = limits.output_bytes + REPLY_OVERHEAD_BYTES
         deadline = time.monotonic() + limits.time_s + grace_s(limits.time_s)
         backend: int | None = None
-        taken = False
         try:
             while True:
                 message = self._next(deadline, limits.memory_bytes)
-                if message.get("event") == "started":
-                    taken = True
-                elif message.get("event") == "backend":
+                if message.get("event") == "backend":
                     backend = int(message["pid"])
                 elif message.get("event") == "done":
                     return message
@@ -110,8 +110,11 @@ class Worker:
             _cancel_later(target, backend)
             raise BoxFailure("limit", f"stopped by the watchdog ({stop.limit})", limit=stop.limit) from None
         except EOFError:
+            # The request still in the pipe means the worker died before it read it (while it sat
+            # idle, say): not this statement's doing, and the pool tries a fresh worker.
+            untouched = _unread_bytes(self._in) > 0
             retired = self.reap()
-            if not taken:  # it died before it read the request (e.g. while it sat idle)
+            if untouched:
                 raise BoxFailure("box", "the query worker exited before it could take the query") from None
             limit = _death_cause(retired)
             _cancel_later(target, backend)
@@ -137,7 +140,7 @@ class Worker:
             if remaining <= 0:
                 raise _Stop("time")
             if self._poller.poll(min(POLL_S, remaining) * 1000):
-                data = os.read(self._out, 1 << 20)
+                data = os.read(self._out, self._reader.wanted())
                 if not data:
                     raise EOFError
                 try:
@@ -146,6 +149,8 @@ class Worker:
                     raise _Stop("output") from None
                 except ValueError:
                     raise _Stop("crash") from None  # not our protocol: trust nothing more from it
+                if self._frames:
+                    break  # a reply in hand: no need to look at the worker's memory
             if memory_bytes is not None and self.rss_bytes() > memory_bytes:
                 raise _Stop("memory")
         return self._frames.popleft()
@@ -211,6 +216,14 @@ class Worker:
             except OSError:
                 pass
         self.proc.returncode = 0
+
+
+def _unread_bytes(fd: int) -> int:
+    """Return how many bytes written to a pipe were never read (Linux answers on the write end)."""
+    try:
+        return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+    except OSError:
+        return 0
 
 
 def _death_cause(retired: Retired) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import struct
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 HEADER = struct.Struct(">I")
@@ -71,7 +71,7 @@ def request(*, op: str, target: Target, limits: Limits, sql: str = "", fetch: in
     """Return the request message for one call; raises ValueError for an unknown op or engine."""
     if op not in OPS or target.engine not in ENGINES:
         raise ValueError(f"unknown op {op!r} or engine {target.engine!r}")
-    return {"op": op, "target": asdict(target), "limits": asdict(limits), "sql": sql, "fetch": fetch}
+    return {"op": op, "target": vars(target), "limits": vars(limits), "sql": sql, "fetch": fetch}
 
 
 def encode(message: dict[str, Any]) -> bytes:
@@ -136,6 +136,14 @@ class FrameReader:
     def __init__(self, *, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._buffer = bytearray()
+
+    def wanted(self) -> int:
+        """Return how many bytes to ask the pipe for: the rest of the frame under way, in reads of
+        64 KB to 4 MB (a small reply should not cost a large buffer)."""
+        if len(self._buffer) < HEADER.size:
+            return 1 << 16
+        (size,) = HEADER.unpack_from(self._buffer)
+        return min(max(HEADER.size + size - len(self._buffer), 1 << 16), 1 << 22)
 
     def feed(self, data: bytes) -> list[dict[str, Any]]:
         """Return the frames that ``data`` completes. Raises FrameTooLarge as soon as a header

@@ -47,8 +47,6 @@ def main() -> None:
             return  # the protocol broke: exit, and the parent sees the pipe close
         if message is None:
             return  # the parent closed the pipe or is gone
-        # Taken: from now on a death is this statement's doing, not a worker that was already gone.
-        write_all(replies, encode({"event": "started"}))
         _arm(Limits(**message["limits"]))
         write_all(replies, engines.handle(message))
 

@@ -22,7 +22,7 @@ from django.conf import settings
 
 from backend.errors import ApplicationError
 from sql_gen.box import BoxFailure, Limits, Target, box_call
-from sql_gen.box.engines import pg_params
+from sql_gen.box.postgresql import pg_params
 from sql_gen.box.values import json_safe
 from sql_gen.models import DataSource, Engine
 
