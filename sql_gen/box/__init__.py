@@ -6,7 +6,8 @@ Apps use ``sql_gen.services.execute``; this package knows nothing of Django or d
 """
 from __future__ import annotations
 
-from sql_gen.box.pool import Retired, box_call, box_pool, box_shutdown, grace_s
+from sql_gen.box.pool import box_call, box_pool, box_shutdown
+from sql_gen.box.process import Retired, grace_s
 from sql_gen.box.protocol import BoxFailure, Limits, Target
 
 __all__ = ["BoxFailure", "Limits", "Retired", "Target", "box_call", "box_pool", "box_shutdown", "grace_s"]

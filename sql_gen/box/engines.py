@@ -61,6 +61,11 @@ _SQLITE_TABLES_SQL = (
 Send = Callable[[dict[str, Any]], None]
 
 
+def duckdb_config(*, memory_bytes: int) -> dict[str, Any]:
+    """Return the settings a worker opens DuckDB with, for a box memory limit of ``memory_bytes``."""
+    return {**_DUCKDB_CONFIG, "memory_limit": f"{max(1, int(memory_bytes * DUCKDB_MEMORY_SHARE) >> 20)}MiB"}
+
+
 def statement_failure(error: object) -> BoxFailure:
     text = str(error).strip() or type(error).__name__
     return BoxFailure("statement", text[:MAX_ERROR_CHARS])
@@ -99,9 +104,9 @@ class Engines:
                 statements = conn.extract_statements(sql)
                 if len(statements) != 1:
                     raise BoxFailure("statement", "Send exactly one statement.")
+                if statements[0].type != duckdb.StatementType.SELECT:  # no CALL, PRAGMA, SET, EXPLAIN
+                    raise BoxFailure("statement", "Only a SELECT statement can be run here.")
                 if op == "prove":
-                    if statements[0].type != duckdb.StatementType.SELECT:
-                        raise BoxFailure("statement", "Only a SELECT statement can be run here.")
                     return conn.sql(sql).columns, []  # binds (and plans constants) without running
                 conn.execute(statements[0])  # what was parsed and counted, not a second parse
                 return [d[0] for d in conn.description or []], conn.fetchmany(fetch)
@@ -145,9 +150,22 @@ def _sqlite_call(op: str, target: Target, limits: Limits, sql: str, fetch: int) 
             raise BoxFailure("limit", "interrupted at the time limit", limit="time") from None
         if "not authorized" in str(e):
             raise BoxFailure("statement", "this connection may only read.") from None
+        if "disk I/O error" in str(e) and _in_wal_mode(target.location):
+            # A WAL reader must create and grow the -shm file; a worker may write no file at all.
+            raise BoxFailure("source", "the file is in WAL mode, which needs a -shm file the query box may not "
+                                       "write; switch it to PRAGMA journal_mode=DELETE") from None
         raise statement_failure(e) from None
     finally:
         conn.close()
+
+
+def _in_wal_mode(path: str) -> bool:
+    """Return whether the SQLite header says WAL (file format versions 2 at bytes 18 and 19)."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(20)[18:20] == b"\x02\x02"
+    except OSError:
+        return False
 
 
 def _sqlite_schema(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
@@ -168,45 +186,45 @@ class _DuckDBFiles:
     """Open read-only DuckDB connections, a few files at a time, each reopened once its file changes."""
 
     def __init__(self) -> None:
-        self._open: OrderedDict[tuple[str, int], tuple[tuple[int, ...], duckdb.DuckDBPyConnection]] = OrderedDict()
+        # path -> (file signature, memory limit, connection); DuckDB refuses a second connection to
+        # a file with other settings in the same process, so a path has one at a time.
+        self._open: OrderedDict[str, tuple[tuple[int, ...], int, duckdb.DuckDBPyConnection]] = OrderedDict()
 
     def connection(self, path: str, *, memory_bytes: int) -> duckdb.DuckDBPyConnection:
         """Return a connection to the file as it is now. Raises BoxFailure ("source")."""
-        key = (path, memory_bytes)
         try:
             stat = os.stat(path)
         except OSError as e:
-            self._close(key)
+            self._close(path)
             raise BoxFailure("source", e.strerror or str(e)) from None
         # A replaced file has a new inode; an edited one a new mtime or size.
         signature = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        held = self._open.get(key)
-        if held is not None and held[0] == signature:
-            self._open.move_to_end(key)
-            return held[1]
-        self._close(key)
+        held = self._open.get(path)
+        if held is not None and held[:2] == (signature, memory_bytes):
+            self._open.move_to_end(path)
+            return held[2]
+        self._close(path)
         conn = self._connect(path, memory_bytes)
-        self._open[key] = (signature, conn)
+        self._open[path] = (signature, memory_bytes, conn)
         while len(self._open) > _OPEN_DUCKDB_FILES:
             self._close(next(iter(self._open)))
         return conn
 
     def _connect(self, path: str, memory_bytes: int) -> duckdb.DuckDBPyConnection:
-        memory_mb = max(1, int(memory_bytes * DUCKDB_MEMORY_SHARE) >> 20)
-        config = {**_DUCKDB_CONFIG, "memory_limit": f"{memory_mb}MB", "lock_configuration": True}
+        config = {**duckdb_config(memory_bytes=memory_bytes), "lock_configuration": True}
         try:
             return duckdb.connect(path, read_only=True, config=config)  # lock last: SET cannot undo it
         except duckdb.Error as e:
             raise BoxFailure("source", str(e)[:MAX_ERROR_CHARS]) from None
 
     def close_all(self) -> None:
-        for key in list(self._open):
-            self._close(key)
+        for path in list(self._open):
+            self._close(path)
 
-    def _close(self, key: tuple[str, int]) -> None:
-        held = self._open.pop(key, None)
+    def _close(self, path: str) -> None:
+        held = self._open.pop(path, None)
         if held is not None:
-            held[1].close()
+            held[2].close()
 
 
 class _Interrupter:

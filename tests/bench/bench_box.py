@@ -51,8 +51,7 @@ def direct_connection(path: Path) -> Any:
 
     from sql_gen.box import engines
 
-    memory_mb = int(settings.QUERY_BOX_MEMORY_MB * engines.DUCKDB_MEMORY_SHARE)
-    config = {**engines._DUCKDB_CONFIG, "memory_limit": f"{memory_mb}MB"}
+    config = engines.duckdb_config(memory_bytes=settings.QUERY_BOX_MEMORY_MB * 2**20)
     return duckdb.connect(str(path), read_only=True, config=config)
 
 

@@ -136,6 +136,17 @@ def test_a_worker_runs_under_os_limits_and_without_the_apps_secrets(small_box: P
         assert b"sql_gen.box.worker" in cmdline.read()
 
 
+def test_duckdb_gets_three_quarters_of_the_memory_limit_and_one_thread(
+    settings: Settings, small_box: Pool, warehouse_file: Path
+) -> None:
+    source = duck_source(warehouse_file)
+    settings_sql = "SELECT current_setting('memory_limit'), current_setting('threads')"
+    assert sql_execute(source=source, sql=settings_sql).rows == [["384.0 MiB", 1]]
+    settings.QUERY_BOX_MEMORY_MB = 1024  # the same worker reopens the file with the new limit
+    assert sql_execute(source=source, sql=settings_sql).rows == [["768.0 MiB", 1]]
+    assert len(small_box.workers()) == 1 and not small_box.retired
+
+
 def test_the_web_process_opens_no_warehouse_connection_for_any_operation(
     monkeypatch: pytest.MonkeyPatch, small_box: Pool, warehouse_file: Path, claims_sqlite_file: Path
 ) -> None:
@@ -276,3 +287,40 @@ def test_query_limits_follow_the_source_and_the_settings(settings: Settings, war
     settings.QUERY_BOX_MEMORY_MB = 768
     got = execute.query_limits(source=duck_source(warehouse_file, statement_timeout_s=7))
     assert (got.time_s, got.cpu_s, got.memory_bytes, got.output_bytes) == (7, 7, 768 * 2**20, 8 * 2**20)
+
+
+def test_a_sqlite_file_in_wal_mode_is_refused_with_the_fix(pool: Pool, tmp_path: Path) -> None:
+    """A WAL reader writes its -shm file, and a worker writes no file: the message says what to change."""
+    path = tmp_path / "wal.sqlite3"
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("CREATE TABLE claims (id INTEGER)")
+    con.commit()
+    con.close()
+    with pytest.raises(QueryFailed, match="WAL mode") as caught:
+        sql_execute(source=sqlite_source(path), sql=COUNT)
+    assert not caught.value.statement_fault and "journal_mode=DELETE" in caught.value.message
+
+
+def test_a_forked_process_starts_a_pool_of_its_own(small_box: Pool, warehouse_file: Path) -> None:
+    """A forked child must not talk to its parent's workers over the pipes it inherited."""
+    source = duck_source(warehouse_file)
+    sql_execute(source=source, sql="SELECT 1")
+    [parent_worker] = small_box.workers()
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            from sql_gen.box.pool import box_pool
+
+            rows = sql_execute(source=source, sql=COUNT).rows
+            mine = box_pool().workers()
+            os.write(write_end, f"{rows[0][0]} {mine[0] != parent_worker}".encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    answer = os.read(read_end, 100).decode()
+    os.waitpid(child, 0)
+    assert answer == f"{TEST_WAREHOUSE_CLAIMS} True"
+    assert sql_execute(source=source, sql=COUNT).rows == [[TEST_WAREHOUSE_CLAIMS]]
+    assert small_box.workers() == [parent_worker]

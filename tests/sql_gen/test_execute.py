@@ -213,6 +213,15 @@ def test_a_sqlite_write_fails_and_leaves_the_file_unchanged(sql: str, sqlite_fil
 
 
 @pytest.mark.parametrize(
+    "sql", ["CALL pragma_version()", "EXPLAIN ANALYZE SELECT * FROM claims", "PRAGMA database_list", "CHECKPOINT"]
+)
+def test_duckdb_runs_nothing_but_a_select(sql: str, duckdb_file: Path) -> None:
+    with pytest.raises(QueryFailed, match="The database rejected the query") as caught:
+        sql_execute(source=duck(duckdb_file), sql=sql)
+    assert caught.value.statement_fault
+
+
+@pytest.mark.parametrize(
     "sql", ["SELECT * FROM read_csv('/etc/passwd')", "SELECT * FROM '/etc/passwd'", "SELECT * FROM glob('/etc/*')"]
 )
 def test_duckdb_cannot_read_external_files(sql: str, duckdb_file: Path) -> None:
