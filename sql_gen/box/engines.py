@@ -59,6 +59,7 @@ _SQLITE_TABLES_SQL = (
 )
 
 Send = Callable[[dict[str, Any]], None]
+Result = tuple[list[str], list[Any]]  # column names, rows
 
 
 def duckdb_config(*, memory_bytes: int) -> dict[str, Any]:
@@ -95,7 +96,7 @@ class Engines:
         except MemoryError:  # the address-space limit refused an allocation Python or SQLite made
             return encode(BoxFailure("limit", "out of memory", limit="memory").to_wire())
 
-    def _duckdb_call(self, op: str, target: Target, limits: Limits, sql: str, fetch: int) -> tuple[list[str], list[Any]]:
+    def _duckdb_call(self, op: str, target: Target, limits: Limits, sql: str, fetch: int) -> Result:
         conn = self._duckdb.connection(target.location, memory_bytes=limits.memory_bytes)
         try:
             with self._interrupter.armed(conn, limits.time_s):
@@ -117,13 +118,13 @@ class Engines:
         except duckdb.Error as e:
             raise statement_failure(e) from None
 
-    def _postgresql_call(self, op: str, target: Target, limits: Limits, sql: str, fetch: int) -> tuple[list[str], list[Any]]:
+    def _postgresql_call(self, op: str, target: Target, limits: Limits, sql: str, fetch: int) -> Result:
         # Loaded on first use: psycopg takes ~90 ms to import, a third of a worker's start.
         from sql_gen.box import postgresql
 
         return postgresql.call(op, target, limits, sql, fetch, send=self._send)
 
-def _sqlite_call(op: str, target: Target, limits: Limits, sql: str, fetch: int) -> tuple[list[str], list[Any]]:
+def _sqlite_call(op: str, target: Target, limits: Limits, sql: str, fetch: int) -> Result:
     try:
         conn = sqlite3.connect(f"{Path(target.location).resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as e:

@@ -285,10 +285,11 @@ def _grown(node: exp.Expression, of: Callable[[exp.Expression | None], int]) -> 
 
 
 def _too_long(node: exp.Expression, bound: int) -> Refusal:
-    name = function_name(node) if not isinstance(node, exp.DPipe) else "||"
+    name = "||" if isinstance(node, exp.DPipe) else function_name(node)
     shown = f"{bound:,}" if bound < _HUGE else f"more than {_HUGE:,}"
     return Refusal(
-        f"{name if name == '||' else name + '()'} could build a string of up to {shown} characters; a query may build strings of at most "
+        f"{name if name == '||' else name + '()'} could build a string of up to {shown} characters; "
+        "a query may build strings of at most "
         f"{MAX_GENERATED_CHARS:,} (a text column counts as {COLUMN_CHARS}). Nested repeat, replace and "
         "concatenation multiply lengths: build each label once, from short pieces.",
         {"function": name},

@@ -8,7 +8,7 @@ or different) and lets the offline model write the demo widgets' SQL.
 1. Warm: per query, ``sql_execute`` through the box (a warm worker) against a DuckDB connection
    opened once in this process with the worker's engine settings (read-only, one thread, no I/O
    threads, the same memory limit), fetching the same rows and making them JSON-safe as the worker
-   does. Median, min and max of a few rounds, and the box/direct ratio of the medians. The bare
+   does. Median, min and max of 40 rounds, and the box/direct ratio of the medians. The bare
    engine (execute and fetch only) is shown too.
 2. Cold: the first query of a new worker (start Python, load DuckDB, open the warehouse, run)
    against opening a connection in this process and running the same query, which is what the
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.bench.bench_sql import demo_widgets, django_setup  # noqa: E402
 
-ROUNDS = 15
+ROUNDS = 20  # per block; two blocks of each
 COLD_ROUNDS = 5
 
 
@@ -68,21 +68,32 @@ def bench_warm(widgets: list[Any], source: Any) -> None:
         if convert:
             [[json_safe(v) for v in row] for row in rows]
 
-    print(f"warm: the demo widgets' queries, {ROUNDS} rounds each after one warm-up")
+    print(f"warm: the demo widgets' queries, {2 * ROUNDS} rounds each after one warm-up, in blocks A B C C B A")
     ratios, bare_ratios = [], []
     for widget in widgets:
         sql_execute(source=source, sql=widget.sql)
         direct(widget.sql, convert=True)
-        box = [timed(lambda: sql_execute(source=source, sql=widget.sql)) for _ in range(ROUNDS)]
-        same = [timed(lambda: direct(widget.sql, convert=True)) for _ in range(ROUNDS)]
-        bare = [timed(lambda: direct(widget.sql, convert=False)) for _ in range(ROUNDS)]
+        runs: dict[str, Callable[[], Any]] = {
+            "box": lambda: sql_execute(source=source, sql=widget.sql),
+            "same": lambda: direct(widget.sql, convert=True),
+            "bare": lambda: direct(widget.sql, convert=False),
+        }
+        samples: dict[str, list[float]] = {name: [] for name in runs}
+        # Blocks of rounds in the order A B C, then C B A: a drift in the machine's speed hits all
+        # three alike, and within a block one process's DuckDB does not evict the other's caches
+        # (in service only the worker runs queries).
+        for order in (list(runs), list(reversed(runs))):
+            for name in order:
+                samples[name] += [timed(runs[name]) for _ in range(ROUNDS)]
+        box, same, bare = samples["box"], samples["same"], samples["bare"]
         ratios.append(statistics.median(box) / statistics.median(same))
         bare_ratios.append(statistics.median(box) / statistics.median(bare))
         print(f"  {widget.title[:60]}")
         print(f"    box                 {summary(box)}")
         print(f"    direct (baseline)   {summary(same)}   box/direct {ratios[-1]:.2f}")
         print(f"    engine only         {summary(bare)}   box/engine {bare_ratios[-1]:.2f}")
-    print(f"  median box/direct ratio: {statistics.median(ratios):.2f} (box/engine only {statistics.median(bare_ratios):.2f})")
+    print(f"  median box/direct ratio: {statistics.median(ratios):.2f} "
+          f"(box/engine only {statistics.median(bare_ratios):.2f})")
     conn.close()
 
 
@@ -105,7 +116,8 @@ def bench_cold(widgets: list[Any], source: Any) -> None:
     direct = [timed(connect_and_run) for _ in range(COLD_ROUNDS)]
     print(f"cold: the first query ({widgets[0].title[:40]!r}), {COLD_ROUNDS} rounds")
     print(f"  new worker + query      {summary(box)}")
-    print(f"  connect + query (old)   {summary(direct)}   ratio {statistics.median(box) / statistics.median(direct):.2f}")
+    ratio = statistics.median(box) / statistics.median(direct)
+    print(f"  connect + query (old)   {summary(direct)}   ratio {ratio:.2f}")
     sql_execute(source=source, sql=sql)
     box_shutdown()
 

@@ -151,7 +151,8 @@ def available_memory_drop() -> Iterator[Callable[[], int]]:
     def sample() -> None:
         while not done.is_set():
             with open("/proc/meminfo") as meminfo:
-                samples.append(next(int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:")))
+                line = next(line for line in meminfo if line.startswith("MemAvailable:"))
+            samples.append(int(line.split()[1]) * 1024)
             done.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
