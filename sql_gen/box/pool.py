@@ -44,6 +44,12 @@ class Pool:
                 if failure.kind == "box" and attempt == 1:
                     continue  # the worker was gone before it took the query: try a fresh one
                 raise
+            except BaseException:
+                # Interrupted mid-call (a job's time limit raised in this thread, Ctrl-C): the
+                # worker's state is unknown, so it goes, and its slot with it.
+                worker.abandon(target, "interrupted")
+                self._replace(worker, "interrupted", size)
+                raise
             if not reply.get("ok") and reply.get("limit") in ("memory", "cpu"):
                 self._replace(worker, str(reply["limit"]), size)  # over its limit: a fresh process
             else:

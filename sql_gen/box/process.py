@@ -80,6 +80,7 @@ class Worker:
         self._frames: deque[dict[str, Any]] = deque()
         self._ready = False
         self.peak_rss_bytes = 0
+        self._backend: int | None = None  # the PostgreSQL backend of the call under way
 
     def alive(self) -> bool:
         return self.proc.returncode is None and self.proc.poll() is None
@@ -94,17 +95,16 @@ class Worker:
             raise BoxFailure("box", "the query worker exited before it could take the query") from None
         self._reader.max_bytes = limits.output_bytes + REPLY_OVERHEAD_BYTES
         deadline = time.monotonic() + limits.time_s + grace_s(limits.time_s)
-        backend: int | None = None
+        self._backend = None
         try:
             while True:
                 message = self._next(deadline, limits.memory_bytes)
                 if message.get("event") == "backend":
-                    backend = int(message["pid"])
+                    self._backend = int(message["pid"])
                 elif message.get("event") == "done":
                     return message
         except _Stop as stop:
-            self.kill(stop.limit)
-            _cancel_later(target, backend)
+            self.abandon(target, stop.limit)
             raise BoxFailure("limit", f"stopped by the watchdog ({stop.limit})", limit=stop.limit) from None
         except EOFError:
             # The request still in the pipe means the worker died before it read it (while it sat
@@ -114,7 +114,7 @@ class Worker:
             if untouched:
                 raise BoxFailure("box", "the query worker exited before it could take the query") from None
             limit = _death_cause(retired)
-            _cancel_later(target, backend)
+            _cancel_later(target, self._backend)
             raise BoxFailure("limit", f"the worker died running the query ({limit})", limit=limit) from None
 
     def _await_ready(self) -> None:
@@ -173,6 +173,12 @@ class Worker:
             self.peak_rss_bytes = max(self.peak_rss_bytes, int(line.split()[1]) * 1024)
         except (OSError, ValueError):
             pass
+
+    def abandon(self, target: Target, reason: str) -> Retired:
+        """Kill the worker mid-call, and cancel the PostgreSQL statement it may be running."""
+        retired = self.kill(reason)
+        _cancel_later(target, self._backend)
+        return retired
 
     def kill(self, reason: str) -> Retired:
         """Kill the worker at once and reap it; return what it became."""

@@ -17,6 +17,7 @@ import pytest
 from pytest_django import Settings
 
 from sql_gen.box import BoxFailure, Limits, Target, box_call
+from sql_gen.box import process as box_process
 from sql_gen.box.pool import Pool
 from sql_gen.box.protocol import FrameReader, FrameTooLarge, encode
 from sql_gen.box.worker import ADDRESS_SPACE_FACTOR
@@ -324,3 +325,27 @@ def test_a_forked_process_starts_a_pool_of_its_own(small_box: Pool, warehouse_fi
     assert answer == f"{TEST_WAREHOUSE_CLAIMS} True"
     assert sql_execute(source=source, sql=COUNT).rows == [[TEST_WAREHOUSE_CLAIMS]]
     assert small_box.workers() == [parent_worker]
+
+
+def test_a_call_interrupted_in_its_thread_gives_back_its_worker_slot(
+    small_box: Pool, warehouse_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job's time limit raises in the calling thread mid-call: the worker goes, the slot does not leak."""
+    source = duck_source(warehouse_file, statement_timeout_s=30)
+    sql_execute(source=source, sql="SELECT 1")
+    [pid] = small_box.workers()
+
+    class JobTimeLimit(Exception):
+        pass
+
+    real_next = box_process.Worker._next
+
+    def interrupted(self: Any, deadline: float, memory_bytes: int | None) -> Any:
+        raise JobTimeLimit
+
+    monkeypatch.setattr(box_process.Worker, "_next", interrupted)
+    with pytest.raises(JobTimeLimit):
+        sql_execute(source=source, sql="SELECT count(*) FROM claims a, claims b, claims c")
+    monkeypatch.setattr(box_process.Worker, "_next", real_next)
+    assert [r.reason for r in small_box.retired] == ["interrupted"] and not Path(f"/proc/{pid}").exists()
+    assert sql_execute(source=source, sql=COUNT).rows == [[TEST_WAREHOUSE_CLAIMS]]  # one worker, free again
