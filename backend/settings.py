@@ -220,6 +220,16 @@ NODE_BINARY = env_str("NODE_BINARY", "node")
 # --- The demo warehouse (DuckDB), kept apart from the app database.
 WAREHOUSE_PATH = Path(env_str("WAREHOUSE_PATH", str(VAR_DIR / "warehouse.duckdb")))
 
+# --- The query box (sql_gen/box): warehouse statements run in this many worker processes, each
+# stopped past this much resident memory (DuckDB gets three quarters of it). A statement's time
+# and CPU limits are its data source's statement_timeout_s.
+QUERY_BOX_WORKERS = env_int("QUERY_BOX_WORKERS", 2)
+QUERY_BOX_MEMORY_MB = env_int("QUERY_BOX_MEMORY_MB", 1024)
+if QUERY_BOX_WORKERS < 1 or QUERY_BOX_MEMORY_MB < 256:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("QUERY_BOX_WORKERS must be at least 1 and QUERY_BOX_MEMORY_MB at least 256")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,63 +1,41 @@
-"""The layers below the parser: a read-only connection, a statement time limit, honest truncation.
+"""The layers below the parser: the query box, read-only connections, limits, honest truncation.
 
-``sql_check`` should have accepted the SQL already; nothing here relies on it. Each engine opens
-a connection per call that cannot write (DuckDB ``read_only`` with external access disabled, no
-spilling to disk and the configuration locked, SQLite ``mode=ro`` with an authorizer, PostgreSQL
-a read-only transaction through a server-side cursor), stops the statement at the source's time
-limit (and DuckDB's at a memory limit), and fetches one row more than the cap so that truncation
-is reported rather than guessed.
+``sql_check`` should have accepted the SQL already; nothing here relies on it. Every statement on
+a warehouse (a widget's query, proving a statement, reading a schema) runs in a worker process
+of the query box (``sql_gen.box``), never in this process. There each engine opens a connection
+that cannot write (DuckDB ``read_only`` with external access disabled, no spilling to disk and the
+configuration locked, SQLite ``mode=ro`` with an authorizer, PostgreSQL a read-only transaction
+through a server-side cursor) and stops the statement at the source's time limit; the worker's
+OS limits and this process's watchdog stop what the engine cannot (CPU, memory, output size).
+The statement's limit is one row above the cap (``sql_check`` sees to that) and one row more than
+the cap is fetched, so that truncation is reported rather than guessed.
 """
 from __future__ import annotations
 
-import json
 import logging
-import math
-import sqlite3
-import threading
-import time
-import uuid
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from datetime import time as time_of_day
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import psycopg
 from django.conf import settings
-from psycopg.conninfo import conninfo_to_dict
 
 from backend.errors import ApplicationError
+from sql_gen.box import BoxFailure, Limits, Target, box_call
+from sql_gen.box.postgresql import pg_params
+from sql_gen.box.values import json_safe
 from sql_gen.models import DataSource, Engine
+
+__all__ = [
+    "MAX_RESULT_BYTES", "QueryFailed", "QueryResult", "existing_file", "json_safe", "postgresql_connect",
+    "query_limits", "schema_columns", "sql_execute", "sql_prove",
+]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
-Rows = tuple[list[str], list[Sequence[Any]]]
 # What a widget stores and a dashboard page receives: 5,000 rows of ten short columns are ~1.5 MB.
 MAX_RESULT_BYTES = 8 * 2**20
-
-# DuckDB's default is 80% of the machine's memory. Joins, windows and distinct counts over the demo
-# warehouse's million claims run within 256 MB; a string doubled each step reaches 1 GB within a second.
-_DUCKDB_MEMORY_LIMIT = "1GB"
-_DUCKDB_CONFIG = {
-    "enable_external_access": False,  # no files, URLs, ATTACH, COPY, INSTALL
-    "autoload_known_extensions": False,
-    "autoinstall_known_extensions": False,
-    "allow_community_extensions": False,
-    "allow_persistent_secrets": False,
-    "python_enable_replacements": False,  # a table name never resolves to a Python variable
-    "memory_limit": _DUCKDB_MEMORY_LIMIT,
-    "temp_directory": "",  # no spill files next to the warehouse: past the limit a query fails
-    "lock_configuration": True,  # last: SET cannot undo the above
-}
-_SQLITE_ALLOWED_ACTIONS = frozenset(
-    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
-)
-_MAX_ERROR_CHARS = 500
-# No string or blob in a widget query needs more; larger ones are how printf/zeroblob exhaust memory.
-_SQLITE_MAX_LENGTH = 10_000_000
+_NARROW_IT = "narrow it (filters, fewer joins, an aggregate)."
 
 
 @dataclass(frozen=True)
@@ -70,9 +48,10 @@ class QueryResult:
 class QueryFailed(ApplicationError):
     """The database refused or stopped the query; ``message`` is safe to show.
 
-    ``statement_fault`` says the statement itself is to blame (the database rejected it or it
-    ran too long), so a rewritten statement may succeed; otherwise the source is (missing file,
-    no connection) and no rewrite helps.
+    ``statement_fault`` says the statement itself is to blame (the database rejected it, or it
+    passed a limit: ``extra["limit"]`` is then "time", "cpu", "memory", "output" or "crash"), so a
+    rewritten statement may succeed; otherwise the source is (missing file, no connection, no free
+    query worker) and no rewrite helps.
     """
 
     def __init__(self, message: str, *, statement_fault: bool = False, **extra: object) -> None:
@@ -80,85 +59,105 @@ class QueryFailed(ApplicationError):
         self.statement_fault = statement_fault
 
 
+def query_limits(*, source: DataSource) -> Limits:
+    """Return what one statement on ``source`` may use: its time limit, as many CPU seconds (a
+    worker runs DuckDB on one thread, so CPU time cannot outrun the clock by much), the box's
+    memory limit and the result size a widget can hold."""
+    return Limits(
+        time_s=float(source.statement_timeout_s), cpu_s=source.statement_timeout_s,
+        memory_bytes=settings.QUERY_BOX_MEMORY_MB * 2**20, output_bytes=MAX_RESULT_BYTES,
+    )  # fmt: skip
+
+
 def sql_execute(*, source: DataSource, sql: str, row_cap: int | None = None) -> QueryResult:
-    """Run ``sql`` on ``source`` read-only and return at most the row cap of JSON-safe rows.
+    """Run ``sql`` on ``source`` read-only, in the query box, and return at most the row cap of
+    JSON-safe rows; ``truncated`` is True only when the statement had more.
 
     The cap is ``row_cap`` when given, never more than ``source.row_cap``. Raises QueryFailed
-    when the source cannot be opened, the database rejects the statement (a write included),
-    the statement runs past ``source.statement_timeout_s``, or the rows come to more than
-    MAX_RESULT_BYTES of JSON; ValueError when the cap is below 1.
+    when the source cannot be opened, the database rejects the statement (a write included), the
+    statement passes a limit (time, CPU, memory, or more than MAX_RESULT_BYTES of JSON) or no query
+    worker is free; ValueError when the cap is below 1.
     """
     cap = source.row_cap if row_cap is None else min(row_cap, source.row_cap)
     if cap < 1:
         raise ValueError("row_cap must be at least 1.")
-    runner = _RUNNERS.get(source.engine)
-    if runner is None:
-        raise QueryFailed(f"Data source {source.name} has an unsupported engine {source.engine!r}.")
-    columns, rows = runner(source, sql, cap + 1)
-    return QueryResult(columns=columns, rows=_json_rows(rows[:cap]), truncated=len(rows) > cap)
+    reply = _box(source, "run", sql=sql, fetch=cap + 1)
+    rows = reply["rows"]
+    return QueryResult(columns=reply["columns"], rows=rows[:cap], truncated=len(rows) > cap)
 
 
-def _json_rows(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
-    """Return the rows JSON-safe; refuse a result too big to store on a widget and send to a page."""
-    out, size = [], 0
-    for row in rows:
-        safe = [json_safe(value) for value in row]
-        size += len(json.dumps(safe, ensure_ascii=False, default=str).encode())
-        if size > MAX_RESULT_BYTES:
-            raise QueryFailed(
-                f"The result is larger than {MAX_RESULT_BYTES // 2**20} MB, too big to show on a widget; "
-                "aggregate it, select fewer or shorter columns, or return fewer rows.",
-                statement_fault=True,
-            )
-        out.append(safe)
-    return out
+def sql_prove(*, source: DataSource, sql: str) -> list[str]:
+    """Return the column names of ``sql`` as the database prepares it, without running it.
 
-
-def json_safe(value: Any) -> Any:
-    """Return ``value`` as something ``json.dumps`` accepts without losing its meaning.
-
-    Decimal becomes float, dates and times ISO strings, intervals seconds, bytes hex, UUIDs
-    strings; NaN and infinities become None because JSON has no spelling for them.
+    DuckDB binds the statement, SQLite compiles it (EXPLAIN), PostgreSQL parses and analyses it
+    (a libpq prepare and describe); all of it in the query box, since preparing can be costly too.
+    Raises QueryFailed with ``statement_fault=True`` and the database's message when the engine
+    refuses the statement (an unknown column, a type error) or it passes a limit; with
+    ``statement_fault=False`` when the source cannot be opened.
     """
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, (float, Decimal)):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, (datetime, date, time_of_day)):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value).hex()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [json_safe(v) for v in value]
-    return str(value)
+    return list(_box(source, "prove", sql=sql)["columns"])
 
 
-def _time_limit_failure(source: DataSource) -> QueryFailed:
-    return QueryFailed(
-        f"The query ran past the {source.statement_timeout_s}s time limit and was stopped; "
-        "narrow it (filters, fewer joins, an aggregate).",
-        statement_fault=True, timeout_s=source.statement_timeout_s,
-    )
+def schema_columns(*, source: DataSource) -> list[tuple[str, str, str]]:
+    """Return (table, column, data type) for every column of the source's default schema, in
+    column order, read in the query box. Raises QueryFailed as ``sql_execute`` does."""
+    return [(str(t), str(c), str(d)) for t, c, d in _box(source, "schema")["rows"]]
 
 
-def _memory_limit_failure() -> QueryFailed:
-    return QueryFailed(
-        f"The query needed more than the {_DUCKDB_MEMORY_LIMIT} memory limit and was stopped; "
-        "narrow it (filters, fewer joins, an aggregate).",
-        statement_fault=True,
-    )
+def _box(source: DataSource, op: str, *, sql: str = "", fetch: int = 0) -> dict[str, Any]:
+    limits = query_limits(source=source)
+    try:
+        return box_call(op=op, target=_target(source), limits=limits, workers=settings.QUERY_BOX_WORKERS,
+                        sql=sql, fetch=fetch)
+    except BoxFailure as failure:
+        raise _query_failed(source, failure, limits) from None
 
 
-def _database_failure(error: object) -> QueryFailed:
-    text = str(error).strip() or type(error).__name__
-    return QueryFailed(f"The database rejected the query: {text[:_MAX_ERROR_CHARS]}", statement_fault=True)
+def _target(source: DataSource) -> Target:
+    if source.engine in (Engine.DUCKDB, Engine.SQLITE):
+        return Target(engine=source.engine, location=str(existing_file(source).resolve()))
+    if source.engine == Engine.POSTGRESQL:
+        return Target(engine=source.engine, location=_dsn(source))
+    raise QueryFailed(f"Data source {source.name} has an unsupported engine {source.engine!r}.")
+
+
+def _query_failed(source: DataSource, failure: BoxFailure, limits: Limits) -> QueryFailed:
+    if failure.kind == "statement":
+        return QueryFailed(f"The database rejected the query: {failure.message}", statement_fault=True)
+    if failure.kind == "limit":
+        return _limit_failure(failure.limit or "crash", limits)
+    if failure.kind == "source":
+        return _source_failure(source, failure.message)
+    logger.warning("query box failure for source %s: %s", source.name, failure.message)
+    return QueryFailed(f"The query could not be run: {failure.message}.")
+
+
+def _limit_failure(limit: str, limits: Limits) -> QueryFailed:
+    """Say in plain words which limit stopped the statement, with the limit in ``extra``."""
+    seconds, memory_mb = int(limits.time_s), limits.memory_bytes // 2**20
+    memory = f"{memory_mb // 1024} GB" if memory_mb % 1024 == 0 else f"{memory_mb} MB"
+    reasons: dict[str, tuple[str, dict[str, object]]] = {
+        "time": (f"it ran past the {seconds} s time limit; {_NARROW_IT}", {"timeout_s": seconds}),
+        "cpu": (f"it used more than {limits.cpu_s} s of CPU; {_NARROW_IT}", {"cpu_s": limits.cpu_s}),
+        "memory": (f"it used more than {memory} of memory; {_NARROW_IT}", {"memory_mb": memory_mb}),
+        "output": (
+            f"its result is larger than {limits.output_bytes // 2**20} MB, too big to show on a widget; "
+            "aggregate it, select fewer or shorter columns, or return fewer rows.",
+            {"max_mb": limits.output_bytes // 2**20},
+        ),
+        "crash": ("the database engine failed while running it; simplify it.", {}),
+    }
+    reason, extra = reasons.get(limit, reasons["crash"])
+    return QueryFailed(f"The query was stopped: {reason}", statement_fault=True, limit=limit, **extra)
+
+
+def _source_failure(source: DataSource, detail: str) -> QueryFailed:
+    if source.engine == Engine.POSTGRESQL:
+        logger.warning("PostgreSQL connection for source %s failed: %s", source.name, detail)
+        return QueryFailed(f"Could not connect to the PostgreSQL data source {source.name}.")
+    kind = "DuckDB" if source.engine == Engine.DUCKDB else "SQLite"
+    shown = _display_path(Path(source.resolved_location()))
+    return QueryFailed(f"Could not open the {kind} file {shown}: {detail}")
 
 
 def existing_file(source: DataSource) -> Path:
@@ -188,128 +187,31 @@ def _display_path(path: Path) -> str:
         return path.name
 
 
-def _run_duckdb(source: DataSource, sql: str, fetch: int) -> Rows:
-    path = existing_file(source)
-    try:
-        conn = duckdb.connect(str(path), read_only=True, config=_DUCKDB_CONFIG)
-    except duckdb.Error as e:
-        raise QueryFailed(f"Could not open the DuckDB file {_display_path(path)}: {e}") from None
-    timer = threading.Timer(source.statement_timeout_s, _interrupt, args=(conn,))
-    timer.daemon = True
-    try:
-        if len(conn.extract_statements(sql)) != 1:
-            raise QueryFailed("Send exactly one statement.", statement_fault=True)
-        timer.start()
-        conn.execute(sql)
-        columns = [d[0] for d in conn.description or []]
-        return columns, conn.fetchmany(fetch)
-    except duckdb.InterruptException:
-        raise _time_limit_failure(source) from None
-    except duckdb.OutOfMemoryException:
-        raise _memory_limit_failure() from None
-    except duckdb.Error as e:
-        raise _database_failure(e) from None
-    finally:
-        timer.cancel()
-        conn.close()
-
-
-def _interrupt(conn: duckdb.DuckDBPyConnection) -> None:
-    """Stop the running statement; interrupt() is safe to call from another thread."""
-    try:
-        conn.interrupt()
-    except duckdb.Error:  # the query finished and the connection closed meanwhile
-        pass
-
-
-def _sqlite_authorizer(action: int, *_: object) -> int:
-    """Allow reading and calling functions only; deny ATTACH, PRAGMA, writes and the rest."""
-    return sqlite3.SQLITE_OK if action in _SQLITE_ALLOWED_ACTIONS else sqlite3.SQLITE_DENY
-
-
-def _run_sqlite(source: DataSource, sql: str, fetch: int) -> Rows:
-    path = existing_file(source)
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as e:
-        raise QueryFailed(f"Could not open the SQLite file {_display_path(path)}: {e}") from None
-    deadline = time.monotonic() + source.statement_timeout_s
-    try:
-        # mode=ro alone still lets ATTACH create files, so forbid attaching at all.
-        conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
-        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, _SQLITE_MAX_LENGTH)
-        conn.set_authorizer(_sqlite_authorizer)
-        conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1_000)
-        cursor = conn.execute(sql)
-        columns = [d[0] for d in cursor.description or []]
-        return columns, cursor.fetchmany(fetch)
-    except sqlite3.Error as e:
-        if time.monotonic() > deadline and "interrupt" in str(e).lower():
-            raise _time_limit_failure(source) from None
-        if "not authorized" in str(e):
-            raise QueryFailed("The database rejected the query: this connection may only read.",
-                              statement_fault=True) from None
-        raise _database_failure(e) from None
-    finally:
-        conn.close()
-
-
-def postgresql_connect(source: DataSource) -> psycopg.Connection[Any]:
-    """Return a connection to a PostgreSQL source whose transactions are read-only and whose
-    statements stop at the source's time limit. Options in the DSN (e.g. ``search_path``) are
-    kept; ours come after them, so they win.
-
-    Raises:
-        QueryFailed: the DSN's environment variable is unset or the connection fails; the
-            message never includes the DSN.
-    """
+def _dsn(source: DataSource) -> str:
     dsn = source.resolved_location()
     if not dsn:
         raise QueryFailed(
             f"Data source {source.name} reads its DSN from the environment variable "
             f"{source.location or '(none)'}, which is not set."
         )
-    timeout_ms = source.statement_timeout_s * 1000
+    return dsn
+
+
+def postgresql_connect(source: DataSource) -> psycopg.Connection[Any]:
+    """Return a connection to a PostgreSQL source whose transactions are read-only and whose
+    statements stop at the source's time limit. Options in the DSN (e.g. ``search_path``) are
+    kept; ours come after them, so they win. Warehouse statements go through the query box
+    instead (``sql_execute``); this is for maintenance code that needs a connection of its own.
+
+    Raises:
+        QueryFailed: the DSN's environment variable is unset or the connection fails; the
+            message never includes the DSN.
+    """
+    dsn = _dsn(source)
     try:
-        params = conninfo_to_dict(dsn)
-        ours = f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms}"
-        params["options"] = f"{params.get('options') or ''} {ours}".strip()
-        params.setdefault("connect_timeout", 10)
-        conn = psycopg.connect(**params)
+        conn = psycopg.connect(**pg_params(dsn, timeout_ms=source.statement_timeout_s * 1000))
     except psycopg.Error as e:
         logger.warning("PostgreSQL connection for source %s failed: %s", source.name, e)
         raise QueryFailed(f"Could not connect to the PostgreSQL data source {source.name}.") from None
     conn.read_only = True  # BEGIN READ ONLY
     return conn
-
-
-def _run_postgresql(source: DataSource, sql: str, fetch: int) -> Rows:
-    conn = postgresql_connect(source)
-    try:
-        # A server-side cursor is DECLARE ... CURSOR FOR <sql>: one statement, a query, and
-        # no data-modifying WITH; rows stream instead of arriving all at once.
-        with conn.cursor(name="widget_query") as cursor:
-            cursor.execute(sql)
-            columns = [d.name for d in cursor.description or []]
-            return columns, cursor.fetchmany(fetch)
-    except psycopg.errors.QueryCanceled:
-        raise _time_limit_failure(source) from None
-    except psycopg.Error as e:
-        raise _database_failure(e.diag.message_primary or e) from None
-    finally:
-        conn.close()  # closing without commit rolls the transaction back
-
-
-_RUNNERS: dict[str, Callable[[DataSource, str, int], Rows]] = {
-    Engine.DUCKDB: _run_duckdb,
-    Engine.SQLITE: _run_sqlite,
-    Engine.POSTGRESQL: _run_postgresql,
-}
-
-
-def sql_prove(*, source: DataSource, sql: str) -> list[str]:
-    """Return the result columns of ``sql`` on ``source``, raising QueryFailed when the engine refuses it.
-
-    Provisional: runs the statement for one row, until the query box prepares statements instead.
-    """
-    return sql_execute(source=source, sql=sql, row_cap=1).columns

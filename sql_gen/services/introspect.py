@@ -1,7 +1,8 @@
 """Importing a data source's schema into the data dictionary.
 
-Reads table and column names and types through a read-only connection (DuckDB ``read_only``,
-SQLite ``mode=ro``, PostgreSQL a read-only transaction) from the source's default schema.
+Reads table and column names and types from the source's default schema in the query box, over
+the same read-only connections as widget queries (see ``execute.py``): nothing here touches the
+warehouse from the web process.
 Existing tables and columns keep their descriptions, labels, synonyms and guidelines; only a
 changed data type is updated. A text column without sample values gets its distinct values
 when it has at most ``MAX_SAMPLE_VALUES`` (a status, a channel): the SQL generator then knows
@@ -11,27 +12,18 @@ so an admin should delete any table widgets must not read.
 """
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import duckdb
-import psycopg
 from django.db import transaction
 from sqlglot import exp
 
-from sql_gen.models import DataSource, DictionaryColumn, DictionaryTable, Engine
-from sql_gen.services.execute import QueryFailed, existing_file, postgresql_connect, sql_execute
+from sql_gen.models import DataSource, DictionaryColumn, DictionaryTable
+from sql_gen.services.execute import QueryFailed, schema_columns, sql_execute
 
 Schema = dict[str, list[tuple[str, str]]]  # table -> [(column, data type)] in column order
 
 MAX_SAMPLE_VALUES = 20
 _TEXT_TYPES = ("VARCHAR", "TEXT", "CHAR", "CHARACTER", "STRING", "NVARCHAR")
-
-_INFO_SCHEMA_SQL = (
-    "SELECT table_name, column_name, data_type FROM information_schema.columns "
-    "WHERE table_schema = %s ORDER BY table_name, ordinal_position"
-)
 
 
 @dataclass
@@ -111,55 +103,9 @@ def schema_read(*, source: DataSource) -> Schema:
     Raises:
         QueryFailed: the source cannot be opened or read.
     """
-    rows = _READERS[source.engine](source)
+    rows = schema_columns(source=source)
     schema: Schema = {}
     for table, column, data_type in rows:
         if not table.startswith("_"):
             schema.setdefault(table, []).append((column, data_type.upper()))
     return schema
-
-
-def _read_duckdb(source: DataSource) -> list[tuple[str, str, str]]:
-    path = existing_file(source)
-    try:
-        with duckdb.connect(str(path), read_only=True) as conn:
-            return conn.execute(_INFO_SCHEMA_SQL.replace("%s", "?"), ["main"]).fetchall()
-    except duckdb.Error as e:
-        raise QueryFailed(f"Could not read the schema of {source.name}: {e}") from None
-
-
-def _read_sqlite(source: DataSource) -> list[tuple[str, str, str]]:
-    path = existing_file(source)
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as e:
-        raise QueryFailed(f"Could not open the SQLite file of {source.name}: {e}") from None
-    try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        )]
-        return [
-            (table, column, data_type or "ANY")
-            for table in tables
-            for _, column, data_type, *_ in conn.execute("SELECT * FROM pragma_table_info(?)", [table])
-        ]
-    except sqlite3.Error as e:
-        raise QueryFailed(f"Could not read the schema of {source.name}: {e}") from None
-    finally:
-        conn.close()
-
-
-def _read_postgresql(source: DataSource) -> list[tuple[str, str, str]]:
-    with postgresql_connect(source) as conn:
-        try:
-            schema = conn.execute("SELECT current_schema()").fetchone()
-            return conn.execute(_INFO_SCHEMA_SQL, [schema[0] if schema else "public"]).fetchall()
-        except psycopg.Error as e:
-            raise QueryFailed(f"Could not read the schema of {source.name}: {e.diag.message_primary or e}") from None
-
-
-_READERS: dict[str, Callable[[DataSource], list[tuple[str, str, str]]]] = {
-    Engine.DUCKDB: _read_duckdb,
-    Engine.SQLITE: _read_sqlite,
-    Engine.POSTGRESQL: _read_postgresql,
-}

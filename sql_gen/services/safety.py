@@ -1,10 +1,12 @@
 """The parser layer of SQL safety: accept one read-only SELECT over allowed tables, or say why not.
 
-This is the first of several layers (see ``execute.py`` for the read-only connection, time limit
-and honest truncation). The check walks the whole sqlglot tree rather than filtering keywords:
-statements that write anywhere in the tree, recursive CTEs, columns that multiply when CTEs are
-inlined, tables outside the allowed set, table-valued functions and any function outside an
-allowlist are rejected with a reason a person can act on.
+This is the first of several layers (see ``execute.py`` for the query box, the read-only
+connection, the limits and honest truncation). The check walks the whole sqlglot tree rather than
+filtering keywords: statements that write anywhere in the tree, recursive CTEs, columns that
+multiply when CTEs are inlined, tables outside the allowed set, table-valued functions, any
+function outside an allowlist and functions whose cost an argument sets beyond reason (see
+``cost.py``) are rejected with a reason a person can act on. The accepted statement is limited to
+one row more than the cap, so that the executor can tell that there were more.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from sqlglot.optimizer.scope import Scope, build_scope
 from sqlglot.tokens import Token, TokenType
 
 from backend.errors import ApplicationError
+from sql_gen.services.cost import MAX_GENERATED_CHARS, argument_refusal, length_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -83,14 +86,10 @@ _NO_RECURSION = "Recursive queries are not allowed in widget queries;"
 # Casting text to an OID alias type (regclass, regproc, ...) looks objects up in the system catalogs,
 # and a user-defined type runs its own input function: only built-in value types may be cast to.
 _CATALOG_TYPE_PREFIXES = ("REG", "OID", "PG_", "TXID")
-# Functions whose output size is an argument can allocate gigabytes in one call, faster than a
-# time limit or DuckDB's memory_limit (which does not track strings) can stop them.
-MAX_GENERATED_CHARS = 10_000
 # A column of a CTE or subquery is inlined wherever it is referenced, so `SELECT s || s AS s` chained
 # n times expands to 2^n copies: SQLite spends gigabytes preparing that before its time limit can
 # fire. Real widget queries expand to a few hundred column references at most.
 MAX_EXPANDED_COLUMNS = 10_000
-_WIDE_FORMAT = re.compile(r"\*|\d{%d,}" % (len(str(MAX_GENERATED_CHARS)) + 1))
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 # Statement-only node families; anything defined there has no place in a read-only query.
 _FORBIDDEN_MODULES = frozenset(
@@ -107,12 +106,16 @@ class SqlRejected(ApplicationError):
 
 @dataclass(frozen=True)
 class CheckedSql:
-    sql: str  # normalized in the dialect, with a row limit applied
+    sql: str  # normalized in the dialect, limited to row_cap + 1 rows
     tables: frozenset[str]  # base table names read, normalized as the dialect resolves them
 
 
 def sql_check(*, sql: str, dialect: str, allowed_tables: Iterable[str], row_cap: int) -> CheckedSql:
-    """Return the normalized, row-capped SQL and the tables it reads.
+    """Return the normalized SQL, limited to ``row_cap + 1`` rows, and the tables it reads.
+
+    The extra row lets the executor report truncation: it returns ``row_cap`` rows and says
+    whether there was one more. A lower limit in the statement stays, and checking the output
+    again gives the same SQL (a stored statement is re-checked before each refresh).
 
     Raises SqlRejected when the input is empty, too long, nested too deeply, unparseable, more
     than one statement, anything but a read-only SELECT, or reads a table or calls a function
@@ -128,7 +131,7 @@ def sql_check(*, sql: str, dialect: str, allowed_tables: Iterable[str], row_cap:
         # what runs is exactly what was checked (the generator may rewrite functions).
         for _ in range(_NORMALIZE_ROUNDS):
             tree, tables = _checked_tree(text, read, allowed, normalized=text is not sql)
-            out = _generate(_apply_row_cap(tree, row_cap), read)
+            out = _generate(_apply_row_cap(tree, row_cap + 1), read)
             if out == text:
                 return CheckedSql(sql=out, tables=frozenset(tables))
             text = out
@@ -156,8 +159,7 @@ def _checked_tree(
         tables = _check_tables(tree, allowed, read)
         _check_functions(tree)
         _check_types(tree, read)
-        _check_sizes(tree)
-        _check_expansion(tree)
+        _check_costs(tree)
     except SqlRejected as e:
         if normalized:
             e.message = f"{e.message} (after normalizing the query for {read}: {text[:200]})"
@@ -312,38 +314,35 @@ def _check_types(tree: exp.Expression, read: str) -> None:
             raise SqlRejected(f"Type {name} is not allowed in a query; cast to a built-in value type.", type=name)
 
 
-def _check_sizes(tree: exp.Expression) -> None:
-    """Refuse repeat/pad lengths and printf-style widths that are not small literal numbers."""
-    for node in tree.find_all(exp.Repeat, exp.Pad, exp.Format, exp.Anonymous):
-        name = _function_name(node)
-        if isinstance(node, (exp.Repeat, exp.Pad)):
-            size = node.args.get("times" if isinstance(node, exp.Repeat) else "expression")
-            if not _small_literal(size):
-                raise SqlRejected(
-                    f"{name}() needs a literal length of at most {MAX_GENERATED_CHARS}.", function=name
-                )
-        elif isinstance(node, exp.Format) or name == "printf":
-            fmt = node.this if isinstance(node, exp.Format) else (node.expressions or [None])[0]
-            if not (isinstance(fmt, exp.Literal) and fmt.is_string and not _WIDE_FORMAT.search(fmt.this)):
-                raise SqlRejected(
-                    f"{name}() needs a literal format without * or widths over {MAX_GENERATED_CHARS}.",
-                    function=name,
-                )
+def _check_costs(tree: exp.Expression) -> None:
+    """Refuse functions whose cost an argument sets: sizes and widths that are not small literal
+    numbers, edit distances over unbounded input, strings multiplied past MAX_GENERATED_CHARS;
+    and column references that multiply when CTEs are inlined."""
+    refusal = argument_refusal(tree)
+    if refusal is None:
+        root = _scopes(tree)
+        if root is None:
+            return
+        _check_expansion(root)
+        refusal = length_refusal(root)
+    if refusal is not None:
+        raise SqlRejected(refusal.message, **refusal.extra)
 
 
-def _check_expansion(tree: exp.Expression) -> None:
+def _scopes(tree: exp.Expression) -> Scope | None:
+    try:
+        return build_scope(tree)
+    except OptimizeError as e:
+        raise SqlRejected(f"The query's scopes could not be resolved: {_first_line(e)}") from None
+
+
+def _check_expansion(root: Scope) -> None:
     """Refuse a query whose column references multiply when CTEs and subqueries are inlined.
 
     Each query scope gets, per output column, the number of base column references it stands
     for once every CTE and derived table it reads is inlined; a scope whose references add up to
     more than MAX_EXPANDED_COLUMNS is refused. Scopes are visited innermost first.
     """
-    try:
-        root = build_scope(tree)
-    except OptimizeError as e:
-        raise SqlRejected(f"The query's scopes could not be resolved: {_first_line(e)}") from None
-    if root is None:
-        return
     outputs: dict[int, dict[str, int]] = {}  # id(scope) -> output column name -> expanded size
     for scope in root.traverse():
         outputs[id(scope)] = _scope_outputs(scope, outputs)
@@ -400,13 +399,6 @@ def _scope_name(scope: Scope) -> str:
     if isinstance(parent, (exp.CTE, exp.Subquery)) and parent.alias:
         return f" (in {parent.alias})"
     return ""
-
-
-def _small_literal(node: exp.Expression | None) -> bool:
-    return (
-        isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit()
-        and int(node.this) <= MAX_GENERATED_CHARS
-    )
 
 
 def _function_allowed(node: exp.Func) -> bool:
@@ -497,7 +489,8 @@ def _check_table(table: exp.Table, allowed: set[str], read: str) -> str:
 
 
 def _apply_row_cap(tree: exp.Expression, row_cap: int) -> exp.Expression:
-    """Return the tree with LIMIT row_cap added, or an existing larger limit lowered."""
+    """Return the tree with LIMIT row_cap added, or an existing larger limit lowered (``sql_check``
+    passes its cap plus one)."""
     if isinstance(tree, exp.Subquery):
         tree = _unwrap_root(tree)
     limit = tree.args.get("limit")

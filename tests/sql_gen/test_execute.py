@@ -1,7 +1,8 @@
 """The layers below the parser: read-only connections, the time limit and honest truncation.
 
 These tests call ``sql_execute`` directly with SQL the parser would refuse, to prove each engine's
-connection holds on its own.
+connection in the query box holds on its own. Resource bombs are in ``test_bombs.py``, the box's
+own machinery in ``test_box.py``.
 """
 from __future__ import annotations
 
@@ -146,10 +147,21 @@ def test_the_database_error_text_is_shown(duckdb_file: Path) -> None:
     assert "no_such_column" in caught.value.message
 
 
-def test_the_duckdb_connection_is_closed_after_each_call(duckdb_file: Path) -> None:
-    sql_execute(source=duck(duckdb_file), sql="SELECT 1")
-    # DuckDB refuses a read-write connection to a file this process still holds read-only.
-    duckdb.connect(str(duckdb_file)).close()
+def test_the_web_process_never_opens_the_warehouse_file(duckdb_file: Path) -> None:
+    sql_execute(source=duck(duckdb_file), sql="SELECT COUNT(*) FROM claims")
+    opened = {os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")}
+    assert str(duckdb_file.resolve()) not in opened
+
+
+def test_a_replaced_warehouse_file_is_seen_by_the_next_query(duckdb_file: Path, tmp_path: Path) -> None:
+    """The worker keeps its connection warm, and reopens it once the file is replaced, as
+    ``warehouse_build`` does with os.replace."""
+    assert sql_execute(source=duck(duckdb_file), sql="SELECT COUNT(*) FROM claims").rows == [[ROWS]]
+    fresh = tmp_path / "fresh.duckdb"
+    with duckdb.connect(str(fresh)) as con:
+        con.execute("CREATE TABLE claims AS SELECT i AS id FROM range(3) t(i)")
+    os.replace(fresh, duckdb_file)
+    assert sql_execute(source=duck(duckdb_file), sql="SELECT COUNT(*) FROM claims").rows == [[3]]
 
 
 # -- writes fail through the connection --------------------------------------------------------
@@ -201,6 +213,15 @@ def test_a_sqlite_write_fails_and_leaves_the_file_unchanged(sql: str, sqlite_fil
 
 
 @pytest.mark.parametrize(
+    "sql", ["CALL pragma_version()", "EXPLAIN ANALYZE SELECT * FROM claims", "PRAGMA database_list", "CHECKPOINT"]
+)
+def test_duckdb_runs_nothing_but_a_select(sql: str, duckdb_file: Path) -> None:
+    with pytest.raises(QueryFailed, match="The database rejected the query") as caught:
+        sql_execute(source=duck(duckdb_file), sql=sql)
+    assert caught.value.statement_fault
+
+
+@pytest.mark.parametrize(
     "sql", ["SELECT * FROM read_csv('/etc/passwd')", "SELECT * FROM '/etc/passwd'", "SELECT * FROM glob('/etc/*')"]
 )
 def test_duckdb_cannot_read_external_files(sql: str, duckdb_file: Path) -> None:
@@ -223,8 +244,9 @@ def test_a_long_query_is_stopped_at_the_time_limit(make_source: Any, duckdb_file
     started = time.monotonic()
     with pytest.raises(QueryFailed) as caught:
         sql_execute(source=make_source(path, statement_timeout_s=1), sql=ENDLESS)
-    assert "time limit" in caught.value.message
-    assert caught.value.extra == {"timeout_s": 1}
+    assert caught.value.message.startswith("The query was stopped: it ran past the 1 s time limit")
+    assert caught.value.extra == {"limit": "time", "timeout_s": 1}
+    assert caught.value.statement_fault
     assert time.monotonic() - started < 5
 
 
@@ -236,14 +258,15 @@ def test_a_huge_duckdb_cross_join_is_stopped_at_the_time_limit(duckdb_file: Path
 
 def test_a_duckdb_query_past_the_memory_limit_is_stopped(duckdb_file: Path) -> None:
     """A string doubled each step: under DuckDB's default limit (80% of RAM) it takes gigabytes
-    until the time limit stops it; under ours it fails within a second."""
+    until the time limit stops it; in the box it fails within a second."""
     sql = (
         "WITH RECURSIVE r(s, n) AS (SELECT 'x', 0 UNION ALL SELECT s || s, n + 1 FROM r WHERE n < 32)"
         " SELECT SUM(length(s)) FROM r"  # an aggregate: every row must be built before one comes back
     )
-    with pytest.raises(QueryFailed, match="memory limit") as caught:
+    with pytest.raises(QueryFailed, match="it used more than 1 GB of memory") as caught:
         sql_execute(source=duck(duckdb_file, statement_timeout_s=10), sql=sql)
     assert caught.value.statement_fault
+    assert caught.value.extra == {"limit": "memory", "memory_mb": 1024}
 
 
 def test_a_duckdb_query_cannot_spill_to_disk(duckdb_file: Path) -> None:
@@ -257,6 +280,7 @@ def test_a_result_too_big_for_a_widget_is_refused_with_a_reason(duckdb_file: Pat
     with pytest.raises(QueryFailed, match="larger than 8 MB") as caught:
         sql_execute(source=duck(duckdb_file, row_cap=5000), sql=sql)
     assert caught.value.statement_fault  # the model is told, so that it aggregates instead
+    assert caught.value.extra == {"limit": "output", "max_mb": 8}
 
 
 def test_a_result_under_the_size_limit_comes_back_whole(duckdb_file: Path) -> None:
@@ -267,8 +291,8 @@ def test_a_result_under_the_size_limit_comes_back_whole(duckdb_file: Path) -> No
 def test_a_quick_query_is_not_interrupted_later(duckdb_file: Path) -> None:
     source = duck(duckdb_file, statement_timeout_s=1)
     sql_execute(source=source, sql="SELECT 1")
-    time.sleep(1.2)  # the first call's timer must have been cancelled, not fire into this one
-    assert sql_execute(source=source, sql="SELECT 2").rows == [[2]]
+    time.sleep(1.2)  # the first call's deadline must have been disarmed, not fire into this one
+    assert sql_execute(source=source, sql="SELECT COUNT(*) FROM claims, range(100000)").rows == [[ROWS * 100000]]
 
 
 # -- missing files -----------------------------------------------------------------------------

@@ -89,6 +89,18 @@ ACCEPTED = [
     ("duckdb", "(SELECT * FROM claims)", {"claims"}),
     ("postgres", "SELECT * FROM claims -- the whole table\n", {"claims"}),
     ("duckdb", "SELECT '" + "(" * 40 + "' AS parens_in_a_string FROM claims", {"claims"}),
+    # functions whose cost an argument sets, with small literal sizes
+    ("duckdb", "SELECT format('{:>8}', status), format('{{}} {}', id), printf('%8.2f', amount) FROM claims", {"claims"}),
+    ("postgres", "SELECT format('%s-%s', status, note), format('%1$s %1$s', status) FROM claims", {"claims"}),
+    ("sqlite", "SELECT printf('%08.2f', amount), printf('%-12s|', status) FROM claims", {"claims"}),
+    ("duckdb", "SELECT repeat('*', 20), lpad(CAST(id AS VARCHAR), 8, '0'), rpad(status, 12) FROM claims", {"claims"}),
+    ("duckdb", "SELECT replace(status, '_', ' ') || ' (' || note || ')' AS label FROM claims", {"claims"}),
+    ("postgres", "SELECT regexp_replace(status, '_+', ' ', 'g') FROM claims", {"claims"}),
+    ("duckdb", "SELECT levenshtein(LEFT(status, 20), 'open') AS d FROM claims", {"claims"}),
+    ("sqlite", "SELECT editdist3(substr(status, 1, 10), 'paid') FROM claims", {"claims"}),
+    ("postgres", "SELECT levenshtein(SUBSTRING(note FROM 1 FOR 50), 'x') FROM claims", {"claims"}),
+    ("duckdb", "WITH l AS (SELECT status || '-' || note AS s FROM claims) SELECT s || ' ' || s FROM l", {"claims"}),
+    ("duckdb", "SELECT repeat(status, 100) FROM claims", {"claims"}),
 ]  # fmt: skip
 
 
@@ -221,6 +233,36 @@ REJECTED = [
     ("duckdb", "SELECT " + "NOT " * 4000 + "TRUE", "nested too deeply"),
     ("duckdb", "SELECT " + "CASE WHEN a THEN " * 900 + "1" + " END" * 900 + " FROM claims", "nested too deeply"),
     ("duckdb", "SELECT " + "[" * 3000 + "1" + "]" * 3000, "nested too deeply"),
+    # functions whose cost an argument sets: sizes, widths, edit distances, multiplied strings
+    ("duckdb", "SELECT length(format('{:>{}}', 'x', 2000000000))", "'{:>{}}'"),
+    ("duckdb", "SELECT format('{:>{}}', status, 5) FROM claims", "needs a literal format"),
+    ("duckdb", "SELECT format('{:.{}}', amount, 2) FROM claims", "needs a literal format"),
+    ("duckdb", "SELECT format('{:>99999}', status) FROM claims", "widths over 10000"),
+    ("postgres", "SELECT format('%*s', 2000000000, 'x')", "without *"),
+    ("postgres", "SELECT format('%2000000000s', 'x')", "widths over 10000"),
+    ("duckdb", "SELECT printf('%.*d', 5, 1)", "without *"),
+    ("sqlite", "SELECT printf(status, 1) FROM claims", "literal format"),
+    ("duckdb", "SELECT repeat(status, id) FROM claims", "repeat() needs a literal length"),
+    ("duckdb", "SELECT lpad(status, CAST(amount AS INT), 'x') FROM claims", "lpad() needs a literal length"),
+    ("duckdb", "SELECT sum(levenshtein(status, note)) FROM claims", "LEFT(cause, 20)"),
+    ("postgres", "SELECT levenshtein(status, 'open') FROM claims", "prefixes with a small literal length"),
+    ("sqlite", "SELECT editdist3(note, 'open') FROM claims", "prefixes"),
+    ("duckdb", "SELECT levenshtein(LEFT(status, 200), LEFT(note, 200)) FROM claims", "40,000 steps"),
+    ("duckdb", "SELECT jaro_winkler_similarity(status, 'x') FROM claims", "not allowed"),
+    ("duckdb", "SELECT damerau_levenshtein(status, 'x') FROM claims", "not allowed"),
+    ("duckdb", "SELECT length(repeat(repeat('x', 10000), 10000))", "up to 100,000,000 characters"),
+    ("duckdb", "SELECT repeat(status, 1000) FROM claims", "up to 64,000 characters"),
+    ("duckdb", "SELECT replace(replace(repeat('ab', 5000), 'a', repeat('a', 5000)), 'b', 'c')", "replace() could"),
+    ("postgres", "SELECT regexp_replace(status, '.', repeat('x', 300), 'g') FROM claims", "regexp_replace()"),
+    ("sqlite", "SELECT concat(repeat('x', 6000), repeat('y', 6000))", "concat() could build"),
+    ("duckdb", "SELECT hex(repeat('a', 6000))", "hex() could build"),
+    ("duckdb", "WITH a AS (SELECT repeat('x', 5000) AS s), b AS (SELECT s || s AS s FROM a),"
+               " c AS (SELECT s || s AS s FROM b) SELECT length(s) FROM c", "|| could build a string of up to 20,000"),
+    ("duckdb", "SELECT repeat('x', 6000) AS a, a || a AS b", "up to 12,000"),
+    ("duckdb", "SELECT x FROM (SELECT repeat('a', 9000) AS x UNION ALL SELECT 'b') t WHERE x || x <> ''",
+               "up to 18,000"),
+    ("duckdb", "SELECT (SELECT repeat('a', 9000)) || (SELECT repeat('b', 9000))", "up to 18,000"),
+    ("postgres", "SELECT s FROM (SELECT repeat(status, 100) AS s FROM claims) t ORDER BY s || s", "up to 12,800"),
 ]  # fmt: skip
 
 
@@ -363,25 +405,36 @@ def limit_of(sql: str, dialect: str = "duckdb") -> int:
     return int(count.this)
 
 
-def test_it_adds_the_row_cap_when_there_is_no_limit() -> None:
-    assert check("SELECT * FROM claims").sql == f"SELECT * FROM claims LIMIT {CAP}"
+def test_it_limits_the_query_to_one_row_above_the_cap_so_truncation_can_be_seen() -> None:
+    assert check("SELECT * FROM claims").sql == f"SELECT * FROM claims LIMIT {CAP + 1}"
 
 
 def test_it_lowers_a_limit_above_the_row_cap() -> None:
-    assert limit_of(check("SELECT * FROM claims LIMIT 1000000").sql) == CAP
+    assert limit_of(check("SELECT * FROM claims LIMIT 1000000").sql) == CAP + 1
 
 
-def test_it_keeps_a_limit_below_the_row_cap() -> None:
-    assert limit_of(check("SELECT * FROM claims LIMIT 7").sql) == 7
+@pytest.mark.parametrize("limit", [7, CAP, CAP + 1])
+def test_it_keeps_a_limit_at_or_below_the_one_it_would_add(limit: int) -> None:
+    assert limit_of(check(f"SELECT * FROM claims LIMIT {limit}").sql) == limit
+
+
+@pytest.mark.parametrize("sql", ["SELECT * FROM claims", "SELECT * FROM claims LIMIT 1000000",
+                                 "SELECT * FROM claims FETCH FIRST 100000 ROWS ONLY"])
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_checking_a_checked_query_again_keeps_its_limit(sql: str, dialect: str) -> None:
+    """Refresh re-checks the stored SQL: the extra row must not grow by one on every check."""
+    first = check(sql, dialect)
+    assert check(first.sql, dialect) == first
+    assert limit_of(first.sql, dialect) == CAP + 1
 
 
 def test_it_keeps_the_offset_when_adding_a_limit() -> None:
-    assert check("SELECT * FROM claims ORDER BY id OFFSET 10").sql.endswith(f"LIMIT {CAP} OFFSET 10")
+    assert check("SELECT * FROM claims ORDER BY id OFFSET 10").sql.endswith(f"LIMIT {CAP + 1} OFFSET 10")
 
 
 def test_it_lowers_a_fetch_first_clause() -> None:
     checked = check("SELECT * FROM claims FETCH FIRST 100000 ROWS ONLY", "postgres")
-    assert limit_of(checked.sql, "postgres") == CAP
+    assert limit_of(checked.sql, "postgres") == CAP + 1
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -389,12 +442,12 @@ def test_it_limits_a_set_operation_as_a_whole(dialect: str) -> None:
     checked = check("SELECT id FROM claims UNION ALL SELECT id FROM members LIMIT 100000", dialect)
     tree = sqlglot.parse_one(checked.sql, read=dialect)
     assert isinstance(tree, exp.Union)
-    assert limit_of(checked.sql, dialect) == CAP
+    assert limit_of(checked.sql, dialect) == CAP + 1
     assert tree.this.args.get("limit") is None and tree.expression.args.get("limit") is None
 
 
 @pytest.mark.parametrize("dialect", ["duckdb", "sqlite"])
-def test_the_limited_set_operation_returns_at_most_the_cap(dialect: str) -> None:
+def test_the_limited_set_operation_returns_at_most_one_row_above_the_cap(dialect: str) -> None:
     checked = check("SELECT id FROM claims UNION ALL SELECT id FROM members", dialect, row_cap=3)
     setup = "CREATE TABLE claims (id INT); CREATE TABLE members (id INT); " + "".join(
         f"INSERT INTO claims VALUES ({i}); INSERT INTO members VALUES ({i});" for i in range(5)
@@ -405,7 +458,7 @@ def test_the_limited_set_operation_returns_at_most_the_cap(dialect: str) -> None
     else:
         con = duckdb.connect()
         con.execute(setup)
-    assert len(con.execute(checked.sql).fetchall()) == 3
+    assert len(con.execute(checked.sql).fetchall()) == 3 + 1
 
 
 def test_it_wraps_a_parenthesized_query_with_modifiers_so_sqlite_can_run_it() -> None:
@@ -413,7 +466,7 @@ def test_it_wraps_a_parenthesized_query_with_modifiers_so_sqlite_can_run_it() ->
     con = sqlite3.connect(":memory:")
     con.execute("CREATE TABLE claims (id INT)")
     con.executemany("INSERT INTO claims VALUES (?)", [(i,) for i in range(150)])
-    assert len(con.execute(checked.sql).fetchall()) == CAP
+    assert len(con.execute(checked.sql).fetchall()) == CAP + 1
 
 
 def test_a_normalized_query_is_accepted_again_unchanged() -> None:
@@ -534,7 +587,7 @@ def test_an_accepted_query_stays_accepted_after_normalization(case: tuple[str, s
     first = sql_check(sql=sql, dialect=dialect, allowed_tables=ALLOWED, row_cap=row_cap)
     again = sql_check(sql=first.sql, dialect=dialect, allowed_tables=ALLOWED, row_cap=row_cap)
     assert again == first
-    assert limit_of(first.sql, dialect) <= row_cap
+    assert limit_of(first.sql, dialect) <= row_cap + 1
 
 
 # -- the check_sql command ---------------------------------------------------------------------
@@ -543,7 +596,7 @@ def test_an_accepted_query_stays_accepted_after_normalization(case: tuple[str, s
 def test_check_sql_prints_the_normalized_sql_for_an_accepted_query() -> None:
     out = io.StringIO()
     call_command("check_sql", "select id from claims", allow_tables=["claims"], row_cap=10, stdout=out)
-    assert out.getvalue().splitlines() == ["ACCEPTED (tables: claims)", "SELECT id FROM claims LIMIT 10"]
+    assert out.getvalue().splitlines() == ["ACCEPTED (tables: claims)", "SELECT id FROM claims LIMIT 11"]
 
 
 def test_check_sql_exits_1_with_the_reason_for_a_rejected_query() -> None:
@@ -564,7 +617,7 @@ def test_check_sql_writes_one_verdict_per_jsonl_line(tmp_path: Path) -> None:
     out = io.StringIO()
     call_command("check_sql", jsonl=path, row_cap=5, stdout=out)
     verdicts = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert verdicts[0] == {"ok": True, "reason": None, "sql": "SELECT * FROM claims LIMIT 5"}
+    assert verdicts[0] == {"ok": True, "reason": None, "sql": "SELECT * FROM claims LIMIT 6"}
     assert verdicts[1]["ok"] is False and "secrets" in verdicts[1]["reason"]
     assert verdicts[2]["ok"] is False and "Line 3" in verdicts[2]["reason"]
     assert verdicts[3]["ok"] is False and "Line 4" in verdicts[3]["reason"] and "'dialect'" in verdicts[3]["reason"]

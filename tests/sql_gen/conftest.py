@@ -1,0 +1,95 @@
+"""Fixtures for the query box: a private pool per test, small limits, and sources over claims."""
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+import pytest
+
+from sql_gen.box import pool as box_pool_module
+from sql_gen.box.pool import Pool
+from sql_gen.models import DataSource
+from tests.conftest import service_missing
+
+PG_URL_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+BOX_DSN_VAR = "TEST_PG_WAREHOUSE_DSN_FOR_THE_BOX"
+# Small limits keep the bombs quick; the acceptance bounds are computed from these.
+TIME_S = 2
+MEMORY_MB = 512
+
+
+@pytest.fixture
+def pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pool]:
+    """A fresh pool for this test alone, in place of the process's pool, closed afterwards."""
+    fresh = Pool()
+    monkeypatch.setattr(box_pool_module, "_pool", fresh)
+    yield fresh
+    fresh.close()
+
+
+@pytest.fixture
+def small_box(settings: Any, pool: Pool) -> Pool:
+    """One worker with a 512 MB memory limit, so that every statement runs in the same process."""
+    settings.QUERY_BOX_WORKERS = 1
+    settings.QUERY_BOX_MEMORY_MB = MEMORY_MB
+    return pool
+
+
+@pytest.fixture(scope="session")
+def claims_sqlite_file(warehouse_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small warehouse's claims, copied into a SQLite file."""
+    path = tmp_path_factory.mktemp("sqlite-warehouse") / "claims.sqlite3"
+    with duckdb.connect(str(warehouse_file), read_only=True) as source:
+        rows = source.execute(
+            "SELECT claim_id, customer_id, status, cause, filed_date::VARCHAR, paid_amount::DOUBLE FROM claims"
+        ).fetchall()
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE claims (claim_id INTEGER, customer_id INTEGER, status TEXT, cause TEXT,"
+                " filed_date TEXT, paid_amount REAL)")
+    con.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    return path
+
+
+def duck_source(path: Path, **fields: Any) -> DataSource:
+    values = {"row_cap": 100, "statement_timeout_s": TIME_S, **fields}
+    return DataSource(name="duck", engine="duckdb", dialect="duckdb", location=str(path), **values)
+
+
+def sqlite_source(path: Path, **fields: Any) -> DataSource:
+    values = {"row_cap": 100, "statement_timeout_s": TIME_S, **fields}
+    return DataSource(name="lite", engine="sqlite", dialect="sqlite", location=str(path), **values)
+
+
+def pg_source(**fields: Any) -> DataSource:
+    values = {"row_cap": 100, "statement_timeout_s": TIME_S, "location": BOX_DSN_VAR, **fields}
+    return DataSource(name="pg", engine="postgresql", dialect="postgres", **values)
+
+
+@pytest.fixture
+def pg_url(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The PostgreSQL warehouse's URL, also in the environment variable pg_source() reads."""
+    url = os.environ.get("TEST_PG_WAREHOUSE_URL", PG_URL_DEFAULT)
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.Error as exc:
+        service_missing(f"PostgreSQL not reachable at {url} ({exc.__class__.__name__})")
+    monkeypatch.setenv(BOX_DSN_VAR, url)
+    return url
+
+
+def peak_rss_bytes(pool: Pool, pid: int) -> int:
+    """Return the worker's peak resident memory: from its exit if the pool let it go, else its
+    high-water mark so far (each test's pool is fresh, so that is this test's doing)."""
+    for retired in pool.retired:
+        if retired.pid == pid:
+            return retired.peak_rss_bytes
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
