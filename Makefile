@@ -30,8 +30,9 @@ setup: $(STAMP) $(NODE_STAMP)
 run: setup
 	$(PY) manage.py serve 127.0.0.1:8000
 
-## The import contract: apps reach the LLM gateway only through backend.llm.api
+## Linters: ruff, and the import contract (apps reach the LLM gateway only through backend.llm.api)
 lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 
 ## The whole suite: the import contract, the SQLite pass, then the PostgreSQL + Redis pass (skipped with a

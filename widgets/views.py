@@ -1,13 +1,13 @@
 """Server-rendered pages; the dashboard page drives the JSON API from static JS."""
 from __future__ import annotations
 
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
-from csp.decorators import csp_replace
 
 from backend.errors import ApplicationError, NotFound
 from backend.llm.api import route_choices

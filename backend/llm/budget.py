@@ -21,7 +21,7 @@ class Verdict:
 
 def spend_today(*, user_id: int | None = None) -> Decimal:
     """Return the USD spent since midnight UTC, by everyone or by one user."""
-    midnight = timezone.now().astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = timezone.now().astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     calls = LLMCall.objects.filter(created_at__gte=midnight)
     if user_id is not None:
         calls = calls.filter(user_id=user_id)

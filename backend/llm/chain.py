@@ -1,15 +1,14 @@
 """Walking a route chain: retries with backoff, the circuit breaker, fallback, one ledger row per attempt."""
 from __future__ import annotations
 
-from backend.errors import ErrorCode
-
 import copy
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
+from backend.errors import ErrorCode
 from backend.llm.breaker import Admission, Breaker
 from backend.llm.ledger import Entry, record
 from backend.llm.models import CallOutcome, GatewaySettings, LLMCall, ModelRoute

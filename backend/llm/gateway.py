@@ -11,8 +11,9 @@ and decision is one ledger row.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from backend.errors import ApplicationError, ErrorCode
 from backend.llm import config, snapshot

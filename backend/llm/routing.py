@@ -6,10 +6,9 @@ every process.
 """
 from __future__ import annotations
 
-from backend.errors import ErrorCode
-
 from dataclasses import dataclass, replace
 
+from backend.errors import ErrorCode
 from backend.llm import snapshot
 from backend.llm.models import ModelRoute, Purpose
 from backend.llm.types import LLMError

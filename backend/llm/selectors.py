@@ -80,7 +80,7 @@ def daily_costs(*, days: int = 7) -> list[DailyCost]:
     """Return calls and cost per UTC day, tier and model over the last ``days`` days, newest day first."""
     since = timezone.now() - dt.timedelta(days=days)
     rows = (LLMCall.objects.filter(created_at__gte=since)
-            .annotate(day=TruncDate("created_at", tzinfo=dt.timezone.utc))
+            .annotate(day=TruncDate("created_at", tzinfo=dt.UTC))
             .values("day", "tier", "model_id")
             .annotate(calls=Count("id"), cost=Sum("cost_usd"))
             .order_by("-day", "-cost", "tier", "model_id"))

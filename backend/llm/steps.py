@@ -7,8 +7,9 @@ and turn the last refusal into the step's own error.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from backend.errors import ApplicationError, ErrorCode
 from backend.llm.gateway import InvalidAnswer, TurnsSaver, get_llm

@@ -1,8 +1,9 @@
 """The shapes every provider speaks: a tool-shaped request (with its conversation so far) in, one result out."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from backend.errors import ApplicationError, ErrorCode
 

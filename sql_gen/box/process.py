@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from sql_gen.box.protocol import (
-    REPLY_OVERHEAD_BYTES, BoxFailure, FrameReader, FrameTooLarge, Limits, Target, write_all,
+    REPLY_OVERHEAD_BYTES,
+    BoxFailure,
+    FrameReader,
+    FrameTooLarge,
+    Limits,
+    Target,
+    write_all,
 )  # fmt: skip
 
 logger = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ the cap is fetched, so that truncation is reported rather than guessed.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import psycopg
 from django.conf import settings
 
-from backend.errors import ApplicationError
+from backend.errors import ApplicationError, ErrorCode
 from sql_gen.box import BoxFailure, Limits, Target, box_call
 from sql_gen.box.postgresql import pg_params
 from sql_gen.box.values import json_safe
@@ -55,16 +56,18 @@ class QueryFailed(ApplicationError):
     """
 
     def __init__(self, message: str, *, statement_fault: bool = False, **extra: object) -> None:
-        super().__init__("query_failed", message, dict(extra))
+        super().__init__(ErrorCode.QUERY_FAILED, message, dict(extra))
         self.statement_fault = statement_fault
 
 
 def query_limits(*, source: DataSource) -> Limits:
-    """Return what one statement on ``source`` may use: its time limit, as many CPU seconds (a
-    worker runs DuckDB on one thread, so CPU time cannot outrun the clock by much), the box's
-    memory limit and the result size a widget can hold."""
+    """Return what one statement on ``source`` may use: its time limit; CPU seconds as a backstop, half
+    as many again (a worker runs DuckDB on one thread, so CPU cannot outrun the clock, and the engine's
+    own interrupt or the watchdog should stop a statement at its time limit first — the CPU limit is
+    for one neither reaches); the box's memory limit and the result size a widget can hold."""
+    timeout = source.statement_timeout_s
     return Limits(
-        time_s=float(source.statement_timeout_s), cpu_s=source.statement_timeout_s,
+        time_s=float(timeout), cpu_s=timeout + max(1, math.ceil(timeout / 2)),
         memory_bytes=settings.QUERY_BOX_MEMORY_MB * 2**20, output_bytes=MAX_RESULT_BYTES,
     )  # fmt: skip
 

@@ -7,8 +7,9 @@ proven statement is the next step's job (``sql_execute``), not a side effect of 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from backend.errors import ApplicationError, ErrorCode
 from backend.llm.api import InvalidAnswer, LLMStep, Prompt, Purpose, Tool, unfence
@@ -38,8 +39,9 @@ SYSTEM = (
     "its definition says (expression, default filters, time column). Output columns: the time bucket as "
     "'period' when the spec has a grain, then one column per dimension named by its label, then the metric "
     "value named by the metric key. A 'last N units' window means time_column > CURRENT_DATE - N units and "
-    "time_column <= CURRENT_DATE. When a statement you wrote comes back with an error, fix exactly that and "
-    "call record_sql again."
+    "time_column <= CURRENT_DATE. Write no LIMIT unless the spec asks for a top or bottom N: the row cap is "
+    "applied for you, and a result it cuts is reported as cut. When a statement you wrote comes back with an "
+    "error, fix exactly that and call record_sql again."
 )
 
 # How a statement begins, once fences and the prose around it are stripped.

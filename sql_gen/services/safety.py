@@ -21,8 +21,8 @@ from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, SqlglotError, 
 from sqlglot.optimizer.scope import Scope, build_scope
 from sqlglot.tokens import Token, TokenType
 
-from backend.errors import ApplicationError
-from sql_gen.services.cost import MAX_GENERATED_CHARS, argument_refusal, length_refusal
+from backend.errors import ApplicationError, ErrorCode
+from sql_gen.services.cost import argument_refusal, length_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class SqlRejected(ApplicationError):
     """The SQL is not a single read-only query over the allowed tables; ``message`` says why."""
 
     def __init__(self, message: str, **extra: object) -> None:
-        super().__init__("sql_rejected", message, dict(extra))
+        super().__init__(ErrorCode.SQL_REJECTED, message, dict(extra))
 
 
 @dataclass(frozen=True)

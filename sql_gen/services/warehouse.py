@@ -19,7 +19,6 @@ import duckdb
 from sql_gen.services.warehouse_generator import WAREHOUSE_VERSION, Plan, generate, window_start
 
 
-
 @dataclass(frozen=True)
 class WarehouseInfo:
     path: Path

@@ -74,9 +74,9 @@ def bench_warm(widgets: list[Any], source: Any) -> None:
         sql_execute(source=source, sql=widget.sql)
         direct(widget.sql, convert=True)
         runs: dict[str, Callable[[], Any]] = {
-            "box": lambda: sql_execute(source=source, sql=widget.sql),
-            "same": lambda: direct(widget.sql, convert=True),
-            "bare": lambda: direct(widget.sql, convert=False),
+            "box": lambda sql=widget.sql: sql_execute(source=source, sql=sql),
+            "same": lambda sql=widget.sql: direct(sql, convert=True),
+            "bare": lambda sql=widget.sql: direct(sql, convert=False),
         }
         samples: dict[str, list[float]] = {name: [] for name in runs}
         # Blocks of rounds in the order A B C, then C B A: a drift in the machine's speed hits all

@@ -12,8 +12,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 WARMUP, ROUNDS = 50, 500
@@ -60,9 +60,9 @@ def run(tmp: str) -> None:
     import boto3
     from botocore.config import Config
 
+    from backend.llm.capabilities import capability_for
     from backend.llm.gateway import get_llm
     from backend.llm.models import ModelRoute
-    from backend.llm.capabilities import capability_for
     from backend.llm.providers.bedrock import converse_arguments
     from backend.llm.types import LLMRequest, Tool
     from tests.llm.fakes.bedrock import FakeBedrock

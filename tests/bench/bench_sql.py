@@ -90,8 +90,8 @@ def bench_safety() -> None:
     # Accepted statements are parsed, checked, normalized and checked again; rejected ones often
     # stop early (size and nesting caps come before the parser), so both sets are shown.
     for label, items in (("accepted", [i for i in everything if i[1]["ok"]]), ("whole corpus", everything)):
-        check_s = statistics.median(timed(lambda: check_all(items)) for _ in range(ROUNDS))
-        parse_s = statistics.median(timed(lambda: parse_all(items)) for _ in range(ROUNDS))
+        check_s = statistics.median(timed(lambda items=items: check_all(items)) for _ in range(ROUNDS))
+        parse_s = statistics.median(timed(lambda items=items: parse_all(items)) for _ in range(ROUNDS))
         print(f"safety, {label}: {len(items)} statements, median of {ROUNDS} rounds")
         print(f"  sql_check      {len(items) / check_s:10,.0f} statements/s")
         print(f"  sqlglot.parse  {len(items) / parse_s:10,.0f} statements/s (baseline)")

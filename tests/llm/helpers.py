@@ -1,7 +1,8 @@
 """Small builders shared by the gateway tests."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from backend.llm.gateway import CallContext, InvalidAnswer, get_llm
 from backend.llm.models import LLMCall, ModelRoute

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from backend.llm.models import LLMCall, ModelRoute
 from backend.llm.gateway import InvalidAnswer
+from backend.llm.models import LLMCall, ModelRoute
 from backend.llm.types import LLMError
 from tests.llm.fakes import server as fake
 from tests.llm.fakes.bedrock import model_of

@@ -7,8 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from backend.llm.gateway import CallContext
-from backend.llm.gateway import InvalidAnswer
+from backend.llm.gateway import CallContext, InvalidAnswer
 from backend.llm.models import GatewaySettings, LLMCall
 from backend.llm.types import LLMError
 from tests.llm.fakes import server as fake

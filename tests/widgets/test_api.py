@@ -1,7 +1,6 @@
 """The widgets API: clear errors, nothing lost, and nobody sees another's private dashboard."""
 from __future__ import annotations
 
-
 import pytest
 from rest_framework.test import APIClient
 

@@ -22,7 +22,11 @@ from widgets.services import custom_offline as offline_tsx
 from widgets.services import runner
 from widgets.services import spec_offline as offline_spec
 from widgets.services.custom import (
-    COMPONENT, ResultShapeMismatch, props_interface, widget_props, widget_props_or_reason,
+    COMPONENT,
+    ResultShapeMismatch,
+    props_interface,
+    widget_props,
+    widget_props_or_reason,
 )
 from widgets.services.requests import widget_request_create
 from widgets.services.spec import WidgetSpec, spec_validate

@@ -1,7 +1,6 @@
 """The whole path through real services: PostgreSQL app database, a Redis broker, a Dramatiq worker."""
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path

@@ -1,13 +1,12 @@
 """The real pipeline, offline model, small real warehouse: numbers must match the data."""
 from __future__ import annotations
 
-from decimal import Decimal
-from pathlib import Path
-from typing import Any
-
 import datetime as dt
 import itertools
 import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -19,7 +18,7 @@ from backend.llm.models import CallOutcome, LLMCall
 from backend.llm.types import LLMError
 from sql_gen.services import generate_offline
 from sql_gen.services.generate import SQL
-from widgets.models import DataOrigin, RequestStatus, StepState, Widget, WidgetRequest, WidgetStep
+from widgets.models import DataOrigin, RequestStatus, StepState, Widget, WidgetRequest
 from widgets.services import runner as pipeline
 from widgets.services import spec_offline
 from widgets.services.clarifier import CLARIFY

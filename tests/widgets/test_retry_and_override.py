@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from io import StringIO
-from unittest import mock
 
 import pytest
 from django.core.management import call_command

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from backend.errors import ApplicationError, ErrorCode
 from backend.llm.api import InvalidAnswer, LLMStep, Prompt, Purpose, Tool, unfence
 from widgets.services import custom_offline
-from widgets.services.tsx import TsxCheckerUnavailable, TsxRejected, tsx_compile
+from widgets.services.tsx import TsxRejected, tsx_compile
 
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")  # matched with fullmatch: "$" would allow a trailing newline
 _RESERVED_ROW_KEYS = ("period", "value")

@@ -13,8 +13,9 @@ import copy
 import datetime as dt
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from django.utils import timezone
 

@@ -70,7 +70,11 @@ def step_claim(*, step_id: int) -> Claim | None:
     """Take a queued step of a live request; None when it is not queued (a duplicate message, or the
     request failed meanwhile) — then there is nothing to do."""
     token, now = secrets.token_hex(16), timezone.now()
-    taken = WidgetStep.objects.filter(id=step_id, state=StepState.QUEUED, widget_request__status__in=ACTIVE).update(
+    # The state is checked on the row the UPDATE locks, not in a subquery: PostgreSQL re-checks a
+    # concurrently updated row against the outer WHERE only, so a filter through a join (which Django
+    # turns into "id IN (SELECT ...)") would let two workers claim one step.
+    live = WidgetRequest.objects.filter(status__in=ACTIVE).values("id")
+    taken = WidgetStep.objects.filter(id=step_id, state=StepState.QUEUED, widget_request_id__in=live).update(
         state=StepState.RUNNING, lease_token=token, lease_until=now + _lease(), started_at=now, finished_at=None,
         attempts=F("attempts") + 1)
     if not taken:

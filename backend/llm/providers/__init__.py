@@ -1,10 +1,9 @@
 """Providers behind one interface: ``complete(request, route=...) -> LLMResult``."""
 from __future__ import annotations
 
-from backend.errors import ErrorCode
-
 from typing import Protocol
 
+from backend.errors import ErrorCode
 from backend.llm.models import ModelRoute
 from backend.llm.types import LLMError, LLMRequest, LLMResult
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import anthropic
 
-from backend.llm.capabilities import Capability, capability_for, output_tokens, sampling
-from backend.llm.models import ModelRoute
 from backend.errors import ErrorCode
+from backend.llm.capabilities import Capability, capability_for, output_tokens, sampling
 from backend.llm.conversation import NO_ANSWER
+from backend.llm.models import ModelRoute
 from backend.llm.types import LLMError, LLMRequest, LLMResult, Turn, Usage
 
 # Keyed by what they were built from, read from the environment on every call.

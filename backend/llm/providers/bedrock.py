@@ -10,12 +10,13 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from backend.llm.capabilities import Capability, capability_for, output_tokens, sampling
-from backend.llm.models import ModelRoute
 from backend.errors import ErrorCode
+from backend.llm.capabilities import Capability, capability_for, output_tokens, sampling
 from backend.llm.conversation import NO_ANSWER
+from backend.llm.models import ModelRoute
 from backend.llm.types import LLMError, LLMRequest, LLMResult, Turn, Usage
 
 # Bedrock error codes that may succeed when tried again; everything else is permanent.
