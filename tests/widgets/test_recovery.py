@@ -355,3 +355,13 @@ def test_serve_restarts_a_worker_that_died(demo_source, analyst, dashboard, redi
     finally:
         procs.stop(serve)
     assert done.status == RequestStatus.READY, done.error_message
+
+
+@pytest.mark.django_db
+def test_a_step_left_queued_by_a_failed_request_is_not_resent_until_a_retry(demo_source, analyst, dashboard, sent,
+                                                                           settings):
+    request = widget_request_create(user=analyst, dashboard=dashboard, prompt="total paid last 7 days", enqueue=False)
+    WidgetRequest.objects.filter(id=request.id).update(status=RequestStatus.FAILED)
+    later = timezone.now() + dt.timedelta(seconds=settings.STEP_REQUEUE_AFTER_S + 1)
+    assert steps_recover(now=later) == 0 and steps_resend_queued() == 0
+    assert not OutboxMessage.objects.exists()

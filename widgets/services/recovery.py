@@ -25,7 +25,7 @@ from backend.jobs.outbox import outbox_send
 from widgets.models import StepName, StepState, WidgetStep
 from widgets.services.pipeline import STAGES
 from widgets.services.runner import Failure, fail_request
-from widgets.services.steps import ACTOR, lock_request, step_resend
+from widgets.services.steps import ACTIVE, ACTOR, lock_request, step_resend
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,9 @@ def steps_recover(*, now: dt.datetime | None = None) -> int:
     for step in WidgetStep.objects.filter(state=StepState.RUNNING, lease_until__lt=now).order_by("id")[:100]:
         touched += _expired(step, now)
     stale = now - dt.timedelta(seconds=settings.STEP_REQUEUE_AFTER_S)
-    for step in WidgetStep.objects.filter(state=StepState.QUEUED, queued_at__lt=stale).order_by("id")[:100]:
+    # A step left queued by a request that failed meanwhile waits for a retry, which resends it.
+    for step in WidgetStep.objects.filter(state=StepState.QUEUED, queued_at__lt=stale,
+                                          widget_request__status__in=ACTIVE).order_by("id")[:100]:
         with transaction.atomic():
             touched += step_resend(step=step)
     return touched
@@ -46,7 +48,7 @@ def steps_recover(*, now: dt.datetime | None = None) -> int:
 def steps_resend_queued() -> int:
     """Send every queued step's message again; return how many."""
     sent = 0
-    for step in WidgetStep.objects.filter(state=StepState.QUEUED).order_by("id"):
+    for step in WidgetStep.objects.filter(state=StepState.QUEUED, widget_request__status__in=ACTIVE).order_by("id"):
         with transaction.atomic():
             sent += step_resend(step=step)
     return sent

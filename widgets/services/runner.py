@@ -80,6 +80,9 @@ def classify(stage: Stage, exc: Exception, *, budget_s: int) -> Failure:
     if isinstance(exc, SqlRejected):
         return Failure(exc.code, exc.message, origin=DataOrigin.SQL_REJECTED)
     rewind = StepName.SQL if stage.name == StepName.FETCH else ""
+    if isinstance(exc, DeadlinePassed):  # out of time before the step began: writing it, or running it
+        return Failure(exc.code, exc.message,
+                       origin=DataOrigin.QUERY_FAILED if rewind else DataOrigin.LLM_UNAVAILABLE)
     if isinstance(exc, QueryFailed):
         return Failure(exc.code, exc.message, rewind_to=rewind if exc.statement_fault else "")
     if isinstance(exc, ResultShapeMismatch):
