@@ -9,17 +9,13 @@ import dramatiq
 import pytest
 from dramatiq.brokers.redis import RedisBroker
 
+from tests.widgets.helpers import capture_sends
+
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...]]]:
     """The messages handed to the broker, as (actor, args), instead of sending them."""
-    messages: list[tuple[str, tuple[Any, ...]]] = []
-
-    def capture(self: dramatiq.Actor, *, args: tuple[Any, ...] = (), kwargs: Any = None, **options: Any) -> None:
-        messages.append((self.actor_name, tuple(args)))
-
-    monkeypatch.setattr(dramatiq.Actor, "send_with_options", capture)
-    return messages
+    return capture_sends(monkeypatch)
 
 
 @pytest.fixture

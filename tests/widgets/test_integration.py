@@ -1,7 +1,6 @@
 """The whole path through real services: PostgreSQL app database, a Redis broker, a Dramatiq worker."""
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +10,8 @@ from dramatiq import Worker
 from dramatiq.brokers.redis import RedisBroker
 from rest_framework.test import APIClient
 
-from widgets.models import RequestStatus, WidgetRequest
+from tests.widgets.helpers import wait_for
+from widgets.models import RequestStatus
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -27,16 +27,6 @@ def redis_worker(redis_broker: RedisBroker) -> Iterator[RedisBroker]:
         worker.stop()
 
 
-def _wait_for(request_id: int, statuses: set[str], timeout: float = 60) -> WidgetRequest:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        request = WidgetRequest.objects.get(id=request_id)
-        if request.status in statuses:
-            return request
-        time.sleep(0.1)
-    raise AssertionError(f"request {request_id} still {request.status} after {timeout}s")
-
-
 def test_a_kpi_is_built_by_a_worker_through_redis_on_postgres(redis_worker, demo_source, warehouse: Path,
                                                               analyst, dashboard):
     from django.db import connection
@@ -47,7 +37,7 @@ def test_a_kpi_is_built_by_a_worker_through_redis_on_postgres(redis_worker, demo
     response = client.post(f"/api/dashboards/{dashboard.id}/requests/",
                            {"prompt": "total paid amount over the last 30 days"}, format="json")
     assert response.status_code == 202
-    request = _wait_for(response.json()["id"], {RequestStatus.READY, RequestStatus.FAILED})
+    request = wait_for(response.json()["id"], {RequestStatus.READY, RequestStatus.FAILED})
     assert request.status == RequestStatus.READY, request.error_message
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         expected = conn.execute("SELECT SUM(paid_amount) FROM claims WHERE status = 'closed' AND "
@@ -61,9 +51,9 @@ def test_clarification_round_trip_through_the_worker(redis_worker, demo_source, 
     client.force_login(analyst)
     created = client.post(f"/api/dashboards/{dashboard.id}/requests/", {"prompt": "claim count by channel"},
                           format="json").json()
-    waiting = _wait_for(created["id"], {RequestStatus.NEEDS_CLARIFICATION, RequestStatus.FAILED})
+    waiting = wait_for(created["id"], {RequestStatus.NEEDS_CLARIFICATION, RequestStatus.FAILED})
     assert waiting.status == RequestStatus.NEEDS_CLARIFICATION
     client.post(f"/api/requests/{waiting.id}/answers/", {"answers": {"time_window": "Last 12 months"}}, format="json")
-    done = _wait_for(waiting.id, {RequestStatus.READY, RequestStatus.FAILED})
+    done = wait_for(waiting.id, {RequestStatus.READY, RequestStatus.FAILED})
     assert done.status == RequestStatus.READY, done.error_message
     assert done.widget.result["columns"] == ["channel", "claim_count"]

@@ -22,6 +22,7 @@ from tests.conftest import service_missing
 from tests.llm.fakes import server as fake
 from tests.llm.fakes.bedrock import FakeBedrock
 from tests.widgets import live, procs
+from tests.widgets.helpers import capture_sends, wait_for
 from widgets.models import DataOrigin, RequestStatus, StepState, Widget, WidgetRequest, WidgetStep
 from widgets.services import runner
 from widgets.services.recovery import steps_recover, steps_resend_queued
@@ -41,16 +42,6 @@ def broker_down(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(dramatiq.Actor, "send_with_options", refuse)
     return attempts
-
-
-def _wait_for(request_id: int, statuses: set[str], timeout: float = 60) -> WidgetRequest:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = WidgetRequest.objects.get(id=request_id)
-        if found.status in statuses:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"request {request_id} still {found.status} after {timeout}s")
 
 
 # --- the broker is down ----------------------------------------------------------------------------------
@@ -113,16 +104,7 @@ def _throttled(query: Any) -> Any:
 @pytest.fixture
 def sent_later(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Return ``back()``: from then on sends are captured (the broker is reachable again)."""
-    def back() -> list[tuple[str, tuple[Any, ...]]]:
-        messages: list[tuple[str, tuple[Any, ...]]] = []
-
-        def capture(self: Any, *, args: tuple[Any, ...] = (), kwargs: Any = None, **options: Any) -> None:
-            messages.append((self.actor_name, tuple(args)))
-
-        monkeypatch.setattr(dramatiq.Actor, "send_with_options", capture)
-        return messages
-
-    return back
+    return lambda: capture_sends(monkeypatch)
 
 
 # --- the sweeper -----------------------------------------------------------------------------------------
@@ -185,7 +167,7 @@ def test_serve_in_process_picks_up_what_was_queued_before_it_started(demo_source
                          env=procs.app_env(BROKER_URL=None, BUILDER_MODE="offline"))
     try:
         procs.read_until(serve, "sent 1 queued step(s) again")
-        done = _wait_for(request.id, {RequestStatus.READY, RequestStatus.FAILED})
+        done = wait_for(request.id, {RequestStatus.READY, RequestStatus.FAILED})
     finally:
         procs.stop(serve)
     assert done.status == RequestStatus.READY, done.error_message
@@ -246,7 +228,7 @@ def test_a_real_broker_unreachable_at_create_and_at_retry_loses_nothing(client_f
     worker.start()
     try:
         assert outbox_relay(now=timezone.now() + LATER) == 1
-        done = _wait_for(created.json()["id"], {RequestStatus.READY, RequestStatus.FAILED})
+        done = wait_for(created.json()["id"], {RequestStatus.READY, RequestStatus.FAILED})
     finally:
         worker.stop()
     assert done.status == RequestStatus.READY, done.error_message
@@ -269,7 +251,7 @@ def test_twenty_requests_complete_exactly_once_while_workers_are_killed_mid_step
         killer = threading.Thread(target=_kill_twenty, args=(workers, env, kills), daemon=True)
         killer.start()
         killer.join(timeout=120)
-        done = [_wait_for(r, {RequestStatus.READY, RequestStatus.FAILED}, timeout=120) for r in requests]
+        done = [wait_for(r, {RequestStatus.READY, RequestStatus.FAILED}, timeout=120) for r in requests]
     finally:
         for worker in workers:
             procs.stop(worker)
@@ -330,7 +312,7 @@ def test_requests_in_flight_complete_when_the_broker_restarts(demo_source, analy
         requests = _twenty_requests(analyst, dashboard, url)[:6]
         time.sleep(1.0)  # some steps done, some running, some queued in Redis
         restart()  # every queued message is gone with the old server
-        done = [_wait_for(r, {RequestStatus.READY, RequestStatus.FAILED}, timeout=90) for r in requests]
+        done = [wait_for(r, {RequestStatus.READY, RequestStatus.FAILED}, timeout=90) for r in requests]
     finally:
         procs.stop(worker)
     assert [d.status for d in done] == [RequestStatus.READY] * 6, [d.error_message for d in done]
@@ -351,7 +333,7 @@ def test_serve_restarts_a_worker_that_died(demo_source, analyst, dashboard, redi
         procs.read_until(serve, "restarting")
         procs.read_until(serve, "run_worker (pid")
         request = widget_request_create(user=analyst, dashboard=dashboard, prompt="total paid last 7 days")
-        done = _wait_for(request.id, {RequestStatus.READY, RequestStatus.FAILED})
+        done = wait_for(request.id, {RequestStatus.READY, RequestStatus.FAILED})
     finally:
         procs.stop(serve)
     assert done.status == RequestStatus.READY, done.error_message

@@ -13,6 +13,7 @@ from backend.llm.models import LLMCall
 from tests.conftest import service_missing
 from tests.llm.fakes import server as fake
 from tests.widgets import live
+from tests.widgets.helpers import wait_for
 from widgets.models import RequestStatus, StepState, Widget, WidgetRequest, WidgetStep
 from widgets.services import runner
 from widgets.services.pipeline import advance
@@ -26,16 +27,6 @@ LEADERBOARD = "custom leaderboard of total paid by region over the last 90 days"
 
 def _made(analyst: Any, dashboard: Any, prompt: str = "total paid last 7 days") -> WidgetRequest:
     return widget_request_create(user=analyst, dashboard=dashboard, prompt=prompt, enqueue=False)
-
-
-def _wait_for(request_id: int, statuses: set[str], timeout: float = 30) -> WidgetRequest:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = WidgetRequest.objects.get(id=request_id)
-        if found.status in statuses:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"request {request_id} still {found.status} after {timeout}s")
 
 
 @pytest.mark.django_db
@@ -142,7 +133,7 @@ def test_the_component_and_the_sql_of_a_custom_widget_are_worked_on_at_the_same_
     live_bedrock.default = fake.computed(rendezvous)
     response = client_for(analyst).post(f"/api/dashboards/{dashboard.id}/requests/", {"prompt": LEADERBOARD},
                                         format="json")
-    done = _wait_for(response.json()["id"], {RequestStatus.READY, RequestStatus.FAILED}, timeout=60)
+    done = wait_for(response.json()["id"], {RequestStatus.READY, RequestStatus.FAILED}, timeout=60)
     assert done.status == RequestStatus.READY, done.error_message
     assert sorted(met) == ["record_sql", "record_tsx"]  # each saw the other arrive while it was held
     assert Widget.objects.filter(request=done).count() == 1 and done.widget.component_js
