@@ -32,8 +32,14 @@ class WidgetRequestAdmin(admin.ModelAdmin):
     list_display = ["id", "prompt", "user", "dashboard", "status", "error_code", "created_at"]
     list_filter = ["status"]
     search_fields = ["prompt"]
-    readonly_fields = ["intent", "questions", "answers", "deadline_at"]
     inlines = [WidgetStepInline]
+
+    # The pipeline owns a request's state: an edit here (a status, an error) would contradict its steps.
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
 
 
 @admin.register(Widget)

@@ -33,7 +33,7 @@ def widget_request_get(*, user: AbstractBaseUser, request_id: int) -> WidgetRequ
         NotFound: it does not exist or belongs to someone else.
     """
     found = (WidgetRequest.objects.filter(id=request_id, user=user)
-             .select_related("dashboard", "route_override__tier").prefetch_related("steps").first())
+             .select_related("dashboard").prefetch_related("steps").first())
     if found is None:
         raise NotFound("No such request.")
     return found

@@ -7,6 +7,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from backend.llm.api import route_label
 from widgets.models import Dashboard, StepName, StepState, Widget, WidgetRequest, WidgetStep
 from widgets.services.custom import widget_props_or_reason
 from widgets.services.resolve import FAILURE_ORIGINS, widget_badge
@@ -87,7 +88,7 @@ def request_out(request: WidgetRequest, *, now: datetime | None = None) -> dict[
         "questions": request.questions,
         "error_code": request.error_code,
         "error_message": request.error_message,
-        "route_override": str(request.route_override) if request.route_override_id else None,
+        "route_override": route_label(route_id=request.route_override_id) if request.route_override_id else None,
         "current_steps": _current_steps(request, now),
         "widget": widget_out(widget) if widget else None,
     }

@@ -11,10 +11,13 @@ _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+#.-]*)[^\n]*\n(.*?)^[ \t]*\
 _UNCLOSED_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*[\w+#.-]*[^\n]*\n", re.MULTILINE)
 
 
-def unfence(text: str, *, starts: tuple[str, ...]) -> str:
+def unfence(text: str, *, starts: tuple[str, ...], continues: tuple[str, ...] = (),
+            trailing_prose: bool = True) -> str:
     """Return the code in ``text``: the body of its first fenced block when it has one, else the text
     from the first line that starts like code (one of ``starts``, case-blind) up to a paragraph of
-    prose after it. Text with neither comes back stripped, for the check to judge.
+    prose after it (kept when ``trailing_prose`` is False). A paragraph whose first word is one of
+    ``continues`` (``WHERE``, ``ORDER``, ...) carries the code on and is never taken for prose. Text with
+    neither comes back stripped, for the check to judge.
     """
     fenced = _FENCE.search(text)
     if fenced:
@@ -24,12 +27,17 @@ def unfence(text: str, *, starts: tuple[str, ...]) -> str:
     first = next((i for i, line in enumerate(lines) if _starts_like_code(line, starts)), None)
     if first is None:
         return text.strip()
-    return "\n".join(_without_trailing_prose(lines[first:], starts)).strip()
+    if not trailing_prose:
+        return "\n".join(lines[first:]).strip()
+    return "\n".join(_without_trailing_prose(lines[first:], starts + continues)).strip()
 
 
 def _starts_like_code(line: str, starts: tuple[str, ...]) -> bool:
+    """Whether the line begins with one of ``starts``: a keyword as a whole first word, anything else
+    (``//``, ``(``, ``function ``) as a prefix; case-blind."""
     head = line.lstrip().lower()
-    return any(head.startswith(word.lower()) for word in starts)
+    first_word = re.split(r"\W", head, maxsplit=1)[0]
+    return any(first_word == word.lower() if word.isalpha() else head.startswith(word.lower()) for word in starts)
 
 
 def _without_trailing_prose(lines: list[str], starts: tuple[str, ...]) -> list[str]:

@@ -42,11 +42,14 @@ def stop_kind(stop_reason: str) -> Stop:
 
 
 def answer_turn(result: LLMResult, *, tool: str) -> Turn:
-    """Return the assistant turn that records ``result``."""
-    call = None
-    if result.payload is not None:
+    """Return the assistant turn that records ``result``. A call to another tool than ``tool`` is kept as
+    text only: replaying a call to a tool the request does not declare would be refused by the API."""
+    call, text = None, result.text
+    if result.payload is not None and result.tool_name in ("", tool):
         call = {"id": result.tool_call_id or "call_1", "name": tool, "input": result.payload}
-    return {"role": "assistant", "text": result.text, "tool_call": call, "model": result.model_id,
+    elif result.payload is not None:
+        text = f"{text}\n(called the undeclared tool {result.tool_name[:60]!r})".strip()
+    return {"role": "assistant", "text": text, "tool_call": call, "model": result.model_id,
             "stop_reason": result.stop_reason}
 
 

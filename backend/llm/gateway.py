@@ -18,7 +18,7 @@ from typing import TypeVar
 from backend.errors import ApplicationError, ErrorCode
 from backend.llm import config, snapshot
 from backend.llm.budget import DEGRADE, REFUSE, budget_verdict
-from backend.llm.capabilities import capability_for
+from backend.llm.capabilities import capability_for, output_tokens
 from backend.llm.chain import Clock, Run, run_chain
 from backend.llm.conversation import Stop, answer_turn, correction_turn, pending_answer, stop_kind
 from backend.llm.ledger import CallContext, Entry, mark, record
@@ -128,8 +128,13 @@ class LLMClient:
     def _again_larger(self, request: LLMRequest, result: LLMResult, row: LLMCall, resolution: Resolution,
                       knobs: GatewaySettings, context: CallContext,
                       ends_at: float | None) -> tuple[LLMResult, LLMCall]:
-        """Ask once more with twice the output limit (within the model's own) after a truncated answer."""
-        used = max(result.usage.output_tokens, request.max_tokens_override or 0, 1)
+        """Ask once more with twice the output limit (within the model's own) after a truncated answer.
+
+        Twice the limit that was sent, not what the reply says it used: a proxy or a provider may count
+        less, and asking for less than the first time would cut it off again for sure."""
+        route = next((r for r in resolution.routes if r.model_id == result.model_id), resolution.routes[0])
+        sent = output_tokens(request, route.max_tokens, capability_for(route.model_id))
+        used = max(result.usage.output_tokens, sent, 1)
         model_max = capability_for(result.model_id).max_output_tokens
         larger = min(2 * used, model_max) if model_max else 2 * used
         cut = _truncated(result, used, retried=False)

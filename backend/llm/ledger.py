@@ -7,6 +7,7 @@ from typing import Any
 
 from backend.llm.models import LLMCall, ModelRoute
 from backend.llm.types import LLMError, LLMResult
+from backend.text import storable
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def record(
         attempt=attempt,
         outcome=outcome,
         error_code=error.code if error else "",
-        error_message=error.message[:2000] if error else "",
+        error_message=storable(error.message[:2000]) if error else "",
         stop_reason=(result.stop_reason if result else "")[:60],
         step=entry.context.step,
         latency_ms=result.latency_ms if result else latency_ms,
@@ -88,6 +89,6 @@ def mark(row: LLMCall, *, outcome: str, error: LLMError | None = None) -> None:
     row.outcome = outcome
     fields = ["outcome"]
     if error is not None:
-        row.error_code, row.error_message = error.code, error.message[:2000]
+        row.error_code, row.error_message = error.code, storable(error.message[:2000])
         fields += ["error_code", "error_message"]
     row.save(update_fields=fields)

@@ -107,5 +107,11 @@ def route_choices() -> list[RouteChoice]:
     return [RouteChoice(id=r.pk, label=str(r) + ("" if r.enabled else " (disabled)")) for r in routes]
 
 
+def route_label(*, route_id: int) -> str:
+    """Return how a route is shown ("fast#0 bedrock:us.anthropic.claude-sonnet-4-6"), or "" when it is gone."""
+    route = ModelRoute.objects.select_related("tier").filter(id=route_id).first()
+    return str(route) if route else ""
+
+
 def route_exists(*, route_id: int) -> bool:
     return ModelRoute.objects.filter(id=route_id).exists()

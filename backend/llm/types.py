@@ -81,6 +81,7 @@ class LLMResult:
     provider: str
     request_id: str = ""
     tool_call_id: str = ""
+    tool_name: str = ""  # the tool the answer called (a model may name another than the one forced)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

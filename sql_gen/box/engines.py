@@ -95,6 +95,8 @@ class Engines:
             return encode(failure.to_wire())
         except MemoryError:  # the address-space limit refused an allocation Python or SQLite made
             return encode(BoxFailure("limit", "out of memory", limit="memory").to_wire())
+        except (OverflowError, ValueError, TypeError, UnicodeError) as e:  # a value the driver cannot convert
+            return encode(statement_failure(f"a value could not be read back ({type(e).__name__}: {e})").to_wire())
 
     def _duckdb_call(self, op: str, target: Target, limits: Limits, sql: str, fetch: int) -> Result:
         conn = self._duckdb.connection(target.location, memory_bytes=limits.memory_bytes)

@@ -7,6 +7,7 @@ next call. A forked child of the web process starts a pool of its own.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import logging
 import os
 import threading
@@ -32,11 +33,23 @@ class Pool:
         self._alive: set[Worker] = set()  # every worker not yet let go, for forget()
         self.retired: deque[Retired] = deque(maxlen=_RETIRED_KEPT)
 
-    def call(self, *, message: dict[str, Any], target: Target, limits: Limits, size: int) -> dict[str, Any]:
-        """Run one request in a worker and return its reply. Raises BoxFailure."""
-        payload = encode(message)
+    def call(self, *, message: dict[str, Any], target: Target, limits: Limits, size: int,
+             wait_s: float | None = None) -> dict[str, Any]:
+        """Run one request in a worker and return its reply. Raises BoxFailure.
+
+        With ``wait_s`` (what is left of a caller's budget) the wait for a free worker and the statement
+        together end within it: the statement gets what the wait left. Without it, the wait is long
+        enough for a busy worker's statement to end."""
+        ends_at = None if wait_s is None else time.monotonic() + wait_s
+        if wait_s is None:
+            wait_s = max(5.0, 2 * (limits.time_s + grace_s(limits.time_s)))
         for attempt in (1, 2):
-            worker = self._acquire(size, wait_s=max(5.0, 2 * (limits.time_s + grace_s(limits.time_s))))
+            worker = self._acquire(size, wait_s=wait_s if ends_at is None else max(0.0, ends_at - time.monotonic()))
+            try:
+                limits, payload = _within(message, limits, ends_at)
+            except BoxFailure:
+                self._release(worker, size)
+                raise
             try:
                 reply = worker.call(payload, target=target, limits=limits)
             except BoxFailure as failure:
@@ -58,6 +71,11 @@ class Pool:
         raise AssertionError("unreachable")
 
     def _acquire(self, size: int, *, wait_s: float) -> Worker:
+        """Return an idle worker, or a new one while there are fewer than ``size``; wait up to ``wait_s``.
+
+        Raises:
+            BoxFailure: ("box") every worker stayed busy.
+        """
         deadline = time.monotonic() + wait_s
         with self._cond:
             while True:
@@ -162,17 +180,34 @@ def box_pool() -> Pool:
         return _pool
 
 
-def box_call(*, op: str, target: Target, limits: Limits, workers: int, sql: str = "", fetch: int = 0) -> dict[str, Any]:
+def _within(message: dict[str, Any], limits: Limits, ends_at: float | None) -> tuple[Limits, bytes]:
+    """Return the limits and the encoded request, its time limit cut to what is left before ``ends_at``.
+
+    Raises:
+        BoxFailure: ("box") nothing is left.
+    """
+    if ends_at is not None:
+        left = ends_at - time.monotonic()
+        if left < 0.5:
+            raise BoxFailure("box", "no time was left for the query after waiting for a free query worker")
+        if left < limits.time_s:
+            limits = dataclasses.replace(limits, time_s=left)
+            message = {**message, "limits": vars(limits)}
+    return limits, encode(message)
+
+
+def box_call(*, op: str, target: Target, limits: Limits, workers: int, sql: str = "", fetch: int = 0,
+             wait_s: float | None = None) -> dict[str, Any]:
     """Run ``op`` ("run", "prove" or "schema") in a worker and return the reply.
 
     The reply is ``{"ok": True, "columns": [...], "rows": [[...], ...]}``: at most ``fetch`` rows
     for "run", none for "prove", (table, column, type) rows for "schema". Raises BoxFailure when
     the database refused the statement, the source could not be opened, the statement hit a limit
     (the worker's own or the watchdog's) or no worker could take the call; ValueError for an
-    unknown op or engine.
+    unknown op or engine. ``wait_s`` bounds the wait for a free worker.
     """
     message = request(op=op, target=target, limits=limits, sql=sql, fetch=fetch)
-    reply = box_pool().call(message=message, target=target, limits=limits, size=max(1, workers))
+    reply = box_pool().call(message=message, target=target, limits=limits, size=max(1, workers), wait_s=wait_s)
     if not reply.get("ok"):
         raise BoxFailure.from_wire(reply)
     return reply

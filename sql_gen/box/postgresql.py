@@ -13,13 +13,17 @@ from psycopg.pq import DiagnosticField, ExecStatus
 from sql_gen.box.engines import INFO_SCHEMA_SQL, MAX_ERROR_CHARS, SCHEMA_COLUMNS, statement_failure
 from sql_gen.box.protocol import BoxFailure, Limits, Target
 
+WORK_MEM = "32MB"
+
 
 def pg_params(dsn: str, *, timeout_ms: int) -> dict[str, Any]:
     """Return psycopg connection parameters for ``dsn`` whose transactions are read-only and whose
     statements stop after ``timeout_ms``. Options in the DSN (e.g. ``search_path``) are kept; ours
     come after them, so they win. Raises psycopg.ProgrammingError for a malformed DSN."""
     params = conninfo_to_dict(dsn)
-    ours = f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms}"
+    # work_mem bounds each sort and hash of a statement before it spills (temp_file_limit, which bounds
+    # the spill, needs a superuser: a DBA sets it for the read-only role).
+    ours = f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms} -c work_mem={WORK_MEM}"
     params["options"] = f"{params.get('options') or ''} {ours}".strip()
     params.setdefault("connect_timeout", 10)
     return params

@@ -74,8 +74,11 @@ class Worker:
     """One worker process; used by one thread at a time (the pool sees to that)."""
 
     def __init__(self) -> None:
+        # A session of its own: Ctrl-C in the terminal that started the app must not kill a query mid-way
+        # (the app stops its workers itself); a worker whose parent died reads end-of-file and exits.
         self.proc = subprocess.Popen(
-            _COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=_ROOT, env=_worker_env(), bufsize=0
+            _COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=_ROOT, env=_worker_env(), bufsize=0,
+            start_new_session=True,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.pid = self.proc.pid

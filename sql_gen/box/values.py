@@ -17,13 +17,19 @@ def json_safe(value: Any) -> Any:
     """Return ``value`` as something ``json.dumps`` accepts without losing its meaning.
 
     Decimal becomes float, dates and times ISO strings, intervals seconds, bytes hex, UUIDs
-    strings; NaN and infinities become None because JSON has no spelling for them.
+    strings; NaN and infinities become None because JSON has no spelling for them. A finite
+    decimal too large for a float stays exact, as a string, rather than turning into a silent null.
+    A NUL character in text becomes U+FFFD: PostgreSQL's jsonb, where results are stored, refuses it.
     """
-    if value is None or isinstance(value, (bool, int, str)):
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if value is None or isinstance(value, (bool, int)):
         return value
     if isinstance(value, (float, Decimal)):
         number = float(value)
-        return number if math.isfinite(number) else None
+        if math.isfinite(number):
+            return number
+        return str(value) if isinstance(value, Decimal) and value.is_finite() else None
     if isinstance(value, (datetime, date, time_of_day)):
         return value.isoformat()
     if isinstance(value, timedelta):

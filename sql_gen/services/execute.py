@@ -55,24 +55,30 @@ class QueryFailed(ApplicationError):
     query worker) and no rewrite helps.
     """
 
-    def __init__(self, message: str, *, statement_fault: bool = False, **extra: object) -> None:
+    def __init__(self, message: str, *, statement_fault: bool = False, retryable: bool = False,
+                 **extra: object) -> None:
         super().__init__(ErrorCode.QUERY_FAILED, message, dict(extra))
         self.statement_fault = statement_fault
+        self.retryable = retryable  # the box was busy: the same statement may run a moment later
 
 
-def query_limits(*, source: DataSource) -> Limits:
+def query_limits(*, source: DataSource, deadline_s: float | None = None) -> Limits:
     """Return what one statement on ``source`` may use: its time limit; CPU seconds as a backstop, half
     as many again (a worker runs DuckDB on one thread, so CPU cannot outrun the clock, and the engine's
     own interrupt or the watchdog should stop a statement at its time limit first — the CPU limit is
-    for one neither reaches); the box's memory limit and the result size a widget can hold."""
+    for one neither reaches); the box's memory limit and the result size a widget can hold. With
+    ``deadline_s`` (what is left of a caller's budget) the time limit ends no later than that."""
     timeout = source.statement_timeout_s
+    if deadline_s is not None:
+        timeout = max(1, min(timeout, math.floor(deadline_s)))
     return Limits(
         time_s=float(timeout), cpu_s=timeout + max(1, math.ceil(timeout / 2)),
         memory_bytes=settings.QUERY_BOX_MEMORY_MB * 2**20, output_bytes=MAX_RESULT_BYTES,
     )  # fmt: skip
 
 
-def sql_execute(*, source: DataSource, sql: str, row_cap: int | None = None) -> QueryResult:
+def sql_execute(*, source: DataSource, sql: str, row_cap: int | None = None,
+                deadline_s: float | None = None) -> QueryResult:
     """Run ``sql`` on ``source`` read-only, in the query box, and return at most the row cap of
     JSON-safe rows; ``truncated`` is True only when the statement had more.
 
@@ -84,12 +90,12 @@ def sql_execute(*, source: DataSource, sql: str, row_cap: int | None = None) -> 
     cap = source.row_cap if row_cap is None else min(row_cap, source.row_cap)
     if cap < 1:
         raise ValueError("row_cap must be at least 1.")
-    reply = _box(source, "run", sql=sql, fetch=cap + 1)
+    reply = _box(source, "run", sql=sql, fetch=cap + 1, deadline_s=deadline_s)
     rows = reply["rows"]
     return QueryResult(columns=reply["columns"], rows=rows[:cap], truncated=len(rows) > cap)
 
 
-def sql_prove(*, source: DataSource, sql: str) -> list[str]:
+def sql_prove(*, source: DataSource, sql: str, deadline_s: float | None = None) -> list[str]:
     """Return the column names of ``sql`` as the database prepares it, without running it.
 
     DuckDB binds the statement, SQLite compiles it (EXPLAIN), PostgreSQL parses and analyses it
@@ -98,7 +104,7 @@ def sql_prove(*, source: DataSource, sql: str) -> list[str]:
     refuses the statement (an unknown column, a type error) or it passes a limit; with
     ``statement_fault=False`` when the source cannot be opened.
     """
-    return list(_box(source, "prove", sql=sql)["columns"])
+    return list(_box(source, "prove", sql=sql, deadline_s=deadline_s)["columns"])
 
 
 def schema_columns(*, source: DataSource) -> list[tuple[str, str, str]]:
@@ -107,11 +113,13 @@ def schema_columns(*, source: DataSource) -> list[tuple[str, str, str]]:
     return [(str(t), str(c), str(d)) for t, c, d in _box(source, "schema")["rows"]]
 
 
-def _box(source: DataSource, op: str, *, sql: str = "", fetch: int = 0) -> dict[str, Any]:
-    limits = query_limits(source=source)
+def _box(source: DataSource, op: str, *, sql: str = "", fetch: int = 0,
+         deadline_s: float | None = None) -> dict[str, Any]:
+    """Run ``op`` in the box; ``deadline_s`` bounds both the wait for a free worker and the statement."""
+    limits = query_limits(source=source, deadline_s=deadline_s)
     try:
         return box_call(op=op, target=_target(source), limits=limits, workers=settings.QUERY_BOX_WORKERS,
-                        sql=sql, fetch=fetch)
+                        sql=sql, fetch=fetch, wait_s=deadline_s)
     except BoxFailure as failure:
         raise _query_failed(source, failure, limits) from None
 
@@ -132,7 +140,7 @@ def _query_failed(source: DataSource, failure: BoxFailure, limits: Limits) -> Qu
     if failure.kind == "source":
         return _source_failure(source, failure.message)
     logger.warning("query box failure for source %s: %s", source.name, failure.message)
-    return QueryFailed(f"The query could not be run: {failure.message}.")
+    return QueryFailed(f"The query could not be run: {failure.message}.", retryable=True)
 
 
 def _limit_failure(limit: str, limits: Limits) -> QueryFailed:
@@ -159,7 +167,10 @@ def _source_failure(source: DataSource, detail: str) -> QueryFailed:
         logger.warning("PostgreSQL connection for source %s failed: %s", source.name, detail)
         return QueryFailed(f"Could not connect to the PostgreSQL data source {source.name}.")
     kind = "DuckDB" if source.engine == Engine.DUCKDB else "SQLite"
-    shown = _display_path(Path(source.resolved_location()))
+    path = Path(source.resolved_location())
+    shown = _display_path(path)
+    for spelling in {str(path.resolve()), str(path)}:  # the engine's own text names the file in full
+        detail = detail.replace(spelling, shown)
     return QueryFailed(f"Could not open the {kind} file {shown}: {detail}")
 
 

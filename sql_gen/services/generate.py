@@ -7,6 +7,7 @@ proven statement is the next step's job (``sql_execute``), not a side effect of 
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from sql_gen.models import DataSource, MetricDefinition
 from sql_gen.selectors import allowed_tables, dictionary_slice
 from sql_gen.services import generate_offline
 from sql_gen.services.execute import QueryFailed, sql_prove
-from sql_gen.services.safety import SqlRejected, sql_check
+from sql_gen.services.safety import CheckedSql, SqlRejected, sql_check
 
 SQL_TOOL = Tool(
     name="record_sql",
@@ -44,8 +45,12 @@ SYSTEM = (
     "error, fix exactly that and call record_sql again."
 )
 
-# How a statement begins, once fences and the prose around it are stripped.
+# How a statement begins, once fences and the prose around it are stripped; and the words that carry one
+# on after a blank line (never taken for a closing sentence).
 _SQL_STARTS = ("select", "with", "(")
+_SQL_CONTINUES = ("from", "where", "and", "or", "group", "having", "order", "limit", "offset", "fetch", "union",
+                  "intersect", "except", "join", "left", "right", "inner", "outer", "full", "cross", "natural",
+                  "on", "using", "window", "qualify", "case", "when", "then", "else", "end", "not", "as")
 
 
 @dataclass(frozen=True)
@@ -55,16 +60,19 @@ class SqlInput:
     source: DataSource
     # Raises ApplicationError when the statement's columns do not fit the widget (custom widgets).
     check_columns: Callable[[list[str]], None] | None = None
+    ends_at: float | None = None  # time.monotonic() by which the step must be done: bounds the prove
 
 
 @dataclass(frozen=True)
 class GeneratedSql:
-    sql: str  # checked, normalized, with its row limit
+    sql: str  # checked, normalized, with its row limit: what the fetch runs
+    uncapped: str  # the same without the limit the check added: what the widget keeps, checked at each run
     columns: list[str]  # as the engine's prepare named them
     explanation: str
 
     def as_json(self) -> dict[str, Any]:
-        return {"sql": self.sql, "columns": self.columns, "explanation": self.explanation}
+        return {"sql": self.sql, "uncapped": self.uncapped, "columns": self.columns,
+                "explanation": self.explanation}
 
 
 def _build(inputs: SqlInput) -> Prompt:
@@ -75,6 +83,30 @@ def _build(inputs: SqlInput) -> Prompt:
                   prompt={"spec": spec, "row_cap": inputs.source.row_cap})
 
 
+def _checked(answer: str, source: DataSource) -> CheckedSql:
+    """Return the checked statement of an answer, fences and leading prose stripped. A closing sentence
+    is stripped only when the whole does not parse: a statement that parses is never cut short.
+
+    Raises:
+        SqlRejected: the check refused it (the whole, when cutting did not help).
+    """
+    def check(sql: str) -> CheckedSql:
+        return sql_check(sql=sql, dialect=source.dialect, allowed_tables=allowed_tables(source=source),
+                         row_cap=source.row_cap)
+
+    whole = unfence(answer, starts=_SQL_STARTS, trailing_prose=False)
+    try:
+        return check(whole)
+    except SqlRejected as rejected:
+        cut = unfence(answer, starts=_SQL_STARTS, continues=_SQL_CONTINUES)
+        if cut == whole or not rejected.message.startswith("The query could not be parsed"):
+            raise
+        try:
+            return check(cut)
+        except SqlRejected:
+            raise rejected from None
+
+
 def _parse(payload: dict[str, Any], inputs: SqlInput) -> GeneratedSql:
     """Return the proven statement.
 
@@ -83,11 +115,10 @@ def _parse(payload: dict[str, Any], inputs: SqlInput) -> GeneratedSql:
         QueryFailed: the source itself is unusable (no rewrite of the statement helps).
     """
     source = inputs.source
-    sql = unfence(str(payload.get("sql", "")), starts=_SQL_STARTS)
     try:
-        checked = sql_check(sql=sql, dialect=source.dialect, allowed_tables=allowed_tables(source=source),
-                            row_cap=source.row_cap)
-        columns = sql_prove(source=source, sql=checked.sql)
+        checked = _checked(str(payload.get("sql", "")), source)
+        left = None if inputs.ends_at is None else max(1.0, inputs.ends_at - time.monotonic())
+        columns = sql_prove(source=source, sql=checked.sql, deadline_s=left)
     except SqlRejected as e:
         last = SqlRejected(f"The model's SQL was rejected, also after corrections: {e.message}", **e.extra)
         raise InvalidAnswer(f"The SQL was rejected: {e.message}", error=last) from e
@@ -101,7 +132,8 @@ def _parse(payload: dict[str, Any], inputs: SqlInput) -> GeneratedSql:
         except ApplicationError as e:
             misfit = QueryFailed(f"The query's result does not fit the widget: {e.message}", statement_fault=True)
             raise InvalidAnswer(misfit.message, error=misfit) from e
-    return GeneratedSql(sql=checked.sql, columns=columns, explanation=str(payload.get("explanation", "")))
+    return GeneratedSql(sql=checked.sql, uncapped=checked.uncapped, columns=columns,
+                        explanation=str(payload.get("explanation", "")))
 
 
 SQL = LLMStep[SqlInput, GeneratedSql](

@@ -42,7 +42,7 @@ _SYSTEM_TABLE_PREFIXES = ("sqlite_", "pg_", "duckdb_", "information_schema")
 # class (ReadCSV, CurrentUser, AnonymousAggFunc, ...) is refused until someone vets it.
 _ALLOWED_FUNCTION_NAMES = {
     "aggregate": "Count Sum Avg Min Max Stddev StddevPop StddevSamp Variance VariancePop Median Mode"
-    " GroupConcat ArrayAgg List LogicalAnd LogicalOr Corr CovarPop CovarSamp PercentileCont"
+    " LogicalAnd LogicalOr Corr CovarPop CovarSamp PercentileCont"
     " PercentileDisc Quantile ApproxDistinct ApproxQuantile CountIf AnyValue ArgMax ArgMin First Last"
     " Skewness Kurtosis RegrSlope RegrIntercept RegrR2 Grouping",
     "window": "RowNumber Rank DenseRank Ntile Lag Lead FirstValue LastValue NthValue PercentRank CumeDist",
@@ -108,6 +108,9 @@ class SqlRejected(ApplicationError):
 class CheckedSql:
     sql: str  # normalized in the dialect, limited to row_cap + 1 rows
     tables: frozenset[str]  # base table names read, normalized as the dialect resolves them
+    # Normalized but without the limit the check adds: what to store, so that each run applies the row cap
+    # of the day (a stored cap + 1 would pass for the model's own LIMIT once an admin raises the cap).
+    uncapped: str = ""
 
 
 def sql_check(*, sql: str, dialect: str, allowed_tables: Iterable[str], row_cap: int) -> CheckedSql:
@@ -129,11 +132,13 @@ def sql_check(*, sql: str, dialect: str, allowed_tables: Iterable[str], row_cap:
     try:
         # Check, normalize, and check the normalized text again until it is stable, so that
         # what runs is exactly what was checked (the generator may rewrite functions).
+        uncapped = ""
         for _ in range(_NORMALIZE_ROUNDS):
             tree, tables = _checked_tree(text, read, allowed, normalized=text is not sql)
+            uncapped = uncapped or _generate(tree.copy(), read)  # the first round's: the model's own limit
             out = _generate(_apply_row_cap(tree, row_cap + 1), read)
             if out == text:
-                return CheckedSql(sql=out, tables=frozenset(tables))
+                return CheckedSql(sql=out, tables=frozenset(tables), uncapped=uncapped)
             text = out
     except RecursionError:
         raise SqlRejected("The query is nested too deeply to check; simplify it.") from None
@@ -297,13 +302,28 @@ def _reads_name(body: exp.Expression, name: str, read: str) -> bool:
     return False
 
 
+# Aggregates whose one value grows with every row they read: a widget shows numbers per group, and on a
+# PostgreSQL source (whose server memory no limit of ours bounds) one such value can take a gigabyte.
+_GROWING_AGGREGATES = (exp.GroupConcat, exp.ArrayAgg, exp.List, exp.JSONArrayAgg, exp.JSONObjectAgg)
+
+
 def _check_functions(tree: exp.Expression) -> None:
     for node in tree.walk():
         if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
             raise SqlRejected(f"Schema-qualified function calls are not allowed ({node.sql()}).")
+        if isinstance(node, _GROWING_AGGREGATES) or (isinstance(node, exp.Anonymous)
+                                                      and node.name.lower() in _GROWING_ANONYMOUS):
+            name = _function_name(node)
+            raise SqlRejected(
+                f"{name}() builds one value out of every row it reads; a widget shows numbers per group: "
+                "aggregate with COUNT, SUM, AVG, MIN or MAX instead.", function=name)
         if isinstance(node, exp.Func) and not _function_allowed(node):
             name = _function_name(node)
             raise SqlRejected(f"Function {name}() is not allowed in a query.", function=name)
+
+
+_GROWING_ANONYMOUS = frozenset({"string_agg", "group_concat", "array_agg", "list", "listagg", "json_group_array",
+                                "json_agg", "jsonb_agg", "json_object_agg", "histogram"})
 
 
 def _check_types(tree: exp.Expression, read: str) -> None:

@@ -34,3 +34,13 @@ def test_a_failing_route_is_shown_and_fails_the_command(knobs, fake_bedrock, fak
 def test_an_unknown_tier_is_an_error(knobs) -> None:
     with pytest.raises(CommandError, match="No enabled route in tier 'apex'"):
         call_command("probe_llm", "--tier", "apex", stdout=StringIO())
+
+
+def test_without_credentials_each_route_says_so_instead_of_a_traceback(knobs, monkeypatch) -> None:
+    for name in ("ANTHROPIC_API_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    out = StringIO()
+    with pytest.raises(CommandError, match="4 of 4 routes did not answer"):
+        call_command("probe_llm", stdout=out)
+    assert out.getvalue().count("llm_access_denied") == 4
+    assert "ANTHROPIC_API_KEY is not set" in out.getvalue() and "No AWS credentials" in out.getvalue()

@@ -225,6 +225,15 @@ def test_proving_on_postgresql_prepares_and_describes_without_running(pool: Pool
         sql_prove(source=source, sql="SELECT 1; SELECT 2")
 
 
+@pytest.mark.integration
+def test_a_postgresql_statement_runs_read_only_with_a_bounded_work_mem(pool: Pool, pg_url: str) -> None:
+    source = pg_source(statement_timeout_s=3)
+    settings = sql_execute(source=source, sql="SELECT current_setting('work_mem') AS w, "
+                                              "current_setting('transaction_read_only') AS ro, "
+                                              "current_setting('statement_timeout') AS t")
+    assert settings.rows == [["32MB", "on", "3s"]]
+
+
 # -- PostgreSQL: the statement is cancelled on the server --------------------------------------------
 
 

@@ -429,3 +429,18 @@ def test_generate_widget_prints_the_component(checker, demo_source, analyst, cap
         call_command("generate_widget", LEADERBOARD, "--user", "ana", "--json")
     body = json.loads(capsys.readouterr().out)
     assert "function Widget(props: Props)" in body["widget"]["tsx"] and body["widget"]["props"]["rows"]
+
+
+def test_a_component_step_whose_checker_was_stopped_goes_back_to_the_queue(checker, demo_source, analyst, dashboard,
+                                                                         monkeypatch):
+    import subprocess
+
+    from widgets.services import tsx
+
+    request = widget_request_create(user=analyst, dashboard=dashboard, prompt=LEADERBOARD, enqueue=False)
+    for name in ("clarify", "spec"):
+        runner.step_run(step_id=request.steps.get(name=name).id)
+    with monkeypatch.context() as patch:  # Ctrl-C reached Node: it exited on SIGINT
+        patch.setattr(tsx, "_run_checker", lambda *a: subprocess.CompletedProcess([], -2, "", ""))
+        assert runner.step_run(step_id=request.steps.get(name="component").id) == "requeued"
+    assert runner.run(request_id=request.id) == RequestStatus.READY

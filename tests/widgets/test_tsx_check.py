@@ -259,3 +259,32 @@ def test_the_checker_output_is_read_as_utf8_whatever_the_locale(monkeypatch: pyt
 
     assert seen["encoding"] == "utf-8"  # not the locale's, which may be ASCII on a server
     assert 'const label = "Région — 5 €";' in compiled.js
+
+
+def test_a_checker_stopped_by_a_signal_is_a_failure_to_try_again_not_a_broken_checker(monkeypatch) -> None:
+    import subprocess
+
+    from widgets.services import tsx
+
+    if tsx.tsx_checker_available():
+        service_missing(f"TSX checker unavailable: {tsx.tsx_checker_available()}")
+    monkeypatch.setattr(tsx, "_run_checker", lambda *a: subprocess.CompletedProcess([], -2, "", ""))
+    with pytest.raises(tsx.TsxCheckerUnavailable) as caught:
+        tsx.tsx_compile(tsx="function Widget() { return null; }", props_ts="")
+    assert caught.value.retryable is True and "stopped (signal 2)" in caught.value.message
+
+
+def test_the_checker_runs_in_a_session_of_its_own(monkeypatch) -> None:
+    import subprocess
+
+    from widgets.services import tsx
+
+    seen: dict = {}
+
+    def run(*args, **kwargs):
+        seen.update(kwargs)
+        return subprocess.CompletedProcess([], 0, '{"ok": true, "js": ""}', "")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    tsx._run_checker("node", "{}", 5)
+    assert seen["start_new_session"] is True  # Ctrl-C in the app's terminal does not reach it

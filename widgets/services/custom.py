@@ -250,7 +250,7 @@ def _compiled(payload: dict[str, Any], inputs: ComponentInput) -> GeneratedTsx:
     tsx = payload.get("tsx")
     if not isinstance(tsx, str) or not tsx.strip():
         raise InvalidAnswer("The answer has no component source in tsx.")
-    tsx = unfence(tsx, starts=_CODE_STARTS)
+    tsx = unfence(tsx, starts=_CODE_STARTS, continues=_CODE_CONTINUES)
     left = None if inputs.ends_at is None else inputs.ends_at - time.monotonic()
     try:
         compiled = tsx_compile(tsx=tsx, props_ts=inputs.props_ts, timeout_s=left)
@@ -262,7 +262,9 @@ def _compiled(payload: dict[str, Any], inputs: ComponentInput) -> GeneratedTsx:
 
 
 # How a component's source begins, once fences and prose are stripped.
-_CODE_STARTS = ("function ", "const ", "let ", "var ", "type ", "interface ", "//", "/*", "export ", "import ")
+_CODE_STARTS = ("function", "const", "let", "var", "type", "interface", "//", "/*", "export", "import")
+_CODE_CONTINUES = ("return", "if", "else", "for", "while", "switch", "case", "default", "class", "async", "await",
+                   "}", ")", "<", "{")
 
 COMPONENT = LLMStep[ComponentInput, GeneratedTsx](
     name="component", purpose=Purpose.TSX_CODEGEN, tool=TSX_TOOL, system=SYSTEM, build=_build, parse=_compiled,

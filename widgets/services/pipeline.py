@@ -9,9 +9,7 @@ was understood and can try again from the failed step.
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from django.utils import timezone
 
 from backend.errors import ApplicationError, ErrorCode
 from backend.llm.api import CallContext, Turn, correction_turn, widget_request_spend
+from backend.text import storable
 from sql_gen.models import DataSource, MetricDefinition
 from sql_gen.selectors import catalog as build_catalog
 from sql_gen.selectors import default_source
@@ -114,28 +113,20 @@ def _sql(run: StepRun) -> dict[str, Any]:
     def fits(columns: list[str]) -> None:
         check_result_columns(spec=spec, columns=columns)
 
-    inputs = SqlInput(metric=metric, spec=spec, source=run.source,
+    arguments = run.llm()
+    inputs = SqlInput(metric=metric, spec=spec, source=run.source, ends_at=time.monotonic() + arguments["deadline_s"],
                       check_columns=fits if spec["kind"] == "custom" else None)
-    return SQL.run(inputs, **run.llm()).as_json()
+    return SQL.run(inputs, **arguments).as_json()
 
 
 def _fetch(run: StepRun) -> dict[str, Any]:
     spec, source = run.outputs[StepName.SPEC], run.source
     # The statement's time limit, never past the request's budget.
-    ran = sql_execute(source=_with_time_limit(source, run.left_s()), sql=run.outputs[StepName.SQL]["sql"])
+    ran = sql_execute(source=source, sql=run.outputs[StepName.SQL]["sql"], deadline_s=run.left_s())
     result = {"columns": ran.columns, "rows": ran.rows, "truncated": ran.truncated}
     if spec["kind"] == "custom":
         widget_props(spec=spec, result=result)  # raises ResultShapeMismatch: values the component cannot draw
     return {"result": result_shape(kind=spec["kind"], result=result)}
-
-
-def _with_time_limit(source: DataSource, left_s: float) -> DataSource:
-    """Return ``source`` (unsaved copy) whose statement time limit ends within ``left_s``."""
-    if left_s >= source.statement_timeout_s:
-        return source
-    bounded = copy.copy(source)
-    bounded.statement_timeout_s = max(1, math.floor(left_s))
-    return bounded
 
 
 def _not_asking(outputs: Outputs) -> bool:
@@ -218,7 +209,8 @@ def _assemble(widget_request: WidgetRequest, outputs: Outputs) -> Widget:
     spec, now = outputs[StepName.SPEC], timezone.now()
     component = outputs.get(StepName.COMPONENT) or {}
     widget = _draft(widget_request, spec)
-    widget.sql = outputs[StepName.SQL]["sql"]
+    written = outputs[StepName.SQL]
+    widget.sql = written.get("uncapped") or written["sql"]  # each refresh applies the row cap of the day
     widget.tsx, widget.component_js = component.get("tsx", ""), component.get("js", "")
     widget.result = outputs[StepName.FETCH]["result"]
     widget.result_at = widget.refreshed_at = now
@@ -236,7 +228,7 @@ def store_without_data(*, widget_request: WidgetRequest, origin: DataOrigin, rea
     widget = _draft(widget_request, done[StepName.SPEC])
     component = done.get(StepName.COMPONENT) or {}
     widget.tsx, widget.component_js = component.get("tsx", ""), component.get("js", "")
-    widget.source, widget.source_reason, widget.refreshed_at = origin, reason[:2000], timezone.now()
+    widget.source, widget.source_reason, widget.refreshed_at = origin, storable(reason[:2000]), timezone.now()
     _save_with_costs(widget)
     return widget
 

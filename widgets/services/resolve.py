@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.errors import ApplicationError
+from backend.text import storable
 from sql_gen.models import DataSource
 from sql_gen.selectors import allowed_tables, default_source
 from sql_gen.services.execute import QueryFailed, QueryResult, sql_execute
@@ -157,7 +158,12 @@ def _refresh(widget: Widget, now: datetime) -> str:
         )
         return _record_failure(widget, DataOrigin.QUERY_FAILED, reason, now)
     shaped = result_shape(kind=widget.kind, result=result)
-    return _record_result(widget, shaped, computed_at, origin, now)
+    try:
+        return _record_result(widget, shaped, computed_at, origin, now)
+    except Exception as e:  # a result the app database cannot store must not crash every load's refresh
+        log.exception("widget %s refresh result could not be stored", widget.id)
+        reason = f"The refreshed result could not be stored ({type(e).__name__}); an admin can find it in the server log."
+        return _record_failure(widget, DataOrigin.QUERY_FAILED, reason, now)
 
 
 def _check_fits(widget: Widget, result: dict[str, Any]) -> None:
@@ -223,5 +229,5 @@ def _record_failure(widget: Widget, origin: DataOrigin, reason: str, now: dateti
     if widget.result_at:
         shown = timezone.localtime(widget.result_at).strftime("%Y-%m-%d %H:%M")
         reason = f"{reason} Showing the last good data, from {shown}."
-    Widget.objects.filter(id=widget.id).update(source=origin, source_reason=reason[:2000], refreshed_at=now)
+    Widget.objects.filter(id=widget.id).update(source=origin, source_reason=storable(reason[:2000]), refreshed_at=now)
     return origin.value

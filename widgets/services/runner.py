@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
@@ -17,13 +18,23 @@ from dramatiq.middleware import Interrupt, TimeLimitExceeded
 
 from backend.errors import ApplicationError, ErrorCode
 from backend.llm.api import LLMError
+from backend.text import storable
 from sql_gen.models import DataSource
 from sql_gen.services.execute import QueryFailed
 from sql_gen.services.safety import SqlRejected
 from widgets.models import DataOrigin, RequestStatus, StepName, StepState, WidgetRequest, WidgetStep
 from widgets.services.custom import ResultShapeMismatch
 from widgets.services.pipeline import STAGES, DeadlinePassed, Stage, StepRun, advance, store_without_data
-from widgets.services.steps import ACTIVE, Claim, heartbeat, step_claim, step_fail, step_finish, step_requeue
+from widgets.services.steps import (
+    ACTIVE,
+    Claim,
+    LeaseLost,
+    heartbeat,
+    step_claim,
+    step_fail,
+    step_finish,
+    step_requeue,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +70,25 @@ def step_run(*, step_id: int) -> str:
     except Interrupt as exc:
         _interrupted(claim, stage, exc)
         raise
+    except LeaseLost:
+        log.warning("step %s was taken over by another worker; this one stops", step_id)
+        return "lost"
     except Exception as exc:
         return _failed(claim, stage, classify(stage, exc, budget_s=_budget(claim)))
+    try:
+        return _finish(claim, output)
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: the lease runs out and the sweeper sends the step again
+    except Exception as exc:  # the output could not be stored or the next steps not queued
+        log.exception("step %s could not be finished", step_id)
+        return _failed(claim, stage, Failure(ErrorCode.INTERNAL_ERROR, f"{_INTERNAL} ({type(exc).__name__})"))
+
+
+def _finish(claim: Claim, output: dict[str, Any]) -> str:
     with transaction.atomic():
         widget_request = step_finish(claim=claim, output=output)
         if widget_request is None:
-            log.warning("step %s finished after losing its lease; its result is dropped", step_id)
+            log.warning("step %s finished after losing its lease; its result is dropped", claim.step.id)
             return "lost"
         advance(widget_request=widget_request)
     return "done"
@@ -84,11 +108,12 @@ def classify(stage: Stage, exc: Exception, *, budget_s: int) -> Failure:
         return Failure(exc.code, exc.message,
                        origin=DataOrigin.QUERY_FAILED if rewind else DataOrigin.LLM_UNAVAILABLE)
     if isinstance(exc, QueryFailed):
-        return Failure(exc.code, exc.message, rewind_to=rewind if exc.statement_fault else "")
+        return Failure(exc.code, exc.message, rewind_to=rewind if exc.statement_fault else "",
+                       transient=exc.retryable)
     if isinstance(exc, ResultShapeMismatch):
         return Failure(exc.code, f"The result does not fit this widget's component: {exc.message}", rewind_to=rewind)
-    if isinstance(exc, ApplicationError):
-        return Failure(exc.code, exc.message)
+    if isinstance(exc, ApplicationError):  # one that may pass a moment later says so (``retryable``)
+        return Failure(exc.code, exc.message, transient=bool(getattr(exc, "retryable", False)))
     if isinstance(exc, (OperationalError, InterfaceError)):  # the database went away or timed out a lock
         log.warning("step %s hit a database error: %s", stage.name, exc)
         return Failure(ErrorCode.INTERNAL_ERROR, "The app database did not answer; this step is tried again.",
@@ -127,7 +152,7 @@ def fail_request(*, widget_request: WidgetRequest, stage: Stage, failure: Failur
     if widget_request.status not in (RequestStatus.PENDING, RequestStatus.RUNNING):
         return
     widget_request.status, widget_request.error_code = RequestStatus.FAILED, failure.code
-    widget_request.error_message = failure.message[:2000]
+    widget_request.error_message = storable(failure.message[:2000])
     widget_request.save(update_fields=["status", "error_code", "error_message", "updated_at"])
     if stage.keeps_widget:
         store_without_data(widget_request=widget_request, origin=failure.origin, reason=failure.message)

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from backend.errors import ErrorCode
 from backend.jobs.outbox import outbox_send
+from backend.text import storable
 from widgets.models import RequestStatus, StepState, WidgetRequest, WidgetStep
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,9 @@ def step_queue(*, step: WidgetStep, send: bool = True, delay_s: float = 0) -> bo
         step.save()
         queued = 1
     else:
+        # A retry gives the step a fresh set of attempts: those of the run that failed are spent.
         queued = WidgetStep.objects.filter(id=step.id, state__in=[StepState.WAITING, StepState.FAILED]).update(
-            state=StepState.QUEUED, queued_at=timezone.now(), error_code="", error_message="")
+            state=StepState.QUEUED, queued_at=timezone.now(), error_code="", error_message="", attempts=0)
     if queued and send:
         outbox_send(actor=ACTOR, args=[step.id], delay_ms=int(delay_s * 1000))
     return bool(queued)
@@ -86,17 +88,25 @@ def step_claim(*, step_id: int) -> Claim | None:
     return Claim(step=step, token=token)
 
 
+class LeaseLost(Exception):
+    """The step was taken over by another worker (this one stalled past its lease): stop working on it."""
+
+
 def step_save_conversation(*, claim: Claim, turns: list[dict[str, Any]]) -> None:
-    """Store the step's conversation as it grows (committed at once: it outlives this job)."""
-    WidgetStep.objects.filter(id=claim.step.id, lease_token=claim.token, state=StepState.RUNNING).update(
-        conversation=turns)
+    """Store the step's conversation as it grows (committed at once: it outlives this job).
+
+    Raises:
+        LeaseLost: another worker holds the step now; going on would pay for answers it cannot keep.
+    """
+    if not _held(claim).update(conversation=storable(turns)):
+        raise LeaseLost(f"step {claim.step.id} was taken over")
 
 
 def step_finish(*, claim: Claim, output: dict[str, Any]) -> WidgetRequest | None:
     """Mark the step done with ``output`` and return its request, locked for the caller to advance;
     None when the lease was lost (another worker has the step). Call inside a transaction."""
     widget_request = lock_request(claim.step.widget_request_id)
-    done = _held(claim).update(state=StepState.DONE, output=output, finished_at=timezone.now(), lease_token="",
+    done = _held(claim).update(state=StepState.DONE, output=storable(output), finished_at=timezone.now(), lease_token="",
                                lease_until=None, error_code="", error_message="")
     return widget_request if done else None
 
@@ -106,7 +116,7 @@ def step_fail(*, claim: Claim, code: ErrorCode, message: str) -> WidgetRequest |
     transaction."""
     widget_request = lock_request(claim.step.widget_request_id)
     failed = _held(claim).update(state=StepState.FAILED, finished_at=timezone.now(), lease_token="",
-                                 lease_until=None, error_code=code, error_message=message[:2000])
+                                 lease_until=None, error_code=code, error_message=storable(message[:2000]))
     return widget_request if failed else None
 
 
@@ -114,7 +124,7 @@ def step_requeue(*, claim: Claim, reason: str, delay_s: float) -> bool:
     """Put the step back in the queue after a transient failure, its message delayed by ``delay_s``."""
     with transaction.atomic():
         requeued = _held(claim).update(state=StepState.QUEUED, queued_at=timezone.now(), lease_token="",
-                                       lease_until=None, error_message=reason[:2000])
+                                       lease_until=None, error_message=storable(reason[:2000]))
         if requeued:
             outbox_send(actor=ACTOR, args=[claim.step.id], delay_ms=int(delay_s * 1000))
     return bool(requeued)
@@ -136,11 +146,14 @@ def heartbeat(claim: Claim) -> Iterator[threading.Event]:
     def beat() -> None:
         try:
             while not stop.wait(_lease().total_seconds() / 3):
-                if not _held(claim).update(lease_until=timezone.now() + _lease()):
-                    lost.set()
-                    return
-        except Exception:  # a heartbeat that cannot write lets the lease run out: the sweeper recovers
-            log.exception("heartbeat of step %s failed", claim.step.id)
+                try:
+                    if not _held(claim).update(lease_until=timezone.now() + _lease()):
+                        lost.set()
+                        return
+                except Exception:  # one failed write (the database blinked) must not hand a live step away
+                    log.warning("heartbeat of step %s could not extend its lease; trying again", claim.step.id,
+                                exc_info=True)
+                    connection.close()
         finally:
             connection.close()
 

@@ -56,8 +56,9 @@ class TsxRejected(ApplicationError):
 class TsxCheckerUnavailable(ApplicationError):
     """The checker could not run here (no Node, no node_modules, or it crashed)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, retryable: bool = False) -> None:
         super().__init__(ErrorCode.TSX_UNAVAILABLE, f"Custom widgets cannot be checked: {reason}")
+        self.retryable = retryable  # stopped from outside, not broken: a later try may pass
 
 
 def _script() -> Path:
@@ -90,6 +91,7 @@ def _run_checker(node: str, payload: str, timeout_s: float) -> subprocess.Comple
         return subprocess.run(
             [node, f"--max-old-space-size={HEAP_MB}", str(_script())], input=payload, capture_output=True,
             text=True, encoding="utf-8", timeout=timeout_s, cwd=settings.BASE_DIR, env=env, check=False,
+            start_new_session=True,  # Ctrl-C in the app's terminal stops the app, not a check half-way
         )
     except subprocess.TimeoutExpired as exc:
         raise TsxRejected([f"The TypeScript check ran past {timeout_s:.0f} s; simplify the component's types."]) from exc
@@ -120,6 +122,10 @@ def tsx_compile(*, tsx: str, props_ts: str, timeout_s: float | None = None) -> C
         log.warning("check.mjs ran out of memory (exit status %s): %s", done.returncode, done.stderr[-500:])
         raise TsxRejected([f"The component's types are too complex to check (the checker ran out of its "
                            f"{HEAP_MB} MB); simplify them."])
+    if done.returncode < 0:  # killed by a signal from outside (a shutdown): the same check may pass again
+        log.warning("check.mjs was stopped by signal %s", -done.returncode)
+        raise TsxCheckerUnavailable(f"the TypeScript checker was stopped (signal {-done.returncode}); it is "
+                                    "tried again.", retryable=True)
     if done.returncode != 0:
         log.error("check.mjs exited with %s: %s", done.returncode, done.stderr[-2000:])
         raise TsxCheckerUnavailable(f"the TypeScript checker crashed (exit status {done.returncode}).")

@@ -60,4 +60,5 @@ class OfflineModel:
             provider=self.name,
             request_id=f"offline-{digest}",
             tool_call_id=f"offline_{digest}",
+            tool_name=request.tool.name,
         )

@@ -23,7 +23,15 @@ _STATUS_CODES = {400: ErrorCode.LLM_BAD_REQUEST, 401: ErrorCode.LLM_ACCESS_DENIE
 
 
 def _client(route: ModelRoute) -> anthropic.Anthropic:
+    """Return a client for the route's timeout.
+
+    Raises:
+        LLMError: ``llm_access_denied`` (another route may still serve) when no API key is configured.
+    """
     key = (os.environ.get("ANTHROPIC_API_KEY"), os.environ.get("ANTHROPIC_BASE_URL") or None, route.timeout_s)
+    if not key[0]:
+        raise LLMError("ANTHROPIC_API_KEY is not set on this server.", retryable=False,
+                       code=ErrorCode.LLM_ACCESS_DENIED)
     client = _clients.get(key)
     if client is None:
         with _clients_lock:
@@ -97,7 +105,7 @@ class AnthropicProvider:
                            retryable=True, code=ErrorCode.LLM_TIMEOUT) from exc
         except anthropic.APIStatusError as exc:
             raise _status_error(exc, route) from exc
-        except (anthropic.APIError, ValueError) as exc:  # e.g. a 200 whose body is not JSON
+        except (anthropic.APIError, ValueError, RecursionError) as exc:  # a body not JSON, or nested too deeply
             raise _malformed(exc, route) from exc
         try:
             return _result(message, route, started)
@@ -128,6 +136,7 @@ def _result(message: Any, route: ModelRoute, started: float) -> LLMResult:
     return LLMResult(
         payload=payload if isinstance(payload, dict) else None,
         tool_call_id=call.id if call is not None else "",
+        tool_name=call.name if call is not None else "",
         text="".join(getattr(b, "text", "") for b in message.content if b.type == "text"),
         stop_reason=message.stop_reason or "",
         usage=Usage(

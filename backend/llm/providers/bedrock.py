@@ -10,7 +10,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ReadTimeoutError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from backend.errors import ErrorCode
@@ -137,8 +137,14 @@ class BedrockProvider:
         except (ReadTimeoutError, BotoConnectionError) as exc:
             raise LLMError(f"Bedrock did not answer in time for {route.model_id} ({exc.__class__.__name__}).",
                            retryable=True, code=ErrorCode.LLM_TIMEOUT) from exc
+        except NoCredentialsError as exc:  # this route cannot work here; another provider may
+            raise LLMError("No AWS credentials are configured for Bedrock on this server.", retryable=False,
+                           code=ErrorCode.LLM_ACCESS_DENIED) from exc
         except BotoCoreError as exc:
             raise LLMError(f"Bedrock call failed: {exc}", retryable=False, code=ErrorCode.LLM_ERROR) from exc
+        except RecursionError as exc:  # a reply nested too deeply for the JSON parser
+            raise LLMError(f"Bedrock sent a reply for {route.model_id} nested too deeply to read.", retryable=True,
+                           code=ErrorCode.LLM_BAD_RESPONSE) from exc
         try:
             return _result(response, route, started)
         except (KeyError, TypeError, AttributeError) as exc:
@@ -183,6 +189,7 @@ def _result(response: dict[str, Any], route: ModelRoute, started: float) -> LLMR
     return LLMResult(
         payload=payload if isinstance(payload, dict) else None,
         tool_call_id=str(call.get("toolUseId", "")) if call is not None else "",
+        tool_name=str(call.get("name", "")) if call is not None else "",
         text=text,
         stop_reason=response.get("stopReason", ""),
         usage=Usage(

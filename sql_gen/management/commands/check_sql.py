@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from django.core.management.base import BaseCommand, CommandError
 
 from sql_gen.models import DataSource
+from sql_gen.selectors import default_source
 from sql_gen.services.safety import SqlRejected, sql_check
 
 DEFAULT_DIALECT = "duckdb"
@@ -29,7 +30,8 @@ class Command(BaseCommand):
         "Check SQL with the safety checker. Prints ACCEPTED and the normalized SQL (exit 0) or "
         "REJECTED and the reason (exit 1). With --jsonl, reads {sql, dialect, allowed_tables} "
         "objects one per line and writes {ok, reason, sql} one per line (exit 0 once all are "
-        "checked). Explicit options win over the values taken from --source."
+        "checked). Dialect, row cap and tables come from --source, or the default data source; explicit "
+        "options win over them."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -78,13 +80,16 @@ class Command(BaseCommand):
 
 
 def _defaults(options: dict[str, Any]) -> Defaults:
-    """Return the dialect, tables and row cap from the options, filled in from --source."""
+    """Return the dialect, tables and row cap from the options, filled in from --source (the default
+    data source when there is one and none is named, as ``run_sql`` and widgets use it)."""
     dialect, tables, row_cap = DEFAULT_DIALECT, [], DEFAULT_ROW_CAP
+    source = None if options["allow_tables"] or options.get("jsonl") else default_source()
     if options["source"]:
         try:
             source = DataSource.objects.get(name=options["source"])
         except DataSource.DoesNotExist:
             raise CommandError(f"No data source named {options['source']!r}.") from None
+    if source is not None:
         dialect, row_cap = source.dialect, source.row_cap
         tables = list(source.tables.values_list("name", flat=True))
     if options["row_cap"] is not None and options["row_cap"] < 1:
