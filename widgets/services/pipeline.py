@@ -61,7 +61,7 @@ class StepRun:
         """Return the seconds left of the request's budget; raise DeadlinePassed when none are."""
         deadline = self.widget_request.deadline_at
         if deadline is None:
-            return float(self.source.request_budget_s)
+            return float(request_budget_s(source=self.source))
         left = (deadline - timezone.now()).total_seconds()
         if left <= 0:
             raise DeadlinePassed(self.source.request_budget_s)
@@ -267,7 +267,11 @@ def step_resume(*, step: WidgetStep, send: bool = True) -> None:
     step_queue(step=earlier, send=send)
 
 
+def request_budget_s(*, source: DataSource | None) -> int:
+    """Return the seconds a request may take: its source's budget, or the field's default without one."""
+    return source.request_budget_s if source is not None else DataSource._meta.get_field("request_budget_s").default
+
+
 def request_deadline(*, source: DataSource | None) -> dt.datetime:
     """Return when a request (re)started now must be done by: the source's whole-request budget."""
-    budget = source.request_budget_s if source is not None else DataSource._meta.get_field("request_budget_s").default
-    return timezone.now() + dt.timedelta(seconds=budget)
+    return timezone.now() + dt.timedelta(seconds=request_budget_s(source=source))

@@ -19,12 +19,19 @@ from dramatiq.middleware import Interrupt, TimeLimitExceeded
 from backend.errors import ApplicationError, ErrorCode
 from backend.llm.api import LLMError
 from backend.text import storable
-from sql_gen.models import DataSource
 from sql_gen.services.execute import QueryFailed
 from sql_gen.services.safety import SqlRejected
 from widgets.models import DataOrigin, RequestStatus, StepName, StepState, WidgetRequest, WidgetStep
 from widgets.services.custom import ResultShapeMismatch
-from widgets.services.pipeline import STAGES, DeadlinePassed, Stage, StepRun, advance, store_without_data
+from widgets.services.pipeline import (
+    STAGES,
+    DeadlinePassed,
+    Stage,
+    StepRun,
+    advance,
+    request_budget_s,
+    store_without_data,
+)
 from widgets.services.steps import (
     ACTIVE,
     Claim,
@@ -123,8 +130,7 @@ def classify(stage: Stage, exc: Exception, *, budget_s: int) -> Failure:
 
 
 def _budget(claim: Claim) -> int:
-    source = claim.step.widget_request.data_source
-    return source.request_budget_s if source is not None else DataSource._meta.get_field("request_budget_s").default
+    return request_budget_s(source=claim.step.widget_request.data_source)
 
 
 def _failed(claim: Claim, stage: Stage, failure: Failure) -> str:
