@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     NO_DATA_SOURCE = "no_data_source"
     # The pipeline's steps
     INVALID_INTENT = "invalid_intent"
+    NOT_IN_DATA = "not_in_data"  # the request names something the dictionary does not have
     INVALID_SPEC = "invalid_spec"
     TSX_REJECTED = "tsx_rejected"
     TSX_UNAVAILABLE = "tsx_unavailable"

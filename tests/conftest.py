@@ -69,6 +69,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if problem:
             for item in items:
                 item.add_marker(pytest.mark.skip(reason=f"{problem}: the PostgreSQL pass is skipped"))
+        for item in items:
+            if item.get_closest_marker("once"):
+                item.add_marker(pytest.mark.skip(reason="runs once, in the SQLite pass"))
         return
     for item in items:
         if item.get_closest_marker("integration"):

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from backend.llm.api import route_label
 from widgets.models import Dashboard, StepName, StepState, Widget, WidgetRequest, WidgetStep
 from widgets.services.custom import widget_props_or_reason
+from widgets.services.interpret import interpretation
 from widgets.services.resolve import FAILURE_ORIGINS, widget_badge
 
 
@@ -33,6 +34,7 @@ def widget_out(widget: Widget, *, now: datetime | None = None) -> dict[str, Any]
         "spec": widget.spec,
         "sql": widget.sql,
         "result": widget.result,
+        "interpretation": widget_interpretation(widget),
         "result_at": widget.result_at.isoformat() if widget.result_at else None,
         "source": badge.source,
         "source_label": badge.label,
@@ -46,6 +48,14 @@ def widget_out(widget: Widget, *, now: datetime | None = None) -> dict[str, Any]
         "can_retry": widget.result_at is None and badge.source in FAILURE_ORIGINS,
         **_custom_fields(widget),
     }
+
+
+def widget_interpretation(widget: Widget) -> dict[str, Any] | None:
+    """How the widget read its request, with the dates of its last result; None for a spec that cannot be read."""
+    try:
+        return interpretation(spec=widget.spec, result=widget.result)
+    except (KeyError, TypeError, ValueError):  # a spec stored before the widget language had these fields
+        return None
 
 
 def _custom_fields(widget: Widget) -> dict[str, Any]:

@@ -36,11 +36,18 @@ SQL_TOOL = Tool(
 
 SYSTEM = (
     "You write one read-only SQL SELECT for a dashboard widget, in the dialect named in the context. Use only "
-    "the tables and columns in the dictionary slice and follow its guidelines. Compute the metric exactly as "
-    "its definition says (expression, default filters, time column). Output columns: the time bucket as "
-    "'period' when the spec has a grain, then one column per dimension named by its label, then the metric "
-    "value named by the metric key. A 'last N units' window means time_column > CURRENT_DATE - N units and "
-    "time_column <= CURRENT_DATE. Write no LIMIT unless the spec asks for a top or bottom N: the row cap is "
+    "the tables and columns in the dictionary slice and follow its guidelines. Compute each metric exactly as "
+    "its definition says (expression, default filters, time column); a computed dimension is its expression. "
+    "Never write a date, CURRENT_DATE, now() or date arithmetic: filter every metric's time column with "
+    "time_column >= :window_start AND time_column < :window_end, placeholders our code binds at each run "
+    "(a comparison re-runs the statement with the earlier window; all time binds open bounds). Output "
+    "columns: the time bucket as 'period' when the spec has a grain (the bucket's first day as a DATE: "
+    "CAST(DATE_TRUNC(grain, col) AS DATE) on DuckDB and PostgreSQL; on SQLite DATE(col, 'start of month') "
+    "and the like, weeks starting on Monday), then one column per group-by dimension named by its label, "
+    "then one column per metric named by its key, the primary metric first; metrics over different time "
+    "columns are computed in separate subqueries joined on the group columns. Filters: 'in'/'not_in' use the "
+    "exact stored values given; '>', '>=', '<', '<=' compare the numeric column. A ranking is ORDER BY the "
+    "primary metric (DESC for top, ASC for bottom) with LIMIT n; write no other LIMIT: the row cap is "
     "applied for you, and a result it cuts is reported as cut. When a statement you wrote comes back with an "
     "error, fix exactly that and call record_sql again."
 )
@@ -55,9 +62,10 @@ _SQL_CONTINUES = ("from", "where", "and", "or", "group", "having", "order", "lim
 
 @dataclass(frozen=True)
 class SqlInput:
-    metric: MetricDefinition
+    metric: MetricDefinition  # the primary metric
     spec: dict[str, Any]
     source: DataSource
+    extra_metrics: tuple[MetricDefinition, ...] = ()
     # Raises ApplicationError when the statement's columns do not fit the widget (custom widgets).
     check_columns: Callable[[list[str]], None] | None = None
     ends_at: float | None = None  # time.monotonic() by which the step must be done: bounds the prove
@@ -78,9 +86,29 @@ class GeneratedSql:
 def _build(inputs: SqlInput) -> Prompt:
     spec = inputs.spec
     keys = [*spec.get("dimensions", []), *(f["dimension"] for f in spec.get("filters", []))]
-    slice_ = dictionary_slice(metric=inputs.metric, dimension_keys=keys)
-    return Prompt(context={**slice_, "dialect": inputs.source.dialect},
-                  prompt={"spec": spec, "row_cap": inputs.source.row_cap})
+    slices = [dictionary_slice(metric=m, dimension_keys=keys) for m in (inputs.metric, *inputs.extra_metrics)]
+    context = _merged(slices)
+    return Prompt(context={**context, "dialect": inputs.source.dialect},
+                  prompt={"spec": spec, "row_cap": inputs.source.row_cap,
+                          "placeholders": {"window_start": "first day in the window (inclusive)",
+                                           "window_end": "day after the window (exclusive)"}})
+
+
+def _merged(slices: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return one slice for several metrics: every table and dimension once, the metrics in order."""
+    tables: dict[str, dict[str, Any]] = {}
+    dims: dict[str, dict[str, Any]] = {}
+    guidelines: list[str] = []
+    for part in slices:
+        for table in part["tables"]:
+            known = tables.setdefault(table["name"], {**table, "columns": []})
+            names = {c["name"] for c in known["columns"]}
+            known["columns"] += [c for c in table["columns"] if c["name"] not in names]
+        dims |= {d["key"]: d for d in part["dimensions"]}
+        guidelines += [g for g in part["guidelines"] if g not in guidelines]
+    metrics = [part["metric"] for part in slices]
+    return {"tables": list(tables.values()), "dimensions": list(dims.values()), "guidelines": guidelines,
+            "metric": metrics[0], "metrics": metrics}
 
 
 def _checked(answer: str, source: DataSource) -> CheckedSql:

@@ -1,7 +1,11 @@
-"""Offline SQL generation: a metric definition, a dictionary slice and a spec → one SELECT.
+"""Offline SQL generation: metric definitions, a dictionary slice and a spec → one SELECT.
 
-It writes DuckDB-flavoured SQL and lets sqlglot carry it to the source's
-dialect, as a careful analyst would. The safety layer still checks the result.
+It writes the statement a careful analyst would, in DuckDB's flavour, and lets sqlglot carry it to
+the source's dialect; only the time buckets are written per engine (SQLite has no ``date_trunc``).
+It never does date arithmetic: every metric with a time column is filtered by the window's
+placeholders, ``>= :window_start`` and ``< :window_end``, which our code binds at each run (a
+comparison runs the same statement again, bound to the earlier window). The safety layer still
+checks the result.
 """
 from __future__ import annotations
 
@@ -13,27 +17,39 @@ from sqlglot import exp
 
 from backend.llm.api import OfflineQuery
 
-_INTERVAL_UNIT = {"day": ("DAY", 1), "week": ("DAY", 7), "month": ("MONTH", 1), "year": ("YEAR", 1)}
+_BUCKET_FUNCTION = "widget_bucket"  # a stand-in the dialect's own bucket expression replaces
+_SQLITE_BUCKETS = {
+    "day": "DATE({c})",
+    "week": "DATE({c}, '-' || ((CAST(STRFTIME('%w', {c}) AS INTEGER) + 6) % 7) || ' days')",
+    "month": "DATE({c}, 'start of month')",
+    "quarter": "DATE({c}, 'start of month', '-' || ((CAST(STRFTIME('%m', {c}) AS INTEGER) - 1) % 3) || ' months')",
+    "year": "DATE({c}, 'start of year')",
+}
+_COMPARISONS = {">": ">", ">=": ">=", "<": "<", "<=": "<="}
 
 
 def answer(query: OfflineQuery) -> dict[str, Any]:
     """Return a ``record_sql`` payload: ``{sql, tables_used, explanation}``."""
     context, prompt = query.context, query.prompt
-    spec, metric = prompt["spec"], context["metric"]
+    spec = prompt["spec"]
+    metrics = context.get("metrics") or [context["metric"]]
     dims = {d["key"]: d for d in context.get("dimensions", [])}
     tables = {t["name"]: t for t in context.get("tables", [])}
-    used: set[str] = set()
-    if metric.get("kind") == "ratio":
-        sql = _ratio(metric, spec, dims, tables, used)
-    else:
-        sql = _simple(metric, spec, dims, tables, used, value_alias=metric["key"], order=True)
     dialect = context.get("dialect", "duckdb")
-    sql = sqlglot.transpile(sql, read="duckdb", write=dialect, pretty=True)[0]
+    used: set[str] = set()
+    keys = _group_keys(spec, dims)
+    if len(metrics) == 1:
+        sql = _value_query(metrics[0], spec, dims, tables, used, alias=metrics[0]["key"])
+    else:
+        sql = _joined([(m["key"], _value_query(m, spec, dims, tables, used, alias="value")) for m in metrics], keys)
+    sql += _order(spec, keys, metrics[0]["key"])
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = tree.transform(lambda node: _bucket(node, dialect))
     return {
-        "sql": sql,
+        "sql": tree.sql(dialect=dialect, pretty=True),
         "tables_used": sorted(used),
-        "explanation": f"{metric['name'] if 'name' in metric else metric['key']} from {', '.join(sorted(used))}"
-        f" over {_window_words(spec.get('time_window') or {})}.",
+        "explanation": f"{', '.join(m.get('name', m['key']) for m in metrics)} from {', '.join(sorted(used))}, "
+                       "within the bound window.",
     }
 
 
@@ -46,51 +62,71 @@ def _group_keys(spec: dict[str, Any], dims: dict[str, dict[str, Any]]) -> list[s
     return keys + [_slug(dims[k]["label"]) for k in spec.get("dimensions", [])]
 
 
+def _joined(parts: list[tuple[str, str]], keys: list[str]) -> str:
+    """Several metrics, each over its own time column: one query each, joined on the group keys."""
+    select = [f"m0.{k}" for k in keys] + [f"m{i}.value AS {key}" for i, (key, _) in enumerate(parts)]
+    sql = f"SELECT {', '.join(select)} FROM ({parts[0][1]}) AS m0"
+    for i, (_, part) in enumerate(parts[1:], start=1):
+        on = " AND ".join(f"m0.{k} = m{i}.{k}" for k in keys)
+        sql += f" LEFT JOIN ({part}) AS m{i} ON {on}" if keys else f" CROSS JOIN ({part}) AS m{i}"
+    return sql
+
+
+def _value_query(metric: dict[str, Any], spec: dict[str, Any], dims: dict[str, dict[str, Any]],
+                 tables: dict[str, dict[str, Any]], used: set[str], *, alias: str) -> str:
+    """Return a query of the group keys and the metric's value, named ``alias``."""
+    if metric.get("kind") == "ratio":
+        num = _simple(metric["numerator"], spec, dims, tables, used, alias="value")
+        den = _simple(metric["denominator"], spec, dims, tables, used, alias="value")
+        keys = _group_keys(spec, dims)
+        select = [f"num.{k}" for k in keys] + [f"CAST(num.value AS DOUBLE) / NULLIF(den.value, 0) AS {alias}"]
+        on = " AND ".join(f"num.{k} = den.{k}" for k in keys)
+        join = f" JOIN ({den}) AS den ON {on}" if keys else f" CROSS JOIN ({den}) AS den"
+        return f"SELECT {', '.join(select)} FROM ({num}) AS num{join}"
+    return _simple(metric, spec, dims, tables, used, alias=alias)
+
+
 def _simple(metric: dict[str, Any], spec: dict[str, Any], dims: dict[str, dict[str, Any]],
-            tables: dict[str, dict[str, Any]], used: set[str], *, value_alias: str, order: bool) -> str:
+            tables: dict[str, dict[str, Any]], used: set[str], *, alias: str) -> str:
     base = metric["base_table"]
     used.add(base)
     base_columns = {c["name"] for c in tables.get(base, {}).get("columns", [])}
     joins, aliases = _joins(base, spec, dims, tables, used)
     select = []
     if spec.get("grain"):
-        select.append(f"DATE_TRUNC('{spec['grain']}', b.{metric['time_column']}) AS period")
+        select.append(f"{_BUCKET_FUNCTION}(b.{metric['time_column']}, '{spec['grain']}') AS period")
     for key in spec.get("dimensions", []):
-        select.append(f"{aliases[dims[key]['table']]}.{dims[key]['column']} AS {_slug(dims[key]['label'])}")
-    select.append(f"{_qualify(metric['expression'], base_columns)} AS {value_alias}")
+        select.append(f"{_dimension_sql(dims[key], aliases)} AS {_slug(dims[key]['label'])}")
+    select.append(f"{_qualify(metric['expression'], base_columns, 'b')} AS {alias}")
     where = _where(metric, spec, dims, aliases, base_columns)
     sql = f"SELECT {', '.join(select)} FROM {base} AS b" + "".join(joins)
     if where:
         sql += " WHERE " + " AND ".join(where)
-    keys = _group_keys(spec, dims)
+    keys = len(select) - 1
     if keys:
-        sql += " GROUP BY " + ", ".join(str(i) for i in range(1, len(keys) + 1))
-    if order:
-        sql += _order(spec, keys, value_alias)
+        sql += " GROUP BY " + ", ".join(str(i) for i in range(1, keys + 1))
     return sql
 
 
-def _ratio(metric: dict[str, Any], spec: dict[str, Any], dims: dict[str, dict[str, Any]],
-           tables: dict[str, dict[str, Any]], used: set[str]) -> str:
-    num = _simple(metric["numerator"], spec, dims, tables, used, value_alias="value", order=False)
-    den = _simple(metric["denominator"], spec, dims, tables, used, value_alias="value", order=False)
-    keys = _group_keys(spec, dims)
-    select = [f"num.{k}" for k in keys] + [f"CAST(num.value AS DOUBLE) / NULLIF(den.value, 0) AS {metric['key']}"]
-    on = " AND ".join(f"num.{k} = den.{k}" for k in keys)
-    join = f" JOIN den ON {on}" if keys else " CROSS JOIN den"
-    return f"WITH num AS ({num}), den AS ({den}) SELECT {', '.join(select)} FROM num{join}" + _order(
-        spec, [f"num.{k}" for k in keys], metric["key"])
+def _dimension_sql(dim: dict[str, Any], aliases: dict[str, str]) -> str:
+    """A dimension's column, or a computed dimension's expression over its table."""
+    alias = aliases[dim["table"]]
+    if dim.get("expression"):
+        return _qualify(dim["expression"], None, alias)
+    return f"{alias}.{dim['column']}"
 
 
 def _joins(base: str, spec: dict[str, Any], dims: dict[str, dict[str, Any]], tables: dict[str, dict[str, Any]],
            used: set[str]) -> tuple[list[str], dict[str, str]]:
-    needed = [*spec.get("dimensions", []), *(f["dimension"] for f in spec.get("filters", []))]
+    needed = [dims[k]["table"] for k in spec.get("dimensions", [])]
+    needed += [_filter_table(f, dims) for f in spec.get("filters", [])]
     aliases, joins = {base: "b"}, []
-    for key in needed:
-        table = dims[key]["table"]
+    for table in needed:
         if table in aliases:
             continue
-        fk = next(c for c in tables[base]["columns"] if c.get("references", "").split(".")[0] == table)
+        fk = next((c for c in tables[base]["columns"] if c.get("references", "").split(".")[0] == table), None)
+        if fk is None:
+            raise ValueError(f"{base} has no key to {table}")
         target = fk["references"].split(".")[1]
         aliases[table] = f"t{len(aliases)}"
         joins.append(f" JOIN {table} AS {aliases[table]} ON b.{fk['name']} = {aliases[table]}.{target}")
@@ -98,46 +134,68 @@ def _joins(base: str, spec: dict[str, Any], dims: dict[str, dict[str, Any]], tab
     return joins, aliases
 
 
+def _filter_table(flt: dict[str, Any], dims: dict[str, dict[str, Any]]) -> str:
+    dim = dims.get(flt["dimension"])
+    return dim["table"] if dim else flt["dimension"].split(".")[0]
+
+
 def _where(metric: dict[str, Any], spec: dict[str, Any], dims: dict[str, dict[str, Any]], aliases: dict[str, str],
            base_columns: set[str]) -> list[str]:
     where = []
-    window = spec.get("time_window") or {}
-    if window.get("kind") == "last" and metric.get("time_column"):
-        unit, per = _INTERVAL_UNIT[window["unit"]]
+    if metric.get("time_column"):
         column = f"b.{metric['time_column']}"
-        where.append(f"{column} > CURRENT_DATE - INTERVAL '{window['n'] * per}' {unit}")
-        where.append(f"{column} <= CURRENT_DATE")
+        where += [f"{column} >= :window_start", f"{column} < :window_end"]
     if metric.get("default_filters"):
-        where.append(f"({_qualify(metric['default_filters'], base_columns)})")
+        where.append(f"({_qualify(metric['default_filters'], base_columns, 'b')})")
     for flt in spec.get("filters", []):
-        dim = dims[flt["dimension"]]
-        values = ", ".join(exp.Literal.string(str(v)).sql() for v in flt["values"])
-        where.append(f"{aliases[dim['table']]}.{dim['column']} IN ({values})")
+        where.append(_filter_sql(flt, dims, aliases))
     return where
 
 
-def _order(spec: dict[str, Any], keys: list[str], value_alias: str) -> str:
+def _filter_sql(flt: dict[str, Any], dims: dict[str, dict[str, Any]], aliases: dict[str, str]) -> str:
+    dim = dims.get(flt["dimension"])
+    if dim is not None:
+        target = _dimension_sql(dim, aliases)
+    else:  # a numeric column of a joined or base table, named table.column
+        table, column = flt["dimension"].split(".", 1)
+        target = f"{aliases[table]}.{column}"
+    op = flt.get("op", "in")
+    if op in _COMPARISONS:
+        return f"{target} {_COMPARISONS[op]} {float(flt['values'][0])!r}"
+    values = ", ".join(exp.Literal.string(str(v)).sql() for v in flt["values"])
+    return f"{target} {'NOT IN' if op == 'not_in' else 'IN'} ({values})"
+
+
+def _order(spec: dict[str, Any], keys: list[str], value: str) -> str:
+    """Order by period for a time series, else by the value; a ranking limits to its n rows."""
+    ranking = spec.get("ranking")
+    if ranking:
+        direction = "DESC" if ranking["direction"] == "top" else "ASC"
+        return f" ORDER BY {value} {direction} NULLS LAST, {', '.join(keys)} LIMIT {int(ranking['n'])}"
     if spec.get("grain"):
-        sql = " ORDER BY " + ", ".join(keys)
-    elif keys:
-        sql = f" ORDER BY {value_alias} DESC NULLS LAST, " + ", ".join(keys)
-    else:
-        return ""
-    if spec.get("limit"):
-        sql += f" LIMIT {int(spec['limit'])}"
-    return sql
+        return " ORDER BY " + ", ".join(keys)
+    if keys:
+        direction = "ASC" if spec.get("sort") == "value_asc" else "DESC"
+        if spec.get("sort") == "label":
+            return " ORDER BY " + ", ".join(keys)
+        return f" ORDER BY {value} {direction} NULLS LAST, " + ", ".join(keys)
+    return ""
 
 
-def _qualify(fragment: str, base_columns: set[str]) -> str:
-    """Return ``fragment`` with the base table's bare columns prefixed by its alias ``b``."""
+def _bucket(node: exp.Expression, dialect: str) -> exp.Expression:
+    """Replace the bucket stand-in with the dialect's own start-of-bucket expression (a DATE)."""
+    if not (isinstance(node, exp.Anonymous) and node.name.lower() == _BUCKET_FUNCTION):
+        return node
+    column, grain = node.expressions[0], node.expressions[1].name
+    if dialect == "sqlite":
+        return sqlglot.parse_one(_SQLITE_BUCKETS[grain].format(c=column.sql(dialect="sqlite")), read="sqlite")
+    return sqlglot.parse_one(f"CAST(DATE_TRUNC('{grain}', {column.sql(dialect='duckdb')}) AS DATE)", read="duckdb")
+
+
+def _qualify(fragment: str, base_columns: set[str] | None, alias: str) -> str:
+    """Return ``fragment`` with its bare columns (those of ``base_columns``, or all) prefixed by ``alias``."""
     tree = sqlglot.parse_one(fragment, read="duckdb")
     for column in tree.find_all(exp.Column):
-        if not column.table and column.name in base_columns:
-            column.set("table", exp.to_identifier("b"))
+        if not column.table and (base_columns is None or column.name in base_columns):
+            column.set("table", exp.to_identifier(alias))
     return tree.sql(dialect="duckdb")
-
-
-def _window_words(window: dict[str, Any]) -> str:
-    if window.get("kind") == "last":
-        return f"the last {window['n']} {window['unit']}(s)"
-    return "all time"

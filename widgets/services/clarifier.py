@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from backend.errors import ErrorCode
 from backend.llm.api import InvalidAnswer, LLMStep, Prompt, Purpose, Tool
 from widgets.services import clarifier_offline
+from widgets.services.spec import MAX_METRICS, ChartKind, Filter, Grain, Ranking
+from widgets.services.windows import Comparison, TimeWindow
 
 
 class Question(BaseModel):
@@ -18,16 +20,30 @@ class Question(BaseModel):
     options: list[str] = Field(default_factory=list, max_length=12)
 
 
+class Missing(BaseModel):
+    """Something the request names that the dictionary does not have, with the closest things it does."""
+
+    model_config = ConfigDict(extra="forbid")
+    term: str = Field(min_length=1, max_length=80)
+    kind: Literal["metric", "dimension", "value"] = "metric"
+    closest: list[str] = Field(default_factory=list, max_length=5)
+
+
 class Intent(BaseModel):
     model_config = ConfigDict(extra="forbid")
     widget_type: Literal["kpi", "chart", "table", "custom"]
     metric_key: str | None = None
+    extra_metric_keys: list[str] = Field(default_factory=list, max_length=MAX_METRICS - 1)
     dimensions: list[str] = Field(default_factory=list, max_length=2)
-    filters: list[dict[str, Any]] = Field(default_factory=list)
-    time_window: dict[str, Any] | None = None
-    grain: Literal["day", "week", "month"] | None = None
-    chart_type: Literal["line", "bar"] | None = None
+    filters: list[Filter] = Field(default_factory=list, max_length=10)
+    time_window: TimeWindow | None = None
+    compare: Comparison | None = None
+    grain: Grain | None = None
+    chart_type: ChartKind | None = None
+    ranking: Ranking | None = None
     questions: list[Question] = Field(default_factory=list, max_length=5)
+    missing: list[Missing] = Field(default_factory=list, max_length=5)
+    assumptions: list[str] = Field(default_factory=list, max_length=10)
 
 
 INTENT_TOOL = Tool(
@@ -37,14 +53,26 @@ INTENT_TOOL = Tool(
 )
 
 SYSTEM = (
-    "You read an insurance analyst's request for a dashboard widget. Using only the metrics and dimensions in "
-    "the catalog (JSON), call record_intent with the widget type (kpi, chart, table or custom), the metric key, "
-    "dimension keys, filters ({dimension, values}), the time window ({kind: last, n, unit} or {kind: all}) and "
-    "grain. Choose custom when the analyst asks for a visual a KPI card, line/bar chart or table does not draw "
-    "(a leaderboard, gauge, progress bar, sparkline card, heatmap, ...). When the metric or the time window is "
-    "not clear, leave it null and add a short question with a few clickable options (exact metric names, or "
-    "phrases such as 'Last 30 days'). Earlier answers are included."
+    "You read an insurance analyst's request for a dashboard widget. Using only the metrics, dimensions, "
+    "values and value synonyms in the catalog (JSON), call record_intent with: the widget type (kpi, chart, "
+    "table or custom); the metric key and up to two extra_metric_keys; group-by dimension keys; filters "
+    "({dimension, op: in|not_in, values: exact stored values} or {dimension: a numeric column, op: >|>=|<|<=, "
+    "values: [number]}); the time window, relative and never as dates ({kind: all} | {kind: rolling, n, unit} "
+    "| {kind: current|to_date|previous, unit: day|week|month|quarter|year} | {kind: period, unit: "
+    "year|quarter|month, year, quarter?, month?} | {kind: since, start} | {kind: between, start, end}); "
+    "compare ({kind: previous_period|previous_year}); grain; chart_type (line, area, stacked_area, bar, "
+    "horizontal_bar, stacked_bar, pie, donut, scatter); ranking ({direction: top|bottom, n}). Today's date and "
+    "the time zone are in the request. Match words to the catalog through names, synonyms, descriptions and "
+    "value synonyms, tolerating typos. When the request names something the catalog does not have (a measure, "
+    "a dimension or a value), do not substitute anything: add it to missing with the closest catalog names. "
+    "When nothing measurable is named, or a word fits several metrics equally, leave metric_key null and add a "
+    "short question with clickable options (exact metric names). Do not ask about the time window: without "
+    "one, the last 30 days is assumed. List in assumptions any choice you made. Choose custom when the analyst "
+    "asks for a visual no KPI card, chart or table draws (a leaderboard, gauge, heatmap, ...). Earlier answers "
+    "are included."
 )
+DEFAULT_WINDOW = TimeWindow(kind="rolling", n=30, unit="day")
+DEFAULT_WINDOW_NOTE = "No period was given: the last 30 days."
 
 
 @dataclass(frozen=True)
@@ -52,22 +80,46 @@ class ClarifierInput:
     prompt: str
     answers: list[dict[str, str]]
     catalog: dict[str, Any]
+    today: str = ""  # ISO date in the source's time zone
+    time_zone: str = "UTC"
 
 
 def _build(inputs: ClarifierInput) -> Prompt:
-    return Prompt(context=inputs.catalog, prompt={"request": inputs.prompt, "answers": inputs.answers})
+    # Today goes in the message, not the cached catalog prefix: the prefix stays the same all day and longer.
+    return Prompt(context=inputs.catalog, prompt={"request": inputs.prompt, "answers": inputs.answers,
+                                                  "today": inputs.today, "time_zone": inputs.time_zone})
 
 
 def _parse(payload: dict[str, Any], inputs: ClarifierInput) -> Intent:
-    """Return the intent; a missing metric always becomes a question, whatever the model forgot."""
+    """Return the intent; a missing metric always becomes a question (unless the request names something
+    the data lacks), and a missing window the stated default, whatever the model forgot."""
     try:
         intent = Intent.model_validate(payload)
     except ValidationError as exc:
         raise InvalidAnswer(f"The clarifier's answer is invalid: {exc.errors()[0]['msg']}") from exc
-    if intent.metric_key is None and not any(q.id == "metric" for q in intent.questions):
+    known = {m["key"] for m in inputs.catalog["metrics"]}
+    for key in [k for k in [intent.metric_key, *intent.extra_metric_keys] if k]:
+        if key not in known:
+            raise InvalidAnswer(f"{key!r} is not a metric key of the catalog; use one of {sorted(known)}.")
+    if intent.metric_key is None and not intent.missing and not any(q.id == "metric" for q in intent.questions):
         intent.questions.append(Question(id="metric", text="Which measure should the widget show?",
                                          options=[m["name"] for m in inputs.catalog["metrics"]][:8]))
+    if intent.time_window is None:
+        intent.time_window = DEFAULT_WINDOW
+        intent.assumptions.append(DEFAULT_WINDOW_NOTE)
     return intent
+
+
+def unanswerable_message(missing: list[dict[str, Any]]) -> str:
+    """Return the reply to a request for what the data does not have: what is missing, and what is closest."""
+    sentences = []
+    for item in missing:
+        kind = {"metric": "measure", "dimension": "breakdown", "value": "value"}.get(item.get("kind", ""), "measure")
+        sentence = f"There is no {kind} called “{item['term']}” in this data."
+        if item.get("closest"):
+            sentence += " Closest: " + ", ".join(item["closest"]) + "."
+        sentences.append(sentence)
+    return " ".join(sentences)
 
 
 CLARIFY = LLMStep[ClarifierInput, Intent](

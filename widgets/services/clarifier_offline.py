@@ -1,135 +1,438 @@
-"""Offline intent extraction: the analyst's words (and answers) → a flat intent."""
+"""Offline intent extraction: the analyst's words (and answers) → an intent, grounded in the dictionary.
+
+A deterministic parser, reading as a careful analyst would, in this order, each part blanking out the
+words it used so that nothing is read twice: time (``offline_dates``), the widget's shape (table,
+custom, chart kinds), a ranking ("top 5", "the most"), numeric filters ("over $10k", "settled in more
+than 30 days"), groupings ("by region and channel", "per adjuster team"), filter values ("motor",
+"in the midwest", "except storm"), then metrics. Every name is matched through the dictionary's
+vocabulary (``sql_gen.services.vocabulary``): names, synonyms, descriptions and value synonyms,
+tolerant of case, plurals and typos. One rule decides for metrics, dimensions and values alike:
+a clear match is used (and listed as an assumption when it was not exact), several close ones make a
+question, and a named thing nothing in the dictionary is close to makes a refusal that names it.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from backend.llm.api import OfflineQuery
-from widgets.services.offline_text import blank_out, find_phrases, normalize
-
-_UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week", "month": "month", "months": "month",
-          "year": "year", "years": "year", "quarter": "quarter", "quarters": "quarter"}
-_WINDOW_N = re.compile(r" (?:last|past|previous|trailing|over) (\d{1,4}) (days?|weeks?|months?|quarters?|years?) ")
-_WINDOW_1 = re.compile(r" (?:last|past|previous|this|current) (day|week|month|quarter|year) ")
-_ALL_TIME = re.compile(r" (all time|ever|since records began|entire history|overall) ")
-_GRAIN = {
-    "day": re.compile(r" (daily|by day|per day|each day|day by day) "),
-    "week": re.compile(r" (weekly|by week|per week|each week|week by week) "),
-    "month": re.compile(r" (monthly|by month|per month|each month|month by month) "),
-}
-_TABLE = re.compile(r" (table|list|listing|rows|breakdown table) ")
-_CHART = re.compile(r" (chart|graph|plot|trend|trends|over time|line|bars?|histogram|time series) ")
-# Words asking for a visual no built-in kind draws: a custom (generated TSX) widget.
-_CUSTOM = re.compile(r" (custom|bespoke|gauge|heatmap|funnel|leaderboard|league table|scorecard|sparkline|"
-                     r"progress bar|ranked bars|card with|tile with) ")
-_DIMENSION_LEAD = ("by", "per", "across", "each", "every", "split by", "grouped by", "broken down by")
+from sql_gen.services.vocabulary import CLOSE_SCORE, Decision, Outcome, Vocabulary
+from widgets.services.offline_dates import read_time
 
 TIME_WINDOW_OPTIONS = ["Last 7 days", "Last 30 days", "Last 90 days", "Last 12 months", "All time"]
+_STOP = frozenset(
+    "a an the of to for in on at by per and or with from as is are was were be been do does did done we our us i me "
+    "my you your it its that this these those what which who whom how show give get see all any each please want "
+    "need like some there their them than then can could would will should let lets let's just also only still "
+    "have has had much many number count total totals overall much got getting over under into out about across "
+    "split broken down grouped group vs versus against compared compare chart graph plot table list listing "
+    "widget kpi card view report tell know look looking up did does whats what's where when why much".split())
+_GENERIC = frozenset(
+    "performance doing going numbers number stuff metrics metric kpis kpi dashboard overview summary trend trends "
+    "lately recently recent unusual anything something everything things thing key important data figures figure "
+    "stats statistics info information insight insights results result team teams".split())
+_MONEY = frozenset("value values amount amounts $ money sum sums totals dollars cost costs spend".split())
+_CUSTOM = re.compile(r" (?:custom|bespoke|gauge|heatmap|heat map|funnel|leaderboard|league table|scorecard|"
+                     r"sparkline card|progress bar|ranked bars|tile with|card with)(?= )")
+_TABLE = re.compile(r" (?:as a table|in a table|a table of|table of|table|tabular|list of|list all|list every|list|"
+                    r"listing|spreadsheet|grid)(?= )")
+_CHARTS = [
+    ("stacked_area", re.compile(r" stacked areas?(?: chart)?(?= )")),
+    ("stacked_bar", re.compile(r" stacked (?:bars?|columns?)(?: chart)?(?= )")),
+    ("horizontal_bar", re.compile(r" (?:horizontal|sideways) (?:bars?|columns?)(?: chart)?(?= )")),
+    ("donut", re.compile(r" (?:donut|doughnut|ring)(?: chart)?(?= )")),
+    ("pie", re.compile(r" (?:pie)(?: chart)?(?= )")),
+    ("scatter", re.compile(r" (?:scatter|scatterplot|scatter plot|bubble)(?: chart| plot)?(?= )")),
+    ("area", re.compile(r" area(?: chart)?(?= )")),
+    ("line", re.compile(r" (?:line|lines)(?: chart| graph)?(?= )")),
+    ("bar", re.compile(r" (?:bar|bars|column|columns)(?: chart| graph)?(?= )")),
+]
+_TREND = re.compile(r" (?:trend|trends|trending|over time|time series|timeline|history)(?= )")
+_CHARTY = re.compile(r" (?:chart|graph|plot|visual|visualise|visualize)(?= )")
+_RANK_N = re.compile(r" (?P<dir>top|bottom|best|worst|highest|lowest|largest|smallest|biggest|fastest|slowest|"
+                     r"quickest|first|last|leading) (?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|"
+                     r"twelve|fifteen|twenty)(?= )")
+_RANK_N_AFTER = re.compile(r" (?:the )?(?P<n>\d{1,3}) (?P<dir>best|worst|highest|lowest|largest|biggest|fastest|"
+                           r"slowest)(?= )")
+_RANK_SUPER = re.compile(r" (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|greatest|top|fewest|least|"
+                         r"lowest|smallest|shortest|fastest|quickest)(?= )")
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                 "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20}
+_DOWN = frozenset({"bottom", "worst", "lowest", "smallest", "fewest", "least", "shortest", "fastest", "quickest"})
+_SLOWNESS = frozenset({"fastest", "quickest", "slowest", "longest", "shortest"})
+_COMPARE_OPS = [
+    (">=", r"(?:at least|no less than|minimum of|min|>=)"),
+    ("<=", r"(?:at most|no more than|up to|maximum of|max|<=)"),
+    (">", r"(?:over|above|more than|greater than|exceeding|bigger than|larger than|higher than|>)"),
+    ("<", r"(?:under|below|less than|smaller than|lower than|within|<)"),
+]
+_AMOUNT = r"\$? ?(?P<num>\d+(?:\.\d+)?) ?(?P<suffix>k|m|thousand|million|grand)?"
+_TRAILING_OPS = re.compile(rf" {_AMOUNT} (?P<op>or more|or less|or over|or under|and up|and above|and below|plus)(?= )")
+_GROUP_LEAD = re.compile(r" (?:split by|broken down by|grouped by|group by|for each|for every|across all|across|"
+                         r"by|per|each|every|vs each)(?= )")
+_NEGATION = re.compile(r" (?:except|excluding|exclude|without|not|other than|besides|apart from|but not|minus|"
+                       r"no|non)(?= )")
 
 
 def answer(query: OfflineQuery) -> dict[str, Any]:
     """Return a ``record_intent`` payload for the request and answers in the prompt."""
-    context, prompt = query.context, query.prompt
-    words = " ".join([prompt.get("request", "")] + [a.get("answer", "") for a in prompt.get("answers", [])])
-    text = normalize(words)
-    metrics = context.get("metrics", [])
-    metric, text = _metric(text, metrics)
-    allowed = set(metric["dimensions"]) if metric else {d["key"] for d in context.get("dimensions", [])}
-    dimensions = [d for d in context.get("dimensions", []) if d["key"] in allowed]
-    window, text = _window(text)
-    grain = next((g for g, rx in _GRAIN.items() if rx.search(text)), None)
-    dims, text = _dimensions(text, dimensions)
-    filters = _filters(text, dimensions)
-    widget_type = _widget_type(text, has_dims=bool(dims), grain=grain)
-    return {
-        "widget_type": widget_type,
-        "metric_key": metric["key"] if metric else None,
-        "dimensions": dims,
-        "filters": filters,
-        "time_window": window,
-        "grain": grain,
-        "chart_type": "line" if " line " in text else "bar" if re.search(r" bars? ", text) else None,
-        "questions": _questions(metric=metric, window=window, metrics=metrics),
-    }
+    catalog, prompt = query.context, query.prompt
+    today = date.fromisoformat(prompt["today"]) if prompt.get("today") else date.today()
+    words = " ".join([prompt.get("request", ""), *(a.get("answer", "") for a in prompt.get("answers", []))])
+    return Reader(catalog, today).read(words)
 
 
-def _metric(text: str, metrics: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, str]:
-    candidates = {m["key"]: [m["name"], m["key"], *m.get("synonyms", [])] for m in metrics}
-    matches = find_phrases(text, candidates)
-    if not matches:
-        return None, text
-    best = matches[0]
-    return next(m for m in metrics if m["key"] == best.key), blank_out(text, [best])
+@lru_cache(maxsize=8)
+def _vocabulary(fingerprint: str, catalog_json: str) -> Vocabulary:
+    return Vocabulary(json.loads(catalog_json))
 
 
-def _window(text: str) -> tuple[dict[str, Any] | None, str]:
-    found = _WINDOW_N.search(text)
-    if found:
-        n, unit = int(found.group(1)), _UNITS[found.group(2)]
-    else:
-        found = _WINDOW_1.search(text)
+def vocabulary_for(catalog: dict[str, Any]) -> Vocabulary:
+    """Return the vocabulary of a catalog, built once per catalog (the same catalog serves a day of prompts)."""
+    text = json.dumps(catalog, sort_keys=True, default=str)
+    return _vocabulary(hashlib.sha256(text.encode()).hexdigest(), text)
+
+
+def clean(text: str) -> str:
+    """Return the words padded with spaces, lower case: numbers joined ("75,000", "15k" kept), "#" read
+    as "number of", possessives dropped, other punctuation a space."""
+    text = text.lower().replace("’", "'").replace("‘", "'")
+    text = re.sub(r"(\d),(\d{3})", r"\1\2", text)
+    text = re.sub(r"'s\b", "", text)
+    text = text.replace("#", " number of ").replace("&", " and ")
+    text = re.sub(r"(?<=[a-z])/(?=[a-z])", "/", text)
+    text = re.sub(r"\$", " $ ", text)
+    text = re.sub(r"[^a-z0-9$%./\- ]+", " ", text)
+    text = re.sub(r"(?<![0-9])[.\-/](?![0-9])|(?<=[a-z])[.\-]|[.\-](?=[a-z ])", " ", text)
+    text = re.sub(r"(?<=[a-z])/(?=[a-z])", " ", text)
+    text = re.sub(r"\.$", " ", text)
+    return " " + " ".join(text.split()) + " "
+
+
+class Reader:
+    """One reading of a request: state shared by the steps of ``read``."""
+
+    def __init__(self, catalog: dict[str, Any], today: date) -> None:
+        self.catalog, self.today = catalog, today
+        self.vocabulary = vocabulary_for(catalog)
+        self.metrics = {m["key"]: m for m in catalog.get("metrics", [])}
+        self.dimensions = {d["key"]: d for d in catalog.get("dimensions", [])}
+        self.numbers = {n["key"]: n for n in catalog.get("numbers", [])}
+        self.assumptions: list[str] = []
+        self.questions: list[dict[str, Any]] = []
+        self.missing: list[dict[str, Any]] = []
+
+    # -- the reading, in order -------------------------------------------------------------------
+
+    def read(self, words: str) -> dict[str, Any]:
+        text = clean(words)
+        time = read_time(text, today=self.today)
+        text = time.text
+        custom, text = _cut(_CUSTOM, text)
+        table, text = _cut(_TABLE, text)
+        chart = None
+        for name, pattern in _CHARTS:
+            found, text = _cut(pattern, text)
+            if found:
+                chart = name
+                break
+        trend, text = _cut(_TREND, text)
+        charty, text = _cut(_CHARTY, text)
+        ranking, ranked_phrase, text = self._ranking(text)
+        numeric, text = self._numeric_filters(text)
+        dims, text = self._groupings(text, ranked_phrase)
+        filters, text = self._value_filters(text)
+        metric_keys, text = self._metrics(text, slow=ranking is not None and ranking.pop("slowness", False))
+        self._left_over(text, metric_keys, dims)
+        if ranking and not dims:
+            ranking = None
+        grain = time.grain or (None if not trend else None)
+        widget_type = self._widget_type(custom=bool(custom), table=bool(table), chart=chart, trend=bool(trend),
+                                        charty=bool(charty), dims=dims, grain=grain, metrics=metric_keys,
+                                        ranking=ranking)
+        if trend and not grain and widget_type == "chart" and not dims:
+            grain = None  # the spec step picks the grain that fits the window
+        return {
+            "widget_type": widget_type,
+            "metric_key": metric_keys[0] if metric_keys else None,
+            "extra_metric_keys": metric_keys[1:3],
+            "dimensions": dims[:2],
+            "filters": numeric + filters,
+            "time_window": time.window,
+            "compare": time.compare,
+            "grain": grain,
+            "chart_type": chart,
+            "ranking": ranking,
+            "questions": self.questions if not self.missing else [],
+            "missing": self.missing,
+            "assumptions": self.assumptions,
+        }
+
+    def _ranking(self, text: str) -> tuple[dict[str, Any] | None, str, str]:
+        """Return the ranking ("top 5", "the 3 slowest", "which X had the most"), the words naming what is
+        ranked when they follow it ("top 8 adjusters"), and the text without the ranking words."""
+        found = _RANK_N.search(text) or _RANK_N_AFTER.search(text)
         if found:
-            n, unit = 1, _UNITS[found.group(1)]
+            word, n = found.group("dir"), found.group("n")
+            count = int(n) if n.isdigit() else _NUMBER_WORDS[n]
+            text = _blank(text, found)
+            after = text[found.end():].split()[:3]
+            return ({"direction": "bottom" if word in _DOWN else "top", "n": max(1, count),
+                     "slowness": word in _SLOWNESS}, " ".join(after), text)
+        found = _RANK_SUPER.search(text)
+        if found and re.search(r" (?:which|what|who|whose|the) ", text[: found.start() + 1] + " "):
+            word = found.group("dir")
+            return ({"direction": "bottom" if word in _DOWN else "top", "n": 1, "slowness": word in _SLOWNESS},
+                    "", _blank(text, found))
+        return None, "", text
+
+    def _numeric_filters(self, text: str) -> tuple[list[dict[str, Any]], str]:
+        """Return comparisons of a number with a numeric column ("over $10k claimed", "settled in more
+        than 30 days", "payout was 1000 or less")."""
+        filters = []
+        for op, words in _COMPARE_OPS:
+            pattern = re.compile(rf" {words} {_AMOUNT}(?P<days> days?)?(?= )")
+            while (found := pattern.search(text)) is not None:
+                if not self.numbers and not self._number_column(text, found, bool(found.group("days"))):
+                    break
+                column = self._number_column(text, found, bool(found.group("days")))
+                if column is None:
+                    break
+                filters.append({"dimension": column, "op": op, "values": [_amount(found)]})
+                text = _blank(text, found)
+        while (found := _TRAILING_OPS.search(text)) is not None:
+            op = ">=" if found.group("op") in ("or more", "or over", "and up", "and above", "plus") else "<="
+            column = self._number_column(text, found, False)
+            if column is None:
+                break
+            filters.append({"dimension": column, "op": op, "values": [_amount(found)]})
+            text = _blank(text, found)
+        return filters, text
+
+    def _number_column(self, text: str, found: re.Match[str], days: bool) -> str | None:
+        """Return the numeric column a comparison is about, from the words around it."""
+        around = text[max(0, found.start() - 40): found.end() + 25]
+        if days or re.search(r" (?:settle|settled|settling|settlement|close|closed|closing|days) ", around):
+            return self._number_key("settlement_days")
+        if re.search(r" (?:paid|payout|payouts|payment|payments|pay|we paid|paid out) ", around):
+            return self._number_key("paid_amount")
+        if "$" in found.group(0) or found.group("suffix") or re.search(r" (?:claimed|claim|claims|asked|amount|worth) ",
+                                                                      around):
+            return self._number_key("claimed_amount")
+        return None
+
+    def _number_key(self, column: str) -> str | None:
+        return next((key for key in self.numbers if key.endswith("." + column)), None) or (
+            f"claims.{column}" if not self.numbers else None)
+
+    def _groupings(self, text: str, ranked: str) -> tuple[list[str], str]:
+        """Return the dimensions the widget is grouped by, in reading order, and the text without them."""
+        dims: list[str] = []
+        if ranked:
+            key, used = self._dimension_at(ranked.split())
+            if key:
+                dims.append(key)
+                text = _remove_words(text, used)
+        for found in list(_GROUP_LEAD.finditer(text)):
+            after = text[found.end():].split()
+            key, used = self._dimension_at(after)
+            if key is None:
+                continue
+            if key not in dims:
+                dims.append(key)
+            text = _remove_words(text, [found.group(0).strip(), *used], near=found.start())
+            rest = text[found.start():].split()
+            if rest[:1] == ["and"]:
+                more, used_more = self._dimension_at(rest[1:])
+                if more and more not in dims:
+                    dims.append(more)
+                    text = _remove_words(text, ["and", *used_more], near=found.start())
+        for lead in (r" (?:which|what) ", r" (?:list|show) (?:all |every |the )?", r" (?:of|for) (?:all |every |each )"):
+            found = re.search(lead, text)
+            if found and not dims:
+                key, used = self._dimension_at(text[found.end():].split())
+                if key:
+                    dims.append(key)
+                    text = _remove_words(text, used)
+        return dims, text
+
+    def _dimension_at(self, words: list[str]) -> tuple[str | None, list[str]]:
+        """Return the dimension the longest run of ``words`` (up to four) names clearly, with those words."""
+        for size in (4, 3, 2, 1):
+            run = [w for w in words[:size]]
+            if len(run) < size or not run or run[0] in _STOP:
+                continue
+            decision = self.vocabulary.decide(" ".join(run), kind="dimension")
+            if decision.outcome == Outcome.USE and decision.best is not None:
+                self._note_inexact(decision, " ".join(run))
+                return decision.best.key, run
+        return None, []
+
+    def _value_filters(self, text: str) -> tuple[list[dict[str, Any]], str]:
+        """Return filters on the stored values the text names (through values and their synonyms)."""
+        by_dim: dict[tuple[str, str], list[str]] = {}
+        for decision in self._mentions(text, "value"):
+            if decision.outcome != Outcome.USE or decision.best is None:
+                if decision.outcome == Outcome.ASK and decision.options and decision.options[0].score >= 80:
+                    self._ask_value(decision)
+                    text = _remove_words(text, list(decision.options[0].words))
+                continue
+            match = decision.best
+            position = _position(text, match.words)
+            negated = position is not None and bool(_NEGATION.search(text[max(0, position - 40): position + 1] + " "))
+            op = "not_in" if negated else "in"
+            values = by_dim.setdefault((match.key, op), [])
+            if match.label not in values:
+                values.append(match.label)
+            self._note_inexact(decision, " ".join(match.words))
+            text = _remove_words(text, list(match.words))
+        text = _NEGATION.sub(" ", text)
+        filters = [{"dimension": dim, "op": op, "values": sorted(values)} for (dim, op), values in by_dim.items()]
+        return sorted(filters, key=lambda f: f["dimension"]), text
+
+    def _metrics(self, text: str, *, slow: bool) -> tuple[list[str], str]:
+        """Return the metric keys the text names, in reading order, and the text without them."""
+        chosen: list[tuple[int, str]] = []
+        for decision in self._mentions(text, "metric"):
+            if decision.outcome == Outcome.ASK and decision.options:
+                if not chosen:
+                    self._ask_metric([o.key for o in decision.options])
+                continue
+            if decision.outcome != Outcome.USE or decision.best is None:
+                continue
+            key = decision.best.key
+            if key not in [k for _, k in chosen]:
+                chosen.append((_position(text, decision.best.words) or 0, key))
+                self._note_inexact(decision, " ".join(decision.best.words))
+            text = _remove_words(text, list(decision.best.words))
+        if not chosen and slow:
+            chosen.append((0, self._first_metric("settlement")))
+        money = [w for w in text.split() if w in _MONEY]
+        if not chosen and money:
+            self._ask_metric([k for k in self.metrics if self.metrics[k].get("unit") == "currency"][:4])
+        keys = [k for _, k in sorted(chosen) if k]
+        return keys, text
+
+    def _left_over(self, text: str, metric_keys: list[str], dims: list[str]) -> None:
+        """Refuse what the request names that the dictionary lacks; ask when it names nothing measurable."""
+        content = [w for w in text.split() if w not in _STOP and not w.isdigit() and len(w) > 1]
+        unknown = [w for w in content if w not in _GENERIC and w not in _MONEY]
+        if unknown and not self.questions:
+            phrase = _phrase_of(text, unknown)
+            kind = "value" if metric_keys else "metric"
+            closest = [c.label for c in self.vocabulary.closest(phrase, n=3, kind="metric" if kind == "metric" else None)]
+            self.missing.append({"term": phrase, "kind": kind, "closest": closest})
+            return
+        if not metric_keys and not self.questions:
+            self._ask_metric(list(self.metrics))
+
+    # -- shape ---------------------------------------------------------------------------------------
+
+    def _widget_type(self, *, custom: bool, table: bool, chart: str | None, trend: bool, charty: bool,
+                     dims: list[str], grain: str | None, metrics: list[str], ranking: dict[str, Any] | None) -> str:
+        if custom:
+            return "custom"
+        if table:
+            return "table"
+        if chart or trend or charty or grain or dims:
+            return "chart"
+        if len(metrics) > 1:
+            return "table"
+        return "kpi"
+
+    # -- matching helpers ----------------------------------------------------------------------------
+
+    def _mentions(self, text: str, kind: str) -> list[Decision]:
+        from sql_gen.services.vocabulary import mentions
+
+        matcher = {"metric": self.vocabulary.match_metrics, "value": self.vocabulary.match_values}[kind]
+        if not [w for w in text.split() if w not in _STOP]:
+            return []
+        return mentions(matcher(text))  # type: ignore[operator]
+
+    def _note_inexact(self, decision: Decision, typed: str) -> None:
+        best = decision.best
+        if best is not None and not best.exact:
+            self.assumptions.append(f"Read “{typed}” as {best.label}.")
+
+    def _ask_metric(self, keys: list[str]) -> None:
+        if any(q["id"] == "metric" for q in self.questions):
+            return
+        names = [self.metrics[k]["name"] for k in keys if k in self.metrics][:8]
+        self.questions.append({"id": "metric", "text": "Which measure should the widget show?", "options": names})
+
+    def _ask_value(self, decision: Decision) -> None:
+        options = [o.label for o in decision.options if o.score >= CLOSE_SCORE][:6]
+        typed = " ".join(decision.options[0].words)
+        self.questions.append({"id": f"value_{len(self.questions)}", "text": f"Which one did you mean by “{typed}”?",
+                               "options": options})
+
+    def _first_metric(self, word: str) -> str:
+        return next((k for k in self.metrics if word in k), "")
+
+
+def _cut(pattern: re.Pattern[str], text: str) -> tuple[str, str]:
+    found = pattern.search(text)
+    if not found:
+        return "", text
+    return found.group(0).strip(), _blank(text, found)
+
+
+def _blank(text: str, found: re.Match[str]) -> str:
+    return text[: found.start()] + " " * (found.end() - found.start()) + text[found.end():]
+
+
+def _amount(found: re.Match[str]) -> float | int:
+    value = float(found.group("num"))
+    suffix = found.group("suffix") or ""
+    value *= {"k": 1000, "thousand": 1000, "grand": 1000, "m": 1_000_000, "million": 1_000_000}.get(suffix, 1)
+    return int(value) if value.is_integer() else value
+
+
+def _position(text: str, words: tuple[str, ...] | list[str]) -> int | None:
+    tokens = text.split(" ")
+    offsets, at = [], 0
+    for token in tokens:
+        offsets.append(at)
+        at += len(token) + 1
+    wanted = set(words)
+    for token, offset in zip(tokens, offsets, strict=True):
+        if token in wanted or any(_same_word(token, w) for w in wanted):
+            return offset
+    return None
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or a.rstrip("s") == b.rstrip("s")
+
+
+def _remove_words(text: str, words: list[str], *, near: int | None = None) -> str:
+    """Blank out each of ``words`` once (the first occurrence at or after ``near``, else the first)."""
+    for word in words:
+        for part in word.split():
+            pattern = re.compile(rf" {re.escape(part)}(?= )")
+            found = (pattern.search(text, max(0, near - 1)) if near is not None else None) or pattern.search(text)
+            if found is None:
+                found = next((m for m in re.finditer(r" (\S+)(?= )", text) if _same_word(m.group(1), part)), None)
+            if found is not None:
+                text = _blank(text, found)
+    return text
+
+
+def _phrase_of(text: str, unknown: list[str]) -> str:
+    """Return the words from the first unknown word to the last one that are adjacent in ``text``."""
+    tokens = text.split()
+    first = tokens.index(unknown[0])
+    out = [tokens[first]]
+    for token in tokens[first + 1:]:
+        if token in unknown or (token in ("per", "of", "by") and out):
+            out.append(token)
         else:
-            found = _ALL_TIME.search(text)
-            if not found:
-                return None, text
-            return {"kind": "all"}, _cut(text, found)
-    if unit == "quarter":
-        n, unit = n * 3, "month"
-    if n < 1:
-        return None, text
-    return {"kind": "last", "n": n, "unit": unit}, _cut(text, found)
-
-
-def _cut(text: str, found: re.Match[str]) -> str:
-    return text[: found.start()] + " " * (found.end() - found.start()) + text[found.end() :]
-
-
-def _dimensions(text: str, dimensions: list[dict[str, Any]]) -> tuple[list[str], str]:
-    """Return up to two dimension keys named after "by", "per", ... (and "by X and Y")."""
-    names = {d["key"]: [d["label"], *d.get("synonyms", [])] for d in dimensions}
-    leads = {key: [f"{lead} {p}" for p in phrases for lead in _DIMENSION_LEAD] for key, phrases in names.items()}
-    matches = sorted(find_phrases(text, leads), key=lambda m: m.start)
-    if matches:
-        follow = {key: [f"and {p}" for p in phrases] for key, phrases in names.items()}
-        after = [m for m in find_phrases(text, follow) if m.start == matches[0].end + 1]
-        matches = sorted(matches + after[:1], key=lambda m: m.start)
-    keys: list[str] = []
-    for match in matches:
-        if match.key not in keys and len(keys) < 2:
-            keys.append(match.key)
-    return keys, blank_out(text, matches)
-
-
-def _filters(text: str, dimensions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    filters = []
-    for dim in dimensions:
-        values = [v for v in dim.get("values", []) if re.search(rf" {re.escape(normalize(str(v)).strip())} ", text)]
-        if values:
-            filters.append({"dimension": dim["key"], "values": values})
-    return filters
-
-
-def _widget_type(text: str, *, has_dims: bool, grain: str | None) -> str:
-    if _CUSTOM.search(text):
-        return "custom"
-    if _TABLE.search(text):
-        return "table"
-    if _CHART.search(text) or grain or has_dims:
-        return "chart"
-    return "kpi"
-
-
-def _questions(*, metric: dict[str, Any] | None, window: dict[str, Any] | None,
-               metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    questions = []
-    if metric is None:
-        questions.append({
-            "id": "metric",
-            "text": "Which measure should the widget show?",
-            "options": [m["name"] for m in metrics][:8],
-        })
-    if window is None:
-        questions.append({"id": "time_window", "text": "Over what period?", "options": TIME_WINDOW_OPTIONS})
-    return questions
+            break
+    while out and out[-1] in ("per", "of", "by"):
+        out.pop()
+    return " ".join(out)

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from backend.llm.api import OfflineQuery
+from widgets.services.windows import TimeWindow, describe
 
 _SPARK = re.compile(r"\b(line|sparkline|trend|trendline)\b")
 _GAUGE = re.compile(r"\b(gauge|progress|meter|dial)\b")
@@ -182,7 +183,7 @@ def answer(query: OfflineQuery) -> dict[str, Any]:
 
 def _leaderboard(spec: dict[str, Any], wish: str) -> tuple[str, str]:
     top = _TOP_N.search(wish)
-    limit = int(top.group(1)) if top else min(int(spec.get("limit") or 10), 10)
+    limit = int(top.group(1)) if top else min(int((spec.get("ranking") or {}).get("n") or 10), 10)
     parts = ", ".join(f"row[{json.dumps(key)}]" for key in spec["dimensions"])
     period = "row.period" if spec.get("grain") else '""'
     body = (_LEADERBOARD.replace("__LIMIT__", str(max(1, limit))).replace("__PARTS__", parts)
@@ -197,9 +198,8 @@ def _series(spec: dict[str, Any], wish: str) -> tuple[str, str]:
 
 
 def _tile(spec: dict[str, Any], wish: str) -> tuple[str, str]:
-    window = spec.get("time_window") or {}
-    caption = spec["metric"]["name"] + (
-        f", last {window['n']} {window['unit']}(s)" if window.get("kind") == "last" else ", all time")
+    window = TimeWindow.model_validate(spec.get("time_window") or {"kind": "all"})
+    caption = f"{spec['metric']['name']}, {describe(window)}"
     gauge = bool(_GAUGE.search(wish)) and spec["metric"]["unit"] == "percent"
     body = (_PROGRESS if gauge else _BIG_NUMBER).replace("__CAPTION__", json.dumps(caption))
     return _TILE.replace("__BODY__", body), "A progress bar" if gauge else "A big-number tile"

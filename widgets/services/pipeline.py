@@ -23,11 +23,11 @@ from backend.text import storable
 from sql_gen.models import DataSource, MetricDefinition
 from sql_gen.selectors import catalog as build_catalog
 from sql_gen.selectors import default_source
-from sql_gen.services.execute import sql_execute
 from sql_gen.services.generate import SQL, SqlInput
 from widgets.models import DataOrigin, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
-from widgets.services.clarifier import CLARIFY, ClarifierInput
+from widgets.services.clarifier import CLARIFY, ClarifierInput, unanswerable_message
 from widgets.services.custom import COMPONENT, ComponentInput, check_result_columns, widget_props
+from widgets.services.data import source_today, widget_data
 from widgets.services.resolve import result_shape
 from widgets.services.spec import SPEC, SpecInput
 from widgets.services.steps import Claim, step_queue, step_save_conversation
@@ -80,8 +80,10 @@ class StepRun:
 
 def _clarify(run: StepRun) -> dict[str, Any]:
     request, catalog = run.widget_request, build_catalog(source=run.source)
-    intent = CLARIFY.run(ClarifierInput(prompt=request.prompt, answers=request.answers, catalog=catalog),
-                         **run.llm())
+    source = run.source
+    inputs = ClarifierInput(prompt=request.prompt, answers=request.answers, catalog=catalog,
+                            today=source_today(source).isoformat(), time_zone=getattr(source, "time_zone", "UTC"))
+    intent = CLARIFY.run(inputs, **run.llm())
     # The spec reads the catalog the intent was read against, not one an admin edited in between.
     return {"intent": intent.model_dump(mode="json"), "questions": [q.model_dump() for q in intent.questions],
             "catalog": catalog}
@@ -107,30 +109,36 @@ def _component(run: StepRun) -> dict[str, Any]:
 
 def _sql(run: StepRun) -> dict[str, Any]:
     spec = run.outputs[StepName.SPEC]
-    metric = MetricDefinition.objects.select_related("numerator", "denominator", "source").get(
-        source=run.source, key=spec["metric"]["key"])
+    keys = [spec["metric"]["key"], *(m["key"] for m in spec.get("extra_metrics", []))]
+    found = {m.key: m for m in MetricDefinition.objects.select_related("numerator", "denominator", "source").filter(
+        source=run.source, key__in=keys)}
+    missing = [key for key in keys if key not in found]
+    if missing:
+        raise ApplicationError(ErrorCode.INVALID_SPEC, f"The metric {missing[0]!r} no longer exists; an admin may "
+                                                       "have removed it.")
 
     def fits(columns: list[str]) -> None:
         check_result_columns(spec=spec, columns=columns)
 
     arguments = run.llm()
-    inputs = SqlInput(metric=metric, spec=spec, source=run.source, ends_at=time.monotonic() + arguments["deadline_s"],
+    inputs = SqlInput(metric=found[keys[0]], extra_metrics=tuple(found[k] for k in keys[1:]), spec=spec,
+                      source=run.source, ends_at=time.monotonic() + arguments["deadline_s"],
                       check_columns=fits if spec["kind"] == "custom" else None)
     return SQL.run(inputs, **arguments).as_json()
 
 
 def _fetch(run: StepRun) -> dict[str, Any]:
     spec, source = run.outputs[StepName.SPEC], run.source
-    # The statement's time limit, never past the request's budget.
-    ran = sql_execute(source=source, sql=run.outputs[StepName.SQL]["sql"], deadline_s=run.left_s())
-    result = {"columns": ran.columns, "rows": ran.rows, "truncated": ran.truncated}
+    # The statement's time limit, never past the request's budget; the window bound for today.
+    result = widget_data(source=source, spec=spec, sql=run.outputs[StepName.SQL]["sql"], deadline_s=run.left_s())
     if spec["kind"] == "custom":
         widget_props(spec=spec, result=result)  # raises ResultShapeMismatch: values the component cannot draw
     return {"result": result_shape(kind=spec["kind"], result=result)}
 
 
 def _not_asking(outputs: Outputs) -> bool:
-    return not outputs[StepName.CLARIFY]["questions"]
+    clarified = outputs[StepName.CLARIFY]
+    return not clarified["questions"] and not clarified["intent"].get("missing")
 
 
 def _is_custom(outputs: Outputs) -> bool:
@@ -197,6 +205,12 @@ def _live_stages(outputs: Outputs) -> list[Stage]:
 def _finish(widget_request: WidgetRequest, outputs: Outputs) -> str:
     clarified = outputs[StepName.CLARIFY]
     widget_request.intent = clarified["intent"]
+    if clarified["intent"].get("missing"):
+        message = unanswerable_message(clarified["intent"]["missing"])
+        widget_request.error_code, widget_request.error_message = ErrorCode.NOT_IN_DATA, storable(message)
+        widget_request.status = RequestStatus.FAILED
+        widget_request.save(update_fields=["status", "intent", "error_code", "error_message", "updated_at"])
+        return widget_request.status
     if clarified["questions"]:
         widget_request.questions = clarified["questions"]
         return _set_status(widget_request, RequestStatus.NEEDS_CLARIFICATION)

@@ -1,14 +1,29 @@
-"""The validated ``WidgetSpec`` and the spec-synthesis step (reasoning tier)."""
+"""The validated ``WidgetSpec`` and the spec-synthesis step (reasoning tier).
+
+The spec is the widget language: what is measured (up to three metrics), how it is cut (dimensions,
+filters), over when (a relative time window, an optional comparison, a grain), how it is ranked and how
+it is drawn. Dates are never in it: a window is a relative reading ("last quarter") that each run
+resolves against today (``windows.resolve``), so a refreshed widget moves with the calendar.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from backend.errors import ApplicationError, ErrorCode
 from backend.llm.api import InvalidAnswer, LLMStep, Prompt, Purpose, Tool
 from widgets.services import spec_offline
+from widgets.services.windows import Comparison, TimeWindow
+
+ChartKind = Literal["line", "area", "stacked_area", "bar", "horizontal_bar", "stacked_bar", "pie", "donut",
+                    "scatter"]
+Grain = Literal["day", "week", "month", "quarter", "year"]
+FilterOp = Literal["in", "not_in", ">", ">=", "<", "<="]
+CHART_KINDS: tuple[str, ...] = ChartKind.__args__  # type: ignore[attr-defined]
+MAX_METRICS = 3
+MAX_RANK = 100
 
 
 class MetricRef(BaseModel):
@@ -18,23 +33,29 @@ class MetricRef(BaseModel):
     unit: Literal["count", "currency", "days", "percent"]
 
 
-class TimeWindow(BaseModel):
+class Filter(BaseModel):
+    """``dimension`` in (or not in) a list of exact stored values, or a number compared with a numeric column."""
+
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["last", "all"]
-    n: int | None = Field(default=None, ge=1, le=3650)
-    unit: Literal["day", "week", "month", "year"] | None = None
+    dimension: str = Field(min_length=1)
+    op: FilterOp = "in"
+    values: list[str | int | float] = Field(min_length=1, max_length=50)
 
     @model_validator(mode="after")
-    def _complete(self) -> TimeWindow:
-        if self.kind == "last" and (self.n is None or self.unit is None):
-            raise ValueError("a 'last' window needs n and unit")
+    def _values_fit_op(self) -> Filter:
+        if self.op in ("in", "not_in"):
+            self.values = [str(v) for v in self.values]
+        elif len(self.values) != 1 or isinstance(self.values[0], str) or isinstance(self.values[0], bool):
+            raise ValueError(f"a {self.op} filter takes exactly one number")
         return self
 
 
-class Filter(BaseModel):
+class Ranking(BaseModel):
+    """The top or bottom ``n`` rows by the primary metric."""
+
     model_config = ConfigDict(extra="forbid")
-    dimension: str = Field(min_length=1)
-    values: list[str] = Field(min_length=1, max_length=50)
+    direction: Literal["top", "bottom"]
+    n: int = Field(ge=1, le=MAX_RANK)
 
 
 class WidgetSpec(BaseModel):
@@ -43,29 +64,100 @@ class WidgetSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["kpi", "chart", "table", "custom"]
     title: str = Field(min_length=1, max_length=120)
-    metric: MetricRef
-    dimensions: list[str] = Field(default_factory=list, max_length=2)
+    metric: MetricRef = Field(description="The primary metric: the KPI's number, what a ranking or sort orders by.")
+    extra_metrics: list[MetricRef] = Field(
+        default_factory=list, max_length=MAX_METRICS - 1,
+        description="More metrics on the same rows (tables, charts sharing an axis); a scatter's y metric.")
+    dimensions: list[str] = Field(default_factory=list, max_length=2, description="Group-by dimension keys.")
     filters: list[Filter] = Field(default_factory=list, max_length=10)
     time_window: TimeWindow
-    grain: Literal["day", "week", "month"] | None = None
-    chart_type: Literal["line", "bar"] | None = None
-    sort: Literal["period", "value_desc", "value_asc"] | None = None
-    limit: int | None = Field(default=None, ge=1, le=10_000)
+    compare: Comparison | None = Field(default=None, description="Also show the previous period or the same "
+                                                                 "period last year.")
+    grain: Grain | None = None
+    chart_type: ChartKind | None = None
+    ranking: Ranking | None = None
+    sort: Literal["period", "value_desc", "value_asc", "label"] | None = None
+    sparkline: bool = Field(default=False, description="KPI only: a small trend of the metric at ``grain``.")
     visual: str | None = Field(
         default=None, max_length=500,
         description="Custom widgets only: what the visual should look like, in a sentence or two.",
     )
+    assumptions: list[str] = Field(default_factory=list, max_length=10,
+                                   description="What was assumed where the request was silent.")
+    not_applied: list[str] = Field(default_factory=list, max_length=20,
+                                   description="Filled by our code: words of the request the spec does not use.")
     labels: dict[str, str] = Field(default_factory=dict, description="Filled from the catalog, not by the model.")
+
+    @field_validator("time_window", mode="before")
+    @classmethod
+    def _legacy_window(cls, value: Any) -> Any:
+        """Read a window stored before the calendar language ({"kind": "last", n, unit}) as a rolling one."""
+        if isinstance(value, dict) and value.get("kind") == "last":
+            return {"kind": "rolling", "n": value.get("n"), "unit": value.get("unit")}
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_limit(cls, value: Any) -> Any:
+        """Drop the fixed ``limit`` older specs carried: a limit now comes from a ranking or the row cap."""
+        if isinstance(value, dict) and "limit" in value:
+            value = {k: v for k, v in value.items() if k != "limit"}
+        return value
+
+    @property
+    def metrics(self) -> list[MetricRef]:
+        return [self.metric, *self.extra_metrics]
 
     @model_validator(mode="after")
     def _consistent(self) -> WidgetSpec:
-        if self.kind == "kpi" and (self.dimensions or self.grain):
-            raise ValueError("a KPI shows one number: no dimensions or grain")
-        if self.kind == "chart" and not (self.dimensions or self.grain):
-            raise ValueError("a chart needs a dimension or a time grain for its x axis")
-        if self.kind == "chart" and self.chart_type is None:
-            raise ValueError("a chart needs a chart_type (line or bar)")
+        problem = _inconsistency(self)
+        if problem:
+            raise ValueError(problem)
         return self
+
+
+def _inconsistency(spec: WidgetSpec) -> str:
+    """Return what makes the spec self-contradictory, or an empty string."""
+    keys = [m.key for m in spec.metrics]
+    if len(set(keys)) != len(keys):
+        return "a metric is named twice"
+    if spec.kind == "kpi":
+        if spec.dimensions:
+            return "a KPI shows one number: no dimensions"
+        if spec.grain and not spec.sparkline:
+            return "a KPI has a grain only for its sparkline"
+        if spec.extra_metrics or spec.ranking:
+            return "a KPI shows one metric, unranked"
+    if spec.sparkline and spec.kind != "kpi":
+        return "only a KPI has a sparkline"
+    if spec.kind == "chart":
+        if not (spec.dimensions or spec.grain):
+            return "a chart needs a dimension or a time grain for its x axis"
+        if spec.chart_type is None:
+            return "a chart needs a chart_type"
+        problem = _chart_problem(spec)
+        if problem:
+            return problem
+    elif spec.chart_type is not None and spec.kind != "custom":
+        return "only a chart has a chart_type"
+    if spec.ranking and not spec.dimensions:
+        return "a ranking needs a dimension to rank"
+    if spec.compare and spec.time_window.kind == "all":
+        return "all time has no previous period to compare with"
+    return ""
+
+
+def _chart_problem(spec: WidgetSpec) -> str:
+    chart, groups = spec.chart_type, len(spec.dimensions) + (1 if spec.grain else 0)
+    if chart in ("pie", "donut") and (groups != 1 or spec.grain or spec.extra_metrics):
+        return f"a {chart} chart shows one metric split by one dimension"
+    if chart == "scatter" and (len(spec.metrics) != 2 or not spec.dimensions):
+        return "a scatter chart plots two metrics, one point per dimension value"
+    if chart in ("stacked_bar", "stacked_area") and groups != 2:
+        return f"a {chart.replace('_', ' ')} chart needs two groupings (two dimensions, or a dimension and a grain)"
+    if groups > 2:
+        return "a chart shows at most two groupings"
+    return ""
 
 
 SPEC_TOOL = Tool(
@@ -77,16 +169,28 @@ SPEC_TOOL = Tool(
 SYSTEM = (
     "You design dashboard widgets for insurance analysts. Given the analyst's request, the extracted intent "
     "and the catalog of metrics and dimensions (JSON), call record_widget_spec with a complete, internally "
-    "consistent spec. Use only metric keys and dimension keys from the catalog. A KPI has no dimensions or "
-    "grain; a chart needs a grain or a dimension and a chart_type; a table or a custom widget may have up to "
-    "two dimensions and/or a grain. For a custom widget (a bespoke visual drawn by generated code), set visual "
-    "to one or two sentences saying what it should look like, e.g. 'a leaderboard of regions with horizontal "
-    "bars'; leave visual null for other kinds. Write a short, specific title."
+    "consistent spec that means exactly what the analyst asked: keep every filter, window, comparison, "
+    "ranking and chart kind of the intent. Use only metric keys, dimension keys and the exact stored values "
+    "from the catalog. Fields: metric is the primary metric (a KPI's number, what rankings and sorts order "
+    "by); extra_metrics holds up to two more on the same rows (a scatter's second metric). filters are "
+    "{dimension, op, values}: op 'in'/'not_in' with stored values, or '>', '>=', '<', '<=' with one number "
+    "on a numeric column. time_window is relative, never dates: {kind: all} | {kind: rolling, n, unit} (the "
+    "last n days/weeks/months/quarters/years up to today) | {kind: current|to_date|previous, unit} (this, "
+    "to-date or last calendar unit; yesterday is previous day) | {kind: period, unit: year|quarter|month, year, "
+    "quarter?, month?} | {kind: since, start} | {kind: between, start, end (inclusive)}. compare is "
+    "{kind: previous_period|previous_year} or null. grain is day, week, month, quarter or year for a time "
+    "series. ranking is {direction: top|bottom, n}. chart_type is one of line, area, stacked_area, bar, "
+    "horizontal_bar, stacked_bar, pie, donut, scatter. A KPI has no dimensions (a grain only with "
+    "sparkline); a chart needs a grain or a dimension and a chart_type; pie and donut split one metric by one "
+    "dimension; stacked charts need two groupings; scatter takes two metrics and a dimension. For a custom "
+    "widget (a bespoke visual drawn by generated code), set visual to one or two sentences saying what it "
+    "should look like. List in assumptions what you chose where the request was silent. Write a short, "
+    "specific title."
 )
 
 
 def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> WidgetSpec:
-    """Return the payload as a WidgetSpec tied to a catalog metric, each dimension named once.
+    """Return the payload as a WidgetSpec tied to catalog metrics, each dimension named once.
 
     Raises:
         ApplicationError: ``invalid_spec`` naming what is wrong.
@@ -98,17 +202,30 @@ def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> Widget
     # A repeated dimension would group by the same column twice and, in a custom widget, declare the same
     # Row field twice (a TypeScript error no rewrite of the component can fix).
     spec.dimensions = list(dict.fromkeys(spec.dimensions))
-    metric = next((m for m in catalog["metrics"] if m["key"] == spec.metric.key), None)
-    if metric is None:
-        raise ApplicationError(ErrorCode.INVALID_SPEC, f"The spec names an unknown metric {spec.metric.key!r}.")
-    allowed = set(metric["dimensions"])
-    for key in [*spec.dimensions, *(f.dimension for f in spec.filters)]:
-        if key not in allowed:
-            raise ApplicationError(ErrorCode.INVALID_SPEC, f"{metric['name']} cannot be broken down by {key!r}.")
-    # The unit, name and labels come from the definitions, not the model's memory of them.
-    spec.metric = MetricRef(key=metric["key"], name=metric["name"], unit=metric["unit"])
-    known = {d["key"]: d["label"] for d in catalog["dimensions"]}
-    spec.labels = {key: known[key] for key in [*spec.dimensions, *(f.dimension for f in spec.filters)]}
+    known_metrics = {m["key"]: m for m in catalog["metrics"]}
+    refs = []
+    for ref in spec.metrics:
+        metric = known_metrics.get(ref.key)
+        if metric is None:
+            raise ApplicationError(ErrorCode.INVALID_SPEC, f"The spec names an unknown metric {ref.key!r}.")
+        # The unit and name come from the definitions, not the model's memory of them.
+        refs.append(MetricRef(key=metric["key"], name=metric["name"], unit=metric["unit"]))
+    spec.metric, spec.extra_metrics = refs[0], refs[1:]
+    dimensions = {d["key"]: d for d in catalog["dimensions"]}
+    numbers = {n["key"]: n for n in catalog.get("numbers", [])}
+    for key in [*spec.dimensions, *(f.dimension for f in spec.filters if f.op in ("in", "not_in"))]:
+        for ref in spec.metrics:
+            if key not in known_metrics[ref.key]["dimensions"]:
+                raise ApplicationError(ErrorCode.INVALID_SPEC, f"{ref.name} cannot be broken down by {key!r}.")
+    for flt in spec.filters:
+        if flt.op not in ("in", "not_in") and flt.dimension not in numbers:
+            raise ApplicationError(ErrorCode.INVALID_SPEC, f"{flt.dimension!r} is not a numeric column a "
+                                                           f"{flt.op} filter can compare.")
+        if flt.op not in ("in", "not_in") and any(r.key not in numbers[flt.dimension]["metrics"] for r in spec.metrics):
+            raise ApplicationError(ErrorCode.INVALID_SPEC, f"{flt.dimension!r} is not a column of every metric's rows.")
+    labels = {key: d["label"] for key, d in dimensions.items()} | {key: n["label"] for key, n in numbers.items()}
+    used = [*spec.dimensions, *(f.dimension for f in spec.filters)]
+    spec.labels = {key: labels.get(key, key) for key in used}
     return spec
 
 

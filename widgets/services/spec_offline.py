@@ -1,53 +1,78 @@
-"""Offline spec synthesis: an intent plus the catalog → a complete widget spec."""
+"""Offline spec synthesis: an intent plus the catalog → a complete widget spec.
+
+It keeps everything the intent says (filters, window, comparison, ranking, chart kind) and fills only
+what the intent leaves open, saying so in ``assumptions``: the chart kind that fits the rows, the grain
+of a chart with nothing else on its x axis.
+"""
 from __future__ import annotations
 
 from typing import Any
 
 from backend.llm.api import OfflineQuery
+from widgets.services.windows import Comparison, TimeWindow, describe
 
-_WINDOW_WORDS = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
+_GRAIN_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
 
 
 def answer(query: OfflineQuery) -> dict[str, Any]:
     """Return a ``record_widget_spec`` payload for the prompt's intent."""
     context, prompt = query.context, query.prompt
     intent = prompt["intent"]
-    metric = next((m for m in context.get("metrics", []) if m["key"] == intent.get("metric_key")), None)
+    metrics = {m["key"]: m for m in context.get("metrics", [])}
     labels = {d["key"]: d["label"] for d in context.get("dimensions", [])}
+    chosen = [metrics[k] for k in [intent.get("metric_key"), *intent.get("extra_metric_keys", [])] if k in metrics]
     kind = intent.get("widget_type") or "kpi"
     dims = list(intent.get("dimensions") or [])
     window = intent.get("time_window") or {"kind": "all"}
-    grain = intent.get("grain")
-    if kind == "kpi":
-        dims, grain = [], None
+    grain, chart, ranking = intent.get("grain"), intent.get("chart_type"), intent.get("ranking")
+    assumptions: list[str] = []
+    if kind == "kpi" and (dims or ranking or len(chosen) > 1):
+        kind = "table" if len(chosen) > 1 and not chart else "chart"
     if kind == "chart" and not dims and not grain:
         grain = _grain_for(window)
-    chart_type = None
-    if kind == "chart":
-        chart_type = intent.get("chart_type") or ("line" if grain else "bar")
-    return {
+        assumptions.append(f"Drawn per {grain}, the grain that fits the window.")
+    if kind == "chart" and chart is None:
+        chart = _chart_for(dims, grain, ranking, len(chosen))
+    if kind != "chart":
+        chart = None
+    spec = {
         "kind": kind,
-        "title": _title(metric, dims, labels, window, grain, intent.get("filters") or []),
-        "metric": {
-            "key": metric["key"] if metric else "",
-            "name": metric["name"] if metric else "",
-            "unit": metric["unit"] if metric else "count",
-        },
+        "title": _title(chosen, dims, labels, window, intent, grain),
+        "metric": _ref(chosen[0]) if chosen else {"key": "", "name": "", "unit": "count"},
+        "extra_metrics": [_ref(m) for m in chosen[1:]],
         "dimensions": dims,
         "filters": intent.get("filters") or [],
         "time_window": window,
-        "grain": grain,
-        "chart_type": chart_type,
-        "sort": "period" if grain else ("value_desc" if dims else None),
-        "limit": 50 if dims else None,
-        "visual": _visual(prompt.get("request", ""), metric, dims, labels, grain) if kind == "custom" else None,
+        "compare": intent.get("compare"),
+        "grain": grain if kind != "kpi" else None,
+        "chart_type": chart,
+        "ranking": ranking,
+        "sort": None,
+        "assumptions": assumptions,
+        "visual": _visual(prompt.get("request", ""), chosen, dims, labels, grain) if kind == "custom" else None,
     }
+    return spec
 
 
-def _visual(request: str, metric: dict[str, Any] | None, dims: list[str], labels: dict[str, str],
+def _ref(metric: dict[str, Any]) -> dict[str, Any]:
+    return {"key": metric["key"], "name": metric["name"], "unit": metric["unit"]}
+
+
+def _chart_for(dims: list[str], grain: str | None, ranking: dict[str, Any] | None, metrics: int) -> str:
+    """Return the chart kind that fits the rows when the analyst named none."""
+    if metrics == 2 and dims and not grain:
+        return "bar"
+    if grain:
+        return "line"
+    if ranking:
+        return "horizontal_bar"
+    return "stacked_bar" if len(dims) == 2 else "bar"
+
+
+def _visual(request: str, metrics: list[dict[str, Any]], dims: list[str], labels: dict[str, str],
             grain: str | None) -> str:
     """Return what a custom widget should look like: a shape that fits the data, then the analyst's words."""
-    name = metric["name"] if metric else "the metric"
+    name = metrics[0]["name"] if metrics else "the metric"
     if dims:
         ranked = " and ".join(labels.get(d, d) for d in dims)
         shape = f"A leaderboard of {ranked} ranked by {name}, with horizontal bars"
@@ -59,24 +84,35 @@ def _visual(request: str, metric: dict[str, Any] | None, dims: list[str], labels
 
 
 def _grain_for(window: dict[str, Any]) -> str:
-    if window.get("kind") != "last":
+    """Return a grain that gives a readable number of points over the window."""
+    if window.get("kind") == "rolling":
+        days = window["n"] * _GRAIN_DAYS[window["unit"]]
+    elif window.get("kind") in ("current", "to_date", "previous"):
+        days = _GRAIN_DAYS[window["unit"]]
+    elif window.get("kind") == "period":
+        days = _GRAIN_DAYS.get(window.get("unit") or "month", 30)
+    else:
         return "month"
-    days = window["n"] * {"day": 1, "week": 7, "month": 30, "year": 365}[window["unit"]]
-    return "day" if days <= 45 else "week" if days <= 180 else "month"
+    return "day" if days <= 45 else "week" if days <= 120 else "month"
 
 
-def _title(metric: dict[str, Any] | None, dims: list[str], labels: dict[str, str], window: dict[str, Any],
-           grain: str | None, filters: list[dict[str, Any]]) -> str:
-    title = metric["name"] if metric else "Widget"
-    if dims:
+def _title(metrics: list[dict[str, Any]], dims: list[str], labels: dict[str, str], window: dict[str, Any],
+           intent: dict[str, Any], grain: str | None) -> str:
+    title = " & ".join(m["name"] for m in metrics) or "Widget"
+    ranking = intent.get("ranking")
+    if ranking and dims:
+        title = f"{ranking['direction'].capitalize()} {ranking['n']} {labels.get(dims[0], dims[0])} by {title}"
+    elif dims:
         title += " by " + " and ".join(labels.get(d, d) for d in dims)
     if grain:
         title += f" per {grain}"
-    for f in filters:
-        title += f" ({labels.get(f['dimension'], f['dimension'])}: {', '.join(map(str, f['values']))})"
-    if window.get("kind") == "last":
-        n, unit = window["n"], window["unit"]
-        title += f" · last {unit}" if n == 1 else f" · last {n} {_WINDOW_WORDS[unit]}"
-    else:
-        title += " · all time"
+    for f in intent.get("filters") or []:
+        values = ", ".join(str(v) for v in f["values"])
+        named = labels.get(f["dimension"], f["dimension"].split(".")[-1].replace("_", " "))
+        title += f" ({named}{'' if f.get('op', 'in') == 'in' else ' ' + f['op'].replace('_', ' ')}: {values})"
+    try:
+        compare = Comparison.model_validate(intent["compare"]) if intent.get("compare") else None
+        title += " · " + describe(TimeWindow.model_validate(window), compare)
+    except ValueError:
+        pass
     return title[:120]

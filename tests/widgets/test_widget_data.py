@@ -1,0 +1,114 @@
+"""A widget's data for one run: bound windows, the comparison re-bound, series completed, partial marked."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from sql_gen.models import DataSource, MetricDefinition
+from sql_gen.services.execute import QueryResult
+from widgets.services.data import metric_is_additive, spec_window, widget_data
+from widgets.services.interpret import interpretation
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date(2026, 11, 18)
+
+
+class Recorder:
+    """A stand-in for the query box: answers with rows per bound window and records every binding."""
+
+    def __init__(self, rows_for: dict[str | None, list[list[Any]]], columns: list[str], truncated: bool = False):
+        self.rows_for, self.columns, self.truncated = rows_for, columns, truncated
+        self.calls: list[dict[str, Any]] = []
+
+    def __call__(self, *, source: DataSource, sql: str, params: dict[str, Any], deadline_s: float | None) -> QueryResult:
+        self.calls.append(params)
+        start = params["window_start"].isoformat() if params["window_start"] else None
+        return QueryResult(columns=self.columns, rows=self.rows_for.get(start, []), truncated=self.truncated)
+
+
+def _spec(**fields: Any) -> dict[str, Any]:
+    return {"kind": "chart", "title": "t", "metric": {"key": "claim_count", "name": "Claim count", "unit": "count"},
+            "dimensions": [], "filters": [], "time_window": {"kind": "rolling", "n": 3, "unit": "month"},
+            "grain": "month", "chart_type": "line", **fields}
+
+
+@pytest.fixture
+def source(demo_source: DataSource) -> DataSource:
+    return demo_source
+
+
+def test_empty_buckets_of_a_count_are_zero_and_the_current_one_is_partial(source):
+    run = Recorder({"2026-09-01": [["2026-09-01", 5], ["2026-11-01", 2]]}, ["period", "claim_count"])
+    result = widget_data(source=source, spec=_spec(), sql="SELECT 1", today=TODAY, run=run)
+    assert run.calls == [{"window_start": dt.date(2026, 9, 1), "window_end": dt.date(2026, 11, 19)}]
+    assert result["rows"] == [["2026-09-01", 5], ["2026-10-01", 0], ["2026-11-01", 2]]
+    assert result["filled"] == 1
+    assert result["partial_last"] is True
+    assert result["window"] == {"start": "2026-09-01", "end": "2026-11-19"}
+
+
+def test_empty_buckets_of_an_average_are_gaps_not_zeros(source):
+    spec = _spec(metric={"key": "avg_settlement_days", "name": "Average settlement days", "unit": "days"})
+    run = Recorder({"2026-09-01": [["2026-09-01", 12.5]]}, ["period", "avg_settlement_days"])
+    result = widget_data(source=source, spec=spec, sql="SELECT 1", today=TODAY, run=run)
+    assert result["rows"] == [["2026-09-01", 12.5], ["2026-10-01", None], ["2026-11-01", None]]
+
+
+def test_a_truncated_series_is_never_filled(source):
+    run = Recorder({"2026-09-01": [["2026-09-01", 5]]}, ["period", "claim_count"], truncated=True)
+    result = widget_data(source=source, spec=_spec(), sql="SELECT 1", today=TODAY, run=run)
+    assert result["rows"] == [["2026-09-01", 5]]
+    assert result["filled"] == 0 and "row cap" in result["fill_note"]
+
+
+def test_each_series_of_a_split_chart_is_completed(source):
+    spec = _spec(dimensions=["regions.name"])
+    rows = [["2026-09-01", "West", 1], ["2026-10-01", "East", 2]]
+    run = Recorder({"2026-09-01": rows}, ["period", "region", "claim_count"])
+    result = widget_data(source=source, spec=spec, sql="SELECT 1", today=TODAY, run=run)
+    assert len(result["rows"]) == 6
+    assert ["2026-11-01", "West", 0] in result["rows"] and ["2026-09-01", "East", 0] in result["rows"]
+
+
+def test_a_series_longer_than_the_row_cap_is_not_filled(source):
+    source.row_cap = 2
+    run = Recorder({"2026-09-01": [["2026-09-01", 5]]}, ["period", "claim_count"])
+    result = widget_data(source=source, spec=_spec(), sql="SELECT 1", today=TODAY, run=run)
+    assert result["rows"] == [["2026-09-01", 5]] and "row cap" in result["fill_note"]
+
+
+def test_a_comparison_runs_the_same_statement_bound_to_the_earlier_window(source):
+    spec = _spec(kind="kpi", grain=None, chart_type=None, time_window={"kind": "previous", "unit": "month"},
+                 compare={"kind": "previous_year"})
+    run = Recorder({"2026-10-01": [[10]], "2025-10-01": [[8]]}, ["claim_count"])
+    result = widget_data(source=source, spec=spec, sql="SELECT 1", today=TODAY, run=run)
+    assert [c["window_start"] for c in run.calls] == [dt.date(2026, 10, 1), dt.date(2025, 10, 1)]
+    assert result["rows"] == [[10]] and result["compare"]["rows"] == [[8]]
+    assert result["compare"]["window"] == {"start": "2025-10-01", "end": "2025-11-01"}
+    read = interpretation(spec=spec, result=result)
+    assert read["window"] == {"start": "2026-10-01", "end": "2026-11-01"}
+    assert read["compare"] == {"start": "2025-10-01", "end": "2025-11-01"}
+    assert "1–31 Oct 2026 vs 1–31 Oct 2025" in read["text"]
+
+
+def test_all_time_binds_open_bounds(source):
+    run = Recorder({None: [[3]]}, ["claim_count"])
+    spec = _spec(kind="kpi", grain=None, chart_type=None, time_window={"kind": "all"})
+    result = widget_data(source=source, spec=spec, sql="SELECT 1", today=TODAY, run=run)
+    assert run.calls == [{"window_start": None, "window_end": None}]
+    assert interpretation(spec=spec, result=result)["window"] == {"start": None, "end": None}
+
+
+def test_the_window_moves_with_today():
+    spec = _spec(grain=None, time_window={"kind": "previous", "unit": "month"})
+    assert spec_window(spec, today=dt.date(2026, 11, 18)).window.start == dt.date(2026, 10, 1)
+    assert spec_window(spec, today=dt.date(2027, 1, 2)).window.start == dt.date(2026, 12, 1)
+
+
+def test_additivity_comes_from_the_definition(source):
+    assert metric_is_additive(MetricDefinition.objects.get(key="claim_count"))
+    assert not metric_is_additive(MetricDefinition.objects.get(key="avg_settlement_days"))
+    assert not metric_is_additive(MetricDefinition.objects.get(key="distinct_claimants"))
+    assert not metric_is_additive(MetricDefinition.objects.get(key="loss_ratio"))

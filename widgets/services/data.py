@@ -1,0 +1,140 @@
+"""A widget's data for one run: the window resolved against today, bound, run, compared and filled.
+
+The stored statement never holds a date. Each run (the pipeline's fetch step, every refresh) resolves
+the spec's relative window against *today* in the source's time zone, binds the bounds as
+``:window_start``/``:window_end`` and runs the statement; a comparison runs the same statement again,
+bound to the earlier window, so both periods are computed alike. A time series is then completed in
+our code: a bucket with no rows is zero for an additive metric (counts, sums) and a gap for the rest
+(averages, ratios), never skipped, and never filled past a truncation (zeros where rows were cut
+would be a lie). The last bucket is marked partial when its period is not over.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+
+from sql_gen.models import DataSource, MetricDefinition
+from sql_gen.services.execute import QueryResult, sql_execute
+from widgets.services.windows import Bounds, Comparison, Resolved, TimeWindow, buckets, resolve, today_in
+
+Runner = Callable[..., QueryResult]
+NOT_ADDITIVE_FUNCTIONS = ("AVG(", "COUNT(DISTINCT", "MEDIAN(", "QUANTILE", "PERCENTILE", "MIN(", "MAX(")
+
+
+def source_today(source: DataSource | None) -> dt.date:
+    """Return today in the source's time zone, or the pinned ``BUILDER_TODAY`` (ISO date) of a test or an eval."""
+    pinned = getattr(settings, "BUILDER_TODAY", "") or os.environ.get("BUILDER_TODAY", "")
+    if pinned:
+        return dt.date.fromisoformat(pinned)
+    return today_in(getattr(source, "time_zone", "") or "UTC")
+
+
+def spec_window(spec: dict[str, Any], *, today: dt.date) -> Resolved:
+    """Return the spec's window (and comparison) resolved for ``today`` at the spec's grain.
+
+    Raises:
+        ValueError: the window begins after today, or compares all time with nothing.
+    """
+    window = TimeWindow.model_validate(spec.get("time_window") or {"kind": "all"})
+    compare = Comparison.model_validate(spec["compare"]) if spec.get("compare") else None
+    return resolve(window, today=today, grain=spec.get("grain"), compare=compare)
+
+
+def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt.date | None = None,
+                deadline_s: float | None = None, run: Runner = sql_execute) -> dict[str, Any]:
+    """Run the widget's statement for today's window (and its comparison) and return the result to store.
+
+    The result holds ``columns``, ``rows`` and ``truncated`` as before, plus ``window`` (the bounds bound,
+    ISO dates, null for open), ``partial_last``, ``filled`` (buckets added with no rows), ``fill_note``
+    (why a series was not completed) and, with a comparison, ``compare`` (its window, rows and truncation).
+
+    Raises:
+        QueryFailed: the database refused or stopped the statement (from ``run``).
+        ValueError: the spec's window cannot be resolved for today.
+    """
+    today = today or source_today(source)
+    resolved = spec_window(spec, today=today)
+    additive = _additivity(source, spec)
+    main = _run_window(run, source, sql, resolved.window, deadline_s)
+    result = {**main, "window": _iso(resolved.window), "today": today.isoformat(),
+              "partial_last": resolved.partial_last}
+    result |= _complete(spec, result, resolved.window, additive, cap=source.row_cap)
+    if resolved.compare is not None:
+        before = _run_window(run, source, sql, resolved.compare, deadline_s)
+        before |= {"window": _iso(resolved.compare)}
+        before |= _complete(spec, before, resolved.compare, additive, cap=source.row_cap)
+        result["compare"] = before
+    return result
+
+
+def _run_window(run: Runner, source: DataSource, sql: str, bounds: Bounds,
+                deadline_s: float | None) -> dict[str, Any]:
+    ran = run(source=source, sql=sql, params={"window_start": bounds.start, "window_end": bounds.end},
+              deadline_s=deadline_s)
+    return {"columns": ran.columns, "rows": ran.rows, "truncated": ran.truncated}
+
+
+def _iso(bounds: Bounds) -> dict[str, str | None]:
+    return {"start": bounds.start.isoformat() if bounds.start else None,
+            "end": bounds.end.isoformat() if bounds.end else None}
+
+
+def _additivity(source: DataSource, spec: dict[str, Any]) -> dict[str, bool]:
+    """Return, per metric key of the spec, whether its values add up (an empty bucket is then zero)."""
+    keys = [spec["metric"]["key"], *(m["key"] for m in spec.get("extra_metrics", []))]
+    found = {m.key: m for m in MetricDefinition.objects.filter(source=source, key__in=keys)}
+    return {key: metric_is_additive(found[key]) if key in found else False for key in keys}
+
+
+def metric_is_additive(metric: MetricDefinition) -> bool:
+    """Tell whether a metric's values add up: the admin's ``additive`` field, or what its expression says."""
+    if hasattr(metric, "additive"):
+        return bool(metric.additive)
+    if metric.kind == MetricDefinition.Kind.RATIO:
+        return False
+    expression = "".join(metric.expression.upper().split())
+    return not any(f.replace(" ", "") in expression for f in NOT_ADDITIVE_FUNCTIONS)
+
+
+def _complete(spec: dict[str, Any], result: dict[str, Any], bounds: Bounds, additive: dict[str, bool], *,
+              cap: int) -> dict[str, Any]:
+    """Return the rows with every bucket of the window present, and how many were added.
+
+    Only for a time series (a ``period`` column) over fixed bounds; never on a truncated result, and
+    not when the completed series would pass the row cap (the note says which).
+    """
+    grain, columns = spec.get("grain"), result["columns"]
+    if not grain or "period" not in columns or spec.get("kind") == "kpi":
+        return {"filled": 0, "fill_note": ""}
+    if result["truncated"]:
+        return {"filled": 0, "fill_note": "Empty periods are not filled in: the result was cut at the row cap."}
+    if bounds.start is None or bounds.end is None:
+        return {"filled": 0, "fill_note": ""}
+    starts = [d.isoformat() for d in buckets(bounds, grain)]
+    at = columns.index("period")
+    series_columns = [i for i, c in enumerate(columns) if c != "period" and c not in additive]
+    value_columns = [i for i, c in enumerate(columns) if c in additive]
+    rows = [list(r) for r in result["rows"]]
+    for row in rows:
+        row[at] = str(row[at])[:10] if row[at] is not None else None
+    series = list(dict.fromkeys(tuple(r[i] for i in series_columns) for r in rows)) or [()]
+    have = {(r[at], tuple(r[i] for i in series_columns)) for r in rows}
+    missing = [(s, key) for key in series for s in starts if (s, key) not in have]
+    if len(rows) + len(missing) > cap:
+        return {"filled": 0, "fill_note": f"Empty periods are not filled in: the series would pass the row cap "
+                                          f"of {cap:,} rows."}
+    for start, key in missing:
+        row: list[Any] = [None] * len(columns)
+        row[at] = start
+        for i, value in zip(series_columns, key, strict=True):
+            row[i] = value
+        for i in value_columns:
+            row[i] = 0 if additive[columns[i]] else None
+        rows.append(row)
+    order = {key: n for n, key in enumerate(series)}
+    rows.sort(key=lambda r: (r[at] or "", order.get(tuple(r[i] for i in series_columns), 0)))
+    return {"rows": rows, "filled": len(missing), "fill_note": ""}

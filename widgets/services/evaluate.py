@@ -1,0 +1,189 @@
+"""Grading widget prompts against their labels: how ``eval_prompts`` knows the pipeline read them right.
+
+A labelled file holds one JSON object a line: ``id``, ``category``, ``prompt``, optional ``answers``
+(typed replies to the clarifying questions, in order) and ``expect``. Each prompt runs through the real
+pipeline (``runner.run``, with *today* pinned), and what came out is compared with ``expect`` field by
+field: a widget's ``interpretation`` (never the spec's internal shape), a question, or a refusal that
+names what is missing. A prompt is right only when every labelled field matches.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.test.utils import override_settings
+
+from backend.errors import ErrorCode
+from widgets.models import Dashboard, RequestStatus, WidgetRequest
+from widgets.services import runner
+from widgets.services.interpret import interpretation
+from widgets.services.requests import widget_request_answer, widget_request_create
+
+EVAL_USER = "eval-prompts"
+EVAL_DASHBOARD = "Prompt evaluation"
+ALWAYS = ("metrics", "dimensions", "filters", "window", "compare", "ranking")
+WHEN_LABELLED = ("kind", "grain", "chart")
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    category: str
+    prompt: str
+    expect: dict[str, Any]
+    answers: tuple[str, ...] = ()
+
+
+@dataclass
+class Outcome:
+    case: Case
+    got: dict[str, Any]
+    wrong: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field → (expected, got)
+
+    @property
+    def right(self) -> bool:
+        return not self.wrong
+
+
+def cases_read(path: Path) -> list[Case]:
+    """Return the labelled cases of a JSON-lines file.
+
+    Raises:
+        ValueError: a line is not JSON or lacks ``id``, ``prompt`` or ``expect.outcome`` (with its number).
+    """
+    cases = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            cases.append(Case(id=str(row["id"]), category=str(row.get("category", "")), prompt=str(row["prompt"]),
+                              expect=dict(row["expect"]), answers=tuple(row.get("answers", []))))
+            if row["expect"].get("outcome") not in ("widget", "clarify", "refuse"):
+                raise KeyError("expect.outcome")
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{number}: not a labelled prompt ({exc})") from None
+    return cases
+
+
+def case_run(case: Case, *, today: str) -> dict[str, Any]:
+    """Run one case through the pipeline with ``today`` pinned and return what came out: ``outcome``
+    (widget, clarify, refuse or failed), the widget's interpretation, the questions or the message."""
+    user, _ = get_user_model().objects.get_or_create(username=EVAL_USER, defaults={"is_active": False})
+    dashboard, _ = Dashboard.objects.get_or_create(owner=user, name=EVAL_DASHBOARD)
+    with override_settings(BUILDER_TODAY=today):
+        request = widget_request_create(user=user, dashboard=dashboard, prompt=case.prompt, enqueue=False)
+        status = runner.run(request_id=request.id)
+        answers = list(case.answers)
+        while status == RequestStatus.NEEDS_CLARIFICATION and answers:
+            request.refresh_from_db()
+            open_question = request.questions[0]["id"]
+            widget_request_answer(user=user, request=request, answers={open_question: answers.pop(0)}, enqueue=False)
+            status = runner.run(request_id=request.id)
+    request = WidgetRequest.objects.get(id=request.id)
+    return _observed(request)
+
+
+def _observed(request: WidgetRequest) -> dict[str, Any]:
+    widget = getattr(request, "widget", None)
+    if request.status == RequestStatus.READY and widget is not None:
+        return {"outcome": "widget", **interpretation(spec=widget.spec, result=widget.result)}
+    if request.status == RequestStatus.NEEDS_CLARIFICATION:
+        return {"outcome": "clarify", "questions": [q["text"] for q in request.questions]}
+    if request.error_code == ErrorCode.NOT_IN_DATA:
+        return {"outcome": "refuse", "message": request.error_message}
+    return {"outcome": "failed", "message": f"{request.error_code}: {request.error_message}"}
+
+
+def grade(case: Case, got: dict[str, Any]) -> Outcome:
+    """Compare what came out with the case's labels; every labelled field must match."""
+    expect, outcome = case.expect, Outcome(case=case, got=got)
+    if got["outcome"] != expect["outcome"]:
+        outcome.wrong["outcome"] = (expect["outcome"], got["outcome"])
+        return outcome
+    if expect["outcome"] == "refuse":
+        missing = str(expect.get("missing", ""))
+        if missing.lower() not in got.get("message", "").lower():
+            outcome.wrong["missing"] = (missing, got.get("message", ""))
+        return outcome
+    if expect["outcome"] == "clarify":
+        return outcome
+    for name in ALWAYS + tuple(n for n in WHEN_LABELLED if n in expect):
+        want, have = _normal(name, expect.get(name)), _normal(name, got.get(name))
+        if want != have:
+            outcome.wrong[name] = (expect.get(name), got.get(name))
+    return outcome
+
+
+def _normal(name: str, value: Any) -> Any:
+    """Return a field in a form that compares equal when it means the same."""
+    if name == "filters":
+        return sorted((f["dimension"], f.get("op", "in"), tuple(sorted(_number_or_text(v) for v in f["values"])))
+                      for f in value or [])
+    if name == "window":
+        return (value or {}).get("start"), (value or {}).get("end")
+    if name == "compare":
+        if not value:
+            return None
+        return value.get("start"), value.get("end")
+    if name == "ranking":
+        return (value["direction"], int(value["n"])) if value else None
+    if name in ("metrics", "dimensions"):
+        return list(value or [])
+    return value
+
+
+def _number_or_text(value: Any) -> str:
+    try:
+        return f"{float(value):.6g}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome]
+
+    @property
+    def accuracy(self) -> float:
+        return sum(o.right for o in self.outcomes) / len(self.outcomes) if self.outcomes else 0.0
+
+    def by_category(self) -> dict[str, tuple[int, int]]:
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for o in self.outcomes:
+            counts[o.case.category][0] += o.right
+            counts[o.case.category][1] += 1
+        return {name: (right, total) for name, (right, total) in sorted(counts.items())}
+
+    def silently_wrong(self) -> list[Outcome]:
+        """Widgets that do not match their prompt and do not say what they did not apply."""
+        return [o for o in self.outcomes if not o.right and o.got.get("outcome") == "widget"
+                and o.case.expect.get("outcome") == "widget" and not o.got.get("not_applied")]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "accuracy": round(self.accuracy, 4), "right": sum(o.right for o in self.outcomes),
+            "total": len(self.outcomes),
+            "categories": {k: {"right": r, "total": t} for k, (r, t) in self.by_category().items()},
+            "silently_wrong": [o.case.id for o in self.silently_wrong()],
+            "failures": [{"id": o.case.id, "category": o.case.category, "prompt": o.case.prompt,
+                          "wrong": {k: {"expected": e, "got": g} for k, (e, g) in o.wrong.items()}}
+                         for o in self.outcomes if not o.right],
+        }
+
+
+def evaluate(cases: list[Case], *, today: str) -> Report:
+    """Run and grade every case. Each request is deleted once graded (the eval dashboard stays empty); the
+    ledger keeps its calls, so a live model's spend still counts."""
+    outcomes = []
+    for case in cases:
+        try:
+            got = case_run(case, today=today)
+        finally:
+            WidgetRequest.objects.filter(dashboard__owner__username=EVAL_USER).delete()
+        outcomes.append(grade(case, got))
+    return Report(outcomes)

@@ -1,0 +1,95 @@
+"""How a widget read its request, in words and as data, computed with each result.
+
+The ``interpretation`` object is what scripts, the API and our own checks read instead of the spec's
+internal shape: the text an analyst sees ("Total paid · Auto · 1 Jul – 30 Sep 2026 vs 1 Apr – 30 Jun
+2026 · top 5 causes"), the window and comparison as the dates actually bound (start inclusive, end
+exclusive, null for all time), the metrics, dimensions, filters with their exact stored values, the
+ranking, the chart kind, and what was assumed or not applied. The relative reading ("last quarter vs
+the quarter before") comes from the spec, the dates from the result, so a refreshed widget never shows
+stale dates.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from widgets.services.windows import Bounds, Comparison, TimeWindow, describe, describe_dates
+
+_OPS = {"in": "", "not_in": "not ", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}
+
+
+def interpretation(*, spec: dict[str, Any], result: dict[str, Any] | None) -> dict[str, Any]:
+    """Return the interpretation of ``spec`` as run to give ``result`` (None: a widget without data yet)."""
+    window = (result or {}).get("window")
+    compare = ((result or {}).get("compare") or {}).get("window")
+    metrics = [spec["metric"], *spec.get("extra_metrics", [])]
+    filters = [{"dimension": f["dimension"], "op": f.get("op", "in"), "values": list(f["values"])}
+               for f in spec.get("filters", [])]
+    ranking = spec.get("ranking")
+    return {
+        "text": _text(spec, metrics, filters, window, compare),
+        "reading": _reading(spec),
+        "window": window,
+        "compare": compare,
+        "metrics": [m["key"] for m in metrics],
+        "dimensions": list(spec.get("dimensions", [])),
+        "filters": filters,
+        "grain": spec.get("grain"),
+        "ranking": {"direction": ranking["direction"], "n": ranking["n"]} if ranking else None,
+        "chart": spec.get("chart_type") if spec.get("kind") == "chart" else None,
+        "kind": spec.get("kind"),
+        "partial_last": bool((result or {}).get("partial_last")),
+        "assumptions": list(spec.get("assumptions", [])),
+        "not_applied": list(spec.get("not_applied", [])),
+    }
+
+
+def _reading(spec: dict[str, Any]) -> str:
+    window = TimeWindow.model_validate(spec.get("time_window") or {"kind": "all"})
+    compare = Comparison.model_validate(spec["compare"]) if spec.get("compare") else None
+    return describe(window, compare)
+
+
+def _text(spec: dict[str, Any], metrics: list[dict[str, Any]], filters: list[dict[str, Any]],
+          window: dict[str, Any] | None, compare: dict[str, Any] | None) -> str:
+    labels = spec.get("labels", {})
+    parts = [" & ".join(m["name"] for m in metrics)]
+    for flt in filters:
+        values = ", ".join(_value(v) for v in flt["values"])
+        prefix = _OPS.get(flt["op"], "")
+        named = labels.get(flt["dimension"], flt["dimension"])
+        parts.append(f"{named} {prefix}{values}" if flt["op"] not in ("in",) else values)
+    dates = describe_dates(_bounds(window)) if window else _reading(spec)
+    if compare:
+        dates += f" vs {describe_dates(_bounds(compare))}"
+    parts.append(dates)
+    ranking, dims = spec.get("ranking"), [labels.get(d, d) for d in spec.get("dimensions", [])]
+    if ranking and dims:
+        parts.append(f"{ranking['direction']} {ranking['n']} {_plural(dims[0])}" + "".join(
+            f" by {d}" for d in dims[1:]))
+    elif dims:
+        parts.append("by " + " and ".join(dims))
+    if spec.get("grain"):
+        parts.append(f"per {spec['grain']}")
+    return " · ".join(parts)
+
+
+def _bounds(window: dict[str, Any]) -> Bounds:
+    def day(value: str | None) -> dt.date | None:
+        return dt.date.fromisoformat(value) if value else None
+
+    return Bounds(day(window.get("start")), day(window.get("end")))
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+    return str(value).replace("_", " ")
+
+
+def _plural(label: str) -> str:
+    if label.endswith(("s", "x")):
+        return label + "es"
+    if label.endswith("y") and label[-2:-1] not in "aeiou":
+        return label[:-1] + "ies"
+    return label + "s"
