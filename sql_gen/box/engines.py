@@ -17,6 +17,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,20 @@ Send = Callable[[dict[str, Any]], None]
 Result = tuple[list[str], list[Any]]  # column names, rows
 
 
+@dataclass(frozen=True)
+class Call:
+    """One request: ``params`` maps the statement's placeholders to ISO dates (or None for NULL)."""
+
+    op: str
+    sql: str
+    fetch: int
+    params: dict[str, str | None]
+
+    def dates(self) -> dict[str, date | None]:
+        """Return the values as dates, for the drivers that bind dates (DuckDB, psycopg)."""
+        return {k: None if v is None else date.fromisoformat(v) for k, v in self.params.items()}
+
+
 def duckdb_config(*, memory_bytes: int) -> dict[str, Any]:
     """Return the settings a worker opens DuckDB with, for a box memory limit of ``memory_bytes``."""
     return {**_DUCKDB_CONFIG, "memory_limit": f"{max(1, int(memory_bytes * DUCKDB_MEMORY_SHARE) >> 20)}MiB"}
@@ -89,7 +105,9 @@ class Engines:
         target, limits = Target(**message["target"]), Limits(**message["limits"])
         handler = {"duckdb": self._duckdb_call, "sqlite": _sqlite_call, "postgresql": self._postgresql_call}
         try:
-            columns, rows = handler[target.engine](message["op"], target, limits, message["sql"], message["fetch"])
+            call = Call(op=message["op"], sql=message["sql"], fetch=message["fetch"],
+                        params=dict(message.get("params") or {}))
+            columns, rows = handler[target.engine](call, target, limits)
             return rows_frame(columns, rows, max_bytes=limits.output_bytes)
         except BoxFailure as failure:
             return encode(failure.to_wire())
@@ -98,21 +116,23 @@ class Engines:
         except (OverflowError, ValueError, TypeError, UnicodeError) as e:  # a value the driver cannot convert
             return encode(statement_failure(f"a value could not be read back ({type(e).__name__}: {e})").to_wire())
 
-    def _duckdb_call(self, op: str, target: Target, limits: Limits, sql: str, fetch: int) -> Result:
+    def _duckdb_call(self, call: Call, target: Target, limits: Limits) -> Result:
         conn = self._duckdb.connection(target.location, memory_bytes=limits.memory_bytes)
         try:
             with self._interrupter.armed(conn, limits.time_s):
-                if op == "schema":
+                if call.op == "schema":
                     return SCHEMA_COLUMNS, conn.execute(INFO_SCHEMA_SQL.replace("%s", "?"), ["main"]).fetchall()
-                statements = conn.extract_statements(sql)
+                statements = conn.extract_statements(call.sql)
                 if len(statements) != 1:
                     raise BoxFailure("statement", "Send exactly one statement.")
                 if statements[0].type != duckdb.StatementType.SELECT:  # no CALL, PRAGMA, SET, EXPLAIN
                     raise BoxFailure("statement", "Only a SELECT statement can be run here.")
-                if op == "prove":
-                    return conn.sql(sql).columns, []  # binds (and plans constants) without running
-                conn.execute(statements[0])  # what was parsed and counted, not a second parse
-                return [d[0] for d in conn.description or []], conn.fetchmany(fetch)
+                values = call.dates() or None  # $name placeholders, bound as DATE
+                if call.op == "prove":
+                    # Binds (and plans constants) without running: a relation runs only when read.
+                    return conn.sql(call.sql, params=values).columns, []
+                conn.execute(statements[0], values)  # what was parsed and counted, not a second parse
+                return [d[0] for d in conn.description or []], conn.fetchmany(call.fetch)
         except duckdb.InterruptException:
             raise BoxFailure("limit", "interrupted at the time limit", limit="time") from None
         except duckdb.OutOfMemoryException:
@@ -120,13 +140,16 @@ class Engines:
         except duckdb.Error as e:
             raise statement_failure(e) from None
 
-    def _postgresql_call(self, op: str, target: Target, limits: Limits, sql: str, fetch: int) -> Result:
+    def _postgresql_call(self, call: Call, target: Target, limits: Limits) -> Result:
         # Loaded on first use: psycopg takes ~90 ms to import, a third of a worker's start.
         from sql_gen.box import postgresql
 
-        return postgresql.call(op, target, limits, sql, fetch, send=self._send)
+        return postgresql.call(call, target, limits, send=self._send)
 
-def _sqlite_call(op: str, target: Target, limits: Limits, sql: str, fetch: int) -> Result:
+
+def _sqlite_call(call: Call, target: Target, limits: Limits) -> Result:
+    """Run one call on SQLite, where dates are text: ``:name`` placeholders bind the ISO strings as they are."""
+    op, sql, values = call.op, call.sql, call.params
     try:
         conn = sqlite3.connect(f"{Path(target.location).resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as e:
@@ -142,12 +165,12 @@ def _sqlite_call(op: str, target: Target, limits: Limits, sql: str, fetch: int) 
             return SCHEMA_COLUMNS, _sqlite_schema(conn)
         conn.set_authorizer(_sqlite_authorizer)
         if op == "prove":
-            conn.execute(f"EXPLAIN {sql}")  # compiles the statement without running it
+            conn.execute(f"EXPLAIN {sql}", values)  # compiles the statement without running it
             # Column names only come with a cursor; LIMIT 0 returns before the first row.
-            cursor = conn.execute(f"SELECT * FROM (\n{sql.rstrip().rstrip(';')}\n) LIMIT 0")
+            cursor = conn.execute(f"SELECT * FROM (\n{sql.rstrip().rstrip(';')}\n) LIMIT 0", values)
             return [d[0] for d in cursor.description or []], []
-        cursor = conn.execute(sql)
-        return [d[0] for d in cursor.description or []], cursor.fetchmany(fetch)
+        cursor = conn.execute(sql, values)
+        return [d[0] for d in cursor.description or []], cursor.fetchmany(call.fetch)
     except sqlite3.Error as e:
         if time.monotonic() > deadline and "interrupt" in str(e).lower():
             raise BoxFailure("limit", "interrupted at the time limit", limit="time") from None

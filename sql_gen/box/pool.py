@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
 from sql_gen.box.process import Retired, Worker, grace_s
@@ -197,16 +198,18 @@ def _within(message: dict[str, Any], limits: Limits, ends_at: float | None) -> t
 
 
 def box_call(*, op: str, target: Target, limits: Limits, workers: int, sql: str = "", fetch: int = 0,
-             wait_s: float | None = None) -> dict[str, Any]:
+             params: Mapping[str, str | None] | None = None, wait_s: float | None = None) -> dict[str, Any]:
     """Run ``op`` ("run", "prove" or "schema") in a worker and return the reply.
 
     The reply is ``{"ok": True, "columns": [...], "rows": [[...], ...]}``: at most ``fetch`` rows
     for "run", none for "prove", (table, column, type) rows for "schema". Raises BoxFailure when
     the database refused the statement, the source could not be opened, the statement hit a limit
     (the worker's own or the watchdog's) or no worker could take the call; ValueError for an
-    unknown op or engine. ``wait_s`` bounds the wait for a free worker.
+    unknown op or engine or a parameter that is not an ISO date (see ``protocol.request``).
+    ``params`` are bound by the driver to the statement's named placeholders, which ``sql`` already
+    spells in the engine's form. ``wait_s`` bounds the wait for a free worker.
     """
-    message = request(op=op, target=target, limits=limits, sql=sql, fetch=fetch)
+    message = request(op=op, target=target, limits=limits, sql=sql, fetch=fetch, params=params)
     reply = box_pool().call(message=message, target=target, limits=limits, size=max(1, workers), wait_s=wait_s)
     if not reply.get("ok"):
         raise BoxFailure.from_wire(reply)

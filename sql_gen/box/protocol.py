@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 HEADER = struct.Struct(">I")
@@ -67,11 +69,35 @@ class BoxFailure(Exception):
         return cls(kind, str(reply.get("message") or "The query failed."), limit=limit)
 
 
-def request(*, op: str, target: Target, limits: Limits, sql: str = "", fetch: int = 0) -> dict[str, Any]:
-    """Return the request message for one call; raises ValueError for an unknown op or engine."""
+def request(*, op: str, target: Target, limits: Limits, sql: str = "", fetch: int = 0,
+            params: Mapping[str, str | None] | None = None) -> dict[str, Any]:
+    """Return the request message for one call.
+
+    ``params`` are the values of the statement's named placeholders, each an ISO date (or None for
+    SQL NULL), already in the engine's placeholder form in ``sql``; the worker binds them through the
+    driver as dates (DuckDB, PostgreSQL) or as the ISO text SQLite stores dates as. Raises ValueError
+    for an unknown op or engine, a parameter name that is not an identifier or a value that is not
+    an ISO date.
+    """
     if op not in OPS or target.engine not in ENGINES:
         raise ValueError(f"unknown op {op!r} or engine {target.engine!r}")
-    return {"op": op, "target": vars(target), "limits": vars(limits), "sql": sql, "fetch": fetch}
+    values = dict(params or {})
+    for name, value in values.items():
+        if not (isinstance(name, str) and name.isidentifier()):
+            raise ValueError(f"parameter name {name!r} is not an identifier")
+        if value is not None and not _is_iso_date(value):
+            raise ValueError(f"parameter {name} must be an ISO date or None, not {value!r}")
+    return {"op": op, "target": vars(target), "limits": vars(limits), "sql": sql, "fetch": fetch, "params": values}
+
+
+def _is_iso_date(value: object) -> bool:
+    if not isinstance(value, str) or len(value) != 10:  # YYYY-MM-DD only: fromisoformat takes 20260101 too
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def encode(message: dict[str, Any]) -> bytes:

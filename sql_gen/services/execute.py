@@ -8,7 +8,9 @@ configuration locked, SQLite ``mode=ro`` with an authorizer, PostgreSQL a read-o
 through a server-side cursor) and stops the statement at the source's time limit; the worker's
 OS limits and this process's watchdog stop what the engine cannot (CPU, memory, output size).
 The statement's limit is one row above the cap (``sql_check`` sees to that) and one row more than
-the cap is fetched, so that truncation is reported rather than guessed.
+the cap is fetched, so that truncation is reported rather than guessed. A statement's window
+placeholders (``:window_start`` and the rest) are rewritten for the engine here (``binding.bind``),
+and their dates cross to the worker as ISO text, bound there by the driver, never written into SQL.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from sql_gen.box import BoxFailure, Limits, Target, box_call
 from sql_gen.box.postgresql import pg_params
 from sql_gen.box.values import json_safe
 from sql_gen.models import DataSource, Engine
+from sql_gen.services.binding import BindingError, Bound, Params, bind
 
 __all__ = [
     "MAX_RESULT_BYTES", "QueryFailed", "QueryResult", "existing_file", "json_safe", "postgresql_connect",
@@ -77,49 +80,67 @@ def query_limits(*, source: DataSource, deadline_s: float | None = None) -> Limi
     )  # fmt: skip
 
 
-def sql_execute(*, source: DataSource, sql: str, row_cap: int | None = None,
+def sql_execute(*, source: DataSource, sql: str, params: Params | None = None, row_cap: int | None = None,
                 deadline_s: float | None = None) -> QueryResult:
     """Run ``sql`` on ``source`` read-only, in the query box, and return at most the row cap of
     JSON-safe rows; ``truncated`` is True only when the statement had more.
 
-    The cap is ``row_cap`` when given, never more than ``source.row_cap``. Raises QueryFailed
-    when the source cannot be opened, the database rejects the statement (a write included), the
-    statement passes a limit (time, CPU, memory, or more than MAX_RESULT_BYTES of JSON) or no query
-    worker is free; ValueError when the cap is below 1.
+    ``params`` gives the dates of the statement's placeholders (``:window_start`` and the rest, see
+    ``binding``); None for one of them binds its open bound (all time). The driver binds them: they
+    are never written into the text. Values the statement does not use are ignored. The cap is
+    ``row_cap`` when given, never more than ``source.row_cap``. Raises QueryFailed when a placeholder
+    has no value (before the box is asked, ``extra["missing"]`` naming them), the source cannot be
+    opened, the database rejects the statement (a write included), the statement passes a limit
+    (time, CPU, memory, or more than MAX_RESULT_BYTES of JSON) or no query worker is free;
+    ValueError when the cap is below 1; TypeError when a value is not a date.
     """
     cap = source.row_cap if row_cap is None else min(row_cap, source.row_cap)
     if cap < 1:
         raise ValueError("row_cap must be at least 1.")
-    reply = _box(source, "run", sql=sql, fetch=cap + 1, deadline_s=deadline_s)
+    bound = _bound(source, sql, params, fill_missing=False)
+    reply = _box(source, "run", bound=bound, fetch=cap + 1, deadline_s=deadline_s)
     rows = reply["rows"]
     return QueryResult(columns=reply["columns"], rows=rows[:cap], truncated=len(rows) > cap)
 
 
-def sql_prove(*, source: DataSource, sql: str, deadline_s: float | None = None) -> list[str]:
+def sql_prove(*, source: DataSource, sql: str, params: Params | None = None,
+              deadline_s: float | None = None) -> list[str]:
     """Return the column names of ``sql`` as the database prepares it, without running it.
 
     DuckDB binds the statement, SQLite compiles it (EXPLAIN), PostgreSQL parses and analyses it
-    (a libpq prepare and describe); all of it in the query box, since preparing can be costly too.
-    Raises QueryFailed with ``statement_fault=True`` and the database's message when the engine
-    refuses the statement (an unknown column, a type error) or it passes a limit; with
-    ``statement_fault=False`` when the source cannot be opened.
+    (a libpq prepare and describe, its placeholders declared as dates); all of it in the query box,
+    since preparing can be costly too. A placeholder without a value in ``params`` is bound to its
+    open bound: the values do not change the columns. Raises QueryFailed with
+    ``statement_fault=True`` and the database's message when the engine refuses the statement (an
+    unknown column, a type error) or it passes a limit; with ``statement_fault=False`` when the
+    source cannot be opened.
     """
-    return list(_box(source, "prove", sql=sql, deadline_s=deadline_s)["columns"])
+    bound = _bound(source, sql, params, fill_missing=True)
+    return list(_box(source, "prove", bound=bound, deadline_s=deadline_s)["columns"])
+
+
+def _bound(source: DataSource, sql: str, params: Params | None, *, fill_missing: bool) -> Bound:
+    """Return the statement in the engine's placeholder form with its values. Raises QueryFailed."""
+    try:
+        return bind(sql=sql, dialect=source.dialect, engine=source.engine, params=params, fill_missing=fill_missing)
+    except BindingError as e:
+        extra = {"missing": e.missing} if e.missing else {}
+        raise QueryFailed(e.message, statement_fault=not e.missing, **extra) from None
 
 
 def schema_columns(*, source: DataSource) -> list[tuple[str, str, str]]:
     """Return (table, column, data type) for every column of the source's default schema, in
     column order, read in the query box. Raises QueryFailed as ``sql_execute`` does."""
-    return [(str(t), str(c), str(d)) for t, c, d in _box(source, "schema")["rows"]]
+    return [(str(t), str(c), str(d)) for t, c, d in _box(source, "schema", bound=Bound(sql=""))["rows"]]
 
 
-def _box(source: DataSource, op: str, *, sql: str = "", fetch: int = 0,
+def _box(source: DataSource, op: str, *, bound: Bound, fetch: int = 0,
          deadline_s: float | None = None) -> dict[str, Any]:
     """Run ``op`` in the box; ``deadline_s`` bounds both the wait for a free worker and the statement."""
     limits = query_limits(source=source, deadline_s=deadline_s)
     try:
         return box_call(op=op, target=_target(source), limits=limits, workers=settings.QUERY_BOX_WORKERS,
-                        sql=sql, fetch=fetch, wait_s=deadline_s)
+                        sql=bound.sql, params=bound.values, fetch=fetch, wait_s=deadline_s)
     except BoxFailure as failure:
         raise _query_failed(source, failure, limits) from None
 

@@ -5,8 +5,9 @@ connection, the limits and honest truncation). The check walks the whole sqlglot
 filtering keywords: statements that write anywhere in the tree, recursive CTEs, columns that
 multiply when CTEs are inlined, tables outside the allowed set, table-valued functions, any
 function outside an allowlist and functions whose cost an argument sets beyond reason (see
-``cost.py``) are rejected with a reason a person can act on. The accepted statement is limited to
-one row more than the cap, so that the executor can tell that there were more.
+``cost.py``) are rejected with a reason a person can act on; so are placeholders other than the
+window's, or outside its shape (see ``safety_time.py``). The accepted statement is limited to one
+row more than the cap, so that the executor can tell that there were more.
 """
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from sqlglot.optimizer.scope import Scope, build_scope
 from sqlglot.tokens import Token, TokenType
 
 from backend.errors import ApplicationError, ErrorCode
+from sql_gen.services.binding import canonical
 from sql_gen.services.cost import argument_refusal, length_refusal
+from sql_gen.services.safety_time import TimeRefusal, time_check
 
 logger = logging.getLogger(__name__)
 
@@ -111,34 +114,53 @@ class CheckedSql:
     # Normalized but without the limit the check adds: what to store, so that each run applies the row cap
     # of the day (a stored cap + 1 would pass for the model's own LIMIT once an admin raises the cap).
     uncapped: str = ""
+    # The window placeholders the statement uses (``binding.PLACEHOLDERS``), written ``:name`` in ``sql``:
+    # the values a run must bind.
+    placeholders: frozenset[str] = frozenset()
 
 
-def sql_check(*, sql: str, dialect: str, allowed_tables: Iterable[str], row_cap: int) -> CheckedSql:
-    """Return the normalized SQL, limited to ``row_cap + 1`` rows, and the tables it reads.
+@dataclass(frozen=True)
+class _Time:
+    columns: tuple[str, ...]
+    require_window: bool
+
+
+def sql_check(*, sql: str, dialect: str, allowed_tables: Iterable[str], row_cap: int,
+              time_columns: Iterable[str] = (), require_window: bool = False) -> CheckedSql:
+    """Return the normalized SQL, limited to ``row_cap + 1`` rows, the tables it reads and the window
+    placeholders it uses.
 
     The extra row lets the executor report truncation: it returns ``row_cap`` rows and says
     whether there was one more. A lower limit in the statement stays, and checking the output
-    again gives the same SQL (a stored statement is re-checked before each refresh).
+    again gives the same SQL (a stored statement is re-checked before each refresh). Placeholders
+    come out as ``:window_start`` and the like in every dialect (see ``binding``).
+
+    ``time_columns`` names the time columns of the metric (a table prefix is ignored); with
+    ``require_window`` the statement must filter one of them (any column without them) with
+    ``>= :window_start`` and ``< :window_end``.
 
     Raises SqlRejected when the input is empty, too long, nested too deeply, unparseable, more
-    than one statement, anything but a read-only SELECT, or reads a table or calls a function
-    that is not allowed. Raises ValueError when ``row_cap`` is below 1 (a caller's mistake).
+    than one statement, anything but a read-only SELECT, reads a table or calls a function
+    that is not allowed, uses a placeholder other than the window's (a positional one included) or
+    outside the window's shape, or lacks a required window. Raises ValueError when ``row_cap`` is below 1 (a
+    caller's mistake).
     """
     if row_cap < 1:
         raise ValueError("row_cap must be at least 1.")
     read = _dialect_name(dialect)
     allowed = {_normalized(exp.to_identifier(t), read) for t in allowed_tables}
+    time = _Time(columns=tuple(time_columns), require_window=require_window)
     text = sql
     try:
         # Check, normalize, and check the normalized text again until it is stable, so that
         # what runs is exactly what was checked (the generator may rewrite functions).
         uncapped = ""
         for _ in range(_NORMALIZE_ROUNDS):
-            tree, tables = _checked_tree(text, read, allowed, normalized=text is not sql)
+            tree, tables, names = _checked_tree(text, read, allowed, time, normalized=text is not sql)
             uncapped = uncapped or _generate(tree.copy(), read)  # the first round's: the model's own limit
             out = _generate(_apply_row_cap(tree, row_cap + 1), read)
             if out == text:
-                return CheckedSql(sql=out, tables=frozenset(tables), uncapped=uncapped)
+                return CheckedSql(sql=out, tables=frozenset(tables), uncapped=uncapped, placeholders=names)
             text = out
     except RecursionError:
         raise SqlRejected("The query is nested too deeply to check; simplify it.") from None
@@ -153,15 +175,17 @@ def sql_check(*, sql: str, dialect: str, allowed_tables: Iterable[str], row_cap:
 
 
 def _checked_tree(
-    text: str, read: str, allowed: set[str], *, normalized: bool
-) -> tuple[exp.Expression, set[str]]:
-    """Return the parsed statement and its base tables; raise SqlRejected if it is not safe."""
+    text: str, read: str, allowed: set[str], time: _Time, *, normalized: bool
+) -> tuple[exp.Expression, set[str], frozenset[str]]:
+    """Return the parsed statement, its base tables and its placeholders; raise SqlRejected if it is
+    not safe."""
     try:
         tokens = _check_text(text, read)
         tree = _parse_one(text, read, tokens)
         _check_statement(tree, text)
         _check_recursion(tree, read)
         tables = _check_tables(tree, allowed, read)
+        names = _check_time(tree, read, time)
         _check_functions(tree)
         _check_types(tree, read)
         _check_costs(tree)
@@ -170,11 +194,23 @@ def _checked_tree(
             e.message = f"{e.message} (after normalizing the query for {read}: {text[:200]})"
             e.args = (e.message,)
         raise
-    return tree, tables
+    return tree, tables, names
+
+
+def _check_time(tree: exp.Expression, read: str, time: _Time) -> frozenset[str]:
+    try:
+        return time_check(tree, read, time_columns=time.columns, require_window=time.require_window)
+    except TimeRefusal as refusal:
+        raise SqlRejected(refusal.message, **refusal.extra) from None
 
 
 def _generate(tree: exp.Expression, read: str) -> str:
-    """Return the tree as SQL in the dialect; refuse what the dialect cannot express faithfully."""
+    """Return the tree as SQL in the dialect; refuse what the dialect cannot express faithfully.
+
+    Placeholders come out as ``:name`` in every dialect: one stored form, rewritten for the engine
+    only when it runs (``binding.bind``)."""
+    if tree.find(exp.Placeholder):
+        tree = canonical(tree)
     try:
         return tree.sql(dialect=read, unsupported_level=ErrorLevel.RAISE)
     except RecursionError:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -79,3 +81,30 @@ def test_an_unknown_source_is_a_command_error(demo_source: DataSource) -> None:
 def test_a_named_source_is_used(demo_source: DataSource) -> None:
     code, out = run_sql("SELECT COUNT(*) AS n FROM regions", source=demo_source.name)
     assert code == 0 and out.splitlines()[0] == "n"
+
+
+WINDOWED = "SELECT COUNT(*) AS n FROM claims WHERE filed_date >= :window_start AND filed_date < :window_end"
+
+
+def test_param_binds_the_window_of_a_statement_with_placeholders(demo_source: DataSource, warehouse: Path) -> None:
+    code, out = run_sql(WINDOWED, "--param", "window_start=2025-01-01", "--param", "window_end=2025-04-01", json=True)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        expected = con.execute("SELECT COUNT(*) FROM claims WHERE filed_date >= DATE '2025-01-01' "
+                               "AND filed_date < DATE '2025-04-01'").fetchone()
+    assert code == 0 and expected is not None and json.loads(out)["rows"] == [[expected[0]]]
+
+
+def test_an_empty_or_open_param_is_an_open_bound(demo_source: DataSource) -> None:
+    code, out = run_sql(WINDOWED, "--param", "window_start=", "--param", "window_end=open")
+    assert code == 0 and out.splitlines()[2] == str(TEST_WAREHOUSE_CLAIMS)
+
+
+def test_a_placeholder_without_a_param_exits_1_naming_it(demo_source: DataSource) -> None:
+    code, out = run_sql(WINDOWED, "--param", "window_start=2025-01-01")
+    assert code == 1 and out.startswith("FAILED: The query needs a value for :window_end")
+
+
+@pytest.mark.parametrize("param", ["since=2025-01-01", "window_start", "window_start=1st of May"])
+def test_a_param_that_is_not_a_placeholder_and_a_date_is_a_command_error(demo_source: DataSource, param: str) -> None:
+    with pytest.raises(CommandError, match="--param"):
+        call_command("run_sql", WINDOWED, "--param", param, stdout=io.StringIO())

@@ -561,7 +561,10 @@ DATE_EXPRESSIONS = {
     "sqlite": ["STRFTIME('%Y-%m', service_date)", "DATE(service_date)"],
 }
 PREDICATES = [
-    "amount > {n}", "status IN ('open', 'paid')", "status LIKE 'p%'", "service_date >= '2024-01-01'",
+    "amount > {n}", "status IN ('open', 'paid')", "status LIKE 'p%'",
+    "service_date >= :window_start AND service_date < :window_end",
+    "(service_date >= :window_start AND service_date < :window_end OR service_date >= :compare_start AND "
+    "service_date < :compare_end)",
     "member_id IN (SELECT id FROM members)", "amount BETWEEN 1 AND {n}", "note IS NULL",
 ]  # fmt: skip
 SHAPES = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.core.cache import cache
@@ -22,6 +22,7 @@ from backend.errors import ApplicationError
 from backend.text import storable
 from sql_gen.models import DataSource
 from sql_gen.selectors import allowed_tables, default_source
+from sql_gen.services.binding import Params, params_key
 from sql_gen.services.execute import QueryFailed, QueryResult, sql_execute
 from sql_gen.services.safety import SqlRejected, sql_check
 from widgets.models import DataOrigin, Widget
@@ -137,11 +138,12 @@ def _refresh(widget: Widget, now: datetime) -> str:
     try:
         if source is None:
             raise QueryFailed("No data source is configured; an admin must add one.")
-        sql = sql_check(
+        checked = sql_check(
             sql=widget.sql, dialect=source.dialect, allowed_tables=allowed_tables(source=source),
             row_cap=source.row_cap,
-        ).sql  # the dictionary may have changed since the widget was built
-        result, computed_at, origin = _cached_or_run(source, sql, widget, now)
+        )  # the dictionary may have changed since the widget was built
+        params = _used(_window_params(widget, now), checked.placeholders)
+        result, computed_at, origin = _cached_or_run(source, checked.sql, widget, now, params=params)
         _check_fits(widget, result)
     except SqlRejected as e:
         return _record_failure(widget, DataOrigin.SQL_REJECTED, e.message, now)
@@ -177,28 +179,49 @@ def _check_fits(widget: Widget, result: dict[str, Any]) -> None:
         widget_props(spec=widget.spec, result=result)
 
 
+def _window_params(widget: Widget, now: datetime) -> Params | None:
+    """Return the dates to bind to the widget's window placeholders (``:window_start`` and the rest).
+
+    The seam for the widget integration, which computes them from the spec's window and the data
+    source's today at ``now`` (None for an open bound). Until then there are none, and a stored
+    statement with placeholders fails with a message that names the missing values.
+    """
+    return None
+
+
+def _used(params: Params | None, placeholders: frozenset[str]) -> dict[str, date | None] | None:
+    """Return the values the statement binds: others change neither its rows nor its cache key."""
+    if params is None:
+        return None
+    return {name: value for name, value in params.items() if name in placeholders}
+
+
 def _cached_or_run(
-    source: DataSource, sql: str, widget: Widget, now: datetime
+    source: DataSource, sql: str, widget: Widget, now: datetime, params: Params | None = None
 ) -> tuple[dict[str, Any], datetime, DataOrigin]:
-    """Return (result, when it was computed, LIVE or CACHED), caching a fresh result.
+    """Return (result, when it was computed, LIVE or CACHED), caching a fresh result under the SQL
+    and the values bound to it (the same statement over another window is another result).
 
     Another widget's cached result is used only while it is fresh by this widget's TTL: one
     cached under a longer TTL would otherwise leave this widget stale on every load.
     """
-    key = _result_key(source, sql)
+    key = _result_key(source, sql, params)
     hit = cache.get(key)
     if hit is not None:
         at = datetime.fromisoformat(hit["at"])
         if (now - at).total_seconds() <= widget.cache_ttl_s:
             return hit["result"], at, DataOrigin.CACHED
-    ran = sql_execute(source=source, sql=sql)
+    ran = sql_execute(source=source, sql=sql, params=params)
     result = _as_dict(ran)
     cache.set(key, {"result": result, "at": now.isoformat()}, timeout=widget.cache_ttl_s)
     return result, now, DataOrigin.LIVE
 
 
-def _result_key(source: DataSource, sql: str) -> str:
-    return _RESULT_KEY.format(source=source.pk, digest=hashlib.sha256(sql.encode()).hexdigest())
+def _result_key(source: DataSource, sql: str, params: Params | None = None) -> str:
+    """Return the cache key of a result: the source, the SQL text and the values bound, an open bound
+    and its sentinel date alike. A statement without values keeps the key it always had."""
+    material = f"{sql}\x00{params_key(params)}" if params else sql
+    return _RESULT_KEY.format(source=source.pk, digest=hashlib.sha256(material.encode()).hexdigest())
 
 
 def _as_dict(result: QueryResult) -> dict[str, Any]:

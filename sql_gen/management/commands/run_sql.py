@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 import sys
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
+from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -11,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from backend.errors import ApplicationError
 from sql_gen.models import DataSource
 from sql_gen.selectors import allowed_tables, default_source
+from sql_gen.services.binding import PLACEHOLDERS
 from sql_gen.services.execute import QueryFailed, QueryResult, sql_execute
 from sql_gen.services.safety import SqlRejected, sql_check
 
@@ -22,20 +24,26 @@ class Command(BaseCommand):
     help = (
         "Check a statement and run it on a data source (the default one unless --source), exactly as a "
         "widget's query runs. Prints the rows (exit 0), or why the statement was refused or stopped "
-        "(exit 1). With --json, prints one object {ok, columns, rows, truncated, error}."
+        "(exit 1). With --json, prints one object {ok, columns, rows, truncated, error}. A statement with window "
+        "placeholders (:window_start, :window_end, ...) takes their dates with --param."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("sql", help="The statement to run.")
         parser.add_argument("--source", help="The data source's name (default: the default source).")
         parser.add_argument("--json", action="store_true", help="Print one JSON object instead of a table.")
+        parser.add_argument(
+            "--param", action="append", default=[], metavar="NAME=DATE", type=_param,
+            help="A value for a placeholder of the statement, e.g. --param window_start=2026-01-01 (repeat it for "
+                 f"each; the names are {', '.join(PLACEHOLDERS)}). An empty value or 'open' binds an open bound.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         source = _source(options["source"])
+        params = dict(options["param"])
         try:
             checked = sql_check(sql=options["sql"], dialect=source.dialect,
                                 allowed_tables=allowed_tables(source=source), row_cap=source.row_cap)
-            result = sql_execute(source=source, sql=checked.sql)
+            result = sql_execute(source=source, sql=checked.sql, params=params)
         except ApplicationError as error:
             self._failed(error, as_json=options["json"])
             sys.exit(1)
@@ -83,6 +91,20 @@ def _source(name: str | None) -> DataSource:
     if source is None:
         raise CommandError("No data source is configured; run `python manage.py seed_demo` or add one in admin.")
     return source
+
+
+def _param(text: str) -> tuple[str, date | None]:
+    """Return (name, date) from NAME=DATE; an empty DATE or "open" is an open bound (None)."""
+    name, sep, value = text.partition("=")
+    name = name.strip().lower()
+    if not sep or name not in PLACEHOLDERS:
+        raise ArgumentTypeError(f"expected NAME=DATE with NAME one of {', '.join(PLACEHOLDERS)}, not {text!r}")
+    if value.strip().lower() in ("", "open"):
+        return name, None
+    try:
+        return name, date.fromisoformat(value.strip())
+    except ValueError:
+        raise ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _cell(value: Any) -> str:
