@@ -111,16 +111,17 @@ def _merged(slices: list[dict[str, Any]]) -> dict[str, Any]:
             "metric": metrics[0], "metrics": metrics}
 
 
-def _checked(answer: str, source: DataSource) -> CheckedSql:
+def _checked(answer: str, source: DataSource, time_columns: list[str]) -> CheckedSql:
     """Return the checked statement of an answer, fences and leading prose stripped. A closing sentence
-    is stripped only when the whole does not parse: a statement that parses is never cut short.
+    is stripped only when the whole does not parse: a statement that parses is never cut short. With
+    metrics that have time columns, the statement must filter them with the window placeholders.
 
     Raises:
         SqlRejected: the check refused it (the whole, when cutting did not help).
     """
     def check(sql: str) -> CheckedSql:
         return sql_check(sql=sql, dialect=source.dialect, allowed_tables=allowed_tables(source=source),
-                         row_cap=source.row_cap)
+                         row_cap=source.row_cap, time_columns=time_columns, require_window=bool(time_columns))
 
     whole = unfence(answer, starts=_SQL_STARTS, trailing_prose=False)
     try:
@@ -135,6 +136,15 @@ def _checked(answer: str, source: DataSource) -> CheckedSql:
             raise rejected from None
 
 
+def _time_columns(inputs: SqlInput) -> list[str]:
+    """Return the time columns of the input's metrics (both parts of a ratio), each once."""
+    found: list[str] = []
+    for metric in (inputs.metric, *inputs.extra_metrics):
+        parts = [metric.numerator, metric.denominator] if metric.kind == MetricDefinition.Kind.RATIO else [metric]
+        found += [p.time_column for p in parts if p is not None and p.time_column and p.time_column not in found]
+    return found
+
+
 def _parse(payload: dict[str, Any], inputs: SqlInput) -> GeneratedSql:
     """Return the proven statement.
 
@@ -144,7 +154,7 @@ def _parse(payload: dict[str, Any], inputs: SqlInput) -> GeneratedSql:
     """
     source = inputs.source
     try:
-        checked = _checked(str(payload.get("sql", "")), source)
+        checked = _checked(str(payload.get("sql", "")), source, _time_columns(inputs))
         left = None if inputs.ends_at is None else max(1.0, inputs.ends_at - time.monotonic())
         columns = sql_prove(source=source, sql=checked.sql, deadline_s=left)
     except SqlRejected as e:

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from widgets.services.evaluate import Case, cases_read, case_run, evaluate, grade
+from widgets.services.evaluate import Case, case_run, cases_read, evaluate, grade
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.once]
 

@@ -25,12 +25,13 @@ Runner = Callable[..., QueryResult]
 NOT_ADDITIVE_FUNCTIONS = ("AVG(", "COUNT(DISTINCT", "MEDIAN(", "QUANTILE", "PERCENTILE", "MIN(", "MAX(")
 
 
-def source_today(source: DataSource | None) -> dt.date:
-    """Return today in the source's time zone, or the pinned ``BUILDER_TODAY`` (ISO date) of a test or an eval."""
+def source_today(source: DataSource | None, *, now: dt.datetime | None = None) -> dt.date:
+    """Return the date at ``now`` (default: now) in the source's time zone, or the pinned ``BUILDER_TODAY``
+    (an ISO date: an eval's or a test's today)."""
     pinned = getattr(settings, "BUILDER_TODAY", "") or os.environ.get("BUILDER_TODAY", "")
     if pinned:
         return dt.date.fromisoformat(pinned)
-    return today_in(getattr(source, "time_zone", "") or "UTC")
+    return today_in(getattr(source, "time_zone", "") or "UTC", now)
 
 
 def spec_window(spec: dict[str, Any], *, today: dt.date) -> Resolved:

@@ -24,9 +24,10 @@ from sql_gen.models import DataSource
 from sql_gen.selectors import allowed_tables, default_source
 from sql_gen.services.binding import Params, params_key
 from sql_gen.services.execute import QueryFailed, QueryResult, sql_execute
-from sql_gen.services.safety import SqlRejected, sql_check
+from sql_gen.services.safety import CheckedSql, SqlRejected, sql_check
 from widgets.models import DataOrigin, Widget
 from widgets.services.custom import ResultShapeMismatch, widget_props
+from widgets.services.data import source_today, widget_data
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +143,7 @@ def _refresh(widget: Widget, now: datetime) -> str:
             sql=widget.sql, dialect=source.dialect, allowed_tables=allowed_tables(source=source),
             row_cap=source.row_cap,
         )  # the dictionary may have changed since the widget was built
-        params = _used(_window_params(widget, now), checked.placeholders)
-        result, computed_at, origin = _cached_or_run(source, checked.sql, widget, now, params=params)
+        result, computed_at, origin = _run_for_today(source, checked, widget, now)
         _check_fits(widget, result)
     except SqlRejected as e:
         return _record_failure(widget, DataOrigin.SQL_REJECTED, e.message, now)
@@ -179,14 +179,22 @@ def _check_fits(widget: Widget, result: dict[str, Any]) -> None:
         widget_props(spec=widget.spec, result=result)
 
 
-def _window_params(widget: Widget, now: datetime) -> Params | None:
-    """Return the dates to bind to the widget's window placeholders (``:window_start`` and the rest).
+def _run_for_today(source: DataSource, checked: CheckedSql, widget: Widget,
+                   now: datetime) -> tuple[dict[str, Any], datetime, DataOrigin]:
+    """Return the widget's data for the window as it is today (and its comparison), each bound run
+    taken from the cache when another widget computed it within the TTL: (result, when the oldest part
+    was computed, LIVE when any part ran now, else CACHED)."""
+    runs: list[tuple[datetime, DataOrigin]] = []
 
-    The seam for the widget integration, which computes them from the spec's window and the data
-    source's today at ``now`` (None for an open bound). Until then there are none, and a stored
-    statement with placeholders fails with a message that names the missing values.
-    """
-    return None
+    def run(*, source: DataSource, sql: str, params: Params | None, deadline_s: float | None = None) -> QueryResult:
+        result, at, origin = _cached_or_run(source, sql, widget, now, params=_used(params, checked.placeholders))
+        runs.append((at, origin))
+        return QueryResult(columns=result["columns"], rows=result["rows"], truncated=result["truncated"])
+
+    result = widget_data(source=source, spec=widget.spec, sql=checked.sql, today=source_today(source, now=now),
+                         run=run)
+    origin = DataOrigin.LIVE if any(o == DataOrigin.LIVE for _, o in runs) else DataOrigin.CACHED
+    return result, min(at for at, _ in runs), origin
 
 
 def _used(params: Params | None, placeholders: frozenset[str]) -> dict[str, date | None] | None:
