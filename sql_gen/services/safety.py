@@ -5,9 +5,10 @@ connection, the limits and honest truncation). The check walks the whole sqlglot
 filtering keywords: statements that write anywhere in the tree, recursive CTEs, columns that
 multiply when CTEs are inlined, tables outside the allowed set, table-valued functions, any
 function outside an allowlist and functions whose cost an argument sets beyond reason (see
-``cost.py``) are rejected with a reason a person can act on; so are placeholders other than the
-window's, or outside its shape (see ``safety_time.py``). The accepted statement is limited to one
-row more than the cap, so that the executor can tell that there were more.
+``cost.py``) are rejected with a reason a person can act on; so is a statement that reads the clock
+or fixes or computes a date in a filter instead of using the window placeholders (see
+``safety_time.py``). The accepted statement is limited to one row more than the cap, so that the
+executor can tell that there were more.
 """
 from __future__ import annotations
 
@@ -141,8 +142,9 @@ def sql_check(*, sql: str, dialect: str, allowed_tables: Iterable[str], row_cap:
 
     Raises SqlRejected when the input is empty, too long, nested too deeply, unparseable, more
     than one statement, anything but a read-only SELECT, reads a table or calls a function
-    that is not allowed, uses a placeholder other than the window's (a positional one included) or
-    outside the window's shape, or lacks a required window. Raises ValueError when ``row_cap`` is below 1 (a
+    that is not allowed, reads the clock, writes a date into a comparison or does date arithmetic in
+    one, uses a placeholder other than the window's (a positional one included) or outside the
+    window's shape, or lacks a required window. Raises ValueError when ``row_cap`` is below 1 (a
     caller's mistake).
     """
     if row_cap < 1:
@@ -185,7 +187,7 @@ def _checked_tree(
         _check_statement(tree, text)
         _check_recursion(tree, read)
         tables = _check_tables(tree, allowed, read)
-        names = _check_time(tree, read, time)
+        names = _check_time(tree, read, time)  # before the allowlist: it says why the clock is refused
         _check_functions(tree)
         _check_types(tree, read)
         _check_costs(tree)

@@ -58,7 +58,7 @@ ACCEPTED = [
                  "FROM claims WINDOW w AS (PARTITION BY status ORDER BY id)", {"claims"}),
     ("duckdb", "SELECT id FROM claims QUALIFY ROW_NUMBER() OVER (PARTITION BY status) = 1", {"claims"}),
     ("postgres", "SELECT DATE_TRUNC('month', service_date), EXTRACT(YEAR FROM service_date), "
-                 "TO_CHAR(service_date, 'YYYY-MM'), NOW() FROM claims", {"claims"}),
+                 "TO_CHAR(service_date, 'YYYY-MM') FROM claims", {"claims"}),
     ("sqlite", "SELECT STRFTIME('%Y-%m', service_date), DATE(service_date, '+1 day'), "
                "JULIANDAY(service_date) FROM claims", {"claims"}),
     ("duckdb", "SELECT DATE_TRUNC('month', service_date), STRFTIME(service_date, '%Y'), "

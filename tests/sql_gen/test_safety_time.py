@@ -97,6 +97,103 @@ def test_the_time_columns_are_matched_without_their_table_or_case() -> None:
 
 # -- refusals --------------------------------------------------------------------------------------
 
+CLOCK = [  # (dialect, expression, what the message names)
+    ("duckdb", "CURRENT_DATE", "CURRENT_DATE"),
+    ("postgres", "CURRENT_DATE", "CURRENT_DATE"),
+    ("sqlite", "CURRENT_DATE", "CURRENT_DATE"),
+    ("duckdb", "CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP"),
+    ("sqlite", "CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP"),
+    ("duckdb", "now()", "NOW()"),
+    ("postgres", "now()", "CURRENT_TIMESTAMP"),
+    ("sqlite", "now()", "NOW()"),
+    ("duckdb", "today()", "CURRENT_DATE"),
+    ("duckdb", "current_date()", "CURRENT_DATE"),
+    ("duckdb", "localtimestamp", "LOCALTIMESTAMP"),
+    ("postgres", "localtimestamp", "LOCALTIMESTAMP"),
+    ("duckdb", "get_current_timestamp()", "GET_CURRENT_TIMESTAMP()"),
+    ("duckdb", "transaction_timestamp()", "TRANSACTION_TIMESTAMP()"),
+    ("postgres", "clock_timestamp()", "CLOCK_TIMESTAMP()"),
+    ("postgres", "statement_timestamp()", "STATEMENT_TIMESTAMP()"),
+    ("postgres", "'today'::date", "'today'"),
+    ("postgres", "'now'", "'now'"),
+    ("postgres", "DATE 'yesterday'", "'yesterday'"),
+    ("sqlite", "date('now')", "'now'"),
+    ("sqlite", "datetime('now', '-30 days')", "'now'"),
+    ("sqlite", "julianday('now')", "'now'"),
+    ("sqlite", "date()", "DATE()"),
+    ("sqlite", "unixepoch()", "UNIXEPOCH()"),
+    ("sqlite", "strftime('%Y-%m-%d')", "CURRENT_TIMESTAMP"),
+]
+
+
+@pytest.mark.parametrize(("dialect", "clock", "named"), CLOCK)
+def test_reading_the_clock_in_a_filter_is_refused_naming_what_was_found(dialect: str, clock: str, named: str) -> None:
+    message = refusal(f"SELECT COUNT(*) FROM claims WHERE filed_date >= {clock}", dialect)
+    assert message.startswith(f"{named} reads today's date")
+    assert ">= :window_start and < :window_end" in message
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_reading_the_clock_is_refused_anywhere_in_the_statement(dialect: str) -> None:
+    assert "reads today's date" in refusal("SELECT CURRENT_DATE AS today, COUNT(*) FROM claims", dialect)
+    assert "reads today's date" in refusal(
+        "SELECT COUNT(*) FROM claims GROUP BY status HAVING MAX(filed_date) > CURRENT_DATE", dialect)
+
+
+LITERALS = [  # (dialect, predicate, the date the message names)
+    ("duckdb", "filed_date >= DATE '2026-01-01'", "CAST('2026-01-01' AS DATE)"),
+    ("postgres", "filed_date >= DATE '2026-01-01'", "CAST('2026-01-01' AS DATE)"),
+    ("sqlite", "filed_date >= DATE '2026-01-01'", "DATE('2026-01-01')"),
+    ("duckdb", "filed_date >= '2026-01-01'::date", "CAST('2026-01-01' AS DATE)"),
+    ("postgres", "filed_date < CAST('2026-01-01' AS DATE)", "CAST('2026-01-01' AS DATE)"),
+    ("duckdb", "closed_at >= TIMESTAMP '2026-01-01 08:00:00'", "CAST('2026-01-01 08:00:00' AS TIMESTAMP)"),
+    ("postgres", "closed_at >= '2026-01-01T08:00:00+02:00'::timestamptz", "2026-01-01T08:00:00+02:00"),
+    ("duckdb", "filed_date >= '2026-01-01'", "'2026-01-01'"),
+    ("sqlite", "filed_date >= '2026-01-01'", "'2026-01-01'"),
+    ("sqlite", "'2026-01-01' <= filed_date", "'2026-01-01'"),
+    ("postgres", "filed_date BETWEEN '2026-01-01' AND '2026-01-31'", "'2026-01-01'"),
+    ("duckdb", "filed_date IN ('2026-01-01', '2026-01-02')", "'2026-01-01'"),
+    ("sqlite", "filed_date LIKE '2026-01%'", "'2026-01%'"),
+    ("sqlite", "strftime('%Y-%m', filed_date) = '2026-03'", "'2026-03'"),
+    ("duckdb", "filed_date >= make_date(2026, 1, 1)", "MAKE_DATE(2026, 1, 1)"),
+    ("postgres", "filed_date >= to_date('2026-01-01', 'YYYY-MM-DD')", "TO_DATE('2026-01-01', 'YYYY-MM-DD')"),
+    ("sqlite", "date(filed_date) = date('2026-01-01')", "DATE('2026-01-01')"),
+    ("duckdb", "CASE WHEN filed_date < DATE '2025-01-01' THEN 'old' ELSE 'new' END = 'old'", "'2025-01-01'"),
+]
+
+
+@pytest.mark.parametrize(("dialect", "predicate", "named"), LITERALS)
+def test_a_date_written_into_a_filter_is_refused(dialect: str, predicate: str, named: str) -> None:
+    message = refusal(f"SELECT COUNT(*) FROM claims WHERE {predicate}", dialect)
+    assert message.startswith("The date ") and named in message
+    assert ">= :window_start and < :window_end" in message
+
+
+ARITHMETIC = [  # (dialect, predicate, what the message names)
+    ("duckdb", "filed_date + INTERVAL 30 DAY >= :window_start AND filed_date < :window_end",
+     "filed_date + INTERVAL '30' DAY"),
+    ("postgres", "filed_date >= :window_start - INTERVAL '7 days' AND filed_date < :window_end",
+     ":window_start - INTERVAL '7 DAYS'"),
+    ("sqlite", "filed_date >= :window_start AND filed_date < :window_end + INTERVAL 1 DAY",
+     ":window_end + INTERVAL '1' DAY"),
+    ("postgres", "filed_date > closed_at - '30 days'::interval", "closed_at - CAST('30 days' AS INTERVAL)"),
+    ("duckdb", "date_add(filed_date, INTERVAL 1 DAY) >= :window_start AND filed_date < :window_end",
+     "filed_date + INTERVAL '1' DAY"),
+    ("duckdb", "filed_date - 7 >= :window_start AND filed_date < :window_end", "filed_date - 7"),
+    ("postgres", "filed_date + 1 < closed_at", "filed_date + 1"),
+    ("sqlite", "date(filed_date, '+1 day') >= :window_start AND filed_date < :window_end",
+     "DATE(filed_date, '+1 day')"),
+    ("sqlite", "julianday(filed_date, 'start of month') > 0", "JULIANDAY(filed_date, 'start of month')"),
+]
+
+
+@pytest.mark.parametrize(("dialect", "predicate", "named"), ARITHMETIC)
+def test_date_arithmetic_in_a_filter_is_refused(dialect: str, predicate: str, named: str) -> None:
+    message = refusal(f"SELECT COUNT(*) FROM claims WHERE {predicate}", dialect)
+    assert message.startswith(f"Date arithmetic ({named})")
+    assert ">= :window_start and < :window_end" in message
+
+
 PLACEHOLDER_FORMS = [  # (dialect, placeholder, the message's start)
     ("duckdb", ":since", "Unknown placeholder :since; the only placeholders are :window_start, :window_end, "
                          ":compare_start and :compare_end."),
