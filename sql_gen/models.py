@@ -3,16 +3,66 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+
+from sql_gen.services.expressions import computed_expression_check, expression_additive
+from sql_gen.services.safety import SqlRejected
+
+# Names in the zoneinfo directory that are files but not places: they would follow the server.
+_NOT_ZONES = {"localtime", "posixrules", "Factory"}
+MAX_VALUE_CHARS = 300  # a longer text is not a dimension value, and is not indexed
 
 
 def split_synonyms(text: str) -> list[str]:
     """Return the comma-separated synonyms in ``text``, trimmed and lower-cased."""
     return [s.strip().lower() for s in text.split(",") if s.strip()]
+
+
+def validate_time_zone(name: str) -> None:
+    """Raise ValidationError unless ``name`` is an IANA time zone name, such as UTC or Europe/Paris."""
+    problem = f"{name!r} is not an IANA time zone name, such as UTC, America/New_York or Europe/Paris."
+    if not isinstance(name, str) or name in _NOT_ZONES:
+        raise ValidationError(problem)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(problem) from None
+
+
+def value_synonyms_problem(synonyms: object, known: list[str]) -> str:
+    """Return why ``synonyms`` (word -> stored value) cannot be used, or "" when it can.
+
+    With ``known`` values, each target must be one of them (exactly as stored), and a word that is
+    itself a known value may not stand for another one."""
+    if not isinstance(synonyms, dict):
+        return 'Write value synonyms as a JSON object of word to stored value, e.g. {"motor": "Auto"}.'
+    folded_known = {v.lower(): v for v in known}
+    seen: set[str] = set()
+    for word, target in synonyms.items():
+        folded = " ".join(str(word).lower().split())
+        if not folded or not isinstance(target, str) or not target.strip():
+            return "Each synonym and the value it stands for must be non-empty text."
+        if folded in seen:
+            return f"The synonym {word!r} is given twice."
+        seen.add(folded)
+        if known and target not in known:
+            spelled = folded_known.get(target.lower())
+            hint = f" (the stored spelling is {spelled!r})" if spelled else f"; known values: {_listed(known)}"
+            return f"{target!r}, given for {word!r}, is not one of the values{hint}."
+        if folded in folded_known and folded_known[folded] != target:
+            return f"{word!r} is itself a value ({folded_known[folded]!r}); it cannot stand for {target!r}."
+    return ""
+
+
+def _listed(values: list[str], most: int = 12) -> str:
+    shown = ", ".join(values[:most])
+    return shown + (f" and {len(values) - most} more" if len(values) > most else "")
 
 
 class Engine(models.TextChoices):
@@ -47,12 +97,21 @@ class DataSource(models.Model):
                   "each step gets what is left.",
     )
     is_default = models.BooleanField(default=False)
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone],
+        help_text="IANA time zone (e.g. America/New_York) in which the warehouse's dates are read: "
+                  "'today', 'this month' and 'yesterday' start at midnight there.",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def zone(self) -> ZoneInfo:
+        """Return the source's time zone; raises ZoneInfoNotFoundError if it was stored unchecked."""
+        return ZoneInfo(self.time_zone)
 
     def resolved_location(self) -> str:
         """Return the file path or DSN this source connects to (a PostgreSQL DSN is read from
@@ -119,6 +178,14 @@ class DictionaryColumn(models.Model):
     references = models.CharField(
         max_length=250, blank=True, help_text="Foreign key target as table.column, e.g. regions.region_id."
     )
+    value_synonyms = models.JSONField(
+        default=dict, blank=True,
+        help_text='Words analysts use for stored values, e.g. {"motor": "Auto", "car insurance": "Auto"}. '
+                  "Each value must be spelled as stored.",
+    )
+    # Set when the values index (DimensionValue) holds every distinct value; None when the column
+    # has never been indexed or has too many values to index.
+    values_indexed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["table__name", "id"]
@@ -134,11 +201,114 @@ class DictionaryColumn(models.Model):
     def display_label(self) -> str:
         return self.label or self.name.replace("_", " ")
 
+    def known_values(self) -> list[str]:
+        """Return every value when the index holds them all, else the sample values (maybe none)."""
+        if self.pk and self.values_indexed_at:
+            return list(self.indexed_values.values_list("value", flat=True))
+        return [str(v) for v in self.sample_values] if isinstance(self.sample_values, list) else []
+
     def clean(self) -> None:
         if self.references and self.references.count(".") != 1:
             raise ValidationError({"references": "Write the target as table.column."})
         if not isinstance(self.sample_values, list):
             raise ValidationError({"sample_values": "Sample values must be a JSON list."})
+        problem = value_synonyms_problem(self.value_synonyms, self.known_values())
+        if problem:
+            raise ValidationError({"value_synonyms": problem})
+
+
+class DimensionValue(models.Model):
+    """One distinct value of a low-cardinality text dimension, as the importer last read it."""
+
+    column = models.ForeignKey(DictionaryColumn, on_delete=models.CASCADE, related_name="indexed_values")
+    value = models.CharField(max_length=MAX_VALUE_CHARS)
+    row_count = models.PositiveBigIntegerField(default=0, help_text="Rows with this value at the last refresh.")
+
+    class Meta:
+        ordering = ["column_id", "value"]
+        constraints = [models.UniqueConstraint(fields=["column", "value"], name="uniq_value_per_column")]
+
+    def __str__(self) -> str:
+        return f"{self.column.key} = {self.value}"
+
+
+_DIMENSION_NAME = RegexValidator(
+    r"\A[a-z][a-z0-9_]*\Z", "Use lower-case letters, digits and underscores, starting with a letter."
+)
+
+
+class ComputedDimension(models.Model):
+    """A dimension that is an expression over one table's row, such as claim-size bands from a
+    ``CASE`` over ``claimed_amount``. Its key is ``<table>.<name>``, like a column's."""
+
+    table = models.ForeignKey(DictionaryTable, on_delete=models.CASCADE, related_name="computed_dimensions")
+    name = models.CharField(max_length=60, validators=[_DIMENSION_NAME], help_text="e.g. claim_size")
+    label = models.CharField(max_length=80, help_text="What analysts call it, e.g. claim size.")
+    description = models.TextField(blank=True)
+    synonyms = models.CharField(max_length=300, blank=True, help_text="Comma-separated.")
+    expression = models.TextField(
+        help_text="SQL over this table's own columns giving one value per row, e.g. "
+                  "CASE WHEN claimed_amount < 5000 THEN 'Small' ELSE 'Large' END. "
+                  "No subqueries, aggregates or window functions.",
+    )
+    values = models.JSONField(
+        default=list, blank=True,
+        help_text="The labels it yields, in display order; filled from a CASE of literals when left empty.",
+    )
+    value_synonyms = models.JSONField(default=dict, blank=True, help_text='e.g. {"big": "Large"}')
+
+    class Meta:
+        ordering = ["table__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["table", "name"], name="uniq_computed_per_table")]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def key(self) -> str:
+        return f"{self.table.name}.{self.name}"
+
+    def display_label(self) -> str:
+        return self.label or self.name.replace("_", " ")
+
+    def clean(self) -> None:
+        """Raise ValidationError for a name a column already has, values that are not a list of
+        distinct labels, an expression the SQL check refuses (or whose CASE yields other labels),
+        and value synonyms to unknown labels. Empty values are filled from a CASE of literals."""
+        table = getattr(self, "table", None)  # unset: RelatedObjectDoesNotExist, an AttributeError
+        if table is None:
+            return  # the form reports the missing table
+        columns = list(table.columns.values_list("name", flat=True)) if table.pk else []
+        if self.name in columns:
+            raise ValidationError({"name": f"{table.name} already has a column {self.name!r}."})
+        errors: dict[str, str] = {}
+        problem = _labels_problem(self.values)
+        if problem:
+            errors["values"] = problem
+        try:
+            checked = computed_expression_check(
+                expression=self.expression, table=table.name, columns=columns, dialect=table.source.dialect,
+            )
+        except SqlRejected as e:
+            errors["expression"] = e.message
+        else:
+            if checked.outputs and not self.values:
+                self.values = checked.outputs
+            elif checked.outputs and not problem and set(checked.outputs) != set(self.values):
+                errors["values"] = f"The expression yields {_listed(checked.outputs)}; list exactly those."
+        problem = value_synonyms_problem(self.value_synonyms, self.values if isinstance(self.values, list) else [])
+        if problem:
+            errors["value_synonyms"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+
+def _labels_problem(values: Any) -> str:
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+        return 'Write the values as a JSON list of labels, e.g. ["Small", "Large"].'
+    if len(set(values)) != len(values):
+        return "Each label may be listed once."
+    return ""
 
 
 class Unit(models.TextChoices):
@@ -169,6 +339,14 @@ class MetricDefinition(models.Model):
     numerator = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     denominator = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.COUNT)
+    up_is_good = models.BooleanField(
+        default=True, help_text="A rise is good news (premium); untick for costs and delays (total paid, "
+                                "settlement days, open claims, loss ratio).",
+    )
+    additive = models.BooleanField(
+        default=True, help_text="Values over parts add up to the whole: sums and counts. Untick for distinct "
+                                "counts, averages and ratios; their totals and 'all others' are then queried.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -183,3 +361,9 @@ class MetricDefinition(models.Model):
                 raise ValidationError({f: "Required for an aggregation metric." for f in missing})
         elif not (self.numerator_id and self.denominator_id):
             raise ValidationError("A ratio metric needs a numerator and a denominator metric.")
+        dialect = self.source.dialect if self.source_id else "duckdb"
+        if self.additive and not (self.kind == self.Kind.SIMPLE and expression_additive(self.expression, dialect=dialect)):
+            raise ValidationError({"additive": (
+                "Only a plain SUM(...) or COUNT(...) (not DISTINCT) adds up over parts; untick additive for "
+                "averages, distinct counts, ratios and other expressions."
+            )})

@@ -1,9 +1,25 @@
 """Read-side queries over the dictionary and metrics, shaped for prompts."""
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
-from sql_gen.models import DataSource, DictionaryTable, MetricDefinition, split_synonyms
+from django.db.models import Count
+from sqlglot import exp, parse_one
+from sqlglot.errors import SqlglotError
+
+from sql_gen.models import (
+    ComputedDimension,
+    DataSource,
+    DictionaryColumn,
+    DictionaryTable,
+    DimensionValue,
+    MetricDefinition,
+    split_synonyms,
+)
+
+# A dimension with at most this many values has all of them in the catalog; others a sample.
+CATALOG_ALL_VALUES = 50
 
 
 def default_source() -> DataSource | None:
@@ -11,8 +27,10 @@ def default_source() -> DataSource | None:
 
 
 def _tables(source: DataSource) -> dict[str, DictionaryTable]:
-    """Return the source's dictionary tables by name, each with its columns, in two queries."""
-    return {t.name: t for t in DictionaryTable.objects.filter(source=source).prefetch_related("columns")}
+    """Return the source's dictionary tables by name, each with its columns and computed
+    dimensions, in three queries."""
+    tables = DictionaryTable.objects.filter(source=source).prefetch_related("columns", "computed_dimensions")
+    return {t.name: t for t in tables}
 
 
 def _reachable(table: DictionaryTable) -> set[str]:
@@ -33,36 +51,118 @@ def metric_dimensions(*, metric: MetricDefinition, tables: dict[str, DictionaryT
     if base is None:
         return []
     reachable = _reachable(base)
-    return [c.key for t in tables.values() if t.name in reachable for c in t.columns.all() if c.is_dimension]
+    return [key for t in tables.values() if t.name in reachable for key in _dimension_keys(t)]
+
+
+def _dimension_keys(table: DictionaryTable) -> list[str]:
+    """Return the table's dimension keys: its dimension columns, then its computed dimensions."""
+    return [c.key for c in table.columns.all() if c.is_dimension] + [d.key for d in table.computed_dimensions.all()]
 
 
 def catalog(*, source: DataSource) -> dict[str, Any]:
-    """Return the metrics and dimensions of ``source`` as the clarifier and spec prompts see them."""
+    """Return the metrics and dimensions of ``source`` as the clarifier and spec prompts see them.
+
+    A metric has its ``definition`` (its description: what it counts, by which date), whether a rise
+    is good (``up_is_good``), whether parts add up to the whole (``additive``), its ``time_column``
+    (None for a ratio, whose parts have their own) and the dimensions it can use. A dimension has
+    ``values``: all of them when there are at most CATALOG_ALL_VALUES (``values_complete``), else a
+    sample (``dimension_values`` gives the rest); ``value_count`` (None when not indexed),
+    ``value_synonyms`` (word -> stored value) and ``computed`` (an expression, not a column)."""
     tables = _tables(source)
+    counts = _index_counts(source)
+    listed = _indexed_values(source, {cid for cid, n in counts.items() if n <= CATALOG_ALL_VALUES})
     metrics = MetricDefinition.objects.filter(source=source).select_related("numerator", "denominator", "source")
-    return {
-        "metrics": [
-            {
-                "key": m.key,
-                "name": m.name,
-                "description": m.description,
-                "synonyms": split_synonyms(m.synonyms),
-                "unit": m.unit,
-                "dimensions": metric_dimensions(metric=m, tables=tables),
-            }
-            for m in metrics
-        ],
-        "dimensions": [
-            {
-                "key": c.key,
-                "label": c.display_label(),
-                "description": c.description,
-                "synonyms": split_synonyms(c.synonyms),
-                "values": c.sample_values,
-            }
-            for t in tables.values() for c in t.columns.all() if c.is_dimension
-        ],
+    dimensions: list[dict[str, Any]] = []
+    for table in tables.values():
+        dimensions += [_column_entry(c, counts.get(c.id, 0), listed.get(c.id, [])) for c in table.columns.all()
+                       if c.is_dimension]
+        dimensions += [_computed_entry(d) for d in table.computed_dimensions.all()]
+    return {"metrics": [_metric_entry(m, tables) for m in metrics], "dimensions": dimensions}
+
+
+def _metric_entry(metric: MetricDefinition, tables: dict[str, DictionaryTable]) -> dict[str, Any]:
+    entry = {
+        "key": metric.key,
+        "name": metric.name,
+        "description": metric.description,
+        "definition": metric.description,
+        "synonyms": split_synonyms(metric.synonyms),
+        "unit": metric.unit,
+        "kind": metric.kind,
+        "time_column": metric.time_column or None,
+        "up_is_good": metric.up_is_good,
+        "additive": metric.additive,
+        "dimensions": metric_dimensions(metric=metric, tables=tables),
     }
+    if metric.kind == MetricDefinition.Kind.RATIO:
+        entry["parts"] = {"numerator": metric.numerator.key, "denominator": metric.denominator.key}
+    return entry
+
+
+def _column_entry(column: DictionaryColumn, count: int, indexed: list[str]) -> dict[str, Any]:
+    """``count`` is the number of values in the column's index, ``indexed`` those values when there
+    are at most CATALOG_ALL_VALUES."""
+    sample = [str(v) for v in column.sample_values] if isinstance(column.sample_values, list) else []
+    complete = column.values_indexed_at is not None and count <= CATALOG_ALL_VALUES
+    values = sample
+    if complete:
+        # All values: the sample's order (an admin's, or the seed's natural order) first, then the rest.
+        present, sampled = set(indexed), set(sample)
+        values = [v for v in sample if v in present] + [v for v in indexed if v not in sampled]
+    return {
+        "key": column.key,
+        "label": column.display_label(),
+        "description": column.description,
+        "synonyms": split_synonyms(column.synonyms),
+        "values": values,
+        "values_complete": complete,
+        "value_count": count if column.values_indexed_at is not None else None,
+        "value_synonyms": dict(column.value_synonyms or {}),
+        "computed": False,
+    }
+
+
+def _computed_entry(dimension: ComputedDimension) -> dict[str, Any]:
+    return {
+        "key": dimension.key,
+        "label": dimension.display_label(),
+        "description": dimension.description,
+        "synonyms": split_synonyms(dimension.synonyms),
+        "values": list(dimension.values),
+        "values_complete": True,
+        "value_count": len(dimension.values),
+        "value_synonyms": dict(dimension.value_synonyms or {}),
+        "computed": True,
+    }
+
+
+def _index_counts(source: DataSource) -> dict[int, int]:
+    """Return how many values each fully indexed column of the source has, by column id."""
+    rows = DimensionValue.objects.filter(column__table__source=source, column__values_indexed_at__isnull=False)
+    return dict(rows.order_by().values("column_id").annotate(n=Count("id")).values_list("column_id", "n"))
+
+
+def _indexed_values(source: DataSource, column_ids: set[int]) -> dict[int, list[str]]:
+    """Return the indexed values of these columns of the source, by column id, in one query."""
+    rows = DimensionValue.objects.filter(column__table__source=source, column_id__in=column_ids)
+    out: dict[int, list[str]] = defaultdict(list)
+    for column_id, value in rows.order_by("column_id", "value").values_list("column_id", "value"):
+        out[column_id].append(value)
+    return dict(out)
+
+
+def dimension_values(*, source: DataSource, keys: list[str] | None = None) -> dict[str, list[str]]:
+    """Return every indexed value of the source's dimensions (of ``keys`` only, when given) whose
+    catalog entry lists only a sample: what a filter word is matched against beyond the sample."""
+    counts = _index_counts(source)
+    columns = {
+        c.id: c.key for c in DictionaryColumn.objects.filter(
+            table__source=source, is_dimension=True, id__in=[cid for cid, n in counts.items()
+                                                             if n > CATALOG_ALL_VALUES],
+        ).select_related("table")
+        if keys is None or c.key in keys
+    }
+    return {columns[cid]: values for cid, values in _indexed_values(source, set(columns)).items()}
 
 
 def _metric_out(metric: MetricDefinition) -> dict[str, Any]:
@@ -99,9 +199,11 @@ def dictionary_slice(*, metric: MetricDefinition, dimension_keys: list[str]) -> 
                     if c.references}
     tables_out, dims_out, guidelines = [], [], []
     for table in (tables[name] for name in sorted(bases | dimension_tables) if name in tables):
+        computed = [d for d in table.computed_dimensions.all() if d.key in dimension_keys]
+        read = {name for d in computed for name in _expression_columns(d.expression, metric.source.dialect)}
         columns = [
             c for c in table.columns.all()
-            if table.name in bases or c.key in dimension_keys or c.key in join_targets
+            if table.name in bases or c.key in dimension_keys or c.key in join_targets or c.name in read
         ]
         tables_out.append({
             "name": table.name,
@@ -114,10 +216,25 @@ def dictionary_slice(*, metric: MetricDefinition, dimension_keys: list[str]) -> 
         if table.ai_guidelines:
             guidelines.append(f"{table.name}: {table.ai_guidelines}")
         dims_out += [
-            {"key": c.key, "table": table.name, "column": c.name, "label": c.display_label()}
+            {"key": c.key, "table": table.name, "column": c.name, "label": c.display_label(), "computed": False}
             for c in columns if c.key in dimension_keys
         ]
+        for d in computed:
+            dims_out.append({"key": d.key, "table": table.name, "column": None, "label": d.display_label(),
+                             "computed": True, "expression": d.expression, "values": list(d.values)})
+            guidelines.append(
+                f"{d.key} is not a column: group or filter by the expression ({d.expression}), with {table.name}'s "
+                f"columns qualified by its alias, AS {d.name}; its values are {', '.join(d.values)}."
+            )
     return {"tables": tables_out, "dimensions": dims_out, "guidelines": guidelines, "metric": _metric_out(metric)}
+
+
+def _expression_columns(expression: str, dialect: str) -> set[str]:
+    """Return the column names a (checked) computed dimension's expression reads."""
+    try:
+        return {c.name for c in parse_one(expression, read=dialect).find_all(exp.Column)}
+    except SqlglotError:  # a stored expression that no longer parses reads nothing we can name
+        return set()
 
 
 def allowed_tables(*, source: DataSource) -> set[str]:
