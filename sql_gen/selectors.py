@@ -77,7 +77,32 @@ def catalog(*, source: DataSource) -> dict[str, Any]:
         dimensions += [_column_entry(c, counts.get(c.id, 0), listed.get(c.id, [])) for c in table.columns.all()
                        if c.is_dimension]
         dimensions += [_computed_entry(d) for d in table.computed_dimensions.all()]
-    return {"metrics": [_metric_entry(m, tables) for m in metrics], "dimensions": dimensions}
+    metrics = list(metrics)
+    return {"metrics": [_metric_entry(m, tables) for m in metrics], "dimensions": dimensions,
+            "numbers": _numbers(metrics, tables)}
+
+
+_NUMERIC_TYPES = ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")
+
+
+def _numbers(metrics: list[MetricDefinition], tables: dict[str, DictionaryTable]) -> list[dict[str, Any]]:
+    """Return the numeric columns a filter may compare with a number ("claims over $10k"): those of the
+    metrics' own tables that are neither keys nor dimensions, with the metrics whose rows hold them."""
+    numbers: dict[str, dict[str, Any]] = {}
+    for metric in metrics:
+        if metric.kind == MetricDefinition.Kind.RATIO:
+            continue  # a number of one part's rows would filter the other part by nothing
+        for name in _base_tables(metric):
+            table = tables.get(name)
+            for column in table.columns.all() if table else []:
+                numeric = any(t in column.data_type.upper() for t in _NUMERIC_TYPES)
+                key_like = column.references or column.name.endswith("_id") or column.is_dimension
+                if numeric and not key_like:
+                    entry = numbers.setdefault(column.key, {"key": column.key, "label": column.name.replace("_", " "),
+                                                            "description": column.description, "metrics": []})
+                    if metric.key not in entry["metrics"]:
+                        entry["metrics"].append(metric.key)
+    return list(numbers.values())
 
 
 def _metric_entry(metric: MetricDefinition, tables: dict[str, DictionaryTable]) -> dict[str, Any]:

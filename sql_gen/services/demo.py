@@ -142,25 +142,30 @@ _COMPUTED: dict[str, list[tuple[str, str, str, str, str, list[str]]]] = {
 # expression, time column, default filters, unit, up is good
 _METRICS: list[tuple[str, str, str, str, str, str, str, str, str, bool]] = [
     ("claim_count", "Claim count", "Number of claims filed, whatever their status, by filing date.",
-     "claims, number of claims, claims filed, claim volume", "claims", "COUNT(*)", "filed_date", "", "count", True),
+     "claims, number of claims, claims filed, claim volume, how many claims, new claims, claims received, "
+     "claims reported", "claims", "COUNT(*)", "filed_date", "", "count", True),
     ("distinct_claimants", "Distinct claimants",
      "Number of different customers who filed at least one claim, by filing date.",
-     "claimants, unique claimants, customers claiming", "claims", "COUNT(DISTINCT customer_id)", "filed_date", "",
+     "claimants, unique claimants, customers claiming, distinct customers, unique customers, people claiming",
+     "claims", "COUNT(DISTINCT customer_id)", "filed_date", "",
      "count", True),
     ("total_paid", "Total paid", "Sum paid out (USD) on closed claims, by closure date.",
-     "total paid amount, paid amount, amount paid, payouts, claim payments, losses paid",
+     "total paid amount, paid amount, amount paid, paid, payouts, paid out, pay out, shell out, claim payments, "
+     "losses paid, paid losses",
      "claims", "SUM(paid_amount)", "closed_date", "status = 'closed'", "currency", False),
     ("total_claimed", "Total claimed", "Sum claimants asked for (USD) on the claims filed, by filing date.",
-     "claimed amount, amount claimed", "claims", "SUM(claimed_amount)", "filed_date", "", "currency", True),
+     "claimed amount, amount claimed, claimed, claim amounts, asked for, amount requested", "claims",
+     "SUM(claimed_amount)", "filed_date", "", "currency", True),
     ("avg_settlement_days", "Average settlement days",
      "Average days from filing to closure, i.e. how long closed claims took to settle, by closure date.",
-     "settlement days, average settlement time, days to settle, time to settle",
+     "settlement days, average settlement time, days to settle, time to settle, time to close, days to close, "
+     "settlement time, how long to settle, cycle time",
      "claims", "AVG(settlement_days)", "closed_date", "status = 'closed'", "days", False),
     ("open_claims", "Open claims", "Number of claims filed that are still open or under review, by filing date.",
-     "open claim count, pending claims, unresolved claims, backlog",
+     "open claim count, pending claims, unresolved claims, backlog, outstanding claims, claims still open",
      "claims", "COUNT(*)", "filed_date", "status IN ('open', 'under_review')", "count", False),
     ("earned_premium", "Earned premium", "Premium earned (USD), by month earned; kept per month, no finer.",
-     "premium, premiums earned", "earned_premium_monthly", "SUM(earned_premium)", "month", "", "currency", True),
+     "premium, premiums earned, premium earned, earned", "earned_premium_monthly", "SUM(earned_premium)", "month", "", "currency", True),
 ]
 _LOSS_RATIO_DESCRIPTION = (
     "Total paid (by closure date) divided by earned premium (by month) over the same window."
@@ -176,6 +181,15 @@ _EARLIER_DESCRIPTIONS = {
     "open_claims": "Claims filed in the window that are still open or under review.",
     "earned_premium": "Premium earned, by month.",
     "loss_ratio": "Total paid divided by earned premium over the same window.",
+}
+_EARLIER_SYNONYMS = {
+    "claim_count": "claims, number of claims, claims filed, claim volume",
+    "distinct_claimants": "claimants, unique claimants, customers claiming",
+    "total_paid": "total paid amount, paid amount, amount paid, payouts, claim payments, losses paid",
+    "total_claimed": "claimed amount, amount claimed",
+    "avg_settlement_days": "settlement days, average settlement time, days to settle, time to settle",
+    "open_claims": "open claim count, pending claims, unresolved claims, backlog",
+    "earned_premium": "premium, premiums earned",
 }
 _EARLIER_COLUMNS = {
     # (table, column): (label, description, synonyms, is_dimension) as earlier seeds wrote them
@@ -257,7 +271,7 @@ def _seed_metrics(source: DataSource) -> None:
     if not MetricDefinition.objects.filter(key="loss_ratio").exists():
         MetricDefinition.objects.create(**_metric_fields(
             source, key="loss_ratio", name="Loss ratio", kind=MetricDefinition.Kind.RATIO,
-            description=_LOSS_RATIO_DESCRIPTION, synonyms="loss ratio, claims ratio", unit="percent",
+            description=_LOSS_RATIO_DESCRIPTION, synonyms="loss ratio, claims ratio, loss rate", unit="percent",
             up_is_good=False, additive=False,
             numerator=MetricDefinition.objects.get(key="total_paid"),
             denominator=MetricDefinition.objects.get(key="earned_premium"),
@@ -267,6 +281,9 @@ def _seed_metrics(source: DataSource) -> None:
 
 def _update_description(key: str, description: str) -> None:
     MetricDefinition.objects.filter(key=key, description=_EARLIER_DESCRIPTIONS[key]).update(description=description)
+    synonyms = next((m[3] for m in _METRICS if m[0] == key), None)
+    if synonyms is not None and key in _EARLIER_SYNONYMS:
+        MetricDefinition.objects.filter(key=key, synonyms=_EARLIER_SYNONYMS[key]).update(synonyms=synonyms)
 
 
 def _seed_values(source: DataSource) -> None:

@@ -1,7 +1,7 @@
 """The clarifier (fast tier): the analyst's words → an intent, or questions with options."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -82,12 +82,15 @@ class ClarifierInput:
     catalog: dict[str, Any]
     today: str = ""  # ISO date in the source's time zone
     time_zone: str = "UTC"
+    # Exact values of dimensions the catalog lists only a sample of, close to the request's words.
+    value_hints: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _build(inputs: ClarifierInput) -> Prompt:
     # Today goes in the message, not the cached catalog prefix: the prefix stays the same all day and longer.
     return Prompt(context=inputs.catalog, prompt={"request": inputs.prompt, "answers": inputs.answers,
-                                                  "today": inputs.today, "time_zone": inputs.time_zone})
+                                                  "today": inputs.today, "time_zone": inputs.time_zone,
+                                                  "value_hints": inputs.value_hints})
 
 
 def _parse(payload: dict[str, Any], inputs: ClarifierInput) -> Intent:

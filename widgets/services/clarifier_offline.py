@@ -12,15 +12,12 @@ question, and a named thing nothing in the dictionary is close to makes a refusa
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from backend.llm.api import OfflineQuery
-from sql_gen.services.vocabulary import CLOSE_SCORE, Decision, Outcome, Vocabulary
+from sql_gen.services.vocabulary import CLOSE_SCORE, Decision, Outcome, mentions, vocabulary_for
 from widgets.services.offline_dates import read_time
 
 TIME_WINDOW_OPTIONS = ["Last 7 days", "Last 30 days", "Last 90 days", "Last 12 months", "All time"]
@@ -40,16 +37,17 @@ _CUSTOM = re.compile(r" (?:custom|bespoke|gauge|heatmap|heat map|funnel|leaderbo
                      r"sparkline card|progress bar|ranked bars|tile with|card with)(?= )")
 _TABLE = re.compile(r" (?:as a table|in a table|a table of|table of|table|tabular|list of|list all|list every|list|"
                     r"listing|spreadsheet|grid)(?= )")
+_CHART = r"(?: chart| graph| plot| view)"
 _CHARTS = [
-    ("stacked_area", re.compile(r" stacked areas?(?: chart)?(?= )")),
-    ("stacked_bar", re.compile(r" stacked (?:bars?|columns?)(?: chart)?(?= )")),
-    ("horizontal_bar", re.compile(r" (?:horizontal|sideways) (?:bars?|columns?)(?: chart)?(?= )")),
-    ("donut", re.compile(r" (?:donut|doughnut|ring)(?: chart)?(?= )")),
-    ("pie", re.compile(r" (?:pie)(?: chart)?(?= )")),
-    ("scatter", re.compile(r" (?:scatter|scatterplot|scatter plot|bubble)(?: chart| plot)?(?= )")),
-    ("area", re.compile(r" area(?: chart)?(?= )")),
-    ("line", re.compile(r" (?:line|lines)(?: chart| graph)?(?= )")),
-    ("bar", re.compile(r" (?:bar|bars|column|columns)(?: chart| graph)?(?= )")),
+    ("stacked_area", re.compile(rf" stacked areas?{_CHART}?(?= )")),
+    ("stacked_bar", re.compile(rf" stacked (?:bars?|columns?){_CHART}?(?= )")),
+    ("horizontal_bar", re.compile(rf" (?:horizontal|sideways) (?:bars?|columns?){_CHART}?(?= )")),
+    ("donut", re.compile(rf" (?:donut|doughnut|ring){_CHART}?(?= )")),
+    ("pie", re.compile(rf" pie{_CHART}?(?= )")),
+    ("scatter", re.compile(rf" (?:scatter|scatterplot|scatter plot|bubble){_CHART}?(?= )")),
+    ("area", re.compile(rf" (?:area{_CHART}|as (?:an )?area)(?= )")),
+    ("line", re.compile(rf" (?:line{_CHART}|lines|as (?:a )?line)(?= )")),
+    ("bar", re.compile(rf" (?:(?:bar|column){_CHART}|bars|columns|as (?:a )?bar)(?= )")),
 ]
 _TREND = re.compile(r" (?:trend|trends|trending|over time|time series|timeline|history)(?= )")
 _CHARTY = re.compile(r" (?:chart|graph|plot|visual|visualise|visualize)(?= )")
@@ -83,18 +81,7 @@ def answer(query: OfflineQuery) -> dict[str, Any]:
     catalog, prompt = query.context, query.prompt
     today = date.fromisoformat(prompt["today"]) if prompt.get("today") else date.today()
     words = " ".join([prompt.get("request", ""), *(a.get("answer", "") for a in prompt.get("answers", []))])
-    return Reader(catalog, today).read(words)
-
-
-@lru_cache(maxsize=8)
-def _vocabulary(fingerprint: str, catalog_json: str) -> Vocabulary:
-    return Vocabulary(json.loads(catalog_json))
-
-
-def vocabulary_for(catalog: dict[str, Any]) -> Vocabulary:
-    """Return the vocabulary of a catalog, built once per catalog (the same catalog serves a day of prompts)."""
-    text = json.dumps(catalog, sort_keys=True, default=str)
-    return _vocabulary(hashlib.sha256(text.encode()).hexdigest(), text)
+    return Reader(catalog, today, hints=prompt.get("value_hints") or {}).read(words)
 
 
 def clean(text: str) -> str:
@@ -116,15 +103,16 @@ def clean(text: str) -> str:
 class Reader:
     """One reading of a request: state shared by the steps of ``read``."""
 
-    def __init__(self, catalog: dict[str, Any], today: date) -> None:
+    def __init__(self, catalog: dict[str, Any], today: date, *, hints: dict[str, list[str]]) -> None:
         self.catalog, self.today = catalog, today
-        self.vocabulary = vocabulary_for(catalog)
+        self.vocabulary = vocabulary_for(catalog=catalog, values=hints)
         self.metrics = {m["key"]: m for m in catalog.get("metrics", [])}
         self.dimensions = {d["key"]: d for d in catalog.get("dimensions", [])}
         self.numbers = {n["key"]: n for n in catalog.get("numbers", [])}
         self.assumptions: list[str] = []
         self.questions: list[dict[str, Any]] = []
         self.missing: list[dict[str, Any]] = []
+        self._bare_count: set[str] = set()  # metrics named only by the word "claims"
 
     # -- the reading, in order -------------------------------------------------------------------
 
@@ -144,9 +132,11 @@ class Reader:
         charty, text = _cut(_CHARTY, text)
         ranking, ranked_phrase, text = self._ranking(text)
         numeric, text = self._numeric_filters(text)
+        metric_keys, text = self._metrics(text, slow=ranking is not None and ranking.pop("slowness", False))
         dims, text = self._groupings(text, ranked_phrase)
         filters, text = self._value_filters(text)
-        metric_keys, text = self._metrics(text, slow=ranking is not None and ranking.pop("slowness", False))
+        if not metric_keys:
+            metric_keys = self._fallback_metric(text)
         self._left_over(text, metric_keys, dims)
         if ranking and not dims:
             ranking = None
@@ -305,17 +295,25 @@ class Reader:
             if decision.outcome != Outcome.USE or decision.best is None:
                 continue
             key = decision.best.key
+            if set(decision.best.words) <= {"claim", "claims"}:
+                self._bare_count.add(key)
             if key not in [k for _, k in chosen]:
                 chosen.append((_position(text, decision.best.words) or 0, key))
                 self._note_inexact(decision, " ".join(decision.best.words))
             text = _remove_words(text, list(decision.best.words))
         if not chosen and slow:
             chosen.append((0, self._first_metric("settlement")))
-        money = [w for w in text.split() if w in _MONEY]
-        if not chosen and money:
-            self._ask_metric([k for k in self.metrics if self.metrics[k].get("unit") == "currency"][:4])
+        # "claims" alone names the claim count only when nothing else is measured ("paid on water claims").
+        if len(chosen) > 1:
+            chosen = [(at, key) for at, key in chosen if key not in self._bare_count] or chosen
         keys = [k for _, k in sorted(chosen) if k]
         return keys, text
+
+    def _fallback_metric(self, text: str) -> list[str]:
+        """With no metric named: ask about money words that fit several ("value", "$"), else nothing."""
+        if [w for w in text.split() if w in _MONEY]:
+            self._ask_metric([k for k in self.metrics if self.metrics[k].get("unit") == "currency"][:4])
+        return []
 
     def _left_over(self, text: str, metric_keys: list[str], dims: list[str]) -> None:
         """Refuse what the request names that the dictionary lacks; ask when it names nothing measurable."""
@@ -347,8 +345,6 @@ class Reader:
     # -- matching helpers ----------------------------------------------------------------------------
 
     def _mentions(self, text: str, kind: str) -> list[Decision]:
-        from sql_gen.services.vocabulary import mentions
-
         matcher = {"metric": self.vocabulary.match_metrics, "value": self.vocabulary.match_values}[kind]
         if not [w for w in text.split() if w not in _STOP]:
             return []

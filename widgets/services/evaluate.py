@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.test.utils import override_settings
 
 from backend.errors import ErrorCode
-from widgets.models import Dashboard, RequestStatus, WidgetRequest
+from widgets.models import Dashboard, RequestStatus, Widget, WidgetRequest
 from widgets.services import runner
 from widgets.services.interpret import interpretation
 from widgets.services.requests import widget_request_answer, widget_request_create
@@ -184,6 +184,7 @@ def evaluate(cases: list[Case], *, today: str) -> Report:
         try:
             got = case_run(case, today=today)
         finally:
+            Widget.objects.filter(dashboard__owner__username=EVAL_USER).delete()
             WidgetRequest.objects.filter(dashboard__owner__username=EVAL_USER).delete()
         outcomes.append(grade(case, got))
     return Report(outcomes)

@@ -24,6 +24,7 @@ from sql_gen.models import DataSource, MetricDefinition
 from sql_gen.selectors import catalog as build_catalog
 from sql_gen.selectors import default_source
 from sql_gen.services.generate import SQL, SqlInput
+from sql_gen.services.vocabulary import CLOSE_SCORE, source_vocabulary
 from widgets.models import DataOrigin, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
 from widgets.services.clarifier import CLARIFY, ClarifierInput, unanswerable_message
 from widgets.services.custom import COMPONENT, ComponentInput, check_result_columns, widget_props
@@ -81,12 +82,27 @@ class StepRun:
 def _clarify(run: StepRun) -> dict[str, Any]:
     request, catalog = run.widget_request, build_catalog(source=run.source)
     source = run.source
+    words = " ".join([request.prompt, *(a.get("answer", "") for a in request.answers)])
     inputs = ClarifierInput(prompt=request.prompt, answers=request.answers, catalog=catalog,
-                            today=source_today(source).isoformat(), time_zone=getattr(source, "time_zone", "UTC"))
+                            today=source_today(source).isoformat(), time_zone=source.time_zone,
+                            value_hints=value_hints(source=source, catalog=catalog, text=words))
     intent = CLARIFY.run(inputs, **run.llm())
     # The spec reads the catalog the intent was read against, not one an admin edited in between.
     return {"intent": intent.model_dump(mode="json"), "questions": [q.model_dump() for q in intent.questions],
             "catalog": catalog}
+
+
+def value_hints(*, source: DataSource, catalog: dict[str, Any], text: str) -> dict[str, list[str]]:
+    """Return, for each dimension whose catalog entry lists only a sample (120 adjusters), the indexed
+    values the request's words come close to: the model sees those exact values, not the whole index."""
+    partial = [d["key"] for d in catalog["dimensions"] if not d.get("values_complete", True)]
+    if not partial:
+        return {}
+    found: dict[str, list[str]] = {}
+    for match in source_vocabulary(source=source).match_values(text, partial):
+        if match.score >= CLOSE_SCORE and match.value not in found.setdefault(match.dimension, []):
+            found[match.dimension].append(match.value)
+    return {key: values[:10] for key, values in found.items() if values}
 
 
 def _spec(run: StepRun) -> dict[str, Any]:
