@@ -18,6 +18,7 @@ from typing import Any
 
 from backend.llm.api import OfflineQuery
 from sql_gen.services.vocabulary import CLOSE_SCORE, Decision, Outcome, mentions, vocabulary_for
+from sql_gen.services.vocabulary.words import word_similarity
 from widgets.services.offline_dates import read_time
 
 TIME_WINDOW_OPTIONS = ["Last 7 days", "Last 30 days", "Last 90 days", "Last 12 months", "All time"]
@@ -32,11 +33,11 @@ _GENERIC = frozenset(
     "performance doing going numbers number stuff metrics metric kpis kpi dashboard overview summary trend trends "
     "lately recently recent unusual anything something everything things thing key important data figures figure "
     "stats statistics info information insight insights results result team teams".split())
-_MONEY = frozenset("value values amount amounts $ money sum sums totals dollars cost costs spend".split())
+_SLOT_WORDS = frozenset({"in", "from", "at", "by", "per", "within", "across"})
+_MONEY = frozenset("value values amount amounts $ money sum sums totals dollars".split())
 _CUSTOM = re.compile(r" (?:custom|bespoke|gauge|heatmap|heat map|funnel|leaderboard|league table|scorecard|"
                      r"sparkline card|progress bar|ranked bars|tile with|card with)(?= )")
-_TABLE = re.compile(r" (?:as a table|in a table|a table of|table of|table|tabular|list of|list all|list every|list|"
-                    r"listing|spreadsheet|grid)(?= )")
+_TABLE = re.compile(r" (?:as a table|in a table|table|tabular|list|listing|spreadsheet|grid)(?= )")
 _CHART = r"(?: chart| graph| plot| view)"
 _CHARTS = [
     ("stacked_area", re.compile(rf" stacked areas?{_CHART}?(?= )")),
@@ -68,8 +69,20 @@ _COMPARE_OPS = [
     (">", r"(?:over|above|more than|greater than|exceeding|bigger than|larger than|higher than|>)"),
     ("<", r"(?:under|below|less than|smaller than|lower than|within|<)"),
 ]
+_SETTLE_WORDS = re.compile(r" (?:settle|settled|settling|settlement|close|closed|closing|took|take|taking|days) ")
+_PAID_WORDS = re.compile(r" (?:paid|payout|payouts|payment|payments|pay|paying) ")
+_CLAIMED_WORDS = re.compile(r" (?:claimed|claim|claims|asked|asking|amount|worth|value|requested) ")
+_COLUMN_BEFORE = re.compile(r" (?:(?:that |which |where |when )?(?:we |they )?(?:settled|closed|took|taking|paid|"
+                            r"payout|payment) (?:was |were |is |of )?(?:in )?|(?:to settle|settling) (?:in )?)(?= )")
+_COLUMN_AFTER = re.compile(r" (?:claimed|paid|paid out|to settle|to close)(?= )")
 _AMOUNT = r"\$? ?(?P<num>\d+(?:\.\d+)?) ?(?P<suffix>k|m|thousand|million|grand)?"
 _TRAILING_OPS = re.compile(rf" {_AMOUNT} (?P<op>or more|or less|or over|or under|and up|and above|and below|plus)(?= )")
+# "filed"/"reported" before a time: which date the window is on, not a metric of their own ("claims filed").
+_QUALIFIER = re.compile(r"(?<= )(?:filed|reported|submitted|lodged|opened|received)(?= (?:in|during|last|this|since|"
+                        r"between|over|from|yesterday|today|past|the|q[1-4]|\d{4}))")
+_SUBJECT_LEADS = [re.compile(p) for p in (
+    r" (?:which|what|whose|who) ", r" (?:list|show|table|rank|ranking|compare)(?: of| me)?(?: all| every| each| the)? ",
+    r" (?:of|for|across) (?:all |every |each |the )?", r" (?:every|each|all) ")]
 _GROUP_LEAD = re.compile(r" (?:split by|broken down by|grouped by|group by|for each|for every|across all|across|"
                          r"by|per|each|every|vs each)(?= )")
 _NEGATION = re.compile(r" (?:except|excluding|exclude|without|not|other than|besides|apart from|but not|minus|"
@@ -117,7 +130,7 @@ class Reader:
     # -- the reading, in order -------------------------------------------------------------------
 
     def read(self, words: str) -> dict[str, Any]:
-        text = clean(words)
+        text = _QUALIFIER.sub(" ", clean(words))
         time = read_time(text, today=self.today)
         text = time.text
         custom, text = _cut(_CUSTOM, text)
@@ -132,8 +145,10 @@ class Reader:
         charty, text = _cut(_CHARTY, text)
         ranking, ranked_phrase, text = self._ranking(text)
         numeric, text = self._numeric_filters(text)
-        metric_keys, text = self._metrics(text, slow=ranking is not None and ranking.pop("slowness", False))
         dims, text = self._groupings(text, ranked_phrase)
+        slow = ranking is not None and ranking.pop("slowness", False)
+        metric_keys, text = self._metrics(text, slow=slow)
+        dims, text = self._subject(text, dims)
         filters, text = self._value_filters(text)
         if not metric_keys:
             metric_keys = self._fallback_metric(text)
@@ -182,36 +197,35 @@ class Reader:
 
     def _numeric_filters(self, text: str) -> tuple[list[dict[str, Any]], str]:
         """Return comparisons of a number with a numeric column ("over $10k claimed", "settled in more
-        than 30 days", "payout was 1000 or less")."""
+        than 30 days", "payout was 1000 or less"), the words naming the column used up with them."""
         filters = []
         for op, words in _COMPARE_OPS:
             pattern = re.compile(rf" {words} {_AMOUNT}(?P<days> days?)?(?= )")
             while (found := pattern.search(text)) is not None:
-                if not self.numbers and not self._number_column(text, found, bool(found.group("days"))):
-                    break
                 column = self._number_column(text, found, bool(found.group("days")))
                 if column is None:
                     break
                 filters.append({"dimension": column, "op": op, "values": [_amount(found)]})
-                text = _blank(text, found)
+                text = _blank_column_words(_blank(text, found), found.start(), found.end())
         while (found := _TRAILING_OPS.search(text)) is not None:
             op = ">=" if found.group("op") in ("or more", "or over", "and up", "and above", "plus") else "<="
             column = self._number_column(text, found, False)
             if column is None:
                 break
             filters.append({"dimension": column, "op": op, "values": [_amount(found)]})
-            text = _blank(text, found)
+            text = _blank_column_words(_blank(text, found), found.start(), found.end())
         return filters, text
 
     def _number_column(self, text: str, found: re.Match[str], days: bool) -> str | None:
-        """Return the numeric column a comparison is about, from the words around it."""
-        around = text[max(0, found.start() - 40): found.end() + 25]
-        if days or re.search(r" (?:settle|settled|settling|settlement|close|closed|closing|days) ", around):
+        """Return the numeric column a comparison is about: days are the settlement time; money is what
+        was paid when the words next to it say so, else what was claimed."""
+        before, after = text[max(0, found.start() - 30): found.start() + 1], text[found.end() - 1: found.end() + 20]
+        near = before + after
+        if days or (not found.group("suffix") and "$" not in found.group(0) and _SETTLE_WORDS.search(near)):
             return self._number_key("settlement_days")
-        if re.search(r" (?:paid|payout|payouts|payment|payments|pay|we paid|paid out) ", around):
+        if _PAID_WORDS.search(after) or _PAID_WORDS.search(before[-16:] + " "):
             return self._number_key("paid_amount")
-        if "$" in found.group(0) or found.group("suffix") or re.search(r" (?:claimed|claim|claims|asked|amount|worth) ",
-                                                                      around):
+        if "$" in found.group(0) or found.group("suffix") or _CLAIMED_WORDS.search(near):
             return self._number_key("claimed_amount")
         return None
 
@@ -220,7 +234,8 @@ class Reader:
             f"claims.{column}" if not self.numbers else None)
 
     def _groupings(self, text: str, ranked: str) -> tuple[list[str], str]:
-        """Return the dimensions the widget is grouped by, in reading order, and the text without them."""
+        """Return the dimensions the widget is grouped by ("by region and channel", "per adjuster team",
+        "top 8 adjusters"), in reading order, and the text without them."""
         dims: list[str] = []
         if ranked:
             key, used = self._dimension_at(ranked.split())
@@ -228,39 +243,56 @@ class Reader:
                 dims.append(key)
                 text = _remove_words(text, used)
         for found in list(_GROUP_LEAD.finditer(text)):
-            after = text[found.end():].split()
-            key, used = self._dimension_at(after)
+            key, used = self._dimension_at(text[found.end():].split())
             if key is None:
                 continue
             if key not in dims:
                 dims.append(key)
             text = _remove_words(text, [found.group(0).strip(), *used], near=found.start())
             rest = text[found.start():].split()
-            if rest[:1] == ["and"]:
+            while rest[:1] == ["and"] and len(dims) < 2:
                 more, used_more = self._dimension_at(rest[1:])
-                if more and more not in dims:
+                if not more:
+                    break
+                if more not in dims:
                     dims.append(more)
-                    text = _remove_words(text, ["and", *used_more], near=found.start())
-        for lead in (r" (?:which|what) ", r" (?:list|show) (?:all |every |the )?", r" (?:of|for) (?:all |every |each )"):
-            found = re.search(lead, text)
-            if found and not dims:
+                text = _remove_words(text, ["and", *used_more], near=found.start())
+                rest = text[found.start():].split()
+        return dims, text
+
+    def _subject(self, text: str, dims: list[str]) -> tuple[list[str], str]:
+        """Return the dimension a question or a list is about ("which region …", "list every product
+        with …", "the 15 adjusters with …") when nothing else groups the widget."""
+        if dims:
+            return dims, text
+        for lead in _SUBJECT_LEADS:
+            for found in lead.finditer(text):
                 key, used = self._dimension_at(text[found.end():].split())
                 if key:
-                    dims.append(key)
-                    text = _remove_words(text, used)
+                    return [key], _remove_words(text, used, near=found.end())
         return dims, text
 
     def _dimension_at(self, words: list[str]) -> tuple[str | None, list[str]]:
-        """Return the dimension the longest run of ``words`` (up to four) names clearly, with those words."""
-        for size in (4, 3, 2, 1):
-            run = [w for w in words[:size]]
-            if len(run) < size or not run or run[0] in _STOP:
+        """Return the dimension that the longest run of ``words`` (up to four, numbers and articles skipped)
+        names clearly and wholly, with the words it used; (None, []) when none does."""
+        while words and (words[0] in ("the", "all", "every", "each", "of") or words[0].isdigit()):
+            words = words[1:]
+        found: tuple[str | None, list[str]] = (None, [])
+        for size in range(1, min(4, len(words)) + 1):
+            run = words[:size]
+            if run[-1] in _STOP:
                 continue
             decision = self.vocabulary.decide(" ".join(run), kind="dimension")
-            if decision.outcome == Outcome.USE and decision.best is not None:
-                self._note_inexact(decision, " ".join(run))
-                return decision.best.key, run
-        return None, []
+            best = decision.best
+            if decision.outcome != Outcome.USE or best is None:
+                continue
+            explained = [w for w in run if w in _STOP or any(_similar(w, m) for m in best.words)]
+            if len(explained) == len(run):
+                found = (best.key, run)
+                self._pending_note = (decision, " ".join(run))
+        if found[0] is not None:
+            self._note_inexact(*self._pending_note)
+        return found
 
     def _value_filters(self, text: str) -> tuple[list[dict[str, Any]], str]:
         """Return filters on the stored values the text names (through values and their synonyms)."""
@@ -316,17 +348,32 @@ class Reader:
         return []
 
     def _left_over(self, text: str, metric_keys: list[str], dims: list[str]) -> None:
-        """Refuse what the request names that the dictionary lacks; ask when it names nothing measurable."""
-        content = [w for w in text.split() if w not in _STOP and not w.isdigit() and len(w) > 1]
-        unknown = [w for w in content if w not in _GENERIC and w not in _MONEY]
+        """Refuse what the request names that the dictionary lacks; ask when it names nothing measurable.
+
+        A word is unknown when nothing in the dictionary comes close to it. Without a metric, any unknown
+        word is what was asked for ("churn", "NPS"). With one, only an unknown word in a place a value
+        or a breakdown would stand ("from texas", "in canada", "by gender") is refused: other words
+        (verbs, "share", "plus") are how people talk."""
+        tokens = text.split()
+        unknown = [w for w in tokens if w not in _STOP and w not in _GENERIC and w not in _MONEY and len(w) > 1
+                   and not w.isdigit() and not self._known(w)]
+        if metric_keys:
+            slots = {tokens[i + 1] for i, w in enumerate(tokens[:-1]) if w in _SLOT_WORDS}
+            slots |= {tokens[i + 2] for i, w in enumerate(tokens[:-2]) if w in _SLOT_WORDS and tokens[i + 1] == "the"}
+            unknown = [w for w in unknown if w in slots]
         if unknown and not self.questions:
             phrase = _phrase_of(text, unknown)
-            kind = "value" if metric_keys else "metric"
-            closest = [c.label for c in self.vocabulary.closest(phrase, n=3, kind="metric" if kind == "metric" else None)]
+            after = {tokens[i + 1] for i, w in enumerate(tokens[:-1]) if w in ("by", "per")}
+            kind = "dimension" if unknown[0] in after else "value" if metric_keys else "metric"
+            closest = [c.label for c in self.vocabulary.closest(phrase, n=3, kind=kind)]
             self.missing.append({"term": phrase, "kind": kind, "closest": closest})
             return
         if not metric_keys and not self.questions:
             self._ask_metric(list(self.metrics))
+
+    def _known(self, word: str) -> bool:
+        """Tell whether anything in the dictionary (a metric, a dimension, a value) comes close to ``word``."""
+        return any(c.score >= CLOSE_SCORE for c in self.vocabulary.closest(word, n=1))
 
     # -- shape ---------------------------------------------------------------------------------------
 
@@ -382,6 +429,17 @@ def _blank(text: str, found: re.Match[str]) -> str:
     return text[: found.start()] + " " * (found.end() - found.start()) + text[found.end():]
 
 
+def _blank_column_words(text: str, start: int, end: int) -> str:
+    """Blank out the words naming a comparison's column right next to it ("settled in", "claimed", "we paid")."""
+    for pattern in (_COLUMN_BEFORE, _COLUMN_AFTER):
+        window_start = max(0, start - 30) if pattern is _COLUMN_BEFORE else end - 1
+        window_end = start + 1 if pattern is _COLUMN_BEFORE else end + 25
+        found = pattern.search(text, window_start, window_end)
+        if found:
+            text = _blank(text, found)
+    return text
+
+
 def _amount(found: re.Match[str]) -> float | int:
     value = float(found.group("num"))
     suffix = found.group("suffix") or ""
@@ -404,6 +462,11 @@ def _position(text: str, words: tuple[str, ...] | list[str]) -> int | None:
 
 def _same_word(a: str, b: str) -> bool:
     return a == b or a.rstrip("s") == b.rstrip("s")
+
+
+def _similar(typed: str, matched: str) -> bool:
+    """Tell whether a typed word is the matched word (plurals and the vocabulary's typo rules aside)."""
+    return _same_word(typed, matched) or word_similarity(typed, matched) >= 0.8
 
 
 def _remove_words(text: str, words: list[str], *, near: int | None = None) -> str:
