@@ -146,15 +146,15 @@ _METRICS: list[tuple[str, str, str, str, str, str, str, str, str, bool]] = [
      "claims reported", "claims", "COUNT(*)", "filed_date", "", "count", True),
     ("distinct_claimants", "Distinct claimants",
      "Number of different customers who filed at least one claim, by filing date.",
-     "claimants, unique claimants, customers claiming, distinct customers, unique customers, people claiming",
+     "claimants, unique claimants, customers claiming, distinct customers, unique customers",
      "claims", "COUNT(DISTINCT customer_id)", "filed_date", "",
      "count", True),
     ("total_paid", "Total paid", "Sum paid out (USD) on closed claims, by closure date.",
-     "total paid amount, paid amount, amount paid, paid, payouts, paid out, pay out, shell out, claim payments, "
+     "total paid amount, paid amount, amount paid, paid, pay, payouts, paid out, pay out, shell out, claim payments, "
      "losses paid, paid losses",
      "claims", "SUM(paid_amount)", "closed_date", "status = 'closed'", "currency", False),
     ("total_claimed", "Total claimed", "Sum claimants asked for (USD) on the claims filed, by filing date.",
-     "claimed amount, amount claimed, claimed, claim amounts, asked for, amount requested", "claims",
+     "claimed amount, amount claimed, claimed, claim amounts, asked for, asking for, amount requested", "claims",
      "SUM(claimed_amount)", "filed_date", "", "currency", True),
     ("avg_settlement_days", "Average settlement days",
      "Average days from filing to closure, i.e. how long closed claims took to settle, by closure date.",

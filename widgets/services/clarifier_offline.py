@@ -33,6 +33,10 @@ _GENERIC = frozenset(
     "performance doing going numbers number stuff metrics metric kpis kpi dashboard overview summary trend trends "
     "lately recently recent unusual anything something everything things thing key important data figures figure "
     "stats statistics info information insight insights results result team teams".split())
+_GENERIC_MEASURE = frozenset({"number", "numbers", "count", "counts", "total", "totals", "amount", "amounts",
+                              "figure", "figures", "value", "values", "sum"})
+_COORDINATED_CLAIMS = re.compile(r" claims (?:and|plus|with|vs) | (?:and|plus|with) (?:the )?(?:number of )?claims ")
+_MONEY_ASKED = re.compile(r" (?:value|values|amount|amounts|\$|money|sum|sums|totals|dollars|cost|how much|come to) ")
 _SLOT_WORDS = frozenset({"in", "from", "at", "by", "per", "within", "across"})
 _MONEY = frozenset("value values amount amounts $ money sum sums totals dollars".split())
 _CUSTOM = re.compile(r" (?:custom|bespoke|gauge|heatmap|heat map|funnel|leaderboard|league table|scorecard|"
@@ -57,6 +61,9 @@ _RANK_N = re.compile(r" (?P<dir>top|bottom|best|worst|highest|lowest|largest|sma
                      r"twelve|fifteen|twenty)(?= )")
 _RANK_N_AFTER = re.compile(r" (?:the )?(?P<n>\d{1,3}) (?P<dir>best|worst|highest|lowest|largest|biggest|fastest|"
                            r"slowest)(?= )")
+_RANK_COUNTED = re.compile(r" (?:the )?(?P<n>\d{1,3}) (?P<what>[a-z]+(?: [a-z]+)?) (?:with|having|who have|that have|"
+                           r"that had|who had|by) (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|fewest|"
+                           r"least|lowest|smallest|shortest|fastest)(?= )")
 _RANK_SUPER = re.compile(r" (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|greatest|top|fewest|least|"
                          r"lowest|smallest|shortest|fastest|quickest)(?= )")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -130,7 +137,8 @@ class Reader:
     # -- the reading, in order -------------------------------------------------------------------
 
     def read(self, words: str) -> dict[str, Any]:
-        text = _QUALIFIER.sub(" ", clean(words))
+        self._original = clean(words)
+        text = _QUALIFIER.sub(" ", self._original)
         time = read_time(text, today=self.today)
         text = time.text
         custom, text = _cut(_CUSTOM, text)
@@ -148,6 +156,8 @@ class Reader:
         dims, text = self._groupings(text, ranked_phrase)
         slow = ranking is not None and ranking.pop("slowness", False)
         metric_keys, text = self._metrics(text, slow=slow)
+        if slow and set(metric_keys) <= self._bare_count:  # "the fastest teams at settling claims"
+            metric_keys, text = [self._first_metric("settlement")], _SETTLE_WORDS.sub(" ", text)
         dims, text = self._subject(text, dims)
         filters, text = self._value_filters(text)
         if not metric_keys:
@@ -188,6 +198,12 @@ class Reader:
             after = text[found.end():].split()[:3]
             return ({"direction": "bottom" if word in _DOWN else "top", "n": max(1, count),
                      "slowness": word in _SLOWNESS}, " ".join(after), text)
+        found = _RANK_COUNTED.search(text)
+        if found:  # "the 15 adjusters with the most open claims"
+            word = found.group("dir")
+            text = _blank(text, found)
+            return ({"direction": "bottom" if word in _DOWN else "top", "n": int(found.group("n")),
+                     "slowness": word in _SLOWNESS}, found.group("what"), text)
         found = _RANK_SUPER.search(text)
         if found and re.search(r" (?:which|what|who|whose|the) ", text[: found.start() + 1] + " "):
             word = found.group("dir")
@@ -321,11 +337,18 @@ class Reader:
         chosen: list[tuple[int, str]] = []
         for decision in self._mentions(text, "metric"):
             if decision.outcome == Outcome.ASK and decision.options:
-                if not chosen:
+                named = _each_named(decision, text)
+                if named:
+                    for option in named:
+                        chosen.append((_position(text, option.words) or 0, option.key))
+                        text = _remove_words(text, list(option.words))
+                elif not chosen:
                     self._ask_metric([o.key for o in decision.options])
                 continue
             if decision.outcome != Outcome.USE or decision.best is None:
                 continue
+            if set(decision.best.words) <= _GENERIC_MEASURE:
+                continue  # "numbers", "totals": nothing measurable is named
             key = decision.best.key
             if set(decision.best.words) <= {"claim", "claims"}:
                 self._bare_count.add(key)
@@ -336,8 +359,12 @@ class Reader:
         if not chosen and slow:
             chosen.append((0, self._first_metric("settlement")))
         # "claims" alone names the claim count only when nothing else is measured ("paid on water claims").
-        if len(chosen) > 1:
+        if len(chosen) > 1 and not _COORDINATED_CLAIMS.search(self._original):
             chosen = [(at, key) for at, key in chosen if key not in self._bare_count] or chosen
+        if chosen and {k for _, k in chosen} <= self._bare_count and _MONEY_ASKED.search(self._original):
+            # "value of claims", "claim $", "how much did the claims come to": an amount, but which?
+            self._ask_metric([k for k in self.metrics if self.metrics[k].get("unit") == "currency"][:4])
+            return [], text
         keys = [k for _, k in sorted(chosen) if k]
         return keys, text
 
@@ -429,11 +456,22 @@ def _blank(text: str, found: re.Match[str]) -> str:
     return text[: found.start()] + " " * (found.end() - found.start()) + text[found.end():]
 
 
+def _each_named(decision: Decision, text: str) -> list[Any]:
+    """Return the options of an undecided mention when each is named by a word of its own ("claimed and
+    paid amounts" names two metrics, not one unclear one); [] when they compete for the same words."""
+    options = [o for o in decision.options if o.score >= CLOSE_SCORE]
+    if len(options) < 2:
+        return []
+    own = [set(o.words) - set().union(*(set(p.words) for p in options if p is not o)) for o in options]
+    words = set(text.split())
+    return options if all(mine and mine & words for mine in own) else []
+
+
 def _blank_column_words(text: str, start: int, end: int) -> str:
     """Blank out the words naming a comparison's column right next to it ("settled in", "claimed", "we paid")."""
     for pattern in (_COLUMN_BEFORE, _COLUMN_AFTER):
         window_start = max(0, start - 30) if pattern is _COLUMN_BEFORE else end - 1
-        window_end = start + 1 if pattern is _COLUMN_BEFORE else end + 25
+        window_end = start + 2 if pattern is _COLUMN_BEFORE else end + 25
         found = pattern.search(text, window_start, window_end)
         if found:
             text = _blank(text, found)
