@@ -154,7 +154,7 @@ _METRICS: list[tuple[str, str, str, str, str, str, str, str, str, bool]] = [
      "losses paid, paid losses",
      "claims", "SUM(paid_amount)", "closed_date", "status = 'closed'", "currency", False),
     ("total_claimed", "Total claimed", "Sum claimants asked for (USD) on the claims filed, by filing date.",
-     "claimed amount, amount claimed, claimed, claim amounts, asked for, asking for, amount requested", "claims",
+     "claimed amount, amount claimed, claimed, asked for, asking for, amount requested", "claims",
      "SUM(claimed_amount)", "filed_date", "", "currency", True),
     ("avg_settlement_days", "Average settlement days",
      "Average days from filing to closure, i.e. how long closed claims took to settle, by closure date.",

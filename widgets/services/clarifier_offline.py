@@ -33,6 +33,7 @@ _GENERIC = frozenset(
     "performance doing going numbers number stuff metrics metric kpis kpi dashboard overview summary trend trends "
     "lately recently recent unusual anything something everything things thing key important data figures figure "
     "stats statistics info information insight insights results result team teams".split())
+_SINGLE_CLOSE = 78.0  # a lone metric candidate this close is what was meant (and is listed as an assumption)
 _GENERIC_MEASURE = frozenset({"number", "numbers", "count", "counts", "total", "totals", "amount", "amounts",
                               "figure", "figures", "value", "values", "sum"})
 _COORDINATED_CLAIMS = re.compile(r" claims (?:and|plus|with|vs) | (?:and|plus|with) (?:the )?(?:number of )?claims ")
@@ -142,7 +143,7 @@ class Reader:
         time = read_time(text, today=self.today)
         text = time.text
         custom, text = _cut(_CUSTOM, text)
-        table, text = _cut(_TABLE, text)
+        table = _TABLE.search(text)  # kept in the text: "list products with …" names what the rows are
         chart = None
         for name, pattern in _CHARTS:
             found, text = _cut(pattern, text)
@@ -302,7 +303,7 @@ class Reader:
             best = decision.best
             if decision.outcome != Outcome.USE or best is None:
                 continue
-            explained = [w for w in run if w in _STOP or any(_similar(w, m) for m in best.words)]
+            explained = [w for w in run if w in _STOP or w in best.words]
             if len(explained) == len(run):
                 found = (best.key, run)
                 self._pending_note = (decision, " ".join(run))
@@ -338,6 +339,10 @@ class Reader:
         for decision in self._mentions(text, "metric"):
             if decision.outcome == Outcome.ASK and decision.options:
                 named = _each_named(decision, text)
+                single = [o for o in decision.options if o.score >= _SINGLE_CLOSE]
+                if len(decision.options) == 1 and single:  # one candidate, close: use it, and say so
+                    named = single
+                    self.assumptions.append(f"Read “{' '.join(single[0].words)}” as {single[0].label}.")
                 if named:
                     for option in named:
                         chosen.append((_position(text, option.words) or 0, option.key))
@@ -350,8 +355,8 @@ class Reader:
             if set(decision.best.words) <= _GENERIC_MEASURE:
                 continue  # "numbers", "totals": nothing measurable is named
             key = decision.best.key
-            if set(decision.best.words) <= {"claim", "claims"}:
-                self._bare_count.add(key)
+            if set(decision.best.words) <= _GENERIC_MEASURE | {"claim", "claims"}:
+                self._bare_count.add(key)  # "claims", "totals for … claims": no amount or count is named
             if key not in [k for _, k in chosen]:
                 chosen.append((_position(text, decision.best.words) or 0, key))
                 self._note_inexact(decision, " ".join(decision.best.words))

@@ -99,9 +99,13 @@ def value_hints(*, source: DataSource, catalog: dict[str, Any], text: str) -> di
     if not partial:
         return {}
     found: dict[str, list[str]] = {}
-    for match in source_vocabulary(source=source).match_values(text, partial):
-        if match.score >= CLOSE_SCORE and match.value not in found.setdefault(match.dimension, []):
-            found[match.dimension].append(match.value)
+    vocabulary, words = source_vocabulary(source=source), text.lower().split()
+    # Each run of up to three words on its own: a name is a few words of a longer request.
+    for size in (1, 2, 3):
+        for start in range(len(words) - size + 1):
+            for match in vocabulary.match_values(" ".join(words[start:start + size]), partial):
+                if match.score >= CLOSE_SCORE and match.value not in found.setdefault(match.dimension, []):
+                    found[match.dimension].append(match.value)
     return {key: values[:10] for key, values in found.items() if values}
 
 
