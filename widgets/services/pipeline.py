@@ -26,6 +26,7 @@ from sql_gen.selectors import default_source
 from sql_gen.services.generate import SQL, SqlInput
 from sql_gen.services.vocabulary import CLOSE_SCORE, source_vocabulary
 from widgets.models import DataOrigin, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
+from widgets.services.applied import not_applied
 from widgets.services.clarifier import CLARIFY, ClarifierInput, unanswerable_message
 from widgets.services.custom import COMPONENT, ComponentInput, check_result_columns, widget_props
 from widgets.services.data import source_today, widget_data
@@ -110,10 +111,15 @@ def value_hints(*, source: DataSource, catalog: dict[str, Any], text: str) -> di
 
 
 def _spec(run: StepRun) -> dict[str, Any]:
-    clarified = run.outputs[StepName.CLARIFY]
-    inputs = SpecInput(request_text=run.widget_request.prompt, intent=clarified["intent"],
-                       catalog=clarified["catalog"])
-    return SPEC.run(inputs, **run.llm()).model_dump(mode="json")
+    clarified, request = run.outputs[StepName.CLARIFY], run.widget_request
+    inputs = SpecInput(request_text=request.prompt, intent=clarified["intent"], catalog=clarified["catalog"])
+    spec = SPEC.run(inputs, **run.llm()).model_dump(mode="json")
+    # What was assumed and what was not applied are our reading, whatever the model reported.
+    spec["assumptions"] = list(dict.fromkeys([*clarified["intent"].get("assumptions", []), *spec["assumptions"]]))[:10]
+    words = " ".join([request.prompt, *(a.get("answer", "") for a in request.answers)])
+    spec["not_applied"] = not_applied(words=words, spec=spec, catalog=clarified["catalog"],
+                                      today=source_today(run.source))[:20]
+    return spec
 
 
 def _component(run: StepRun) -> dict[str, Any]:
