@@ -33,6 +33,8 @@ _GENERIC = frozenset(
     "performance doing going numbers number stuff metrics metric kpis kpi dashboard overview summary trend trends "
     "lately recently recent unusual anything something everything things thing key important data figures figure "
     "stats statistics info information insight insights results result team teams".split())
+# Words that name claims, or an amount of them, without saying which measure ("claims", "totals for … claims").
+_BARE_WORDS = frozenset({"claim", "claims", "total", "totals", "amount", "amounts", "value", "values", "sum", "figures"})
 _SINGLE_CLOSE = 78.0  # a lone metric candidate this close is what was meant (and is listed as an assumption)
 _GENERIC_MEASURE = frozenset({"number", "numbers", "count", "counts", "total", "totals", "amount", "amounts",
                               "figure", "figures", "value", "values", "sum"})
@@ -315,6 +317,9 @@ class Reader:
         """Return filters on the stored values the text names (through values and their synonyms)."""
         by_dim: dict[tuple[str, str], list[str]] = {}
         for decision in self._mentions(text, "value"):
+            spelled = [o for o in decision.options if _spelled_out(o.label, text)]
+            if decision.outcome == Outcome.ASK and len(spelled) == 1:  # "linda smith", typed in full
+                decision = Decision(Outcome.USE, spelled[0], (), "exact")
             if decision.outcome != Outcome.USE or decision.best is None:
                 if decision.outcome == Outcome.ASK and decision.options and decision.options[0].score >= 80:
                     self._ask_value(decision)
@@ -336,31 +341,33 @@ class Reader:
     def _metrics(self, text: str, *, slow: bool) -> tuple[list[str], str]:
         """Return the metric keys the text names, in reading order, and the text without them."""
         chosen: list[tuple[int, str]] = []
+        used: set[str] = set()  # words already naming a chosen metric: one word names one thing
         for decision in self._mentions(text, "metric"):
             if decision.outcome == Outcome.ASK and decision.options:
                 named = _each_named(decision, text)
-                single = [o for o in decision.options if o.score >= _SINGLE_CLOSE]
-                if len(decision.options) == 1 and single:  # one candidate, close: use it, and say so
-                    named = single
-                    self.assumptions.append(f"Read “{' '.join(single[0].words)}” as {single[0].label}.")
-                if named:
-                    for option in named:
-                        chosen.append((_position(text, option.words) or 0, option.key))
-                        text = _remove_words(text, list(option.words))
-                elif not chosen:
+                fresh = [o for o in decision.options if not set(o.words) <= used]
+                if not named and len(decision.options) == 1 and fresh and fresh[0].score >= _SINGLE_CLOSE:
+                    named = fresh  # one candidate, close: use it, and say so
+                    self.assumptions.append(f"Read “{' '.join(fresh[0].words)}” as {fresh[0].label}.")
+                for option in named:
+                    chosen.append((_position(text, option.words) or 0, option.key))
+                    used |= set(option.words)
+                    text = _remove_words(text, list(option.words))
+                if not named and not chosen and fresh:
                     self._ask_metric([o.key for o in decision.options])
                 continue
-            if decision.outcome != Outcome.USE or decision.best is None:
+            best = decision.best
+            if decision.outcome != Outcome.USE or best is None or set(best.words) <= used:
                 continue
-            if set(decision.best.words) <= _GENERIC_MEASURE:
+            if set(best.words) <= _GENERIC_MEASURE:
                 continue  # "numbers", "totals": nothing measurable is named
-            key = decision.best.key
-            if set(decision.best.words) <= _GENERIC_MEASURE | {"claim", "claims"}:
-                self._bare_count.add(key)  # "claims", "totals for … claims": no amount or count is named
-            if key not in [k for _, k in chosen]:
-                chosen.append((_position(text, decision.best.words) or 0, key))
-                self._note_inexact(decision, " ".join(decision.best.words))
-            text = _remove_words(text, list(decision.best.words))
+            if set(best.words) <= _BARE_WORDS:
+                self._bare_count.add(best.key)  # "claims", "totals for … claims": no amount or count is named
+            if best.key not in [k for _, k in chosen]:
+                chosen.append((_position(text, best.words) or 0, best.key))
+                self._note_inexact(decision, " ".join(best.words))
+            used |= set(best.words)
+            text = _remove_words(text, list(best.words))
         if not chosen and slow:
             chosen.append((0, self._first_metric("settlement")))
         # "claims" alone names the claim count only when nothing else is measured ("paid on water claims").
@@ -459,6 +466,13 @@ def _cut(pattern: re.Pattern[str], text: str) -> tuple[str, str]:
 
 def _blank(text: str, found: re.Match[str]) -> str:
     return text[: found.start()] + " " * (found.end() - found.start()) + text[found.end():]
+
+
+def _spelled_out(label: str, text: str) -> bool:
+    """Tell whether every word of a stored value appears in the text as typed ("linda smith")."""
+    words = set(text.split())
+    parts = clean(label).split()
+    return len(parts) > 1 and all(p in words for p in parts)
 
 
 def _each_named(decision: Decision, text: str) -> list[Any]:

@@ -28,6 +28,7 @@ from sql_gen.services.vocabulary import CLOSE_SCORE, source_vocabulary
 from widgets.models import DataOrigin, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
 from widgets.services.applied import not_applied
 from widgets.services.clarifier import CLARIFY, ClarifierInput, unanswerable_message
+from widgets.services.clarifier_offline import clean
 from widgets.services.custom import COMPONENT, ComponentInput, check_result_columns, widget_props
 from widgets.services.data import source_today, widget_data
 from widgets.services.resolve import result_shape
@@ -100,7 +101,7 @@ def value_hints(*, source: DataSource, catalog: dict[str, Any], text: str) -> di
     if not partial:
         return {}
     found: dict[str, list[str]] = {}
-    vocabulary, words = source_vocabulary(source=source), text.lower().split()
+    vocabulary, words = source_vocabulary(source=source), clean(text).split()
     # Each run of up to three words on its own: a name is a few words of a longer request.
     for size in (1, 2, 3):
         for start in range(len(words) - size + 1):
