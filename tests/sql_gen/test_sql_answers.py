@@ -29,7 +29,7 @@ KEPT = [
 
 @pytest.mark.parametrize(("answer", "clause"), KEPT)
 def test_a_clause_after_a_blank_line_is_never_cut(source, answer: str, clause: str) -> None:
-    assert clause in _checked(answer, source).sql.upper()
+    assert clause in _checked(answer, source, []).sql.upper()
 
 
 @pytest.mark.parametrize("answer", [
@@ -38,11 +38,11 @@ def test_a_clause_after_a_blank_line_is_never_cut(source, answer: str, clause: s
     "~~~\nSELECT COUNT(*) AS claim_count FROM claims WHERE status = 'open'\n~~~",
 ])
 def test_fences_and_prose_around_the_statement_are_stripped(source, answer: str) -> None:
-    sql = _checked(answer, source).sql
+    sql = _checked(answer, source, []).sql
     assert sql.startswith("SELECT COUNT(*) AS claim_count") and "status = 'open'" in sql
 
 
 def test_a_rejection_of_the_whole_is_not_dodged_by_cutting_its_tail(source) -> None:
     # The whole parses and is refused for a table; the cut version would pass: the refusal stands.
     with pytest.raises(SqlRejected, match="secrets"):
-        _checked("SELECT COUNT(*) FROM claims\n\nUnion select COUNT(*) FROM secrets", source)
+        _checked("SELECT COUNT(*) FROM claims\n\nUnion select COUNT(*) FROM secrets", source, [])

@@ -320,6 +320,9 @@ class Reader:
             spelled = [o for o in decision.options if _spelled_out(o.label, text)]
             if decision.outcome == Outcome.ASK and len(spelled) == 1:  # "linda smith", typed in full
                 decision = Decision(Outcome.USE, spelled[0], (), "exact")
+            placed = [o for o in decision.options if o.score >= CLOSE_SCORE and self._placed(o, text)]
+            if decision.outcome == Outcome.ASK and len(placed) == 1:  # "auto products", "the auto team"
+                decision = Decision(Outcome.USE, placed[0], (), "context")
             if decision.outcome != Outcome.USE or decision.best is None:
                 if decision.outcome == Outcome.ASK and decision.options and decision.options[0].score >= 80:
                     self._ask_value(decision)
@@ -337,6 +340,17 @@ class Reader:
         text = _NEGATION.sub(" ", text)
         filters = [{"dimension": dim, "op": op, "values": sorted(values)} for (dim, op), values in by_dim.items()]
         return sorted(filters, key=lambda f: f["dimension"]), text
+
+    def _placed(self, option: Any, text: str) -> bool:
+        """Tell whether the words next to a value name its dimension: "auto products" (the products
+        table), "the auto team" (adjuster team)."""
+        dimension = self.dimensions.get(option.key, {})
+        names = set(clean(" ".join([option.key.replace(".", " ").replace("_", " "), dimension.get("label", ""),
+                                    *dimension.get("synonyms", [])])).split()) - _STOP
+        tokens = text.split()
+        spots = [i for i, w in enumerate(tokens) if w in option.words]
+        near = {w.rstrip("s") for i in spots for w in tokens[max(0, i - 2): i + 3]}
+        return bool({n.rstrip("s") for n in names} & near - {w.rstrip("s") for w in option.words})
 
     def _metrics(self, text: str, *, slow: bool) -> tuple[list[str], str]:
         """Return the metric keys the text names, in reading order, and the text without them."""

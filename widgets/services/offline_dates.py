@@ -39,11 +39,12 @@ def _day_month(i: int) -> str:
             rf"(?: {year})?|(?P<iso{i}>\d{{4}}-\d{{2}}-\d{{2}})")
 
 
+_VS = r"(?:vs\.?|versus|against|compared (?:to|with)|compare(?:d)? (?:to|with)|relative to)"
 _COMPARE_YEAR = re.compile(
-    r" (?:vs\.?|versus|against|compared (?:to|with)|compare(?:d)? to|relative to)? ?(?:the )?(?:same "
-    r"(?:period|time|quarter|month|week|days?|dates?) (?:a |one )?(?:last|previous|prior) year|same (?:period|time|"
-    r"quarter|month|week) a year (?:ago|before|earlier)|last year|prior year|previous year|a year (?:ago|before))"
-    r"(?= |$)| (?:yoy|y/y|year over year|year on year|year-over-year|year-on-year)(?= |$)")
+    rf" (?:{_VS} )?(?:the )?(?:same (?:period|time|quarter|month|week|days?|dates?) (?:a |one )?(?:last|previous|"
+    r"prior) year|same (?:period|time|quarter|month|week) a year (?:ago|before|earlier))(?= |$)"
+    rf"| {_VS} (?:the )?(?:last year|prior year|previous year|a year (?:ago|before|earlier)|the year before)(?= |$)"
+    r"| (?:yoy|y/y|y y|year over year|year on year|year-over-year|year-on-year)(?= |$)")
 _COMPARE_PERIOD = re.compile(
     r" (?:vs\.?|versus|against|compared (?:to|with)|compare(?:d)? (?:to|with)|relative to) (?:the )?"
     rf"(?:(?:previous|prior|last|preceding) (?:(?:{_NUM}) )?(?:{_UNIT}|period)|(?:{_UNIT}|period) before|"

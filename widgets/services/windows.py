@@ -16,10 +16,10 @@ from __future__ import annotations
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 Unit = Literal["day", "week", "month", "quarter", "year"]
 Kind = Literal["all", "rolling", "current", "to_date", "previous", "period", "since", "between"]
@@ -75,6 +75,11 @@ class TimeWindow(BaseModel):
         if self.kind == "between" and _need(self.start) > _need(self.end):
             raise ValueError(f"a between window starts after it ends ({self.start} > {self.end})")
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_unused(self, handler: Any) -> dict[str, Any]:
+        """Store only the fields the kind uses: {"kind": "previous", "unit": "quarter"}."""
+        return {k: v for k, v in handler(self).items() if v is not None}
 
     def _needed(self) -> frozenset[str]:
         """Return the fields this kind of window takes; raises ValueError for a period of no calendar unit."""
