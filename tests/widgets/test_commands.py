@@ -32,19 +32,20 @@ def test_a_clear_prompt_prints_the_widget_and_exits_0(demo_source, analyst, caps
 
 
 def test_an_ambiguous_prompt_prints_the_questions_and_exits_2(demo_source, analyst, capsys):
-    code, out = _generate(capsys, "claim count by channel", "--user", "ana")
+    code, out = _generate(capsys, "show me the numbers by channel", "--user", "ana")
     assert code == 2
-    assert "Over what period?" in out and "Last 30 days" in out
+    assert "Which measure" in out and "Claim count" in out
     assert not Widget.objects.exists()
 
 
 def test_answers_resolve_the_questions_in_order(demo_source, analyst, capsys):
-    code, out = _generate(capsys, "something useful", "--answer", "Open claims", "--answer", "Last 7 days",
+    code, out = _generate(capsys, "something useful for the last 7 days", "--answer", "Open claims",
                           "--user", "ana", "--dashboard", "Ops", "--json")
     body = json.loads(out)
     assert code == 0 and body["status"] == "ready"
     assert body["widget"]["spec"]["metric"]["key"] == "open_claims"
-    assert body["widget"]["spec"]["time_window"] == {"kind": "last", "n": 7, "unit": "day"}
+    assert body["widget"]["spec"]["time_window"] == {"kind": "rolling", "n": 7, "unit": "day"}
+    assert body["widget"]["interpretation"]["metrics"] == ["open_claims"]
     assert Dashboard.objects.get(name="Ops").widgets.count() == 1
 
 

@@ -33,7 +33,7 @@ from widgets.services.spec import WidgetSpec, spec_validate
 from widgets.services.tsx import tsx_checker_available, tsx_compile
 
 PAID = {"key": "total_paid", "name": "Total paid", "unit": "currency"}
-WINDOW = {"kind": "last", "n": 90, "unit": "day"}
+WINDOW = {"kind": "rolling", "n": 90, "unit": "day"}
 PROPS_TAIL = (
     "interface Props {\n"
     "  title: string;\n"
@@ -390,8 +390,8 @@ def test_sql_whose_columns_do_not_fit_the_component_goes_back_then_fails(
 
     def value_only(query):
         seen.append(query.corrections[-1] if query.corrections else None)
-        return {"sql": "SELECT SUM(paid_amount) AS total_paid FROM claims", "tables_used": ["claims"],
-                "explanation": ""}
+        return {"sql": "SELECT SUM(paid_amount) AS total_paid FROM claims WHERE closed_date >= :window_start "
+                       "AND closed_date < :window_end", "tables_used": ["claims"], "explanation": ""}
 
     monkeypatch.setattr(SQL, "offline", value_only)
     request = _make(analyst, dashboard, LEADERBOARD)

@@ -56,7 +56,9 @@ def test_another_metric_or_window_gives_another_widget(demo_source, warehouse, a
     paid_30 = _make(analyst, dashboard, "total paid over the last 30 days").widget
     paid_90 = _make(analyst, dashboard, "total paid over the last 90 days").widget
     count_30 = _make(analyst, dashboard, "claim count over the last 30 days").widget
-    assert len({paid_30.sql, paid_90.sql, count_30.sql}) == 3
+    # The window is bound at each run, not written: the same metric over another window is the same statement.
+    assert paid_30.sql == paid_90.sql != count_30.sql
+    assert paid_30.result["window"] != paid_90.result["window"]
     assert paid_90.result["rows"][0][0] > paid_30.result["rows"][0][0]
     expected = _direct(warehouse, "SELECT COUNT(*) FROM claims WHERE filed_date > CURRENT_DATE - 30 "
                                   "AND filed_date <= CURRENT_DATE")[0][0]
@@ -88,13 +90,24 @@ def test_loss_ratio_divides_paid_by_earned_premium(demo_source, warehouse, analy
 
 
 def test_an_ambiguous_request_asks_then_finishes_with_the_chosen_option(demo_source, analyst, dashboard):
-    request = _make(analyst, dashboard, "claim count by region")
+    request = _make(analyst, dashboard, "how are we doing by region")
     assert request.status == RequestStatus.NEEDS_CLARIFICATION
     question = request.questions[0]
-    assert question["id"] == "time_window" and "Last 90 days" in question["options"]
-    widget_request_answer(user=analyst, request=request, answers={"time_window": "Last 90 days"}, enqueue=False)
+    assert question["id"] == "metric" and "Claim count" in question["options"]
+    widget_request_answer(user=analyst, request=request, answers={"metric": "Claim count"}, enqueue=False)
     assert pipeline.run(request_id=request.id) == RequestStatus.READY
-    assert Widget.objects.get(request=request).spec["time_window"] == {"kind": "last", "n": 90, "unit": "day"}
+    widget = Widget.objects.get(request=request)
+    assert widget.spec["metric"]["key"] == "claim_count" and widget.spec["dimensions"] == ["regions.name"]
+    # No window was said: the stated default, listed as an assumption.
+    assert widget.spec["time_window"] == {"kind": "rolling", "n": 30, "unit": "day"}
+    assert any("last 30 days" in a for a in widget.spec["assumptions"])
+
+
+def test_a_request_for_what_the_data_lacks_is_refused_by_name(demo_source, analyst, dashboard):
+    request = _make(analyst, dashboard, "NPS by region last quarter")
+    assert (request.status, request.error_code) == (RequestStatus.FAILED, "not_in_data")
+    assert "nps" in request.error_message.lower() and "Closest" in request.error_message
+    assert not Widget.objects.filter(request=request).exists()
 
 
 def test_the_widget_carries_the_cost_and_count_of_its_llm_calls(demo_source, analyst, dashboard):
@@ -138,8 +151,8 @@ def test_sql_the_database_refuses_goes_back_with_the_error_and_the_fix_is_used(
     def first_wrong_column(query):
         seen_errors.append(query.corrections[-1] if query.corrections else None)
         if len(seen_errors) == 1:
-            return {"sql": "SELECT SUM(paid_amount_usd) AS total_paid FROM claims", "tables_used": ["claims"],
-                    "explanation": ""}
+            return {"sql": "SELECT SUM(paid_amount_usd) AS total_paid FROM claims WHERE closed_date >= :window_start "
+                           "AND closed_date < :window_end", "tables_used": ["claims"], "explanation": ""}
         return generate_offline.answer(query)
 
     monkeypatch.setattr(SQL, "offline", first_wrong_column)

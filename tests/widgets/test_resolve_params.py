@@ -87,19 +87,25 @@ def test_the_same_sql_over_another_window_is_run_not_served_from_the_cache(
     assert counted(warehouse, **Q1) != counted(warehouse, **Q2)
 
 
-def test_a_refresh_binds_the_values_the_seam_gives(demo_source: Any, dashboard: Any, warehouse: Path) -> None:
-    widget = make_widget(dashboard, demo_source)
-    with mock.patch.object(resolve, "_window_params", return_value={**Q2, "compare_start": None}):
-        assert widget_refresh(widget_id=widget.id) == "live"
+def _quarter_spec() -> dict[str, Any]:
+    return {"kind": "kpi", "title": "Claims", "metric": {"key": "claim_count", "name": "Claim count", "unit": "count"},
+            "time_window": {"kind": "previous", "unit": "quarter"}}
+
+
+def test_a_refresh_binds_the_window_the_spec_says_for_today(
+        demo_source: Any, dashboard: Any, warehouse: Path, settings: Any) -> None:
+    settings.BUILDER_TODAY = "2025-05-20"  # the previous quarter is Q1 2025
+    widget = make_widget(dashboard, demo_source, spec=_quarter_spec())
+    assert widget_refresh(widget_id=widget.id) == "live"
+    widget.refresh_from_db()
+    assert widget.result["rows"] == [[counted(warehouse, **Q1)]]
+    assert widget.result["window"] == {"start": "2025-01-01", "end": "2025-04-01"}
+
+
+def test_the_refreshed_window_moves_with_today(demo_source: Any, dashboard: Any, warehouse: Path, settings: Any) -> None:
+    widget = make_widget(dashboard, demo_source, spec=_quarter_spec())
+    settings.BUILDER_TODAY = "2025-08-02"  # now the previous quarter is Q2 2025
+    assert widget_refresh(widget_id=widget.id) == "live"
     widget.refresh_from_db()
     assert widget.result["rows"] == [[counted(warehouse, **Q2)]]
-
-
-def test_a_windowed_widget_without_values_fails_naming_them_and_keeps_its_data(
-        demo_source: Any, dashboard: Any) -> None:
-    old = {"columns": ["claim_count"], "rows": [[42]], "truncated": False}
-    widget = make_widget(dashboard, demo_source, result=old)
-    assert widget_refresh(widget_id=widget.id) == "query_failed"
-    widget.refresh_from_db()
-    assert widget.source_reason.startswith("The query needs a value for :window_end, :window_start")
-    assert widget.result == old
+    assert counted(warehouse, **Q1) != counted(warehouse, **Q2)

@@ -88,7 +88,7 @@ def test_a_query_that_failed_when_run_sends_the_sql_back_to_the_model_on_retry(
         def stopped(**kwargs):
             raise QueryFailed("The query was stopped: it used more than 1 GB of memory.", statement_fault=True)
 
-        patch.setattr("widgets.services.pipeline.sql_execute", stopped)
+        patch.setattr("widgets.services.data.sql_execute", stopped)
         request = widget_request_create(user=analyst, dashboard=dashboard, prompt="total paid last 7 days",
                                         enqueue=False)
         assert pipeline.run(request_id=request.id) == RequestStatus.FAILED

@@ -32,7 +32,10 @@ _STOP = frozenset(
 _GENERIC = frozenset(
     "performance doing going numbers number stuff metrics metric kpis kpi dashboard overview summary trend trends "
     "lately recently recent unusual anything something everything things thing key important data figures figure "
-    "stats statistics info information insight insights results result team teams".split())
+    "stats statistics info information insight insights results result team teams useful interesting important "
+    "relevant good bad nice helpful quick quickly simple basic main general current latest new see check track "
+    "monitor understand happening happen look make build create add put something anything business company "
+    "widget widgets chart charts kpis numbers exec meeting board boss manager today".split())
 # Words that name claims, or an amount of them, without saying which measure ("claims", "totals for … claims").
 _BARE_WORDS = frozenset({"claim", "claims", "total", "totals", "amount", "amounts", "value", "values", "sum", "figures"})
 _SINGLE_CLOSE = 78.0  # a lone metric candidate this close is what was meant (and is listed as an assumption)

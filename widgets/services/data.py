@@ -46,7 +46,7 @@ def spec_window(spec: dict[str, Any], *, today: dt.date) -> Resolved:
 
 
 def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt.date | None = None,
-                deadline_s: float | None = None, run: Runner = sql_execute) -> dict[str, Any]:
+                deadline_s: float | None = None, run: Runner | None = None) -> dict[str, Any]:
     """Run the widget's statement for today's window (and its comparison) and return the result to store.
 
     The result holds ``columns``, ``rows`` and ``truncated`` as before, plus ``window`` (the bounds bound,
@@ -57,7 +57,7 @@ def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt
         QueryFailed: the database refused or stopped the statement (from ``run``).
         ValueError: the spec's window cannot be resolved for today.
     """
-    today = today or source_today(source)
+    today, run = today or source_today(source), run or sql_execute
     resolved = spec_window(spec, today=today)
     additive = _additivity(source, spec)
     main = _run_window(run, source, sql, resolved.window, deadline_s)
@@ -86,7 +86,7 @@ def _iso(bounds: Bounds) -> dict[str, str | None]:
 
 def _additivity(source: DataSource, spec: dict[str, Any]) -> dict[str, bool]:
     """Return, per metric key of the spec, whether its values add up (an empty bucket is then zero)."""
-    keys = [spec["metric"]["key"], *(m["key"] for m in spec.get("extra_metrics", []))]
+    keys = [m["key"] for m in [spec.get("metric") or {}, *spec.get("extra_metrics", [])] if m.get("key")]
     found = {m.key: m for m in MetricDefinition.objects.filter(source=source, key__in=keys)}
     return {key: metric_is_additive(found[key]) if key in found else False for key in keys}
 
