@@ -73,7 +73,7 @@ METRIC_PHRASES = [
     ("how long do we take to settle", "avg_settlement_days", False),
     ("settling time", "avg_settlement_days", False),
     ("how many claims", "claim_count", True),
-    ("paid", "total_paid", True), ("totl payouts", "total_paid", False),
+    ("paid", "total_paid", True), ("payd out", "total_paid", False),
 ]
 
 
