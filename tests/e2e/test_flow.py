@@ -72,10 +72,10 @@ def test_an_ambiguous_prompt_asks_and_a_clicked_option_finishes_it(
 ) -> None:
     page = browser_page
     _open(page, live_server.url, board)
-    page.get_by_test_id("prompt-input").fill("claim count by region")
+    page.get_by_test_id("prompt-input").fill("how are we doing by region over the last 90 days")
     page.get_by_test_id("prompt-submit").click()
 
-    option = page.get_by_test_id("option").filter(has_text="Last 90 days")
+    option = page.get_by_test_id("option").filter(has_text="Claim count")
     expect(option).to_be_visible(timeout=30_000)
     screenshot(page, "question")
     option.click()
