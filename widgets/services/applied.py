@@ -22,6 +22,7 @@ from widgets.services.offline_dates import read_time
 _SHAPE = [reading._CUSTOM, reading._TABLE, reading._TREND, reading._CHARTY, reading._RANK_COUNTED, reading._RANK_N,
           reading._RANK_N_AFTER, reading._RANK_SUPER, *(pattern for _, pattern in reading._CHARTS)]
 _NUMBERS = re.compile(r" \$? ?\d+(?:\.\d+)?(?: ?(?:k|m|thousand|million|grand))?(?= )")
+_OTHER_COMPARISON = re.compile(r" [a-z]+ than \$? ?\d+(?:\.\d+)?(?: ?(?:k|m))?(?: [a-z]+)?(?= )")
 _SLOTS = frozenset({"in", "from", "at", "for", "by", "per"})
 _SUBJECT = frozenset({"claim", "claims", "every", "everything", "except", "excluding", "without", "only"})
 
@@ -31,13 +32,21 @@ def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], to
     text = read_time(reading.clean(words), today=today).text
     for pattern in _SHAPE:
         text = pattern.sub(" ", text)
+    kept = {float(f["values"][0]) for f in spec.get("filters", []) if f.get("op") not in ("in", "not_in")}
+    dropped: list[str] = []
     for _, op_words in reading._COMPARE_OPS:
+        for found in re.finditer(rf" (?:\S+ )?{op_words} {reading._AMOUNT}(?: days?)?(?= )", text):
+            if float(reading._amount(found)) not in kept:
+                dropped.append(found.group(0).strip())  # "older than 90 days": a comparison nothing applied
         text = re.sub(rf" {op_words} {reading._AMOUNT}(?: days?)?(?= )", " ", text)
+    for found in _OTHER_COMPARISON.finditer(text):
+        dropped.append(found.group(0).strip())
+    text = _OTHER_COMPARISON.sub(" ", text)
     text = reading._TRAILING_OPS.sub(" ", reading._QUALIFIER.sub(" ", text))
     text = _NUMBERS.sub(" ", text)
     used = _used_words(spec, catalog)
     vocabulary = vocabulary_for(catalog=catalog)
-    tokens, out = text.split(), []
+    tokens, out = text.split(), list(dropped)
     for i, token in enumerate(tokens):
         if token in reading._STOP or token in reading._GENERIC or token in _SUBJECT or len(token) < 2 or token in out:
             continue

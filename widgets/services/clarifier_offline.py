@@ -353,7 +353,12 @@ class Reader:
         tokens = text.split()
         spots = [i for i, w in enumerate(tokens) if w in option.words]
         near = {w.rstrip("s") for i in spots for w in tokens[max(0, i - 2): i + 3]}
-        return bool({n.rstrip("s") for n in names} & near - {w.rstrip("s") for w in option.words})
+        own = {w.rstrip("s") for w in option.words}
+        if {n.rstrip("s") for n in names} & near - own:
+            return True
+        # An answer naming the dimension ("the product line") after a question about the value.
+        label = clean(dimension.get("label", "")).split()
+        return len(label) > 1 and all(w in tokens for w in label)
 
     def _metrics(self, text: str, *, slow: bool) -> tuple[list[str], str]:
         """Return the metric keys the text names, in reading order, and the text without them."""
@@ -465,7 +470,11 @@ class Reader:
         self.questions.append({"id": "metric", "text": "Which measure should the widget show?", "options": names})
 
     def _ask_value(self, decision: Decision) -> None:
-        options = [o.label for o in decision.options if o.score >= CLOSE_SCORE][:6]
+        close = [o for o in decision.options if o.score >= CLOSE_SCORE][:6]
+        labels = [o.label for o in close]
+        # The same value in two dimensions ("Auto": a product line and an adjuster team) says which.
+        options = [f"{o.label} ({self.dimensions.get(o.key, {}).get('label', o.key)})" if labels.count(o.label) > 1
+                   else o.label for o in close]
         typed = " ".join(decision.options[0].words)
         self.questions.append({"id": f"value_{len(self.questions)}", "text": f"Which one did you mean by “{typed}”?",
                                "options": options})

@@ -51,6 +51,10 @@ _COMPARE_PERIOD = re.compile(
     rf"(?:{_UNIT}) prior|prior (?:{_NUM})|previous (?:{_NUM})|one before|before)(?= |$)"
     r"| (?:mom|m/m|qoq|q/q|wow|w/w|dod|month over month|quarter over quarter|week over week|period over period|"
     r"month on month|quarter on quarter|week on week)(?= |$)")
+_COMPARE_NAMED = re.compile(
+    rf" (?:vs\.?|versus|against|compared (?:to|with)|compare(?:d)? (?:to|with)) (?:the same (?:in )?|in )?"
+    rf"(?P<what>q[1-4](?: 20\d\d)?|(?:{_MONTH})(?: 20\d\d)?|20\d\d)"
+    r"(?: (?:of )?(?:last|previous|prior) year| a year (?:ago|before|earlier)| the year before)?(?= |$)")
 _ROLLING = re.compile(
     rf" (?:(?:in|over|for|during|within) )?(?:the )?(?:last|past|previous|trailing|prior|recent|rolling)"
     rf" (?P<n>{_NUM}) (?P<unit>{_UNIT})(?= |$)"
@@ -104,6 +108,11 @@ def read_time(text: str, *, today: date) -> TimeReading:
         reading.compare = {"kind": "previous_year"}
     elif _take(reading, _COMPARE_PERIOD):
         reading.compare = {"kind": "previous_period"}
+    elif (named := _take(reading, _COMPARE_NAMED)) is not None:
+        # "q3 vs q2" is the period before; "q3 2026 vs q3 2025", "october vs october last year" a year before.
+        target = named.group("what")
+        same_name = re.search(rf" {re.escape(target.split()[0])}(?= )", reading.text) is not None
+        reading.compare = {"kind": "previous_year" if same_name else "previous_period"}
     reading.window = _window(reading, today)
     if reading.compare and reading.window is None:
         reading.compare = None  # "vs last year" alone: the window it compares is missing
