@@ -566,12 +566,20 @@ def _remove_words(text: str, words: list[str], *, near: int | None = None) -> st
 
 
 def _phrase_of(text: str, unknown: list[str]) -> str:
-    """Return the words from the first unknown word to the last one that are adjacent in ``text``."""
+    """Return the words of what was asked for around the first unknown word: the run of words no other
+    part of the reading used ("customer satisfaction", "revenue per employee"), joined by "per"/"of"."""
     tokens = text.split()
     first = tokens.index(unknown[0])
-    out = [tokens[first]]
+
+    def part(token: str) -> bool:
+        return token not in _STOP and token not in _GENERIC and not token.isdigit()
+
+    start = first
+    while start > 0 and part(tokens[start - 1]):
+        start -= 1
+    out = tokens[start:first + 1]
     for token in tokens[first + 1:]:
-        if token in unknown or (token in ("per", "of", "by") and out):
+        if part(token) or (token in ("per", "of") and out):
             out.append(token)
         else:
             break
