@@ -35,13 +35,14 @@ _GENERIC = frozenset(
     "stats statistics info information insight insights results result team teams useful interesting important "
     "relevant good bad nice helpful quick quickly simple basic main general current latest new see check track "
     "monitor understand happening happen look make build create add put something anything business company "
-    "widget widgets chart charts kpis numbers exec meeting board boss manager today".split())
+    "widget widgets chart charts kpis numbers exec meeting board boss manager today snapshot pulse health "
+    "checkup performing perform update glance picture scorecard u pull fetch".split())
 # Words that name claims, or an amount of them, without saying which measure ("claims", "totals for … claims").
 _BARE_WORDS = frozenset({"claim", "claims", "total", "totals", "amount", "amounts", "value", "values", "sum", "figures"})
 _SINGLE_CLOSE = 78.0  # a lone metric candidate this close is what was meant (and is listed as an assumption)
 _GENERIC_MEASURE = frozenset({"number", "numbers", "count", "counts", "total", "totals", "amount", "amounts",
                               "figure", "figures", "value", "values", "sum"})
-_COORDINATED_CLAIMS = re.compile(r" claims (?:and|plus|with|vs) | (?:and|plus|with) (?:the )?(?:number of )?claims ")
+_COORDINATED_CLAIMS = re.compile(r"\bclaims\s*(?:,|and\b|plus\b|&|vs\b)|(?:,|\band|\bplus|&)\s*(?:the )?(?:number of )?claims\b")
 _MONEY_ASKED = re.compile(r" (?:value|values|amount|amounts|\$|money|sum|sums|totals|dollars|cost|how much|come to) ")
 _SLOT_WORDS = frozenset({"in", "from", "at", "by", "per", "within", "across"})
 _MONEY = frozenset("value values amount amounts $ money sum sums totals dollars".split())
@@ -67,8 +68,8 @@ _RANK_N = re.compile(r" (?P<dir>top|bottom|best|worst|highest|lowest|largest|sma
                      r"twelve|fifteen|twenty)(?= )")
 _RANK_N_AFTER = re.compile(r" (?:the )?(?P<n>\d{1,3}) (?P<dir>best|worst|highest|lowest|largest|biggest|fastest|"
                            r"slowest)(?= )")
-_RANK_COUNTED = re.compile(r" (?:the )?(?P<n>\d{1,3}) (?P<what>[a-z]+(?: [a-z]+)?) (?:with|having|who have|that have|"
-                           r"that had|who had|by) (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|fewest|"
+_RANK_COUNTED = re.compile(r" (?:the )?(?:(?P<n>\d{1,3}) )?(?P<what>[a-z]+(?: [a-z]+)?) (?:with|having|who|that|which|by)"
+                           r"(?: [a-z]+){0,3}? (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|fewest|"
                            r"least|lowest|smallest|shortest|fastest)(?= )")
 _RANK_SUPER = re.compile(r" (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|greatest|top|fewest|least|"
                          r"lowest|smallest|shortest|fastest|quickest)(?= )")
@@ -79,17 +80,20 @@ _SLOWNESS = frozenset({"fastest", "quickest", "slowest", "longest", "shortest"})
 _COMPARE_OPS = [
     (">=", r"(?:at least|no less than|minimum of|min|>=)"),
     ("<=", r"(?:at most|no more than|up to|maximum of|max|<=)"),
-    (">", r"(?:over|above|more than|greater than|exceeding|bigger than|larger than|higher than|>)"),
-    ("<", r"(?:under|below|less than|smaller than|lower than|within|<)"),
+    (">", r"(?:over|above|more than|greater than|exceeding|bigger than|larger than|higher than|longer than|"
+          r"slower than|>)"),
+    ("<", r"(?:under|below|less than|smaller than|lower than|shorter than|quicker than|faster than|within|<)"),
 ]
 _SETTLE_WORDS = re.compile(r" (?:settle|settled|settling|settlement|close|closed|closing|took|take|taking|days) ")
 _PAID_WORDS = re.compile(r" (?:paid|payout|payouts|payment|payments|pay|paying) ")
 _CLAIMED_WORDS = re.compile(r" (?:claimed|claim|claims|asked|asking|amount|worth|value|requested) ")
-_COLUMN_BEFORE = re.compile(r" (?:(?:that |which |where |when )?(?:we |they )?(?:settled|closed|took|taking|paid|"
-                            r"payout|payment) (?:was |were |is |of )?(?:in )?|(?:to settle|settling) (?:in )?)(?= )")
-_COLUMN_AFTER = re.compile(r" (?:claimed|paid|paid out|to settle|to close)(?= )")
+_COLUMN_BEFORE = re.compile(r" (?:(?:that |which |where |when )?(?:we |they |it )?(?:settled|closed|took|taking|paid|"
+                            r"payout|payment|(?:paid|claimed) amount) (?:was |were |is |of )?(?:in )?|"
+                            r"(?:to settle|settling) (?:in )?)(?= )")
+_COLUMN_AFTER = re.compile(r" (?:claimed|paid|paid out|to settle|to close|to settle in)(?= )")
 _AMOUNT = r"\$? ?(?P<num>\d+(?:\.\d+)?) ?(?P<suffix>k|m|thousand|million|grand)?"
-_TRAILING_OPS = re.compile(rf" {_AMOUNT} (?P<op>or more|or less|or over|or under|and up|and above|and below|plus)(?= )")
+_TRAILING_OPS = re.compile(rf" {_AMOUNT}(?P<days> days?)? (?P<op>or more|or less|or over|or under|and up|and above|"
+                           r"and below|plus)(?= )")
 # "filed"/"reported" before a time: which date the window is on, not a metric of their own ("claims filed").
 _QUALIFIER = re.compile(r"(?<= )(?:filed|reported|submitted|lodged|opened|received)(?= (?:in|during|last|this|since|"
                         r"between|over|from|yesterday|today|past|the|q[1-4]|\d{4}))")
@@ -143,7 +147,8 @@ class Reader:
     # -- the reading, in order -------------------------------------------------------------------
 
     def read(self, words: str) -> dict[str, Any]:
-        self._original = clean(words)
+        self._raw = words.lower()
+        self._original = _fix_time_typos(clean(words))
         text = _QUALIFIER.sub(" ", self._original)
         time = read_time(text, today=self.today)
         text = time.text
@@ -208,9 +213,14 @@ class Reader:
         if found:  # "the 15 adjusters with the most open claims"
             word = found.group("dir")
             text = _blank(text, found)
-            return ({"direction": "bottom" if word in _DOWN else "top", "n": int(found.group("n")),
+            return ({"direction": "bottom" if word in _DOWN else "top", "n": int(found.group("n") or 1),
                      "slowness": word in _SLOWNESS}, found.group("what"), text)
         found = _RANK_SUPER.search(text)
+        if found and not text[: found.start()].strip():  # "fastest adjuster team last month"
+            word = found.group("dir")
+            after = " ".join(text[found.end():].split()[:3])
+            return ({"direction": "bottom" if word in _DOWN else "top", "n": 1, "slowness": word in _SLOWNESS},
+                    after, _blank(text, found))
         if found and re.search(r" (?:which|what|who|whose|the) ", text[: found.start() + 1] + " "):
             word = found.group("dir")
             return ({"direction": "bottom" if word in _DOWN else "top", "n": 1, "slowness": word in _SLOWNESS},
@@ -231,7 +241,7 @@ class Reader:
                 text = _blank_column_words(_blank(text, found), found.start(), found.end())
         while (found := _TRAILING_OPS.search(text)) is not None:
             op = ">=" if found.group("op") in ("or more", "or over", "and up", "and above", "plus") else "<="
-            column = self._number_column(text, found, False)
+            column = self._number_column(text, found, bool(found.group("days")))
             if column is None:
                 break
             filters.append({"dimension": column, "op": op, "values": [_amount(found)]})
@@ -362,6 +372,7 @@ class Reader:
 
     def _metrics(self, text: str, *, slow: bool) -> tuple[list[str], str]:
         """Return the metric keys the text names, in reading order, and the text without them."""
+        self._before_metrics = text
         chosen: list[tuple[int, str]] = []
         used: set[str] = set()  # words already naming a chosen metric: one word names one thing
         for decision in self._mentions(text, "metric"):
@@ -393,9 +404,9 @@ class Reader:
         if not chosen and slow:
             chosen.append((0, self._first_metric("settlement")))
         # "claims" alone names the claim count only when nothing else is measured ("paid on water claims").
-        if len(chosen) > 1 and not _COORDINATED_CLAIMS.search(self._original):
+        if len(chosen) > 1 and not _COORDINATED_CLAIMS.search(self._raw):
             chosen = [(at, key) for at, key in chosen if key not in self._bare_count] or chosen
-        if chosen and {k for _, k in chosen} <= self._bare_count and _MONEY_ASKED.search(self._original):
+        if chosen and {k for _, k in chosen} <= self._bare_count and _MONEY_ASKED.search(self._before_metrics):
             # "value of claims", "claim $", "how much did the claims come to": an amount, but which?
             self._ask_metric([k for k in self.metrics if self.metrics[k].get("unit") == "currency"][:4])
             return [], text
@@ -481,6 +492,24 @@ class Reader:
 
     def _first_metric(self, word: str) -> str:
         return next((k for k in self.metrics if word in k), "")
+
+
+_TIME_WORDS = ("quarter", "quarters", "month", "months", "week", "weeks", "year", "years", "today", "yesterday",
+               "days", "january", "february", "march", "april", "june", "july", "august", "september",
+               "october", "november", "december")
+
+
+def _fix_time_typos(text: str) -> str:
+    """Return the text with misspelt time words put right ("this quater", "last mnth"): a word four
+    letters or longer that is not a time word, but is one slip away from one."""
+    words = []
+    for word in text.split():
+        if len(word) >= 4 and word not in _TIME_WORDS and not word.isdigit():
+            best = max(_TIME_WORDS, key=lambda known: word_similarity(word, known))
+            if word_similarity(word, best) >= 0.9:
+                word = best
+        words.append(word)
+    return " " + " ".join(words) + " "
 
 
 def _cut(pattern: re.Pattern[str], text: str) -> tuple[str, str]:

@@ -8,6 +8,7 @@ Year-less periods ("Q3", "in march") resolve to the latest one that has begun, a
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -49,8 +50,9 @@ _COMPARE_PERIOD = re.compile(
     r" (?:vs\.?|versus|against|compared (?:to|with)|compare(?:d)? (?:to|with)|relative to) (?:the )?"
     rf"(?:(?:previous|prior|last|preceding) (?:(?:{_NUM}) )?(?:{_UNIT}|period)|(?:{_UNIT}|period) before|"
     rf"(?:{_UNIT}) prior|prior (?:{_NUM})|previous (?:{_NUM})|one before|before)(?= |$)"
-    r"| (?:mom|m/m|qoq|q/q|wow|w/w|dod|month over month|quarter over quarter|week over week|period over period|"
-    r"month on month|quarter on quarter|week on week)(?= |$)")
+    rf"| (?:with|to) (?:the )?(?:previous|prior|preceding) (?:(?:{_NUM}) )?(?:{_UNIT}|period)?(?= |$)"
+    r"| (?:mom|m/m|m m|qoq|q/q|q q|wow|w/w|w w|dod|d d|month over month|quarter over quarter|week over week|"
+    r"period over period|month on month|quarter on quarter|week on week)(?= |$)")
 _COMPARE_NAMED = re.compile(
     rf" (?:vs\.?|versus|against|compared (?:to|with)|compare(?:d)? (?:to|with)) (?:the same (?:in )?|in )?"
     rf"(?P<what>q[1-4](?: 20\d\d)?|(?:{_MONTH})(?: 20\d\d)?|20\d\d)"
@@ -76,6 +78,10 @@ _SINCE = re.compile(rf" (?:since|from|starting|after) (?:the )?(?:{_day_month(1)
                     rf"|(?P<syear>20\d\d))(?= |$)")
 _BETWEEN = re.compile(rf" (?:between|from) (?:{_day_month(1)}) (?:and|to|until|till|through|-) "
                       rf"(?:{_day_month(2)})(?= |$)")
+_MONTH_RANGE = re.compile(rf" (?:from|between) (?P<m1>{_MONTH}) (?:to|and|until|till|through|-) (?P<m2>{_MONTH})"
+                          r"(?: (?P<y>20\d\d))?(?= |$)")
+_ON_DAY = re.compile(rf" (?:on|for) (?:the )?(?:{_day_month(1)})(?= |$)")
+_START_OF = re.compile(r" since the (?:start|beginning) of the (?P<unit>week|month|quarter|year)(?= |$)")
 _ALL_TIME = re.compile(r" (?:of |for |in )?(?:all[ -]time|ever|since the (?:beginning|start)|since records began|"
                        r"entire history|all history|lifetime)(?= |$)")
 _GRAINS = {
@@ -132,6 +138,19 @@ def _number(word: str) -> int:
 
 
 def _window(reading: TimeReading, today: date) -> dict[str, Any] | None:
+    found = _take(reading, _START_OF)
+    if found:
+        return {"kind": "to_date", "unit": found.group("unit")}
+    found = _take(reading, _MONTH_RANGE)
+    if found:
+        first, last = MONTHS[found.group("m1")], MONTHS[found.group("m2")]
+        year = int(found.group("y")) if found.group("y") else latest_period(today, month=last)
+        start = date(year if first <= last else year - 1, first, 1)
+        end = date(year, last, monthrange(year, last)[1])
+        return {"kind": "between", "start": start.isoformat(), "end": min(end, today).isoformat()}
+    found = _take(reading, _ON_DAY)
+    if found and (day := _date(found, 1, today)) is not None:
+        return {"kind": "period", "unit": "day", "day": day.isoformat()}
     found = _take(reading, _BETWEEN)
     if found:
         start, end = _date(found, 1, today), _date(found, 2, today)
