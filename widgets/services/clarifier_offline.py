@@ -329,7 +329,12 @@ class Reader:
     def _value_filters(self, text: str) -> tuple[list[dict[str, Any]], str]:
         """Return filters on the stored values the text names (through values and their synonyms)."""
         by_dim: dict[tuple[str, str], list[str]] = {}
-        for decision in self._mentions(text, "value"):
+        for decision in [*self._mentions(text, "value"), *self._short_mentions(text)]:
+            lead = decision.best or (decision.options[0] if decision.options else None)
+            if lead is None or not set(lead.words) <= set(text.split()):
+                continue  # its words were used by an earlier mention
+            if decision.best is None and any(o.label in by_dim.get((o.key, "in"), []) for o in decision.options):
+                continue  # "karen" after "karen lee" was chosen: the same name, settled
             spelled = [o for o in decision.options if _spelled_out(o.label, text)]
             if decision.outcome == Outcome.ASK and len(spelled) == 1:  # "linda smith", typed in full
                 decision = Decision(Outcome.USE, spelled[0], (), "exact")
@@ -337,7 +342,7 @@ class Reader:
             if decision.outcome == Outcome.ASK and len(placed) == 1:  # "auto products", "the auto team"
                 decision = Decision(Outcome.USE, placed[0], (), "context")
             if decision.outcome != Outcome.USE or decision.best is None:
-                if decision.outcome == Outcome.ASK and decision.options and decision.options[0].score >= 80:
+                if decision.outcome == Outcome.ASK and decision.options and decision.options[0].score >= CLOSE_SCORE:
                     self._ask_value(decision)
                     text = _remove_words(text, list(decision.options[0].words))
                 continue
@@ -369,6 +374,19 @@ class Reader:
         # An answer naming the dimension ("the product line") after a question about the value.
         label = clean(dimension.get("label", "")).split()
         return len(label) > 1 and all(w in tokens for w in label)
+
+    def _short_mentions(self, text: str) -> list[Decision]:
+        """Return decisions on single words and pairs the whole-text reading left: a first or last name
+        alone ("karen", "rodriguez") scores low inside a long sentence but clearly on its own."""
+        tokens = [w for w in text.split() if w not in _STOP and w not in _GENERIC and not w.isdigit() and len(w) > 2]
+        out = []
+        for token in tokens:
+            decision = self.vocabulary.decide(token, kind="value")
+            if decision.outcome != Outcome.REFUSE and decision.options[:1] and decision.options[0].score >= CLOSE_SCORE:
+                out.append(decision)
+            elif decision.outcome == Outcome.USE:
+                out.append(decision)
+        return out
 
     def _metrics(self, text: str, *, slow: bool) -> tuple[list[str], str]:
         """Return the metric keys the text names, in reading order, and the text without them."""
