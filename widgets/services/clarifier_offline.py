@@ -44,7 +44,11 @@ _GENERIC_MEASURE = frozenset({"number", "numbers", "count", "counts", "total", "
                               "figure", "figures", "value", "values", "sum"})
 _COORDINATED_CLAIMS = re.compile(r"\bclaims\s*(?:,|and\b|plus\b|&|vs\b)|(?:,|\band|\bplus|&)\s*(?:the )?(?:number of )?claims\b")
 _MONEY_ASKED = re.compile(r" (?:value|values|amount|amounts|\$|money|sum|sums|totals|dollars|cost|how much|come to) ")
-_SLOT_WORDS = frozenset({"in", "from", "at", "by", "per", "within", "across"})
+_SLOT_WORDS = frozenset({"in", "from", "at", "by", "per", "within", "across", "for", "with"})
+# A measure's head noun after an unknown word ("litigation rate", "combined ratio", "fraud score"): a measure
+# the dictionary lacks, whatever else was named.
+_MEASURE_HEADS = frozenset("rate rates ratio ratios score scores index level levels percentage share cost costs "
+                           "spend margin margins recoveries recovery adequacy expense expenses time".split())
 _MONEY = frozenset("value values amount amounts $ money sum sums totals dollars".split())
 _CUSTOM = re.compile(r" (?:custom|bespoke|gauge|heatmap|heat map|funnel|leaderboard|league table|scorecard|"
                      r"sparkline card|progress bar|ranked bars|tile with|card with)(?= )")
@@ -68,7 +72,8 @@ _RANK_N = re.compile(r" (?P<dir>top|bottom|best|worst|highest|lowest|largest|sma
                      r"twelve|fifteen|twenty)(?= )")
 _RANK_N_AFTER = re.compile(r" (?:the )?(?P<n>\d{1,3}) (?P<dir>best|worst|highest|lowest|largest|biggest|fastest|"
                            r"slowest)(?= )")
-_RANK_COUNTED = re.compile(r" (?:the )?(?:(?P<n>\d{1,3}) )?(?P<what>[a-z]+(?: [a-z]+)?) (?:with|having|who|that|which|by)"
+_RANK_COUNTED = re.compile(r" (?:the )?(?:(?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|"
+                           r"twenty) )?(?P<what>[a-z]+(?: [a-z]+)?) (?:with|having|who|that|which|by)"
                            r"(?: [a-z]+){0,3}? (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|fewest|"
                            r"least|lowest|smallest|shortest|fastest)(?= )")
 _RANK_SUPER = re.compile(r" (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|greatest|top|fewest|least|"
@@ -210,11 +215,15 @@ class Reader:
             return ({"direction": "bottom" if word in _DOWN else "top", "n": max(1, count),
                      "slowness": word in _SLOWNESS}, " ".join(after), text)
         found = _RANK_COUNTED.search(text)
-        if found:  # "the 15 adjusters with the most open claims"
+        if found:  # "the 15 adjusters with the most open claims", "the 6 adjusters who paid out the most"
             word = found.group("dir")
-            text = _blank(text, found)
-            return ({"direction": "bottom" if word in _DOWN else "top", "n": int(found.group("n") or 1),
-                     "slowness": word in _SLOWNESS}, found.group("what"), text)
+            text = _blank_span(text, found.start("dir"), found.end("dir"))
+            if found.group("n"):
+                text = _blank_span(text, found.start("n"), found.end("n"))
+            n = found.group("n") or "1"
+            return ({"direction": "bottom" if word in _DOWN else "top",
+                     "n": int(n) if n.isdigit() else _NUMBER_WORDS[n], "slowness": word in _SLOWNESS},
+                    found.group("what"), text)
         found = _RANK_SUPER.search(text)
         if found and not text[: found.start()].strip():  # "fastest adjuster team last month"
             word = found.group("dir")
@@ -422,7 +431,7 @@ class Reader:
         if not chosen and slow:
             chosen.append((0, self._first_metric("settlement")))
         # "claims" alone names the claim count only when nothing else is measured ("paid on water claims").
-        if len(chosen) > 1 and not _COORDINATED_CLAIMS.search(self._raw):
+        if len(chosen) > 1 and not self._claims_coordinated():
             chosen = [(at, key) for at, key in chosen if key not in self._bare_count] or chosen
         if chosen and {k for _, k in chosen} <= self._bare_count and _MONEY_ASKED.search(self._before_metrics):
             # "value of claims", "claim $", "how much did the claims come to": an amount, but which?
@@ -430,6 +439,16 @@ class Reader:
             return [], text
         keys = [k for _, k in sorted(chosen) if k]
         return keys, text
+
+    def _claims_coordinated(self) -> bool:
+        """Tell whether "claims" stands in a list of measures ("claims, open claims and claimants", "claims and
+        payouts"), not as the noun of a filter ("medium claims, every region")."""
+        words = {w for m in self.metrics.values() for term in [m["name"], *m.get("synonyms", [])]
+                 for w in clean(term).split()} - {"claim", "claims", "number", "of", "count", "total"}
+        measure = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+        after = rf"\bclaims\s*(?:,|and\b|plus\b|&)\s*(?:the\s+|a\s+)?(?:{measure})\b"
+        before = rf"\b(?:{measure})\s*(?:,|and\b|plus\b|&)\s*(?:the\s+)?(?:number of\s+)?claims\b"
+        return bool(re.search(after, self._raw) or re.search(before, self._raw))
 
     def _fallback_metric(self, text: str) -> list[str]:
         """With no metric named: ask about money words that fit several ("value", "$"), else nothing."""
@@ -447,6 +466,9 @@ class Reader:
         tokens = text.split()
         unknown = [w for w in tokens if w not in _STOP and w not in _GENERIC and w not in _MONEY and len(w) > 1
                    and not w.isdigit() and not self._known(w)]
+        headed = [w for i, w in enumerate(tokens[:-1]) if w in unknown and tokens[i + 1] in _MEASURE_HEADS]
+        if metric_keys and headed:
+            unknown, metric_keys = headed, []  # "litigation rate on liability claims": that rate is not here
         if metric_keys:
             slots = {tokens[i + 1] for i, w in enumerate(tokens[:-1]) if w in _SLOT_WORDS}
             slots |= {tokens[i + 2] for i, w in enumerate(tokens[:-2]) if w in _SLOT_WORDS and tokens[i + 1] == "the"}
@@ -524,7 +546,7 @@ def _fix_time_typos(text: str) -> str:
     for word in text.split():
         if len(word) >= 4 and word not in _TIME_WORDS and not word.isdigit():
             best = max(_TIME_WORDS, key=lambda known: word_similarity(word, known))
-            if word_similarity(word, best) >= 0.9:
+            if word_similarity(word, best) >= 0.85:
                 word = best
         words.append(word)
     return " " + " ".join(words) + " "
@@ -535,6 +557,10 @@ def _cut(pattern: re.Pattern[str], text: str) -> tuple[str, str]:
     if not found:
         return "", text
     return found.group(0).strip(), _blank(text, found)
+
+
+def _blank_span(text: str, start: int, end: int) -> str:
+    return text[:start] + " " * (end - start) + text[end:]
 
 
 def _blank(text: str, found: re.Match[str]) -> str:
@@ -618,8 +644,10 @@ def _phrase_of(text: str, unknown: list[str]) -> str:
     tokens = text.split()
     first = tokens.index(unknown[0])
 
+    in_by_slot = first > 0 and tokens[first - 1] in ("by", "per")
+
     def part(token: str) -> bool:
-        return token not in _STOP and token not in _GENERIC and not token.isdigit()
+        return token not in _STOP and (in_by_slot or token not in _GENERIC) and not token.isdigit()
 
     start = first
     while start > 0 and part(tokens[start - 1]):
