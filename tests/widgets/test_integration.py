@@ -49,11 +49,11 @@ def test_a_kpi_is_built_by_a_worker_through_redis_on_postgres(redis_worker, demo
 def test_clarification_round_trip_through_the_worker(redis_worker, demo_source, analyst, dashboard):
     client = APIClient()
     client.force_login(analyst)
-    created = client.post(f"/api/dashboards/{dashboard.id}/requests/", {"prompt": "claim count by channel"},
+    created = client.post(f"/api/dashboards/{dashboard.id}/requests/", {"prompt": "the numbers by channel"},
                           format="json").json()
     waiting = wait_for(created["id"], {RequestStatus.NEEDS_CLARIFICATION, RequestStatus.FAILED})
     assert waiting.status == RequestStatus.NEEDS_CLARIFICATION
-    client.post(f"/api/requests/{waiting.id}/answers/", {"answers": {"time_window": "Last 12 months"}}, format="json")
+    client.post(f"/api/requests/{waiting.id}/answers/", {"answers": {"metric": "Claim count"}}, format="json")
     done = wait_for(waiting.id, {RequestStatus.READY, RequestStatus.FAILED})
     assert done.status == RequestStatus.READY, done.error_message
     assert done.widget.result["columns"] == ["channel", "claim_count"]
