@@ -311,6 +311,17 @@ def _labels_problem(values: Any) -> str:
     return ""
 
 
+class Grain(models.TextChoices):
+    DAY = "day", "Day"
+    WEEK = "week", "Week"
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+    YEAR = "year", "Year"
+
+
+GRAIN_ORDER = [g.value for g in Grain]
+
+
 class Unit(models.TextChoices):
     COUNT = "count", "Count"
     CURRENCY = "currency", "Currency (USD)"
@@ -346,6 +357,11 @@ class MetricDefinition(models.Model):
     additive = models.BooleanField(
         default=True, help_text="Values over parts add up to the whole: sums and counts. Untick for distinct "
                                 "counts, averages and ratios; their totals and 'all others' are then queried.",
+    )
+    finest_grain = models.CharField(
+        max_length=10, choices=Grain.choices, default=Grain.DAY,
+        help_text="The finest period the data holds (monthly figures: month). Widgets never ask for finer; for "
+                  "a ratio, the coarser of its parts' counts too.",
     )
 
     class Meta:

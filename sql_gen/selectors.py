@@ -9,6 +9,7 @@ from sqlglot import exp, parse_one
 from sqlglot.errors import SqlglotError
 
 from sql_gen.models import (
+    GRAIN_ORDER,
     ComputedDimension,
     DataSource,
     DictionaryColumn,
@@ -117,11 +118,20 @@ def _metric_entry(metric: MetricDefinition, tables: dict[str, DictionaryTable]) 
         "time_column": metric.time_column or None,
         "up_is_good": metric.up_is_good,
         "additive": metric.additive,
+        "finest_grain": metric_finest_grain(metric),
         "dimensions": metric_dimensions(metric=metric, tables=tables),
     }
     if metric.kind == MetricDefinition.Kind.RATIO:
         entry["parts"] = {"numerator": metric.numerator.key, "denominator": metric.denominator.key}
     return entry
+
+
+def metric_finest_grain(metric: MetricDefinition) -> str:
+    """Return the finest grain the metric's data holds: its own, or the coarser of a ratio's parts'."""
+    grains = [metric.finest_grain]
+    if metric.kind == MetricDefinition.Kind.RATIO:
+        grains += [metric_finest_grain(p) for p in (metric.numerator, metric.denominator) if p is not None]
+    return max(grains, key=GRAIN_ORDER.index)
 
 
 def _column_entry(column: DictionaryColumn, count: int, indexed: list[str]) -> dict[str, Any]:

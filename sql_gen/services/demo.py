@@ -277,6 +277,8 @@ def _seed_metrics(source: DataSource) -> None:
             denominator=MetricDefinition.objects.get(key="earned_premium"),
         ))
     _update_description("loss_ratio", _LOSS_RATIO_DESCRIPTION)
+    # Earned premium is kept per month: a field added after the first seeds, set while still at its default.
+    MetricDefinition.objects.filter(key="earned_premium", finest_grain="day").update(finest_grain="month")
 
 
 def _update_description(key: str, description: str) -> None:

@@ -287,8 +287,17 @@ class Reader:
             key, used = self._dimension_at(text[found.end():].split())
             if key is None:
                 continue
+            following = text[found.end():].split()[len(used):len(used) + 1]
+            if found.group(0).strip() in ("every", "each", "for every", "for each") and following[:1] and \
+                    _NEGATION.match(" " + following[0] + " "):
+                continue  # "every region except the west": a filter's scope, not a breakdown
             if key not in dims:
                 dims.append(key)
+            if found.group(0).strip() == "by" and not dims[:-1]:
+                before, before_used = self._dimension_at(text[: found.start()].split()[-2:])
+                if before and before not in dims:  # "region by segment": two breakdowns, the first first
+                    dims.insert(0, before)
+                    text = _remove_words(text, before_used)
             text = _remove_words(text, [found.group(0).strip(), *used], near=found.start())
             rest = text[found.start():].split()
             while rest[:1] == ["and"] and len(dims) < 2:
@@ -308,7 +317,10 @@ class Reader:
             return dims, text
         for lead in _SUBJECT_LEADS:
             for found in lead.finditer(text):
-                key, used = self._dimension_at(text[found.end():].split())
+                after = text[found.end():].split()
+                key, used = self._dimension_at(after)
+                if key and after[len(used):len(used) + 1] and _NEGATION.match(" " + after[len(used)] + " "):
+                    continue  # "every region except the west": a filter's scope
                 if key:
                     return [key], _remove_words(text, used, near=found.end())
         return dims, text
@@ -351,6 +363,8 @@ class Reader:
             if decision.outcome == Outcome.ASK and len(placed) == 1:  # "auto products", "the auto team"
                 decision = Decision(Outcome.USE, placed[0], (), "context")
             if decision.outcome != Outcome.USE or decision.best is None:
+                if decision.options and all(self._names_something_else(w) for w in decision.options[0].words):
+                    continue  # "line" is close to "Life", but it names the product line
                 if decision.outcome == Outcome.ASK and decision.options and decision.options[0].score >= CLOSE_SCORE:
                     self._ask_value(decision)
                     text = _remove_words(text, list(decision.options[0].words))
@@ -384,12 +398,18 @@ class Reader:
         label = clean(dimension.get("label", "")).split()
         return len(label) > 1 and all(w in tokens for w in label)
 
+    def _names_something_else(self, word: str) -> bool:
+        """Tell whether a word clearly names a dimension or a metric ("line", "team"): then it is not a value."""
+        return any(self.vocabulary.decide(word, kind=k).outcome == Outcome.USE for k in ("dimension", "metric"))
+
     def _short_mentions(self, text: str) -> list[Decision]:
         """Return decisions on single words and pairs the whole-text reading left: a first or last name
         alone ("karen", "rodriguez") scores low inside a long sentence but clearly on its own."""
         tokens = [w for w in text.split() if w not in _STOP and w not in _GENERIC and not w.isdigit() and len(w) > 2]
         out = []
         for token in tokens:
+            if self._names_something_else(token):
+                continue
             decision = self.vocabulary.decide(token, kind="value")
             if decision.outcome != Outcome.REFUSE and decision.options[:1] and decision.options[0].score >= CLOSE_SCORE:
                 out.append(decision)
@@ -464,15 +484,19 @@ class Reader:
         or a breakdown would stand ("from texas", "in canada", "by gender") is refused: other words
         (verbs, "share", "plus") are how people talk."""
         tokens = text.split()
+        comparing = {tokens[i] for i in range(len(tokens) - 1) if tokens[i + 1] == "than"}  # "older than 90 days"
         unknown = [w for w in tokens if w not in _STOP and w not in _GENERIC and w not in _MONEY and len(w) > 1
-                   and not w.isdigit() and not self._known(w)]
-        headed = [w for i, w in enumerate(tokens[:-1]) if w in unknown and tokens[i + 1] in _MEASURE_HEADS]
+                   and not w.isdigit() and w not in comparing and not self._known(w)]
+        headed = [w for i, w in enumerate(tokens[:-1]) if w in unknown and w not in _SLOT_WORDS
+                  and self._original.find(f" {w} {tokens[i + 1]} ") >= 0 and tokens[i + 1] in _MEASURE_HEADS]
         if metric_keys and headed:
             unknown, metric_keys = headed, []  # "litigation rate on liability claims": that rate is not here
         if metric_keys:
             slots = {tokens[i + 1] for i, w in enumerate(tokens[:-1]) if w in _SLOT_WORDS}
             slots |= {tokens[i + 2] for i, w in enumerate(tokens[:-2]) if w in _SLOT_WORDS and tokens[i + 1] == "the"}
             unknown = [w for w in unknown if w in slots]
+        if headed and unknown == headed:
+            self.questions = []  # "combined ratio": not a loss ratio to ask about, but a measure this data lacks
         if unknown and not self.questions:
             phrase = _phrase_of(text, unknown)
             after = {tokens[i + 1] for i, w in enumerate(tokens[:-1]) if w in ("by", "per")}
@@ -511,7 +535,7 @@ class Reader:
 
     def _note_inexact(self, decision: Decision, typed: str) -> None:
         best = decision.best
-        if best is not None and not best.exact:
+        if best is not None and (not best.exact or best.via == "value_synonym"):
             self.assumptions.append(f"Read “{typed}” as {best.label}.")
 
     def _ask_metric(self, keys: list[str]) -> None:

@@ -211,6 +211,10 @@ def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> Widget
         # The unit and name come from the definitions, not the model's memory of them.
         refs.append(MetricRef(key=metric["key"], name=metric["name"], unit=metric["unit"]))
     spec.metric, spec.extra_metrics = refs[0], refs[1:]
+    for ref in spec.metrics:
+        problem = _too_fine(spec, known_metrics[ref.key])
+        if problem:
+            raise ApplicationError(ErrorCode.INVALID_SPEC, problem)
     dimensions = {d["key"]: d for d in catalog["dimensions"]}
     numbers = {n["key"]: n for n in catalog.get("numbers", [])}
     for key in [*spec.dimensions, *(f.dimension for f in spec.filters if f.op in ("in", "not_in"))]:
@@ -227,6 +231,31 @@ def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> Widget
     used = [*spec.dimensions, *(f.dimension for f in spec.filters)]
     spec.labels = {key: labels.get(key, key) for key in used}
     return spec
+
+
+GRAINS: tuple[str, ...] = Grain.__args__  # type: ignore[attr-defined]
+_WINDOW_DAYS = {"day": 1, "week": 7, "month": 28, "quarter": 90, "year": 365}
+
+
+def _too_fine(spec: WidgetSpec, metric: dict[str, Any]) -> str:
+    """Return why the spec asks the metric for finer periods than its data holds (earned premium is kept per
+    month: no weekly chart of it, no figure for yesterday), or an empty string. Such a widget would fake."""
+    finest = metric.get("finest_grain") or "day"
+    if finest == "day":
+        return ""
+    if spec.grain and GRAINS.index(spec.grain) < GRAINS.index(finest):
+        return f"{metric['name']} is kept per {finest}; it cannot be shown per {spec.grain}."
+    window = spec.time_window
+    days = None
+    if window.kind == "rolling" and window.unit and window.n:
+        days = window.n * _WINDOW_DAYS[window.unit]
+    elif window.kind in ("current", "previous", "to_date") and window.unit:
+        days = _WINDOW_DAYS[window.unit]
+    elif window.kind == "period" and window.unit == "day":
+        days = 1
+    if days is not None and days < _WINDOW_DAYS[finest]:
+        return f"{metric['name']} is kept per {finest}; ask for a {finest} or longer, not a shorter window."
+    return ""
 
 
 def _first_error(exc: ValidationError) -> str:

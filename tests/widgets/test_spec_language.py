@@ -1,0 +1,100 @@
+"""The widget language's validation, and what the API says about how a widget read its request."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from backend.errors import ApplicationError
+from sql_gen.selectors import catalog
+from widgets.models import RequestStatus
+from widgets.services import runner
+from widgets.services.requests import widget_request_create
+from widgets.services.spec import spec_validate
+
+pytestmark = pytest.mark.django_db
+
+PAID = {"key": "total_paid", "name": "x", "unit": "count"}
+COUNT = {"key": "claim_count", "name": "x", "unit": "count"}
+PREMIUM = {"key": "earned_premium", "name": "x", "unit": "currency"}
+
+
+def _spec(**fields: Any) -> dict[str, Any]:
+    return {"kind": "chart", "title": "t", "metric": PAID, "dimensions": ["regions.name"], "filters": [],
+            "time_window": {"kind": "previous", "unit": "quarter"}, "chart_type": "bar", **fields}
+
+
+@pytest.fixture
+def demo_catalog(demo_source: Any) -> dict[str, Any]:
+    return catalog(source=demo_source)
+
+
+@pytest.mark.parametrize(("fields", "problem"), [
+    ({"kind": "kpi", "chart_type": None}, "no dimensions"),
+    ({"chart_type": None}, "needs a chart_type"),
+    ({"chart_type": "pie", "dimensions": ["regions.name", "channels.name"]}, "one dimension"),
+    ({"chart_type": "scatter"}, "two metrics"),
+    ({"chart_type": "stacked_bar"}, "two groupings"),
+    ({"ranking": {"direction": "top", "n": 0}}, "ranking"),
+    ({"dimensions": [], "grain": None, "ranking": {"direction": "top", "n": 3}}, "dimension or a time grain"),
+    ({"time_window": {"kind": "all"}, "compare": {"kind": "previous_period"}}, "all time"),
+    ({"extra_metrics": [PAID]}, "named twice"),
+    ({"filters": [{"dimension": "claims.claimed_amount", "op": ">", "values": ["lots"]}]}, "one number"),
+    ({"filters": [{"dimension": "regions.name", "op": "in", "values": ["Europe"]}], "metric": PREMIUM}, ""),
+    ({"time_window": {"kind": "rolling", "n": 3}}, "missing unit"),
+    ({"time_window": {"kind": "between", "start": "2026-03-01", "end": "2026-02-01"}}, "starts after it ends"),
+    ({"grain": "week", "dimensions": [], "metric": PREMIUM, "chart_type": "line"}, "kept per month"),
+    ({"kind": "kpi", "dimensions": [], "chart_type": None, "metric": PREMIUM,
+      "time_window": {"kind": "previous", "unit": "day"}}, "kept per month"),
+    ({"filters": [{"dimension": "regions.name", "op": ">", "values": [3]}]}, "not a numeric column"),
+])
+def test_a_self_contradictory_or_impossible_spec_is_refused_naming_why(demo_catalog, fields, problem):
+    if not problem:  # a value the dictionary lacks is the clarifier's to refuse; the spec names a real dimension
+        assert spec_validate(payload=_spec(**fields), catalog=demo_catalog)
+        return
+    with pytest.raises(ApplicationError) as caught:
+        spec_validate(payload=_spec(**fields), catalog=demo_catalog)
+    assert problem in caught.value.message
+
+
+def test_every_new_field_is_kept_through_validation(demo_catalog):
+    spec = spec_validate(payload=_spec(
+        extra_metrics=[COUNT], chart_type="horizontal_bar", ranking={"direction": "bottom", "n": 5},
+        compare={"kind": "previous_year"}, time_window={"kind": "period", "unit": "quarter", "year": 2026, "quarter": 3},
+        filters=[{"dimension": "claims.claimed_amount", "op": ">=", "values": [10000]},
+                 {"dimension": "products.line", "op": "not_in", "values": ["Life"]}]), catalog=demo_catalog)
+    dumped = spec.model_dump(mode="json")
+    assert dumped["extra_metrics"][0]["key"] == "claim_count" and dumped["metric"]["name"] == "Total paid"
+    assert dumped["ranking"] == {"direction": "bottom", "n": 5} and dumped["compare"] == {"kind": "previous_year"}
+    assert dumped["time_window"] == {"kind": "period", "unit": "quarter", "year": 2026, "quarter": 3}
+    assert dumped["filters"][0] == {"dimension": "claims.claimed_amount", "op": ">=", "values": [10000]}
+    assert dumped["labels"]["products.line"] == "product line"
+
+
+def test_a_stored_spec_of_the_old_shape_still_reads(demo_catalog):
+    old = _spec(time_window={"kind": "last", "n": 30, "unit": "day"}, limit=50)
+    assert spec_validate(payload=old, catalog=demo_catalog).time_window.kind == "rolling"
+
+
+def test_the_api_returns_how_the_widget_read_the_request(demo_source, analyst, dashboard, client_for, settings):
+    settings.BUILDER_TODAY = "2026-11-18"
+    request = widget_request_create(user=analyst, dashboard=dashboard, enqueue=False,
+                                    prompt="top 3 regions by total paid on motor claims in q3 vs q2")
+    assert runner.run(request_id=request.id) == RequestStatus.READY
+    body = client_for(analyst).get(f"/api/requests/{request.id}/").json()
+    read = body["widget"]["interpretation"]
+    assert read["window"] == {"start": "2026-07-01", "end": "2026-10-01"}
+    assert read["compare"] == {"start": "2026-04-01", "end": "2026-07-01"}
+    assert read["filters"] == [{"dimension": "products.line", "op": "in", "values": ["Auto"]}]
+    assert read["ranking"] == {"direction": "top", "n": 3} and read["dimensions"] == ["regions.name"]
+    assert read["text"].startswith("Total paid · Auto · 1 Jul – 30 Sep 2026 vs 1 Apr – 30 Jun 2026 · top 3 regions")
+    assert any("motor" in a for a in read["assumptions"])  # a value synonym: not exact, so listed
+    assert read["not_applied"] == []
+
+
+def test_a_word_nothing_applied_is_kept_as_not_applied(demo_source, analyst, dashboard, client_for):
+    request = widget_request_create(user=analyst, dashboard=dashboard, enqueue=False,
+                                    prompt="total paid last month for claims older than 90 days")
+    assert runner.run(request_id=request.id) == RequestStatus.READY
+    read = client_for(analyst).get(f"/api/requests/{request.id}/").json()["widget"]["interpretation"]
+    assert "older than 90 days" in read["not_applied"]
