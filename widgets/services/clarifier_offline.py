@@ -12,6 +12,7 @@ question, and a named thing nothing in the dictionary is close to makes a refusa
 """
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 from typing import Any
@@ -39,6 +40,7 @@ _GENERIC = frozenset(
     "checkup performing perform update glance picture scorecard u pull fetch".split())
 # Words that name claims, or an amount of them, without saying which measure ("claims", "totals for … claims").
 _BARE_WORDS = frozenset({"claim", "claims", "total", "totals", "amount", "amounts", "value", "values", "sum", "figures"})
+_TIE_MARGIN = 8.0  # two values this close to one misspelt word are a question, not a guess
 _SINGLE_CLOSE = 78.0  # a lone metric candidate this close is what was meant (and is listed as an assumption)
 _GENERIC_MEASURE = frozenset({"number", "numbers", "count", "counts", "total", "totals", "amount", "amounts",
                               "figure", "figures", "value", "values", "sum"})
@@ -293,8 +295,10 @@ class Reader:
                 continue  # "every region except the west": a filter's scope, not a breakdown
             if key not in dims:
                 dims.append(key)
-            if found.group(0).strip() == "by" and not dims[:-1]:
-                before, before_used = self._dimension_at(text[: found.start()].split()[-2:])
+            leading = [w for w in text[: found.start()].split() if w not in _STOP]
+            if found.group(0).strip() == "by" and not dims[:-1] and len(leading) == 1 and \
+                    text[: found.start()][-1:].isalnum():  # "region by segment …", said first
+                before, before_used = self._dimension_at(text[: found.start()].split()[-1:])
                 if before and before not in dims:  # "region by segment": two breakdowns, the first first
                     dims.insert(0, before)
                     text = _remove_words(text, before_used)
@@ -350,7 +354,10 @@ class Reader:
     def _value_filters(self, text: str) -> tuple[list[dict[str, Any]], str]:
         """Return filters on the stored values the text names (through values and their synonyms)."""
         by_dim: dict[tuple[str, str], list[str]] = {}
-        for decision in [*self._mentions(text, "value"), *self._short_mentions(text)]:
+        decisions = [*self._mentions(text, "value"), *self._short_mentions(text)]
+        # Clear readings first: a name typed in full settles a question about the same words.
+        decisions.sort(key=lambda d: 0 if d.outcome == Outcome.USE and d.best is not None and d.best.exact else 1)
+        for decision in decisions:
             lead = decision.best or (decision.options[0] if decision.options else None)
             if lead is None or not set(lead.words) <= set(text.split()):
                 continue  # its words were used by an earlier mention
@@ -370,6 +377,11 @@ class Reader:
                     text = _remove_words(text, list(decision.options[0].words))
                 continue
             match = decision.best
+            rival = self._near_tie(match)
+            if rival is not None:  # "southest": one slip from Southeast and from Southwest alike
+                self._ask_value(Decision(Outcome.ASK, None, (match, rival), "ambiguous"))
+                text = _remove_words(text, list(match.words))
+                continue
             position = _position(text, match.words)
             negated = position is not None and bool(_NEGATION.search(text[max(0, position - 40): position + 1] + " "))
             op = "not_in" if negated else "in"
@@ -397,6 +409,15 @@ class Reader:
         # An answer naming the dimension ("the product line") after a question about the value.
         label = clean(dimension.get("label", "")).split()
         return len(label) > 1 and all(w in tokens for w in label)
+
+    def _near_tie(self, match: Any) -> Any:
+        """Return another value of the same dimension nearly as close to a misspelt word, or None."""
+        if match.exact or match.via != "value":
+            return None
+        for other in self.vocabulary.match_values(" ".join(match.words), match.key)[:3]:
+            if other.value != match.value and other.score >= CLOSE_SCORE and match.score - other.score < _TIE_MARGIN:
+                return other
+        return None
 
     def _names_something_else(self, word: str) -> bool:
         """Tell whether a word clearly names a dimension or a metric ("line", "team"): then it is not a value."""
@@ -447,9 +468,14 @@ class Reader:
                 chosen.append((_position(text, best.words) or 0, best.key))
                 self._note_inexact(decision, " ".join(best.words))
             used |= set(best.words)
-            text = _remove_words(text, list(best.words))
+            text = _remove_mention(text, list(best.words))
         if not chosen and slow:
             chosen.append((0, self._first_metric("settlement")))
+        count = next((k for k, m in self.metrics.items() if "claims" in m.get("synonyms", [])), None)
+        if count and count not in [k for _, k in chosen] and " claims " in text and self._claims_coordinated():
+            chosen.append((_position(text, ["claims"]) or 0, count))  # "claims, open claims and claimants"
+            self._bare_count.add(count)
+            text = _remove_words(text, ["claims"])
         # "claims" alone names the claim count only when nothing else is measured ("paid on water claims").
         if len(chosen) > 1 and not self._claims_coordinated():
             chosen = [(at, key) for at, key in chosen if key not in self._bare_count] or chosen
@@ -647,6 +673,19 @@ def _same_word(a: str, b: str) -> bool:
 def _similar(typed: str, matched: str) -> bool:
     """Tell whether a typed word is the matched word (plurals and the vocabulary's typo rules aside)."""
     return _same_word(typed, matched) or word_similarity(typed, matched) >= 0.8
+
+
+def _remove_mention(text: str, words: list[str]) -> str:
+    """Blank out the words of one mention where they stand together ("claims, open claims": the second)."""
+    tokens = [(m.start(1), m.group(1)) for m in re.finditer(r" (\S+)(?= )", text)]
+    spots = [[i for i, (_, token) in enumerate(tokens) if _same_word(token, word)] for word in words]
+    if not words or any(not s for s in spots):
+        return _remove_words(text, words)
+    best = min(itertools.product(*spots), key=lambda picks: (max(picks) - min(picks), -min(picks)))
+    for i in sorted(set(best), reverse=True):
+        start, token = tokens[i]
+        text = text[:start] + " " * len(token) + text[start + len(token):]
+    return text
 
 
 def _remove_words(text: str, words: list[str], *, near: int | None = None) -> str:
