@@ -14,13 +14,13 @@ import datetime as dt
 import re
 from typing import Any
 
-from sql_gen.services.vocabulary import CLOSE_SCORE, vocabulary_for
+from sql_gen.services.vocabulary import CLOSE_SCORE, Outcome, vocabulary_for
 from sql_gen.services.vocabulary.words import folded_words, word_similarity
 from widgets.services import clarifier_offline as reading
 from widgets.services.offline_dates import read_time
 
-_SHAPE = [reading._CUSTOM, reading._TABLE, reading._TREND, reading._CHARTY, reading._RANK_COUNTED, reading._RANK_N,
-          reading._RANK_N_AFTER, reading._RANK_SUPER, *(pattern for _, pattern in reading._CHARTS)]
+_SHAPE = [*(pattern for _, pattern in reading._CHARTS), reading._CUSTOM, reading._TABLE, reading._TREND,
+          reading._CHARTY, reading._RANK_COUNTED, reading._RANK_N, reading._RANK_N_AFTER, reading._RANK_SUPER]
 _NUMBERS = re.compile(r" \$? ?\d+(?:\.\d+)?(?: ?(?:k|m|thousand|million|grand))?(?= )")
 _OTHER_COMPARISON = re.compile(r" [a-z]+ than \$? ?\d+(?:\.\d+)?(?: ?(?:k|m))?(?: [a-z]+)?(?= )")
 _SLOTS = frozenset({"in", "from", "at", "for", "by", "per"})
@@ -29,7 +29,7 @@ _SUBJECT = frozenset({"claim", "claims", "every", "everything", "except", "exclu
 
 def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], today: dt.date) -> list[str]:
     """Return the words of the request (and its answers) that the spec does not apply, in their order."""
-    text = read_time(reading.clean(words), today=today).text
+    text = read_time(reading._QUALIFIER.sub(" ", reading.clean(words)), today=today).text
     for pattern in _SHAPE:
         text = pattern.sub(" ", text)
     kept = {float(f["values"][0]) for f in spec.get("filters", []) if f.get("op") not in ("in", "not_in")}
@@ -45,13 +45,24 @@ def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], to
     text = reading._TRAILING_OPS.sub(" ", reading._QUALIFIER.sub(" ", text))
     text = _NUMBERS.sub(" ", text)
     used = _used_words(spec, catalog)
+    used_keys = {*spec.get("dimensions", []), *(f["dimension"] for f in spec.get("filters", []))}
+    phrases = _used_phrases(spec, catalog)
     vocabulary = vocabulary_for(catalog=catalog)
     tokens, out = text.split(), list(dropped)
     for i, token in enumerate(tokens):
         if token in reading._STOP or token in reading._GENERIC or token in _SUBJECT or len(token) < 2 or token in out:
             continue
         folded = folded_words(token)
-        if not folded or any(_explains(word, f) for f in folded for word in used):
+        if not folded:
+            continue
+        if any(_explains(word, f) for f in folded for word in used):
+            # A word explained by a used term's wording may still name another dimension outright ("adjusters"
+            # when only the adjuster team is filtered): that breakdown was not applied.
+            named = vocabulary.decide(token, kind="dimension")
+            if named.outcome != Outcome.USE or named.best is None or named.best.key in used_keys or \
+                    not named.best.exact or _in_used_phrase(tokens, i, phrases):
+                continue
+            out.append(token)
             continue
         close = vocabulary.closest(token, n=1)
         meaningful = bool(close) and close[0].score >= CLOSE_SCORE
@@ -59,6 +70,26 @@ def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], to
         if meaningful or in_slot:
             out.append(token)
     return out
+
+
+def _in_used_phrase(tokens: list[str], i: int, phrases: list[tuple[str, ...]]) -> bool:
+    """Tell whether the word at ``i`` belongs to a used term said in full ("adjuster team", "product line")."""
+    for phrase in phrases:
+        n = len(phrase)
+        for start in range(max(0, i - n + 1), i + 1):
+            window = tuple(folded_words(" ".join(tokens[start:start + n])))
+            if len(phrase) > 1 and window == phrase:
+                return True
+    return False
+
+
+def _used_phrases(spec: dict[str, Any], catalog: dict[str, Any]) -> list[tuple[str, ...]]:
+    """Return the folded words of each label and synonym of the dimensions the spec uses."""
+    dimensions = {d["key"]: d for d in catalog.get("dimensions", [])}
+    keys = [*spec.get("dimensions", []), *(f["dimension"] for f in spec.get("filters", []))]
+    terms = [t for key in keys for t in [(dimensions.get(key) or {}).get("label", ""),
+                                         *(dimensions.get(key) or {}).get("synonyms", [])] if t]
+    return [tuple(folded_words(term)) for term in terms]
 
 
 def _explains(known: str, typed: str) -> bool:
