@@ -165,7 +165,8 @@ _METRICS: list[tuple[str, str, str, str, str, str, str, str, str, bool]] = [
      "open claim count, pending claims, unresolved claims, backlog, outstanding claims, claims still open",
      "claims", "COUNT(*)", "filed_date", "status IN ('open', 'under_review')", "count", False),
     ("earned_premium", "Earned premium", "Premium earned (USD), by month earned; kept per month, no finer.",
-     "premium, premiums earned, premium earned, earned", "earned_premium_monthly", "SUM(earned_premium)", "month", "", "currency", True),
+     "premium, premiums earned, premium earned, earned", "earned_premium_monthly", "SUM(earned_premium)", "month",
+     "", "currency", True),
 ]
 _LOSS_RATIO_DESCRIPTION = (
     "Total paid (by closure date) divided by earned premium (by month) over the same window."
