@@ -91,6 +91,19 @@ def test_a_comparison_runs_the_same_statement_bound_to_the_earlier_window(source
     assert read["window"] == {"start": "2026-10-01", "end": "2026-11-01"}
     assert read["compare"] == {"start": "2025-10-01", "end": "2025-11-01"}
     assert "1–31 Oct 2026 vs 1–31 Oct 2025" in read["text"]
+    assert result["deltas"] == [{"group": [], "current": 10, "previous": 8, "abs": 2, "pct": 0.25}]
+
+
+def test_a_compared_breakdown_carries_each_groups_change(source):
+    spec = _spec(grain=None, dimensions=["regions.name"], time_window={"kind": "previous", "unit": "month"},
+                 compare={"kind": "previous_period"})
+    run = Recorder({"2026-10-01": [["West", 10], ["East", 3]], "2026-09-01": [["East", 6]]},
+                   ["region", "claim_count"])
+    result = widget_data(source=source, spec=spec, sql="SELECT 1", today=TODAY, run=run)
+    assert result["deltas"] == [
+        {"group": ["West"], "current": 10, "previous": None, "abs": None, "pct": None},
+        {"group": ["East"], "current": 3, "previous": 6, "abs": -3, "pct": -0.5},
+    ]
 
 
 def test_all_time_binds_open_bounds(source):

@@ -69,7 +69,35 @@ def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt
         before |= {"window": _iso(resolved.compare)}
         before |= _complete(spec, before, resolved.compare, additive, cap=source.row_cap)
         result["compare"] = before
+        result["deltas"] = compare_deltas(spec, result, before)
     return result
+
+
+def compare_deltas(spec: dict[str, Any], now: dict[str, Any], before: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return, per group of the rows (one for a KPI), the primary metric now and in the comparison window,
+    with the change absolute and as a fraction (None when the earlier value is zero or missing).
+
+    A time series is compared bucket by bucket in order (this year's first month with last year's)."""
+    key = spec.get("metric", {}).get("key")
+    if key not in now["columns"] or key not in before["columns"]:
+        return []
+    at_now, at_before = now["columns"].index(key), before["columns"].index(key)
+    group_now = [i for i, c in enumerate(now["columns"]) if c not in (key, "period")]
+    earlier: dict[tuple[Any, ...], Any] = {}
+    counts: dict[tuple[Any, ...], int] = {}
+    for row in before["rows"]:
+        group = tuple(row[i] for i in group_now if i < len(row))
+        n = counts[group] = counts.get(group, 0) + 1
+        earlier[(*group, n)] = row[at_before]
+    deltas, seen = [], {}
+    for row in now["rows"]:
+        group = tuple(row[i] for i in group_now)
+        n = seen[group] = seen.get(group, 0) + 1
+        current, previous = row[at_now], earlier.get((*group, n))
+        change = current - previous if isinstance(current, (int, float)) and isinstance(previous, (int, float)) else None
+        deltas.append({"group": list(group), "current": current, "previous": previous, "abs": change,
+                       "pct": change / previous if change is not None and previous else None})
+    return deltas
 
 
 def _run_window(run: Runner, source: DataSource, sql: str, bounds: Bounds,
