@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from sql_gen.models import DataSource, MetricDefinition
+from sql_gen.models import DataSource
 from sql_gen.services.execute import QueryResult
-from widgets.services.data import metric_is_additive, spec_window, widget_data
+from widgets.services.data import _additivity, spec_window, widget_data
 from widgets.services.interpret import interpretation
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +121,6 @@ def test_the_window_moves_with_today():
 
 
 def test_additivity_comes_from_the_definition(source):
-    assert metric_is_additive(MetricDefinition.objects.get(key="claim_count"))
-    assert not metric_is_additive(MetricDefinition.objects.get(key="avg_settlement_days"))
-    assert not metric_is_additive(MetricDefinition.objects.get(key="distinct_claimants"))
-    assert not metric_is_additive(MetricDefinition.objects.get(key="loss_ratio"))
+    spec = _spec(extra_metrics=[{"key": k} for k in ("avg_settlement_days", "distinct_claimants", "loss_ratio")])
+    assert _additivity(source, spec) == {"claim_count": True, "avg_settlement_days": False,
+                                         "distinct_claimants": False, "loss_ratio": False}

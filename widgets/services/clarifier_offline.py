@@ -128,7 +128,6 @@ def clean(text: str) -> str:
     text = re.sub(r"(\d),(\d{3})", r"\1\2", text)
     text = re.sub(r"'s\b", "", text)
     text = text.replace("#", " number of ").replace("&", " and ")
-    text = re.sub(r"(?<=[a-z])/(?=[a-z])", "/", text)
     text = re.sub(r"\$", " $ ", text)
     text = re.sub(r"[^a-z0-9$%./\- ]+", " ", text)
     text = re.sub(r"(?<![0-9])[.\-/](?![0-9])|(?<=[a-z])[.\-]|[.\-](?=[a-z ])", " ", text)
@@ -141,7 +140,7 @@ class Reader:
     """One reading of a request: state shared by the steps of ``read``."""
 
     def __init__(self, catalog: dict[str, Any], today: date, *, hints: dict[str, list[str]]) -> None:
-        self.catalog, self.today = catalog, today
+        self.today = today
         self.vocabulary = vocabulary_for(catalog=catalog, values=hints)
         self.metrics = {m["key"]: m for m in catalog.get("metrics", [])}
         self.dimensions = {d["key"]: d for d in catalog.get("dimensions", [])}
@@ -183,12 +182,9 @@ class Reader:
         self._left_over(text, metric_keys, dims)
         if ranking and not dims:
             ranking = None
-        grain = time.grain or (None if not trend else None)
+        grain = time.grain  # a trend with none: the spec step picks the grain that fits the window
         widget_type = self._widget_type(custom=bool(custom), table=bool(table), chart=chart, trend=bool(trend),
-                                        charty=bool(charty), dims=dims, grain=grain, metrics=metric_keys,
-                                        ranking=ranking)
-        if trend and not grain and widget_type == "chart" and not dims:
-            grain = None  # the spec step picks the grain that fits the window
+                                        charty=bool(charty), dims=dims, grain=grain, metrics=metric_keys)
         return {
             "widget_type": widget_type,
             "metric_key": metric_keys[0] if metric_keys else None,
@@ -335,6 +331,7 @@ class Reader:
         while words and (words[0] in ("the", "all", "every", "each", "of") or words[0].isdigit()):
             words = words[1:]
         found: tuple[str | None, list[str]] = (None, [])
+        note: tuple[Decision, str] | None = None
         for size in range(1, min(4, len(words)) + 1):
             run = words[:size]
             if run[-1] in _STOP:
@@ -345,10 +342,9 @@ class Reader:
                 continue
             explained = [w for w in run if w in _STOP or w in best.words]
             if len(explained) == len(run):
-                found = (best.key, run)
-                self._pending_note = (decision, " ".join(run))
-        if found[0] is not None:
-            self._note_inexact(*self._pending_note)
+                found, note = (best.key, run), (decision, " ".join(run))
+        if note is not None:
+            self._note_inexact(*note)
         return found
 
     def _value_filters(self, text: str) -> tuple[list[dict[str, Any]], str]:
@@ -540,7 +536,7 @@ class Reader:
     # -- shape ---------------------------------------------------------------------------------------
 
     def _widget_type(self, *, custom: bool, table: bool, chart: str | None, trend: bool, charty: bool,
-                     dims: list[str], grain: str | None, metrics: list[str], ranking: dict[str, Any] | None) -> str:
+                     dims: list[str], grain: str | None, metrics: list[str]) -> str:
         if custom:
             return "custom"
         if table:

@@ -22,7 +22,6 @@ from sql_gen.services.execute import QueryResult, sql_execute
 from widgets.services.windows import Bounds, Comparison, Resolved, TimeWindow, buckets, resolve, today_in
 
 Runner = Callable[..., QueryResult]
-NOT_ADDITIVE_FUNCTIONS = ("AVG(", "COUNT(DISTINCT", "MEDIAN(", "QUANTILE", "PERCENTILE", "MIN(", "MAX(")
 
 
 def source_today(source: DataSource | None, *, now: dt.datetime | None = None) -> dt.date:
@@ -113,20 +112,11 @@ def _iso(bounds: Bounds) -> dict[str, str | None]:
 
 
 def _additivity(source: DataSource, spec: dict[str, Any]) -> dict[str, bool]:
-    """Return, per metric key of the spec, whether its values add up (an empty bucket is then zero)."""
+    """Return, per metric key of the spec, whether its values add up (an empty bucket is then zero): the
+    definition's ``additive``, which a ratio, an average or a distinct count never is."""
     keys = [m["key"] for m in [spec.get("metric") or {}, *spec.get("extra_metrics", [])] if m.get("key")]
     found = {m.key: m for m in MetricDefinition.objects.filter(source=source, key__in=keys)}
-    return {key: metric_is_additive(found[key]) if key in found else False for key in keys}
-
-
-def metric_is_additive(metric: MetricDefinition) -> bool:
-    """Tell whether a metric's values add up: the admin's ``additive`` field, or what its expression says."""
-    if hasattr(metric, "additive"):
-        return bool(metric.additive)
-    if metric.kind == MetricDefinition.Kind.RATIO:
-        return False
-    expression = "".join(metric.expression.upper().split())
-    return not any(f.replace(" ", "") in expression for f in NOT_ADDITIVE_FUNCTIONS)
+    return {key: found[key].additive if key in found else False for key in keys}
 
 
 def _complete(spec: dict[str, Any], result: dict[str, Any], bounds: Bounds, additive: dict[str, bool], *,

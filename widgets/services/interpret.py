@@ -56,9 +56,10 @@ def _text(spec: dict[str, Any], metrics: list[dict[str, Any]], filters: list[dic
     parts = [" & ".join(m["name"] for m in metrics)]
     for flt in filters:
         values = ", ".join(_value(v) for v in flt["values"])
-        prefix = _OPS.get(flt["op"], "")
-        named = labels.get(flt["dimension"], flt["dimension"])
-        parts.append(f"{named} {prefix}{values}" if flt["op"] not in ("in",) else values)
+        if flt["op"] == "in":
+            parts.append(values)  # "Auto": the value says what it filters
+        else:
+            parts.append(f"{labels.get(flt['dimension'], flt['dimension'])} {_OPS.get(flt['op'], '')}{values}")
     dates = describe_dates(_bounds(window)) if window else _reading(spec)
     if compare:
         dates += f" vs {describe_dates(_bounds(compare))}"

@@ -22,9 +22,9 @@ from backend.llm.api import CallContext, Turn, correction_turn, widget_request_s
 from backend.text import storable
 from sql_gen.models import DataSource, MetricDefinition
 from sql_gen.selectors import catalog as build_catalog
-from sql_gen.selectors import default_source
+from sql_gen.selectors import default_source, dimension_values
 from sql_gen.services.generate import SQL, SqlInput
-from sql_gen.services.vocabulary import CLOSE_SCORE, source_vocabulary
+from sql_gen.services.vocabulary import CLOSE_SCORE, vocabulary_for
 from widgets.models import DataOrigin, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
 from widgets.services.applied import not_applied
 from widgets.services.clarifier import CLARIFY, ClarifierInput, unanswerable_message
@@ -101,7 +101,9 @@ def value_hints(*, source: DataSource, catalog: dict[str, Any], text: str) -> di
     if not partial:
         return {}
     found: dict[str, list[str]] = {}
-    vocabulary, words = source_vocabulary(source=source), clean(text).split()
+    # The catalog the step built already: only the index's values are read here.
+    vocabulary = vocabulary_for(catalog=catalog, values=dimension_values(source=source, keys=partial))
+    words = clean(text).split()
     # Each run of up to three words on its own: a name is a few words of a longer request.
     for size in (1, 2, 3):
         for start in range(len(words) - size + 1):

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from backend.errors import ApplicationError, ErrorCode
 from backend.llm.api import InvalidAnswer, LLMStep, Prompt, Purpose, Tool
+from sql_gen.models import GRAIN_ORDER
 from widgets.services import spec_offline
 from widgets.services.windows import Comparison, TimeWindow
 
@@ -21,7 +22,6 @@ ChartKind = Literal["line", "area", "stacked_area", "bar", "horizontal_bar", "st
                     "scatter"]
 Grain = Literal["day", "week", "month", "quarter", "year"]
 FilterOp = Literal["in", "not_in", ">", ">=", "<", "<="]
-CHART_KINDS: tuple[str, ...] = ChartKind.__args__  # type: ignore[attr-defined]
 MAX_METRICS = 3
 MAX_RANK = 100
 
@@ -233,7 +233,6 @@ def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> Widget
     return spec
 
 
-GRAINS: tuple[str, ...] = Grain.__args__  # type: ignore[attr-defined]
 _WINDOW_DAYS = {"day": 1, "week": 7, "month": 28, "quarter": 90, "year": 365}
 
 
@@ -243,7 +242,7 @@ def _too_fine(spec: WidgetSpec, metric: dict[str, Any]) -> str:
     finest = metric.get("finest_grain") or "day"
     if finest == "day":
         return ""
-    if spec.grain and GRAINS.index(spec.grain) < GRAINS.index(finest):
+    if spec.grain and GRAIN_ORDER.index(spec.grain) < GRAIN_ORDER.index(finest):
         return f"{metric['name']} is kept per {finest}; it cannot be shown per {spec.grain}."
     window = spec.time_window
     days = None

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from backend.llm.api import OfflineQuery
+from sql_gen.models import GRAIN_ORDER
 from widgets.services.windows import Comparison, TimeWindow, describe
 
-_GRAINS = ("day", "week", "month", "quarter", "year")
 _GRAIN_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
 
 
@@ -32,8 +32,8 @@ def answer(query: OfflineQuery) -> dict[str, Any]:
     if kind == "chart" and not dims and not grain:
         grain = _grain_for(window)
         assumptions.append(f"Drawn per {grain}, the grain that fits the window.")
-    finest = max([m.get("finest_grain") or "day" for m in chosen] or ["day"], key=_GRAINS.index)
-    if grain and _GRAINS.index(grain) < _GRAINS.index(finest):
+    finest = max([m.get("finest_grain") or "day" for m in chosen] or ["day"], key=GRAIN_ORDER.index)
+    if grain and GRAIN_ORDER.index(grain) < GRAIN_ORDER.index(finest):
         assumptions.append(f"{chosen[0]['name']} is kept per {finest}: drawn per {finest}, not per {grain}.")
         grain = finest
     if kind == "chart" and chart is None:
