@@ -8,7 +8,7 @@ DEMO_CLAIMS ?= 1000000
 TEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run setup lint test test-fast test-pg test-browser bench clean
+.PHONY: run setup lint test test-fast test-js test-pg test-browser bench clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,13 +37,18 @@ lint: $(STAMP)
 
 ## The whole suite: the import contract, the SQLite pass, then the PostgreSQL + Redis pass (skipped with a
 ## reason when absent)
-test: $(STAMP) $(NODE_STAMP) lint
+test: $(STAMP) $(NODE_STAMP) lint test-js
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory test-pg
 
 ## Everything except browser and slow tests, on SQLite
-test-fast: $(STAMP) $(NODE_STAMP) lint
+test-fast: $(STAMP) $(NODE_STAMP) lint test-js
 	$(PY) -m pytest -m "not browser and not slow"
+
+## The front end's unit tests (formatting, axis labels, partial buckets) under Node's own test runner.
+## static/ has no package.json saying "type": "module", so Node's notice that it detected ES modules is muted.
+test-js:
+	node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test --test-reporter=dot tests/js/
 
 ## The suite again with the app database on PostgreSQL, plus the integration tests (real Redis broker)
 test-pg: $(STAMP) $(NODE_STAMP)
