@@ -69,11 +69,12 @@ class DictionaryTableAdmin(admin.ModelAdmin):
 
 
 class DimensionValueInline(admin.TabularInline):
-    """The values index, as the importer last read it: refreshed, never edited by hand."""
+    """The values index, as the importer last read it: refreshed, never added by hand. Only a value's label
+    (how analysts see it) is edited here; a refresh keeps it."""
 
     model = DimensionValue
     extra = 0
-    fields = ["value", "row_count"]
+    fields = ["value", "label", "row_count"]
     readonly_fields = ["value", "row_count"]
     can_delete = False
     max_num = 0  # no rows added by hand

@@ -222,6 +222,11 @@ class DimensionValue(models.Model):
 
     column = models.ForeignKey(DictionaryColumn, on_delete=models.CASCADE, related_name="indexed_values")
     value = models.CharField(max_length=MAX_VALUE_CHARS)
+    label = models.CharField(
+        max_length=120, blank=True,
+        help_text="How the value is shown to analysts, e.g. Under review for under_review; blank: the value "
+                  "itself, a code's underscores read as spaces.",
+    )
     row_count = models.PositiveBigIntegerField(default=0, help_text="Rows with this value at the last refresh.")
 
     class Meta:
@@ -230,6 +235,21 @@ class DimensionValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.column.key} = {self.value}"
+
+    def display_label(self) -> str:
+        return self.label or value_label(self.value)
+
+
+_CODE = re.compile(r"\A[a-z][a-z0-9]*(?:_[a-z0-9]+)*\Z")
+
+
+def value_label(value: str) -> str:
+    """Return how a stored value reads without a label of its own: a lower-case code (``under_review``,
+    ``open``) as words with a capital (Under review, Open); any other value (Auto, North East) as stored."""
+    if not _CODE.match(value):
+        return value
+    words = value.replace("_", " ")
+    return words[:1].upper() + words[1:]
 
 
 _DIMENSION_NAME = RegexValidator(

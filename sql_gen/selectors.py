@@ -275,3 +275,14 @@ def _expression_columns(expression: str, dialect: str) -> set[str]:
 def allowed_tables(*, source: DataSource) -> set[str]:
     """Return the names of the tables the dictionary lists for ``source``: the SQL allowlist."""
     return {name.lower() for name in source.tables.values_list("name", flat=True)}
+
+
+def value_labels(*, source: DataSource) -> dict[str, dict[str, str]]:
+    """Return, per dimension key of the source, the labels admins gave its indexed values (value -> label),
+    in one query. A value without a label is missing here: ``models.value_label`` reads it then."""
+    rows = (DimensionValue.objects.filter(column__table__source=source).exclude(label="")
+            .values_list("column__table__name", "column__name", "value", "label"))
+    out: dict[str, dict[str, str]] = defaultdict(dict)
+    for table, column, value, label in rows:
+        out[f"{table}.{column}"][value] = label
+    return dict(out)

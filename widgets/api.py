@@ -31,7 +31,8 @@ class DashboardDetailApi(APIView):
         # Stored results go out at once; stale ones are refreshed in the background for the next load.
         widgets, now = list(selectors.dashboard_widgets(dashboard=dashboard)), timezone.now()
         widgets_refresh_stale(widgets=widgets, now=now)
-        body["widgets"] = [widget_out(w, now=now) for w in widgets]
+        vocabulary = selectors.widget_vocabulary(widgets=widgets)
+        body["widgets"] = [widget_out(w, now=now, vocabulary=vocabulary) for w in widgets]
         body["requests"] = [
             request_out(r) for r in selectors.dashboard_open_requests(dashboard=dashboard, user=request.user)
         ]

@@ -1,10 +1,16 @@
 """Read-side queries. Every lookup is scoped to what the user may see."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
 from backend.errors import NotFound
+from sql_gen.models import ComputedDimension, DictionaryColumn, DimensionValue, MetricDefinition, value_label
+from sql_gen.selectors import default_source
 from widgets.models import Dashboard, RequestStatus, Widget, WidgetRequest
 
 
@@ -39,6 +45,11 @@ def widget_request_get(*, user: AbstractBaseUser, request_id: int) -> WidgetRequ
     return found
 
 
+def dashboards_owned_by(*, user: AbstractBaseUser) -> QuerySet[Dashboard]:
+    """Return the dashboards the user may add widgets to, the most recently made first."""
+    return Dashboard.objects.filter(owner=user).order_by("-created_at", "-id")
+
+
 def dashboard_widgets(*, dashboard: Dashboard) -> QuerySet[Widget]:
     return dashboard.widgets.select_related("data_source")
 
@@ -55,3 +66,92 @@ def dashboard_open_requests(*, dashboard: Dashboard, user: AbstractBaseUser) -> 
         .prefetch_related("steps")
         .order_by("created_at", "id")
     )
+
+
+@dataclass(frozen=True)
+class WidgetVocabulary:
+    """What the dictionary says of the metrics, dimensions and values some widgets use, read in a fixed
+    number of queries however many widgets there are (``widget_vocabulary``)."""
+
+    default_source_id: int | None
+    metrics: dict[tuple[int, str], MetricDefinition] = field(default_factory=dict)
+    dimension_labels: dict[tuple[int, str], str] = field(default_factory=dict)
+    # (source id, dimension key) -> stored value -> label, for the values the widgets' rows and filters hold
+    value_labels: dict[tuple[int, str], dict[str, str]] = field(default_factory=dict)
+
+    def source_id(self, widget: Widget) -> int | None:
+        return widget.data_source_id or self.default_source_id
+
+
+def widget_vocabulary(*, widgets: Iterable[Widget]) -> WidgetVocabulary:
+    """Return the dictionary's entries for what ``widgets`` use, in at most six queries.
+
+    A dimension's values come from the values index (``DimensionValue``, its label or the humanised code),
+    else from the column's sample values, or a computed dimension's own labels; only values that appear in a
+    widget's rows (the comparison's too) or filters are read."""
+    widgets = list(widgets)
+    default = default_source()
+    vocabulary = WidgetVocabulary(default_source_id=default.id if default else None)
+    used = [(vocabulary.source_id(w), w) for w in widgets]
+    sources = {s for s, _ in used if s is not None}
+    if not sources:
+        return vocabulary
+    keys = {key for _, w in used for key in _metric_keys(w.spec)}
+    for metric in MetricDefinition.objects.filter(source_id__in=sources, key__in=keys):
+        vocabulary.metrics[(metric.source_id, metric.key)] = metric
+    dimension_keys = {key for _, w in used for key in _dimension_keys(w.spec)}
+    seen = {value for _, w in used for value in _values_seen(w)}
+    columns = {(c.table.source_id, c.key): c for c in
+               DictionaryColumn.objects.filter(table__source_id__in=sources).select_related("table")
+               if c.key in dimension_keys}
+    computed = {(d.table.source_id, d.key): d for d in
+                ComputedDimension.objects.filter(table__source_id__in=sources).select_related("table")
+                if d.key in dimension_keys}
+    for place, column in columns.items():
+        vocabulary.dimension_labels[place] = column.display_label()
+        if column.is_dimension and not column.values_indexed_at:
+            samples = column.sample_values if isinstance(column.sample_values, list) else []
+            vocabulary.value_labels[place] = {str(v): value_label(str(v)) for v in samples if str(v) in seen}
+    for place, dimension in computed.items():
+        vocabulary.dimension_labels[place] = dimension.display_label()
+        vocabulary.value_labels[place] = {v: v for v in dimension.values if v in seen}
+    _indexed_labels(vocabulary, columns, seen)
+    return vocabulary
+
+
+def _indexed_labels(vocabulary: WidgetVocabulary, columns: dict[tuple[int, str], DictionaryColumn],
+                    seen: set[str]) -> None:
+    indexed = {c.id: place for place, c in columns.items() if c.is_dimension and c.values_indexed_at}
+    if not indexed or not seen:
+        return
+    rows = DimensionValue.objects.filter(column_id__in=indexed)
+    # Within SQLite's bound-parameter limit, only the values seen are read; past it, the columns' whole
+    # index (at most MAX_INDEXED_VALUES each), filtered here.
+    if len(seen) <= 500:
+        rows = rows.filter(value__in=seen)
+    for value in rows.only("column_id", "value", "label"):
+        if value.value in seen:
+            vocabulary.value_labels.setdefault(indexed[value.column_id], {})[value.value] = value.display_label()
+
+
+def _metric_keys(spec: dict[str, Any]) -> list[str]:
+    metrics = [spec.get("metric") or {}, *(spec.get("extra_metrics") or [])]
+    return [m["key"] for m in metrics if isinstance(m, dict) and m.get("key")]
+
+
+def _dimension_keys(spec: dict[str, Any]) -> list[str]:
+    filters = [f.get("dimension") for f in spec.get("filters") or [] if isinstance(f, dict)]
+    return list(dict.fromkeys(k for k in [*(spec.get("dimensions") or []), *filters] if isinstance(k, str)))
+
+
+def _values_seen(widget: Widget) -> set[str]:
+    """Return the text cells of the widget's rows (and its comparison's) and its filters' values."""
+    result = widget.result if isinstance(widget.result, dict) else {}
+    compare = result.get("compare") if isinstance(result.get("compare"), dict) else {}
+    seen = {cell for rows in (result.get("rows"), compare.get("rows")) for row in rows or []
+            for cell in (row if isinstance(row, list) else []) if isinstance(cell, str)}
+    spec = widget.spec if isinstance(widget.spec, dict) else {}
+    for flt in spec.get("filters") or []:
+        if isinstance(flt, dict):
+            seen |= {str(v) for v in flt.get("values") or []}
+    return seen

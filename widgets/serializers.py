@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from backend.llm.api import route_label
 from widgets.models import Dashboard, StepName, StepState, Widget, WidgetRequest, WidgetStep
+from widgets.selectors import WidgetVocabulary, widget_vocabulary
 from widgets.services.custom import widget_props_or_reason
 from widgets.services.interpret import interpretation
 from widgets.services.resolve import FAILURE_ORIGINS, widget_badge
@@ -24,8 +25,12 @@ class AnswersIn(serializers.Serializer):
     answers = serializers.DictField(child=serializers.CharField(allow_blank=True))
 
 
-def widget_out(widget: Widget, *, now: datetime | None = None) -> dict[str, Any]:
+def widget_out(widget: Widget, *, now: datetime | None = None,
+               vocabulary: WidgetVocabulary | None = None) -> dict[str, Any]:
+    """Return the widget as the dashboard reads it. Pass the ``vocabulary`` of a list of widgets
+    (``widget_vocabulary``) to read the dictionary once for all of them."""
     badge = widget_badge(widget=widget, now=now or timezone.now())
+    vocabulary = vocabulary or widget_vocabulary(widgets=[widget])
     return {
         "id": widget.id,
         "request_id": widget.request_id,
@@ -35,6 +40,7 @@ def widget_out(widget: Widget, *, now: datetime | None = None) -> dict[str, Any]
         "sql": widget.sql,
         "result": widget.result,
         "interpretation": widget_interpretation(widget),
+        **_vocabulary_fields(widget, vocabulary),
         "result_at": widget.result_at.isoformat() if widget.result_at else None,
         "source": badge.source,
         "source_label": badge.label,
@@ -48,6 +54,28 @@ def widget_out(widget: Widget, *, now: datetime | None = None) -> dict[str, Any]
         "can_retry": widget.result_at is None and badge.source in FAILURE_ORIGINS,
         **_custom_fields(widget),
     }
+
+
+def _vocabulary_fields(widget: Widget, vocabulary: WidgetVocabulary) -> dict[str, Any]:
+    """The widget's metrics as defined now (a metric no longer defined: what its spec says, key, name and
+    unit only), and the labels of its dimensions and of the values its rows and filters hold."""
+    source_id = vocabulary.source_id(widget)
+    spec = widget.spec if isinstance(widget.spec, dict) else {}
+    refs = [spec.get("metric"), *(spec.get("extra_metrics") or [])]
+    metrics = []
+    for ref in (r for r in refs if isinstance(r, dict) and r.get("key")):
+        metric = vocabulary.metrics.get((source_id, ref["key"]))
+        metrics.append({k: ref.get(k) for k in ("key", "name", "unit")} if metric is None else {
+            "key": metric.key, "name": metric.name, "unit": metric.unit, "up_is_good": metric.up_is_good,
+            "definition": metric.description, "time_column": metric.time_column or None,
+            "additive": metric.additive,
+        })
+    keys = [*(spec.get("dimensions") or []), *(f.get("dimension") for f in spec.get("filters") or [])]
+    dimension_labels = {k: vocabulary.dimension_labels[(source_id, k)] for k in keys
+                        if (source_id, k) in vocabulary.dimension_labels}
+    value_labels = {k: vocabulary.value_labels[(source_id, k)] for k in keys
+                    if vocabulary.value_labels.get((source_id, k))}
+    return {"metrics": metrics, "value_labels": value_labels, "dimension_labels": dimension_labels}
 
 
 def widget_interpretation(widget: Widget) -> dict[str, Any] | None:

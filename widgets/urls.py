@@ -8,5 +8,6 @@ urlpatterns = [
     path("", views.dashboard_list, name="dashboard-list"),
     path("dashboards/new/", views.dashboard_create, name="dashboard-create"),
     path("dashboards/<int:dashboard_id>/", views.dashboard_detail, name="dashboard-detail"),
+    path("catalog/", views.catalog, name="catalog"),
     path("widgets/sandbox/", views.widget_sandbox, name="widget-sandbox"),
 ]

@@ -11,8 +11,13 @@ from django.views.decorators.http import require_POST, require_safe
 
 from backend.errors import ApplicationError, NotFound
 from backend.llm.api import route_choices
+from sql_gen.selectors import default_source
 from widgets import selectors
+from widgets.services.catalog_page import catalog_page
 from widgets.services.requests import dashboard_create as create_dashboard
+from widgets.services.ui_meta import ui_meta
+
+PROMPT_PREFILL_CHARS = 2000  # the prompt box's maxlength
 
 
 @login_required
@@ -48,8 +53,22 @@ def dashboard_detail(request: HttpRequest, dashboard_id: int) -> HttpResponse:
     return render(
         request,
         "widgets/dashboard.html",
-        {"dashboard": dashboard, "can_edit": can_edit, "routes": routes},
+        {"dashboard": dashboard, "can_edit": can_edit, "routes": routes, "ui_meta": ui_meta(),
+         # "Build a widget with this" on the catalog page: the prompt box starts with its prompt.
+         "prompt": request.GET.get("prompt", "")[:PROMPT_PREFILL_CHARS] if can_edit else ""},
     )
+
+
+@login_required
+@require_safe
+def catalog(request: HttpRequest) -> HttpResponse:
+    """The metrics and dimensions analysts can ask for, each metric with a link that starts a widget on one
+    of the user's dashboards (``?dashboard=`` picks which; the most recent by default)."""
+    source = default_source()
+    owned = list(selectors.dashboards_owned_by(user=request.user))
+    chosen = next((d for d in owned if str(d.id) == request.GET.get("dashboard", "")), owned[0] if owned else None)
+    page = catalog_page(source=source) if source is not None else {"metrics": [], "dimensions": []}
+    return render(request, "widgets/catalog.html", {**page, "source": source, "dashboards": owned, "chosen": chosen})
 
 
 # The sandbox runs model-written code. It is framed by our dashboard with sandbox="allow-scripts"
