@@ -137,6 +137,14 @@ for _prefix, _umd in (("vendor/react", BASE_DIR / "node_modules/react/umd"),
                       ("vendor/react-dom", BASE_DIR / "node_modules/react-dom/umd")):
     if _umd.is_dir():
         STATICFILES_DIRS.append((_prefix, _umd))
+# ECharts' ES-module build for the dashboard's charts (static/widgets/charts.js imports it by a relative
+# path), one file of its 46 MB dist/, found by backend.staticfiles.VendorFileFinder.
+VENDOR_STATIC_FILES = {"vendor/echarts/echarts.esm.min.js": BASE_DIR / "node_modules/echarts/dist/echarts.esm.min.js"}
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "backend.staticfiles.VendorFileFinder",
+]
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True  # serve straight from static/ too, so a missed collectstatic is not a broken page
 

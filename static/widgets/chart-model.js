@@ -1,0 +1,188 @@
+// What a widget's chart shows, read from its spec and result: the x buckets or categories, the series
+// (per metric, or per value of a split dimension), the comparison aligned by position, the partial bucket
+// and the notes that say what was left out. Pure, no DOM and no ECharts: charts.js turns it into options,
+// and tests/js/chart-model.test.mjs checks it.
+import { bucketLabel, labelFor, needsYear, partialIndex, periods, toNumber } from "./format.js";
+
+export const MAX_SLICES = 20;
+export const CARTESIAN = new Set(["line", "area", "stacked_area", "bar", "horizontal_bar", "stacked_bar"]);
+
+/** Returns the widget's metrics, [{key, name, unit, ...}]: the server's `widget.metrics`, else the spec's. */
+export function metricsOf(widget) {
+  if (Array.isArray(widget.metrics) && widget.metrics.length) return widget.metrics;
+  const spec = widget.spec || {};
+  return [spec.metric, ...(spec.extra_metrics || [])].filter(Boolean);
+}
+
+/** Returns {column, key, index}[] for the result's dimension columns, in order; `key` is the dictionary key. */
+function dimensionColumns(widget, metricKeys) {
+  const columns = widget.result.columns;
+  const keys = (widget.spec && widget.spec.dimensions) || [];
+  return columns
+    .map((column, index) => ({ column, index }))
+    .filter(({ column }) => column !== "period" && !metricKeys.includes(column))
+    .map((dim, i) => ({ ...dim, key: keys[i] || dim.column }));
+}
+
+function dimensionLabel(dim, code, widget) {
+  const labels = widget.value_labels || {};
+  return labelFor(labels[dim.key] ? dim.key : dim.column, code, widget);
+}
+
+/** Returns the metric's column index in the result, or -1. */
+const metricColumn = (columns, metric) => columns.indexOf(metric.key);
+
+/**
+ * Returns the chart's model: {kind, x: {keys, labels, longLabels, time}, series: [{name, metric, values,
+ * split}], compare: [{name, metric, values}], partial, notes, metrics, horizontal}. Values are numbers or
+ * null, aligned with x.keys.
+ */
+export function chartModel(widget) {
+  const spec = widget.spec || {};
+  const kind = spec.chart_type || "bar";
+  const result = widget.result || { columns: [], rows: [] };
+  const metrics = metricsOf(widget).filter((m) => metricColumn(result.columns, m) >= 0);
+  const notes = [];
+  if (result.truncated) notes.push(`Only the first ${result.rows.length} rows are drawn: the result was cut at the row cap.`);
+  if (!metrics.length) return { kind, x: emptyX(), series: [], compare: [], partial: null, notes, metrics };
+  const dims = dimensionColumns(widget, metrics.map((m) => m.key));
+  if (kind === "pie" || kind === "donut") return pieModel(widget, kind, metrics[0], dims, notes);
+  if (kind === "scatter") return scatterModel(widget, metrics, dims, notes);
+  return cartesianModel(widget, kind, metrics, dims, notes);
+}
+
+const emptyX = () => ({ keys: [], labels: [], longLabels: [], time: false });
+
+function xAxisOf(widget, rows, dims) {
+  const result = widget.result;
+  const grain = widget.spec && widget.spec.grain;
+  if (result.columns.includes("period")) {
+    const keys = periods({ columns: result.columns, rows });
+    const withYear = needsYear(keys);
+    return {
+      at: result.columns.indexOf("period"), time: true, keys,
+      labels: keys.map((k) => bucketLabel(k, grain, { withYear })),
+      longLabels: keys.map((k) => bucketLabel(k, grain, { long: true })),
+    };
+  }
+  const dim = dims[0];
+  const keys = [...new Set(rows.map((row) => row[dim.index]))];
+  const labels = keys.map((k) => dimensionLabel(dim, k, widget));
+  return { at: dim.index, time: false, keys, labels, longLabels: labels, dim };
+}
+
+/** Returns, per series, its values aligned with x: one series per metric, or per value of the split. */
+function seriesOf(widget, rows, x, metrics, split) {
+  const columns = widget.result.columns;
+  const position = new Map(x.keys.map((k, i) => [String(k), i]));
+  if (!split) {
+    return metrics.map((metric) => {
+      const values = x.keys.map(() => null);
+      const at = metricColumn(columns, metric);
+      for (const row of rows) {
+        const i = position.get(String(row[x.at]));
+        if (i !== undefined) values[i] = toNumber(row[at]);
+      }
+      return { name: metric.name, metric, values, split: null };
+    });
+  }
+  const metric = metrics[0];
+  const at = metricColumn(columns, metric);
+  const groups = new Map();
+  for (const row of rows) {
+    const code = row[split.index];
+    if (!groups.has(String(code))) {
+      groups.set(String(code), { name: dimensionLabel(split, code, widget), metric, values: x.keys.map(() => null), split: code });
+    }
+    const i = position.get(String(row[x.at]));
+    if (i !== undefined) groups.get(String(code)).values[i] = toNumber(row[at]);
+  }
+  return [...groups.values()];
+}
+
+function compareName(widget) {
+  const compare = widget.spec && widget.spec.compare;
+  return compare && compare.kind === "previous_year" ? "same period last year" : "previous period";
+}
+
+/**
+ * Returns the comparison series: the `result.compare` rows laid over the current ones by position (the
+ * n-th bucket with the n-th bucket), or by category for a breakdown.
+ */
+function compareOf(widget, x, series, metrics, dims, split) {
+  const before = widget.result.compare;
+  if (!before || !Array.isArray(before.rows) || !before.rows.length) return [];
+  const shaped = { ...widget, result: { ...widget.result, ...before, compare: null } };
+  const beforeX = xAxisOf(shaped, before.rows, dims);
+  const aligned = x.time
+    ? { ...beforeX, keys: beforeX.keys.slice(0, x.keys.length) }
+    : { ...beforeX, keys: x.keys };
+  const previous = seriesOf(shaped, before.rows, aligned, metrics, split);
+  const suffix = compareName(widget);
+  return previous
+    .map((s) => ({ ...s, name: `${s.name} (${suffix})`, values: x.keys.map((_, i) => (i < s.values.length ? s.values[i] : null)) }))
+    .filter((s) => series.some((current) => String(current.split) === String(s.split)));
+}
+
+function cartesianModel(widget, kind, metrics, dims, notes) {
+  const rows = widget.result.rows;
+  const x = xAxisOf(widget, rows, dims);
+  const split = x.time ? dims[0] : dims[1];
+  if (split && metrics.length > 1) notes.push(`Split by ${split.key.replaceAll("_", " ")}: only ${metrics[0].name} is drawn.`);
+  const series = seriesOf(widget, rows, x, split ? metrics.slice(0, 1) : metrics, split);
+  const compare = compareOf(widget, x, series, split ? metrics.slice(0, 1) : metrics, dims, split);
+  const partial = x.time ? partialIndex(widget) : null;
+  if (partial !== null) notes.push(`${x.longLabels[partial]} is not over yet: its figure is partial.`);
+  const drawn = split ? metrics.slice(0, 1) : metrics;
+  return { kind, x, series, compare, partial, notes, metrics: drawn, horizontal: kind === "horizontal_bar" };
+}
+
+/** Returns a pie's slices, at most MAX_SLICES: the rest grouped as one (additive metrics) or left out, said. */
+function pieModel(widget, kind, metric, dims, notes) {
+  const { columns, rows } = widget.result;
+  const at = metricColumn(columns, metric);
+  const dim = dims[0] || { index: columns.indexOf("period"), key: "period", column: "period" };
+  let slices = rows
+    .map((row) => ({ name: dimensionLabel(dim, row[dim.index], widget), code: row[dim.index], value: toNumber(row[at]) }))
+    .filter((s) => s.value !== null);
+  const negative = slices.filter((s) => s.value < 0).length;
+  if (negative) notes.push(`${negative} negative value${negative > 1 ? "s are" : " is"} left out: a pie shows shares.`);
+  slices = slices.filter((s) => s.value >= 0).sort((a, b) => b.value - a.value);
+  if (slices.length > MAX_SLICES) {
+    const rest = slices.slice(MAX_SLICES - 1);
+    if (metric.additive === true) {
+      const value = rest.reduce((sum, s) => sum + s.value, 0);
+      slices = [...slices.slice(0, MAX_SLICES - 1), { name: `All others (${rest.length})`, code: null, value, others: true }];
+    } else {
+      notes.push(`The ${MAX_SLICES - 1} largest of ${slices.length} slices are drawn; ${rest.length} are left out.`);
+      slices = slices.slice(0, MAX_SLICES - 1);
+    }
+  }
+  if (widget.result.compare) notes.push("The comparison is not drawn on a pie.");
+  const x = { keys: slices.map((s) => s.code), labels: slices.map((s) => s.name), longLabels: slices.map((s) => s.name), time: false };
+  return { kind, x, slices, series: [{ name: metric.name, metric, values: slices.map((s) => s.value) }], compare: [], partial: null, notes, metrics: [metric] };
+}
+
+/** Returns a scatter's points, [x metric, y metric] per row, named by the row's dimensions. */
+function scatterModel(widget, metrics, dims, notes) {
+  const { columns, rows } = widget.result;
+  if (metrics.length < 2) {
+    notes.push("A scatter chart needs two metrics.");
+    return { kind: "scatter", x: emptyX(), series: [], compare: [], partial: null, notes, metrics };
+  }
+  const [mx, my] = metrics;
+  const split = dims[1];
+  const groups = new Map();
+  for (const row of rows) {
+    const key = split ? String(row[split.index]) : "";
+    if (!groups.has(key)) groups.set(key, { name: split ? dimensionLabel(split, row[split.index], widget) : `${my.name} against ${mx.name}`, points: [] });
+    const name = dims[0] ? dimensionLabel(dims[0], row[dims[0].index], widget)
+      : bucketLabel(row[columns.indexOf("period")], widget.spec && widget.spec.grain, { long: true });
+    const px = toNumber(row[metricColumn(columns, mx)]);
+    const py = toNumber(row[metricColumn(columns, my)]);
+    if (px !== null && py !== null) groups.get(key).points.push({ name, value: [px, py] });
+  }
+  if (widget.result.compare) notes.push("The comparison is not drawn on a scatter chart.");
+  const series = [...groups.values()].map((g) => ({ name: g.name, metric: my, points: g.points, values: g.points.map((p) => p.value) }));
+  return { kind: "scatter", x: emptyX(), series, compare: [], partial: null, notes, metrics: [mx, my] };
+}

@@ -1,0 +1,59 @@
+// static/widgets/chart-model.js: what a chart shows, before ECharts draws it.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { chartModel, MAX_SLICES } from "../../static/widgets/chart-model.js";
+
+const COUNT = { key: "claim_count", name: "Claim count", unit: "count" };
+const chart = (spec, result, extra = {}) => ({ spec: { kind: "chart", metric: COUNT, ...spec }, result: { truncated: false, ...result }, ...extra });
+
+test("a comparison is laid over the current series bucket by bucket", () => {
+  const model = chartModel(chart({ chart_type: "line", grain: "month", compare: { kind: "previous_period" } }, {
+    columns: ["period", "claim_count"], rows: [["2026-01-01", 5], ["2026-02-01", 7], ["2026-03-01", 2]],
+    partial_last: true, today: "2026-03-04",
+    compare: { columns: ["period", "claim_count"], rows: [["2025-10-01", 4], ["2025-11-01", 6]] },
+  }));
+  assert.deepEqual(model.x.labels, ["Jan", "Feb", "Mar"]);
+  assert.deepEqual(model.series.map((s) => s.values), [[5, 7, 2]]);
+  assert.deepEqual(model.compare.map((s) => [s.name, s.values]), [["Claim count (previous period)", [4, 6, null]]]);
+  assert.equal(model.partial, 2);
+  assert.deepEqual(model.notes, ["Mar 2026 is not over yet: its figure is partial."]);
+});
+
+test("a dimension splits a time series into one series per value, by label, with gaps kept", () => {
+  const model = chartModel(chart({ chart_type: "area", grain: "week", dimensions: ["status"] }, {
+    columns: ["period", "status", "claim_count"],
+    rows: [["2025-12-29", "open", 1], ["2025-12-29", "under_review", 2], ["2026-01-05", "open", 3]],
+  }, { value_labels: { status: { open: "Open claims" } } }));
+  assert.deepEqual(model.x.labels, ["29 Dec 2025", "5 Jan 2026"]);
+  assert.deepEqual(model.series.map((s) => [s.name, s.values]), [["Open claims", [1, 3]], ["Under review", [2, null]]]);
+  assert.equal(model.partial, null);
+});
+
+test("a breakdown compares each category with its own earlier value", () => {
+  const model = chartModel(chart({ chart_type: "bar", dimensions: ["region"], compare: { kind: "previous_year" } }, {
+    columns: ["region", "claim_count"], rows: [["West", 10], ["East", 20]],
+    compare: { columns: ["region", "claim_count"], rows: [["East", 15], ["North", 1]] },
+  }));
+  assert.deepEqual(model.compare[0].values, [null, 15]);
+});
+
+test("a pie of an additive metric groups what is past its slices; another says what it left out", () => {
+  const rows = Array.from({ length: 25 }, (_, i) => [`a${i}`, 100 - i]);
+  const grouped = chartModel(chart({ chart_type: "pie", dimensions: ["adjuster"], metric: { ...COUNT, additive: true } },
+    { columns: ["adjuster", "claim_count"], rows }, { metrics: [{ ...COUNT, additive: true }] }));
+  assert.equal(grouped.slices.length, MAX_SLICES);
+  assert.deepEqual(grouped.slices.at(-1), { name: "All others (6)", code: null, value: 81 + 80 + 79 + 78 + 77 + 76, others: true });
+  const cut = chartModel(chart({ chart_type: "pie", dimensions: ["adjuster"] }, { columns: ["adjuster", "claim_count"], rows }));
+  assert.equal(cut.slices.length, MAX_SLICES - 1);
+  assert.deepEqual(cut.notes, ["The 19 largest of 25 slices are drawn; 6 are left out."]);
+});
+
+test("a truncated result says so, and a scatter pairs its two metrics", () => {
+  const paid = { key: "total_paid", name: "Total paid", unit: "currency" };
+  const model = chartModel(chart({ chart_type: "scatter", dimensions: ["adjuster"], extra_metrics: [paid] }, {
+    columns: ["adjuster", "claim_count", "total_paid"], rows: [["a", 1, 10], ["b", 2, null], ["c", 3, 30]], truncated: true,
+  }));
+  assert.deepEqual(model.series[0].points, [{ name: "A", value: [1, 10] }, { name: "C", value: [3, 30] }]);
+  assert.deepEqual(model.notes, ["Only the first 3 rows are drawn: the result was cut at the row cap."]);
+});
