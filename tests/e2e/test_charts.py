@@ -288,8 +288,10 @@ def test_a_dashboard_of_every_chart_kind_reports_no_policy_violation(
     page.get_by_role("button", name="Log in").click()
     page.goto(f"{live_server.url}/dashboards/{board.id}/")
     expect(page.get_by_test_id("widget-grid")).to_have_attribute("aria-busy", "false")
-    # Whoever draws the dashboard's charts, ECharts draws one here too, on this page and under its policy.
-    page.evaluate(DRAW, {"widget": CASES["stacked area of three products"][0], "meta": META})
+    # Whoever draws the dashboard's charts, ECharts draws one here too, with the page's own #ui-meta.
+    meta = page.evaluate("() => JSON.parse(document.getElementById('ui-meta')?.textContent || 'null')") or META
+    drawn = page.evaluate(DRAW, {"widget": CASES["stacked area of three products"][0], "meta": meta})
+    assert (drawn["series"], drawn["points"]) == ("line,line,line", "6,6,6") and drawn["first"] > 150
     page.mouse.move(300, 150)
     page.wait_for_timeout(300)
     screenshot(page, "dashboard")
