@@ -149,6 +149,11 @@ class Widget(models.Model):
     component_js = models.TextField(
         blank=True, default="", help_text="Custom widgets: the checked component compiled to JavaScript."
     )
+    companions = models.JSONField(
+        default=dict, blank=True,
+        help_text="Queries derived from the spec and run with the widget's data: a KPI's sparkline, a table's "
+                  "totals. Per name, {spec, sql} or {error} (why there is none).",
+    )
     result = models.JSONField(default=dict, help_text="columns, rows, truncated")
     result_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=20, choices=DataOrigin.choices, default=DataOrigin.LIVE)

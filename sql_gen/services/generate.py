@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.errors import ApplicationError, ErrorCode
-from backend.llm.api import InvalidAnswer, LLMStep, Prompt, Purpose, Tool, unfence
+from backend.llm.api import InvalidAnswer, LLMStep, OfflineQuery, Prompt, Purpose, Tool, unfence
 from sql_gen.models import DataSource, MetricDefinition
 from sql_gen.selectors import allowed_tables, dictionary_slice
 from sql_gen.services import generate_offline
@@ -178,3 +178,23 @@ SQL = LLMStep[SqlInput, GeneratedSql](
     name="sql", purpose=Purpose.SQL_GENERATION, tool=SQL_TOOL, system=SYSTEM, build=_build, parse=_parse,
     error_code=ErrorCode.SQL_REJECTED, offline=generate_offline.answer,
 )
+
+
+def sql_write_offline(inputs: SqlInput) -> GeneratedSql:
+    """Return the statement the deterministic generator writes for ``inputs``, accepted exactly as a model's
+    answer is (the safety check, then the engine's prepare), with no model call: for statements derived
+    from a widget's spec, such as its companions (a KPI's sparkline, a table's totals).
+
+    Raises:
+        ApplicationError: ``sql_rejected`` when the generator cannot write it or the check refuses it, or
+            ``QueryFailed`` when the engine does.
+    """
+    built = _build(inputs)
+    try:
+        payload = generate_offline.answer(OfflineQuery(context=built.context, prompt=built.prompt, corrections=[]))
+    except (KeyError, ValueError) as exc:  # a spec the dictionary no longer supports (a join that is gone)
+        raise ApplicationError(ErrorCode.SQL_REJECTED, f"The statement could not be written: {exc}") from exc
+    try:
+        return _parse(payload, inputs)
+    except InvalidAnswer as exc:
+        raise exc.error or ApplicationError(ErrorCode.SQL_REJECTED, exc.reason) from exc

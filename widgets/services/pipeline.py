@@ -29,6 +29,7 @@ from widgets.models import DataOrigin, RequestStatus, StepName, StepState, Widge
 from widgets.services.applied import not_applied
 from widgets.services.clarifier import CLARIFY, ClarifierInput, unanswerable_message
 from widgets.services.clarifier_offline import clean
+from widgets.services.companions import companions_data, companions_write
 from widgets.services.custom import COMPONENT, ComponentInput, check_result_columns, widget_props
 from widgets.services.data import source_today, widget_data
 from widgets.services.resolve import result_shape
@@ -153,7 +154,11 @@ def _sql(run: StepRun) -> dict[str, Any]:
     inputs = SqlInput(metric=found[keys[0]], extra_metrics=tuple(found[k] for k in keys[1:]), spec=spec,
                       source=run.source, ends_at=time.monotonic() + arguments["deadline_s"],
                       check_columns=fits if spec["kind"] == "custom" else None)
-    return SQL.run(inputs, **arguments).as_json()
+    written = SQL.run(inputs, **arguments).as_json()
+    # Derived from the spec and written without a model call: a KPI's sparkline, a table's totals.
+    written["companions"] = companions_write(spec=spec, metrics=found, source=run.source,
+                                             today=source_today(run.source), ends_at=inputs.ends_at)
+    return written
 
 
 def _fetch(run: StepRun) -> dict[str, Any]:
@@ -162,6 +167,8 @@ def _fetch(run: StepRun) -> dict[str, Any]:
     result = widget_data(source=source, spec=spec, sql=run.outputs[StepName.SQL]["sql"], deadline_s=run.left_s())
     if spec["kind"] == "custom":
         widget_props(spec=spec, result=result)  # raises ResultShapeMismatch: values the component cannot draw
+    result |= companions_data(source=source, companions=run.outputs[StepName.SQL].get("companions") or {},
+                              today=dt.date.fromisoformat(result["today"]), deadline_s=run.left_s())
     return {"result": result_shape(kind=spec["kind"], result=result)}
 
 
@@ -255,6 +262,7 @@ def _assemble(widget_request: WidgetRequest, outputs: Outputs) -> Widget:
     written = outputs[StepName.SQL]
     widget.sql = written.get("uncapped") or written["sql"]  # each refresh applies the row cap of the day
     widget.tsx, widget.component_js = component.get("tsx", ""), component.get("js", "")
+    widget.companions = written.get("companions") or {}
     widget.result = outputs[StepName.FETCH]["result"]
     widget.result_at = widget.refreshed_at = now
     widget.source = DataOrigin.LIVE

@@ -26,6 +26,7 @@ from sql_gen.services.binding import Params, params_key
 from sql_gen.services.execute import QueryFailed, QueryResult, sql_execute
 from sql_gen.services.safety import CheckedSql, SqlRejected, sql_check
 from widgets.models import DataOrigin, Widget
+from widgets.services.companions import companions_data, companions_derive
 from widgets.services.custom import ResultShapeMismatch, widget_props
 from widgets.services.data import source_today, widget_data
 
@@ -187,14 +188,30 @@ def _run_for_today(source: DataSource, checked: CheckedSql, widget: Widget,
     runs: list[tuple[datetime, DataOrigin]] = []
 
     def run(*, source: DataSource, sql: str, params: Params | None, deadline_s: float | None = None) -> QueryResult:
-        result, at, origin = _cached_or_run(source, sql, widget, now, params=_used(params, checked.placeholders))
+        # The widget's statement binds what it uses; a companion's run has bound only its own already.
+        used = _used(params, checked.placeholders) if sql == checked.sql else params
+        result, at, origin = _cached_or_run(source, sql, widget, now, params=used)
         runs.append((at, origin))
         return QueryResult(columns=result["columns"], rows=result["rows"], truncated=result["truncated"])
 
-    result = widget_data(source=source, spec=widget.spec, sql=checked.sql, today=source_today(source, now=now),
-                         run=run)
+    today = source_today(source, now=now)
+    result = widget_data(source=source, spec=widget.spec, sql=checked.sql, today=today, run=run)
+    # The sparkline and totals are refreshed with the rows they go with; one that fails says why in the result.
+    result |= companions_data(source=source, companions=_companions(widget, source, today), today=today, run=run)
     origin = DataOrigin.LIVE if any(o == DataOrigin.LIVE for _, o in runs) else DataOrigin.CACHED
     return result, min(at for at, _ in runs), origin
+
+
+def _companions(widget: Widget, source: DataSource, today: date) -> dict[str, Any]:
+    """Return the widget's companions; a KPI or table stored before they existed gets them now (written
+    without a model call, so a refresh costs none), kept for the next refresh."""
+    if widget.companions or widget.kind not in ("kpi", "table"):
+        return widget.companions or {}
+    derived = companions_derive(spec=widget.spec, source=source, today=today)
+    if derived:
+        Widget.objects.filter(id=widget.id).update(companions=derived)
+        widget.companions = derived
+    return derived
 
 
 def _used(params: Params | None, placeholders: frozenset[str]) -> dict[str, date | None] | None:
