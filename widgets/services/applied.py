@@ -16,11 +16,9 @@ from typing import Any
 
 from sql_gen.services.vocabulary import CLOSE_SCORE, Outcome, vocabulary_for
 from sql_gen.services.vocabulary.words import folded_words, word_similarity
-from widgets.services import clarifier_offline as reading
+from widgets.services import offline_words as reading
 from widgets.services.offline_dates import read_time
 
-_SHAPE = [*(pattern for _, pattern in reading._CHARTS), reading._CUSTOM, reading._TABLE, reading._TREND,
-          reading._CHARTY, reading._RANK_COUNTED, reading._RANK_N, reading._RANK_N_AFTER, reading._RANK_SUPER]
 _NUMBERS = re.compile(r" \$? ?\d+(?:\.\d+)?(?: ?(?:k|m|thousand|million|grand))?(?= )")
 _OTHER_COMPARISON = re.compile(r" [a-z]+ than \$? ?\d+(?:\.\d+)?(?: ?(?:k|m))?(?: [a-z]+)?(?= )")
 _SLOTS = frozenset({"in", "from", "at", "for", "by", "per"})
@@ -29,20 +27,20 @@ _SUBJECT = frozenset({"claim", "claims", "every", "everything", "except", "exclu
 
 def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], today: dt.date) -> list[str]:
     """Return the words of the request (and its answers) that the spec does not apply, in their order."""
-    text = read_time(reading._QUALIFIER.sub(" ", reading.clean(words)), today=today).text
-    for pattern in _SHAPE:
+    text = read_time(reading.QUALIFIER.sub(" ", reading.clean(words)), today=today).text
+    for pattern in reading.SHAPE_PATTERNS:
         text = pattern.sub(" ", text)
     kept = {float(f["values"][0]) for f in spec.get("filters", []) if f.get("op") not in ("in", "not_in")}
     dropped: list[str] = []
-    for _, op_words in reading._COMPARE_OPS:
-        for found in re.finditer(rf" (?:\S+ )?{op_words} {reading._AMOUNT}(?: days?)?(?= )", text):
-            if float(reading._amount(found)) not in kept:
+    for _, op_words in reading.COMPARE_OPS:
+        for found in re.finditer(rf" (?:\S+ )?{op_words} {reading.AMOUNT}(?: days?)?(?= )", text):
+            if float(reading.amount(found)) not in kept:
                 dropped.append(found.group(0).strip())  # "older than 90 days": a comparison nothing applied
-        text = re.sub(rf" {op_words} {reading._AMOUNT}(?: days?)?(?= )", " ", text)
+        text = re.sub(rf" {op_words} {reading.AMOUNT}(?: days?)?(?= )", " ", text)
     for found in _OTHER_COMPARISON.finditer(text):
         dropped.append(found.group(0).strip())
     text = _OTHER_COMPARISON.sub(" ", text)
-    text = reading._TRAILING_OPS.sub(" ", reading._QUALIFIER.sub(" ", text))
+    text = reading.TRAILING_OPS.sub(" ", reading.QUALIFIER.sub(" ", text))
     text = _NUMBERS.sub(" ", text)
     used = _used_words(spec, catalog)
     used_keys = {*spec.get("dimensions", []), *(f["dimension"] for f in spec.get("filters", []))}
@@ -50,7 +48,7 @@ def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], to
     vocabulary = vocabulary_for(catalog=catalog)
     tokens, out = text.split(), list(dropped)
     for i, token in enumerate(tokens):
-        if token in reading._STOP or token in reading._GENERIC or token in _SUBJECT or len(token) < 2 or token in out:
+        if token in reading.STOP or token in reading.GENERIC or token in _SUBJECT or len(token) < 2 or token in out:
             continue
         folded = folded_words(token)
         if not folded:

@@ -21,23 +21,27 @@ from backend.llm.api import OfflineQuery
 from sql_gen.services.vocabulary import CLOSE_SCORE, Decision, Outcome, mentions, vocabulary_for
 from sql_gen.services.vocabulary.words import word_similarity
 from widgets.services.offline_dates import read_time
+from widgets.services.offline_words import (
+    AMOUNT,
+    CHARTS,
+    CHARTY,
+    COMPARE_OPS,
+    CUSTOM,
+    GENERIC,
+    QUALIFIER,
+    RANK_COUNTED,
+    RANK_N,
+    RANK_N_AFTER,
+    RANK_SUPER,
+    STOP,
+    TABLE,
+    TRAILING_OPS,
+    TREND,
+    amount,
+    clean,
+)
 
 TIME_WINDOW_OPTIONS = ["Last 7 days", "Last 30 days", "Last 90 days", "Last 12 months", "All time"]
-_STOP = frozenset(
-    "a an the of to for in on at by per and or with from as is are was were be been do does did done we our us i me "
-    "my you your it its that this these those what which who whom how show give get see all any each please want "
-    "need like some there their them than then can could would will should let lets let's just also only still "
-    "have has had much many number count total totals overall much got getting over under into out about across "
-    "split broken down grouped group vs versus against compared compare chart graph plot table list listing "
-    "widget kpi card view report tell know look looking up did does whats what's where when why much".split())
-_GENERIC = frozenset(
-    "performance doing going numbers number stuff metrics metric kpis kpi dashboard overview summary trend trends "
-    "lately recently recent unusual anything something everything things thing key important data figures figure "
-    "stats statistics info information insight insights results result team teams useful interesting important "
-    "relevant good bad nice helpful quick quickly simple basic main general current latest new see check track "
-    "monitor understand happening happen look make build create add put something anything business company "
-    "widget widgets chart charts kpis numbers exec meeting board boss manager today snapshot pulse health "
-    "checkup performing perform update glance picture scorecard u pull fetch".split())
 # Words that name claims, or an amount of them, without saying which measure ("claims", "totals for … claims").
 _BARE_WORDS = frozenset({"claim", "claims", "total", "totals", "amount", "amounts", "value", "values", "sum", "figures"})
 _TIE_MARGIN = 8.0  # two values this close to one misspelt word are a question, not a guess
@@ -52,58 +56,19 @@ _SLOT_WORDS = frozenset({"in", "from", "at", "by", "per", "within", "across", "f
 _MEASURE_HEADS = frozenset("rate rates ratio ratios score scores index level levels percentage share cost costs "
                            "spend margin margins recoveries recovery adequacy expense expenses time".split())
 _MONEY = frozenset("value values amount amounts $ money sum sums totals dollars".split())
-_CUSTOM = re.compile(r" (?:custom|bespoke|gauge|heatmap|heat map|funnel|leaderboard|league table|scorecard|"
-                     r"sparkline card|progress bar|ranked bars|tile with|card with)(?= )")
-_TABLE = re.compile(r" (?:as a table|in a table|table|tabular|list|listing|spreadsheet|grid)(?= )")
-_CHART = r"(?: chart| graph| plot| view)"
-_CHARTS = [
-    ("stacked_area", re.compile(rf" stacked areas?{_CHART}?(?= )")),
-    ("stacked_bar", re.compile(rf" stacked (?:bars?|columns?){_CHART}?(?= )")),
-    ("horizontal_bar", re.compile(rf" (?:horizontal|sideways) (?:bars?|columns?){_CHART}?(?= )")),
-    ("donut", re.compile(rf" (?:donut|doughnut|ring){_CHART}?(?= )")),
-    ("pie", re.compile(rf" pie{_CHART}?(?= )")),
-    ("scatter", re.compile(rf" (?:scatter|scatterplot|scatter plot|bubble){_CHART}?(?= )")),
-    ("area", re.compile(rf" (?:area{_CHART}|as (?:an )?area)(?= )")),
-    ("line", re.compile(rf" (?:line{_CHART}|lines|as (?:a )?line)(?= )")),
-    ("bar", re.compile(rf" (?:(?:bar|column){_CHART}|bars|columns|as (?:a )?bar)(?= )")),
-]
-_TREND = re.compile(r" (?:trend|trends|trending|over time|time series|timeline|history)(?= )")
-_CHARTY = re.compile(r" (?:chart|graph|plot|visual|visualise|visualize)(?= )")
-_RANK_N = re.compile(r" (?P<dir>top|bottom|best|worst|highest|lowest|largest|smallest|biggest|fastest|slowest|"
-                     r"quickest|first|last|leading) (?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|"
-                     r"twelve|fifteen|twenty)(?= )")
-_RANK_N_AFTER = re.compile(r" (?:the )?(?P<n>\d{1,3}) (?P<dir>best|worst|highest|lowest|largest|biggest|fastest|"
-                           r"slowest)(?= )")
-_RANK_COUNTED = re.compile(r" (?:the )?(?:(?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|"
-                           r"twenty) )?(?P<what>[a-z]+(?: [a-z]+)?) (?:with|having|who|that|which|by)"
-                           r"(?: [a-z]+){0,3}? (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|fewest|"
-                           r"least|lowest|smallest|shortest|fastest)(?= )")
-_RANK_SUPER = re.compile(r" (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|greatest|top|fewest|least|"
-                         r"lowest|smallest|shortest|fastest|quickest)(?= )")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20}
 _DOWN = frozenset({"bottom", "worst", "lowest", "smallest", "fewest", "least", "shortest", "fastest", "quickest"})
 _SLOWNESS = frozenset({"fastest", "quickest", "slowest", "longest", "shortest"})
-_COMPARE_OPS = [
-    (">=", r"(?:at least|no less than|minimum of|min|>=)"),
-    ("<=", r"(?:at most|no more than|up to|maximum of|max|<=)"),
-    (">", r"(?:over|above|more than|greater than|exceeding|bigger than|larger than|higher than|longer than|"
-          r"slower than|>)"),
-    ("<", r"(?:under|below|less than|smaller than|lower than|shorter than|quicker than|faster than|within|<)"),
-]
+# Words that judge rather than measure: which end is "worst" depends on whether up is good for the metric.
+_JUDGED = frozenset({"best", "worst"})
 _SETTLE_WORDS = re.compile(r" (?:settle|settled|settling|settlement|close|closed|closing|took|take|taking|days) ")
-_PAID_WORDS = re.compile(r" (?:paid|payout|payouts|payment|payments|pay|paying) ")
+_PAID_WORDS = re.compile(r" (?:paid|payout|payouts|payment|payments|pay|paying)(?= )")
 _CLAIMED_WORDS = re.compile(r" (?:claimed|claim|claims|asked|asking|amount|worth|value|requested) ")
 _COLUMN_BEFORE = re.compile(r" (?:(?:that |which |where |when )?(?:we |they |it )?(?:settled|closed|took|taking|paid|"
-                            r"payout|payment|(?:paid|claimed) amount) (?:was |were |is |of )?(?:in )?|"
+                            r"payouts?|payments?|(?:paid|claimed) amounts?) (?:was |were |is |of )?(?:in )?|"
                             r"(?:to settle|settling) (?:in )?)(?= )")
 _COLUMN_AFTER = re.compile(r" (?:claimed|paid|paid out|to settle|to close|to settle in)(?= )")
-_AMOUNT = r"\$? ?(?P<num>\d+(?:\.\d+)?) ?(?P<suffix>k|m|thousand|million|grand)?"
-_TRAILING_OPS = re.compile(rf" {_AMOUNT}(?P<days> days?)? (?P<op>or more|or less|or over|or under|and up|and above|"
-                           r"and below|plus)(?= )")
-# "filed"/"reported" before a time: which date the window is on, not a metric of their own ("claims filed").
-_QUALIFIER = re.compile(r"(?<= )(?:filed|reported|submitted|lodged|opened|received)(?= (?:in|during|last|this|since|"
-                        r"between|over|from|yesterday|today|past|the|q[1-4]|\d{4}))")
 _SUBJECT_LEADS = [re.compile(p) for p in (
     r" (?:which|what|whose|who) ", r" (?:list|show|table|rank|ranking|compare)(?: of| me)?(?: all| every| each| the)? ",
     r" (?:of|for|across) (?:all |every |each |the )?", r" (?:every|each|all) ")]
@@ -117,23 +82,11 @@ def answer(query: OfflineQuery) -> dict[str, Any]:
     """Return a ``record_intent`` payload for the request and answers in the prompt."""
     catalog, prompt = query.context, query.prompt
     today = date.fromisoformat(prompt["today"]) if prompt.get("today") else date.today()
-    words = " ".join([prompt.get("request", ""), *(a.get("answer", "") for a in prompt.get("answers", []))])
+    # Each answer is an item of its own: its words are not read together with the request's last ones.
+    words = "; ".join([prompt.get("request", ""), *(a.get("answer", "") for a in prompt.get("answers", []))])
     return Reader(catalog, today, hints=prompt.get("value_hints") or {}).read(words)
 
 
-def clean(text: str) -> str:
-    """Return the words padded with spaces, lower case: numbers joined ("75,000", "15k" kept), "#" read
-    as "number of", possessives dropped, other punctuation a space."""
-    text = text.lower().replace("’", "'").replace("‘", "'")
-    text = re.sub(r"(\d),(\d{3})", r"\1\2", text)
-    text = re.sub(r"'s\b", "", text)
-    text = text.replace("#", " number of ").replace("&", " and ")
-    text = re.sub(r"\$", " $ ", text)
-    text = re.sub(r"[^a-z0-9$%./\- ]+", " ", text)
-    text = re.sub(r"(?<![0-9])[.\-/](?![0-9])|(?<=[a-z])[.\-]|[.\-](?=[a-z ])", " ", text)
-    text = re.sub(r"(?<=[a-z])/(?=[a-z])", " ", text)
-    text = re.sub(r"\.$", " ", text)
-    return " " + " ".join(text.split()) + " "
 
 
 class Reader:
@@ -155,33 +108,37 @@ class Reader:
     def read(self, words: str) -> dict[str, Any]:
         self._raw = words.lower()
         self._original = _fix_time_typos(clean(words))
-        text = _QUALIFIER.sub(" ", self._original)
+        self._breaks = list_breaks(words, self._original)
+        text = QUALIFIER.sub(" ", self._original)
         time = read_time(text, today=self.today)
         text = time.text
-        custom, text = _cut(_CUSTOM, text)
-        table = _TABLE.search(text)  # kept in the text: "list products with …" names what the rows are
+        custom, text = _cut(CUSTOM, text)
+        table = TABLE.search(text)  # kept in the text: "list products with …" names what the rows are
         chart = None
-        for name, pattern in _CHARTS:
-            found, text = _cut(pattern, text)
-            if found:
-                chart = name
+        for name, pattern in CHARTS:
+            match = pattern.search(text)
+            if match and not self._inside_term(text, match):
+                chart, text = name, _blank(text, match)
                 break
-        trend, text = _cut(_TREND, text)
-        charty, text = _cut(_CHARTY, text)
+        trend, text = _cut(TREND, text)
+        charty, text = _cut(CHARTY, text)
         ranking, ranked_phrase, text = self._ranking(text)
         numeric, text = self._numeric_filters(text)
         dims, text = self._groupings(text, ranked_phrase)
         slow = ranking is not None and ranking.pop("slowness", False)
-        metric_keys, text = self._metrics(text, slow=slow)
+        judged = ranking is not None and ranking.pop("judged", False)
+        metric_keys, text = self._metrics(self._without_value_nouns(text), slow=slow)
         if slow and set(metric_keys) <= self._bare_count:  # "the fastest teams at settling claims"
             metric_keys, text = [self._first_metric("settlement")], _SETTLE_WORDS.sub(" ", text)
         dims, text = self._subject(text, dims)
-        filters, text = self._value_filters(text)
+        filters, text = self._value_filters(text, metric_keys)
         if not metric_keys:
             metric_keys = self._fallback_metric(text)
         self._left_over(text, metric_keys, dims)
         if ranking and not dims:
             ranking = None
+        if ranking and judged and metric_keys and not self.metrics[metric_keys[0]].get("up_is_good", True):
+            ranking["direction"] = "top" if ranking["direction"] == "bottom" else "bottom"  # worst settlement: longest
         grain = time.grain  # a trend with none: the spec step picks the grain that fits the window
         widget_type = self._widget_type(custom=bool(custom), table=bool(table), chart=chart, trend=bool(trend),
                                         charty=bool(charty), dims=dims, grain=grain, metrics=metric_keys)
@@ -201,18 +158,28 @@ class Reader:
             "assumptions": self.assumptions,
         }
 
+    def _inside_term(self, text: str, found: re.Match[str]) -> bool:
+        """Tell whether a chart word belongs to a dictionary term said with the word before it ("product
+        lines", "business lines"): then it names a dimension, not a chart kind."""
+        before = text[: found.start()].split()[-1:]
+        words = found.group(0).split()
+        if not before or len(words) != 1:
+            return False
+        decision = self.vocabulary.decide(" ".join([*before, *words]), kind="dimension")
+        return decision.outcome == Outcome.USE and decision.best is not None and decision.best.exact
+
     def _ranking(self, text: str) -> tuple[dict[str, Any] | None, str, str]:
         """Return the ranking ("top 5", "the 3 slowest", "which X had the most"), the words naming what is
         ranked when they follow it ("top 8 adjusters"), and the text without the ranking words."""
-        found = _RANK_N.search(text) or _RANK_N_AFTER.search(text)
+        found = RANK_N.search(text) or RANK_N_AFTER.search(text)
         if found:
             word, n = found.group("dir"), found.group("n")
             count = int(n) if n.isdigit() else _NUMBER_WORDS[n]
             text = _blank(text, found)
             after = text[found.end():].split()[:3]
             return ({"direction": "bottom" if word in _DOWN else "top", "n": max(1, count),
-                     "slowness": word in _SLOWNESS}, " ".join(after), text)
-        found = _RANK_COUNTED.search(text)
+                     "slowness": word in _SLOWNESS, "judged": word in _JUDGED}, " ".join(after), text)
+        found = RANK_COUNTED.search(text)
         if found:  # "the 15 adjusters with the most open claims", "the 6 adjusters who paid out the most"
             word = found.group("dir")
             text = _blank_span(text, found.start("dir"), found.end("dir"))
@@ -222,7 +189,7 @@ class Reader:
             return ({"direction": "bottom" if word in _DOWN else "top",
                      "n": int(n) if n.isdigit() else _NUMBER_WORDS[n], "slowness": word in _SLOWNESS},
                     found.group("what"), text)
-        found = _RANK_SUPER.search(text)
+        found = RANK_SUPER.search(text)
         if found and not text[: found.start()].strip():  # "fastest adjuster team last month"
             word = found.group("dir")
             after = " ".join(text[found.end():].split()[:3])
@@ -238,20 +205,20 @@ class Reader:
         """Return comparisons of a number with a numeric column ("over $10k claimed", "settled in more
         than 30 days", "payout was 1000 or less"), the words naming the column used up with them."""
         filters = []
-        for op, words in _COMPARE_OPS:
-            pattern = re.compile(rf" {words} {_AMOUNT}(?P<days> days?)?(?= )")
+        for op, words in COMPARE_OPS:
+            pattern = re.compile(rf" {words} {AMOUNT}(?P<days> days?)?(?= )")
             while (found := pattern.search(text)) is not None:
                 column = self._number_column(text, found, bool(found.group("days")))
                 if column is None:
                     break
-                filters.append({"dimension": column, "op": op, "values": [_amount(found)]})
+                filters.append({"dimension": column, "op": op, "values": [amount(found)]})
                 text = _blank_column_words(_blank(text, found), found.start(), found.end())
-        while (found := _TRAILING_OPS.search(text)) is not None:
+        while (found := TRAILING_OPS.search(text)) is not None:
             op = ">=" if found.group("op") in ("or more", "or over", "and up", "and above", "plus") else "<="
             column = self._number_column(text, found, bool(found.group("days")))
             if column is None:
                 break
-            filters.append({"dimension": column, "op": op, "values": [_amount(found)]})
+            filters.append({"dimension": column, "op": op, "values": [amount(found)]})
             text = _blank_column_words(_blank(text, found), found.start(), found.end())
         return filters, text
 
@@ -291,7 +258,7 @@ class Reader:
                 continue  # "every region except the west": a filter's scope, not a breakdown
             if key not in dims:
                 dims.append(key)
-            leading = [w for w in text[: found.start()].split() if w not in _STOP]
+            leading = [w for w in text[: found.start()].split() if w not in STOP]
             if found.group(0).strip() == "by" and not dims[:-1] and len(leading) == 1 and \
                     text[: found.start()][-1:].isalnum():  # "region by segment …", said first
                 before, before_used = self._dimension_at(text[: found.start()].split()[-1:])
@@ -334,20 +301,20 @@ class Reader:
         note: tuple[Decision, str] | None = None
         for size in range(1, min(4, len(words)) + 1):
             run = words[:size]
-            if run[-1] in _STOP:
+            if run[-1] in STOP:
                 continue
             decision = self.vocabulary.decide(" ".join(run), kind="dimension")
             best = decision.best
             if decision.outcome != Outcome.USE or best is None:
                 continue
-            explained = [w for w in run if w in _STOP or w in best.words]
+            explained = [w for w in run if w in STOP or w in best.words]
             if len(explained) == len(run):
                 found, note = (best.key, run), (decision, " ".join(run))
         if note is not None:
             self._note_inexact(*note)
         return found
 
-    def _value_filters(self, text: str) -> tuple[list[dict[str, Any]], str]:
+    def _value_filters(self, text: str, metric_keys: list[str]) -> tuple[list[dict[str, Any]], str]:
         """Return filters on the stored values the text names (through values and their synonyms)."""
         by_dim: dict[tuple[str, str], list[str]] = {}
         decisions = [*self._mentions(text, "value"), *self._short_mentions(text)]
@@ -365,6 +332,9 @@ class Reader:
             placed = [o for o in decision.options if o.score >= CLOSE_SCORE and self._placed(o, text)]
             if decision.outcome == Outcome.ASK and len(placed) == 1:  # "auto products", "the auto team"
                 decision = Decision(Outcome.USE, placed[0], (), "context")
+            widest = self._widest(decision, metric_keys) if decision.outcome == Outcome.ASK and not placed else None
+            if widest is not None:  # "auto claims": the product line, not the adjuster team of the same name
+                decision = Decision(Outcome.USE, widest, (), "reach")
             if decision.outcome != Outcome.USE or decision.best is None:
                 if decision.options and all(self._names_something_else(w) for w in decision.options[0].words):
                     continue  # "line" is close to "Life", but it names the product line
@@ -374,6 +344,9 @@ class Reader:
                 continue
             match = decision.best
             rival = self._near_tie(match)
+            if rival is not None and {match.label, rival.label} & set(by_dim.get((match.key, "in"), [])):
+                text = _remove_words(text, list(match.words))
+                continue  # "southest", answered "southwest": the answer named one of the two
             if rival is not None:  # "southest": one slip from Southeast and from Southwest alike
                 self._ask_value(Decision(Outcome.ASK, None, (match, rival), "ambiguous"))
                 text = _remove_words(text, list(match.words))
@@ -390,12 +363,61 @@ class Reader:
         filters = [{"dimension": dim, "op": op, "values": sorted(values)} for (dim, op), values in by_dim.items()]
         return sorted(filters, key=lambda f: f["dimension"]), text
 
+    def _without_value_nouns(self, text: str) -> str:
+        """Return the text without the nouns that only say what a value is ("smb customers", "broker
+        channel", "pet product"): the word after a value naming the value's own dimension or table,
+        which is no measure ("customers" is not distinct claimants in "claims from smb customers")."""
+        tokens = [(m.start(1), m.group(1)) for m in re.finditer(r" (\S+)(?= )", text)]
+        for (_, first), (_, second), (at, noun) in zip(tokens, tokens[1:], tokens[2:], strict=False):
+            if self._value_noun(noun, [second], [first, second]):
+                text = _blank_span(text, at, at + len(noun))
+        for (_, value), (at, noun) in itertools.pairwise(tokens):
+            if self._value_noun(noun, [value]):
+                text = _blank_span(text, at, at + len(noun))
+        return text
+
+    def _value_noun(self, noun: str, *phrases: list[str]) -> bool:
+        """Tell whether ``noun`` names the dimension (or its table) of a value one of ``phrases`` names exactly."""
+        for words in phrases:
+            if any(w in STOP for w in words):
+                continue
+            decision = self.vocabulary.decide(" ".join(words), kind="value")
+            best = decision.best
+            as_metric = self.vocabulary.decide(" ".join([*words, noun]), kind="metric")
+            if as_metric.outcome == Outcome.USE and as_metric.best is not None and as_metric.best.exact:
+                return False  # "open claims": a measure's own name
+            if decision.outcome == Outcome.USE and best is not None and best.exact and len(best.words) == len(words):
+                dimension = self.dimensions.get(best.key, {})
+                names = {w.rstrip("s") for w in clean(" ".join([best.key.replace(".", " "), dimension.get("label", ""),
+                                                                 *dimension.get("synonyms", [])])).split()} - STOP
+                return noun.rstrip("s") in names - {w.rstrip("s") for w in words}
+        return False
+
+    def _widest(self, decision: Decision, metric_keys: list[str]) -> Any:
+        """Return the reading of a value stored under one name in several dimensions ("Auto": a product
+        line and an adjuster team) that the measures asked for can use, and of those the one most of
+        the dictionary's measures can use (the general sense; the narrower one is named: "auto team").
+        None when the options are not one name, or no one reading is wider."""
+        options = [o for o in decision.options if o.score >= CLOSE_SCORE]
+        if len(options) < 2 or len({o.label.lower() for o in options}) != 1 or len({o.key for o in options}) < 2:
+            return None
+        usable = [o for o in options if all(o.key in self.metrics[k].get("dimensions", [o.key]) for k in metric_keys)]
+        reach = {o.key: sum(o.key in m.get("dimensions", []) for m in self.metrics.values()) for o in usable}
+        ranked = sorted(usable, key=lambda o: -reach[o.key])
+        if not ranked or (len(ranked) > 1 and reach[ranked[0].key] == reach[ranked[1].key]):
+            return None
+        chosen, others = ranked[0], [o for o in options if o is not ranked[0]]
+        label = lambda o: self.dimensions.get(o.key, {}).get("label", o.key)  # noqa: E731
+        self.assumptions.append(f"Read “{' '.join(chosen.words)}” as the {label(chosen)} {chosen.label}, not the "
+                                f"{' or '.join(label(o) for o in others)}.")
+        return chosen
+
     def _placed(self, option: Any, text: str) -> bool:
         """Tell whether the words next to a value name its dimension: "auto products" (the products
         table), "the auto team" (adjuster team)."""
         dimension = self.dimensions.get(option.key, {})
         names = set(clean(" ".join([option.key.replace(".", " ").replace("_", " "), dimension.get("label", ""),
-                                    *dimension.get("synonyms", [])])).split()) - _STOP
+                                    *dimension.get("synonyms", [])])).split()) - STOP
         tokens = text.split()
         spots = [i for i, w in enumerate(tokens) if w in option.words]
         near = {w.rstrip("s") for i in spots for w in tokens[max(0, i - 2): i + 3]}
@@ -422,7 +444,7 @@ class Reader:
     def _short_mentions(self, text: str) -> list[Decision]:
         """Return decisions on single words and pairs the whole-text reading left: a first or last name
         alone ("karen", "rodriguez") scores low inside a long sentence but clearly on its own."""
-        tokens = [w for w in text.split() if w not in _STOP and w not in _GENERIC and not w.isdigit() and len(w) > 2]
+        tokens = [w for w in text.split() if w not in STOP and w not in GENERIC and not w.isdigit() and len(w) > 2]
         out = []
         for token in tokens:
             if self._names_something_else(token):
@@ -439,7 +461,8 @@ class Reader:
         self._before_metrics = text
         chosen: list[tuple[int, str]] = []
         used: set[str] = set()  # words already naming a chosen metric: one word names one thing
-        for decision in self._mentions(text, "metric"):
+        unclear: list[tuple[list[str], set[str]]] = []  # undecided mentions, with their words
+        for decision in self._segment_mentions(text):
             if decision.outcome == Outcome.ASK and decision.options:
                 named = _each_named(decision, text)
                 fresh = [o for o in decision.options if not set(o.words) <= used]
@@ -450,8 +473,8 @@ class Reader:
                     chosen.append((_position(text, option.words) or 0, option.key))
                     used |= set(option.words)
                     text = _remove_words(text, list(option.words))
-                if not named and not chosen and fresh:
-                    self._ask_metric([o.key for o in decision.options])
+                if not named and fresh:
+                    unclear.append(([o.key for o in decision.options], set(decision.options[0].words)))
                 continue
             best = decision.best
             if decision.outcome != Outcome.USE or best is None or set(best.words) <= used:
@@ -467,6 +490,10 @@ class Reader:
             text = _remove_mention(text, list(best.words))
         if not chosen and slow:
             chosen.append((0, self._first_metric("settlement")))
+        # A generic word ("numbers") beside a measure named clearly is how people talk, not a question.
+        asked = [keys for keys, said in unclear if not chosen or not said <= _GENERIC_MEASURE]
+        if asked:
+            self._ask_metric(asked[0])
         count = next((k for k, m in self.metrics.items() if "claims" in m.get("synonyms", [])), None)
         if count and count not in [k for _, k in chosen] and " claims " in text and self._claims_coordinated():
             chosen.append((_position(text, ["claims"]) or 0, count))  # "claims, open claims and claimants"
@@ -488,7 +515,8 @@ class Reader:
         words = {w for m in self.metrics.values() for term in [m["name"], *m.get("synonyms", [])]
                  for w in clean(term).split()} - {"claim", "claims", "number", "of", "count", "total"}
         measure = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
-        after = rf"\bclaims\s*(?:,|and\b|plus\b|&)\s*(?:the\s+|a\s+)?(?:{measure})\b"
+        qualifier = r"(?:(?:the|a|total|average|avg|mean|number of|count of)\s+)*"  # "claims plus total paid"
+        after = rf"\bclaims\s*(?:,|and\b|plus\b|&)\s*{qualifier}(?:{measure})\b"
         before = rf"\b(?:{measure})\s*(?:,|and\b|plus\b|&)\s*(?:the\s+)?(?:number of\s+)?claims\b"
         return bool(re.search(after, self._raw) or re.search(before, self._raw))
 
@@ -507,7 +535,7 @@ class Reader:
         (verbs, "share", "plus") are how people talk."""
         tokens = text.split()
         comparing = {tokens[i] for i in range(len(tokens) - 1) if tokens[i + 1] == "than"}  # "older than 90 days"
-        unknown = [w for w in tokens if w not in _STOP and w not in _GENERIC and w not in _MONEY and len(w) > 1
+        unknown = [w for w in tokens if w not in STOP and w not in GENERIC and w not in _MONEY and len(w) > 1
                    and not w.isdigit() and w not in comparing and not self._known(w)]
         headed = [w for i, w in enumerate(tokens[:-1]) if w in unknown and w not in _SLOT_WORDS
                   and self._original.find(f" {w} {tokens[i + 1]} ") >= 0 and tokens[i + 1] in _MEASURE_HEADS]
@@ -551,9 +579,18 @@ class Reader:
 
     def _mentions(self, text: str, kind: str) -> list[Decision]:
         matcher = {"metric": self.vocabulary.match_metrics, "value": self.vocabulary.match_values}[kind]
-        if not [w for w in text.split() if w not in _STOP]:
+        if not [w for w in text.split() if w not in STOP]:
             return []
         return mentions(matcher(text))  # type: ignore[operator]
+
+    def _segment_mentions(self, text: str) -> list[Decision]:
+        """Return the metric mentions of each list item on its own: a term's words are read within one
+        item, so "claim count, open claims" names two measures, not "open claim count" once."""
+        bounds = [0, *self._breaks, len(text)]
+        out: list[Decision] = []
+        for start, end in itertools.pairwise(bounds):
+            out += self._mentions(" " * start + text[start:end] + " " * (len(text) - end), "metric")
+        return out
 
     def _note_inexact(self, decision: Decision, typed: str) -> None:
         best = decision.best
@@ -596,6 +633,24 @@ def _fix_time_typos(text: str) -> str:
                 word = best
         words.append(word)
     return " " + " ".join(words) + " "
+
+
+_BREAK = re.compile(r"(?<!\d),|,(?!\d{3})|;|:(?!\d)")
+
+
+def list_breaks(words: str, cleaned: str) -> list[int]:
+    """Return the offsets in ``cleaned`` (``clean`` of ``words``, its words one for one) where a list item
+    ends: a comma, semicolon or colon of ``words`` stood there."""
+    marked = clean(_BREAK.sub(" \x00 ", words).replace("\x00", " zzbreakzz "))
+    offsets = [m.start() for m in re.finditer(r"(?<= )\S", cleaned)]
+    breaks, seen = [], 0
+    for token in marked.split():
+        if token == "zzbreakzz":
+            if seen < len(offsets):
+                breaks.append(offsets[seen] - 1)
+        else:
+            seen += 1
+    return sorted(set(breaks))
 
 
 def _cut(pattern: re.Pattern[str], text: str) -> tuple[str, str]:
@@ -642,11 +697,6 @@ def _blank_column_words(text: str, start: int, end: int) -> str:
     return text
 
 
-def _amount(found: re.Match[str]) -> float | int:
-    value = float(found.group("num"))
-    suffix = found.group("suffix") or ""
-    value *= {"k": 1000, "thousand": 1000, "grand": 1000, "m": 1_000_000, "million": 1_000_000}.get(suffix, 1)
-    return int(value) if value.is_integer() else value
 
 
 def _position(text: str, words: tuple[str, ...] | list[str]) -> int | None:
@@ -706,7 +756,7 @@ def _phrase_of(text: str, unknown: list[str]) -> str:
     in_by_slot = first > 0 and tokens[first - 1] in ("by", "per")
 
     def part(token: str) -> bool:
-        return token not in _STOP and (in_by_slot or token not in _GENERIC) and not token.isdigit()
+        return token not in STOP and (in_by_slot or token not in GENERIC) and not token.isdigit()
 
     start = first
     while start > 0 and part(tokens[start - 1]):

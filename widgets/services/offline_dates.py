@@ -21,6 +21,8 @@ MONTHS = {"january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3,
 NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
            "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "eighteen": 18, "twenty": 20,
            "thirty": 30, "sixty": 60, "ninety": 90, "couple of": 2, "few": 3}
+# Spans named by a word of their own: "the past fortnight" is the last 2 weeks.
+SPANS = {"fortnight": (2, "week"), "fortnights": (2, "week")}
 UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week", "wk": "week", "wks": "week",
          "month": "month", "months": "month", "mo": "month", "mos": "month", "quarter": "quarter",
          "quarters": "quarter", "qtr": "quarter", "qtrs": "quarter", "year": "year", "years": "year",
@@ -62,13 +64,17 @@ _ROLLING = re.compile(
     rf" (?P<n>{_NUM}) (?P<unit>{_UNIT})(?= |$)"
     rf"| (?P<n2>\d{{1,4}}) (?P<unit2>{_UNIT}) (?:rolling|trailing|back)(?= |$)")
 _PAST_ONE = re.compile(rf" (?:(?:in|over|for|during) )?(?:the )?past (?P<unit>{_UNIT})(?= |$)")
+_SPAN = re.compile(r" (?:(?:in|over|for|during|within) )?(?:the )?(?:last|past|previous|trailing|prior|recent)? ?"
+                   rf"(?P<span>{'|'.join(SPANS)})(?= |$)")
 _TO_DATE = re.compile(r" (?P<u>w|m|q|y)td(?= |$)| (?P<unit>week|month|quarter|year)[ -]to[ -]date(?= |$)"
                       r"| so far this (?P<unit2>week|month|quarter|year)(?= |$)"
                       r"| this (?P<unit3>week|month|quarter|year) so far(?= |$)")
-_CURRENT = re.compile(r" (?:(?:in|for|during|of) )?(?:this|the current|current)(?:'s)? (?P<unit>week|month|"
-                      r"quarter|year|qtr|yr)(?:'s)?(?= |$)")
-_PREVIOUS = re.compile(r" (?:(?:in|for|during|of|from) )?(?:the )?(?:last|previous|prior|past) "
-                       r"(?P<unit>week|month|quarter|year|qtr|yr)(?:'s)?(?= |$)")
+# One calendar unit, however it is abbreviated ("this wk", "last mo", "prev qtr"): the singular spellings of UNITS.
+_ONE_UNIT = "|".join(sorted((w for w, u in UNITS.items() if u != "day" and not w.endswith("s")), key=len, reverse=True))
+_CURRENT = re.compile(rf" (?:(?:in|for|during|of) )?(?:this|the current|current)(?:'s)? (?P<unit>{_ONE_UNIT})(?:'s)?"
+                      r"(?= |$)")
+_PREVIOUS = re.compile(r" (?:(?:in|for|during|of|from) )?(?:the )?(?:last|previous|prev|prior|past) "
+                       rf"(?P<unit>{_ONE_UNIT})(?:'s)?(?= |$)")
 _TODAY = re.compile(r" (?:(?:for|from|of) )?(?P<w>today|yesterday)(?:'s)?(?= |$)")
 _QUARTER = re.compile(r" (?:(?:in|for|during|of) )?(?:the )?(?:q(?P<q>[1-4])|(?P<q2>first|second|third|fourth|1st|2nd|"
                       r"3rd|4th) quarter(?: of)?)(?: (?P<y>20\d\d))?(?= |$)")
@@ -165,6 +171,10 @@ def _window(reading: TimeReading, today: date) -> dict[str, Any] | None:
         n = _number(found.group("n") or found.group("n2"))
         unit = UNITS[found.group("unit") or found.group("unit2")]
         return {"kind": "rolling", "n": max(1, n), "unit": unit}
+    found = _take(reading, _SPAN)
+    if found:
+        n, unit = SPANS[found.group("span")]
+        return {"kind": "rolling", "n": n, "unit": unit}
     found = _take(reading, _TO_DATE)
     if found:
         unit = found.group("unit") or found.group("unit2") or found.group("unit3") or {

@@ -28,10 +28,10 @@ from sql_gen.services.vocabulary import CLOSE_SCORE, vocabulary_for
 from widgets.models import DataOrigin, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
 from widgets.services.applied import not_applied
 from widgets.services.clarifier import CLARIFY, ClarifierInput, unanswerable_message
-from widgets.services.clarifier_offline import clean
 from widgets.services.companions import companions_data, companions_write
 from widgets.services.custom import COMPONENT, ComponentInput, check_result_columns, widget_props
 from widgets.services.data import source_today, widget_data
+from widgets.services.offline_words import clean
 from widgets.services.resolve import result_shape
 from widgets.services.spec import SPEC, SpecInput
 from widgets.services.steps import Claim, step_queue, step_save_conversation

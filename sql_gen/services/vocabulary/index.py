@@ -177,7 +177,7 @@ class Vocabulary:
             return []
         kind = self._kinds[kind_name]
         allowed = set(keys) if keys is not None else None
-        sims = [self._similar_words(t) for t in phrase.tokens]
+        sims = [self._similar_pair(t, shown) for t, shown in zip(phrase.tokens, phrase.shown, strict=True)]
         best: dict[tuple[str, str], _Candidate] = {}
         for index in self._candidates(kind, sims):
             term = kind.terms[index]
@@ -199,6 +199,17 @@ class Vocabulary:
             for token in similar:
                 out |= kind.by_token.get(token, set())
         return out
+
+    def _similar_pair(self, folded: str, shown: str) -> dict[str, float]:
+        """Return the dictionary's words like a phrase word, folded or as typed, whichever is closer: a
+        typo can make the folding wrong ("stauts" folds to "staut", but is one swap from "status")."""
+        found = self._similar_words(folded)
+        if shown == folded or " " in shown:
+            return found
+        merged = dict(found)
+        for token, similarity in self._similar_words(shown).items():
+            merged[token] = max(similarity, merged.get(token, 0.0))
+        return merged
 
     def _similar_words(self, typed: str) -> dict[str, float]:
         """Return the dictionary's words like ``typed`` with their similarity (cached per word)."""

@@ -12,7 +12,7 @@ MIN_FUZZY_CHARS = 4  # shorter words match only exactly ("nps" is not "ops"), or
 STOPWORDS = frozenset(
     "a an the of to for in on at by per and or with from as is are was were be been do does did done we our us "
     "i me my you your it its that this these those what which who how show give get see all any each "
-    "please want need like some there their them than then".split()
+    "please want need like some there their them than then every everything".split()
 )
 _VOWELS = frozenset("aeiou")
 _SUFFIXES = ("ment", "ing", "ed")

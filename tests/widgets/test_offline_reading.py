@@ -1,0 +1,141 @@
+"""The offline reader's general skills, one at a time, on the demo dictionary: abbreviated time units,
+list items read apart, typos that break plural folding, chart words inside dictionary terms, rankings
+judged by whether up is good, and measures joined by "plus"."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import override_settings
+
+from sql_gen.selectors import catalog, dimension_values
+from sql_gen.services.demo import demo_source_seed
+from widgets.services.clarifier_offline import Reader, list_breaks
+from widgets.services.offline_words import clean
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 11, 18)
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup: None, django_db_blocker: Any, warehouse_file: Path) -> Iterator[dict[str, Any]]:
+    """The demo catalog and values index over the small warehouse, seeded once for the module."""
+    with django_db_blocker.unblock(), override_settings(WAREHOUSE_PATH=warehouse_file), transaction.atomic():
+        source = demo_source_seed()
+        yield {"catalog": catalog(source=source), "values": dimension_values(source=source)}
+        transaction.set_rollback(True)
+
+
+def read(demo: dict[str, Any], text: str) -> dict[str, Any]:
+    return Reader(demo["catalog"], TODAY, hints=demo["values"]).read(text)
+
+
+@pytest.mark.parametrize(("text", "window"), [
+    ("claims last wk", {"kind": "previous", "unit": "week"}),
+    ("claims this wk", {"kind": "current", "unit": "week"}),
+    ("claims last mo", {"kind": "previous", "unit": "month"}),
+    ("claims prev qtr", {"kind": "previous", "unit": "quarter"}),
+    ("claims this yr", {"kind": "current", "unit": "year"}),
+    ("claims in the past fortnight", {"kind": "rolling", "n": 2, "unit": "week"}),
+    ("claims over the last fortnight", {"kind": "rolling", "n": 2, "unit": "week"}),
+])
+def test_a_calendar_unit_is_read_however_it_is_abbreviated(demo: dict[str, Any], text: str,
+                                                            window: dict[str, Any]) -> None:
+    assert read(demo, text)["time_window"] == window
+
+
+@pytest.mark.parametrize(("text", "metrics"), [
+    ("claim count, open claims and avg settlement days", ["claim_count", "open_claims", "avg_settlement_days"]),
+    ("open claims, claim count", ["open_claims", "claim_count"]),
+    ("claims plus total paid", ["claim_count", "total_paid"]),
+    ("claims and average settlement days", ["claim_count", "avg_settlement_days"]),
+])
+def test_each_item_of_a_list_of_measures_is_read_on_its_own(demo: dict[str, Any], text: str,
+                                                           metrics: list[str]) -> None:
+    intent = read(demo, text)
+    assert [intent["metric_key"], *intent["extra_metric_keys"]] == metrics
+    assert intent["questions"] == []
+
+
+def test_a_term_is_still_read_in_any_order_within_one_item(demo: dict[str, Any]) -> None:
+    assert read(demo, "count of open claims")["metric_key"] == "open_claims"
+
+
+def test_list_breaks_are_offsets_of_the_cleaned_words(demo: dict[str, Any]) -> None:
+    words = "claims over 75,000, by region; paid"
+    cleaned = clean(words)
+    breaks = list_breaks(words, cleaned)
+    assert [cleaned[b + 1:].split()[0] for b in breaks] == ["by", "paid"]  # the thousands comma is no break
+
+
+def test_a_generic_word_beside_a_named_measure_is_no_question(demo: dict[str, Any]) -> None:
+    intent = read(demo, "numbers for the web channel, last 3 months; distinct claimants")
+    assert (intent["metric_key"], intent["questions"]) == ("distinct_claimants", [])
+    assert read(demo, "numbers for the web channel")["questions"][0]["id"] == "metric"
+
+
+@pytest.mark.parametrize(("text", "dimension"), [
+    ("claim count by stauts", "claims.status"),  # a swap that plural folding would hide ("staut")
+    ("open claims by statuss", "claims.status"),
+])
+def test_a_typo_is_matched_as_typed_when_folding_it_goes_wrong(demo: dict[str, Any], text: str,
+                                                              dimension: str) -> None:
+    intent = read(demo, text)
+    assert intent["dimensions"] == [dimension] and intent["missing"] == []
+
+
+def test_a_chart_word_inside_a_dictionary_term_names_the_dimension(demo: dict[str, Any]) -> None:
+    intent = read(demo, "top three product lines by claimed amount")
+    assert (intent["dimensions"], intent["chart_type"]) == (["products.line"], None)
+    assert read(demo, "claims by cause as lines")["chart_type"] == "line"
+
+
+@pytest.mark.parametrize(("text", "direction"), [
+    ("worst 5 adjusters for settlement time", "top"),  # up is not good: the worst take longest
+    ("best 5 adjusters for settlement time", "bottom"),
+    ("worst 3 regions by claim count", "bottom"),  # up is good
+    ("the 3 best regions by claimed amount", "top"),
+])
+def test_best_and_worst_follow_whether_up_is_good(demo: dict[str, Any], text: str, direction: str) -> None:
+    assert read(demo, text)["ranking"]["direction"] == direction
+
+
+def test_every_is_no_value(demo: dict[str, Any]) -> None:
+    intent = read(demo, "medium claims, every region except the west: total claimed")
+    assert intent["questions"] == []
+    assert {f["dimension"] for f in intent["filters"]} == {"claims.claim_size", "regions.name"}
+
+
+def test_a_plural_column_word_belongs_to_its_comparison(demo: dict[str, Any]) -> None:
+    intent = read(demo, "number of claims with payouts over 12,500 by region")
+    assert (intent["metric_key"], intent["extra_metric_keys"]) == ("claim_count", [])
+    assert intent["filters"] == [{"dimension": "claims.paid_amount", "op": ">", "values": [12500]}]
+
+
+def test_a_value_of_two_dimensions_reads_as_the_one_more_measures_can_use(demo: dict[str, Any]) -> None:
+    intent = read(demo, "closed auto claims per channel")  # Auto: a product line, and an adjuster team
+    assert {"dimension": "products.line", "op": "in", "values": ["Auto"]} in intent["filters"]
+    assert intent["questions"] == [] and any("adjuster team" in a for a in intent["assumptions"])
+    placed = read(demo, "claims for the auto team")
+    assert placed["filters"] == [{"dimension": "adjusters.team", "op": "in", "values": ["Auto"]}]
+
+
+def test_an_answer_naming_one_of_two_near_values_settles_the_question(demo: dict[str, Any]) -> None:
+    assert read(demo, "claims in the southest this month")["questions"]
+    intent = read(demo, "claims in the southest this month; southwest, sorry")
+    assert intent["filters"] == [{"dimension": "regions.name", "op": "in", "values": ["Southwest"]}]
+    assert (intent["questions"], intent["missing"]) == ([], [])
+
+
+@pytest.mark.parametrize(("text", "metric"), [
+    ("claims from smb customers", "claim_count"),  # "customers" says what smb is; it is no measure
+    ("claims from small business customers", "claim_count"),
+    ("open claims for the pet product", "open_claims"),  # "open claims" stays a measure's name
+])
+def test_a_noun_naming_a_values_dimension_is_no_measure(demo: dict[str, Any], text: str, metric: str) -> None:
+    intent = read(demo, text)
+    assert (intent["metric_key"], intent["extra_metric_keys"]) == (metric, [])

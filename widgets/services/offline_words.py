@@ -1,0 +1,96 @@
+"""The words the offline reader and the not-applied report both read the same way.
+
+``clean`` normalizes a request; the patterns name the widget's shape (chart kinds, table, custom,
+trend), its ranking, numeric comparisons and the date qualifiers ("filed in"); ``STOP`` and ``GENERIC``
+are words that name nothing in a dictionary. ``clarifier_offline`` reads a request with them and
+``applied`` strikes out what they explain, so the two never disagree on what a word is.
+"""
+from __future__ import annotations
+
+import re
+
+STOP = frozenset(
+    "a an the of to for in on at by per and or with from as is are was were be been do does did done we our us i me "
+    "my you your it its that this these those what which who whom how show give get see all any each please want "
+    "need like some there their them than then can could would will should let lets let's just also only still "
+    "have has had much many number count total totals overall much got getting over under into out about across "
+    "split broken down grouped group vs versus against compared compare chart graph plot table list listing "
+    "widget kpi card view report tell know look looking up did does whats what's where when why much "
+    # the small talk of an answer: "southwest, sorry", "ok the product line", "i meant paid"
+    "sorry thanks thank ok okay yes yeah yep oops actually meant mean".split())
+GENERIC = frozenset(
+    "performance doing going numbers number stuff metrics metric kpis kpi dashboard overview summary trend trends "
+    "lately recently recent unusual anything something everything things thing key important data figures figure "
+    "stats statistics info information insight insights results result team teams useful interesting important "
+    "relevant good bad nice helpful quick quickly simple basic main general current latest new see check track "
+    "monitor understand happening happen look make build create add put something anything business company "
+    "widget widgets chart charts kpis numbers exec meeting board boss manager today snapshot pulse health "
+    "checkup performing perform update glance picture scorecard u pull fetch".split())
+CUSTOM = re.compile(r" (?:custom|bespoke|gauge|heatmap|heat map|funnel|leaderboard|league table|scorecard|"
+                    r"sparkline card|progress bar|ranked bars|tile with|card with)(?= )")
+TABLE = re.compile(r" (?:as a table|in a table|table|tabular|list|listing|spreadsheet|grid)(?= )")
+CHART_NOUNS = r"(?: chart| graph| plot| view)"
+CHARTS = [
+    ("stacked_area", re.compile(rf" stacked areas?{CHART_NOUNS}?(?= )")),
+    ("stacked_bar", re.compile(rf" stacked (?:bars?|columns?){CHART_NOUNS}?(?= )")),
+    ("horizontal_bar", re.compile(rf" (?:horizontal|sideways) (?:bars?|columns?){CHART_NOUNS}?(?= )")),
+    ("donut", re.compile(rf" (?:donut|doughnut|ring){CHART_NOUNS}?(?= )")),
+    ("pie", re.compile(rf" pie{CHART_NOUNS}?(?= )")),
+    ("scatter", re.compile(rf" (?:scatter|scatterplot|scatter plot|bubble){CHART_NOUNS}?(?= )")),
+    ("area", re.compile(rf" (?:area{CHART_NOUNS}|as (?:an )?area)(?= )")),
+    ("line", re.compile(rf" (?:line{CHART_NOUNS}|as (?:a )?lines?|in lines|lines)(?= )")),
+    ("bar", re.compile(rf" (?:(?:bar|column){CHART_NOUNS}|bars|columns|as (?:a )?bar)(?= )")),
+]
+TREND = re.compile(r" (?:trend|trends|trending|over time|time series|timeline|history)(?= )")
+CHARTY = re.compile(r" (?:chart|graph|plot|visual|visualise|visualize)(?= )")
+RANK_N = re.compile(r" (?P<dir>top|bottom|best|worst|highest|lowest|largest|smallest|biggest|fastest|slowest|"
+                    r"quickest|first|last|leading) (?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|"
+                    r"twelve|fifteen|twenty)(?= )")
+RANK_N_AFTER = re.compile(r" (?:the )?(?P<n>\d{1,3}) (?P<dir>best|worst|highest|lowest|largest|biggest|fastest|"
+                          r"slowest)(?= )")
+RANK_COUNTED = re.compile(r" (?:the )?(?:(?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|"
+                          r"twenty) )?(?P<what>[a-z]+(?: [a-z]+)?) (?:with|having|who|that|which|by)"
+                          r"(?: [a-z]+){0,3}? (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|fewest|"
+                          r"least|lowest|smallest|shortest|fastest)(?= )")
+RANK_SUPER = re.compile(r" (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|greatest|top|fewest|least|"
+                        r"lowest|smallest|shortest|fastest|quickest)(?= )")
+COMPARE_OPS = [
+    (">=", r"(?:at least|no less than|minimum of|min|>=)"),
+    ("<=", r"(?:at most|no more than|up to|maximum of|max|<=)"),
+    (">", r"(?:over|above|more than|greater than|exceeding|bigger than|larger than|higher than|longer than|"
+          r"slower than|>)"),
+    ("<", r"(?:under|below|less than|smaller than|lower than|shorter than|quicker than|faster than|within|<)"),
+]
+AMOUNT = r"\$? ?(?P<num>\d+(?:\.\d+)?) ?(?P<suffix>k|m|thousand|million|grand)?"
+TRAILING_OPS = re.compile(rf" {AMOUNT}(?P<days> days?)? (?P<op>or more|or less|or over|or under|and up|and above|"
+                          r"and below|plus)(?= )")
+# "filed"/"reported" before a time: which date the window is on, not a metric of their own ("claims filed").
+QUALIFIER = re.compile(r"(?<= )(?:filed|reported|submitted|lodged|opened|received)(?= (?:in|during|last|this|since|"
+                       r"between|over|from|yesterday|today|past|the|q[1-4]|\d{4}))")
+
+
+def clean(text: str) -> str:
+    """Return the words padded with spaces, lower case: numbers joined ("75,000", "15k" kept), "#" read
+    as "number of", possessives dropped, other punctuation a space."""
+    text = text.lower().replace("’", "'").replace("‘", "'")
+    text = re.sub(r"(\d),(\d{3})", r"\1\2", text)
+    text = re.sub(r"'s\b", "", text)
+    text = text.replace("#", " number of ").replace("&", " and ")
+    text = re.sub(r"\$", " $ ", text)
+    text = re.sub(r"[^a-z0-9$%./\- ]+", " ", text)
+    text = re.sub(r"(?<![0-9])[.\-/](?![0-9])|(?<=[a-z])[.\-]|[.\-](?=[a-z ])", " ", text)
+    text = re.sub(r"(?<=[a-z])/(?=[a-z])", " ", text)
+    text = re.sub(r"\.$", " ", text)
+    return " " + " ".join(text.split()) + " "
+
+
+def amount(found: re.Match[str]) -> float | int:
+    """Return the number an ``AMOUNT`` match stands for ("15k" is 15000)."""
+    value = float(found.group("num"))
+    suffix = found.group("suffix") or ""
+    value *= {"k": 1000, "thousand": 1000, "grand": 1000, "m": 1_000_000, "million": 1_000_000}.get(suffix, 1)
+    return int(value) if value.is_integer() else value
+
+
+SHAPE_PATTERNS = [*(pattern for _, pattern in CHARTS), CUSTOM, TABLE, TREND, CHARTY, RANK_COUNTED, RANK_N,
+                  RANK_N_AFTER, RANK_SUPER]
