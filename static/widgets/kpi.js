@@ -1,0 +1,80 @@
+// A KPI card's body: the value formatted by its unit, the change against the comparison period (absolute
+// and %, coloured by whether up is good for the metric, with an arrow too), and the sparkline.
+
+import { drawSparkline } from "./legacy-chart.js";
+import { el } from "./dom.js";
+import { formatDelta, formatValue, toNumber } from "./format.js";
+import { metricsOf } from "./states.js";
+
+const ARROWS = { up: "▲", down: "▼", flat: "▶" };
+
+/** Returns "good", "bad" or "neutral" for a change in ``direction`` of a metric whose ``upIsGood`` is
+ * true, false or unknown (null: neither colour is claimed). */
+export function deltaTone(direction, upIsGood) {
+  if (direction === "flat" || upIsGood === null || upIsGood === undefined) return "neutral";
+  return (direction === "up") === Boolean(upIsGood) ? "good" : "bad";
+}
+
+/** Returns the comparison period in words: "the quarter before", "the same period last year". */
+export function compareWords(w) {
+  const reading = (w.interpretation && w.interpretation.reading) || "";
+  const at = reading.indexOf(" vs ");
+  if (at >= 0) return reading.slice(at + 4);
+  const kind = w.spec && w.spec.compare && w.spec.compare.kind;
+  return kind === "previous_year" ? "the same period last year" : "the period before";
+}
+
+/** Returns the column of ``result`` that holds the metric: its key's, or the last. */
+const valueColumn = (result, key) => (result.columns.includes(key) ? result.columns.indexOf(key) : result.columns.length - 1);
+
+/** One row; a million or more is shown compact ("$381.4M") so it fits the card, with the exact figure
+ * beneath and in the tooltip. */
+export function kpiView(w, result, meta) {
+  const metric = metricsOf(w)[0] || {};
+  const unit = metric.unit || "count";
+  const raw = result.rows[0][valueColumn(result, metric.key)];
+  const exact = formatValue(raw, unit, meta);
+  const big = Math.abs(toNumber(raw) || 0) >= 1e6;
+  const value = { "data-testid": "kpi-value", "data-value": raw === null ? "" : String(raw), title: exact };
+  return el("div", { className: "kpi" },
+    el("p", { className: "kpi-value", ...value, text: big ? formatValue(raw, unit, meta, { compact: true }) : exact }),
+    big ? el("p", { className: "kpi-exact", "data-testid": "kpi-exact", text: exact }) : null,
+    metric.name ? el("p", { className: "kpi-label", text: metric.name }) : null,
+    deltaView(w, result, meta, metric),
+    sparklineView(w, result, meta, metric));
+}
+
+function deltaView(w, result, meta, metric) {
+  const delta = Array.isArray(result.deltas) ? result.deltas[0] : null;
+  if (!delta) return null;
+  const unit = metric.unit || "count";
+  const { abs, pct, direction } = formatDelta(delta, unit, meta);
+  const tone = deltaTone(direction, metric.up_is_good);
+  const verdict = { good: "an improvement", bad: "a worsening", neutral: "" }[tone];
+  const previous = toNumber(delta.previous) === null ? "" : `${formatValue(delta.previous, unit, meta)} `;
+  return el("p", { className: `kpi-delta delta-${tone}`, "data-testid": "kpi-delta", "data-direction": direction,
+    "data-tone": tone },
+    el("span", { className: "delta-arrow", "aria-hidden": "true", text: ARROWS[direction] }),
+    el("span", { className: "delta-abs", "data-testid": "kpi-delta-abs", text: abs }),
+    pct ? el("span", { className: "delta-pct", "data-testid": "kpi-delta-pct", text: `(${pct})` }) : null,
+    verdict ? el("span", { className: "visually-hidden", text: `, ${verdict}` }) : null,
+    el("span", { className: "delta-compare", "data-testid": "kpi-compare", text: `vs ${previous}${compareWords(w)}` }));
+}
+
+/** The metric over the window at the sparkline's grain, drawn once the card is on the page; nothing
+ * when the result has no sparkline (a companion query that failed says so in the card's notes). */
+function sparklineView(w, result, meta, metric) {
+  const line = result.sparkline;
+  if (!line || !Array.isArray(line.columns) || !Array.isArray(line.rows) || line.rows.length < 2) return null;
+  const at = line.columns.includes("period") ? line.columns.indexOf("period") : 0;
+  const value = valueColumn(line, metric.key);
+  const points = line.rows.map((row) => [row[at], row[value]]);
+  const box = el("div", { className: "kpi-sparkline", "data-testid": "sparkline" });
+  const partial = Boolean(line.partial_last);
+  requestAnimationFrame(() => {
+    drawSparkline(box, points, meta, { unit: metric.unit || "count", partial }).catch(() => box.remove());
+  });
+  const grain = line.grain || (w.spec && w.spec.grain) || "period";
+  const note = `Trend by ${grain}${partial ? `; the last ${grain} is partial (dashed)` : ""}.`;
+  return el("div", { className: "kpi-trend" }, box, el("p", { className: "kpi-trend-note", text: note }));
+}

@@ -1,0 +1,139 @@
+// Widget requests on the dashboard: their cards, polling until they settle, clarifying questions with
+// clickable options, retry and dismiss.
+
+import { errorText } from "./api.js";
+import { el, showError } from "./dom.js";
+
+const POLL_MS = 700;
+const RETRY_MS = 3000;
+const SETTLED = new Set(["ready", "failed", "needs_clarification"]);
+
+/** Returns true when a request will not change without the analyst. */
+export const isSettled = (r) => SETTLED.has(r.status);
+
+/** What a card shows: its status and which questions are still open. */
+export const stateKey = (r) => `${r.status}:${(r.questions || []).map((q) => q.id).join(",")}`;
+
+/** The step (or two, side by side) a request is at and the time spent in it: "Writing the SQL · 4 s". */
+export function progressText(r) {
+  if (isSettled(r)) return "";
+  return (r.current_steps || []).map((s) => {
+    const what = s.state === "queued" ? `${s.label} (waiting for a worker)` : s.label;
+    const again = s.attempts > 1 && s.state === "running" ? `, try ${s.attempts}` : "";
+    return s.elapsed_s == null ? what + again : `${what}${again} · ${Math.round(s.elapsed_s)} s`;
+  }).join(" and ");
+}
+
+/** Returns {render, poll, retry} over the requests box. ``board`` adds and removes widget cards:
+ * {addWidget(widget), removeWidgetOfRequest(requestId)}. */
+export function requestsController({ api, box, board }) {
+  const node = (id, inner = "") => box.querySelector(`[data-request-id="${id}"] ${inner}`);
+
+  /** Shows a request's state: a new card when its state changes (an unchanged card is left alone, so
+   * the live region is not re-announced), no card once it has a widget (ready, or failed with a badged
+   * widget that says why) or is dismissed. */
+  function render(r, dismissed = false) {
+    const old = node(r.id);
+    if (r.widget) board.addWidget(r.widget);
+    if (dismissed || r.widget) {
+      if (old) old.remove();
+    } else if (!old) {
+      box.prepend(requestCard(r));
+    } else if (old.dataset.state !== stateKey(r)) {
+      old.replaceWith(requestCard(r));
+    } else {
+      showError(node(r.id, ".request-error"), "");
+      node(r.id, ".request-step").textContent = progressText(r);
+    }
+  }
+
+  async function poll(requestId) {
+    const { ok, status, data } = await api(`requests/${requestId}/`);
+    if (!ok) {
+      const again = status !== 404;
+      showError(node(requestId, ".request-error"), again ? `${errorText(data)} Retrying…` : errorText(data));
+      if (again) setTimeout(() => poll(requestId), RETRY_MS);
+      return;
+    }
+    render(data);
+    if (!isSettled(data)) setTimeout(() => poll(requestId), POLL_MS);
+  }
+
+  /** Runs a failed request again; its card (or its badged widget) gives way to the request's progress. */
+  async function retry(requestId, button) {
+    button.disabled = true;
+    const { ok, data } = await api(`requests/${requestId}/retry/`, {});
+    if (!ok) {
+      button.disabled = false;
+      showError(button.closest("article").querySelector(".request-error"), errorText(data));
+      return;
+    }
+    board.removeWidgetOfRequest(requestId);
+    render(data);
+    poll(data.id);
+  }
+
+  async function dismiss(r) {
+    const { ok, data } = await api(`requests/${r.id}/dismiss/`, {});
+    if (ok) render(r, true);
+    else showError(node(r.id, ".request-error"), errorText(data));
+  }
+
+  async function answer(r, questionId, text) {
+    const controls = node(r.id).querySelectorAll("button, input");
+    controls.forEach((control) => { control.disabled = true; });
+    const { ok, data } = await api(`requests/${r.id}/answers/`, { answers: { [questionId]: text } });
+    if (!ok) {
+      controls.forEach((control) => { control.disabled = false; });
+      showError(node(r.id, ".request-error"), errorText(data));
+      return;
+    }
+    render(data);
+    poll(data.id);
+  }
+
+  function requestCard(r) {
+    const props = { "data-testid": "request-card", "data-status": r.status, "data-state": stateKey(r), "data-request-id": r.id };
+    const spinner = isSettled(r) ? null : el("span", { className: "spinner", "aria-hidden": "true" });
+    return el("article", { className: `request request-${r.status}`, ...props },
+      el("div", { className: "request-head" },
+        el("p", { className: "request-prompt", text: r.prompt }),
+        el("span", { className: `status status-${r.status}`, "data-testid": "request-status" }, spinner, r.status_label)),
+      el("p", { className: "request-step muted", "data-testid": "request-step", text: progressText(r) }),
+      requestBody(r),
+      el("p", { className: "form-error request-error", role: "alert", hidden: true }));
+  }
+
+  function requestBody(r) {
+    if (r.status === "failed") {
+      return el("div", { className: "request-failure" },
+        el("p", { "data-testid": "request-error", text: r.error_message || "This widget could not be built." }),
+        el("p", { className: "muted" }, "Error code: ", el("code", { text: r.error_code || "unknown" })),
+        el("div", { className: "request-actions" },
+          el("button", { type: "button", className: "button", "data-testid": "request-retry",
+            onclick: (event) => retry(r.id, event.currentTarget) }, "Try again"),
+          el("button", { type: "button", className: "button", onclick: () => dismiss(r) }, "Dismiss")));
+    }
+    if (r.status !== "needs_clarification") return null;
+    return el("div", { className: "questions" }, (r.questions || []).map((q) => questionView(r, q)));
+  }
+
+  /** One button per option, and a free-text answer as the alternative. */
+  function questionView(r, q) {
+    const inputId = `answer-${r.id}-${q.id}`;
+    const input = el("input", { type: "text", id: inputId, maxlength: 300, placeholder: "Or type your own answer" });
+    const form = el("form", { className: "answer-form" },
+      el("label", { for: inputId, className: "visually-hidden", text: `Your answer to: ${q.text}` }), input,
+      el("button", { type: "submit", className: "button", text: "Answer" }));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      answer(r, q.id, input.value);
+    });
+    const option = (text) => el("button", { type: "button", className: "chip chip-option", "data-testid": "option",
+      onclick: () => answer(r, q.id, text) }, text);
+    return el("fieldset", { className: "question", "data-testid": "question" },
+      el("legend", { text: q.text }), el("div", { className: "options" }, (q.options || []).map(option)), form);
+  }
+
+  return { render, poll, retry };
+}

@@ -1,0 +1,56 @@
+// Which state a widget card is in, and the notes it carries. Pure functions over the API's widget, so
+// that Node's test runner can check them without a page.
+
+/** Returns the widget's result with ``columns`` and ``rows`` always present ({} when built without data). */
+export function resultOf(w) {
+  const result = w && w.result && Array.isArray(w.result.columns) ? w.result : { columns: [] };
+  return { ...result, rows: Array.isArray(result.rows) ? result.rows : [] };
+}
+
+/** Returns the widget's metrics: the server's (with definitions and up_is_good) or the spec's. */
+export function metricsOf(w) {
+  if (Array.isArray(w.metrics) && w.metrics.length) return w.metrics;
+  const spec = w.spec || {};
+  return [spec.metric, ...(spec.extra_metrics || [])].filter(Boolean);
+}
+
+/** Returns what the card's body shows: "failure" (built without data, can be retried), "custom",
+ * "custom-failure" (no component, or props that do not fit it), "empty", "kpi", "chart" or "table". */
+export function bodyState(w) {
+  if (w.can_retry) return "failure";
+  if (w.kind === "custom") return w.component_js && w.props ? "custom" : "custom-failure";
+  if (resultOf(w).rows.length === 0) return "empty";
+  return ["kpi", "chart", "table"].includes(w.kind) ? w.kind : "table";
+}
+
+/** Returns "No rows for Total paid in this window." for an empty result. */
+export function emptyText(w) {
+  const names = metricsOf(w).map((m) => m.name).filter(Boolean).join(" & ");
+  return names ? `No rows for ${names} in this window.` : "No rows in this window.";
+}
+
+/** Returns the notes a card shows under its body, in order: [{kind, text}]. ``partial`` and
+ * ``truncated`` say what the figures are; ``companion`` (a sparkline or totals query that failed) and
+ * ``fill`` (empty periods not filled in) are quiet. */
+export function cardNotes(w) {
+  const state = bodyState(w);
+  if (state === "failure" || state === "custom-failure") return [];
+  const result = resultOf(w);
+  const notes = [];
+  if (state !== "empty" && (result.partial_last || (w.interpretation && w.interpretation.partial_last))) {
+    notes.push({ kind: "partial", text: partialText(w) });
+  }
+  if (result.truncated) {
+    notes.push({ kind: "truncated", text: `Showing the first ${result.rows.length} rows; the query had more.` });
+  }
+  if (result.sparkline_error) notes.push({ kind: "companion", text: `No trend line: ${result.sparkline_error}` });
+  if (result.totals_error) notes.push({ kind: "companion", text: `No totals row: ${result.totals_error}` });
+  if (result.fill_note) notes.push({ kind: "fill", text: result.fill_note });
+  return notes;
+}
+
+function partialText(w) {
+  const grain = (w.spec && w.spec.grain) || (resultOf(w).sparkline || {}).grain;
+  if (w.kind === "kpi") return "This period is not over yet: the figure is the total so far.";
+  return `The last ${grain || "period"} is not over yet: its figure is partial, marked on the chart.`;
+}

@@ -1,0 +1,99 @@
+// A table widget's columns, sorting and pages. Pure functions (no DOM), checked by tests/js/.
+
+import { humanize } from "./format.js";
+import { metricsOf } from "./states.js";
+
+export const PAGE_SIZE = 25;
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
+
+/** Returns one descriptor per result column: {index, key, role, label, unit, numeric}. ``role`` is
+ * "metric" (a spec metric, by key; the last column when none matches), "period" (the time bucket),
+ * "dimension" or "other". Labels come from the server (dimension_labels, the spec's labels), or the key
+ * made readable. */
+export function tableColumns(w, result) {
+  const metrics = metricsOf(w);
+  const spec = w.spec || {};
+  const dimensions = new Set(spec.dimensions || []);
+  const labels = { ...(spec.labels || {}), ...(w.dimension_labels || {}) };
+  const anyMetric = result.columns.some((key) => metrics.some((m) => m.key === key));
+  return result.columns.map((key, index) => {
+    const numeric = result.rows.some((row) => typeof row[index] === "number");
+    let metric = metrics.find((m) => m.key === key);
+    if (!metric && !anyMetric && index === result.columns.length - 1) metric = metrics[0] || { name: humanize(key) };
+    if (metric) return { index, key, role: "metric", label: metric.name || humanize(key), unit: metric.unit || "count", numeric: true };
+    const period = key === "period" || (spec.grain && !dimensions.has(key)
+      && result.rows.length > 0 && result.rows.every((row) => row[index] === null || ISO_DATE.test(String(row[index]))));
+    if (period) return { index, key, role: "period", label: labels[key] || (key === "period" ? humanize(spec.grain || key) : humanize(key)), numeric: false };
+    const role = dimensions.has(key) ? "dimension" : "other";
+    return { index, key, role, label: labels[key] || humanize(key), numeric };
+  });
+}
+
+/** Returns the next sort after a click on ``column``: the other direction on the sorted column, else
+ * largest first for numbers and A to Z for text. */
+export function nextSort(current, column) {
+  if (current && current.index === column.index) {
+    return { index: column.index, direction: current.direction === "ascending" ? "descending" : "ascending" };
+  }
+  return { index: column.index, direction: column.numeric ? "descending" : "ascending" };
+}
+
+const missing = (v) => v === null || v === undefined || v === "";
+
+/** Returns a sorted copy of ``rows`` by ``sort`` ({index, direction}); ``key(value)`` is what is compared
+ * (a dimension's label, say). Empty values go last either way; equal rows keep their order. */
+export function sortRows(rows, sort, key = (v) => v) {
+  if (!sort) return rows.slice();
+  const sign = sort.direction === "descending" ? -1 : 1;
+  const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+  const compare = (a, b) => {
+    if (typeof a === "number" && typeof b === "number") return a - b;
+    return collator.compare(String(a), String(b));
+  };
+  return rows
+    .map((row, order) => ({ row, order, value: missing(row[sort.index]) ? null : key(row[sort.index]) }))
+    .sort((a, b) => {
+      if (a.value === null || b.value === null) return (a.value === null) - (b.value === null) || a.order - b.order;
+      return sign * compare(a.value, b.value) || a.order - b.order;
+    })
+    .map((item) => item.row);
+}
+
+/** Returns the number of pages for ``total`` rows (at least one). */
+export const pageCount = (total, size = PAGE_SIZE) => Math.max(1, Math.ceil(total / size));
+
+/** Returns ``page`` (0-based) kept within the pages there are. */
+export const clampPage = (page, total, size = PAGE_SIZE) => Math.min(Math.max(0, page), pageCount(total, size) - 1);
+
+/** Returns the rows of page ``page`` (0-based). */
+export function pageRows(rows, page, size = PAGE_SIZE) {
+  const start = clampPage(page, rows.length, size) * size;
+  return rows.slice(start, start + size);
+}
+
+/** Returns "Rows 26–50 of 120" ("No rows" for none). */
+export function rangeText(page, total, size = PAGE_SIZE) {
+  if (!total) return "No rows";
+  const start = clampPage(page, total, size) * size;
+  return `Rows ${start + 1}–${Math.min(total, start + size)} of ${total}`;
+}
+
+/** Returns what a sort means on this result: "Sorted within the 50 rows shown" once a truncated result is
+ * sorted (so that no false "top" appears), else an empty string. */
+export function sortNote(sort, result) {
+  if (!sort || !result.truncated) return "";
+  return `Sorted within the ${result.rows.length} rows shown`;
+}
+
+/** Returns the totals row the query computed, one value per table column (null where it has none), or
+ * null when the result has no totals. Totals are never summed in the browser. */
+export function totalsRow(result, columns) {
+  const totals = result.totals;
+  if (!totals || !Array.isArray(totals.columns) || !Array.isArray(totals.rows) || !totals.rows.length) return null;
+  const row = totals.rows[0];
+  return columns.map((c) => {
+    const at = totals.columns.indexOf(c.key);
+    return c.role === "metric" && at >= 0 ? row[at] : null;
+  });
+}
