@@ -183,3 +183,13 @@ export function partialIndex(widget) {
   if (end && !today && windowEnd && end < windowEnd) return null;
   return buckets.length - 1;
 }
+
+/**
+ * Returns the short sign of a unit as its format shows it, for column headers: "$" (currency), "%"
+ * (percent), "days"; an empty string for plain numbers. Read from the server's Intl options.
+ */
+export function unitSymbol(unit, meta) {
+  const options = unitOptions(unit, meta);
+  const parts = numberFormat(options, meta && meta.locale).formatToParts(2);
+  return parts.filter((p) => ["currency", "percentSign", "unit"].includes(p.type)).map((p) => p.value).join("").trim();
+}
