@@ -4,25 +4,9 @@
 import { drawSparkline } from "./legacy-chart.js";
 import { el } from "./dom.js";
 import { formatDelta, formatValue, toNumber } from "./format.js";
-import { metricsOf } from "./states.js";
+import { compareWords, deltaTone, metricsOf } from "./states.js";
 
 const ARROWS = { up: "▲", down: "▼", flat: "▶" };
-
-/** Returns "good", "bad" or "neutral" for a change in ``direction`` of a metric whose ``upIsGood`` is
- * true, false or unknown (null: neither colour is claimed). */
-export function deltaTone(direction, upIsGood) {
-  if (direction === "flat" || upIsGood === null || upIsGood === undefined) return "neutral";
-  return (direction === "up") === Boolean(upIsGood) ? "good" : "bad";
-}
-
-/** Returns the comparison period in words: "the quarter before", "the same period last year". */
-export function compareWords(w) {
-  const reading = (w.interpretation && w.interpretation.reading) || "";
-  const at = reading.indexOf(" vs ");
-  if (at >= 0) return reading.slice(at + 4);
-  const kind = w.spec && w.spec.compare && w.spec.compare.kind;
-  return kind === "previous_year" ? "the same period last year" : "the period before";
-}
 
 /** Returns the column of ``result`` that holds the metric: its key's, or the last. */
 const valueColumn = (result, key) => (result.columns.includes(key) ? result.columns.indexOf(key) : result.columns.length - 1);

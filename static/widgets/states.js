@@ -54,3 +54,19 @@ function partialText(w) {
   if (w.kind === "kpi") return "This period is not over yet: the figure is the total so far.";
   return `The last ${grain || "period"} is not over yet: its figure is partial, marked on the chart.`;
 }
+
+/** Returns "good", "bad" or "neutral" for a change in ``direction`` of a metric whose ``upIsGood`` is
+ * true, false or unknown (null: neither colour is claimed). */
+export function deltaTone(direction, upIsGood) {
+  if (direction === "flat" || upIsGood === null || upIsGood === undefined) return "neutral";
+  return (direction === "up") === Boolean(upIsGood) ? "good" : "bad";
+}
+
+/** Returns the comparison period in words: "the quarter before", "the same period last year". */
+export function compareWords(w) {
+  const reading = (w.interpretation && w.interpretation.reading) || "";
+  const at = reading.indexOf(" vs ");
+  if (at >= 0) return reading.slice(at + 4);
+  const kind = w.spec && w.spec.compare && w.spec.compare.kind;
+  return kind === "previous_year" ? "the same period last year" : "the period before";
+}
