@@ -2,7 +2,7 @@
 // which shows the result's data (every row), not what was drawn.
 
 import { el } from "./dom.js";
-import { drawChart } from "./legacy-chart.js";
+import { drawChart } from "./charts.js";
 import { tableView } from "./table.js";
 
 /** Returns the chart of widget ``w``, drawn once it is on the page, with its data table behind a toggle. */

@@ -1,7 +1,7 @@
 // A KPI card's body: the value formatted by its unit, the change against the comparison period (absolute
 // and %, coloured by whether up is good for the metric, with an arrow too), and the sparkline.
 
-import { drawSparkline } from "./legacy-chart.js";
+import { drawSparkline } from "./charts.js";
 import { el } from "./dom.js";
 import { formatDelta, formatValue, toNumber } from "./format.js";
 import { compareWords, deltaTone, metricsOf } from "./states.js";

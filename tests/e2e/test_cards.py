@@ -18,7 +18,6 @@ from playwright.sync_api import Page, Route, expect
 from tests.e2e.test_pages import PASSWORD, add_widget, log_in
 from widgets.models import Dashboard
 
-CHARTS = Path(__file__).resolve().parents[2] / "static" / "widgets" / "charts.js"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAID = {"key": "total_paid", "name": "Total paid", "unit": "currency"}
@@ -125,7 +124,6 @@ def test_a_kpi_shows_its_change_in_words_and_colour_and_its_sparkline(
     screenshot(browser_page, "kpi")
 
 
-@pytest.mark.skipif(not CHARTS.exists(), reason="static/widgets/charts.js (ECharts) has not landed yet")
 def test_a_kpi_draws_its_sparkline_with_the_partial_week_marked(
     browser_page: Page, live_server: Any, board: Dashboard
 ) -> None:
