@@ -83,7 +83,7 @@ def test_an_ambiguous_prompt_asks_and_a_clicked_option_finishes_it(
     card = page.get_by_test_id("widget-card")
     expect(card).to_have_count(1, timeout=30_000)
     expect(card).to_have_attribute("data-kind", "chart")
-    expect(card.locator("svg")).to_have_count(1)
+    expect(card.get_by_test_id("chart")).to_have_attribute("data-drawn", "true")  # ECharts, on a canvas
     expect(card).to_contain_text("Claim count by region")
     screenshot(page, "chart-after-answer")
 
