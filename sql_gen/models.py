@@ -403,3 +403,13 @@ class MetricDefinition(models.Model):
                 "Only a plain SUM(...) or COUNT(...) (not DISTINCT) adds up over parts; untick additive for "
                 "averages, distinct counts, ratios and other expressions."
             )})
+
+
+class CatalogVersion(models.Model):
+    """One row whose ``version`` database triggers change on every write to the dictionary and metrics
+    (``sql_gen.triggers``): each process keeps the rows it read and reloads them when this differs."""
+
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "dictionary version"

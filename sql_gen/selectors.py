@@ -1,9 +1,12 @@
 """Read-side queries over the dictionary and metrics, shaped for prompts."""
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count
 from sqlglot import exp, parse_one
 from sqlglot.errors import SqlglotError
@@ -18,6 +21,7 @@ from sql_gen.models import (
     MetricDefinition,
     split_synonyms,
 )
+from sql_gen.triggers import CATALOG
 
 # A dimension with at most this many values has all of them in the catalog; others a sample.
 CATALOG_ALL_VALUES = 50
@@ -27,11 +31,62 @@ def default_source() -> DataSource | None:
     return DataSource.objects.filter(is_default=True).first() or DataSource.objects.order_by("id").first()
 
 
+@dataclass(frozen=True)
+class _SourceRows:
+    """What one source's dictionary holds, read together: shared between threads, so never changed."""
+
+    tables: dict[str, DictionaryTable]  # by name, each with its columns and computed dimensions
+    counts: dict[int, int]  # values in the index of each fully indexed column, by column id
+    values: dict[int, list[str]]  # the indexed values, sorted, by column id
+    metrics: dict[str, MetricDefinition]  # by key, with their parts and source
+
+
+_lock = threading.Lock()
+_held: dict[tuple[str, int], tuple[int, _SourceRows]] = {}  # (database alias, source id) → (version, rows)
+
+
+def _rows(source: DataSource) -> _SourceRows:
+    """Return the source's dictionary rows as they are in the database now.
+
+    Each step of every widget reads the dictionary, so the rows are kept per process and read again
+    only when ``sql_gen_catalogversion`` says they changed (one small query instead of six): an admin's
+    edit reaches the next read in every process."""
+    version, key = CATALOG.read(connection), (connection.alias, source.pk)
+    held = _held.get(key)
+    if version is not None and held is not None and held[0] == version:
+        return held[1]
+    # The version is read before the rows: a write landing in between changes it again.
+    rows = _load(source)
+    if version is not None:
+        with _lock:
+            _held[key] = (version, rows)
+    return rows
+
+
+def _load(source: DataSource) -> _SourceRows:
+    tables = {t.name: t for t in DictionaryTable.objects.filter(source=source).prefetch_related(
+        "columns", "computed_dimensions")}
+    indexed = DimensionValue.objects.filter(column__table__source=source, column__values_indexed_at__isnull=False)
+    counts = dict(indexed.order_by().values("column_id").annotate(n=Count("id")).values_list("column_id", "n"))
+    values: dict[int, list[str]] = defaultdict(list)
+    for column_id, value in DimensionValue.objects.filter(column__table__source=source).order_by(
+            "column_id", "value").values_list("column_id", "value"):
+        values[column_id].append(value)
+    metrics = {m.key: m for m in MetricDefinition.objects.filter(source=source).select_related(
+        "numerator", "denominator", "source")}
+    return _SourceRows(tables=tables, counts=counts, values=dict(values), metrics=metrics)
+
+
 def _tables(source: DataSource) -> dict[str, DictionaryTable]:
-    """Return the source's dictionary tables by name, each with its columns and computed
-    dimensions, in three queries."""
-    tables = DictionaryTable.objects.filter(source=source).prefetch_related("columns", "computed_dimensions")
-    return {t.name: t for t in tables}
+    """Return the source's dictionary tables by name, each with its columns and computed dimensions."""
+    return _rows(source).tables
+
+
+def source_metrics(*, source: DataSource, keys: list[str] | None = None) -> dict[str, MetricDefinition]:
+    """Return the source's metric definitions (those of ``keys`` only, when given) by key, with their
+    parts. Shared with other threads: read them, never change them."""
+    metrics = _rows(source).metrics
+    return dict(metrics) if keys is None else {k: metrics[k] for k in keys if k in metrics}
 
 
 def _reachable(table: DictionaryTable) -> set[str]:
@@ -69,16 +124,15 @@ def catalog(*, source: DataSource) -> dict[str, Any]:
     ``values``: all of them when there are at most CATALOG_ALL_VALUES (``values_complete``), else a
     sample (``dimension_values`` gives the rest); ``value_count`` (None when not indexed),
     ``value_synonyms`` (word -> stored value) and ``computed`` (an expression, not a column)."""
-    tables = _tables(source)
-    counts = _index_counts(source)
-    listed = _indexed_values(source, {cid for cid, n in counts.items() if n <= CATALOG_ALL_VALUES})
-    metrics = MetricDefinition.objects.filter(source=source).select_related("numerator", "denominator", "source")
+    rows = _rows(source)
+    tables, counts = rows.tables, rows.counts
+    listed = {cid: rows.values.get(cid, []) for cid, n in counts.items() if n <= CATALOG_ALL_VALUES}
     dimensions: list[dict[str, Any]] = []
     for table in tables.values():
         dimensions += [_column_entry(c, counts.get(c.id, 0), listed.get(c.id, [])) for c in table.columns.all()
                        if c.is_dimension]
         dimensions += [_computed_entry(d) for d in table.computed_dimensions.all()]
-    metrics = list(metrics)
+    metrics = list(rows.metrics.values())
     return {"metrics": [_metric_entry(m, tables) for m in metrics], "dimensions": dimensions,
             "numbers": _numbers(metrics, tables)}
 
@@ -171,33 +225,13 @@ def _computed_entry(dimension: ComputedDimension) -> dict[str, Any]:
     }
 
 
-def _index_counts(source: DataSource) -> dict[int, int]:
-    """Return how many values each fully indexed column of the source has, by column id."""
-    rows = DimensionValue.objects.filter(column__table__source=source, column__values_indexed_at__isnull=False)
-    return dict(rows.order_by().values("column_id").annotate(n=Count("id")).values_list("column_id", "n"))
-
-
-def _indexed_values(source: DataSource, column_ids: set[int]) -> dict[int, list[str]]:
-    """Return the indexed values of these columns of the source, by column id, in one query."""
-    rows = DimensionValue.objects.filter(column__table__source=source, column_id__in=column_ids)
-    out: dict[int, list[str]] = defaultdict(list)
-    for column_id, value in rows.order_by("column_id", "value").values_list("column_id", "value"):
-        out[column_id].append(value)
-    return dict(out)
-
-
 def dimension_values(*, source: DataSource, keys: list[str] | None = None) -> dict[str, list[str]]:
     """Return every indexed value of the source's dimensions (of ``keys`` only, when given) whose
     catalog entry lists only a sample: what a filter word is matched against beyond the sample."""
-    counts = _index_counts(source)
-    columns = {
-        c.id: c.key for c in DictionaryColumn.objects.filter(
-            table__source=source, is_dimension=True, id__in=[cid for cid, n in counts.items()
-                                                             if n > CATALOG_ALL_VALUES],
-        ).select_related("table")
-        if keys is None or c.key in keys
-    }
-    return {columns[cid]: values for cid, values in _indexed_values(source, set(columns)).items()}
+    rows = _rows(source)
+    large = {cid for cid, n in rows.counts.items() if n > CATALOG_ALL_VALUES}
+    return {c.key: list(rows.values.get(c.id, [])) for t in rows.tables.values() for c in t.columns.all()
+            if c.is_dimension and c.id in large and (keys is None or c.key in keys)}
 
 
 def _metric_out(metric: MetricDefinition) -> dict[str, Any]:
@@ -274,7 +308,7 @@ def _expression_columns(expression: str, dialect: str) -> set[str]:
 
 def allowed_tables(*, source: DataSource) -> set[str]:
     """Return the names of the tables the dictionary lists for ``source``: the SQL allowlist."""
-    return {name.lower() for name in source.tables.values_list("name", flat=True)}
+    return {name.lower() for name in _rows(source).tables}
 
 
 def value_labels(*, source: DataSource) -> dict[str, dict[str, str]]:

@@ -68,30 +68,31 @@ class LLMClient:
         """
         context = context or CallContext()
         ends_at = self.clock.now() + deadline_s if deadline_s is not None else None
-        rows = snapshot.current()  # one read of the routing rows serves the whole call
-        knobs = rows.settings
-        first, over_soft_cap = self._resolution(knobs, context, rows)
-        history = list(request.history)
-        save = on_turn or (lambda turns: None)
-        last: InvalidAnswer | None = None
-        for position, resolution in enumerate(self._plan(first, over_soft_cap=over_soft_cap, rows=rows)):
-            for _ in range(max(1, resolution.same_model_tries)):
-                turn, row = self._answer(replace(request, history=tuple(history)), resolution, knobs, context,
-                                         ends_at, history=history, save=save)
-                try:
-                    value = _judge(turn, parse, tool=request.tool.name)
-                except InvalidAnswer as exc:
-                    last = exc
-                    if row is not None:
-                        mark(row, outcome=CallOutcome.VALIDATION_FAILED, error=_bad_output(exc.reason))
-                    history.append(correction_turn(turn, exc.reason, tool=request.tool.name))
-                    save(history)
-                    continue
-                if row is not None and last is not None:
-                    mark(row, outcome=CallOutcome.ESCALATED if position else CallOutcome.CORRECTED)
-                return value
-        assert last is not None  # every try was refused, or we would have returned
-        raise last
+        # One read of the routing rows serves the whole call, capability lookups included.
+        with snapshot.pinned() as rows:
+            knobs = rows.settings
+            first, over_soft_cap = self._resolution(knobs, context, rows)
+            history = list(request.history)
+            save = on_turn or (lambda turns: None)
+            last: InvalidAnswer | None = None
+            for position, resolution in enumerate(self._plan(first, over_soft_cap=over_soft_cap, rows=rows)):
+                for _ in range(max(1, resolution.same_model_tries)):
+                    turn, row = self._answer(replace(request, history=tuple(history)), resolution, knobs, context,
+                                             ends_at, history=history, save=save)
+                    try:
+                        value = _judge(turn, parse, tool=request.tool.name)
+                    except InvalidAnswer as exc:
+                        last = exc
+                        if row is not None:
+                            mark(row, outcome=CallOutcome.VALIDATION_FAILED, error=_bad_output(exc.reason))
+                        history.append(correction_turn(turn, exc.reason, tool=request.tool.name))
+                        save(history)
+                        continue
+                    if row is not None and last is not None:
+                        mark(row, outcome=CallOutcome.ESCALATED if position else CallOutcome.CORRECTED)
+                    return value
+            assert last is not None  # every try was refused, or we would have returned
+            raise last
 
     def _plan(self, first: Resolution, *, over_soft_cap: bool, rows: snapshot.Snapshot) -> list[Resolution]:
         """Return the tiers to ask in turn: this one, then the one it escalates to (once; not for an

@@ -10,11 +10,15 @@ database) every call reads the rows afresh.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import connection
 
 from backend.llm.models import GatewaySettings, ModelCapability, ModelRoute, PurposeBinding, Tier
+from backend.llm.triggers import ROUTING
 
 
 @dataclass(frozen=True)
@@ -29,10 +33,13 @@ class Snapshot:
 
 _lock = threading.Lock()
 _held: dict[str, tuple[int, Snapshot]] = {}  # database alias → (version, snapshot)
+_pinned: ContextVar[Snapshot | None] = ContextVar("llm_snapshot_pinned", default=None)
 
 
 def current() -> Snapshot:
-    """Return the routing rows as they are in the database now."""
+    """Return the routing rows as they are in the database now (inside ``pinned``, the pinned ones)."""
+    if (pin := _pinned.get()) is not None:
+        return pin
     version = _version()
     held = _held.get(connection.alias)
     if version is not None and held is not None and held[0] == version:
@@ -46,11 +53,20 @@ def current() -> Snapshot:
     return snapshot
 
 
+@contextmanager
+def pinned() -> Iterator[Snapshot]:
+    """Read the rows once and serve that snapshot to every ``current()`` in the block: one model call
+    sees one configuration (its route, capabilities and knobs), and reads the version once, not once a lookup."""
+    rows = current()
+    token = _pinned.set(rows)
+    try:
+        yield rows
+    finally:
+        _pinned.reset(token)
+
+
 def _version() -> int | None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version FROM llm_configversion WHERE id = 1")
-        row = cursor.fetchone()
-    return row[0] if row else None
+    return ROUTING.read(connection)
 
 
 def _load() -> Snapshot:

@@ -17,7 +17,8 @@ from typing import Any
 
 from django.conf import settings
 
-from sql_gen.models import DataSource, MetricDefinition
+from sql_gen.models import DataSource
+from sql_gen.selectors import source_metrics
 from sql_gen.services.execute import QueryResult, sql_execute
 from widgets.services.windows import Bounds, Comparison, Resolved, TimeWindow, buckets, resolve, today_in
 
@@ -115,7 +116,7 @@ def _additivity(source: DataSource, spec: dict[str, Any]) -> dict[str, bool]:
     """Return, per metric key of the spec, whether its values add up (an empty bucket is then zero): the
     definition's ``additive``, which a ratio, an average or a distinct count never is."""
     keys = [m["key"] for m in [spec.get("metric") or {}, *spec.get("extra_metrics", [])] if m.get("key")]
-    found = {m.key: m for m in MetricDefinition.objects.filter(source=source, key__in=keys)}
+    found = source_metrics(source=source, keys=keys)
     return {key: found[key].additive if key in found else False for key in keys}
 
 

@@ -20,9 +20,9 @@ from django.utils import timezone
 from backend.errors import ApplicationError, ErrorCode
 from backend.llm.api import CallContext, Turn, correction_turn, widget_request_spend
 from backend.text import storable
-from sql_gen.models import DataSource, MetricDefinition
+from sql_gen.models import DataSource
 from sql_gen.selectors import catalog as build_catalog
-from sql_gen.selectors import default_source, dimension_values
+from sql_gen.selectors import default_source, dimension_values, source_metrics
 from sql_gen.services.generate import SQL, SqlInput
 from sql_gen.services.vocabulary import CLOSE_SCORE, vocabulary_for
 from widgets.models import DataOrigin, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
@@ -140,8 +140,7 @@ def _component(run: StepRun) -> dict[str, Any]:
 def _sql(run: StepRun) -> dict[str, Any]:
     spec = run.outputs[StepName.SPEC]
     keys = [spec["metric"]["key"], *(m["key"] for m in spec.get("extra_metrics", []))]
-    found = {m.key: m for m in MetricDefinition.objects.select_related("numerator", "denominator", "source").filter(
-        source=run.source, key__in=keys)}
+    found = source_metrics(source=run.source, keys=keys)
     missing = [key for key in keys if key not in found]
     if missing:
         raise ApplicationError(ErrorCode.INVALID_SPEC, f"The metric {missing[0]!r} no longer exists; an admin may "

@@ -69,8 +69,7 @@ def step_run(*, step_id: int) -> str:
         log.info("step %s is not queued; nothing to do", step_id)
         return "skipped"
     stage = STAGES[StepName(claim.step.name)]
-    done = WidgetStep.objects.filter(widget_request_id=claim.step.widget_request_id, state=StepState.DONE)
-    outputs = {s.name: s.output for s in done} if stage.after else {}  # what the steps before it made
+    outputs = claim.done if stage.after else {}  # what the steps before it made
     try:
         with heartbeat(claim):
             output = stage.work(StepRun(claim=claim, widget_request=claim.step.widget_request, outputs=outputs))

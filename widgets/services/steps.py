@@ -36,10 +36,12 @@ ACTIVE = (RequestStatus.PENDING, RequestStatus.RUNNING)
 
 @dataclass(frozen=True)
 class Claim:
-    """A worker's hold on a running step: only ``token``'s holder may finish it."""
+    """A worker's hold on a running step: only ``token``'s holder may finish it. ``done`` holds the
+    outputs of the request's finished steps, read with the claim: what the steps before it made."""
 
     step: WidgetStep
     token: str
+    done: dict[str, Any]
 
 
 def step_queue(*, step: WidgetStep, send: bool = True, delay_s: float = 0) -> bool:
@@ -81,11 +83,16 @@ def step_claim(*, step_id: int) -> Claim | None:
         attempts=F("attempts") + 1)
     if not taken:
         return None
-    step = WidgetStep.objects.select_related("widget_request__data_source", "widget_request__dashboard").get(id=step_id)
+    # The claimed step, its request and the outputs of its request's finished steps, in one query.
+    request_id = WidgetStep.objects.filter(id=step_id).values("widget_request_id")
+    steps = list(WidgetStep.objects.select_related("widget_request__data_source", "widget_request__dashboard")
+                 .filter(widget_request_id__in=request_id))
+    step = next(s for s in steps if s.id == step_id)
+    done = {s.name: s.output for s in steps if s.state == StepState.DONE}
     if step.widget_request.status == RequestStatus.PENDING:
         WidgetRequest.objects.filter(id=step.widget_request_id, status=RequestStatus.PENDING).update(
             status=RequestStatus.RUNNING, updated_at=now)
-    return Claim(step=step, token=token)
+    return Claim(step=step, token=token, done=done)
 
 
 class LeaseLost(Exception):
