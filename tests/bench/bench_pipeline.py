@@ -143,7 +143,7 @@ def measure(prompt: str) -> dict[str, Any]:
     return {
         "prompt": prompt, "custom": "component" in latency,
         "wall_ms": (found.updated_at - found.created_at).total_seconds() * 1000,
-        "critical_ms": model_ms + query_ms(found.widget.sql),
+        "critical_ms": model_ms + query_ms(found.widget.sql, found.widget.spec),
         "handoffs_ms": _handoffs(steps),
     }
 
@@ -157,16 +157,20 @@ def _handoffs(steps: list[Any]) -> list[float]:
     return [(s.started_at - queued[s.id]).total_seconds() * 1000 for s in steps[1:] if s.id in queued]
 
 
-def query_ms(sql: str) -> float:
-    """The statement's own time: the median of three warm runs through the query box."""
+def query_ms(sql: str, spec: dict[str, Any]) -> float:
+    """The statement's own time: the median of three warm runs through the query box, its window bound
+    for today as the fetch step binds it."""
     from sql_gen.selectors import default_source
     from sql_gen.services.execute import sql_execute
+    from widgets.services.data import source_today, spec_window
 
     source = default_source()
+    window = spec_window(spec, today=source_today(source)).window
+    params = {"window_start": window.start, "window_end": window.end}
     runs = []
     for _ in range(3):
         started = time.perf_counter()
-        sql_execute(source=source, sql=sql)
+        sql_execute(source=source, sql=sql, params=params)
         runs.append((time.perf_counter() - started) * 1000)
     return statistics.median(runs)
 
