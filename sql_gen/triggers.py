@@ -1,6 +1,6 @@
 """The triggers that change ``sql_gen_catalogversion.version`` on any write to the data sources, the
 dictionary, the value index or the metrics (see ``backend.version_triggers``). Installed by migration
-0006 and again after every ``migrate``."""
+0007 and again after every ``migrate``."""
 from __future__ import annotations
 
 from backend.version_triggers import VersionTriggers

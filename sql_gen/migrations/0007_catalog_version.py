@@ -20,7 +20,7 @@ def drop_triggers(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sql_gen', '0005_metric_finest_grain'),
+        ('sql_gen', '0006_dimension_value_label'),
     ]
 
     operations = [
