@@ -5,9 +5,10 @@
 import { chartView } from "./chart-card.js";
 import { customView } from "./custom.js";
 import { el } from "./dom.js";
+import { metricsOf } from "./format.js";
 import { kpiView } from "./kpi.js";
 import { badgeFor } from "./meta.js";
-import { bodyState, cardNotes, emptyText, metricsOf, resultOf } from "./states.js";
+import { bodyState, cardNotes, emptyText, resultOf } from "./states.js";
 import { tableView } from "./table.js";
 
 /** Returns the card of widget ``w``. ``ctx``: {meta, canEdit, sandboxUrl, retry(requestId, button)}. */

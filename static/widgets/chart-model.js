@@ -2,17 +2,10 @@
 // (per metric, or per value of a split dimension), the comparison aligned by position, the partial bucket
 // and the notes that say what was left out. Pure, no DOM and no ECharts: charts.js turns it into options,
 // and tests/js/chart-model.test.mjs checks it.
-import { bucketLabel, labelFor, needsYear, partialIndex, periods, toNumber } from "./format.js";
+import { bucketLabel, labelFor, metricsOf, needsYear, partialIndex, periods, toNumber } from "./format.js";
 
 export const MAX_SLICES = 20;
 export const CARTESIAN = new Set(["line", "area", "stacked_area", "bar", "horizontal_bar", "stacked_bar"]);
-
-/** Returns the widget's metrics, [{key, name, unit, ...}]: the server's `widget.metrics`, else the spec's. */
-export function metricsOf(widget) {
-  if (Array.isArray(widget.metrics) && widget.metrics.length) return widget.metrics;
-  const spec = widget.spec || {};
-  return [spec.metric, ...(spec.extra_metrics || [])].filter(Boolean);
-}
 
 /** Returns {column, key, index}[] for the result's dimension columns, in order; `key` is the dictionary key. */
 function dimensionColumns(widget, metricKeys) {

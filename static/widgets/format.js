@@ -193,3 +193,10 @@ export function unitSymbol(unit, meta) {
   const parts = numberFormat(options, meta && meta.locale).formatToParts(2);
   return parts.filter((p) => ["currency", "percentSign", "unit"].includes(p.type)).map((p) => p.value).join("").trim();
 }
+
+/** Returns the widget's metrics in spec order: the server's definitions when sent, else the spec's own. */
+export function metricsOf(widget) {
+  if (Array.isArray(widget.metrics) && widget.metrics.length) return widget.metrics;
+  const spec = widget.spec || {};
+  return [spec.metric, ...(spec.extra_metrics || [])].filter(Boolean);
+}

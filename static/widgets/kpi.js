@@ -3,8 +3,8 @@
 
 import { drawSparkline } from "./charts.js";
 import { el } from "./dom.js";
-import { formatDelta, formatValue, toNumber } from "./format.js";
-import { compareWords, deltaTone, metricsOf } from "./states.js";
+import { formatDelta, formatValue, metricsOf, toNumber } from "./format.js";
+import { compareWords, deltaTone } from "./states.js";
 
 const ARROWS = { up: "▲", down: "▼", flat: "▶" };
 

@@ -1,17 +1,11 @@
 // Which state a widget card is in, and the notes it carries. Pure functions over the API's widget, so
 // that Node's test runner can check them without a page.
+import { metricsOf } from "./format.js";
 
 /** Returns the widget's result with ``columns`` and ``rows`` always present ({} when built without data). */
 export function resultOf(w) {
   const result = w && w.result && Array.isArray(w.result.columns) ? w.result : { columns: [] };
   return { ...result, rows: Array.isArray(result.rows) ? result.rows : [] };
-}
-
-/** Returns the widget's metrics: the server's (with definitions and up_is_good) or the spec's. */
-export function metricsOf(w) {
-  if (Array.isArray(w.metrics) && w.metrics.length) return w.metrics;
-  const spec = w.spec || {};
-  return [spec.metric, ...(spec.extra_metrics || [])].filter(Boolean);
 }
 
 /** Returns what the card's body shows: "failure" (built without data, can be retried), "custom",

@@ -1,7 +1,7 @@
 // A table widget's columns, sorting and pages. Pure functions (no DOM), checked by tests/js/.
 
 import { humanize } from "./format.js";
-import { metricsOf } from "./states.js";
+import { metricsOf } from "./format.js";
 
 export const PAGE_SIZE = 25;
 

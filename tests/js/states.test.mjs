@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  bodyState, cardNotes, compareWords, deltaTone, emptyText, metricsOf, resultOf,
+  bodyState, cardNotes, compareWords, deltaTone, emptyText, resultOf,
 } from "../../static/widgets/states.js";
+import { metricsOf } from "../../static/widgets/format.js";
 
 const SPEC = { kind: "table", metric: { key: "total_paid", name: "Total paid", unit: "currency" }, grain: "month" };
 const widget = (fields = {}, result = { columns: ["total_paid"], rows: [[1]], truncated: false }) =>
