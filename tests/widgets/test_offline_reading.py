@@ -1,6 +1,7 @@
 """The offline reader's general skills, one at a time, on the demo dictionary: abbreviated time units,
 list items read apart, typos that break plural folding, chart words inside dictionary terms, rankings
-judged by whether up is good, and measures joined by "plus"."""
+judged by whether up is good, measures joined by "plus", a value of two dimensions asked unless the words
+beside it place it, and a value typed in full lending none of its words to a measure."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -116,12 +117,46 @@ def test_a_plural_column_word_belongs_to_its_comparison(demo: dict[str, Any]) ->
     assert intent["filters"] == [{"dimension": "claims.paid_amount", "op": ">", "values": [12500]}]
 
 
-def test_a_value_of_two_dimensions_reads_as_the_one_more_measures_can_use(demo: dict[str, Any]) -> None:
-    intent = read(demo, "closed auto claims per channel")  # Auto: a product line, and an adjuster team
-    assert {"dimension": "products.line", "op": "in", "values": ["Auto"]} in intent["filters"]
-    assert intent["questions"] == [] and any("adjuster team" in a for a in intent["assumptions"])
-    placed = read(demo, "claims for the auto team")
-    assert placed["filters"] == [{"dimension": "adjusters.team", "op": "in", "values": ["Auto"]}]
+@pytest.mark.parametrize("text", [
+    "closed life claims per channel",  # Life: a product line, and an adjuster team
+    "loss ratio for specialty",  # even when only one of the two has the measure: the measure may be misread
+    "commercial numbers last quarter",
+])
+def test_a_value_of_two_dimensions_is_asked_not_guessed(demo: dict[str, Any], text: str) -> None:
+    intent = read(demo, text)
+    assert not [f for f in intent["filters"] if f["dimension"] in ("products.line", "adjusters.team")]
+    [question] = [q for q in intent["questions"] if q["id"].startswith("value")]
+    assert {o.split(" (")[1] for o in question["options"]} == {"product line)", "adjuster team)"}
+
+
+@pytest.mark.parametrize(("text", "dimension"), [
+    ("open claims for the life team", "adjusters.team"),
+    ("claims for the specialty product line", "products.line"),
+    ("claims for specialty last month; the adjuster team", "adjusters.team"),  # the answer places it
+])
+def test_words_beside_a_value_of_two_dimensions_place_it(demo: dict[str, Any], text: str, dimension: str) -> None:
+    intent = read(demo, text)
+    assert [f["dimension"] for f in intent["filters"]] == [dimension]
+    assert intent["questions"] == []
+
+
+@pytest.mark.parametrize(("text", "metric", "value"), [
+    ("claims for auto premium last month", "claim_count", "Auto Premium"),  # "premium" is the product's name
+    ("total paid on auto premium policies by region", "total_paid", "Auto Premium"),
+    ("earned premium for auto premium", "earned_premium", "Auto Premium"),
+    ("open claims on term life", "open_claims", "Term Life"),
+])
+def test_a_value_typed_in_full_lends_no_word_to_a_measure(demo: dict[str, Any], text: str, metric: str,
+                                                          value: str) -> None:
+    intent = read(demo, text)
+    assert (intent["metric_key"], intent["extra_metric_keys"]) == (metric, [])
+    assert intent["filters"] == [{"dimension": "products.name", "op": "in", "values": [value]}]
+
+
+def test_a_value_alone_that_holds_a_measure_word_asks_for_the_measure(demo: dict[str, Any]) -> None:
+    intent = read(demo, "auto premium last month")
+    assert intent["metric_key"] is None
+    assert [q["id"] for q in intent["questions"]] == ["metric"]
 
 
 def test_an_answer_naming_one_of_two_near_values_settles_the_question(demo: dict[str, Any]) -> None:

@@ -102,6 +102,10 @@ class Reader:
         self.questions: list[dict[str, Any]] = []
         self.missing: list[dict[str, Any]] = []
         self._bare_count: set[str] = set()  # metrics named only by the word "claims"
+        # Stored values of more than one word ("Auto Premium", "Water Damage"), cleaned, longest first.
+        names = {clean(str(v)).strip() for d in catalog.get("dimensions", [])
+                 for v in [*d.get("values", []), *d.get("value_synonyms", {}), *hints.get(d["key"], [])]}
+        self._long_values = sorted((n for n in names if " " in n), key=len, reverse=True)
 
     # -- the reading, in order -------------------------------------------------------------------
 
@@ -127,11 +131,11 @@ class Reader:
         dims, text = self._groupings(text, ranked_phrase)
         slow = ranking is not None and ranking.pop("slowness", False)
         judged = ranking is not None and ranking.pop("judged", False)
-        metric_keys, text = self._metrics(self._without_value_nouns(text), slow=slow)
+        metric_keys, text = self._metrics_beside_values(text, slow=slow)
         if slow and set(metric_keys) <= self._bare_count:  # "the fastest teams at settling claims"
             metric_keys, text = [self._first_metric("settlement")], _SETTLE_WORDS.sub(" ", text)
         dims, text = self._subject(text, dims)
-        filters, text = self._value_filters(text, metric_keys)
+        filters, text = self._value_filters(text)
         if not metric_keys:
             metric_keys = self._fallback_metric(text)
         self._left_over(text, metric_keys, dims)
@@ -314,7 +318,7 @@ class Reader:
             self._note_inexact(*note)
         return found
 
-    def _value_filters(self, text: str, metric_keys: list[str]) -> tuple[list[dict[str, Any]], str]:
+    def _value_filters(self, text: str) -> tuple[list[dict[str, Any]], str]:
         """Return filters on the stored values the text names (through values and their synonyms)."""
         by_dim: dict[tuple[str, str], list[str]] = {}
         decisions = [*self._mentions(text, "value"), *self._short_mentions(text)]
@@ -330,11 +334,12 @@ class Reader:
             if decision.outcome == Outcome.ASK and len(spelled) == 1:  # "linda smith", typed in full
                 decision = Decision(Outcome.USE, spelled[0], (), "exact")
             placed = [o for o in decision.options if o.score >= CLOSE_SCORE and self._placed(o, text)]
-            if decision.outcome == Outcome.ASK and len(placed) == 1:  # "auto products", "the auto team"
+            # A value stored under one name in two dimensions ("Auto": a product line and an adjuster team)
+            # is placed only by the words beside it ("auto products", "the auto team", an answer "the
+            # product line"); otherwise it is asked. Which dimension the measures "usually" mean is a guess
+            # that turns any slip in reading the measures into a confident wrong filter.
+            if decision.outcome == Outcome.ASK and len(placed) == 1:
                 decision = Decision(Outcome.USE, placed[0], (), "context")
-            widest = self._widest(decision, metric_keys) if decision.outcome == Outcome.ASK and not placed else None
-            if widest is not None:  # "auto claims": the product line, not the adjuster team of the same name
-                decision = Decision(Outcome.USE, widest, (), "reach")
             if decision.outcome != Outcome.USE or decision.best is None:
                 if decision.options and all(self._names_something_else(w) for w in decision.options[0].words):
                     continue  # "line" is close to "Life", but it names the product line
@@ -362,6 +367,20 @@ class Reader:
         text = _NEGATION.sub(" ", text)
         filters = [{"dimension": dim, "op": op, "values": sorted(values)} for (dim, op), values in by_dim.items()]
         return sorted(filters, key=lambda f: f["dimension"]), text
+
+    def _metrics_beside_values(self, text: str, *, slow: bool) -> tuple[list[str], str]:
+        """Return ``_metrics`` of the text, reading no measure in a stored value's name typed in full
+        ("claims for auto premium": the product Auto Premium, not earned premium on Auto), nor in a
+        noun that only says what a value is; the value's words are left for the value filters."""
+        spans = [(m.start(), m.end()) for name in self._long_values
+                 for m in re.finditer(rf"(?<= ){re.escape(name)}(?= )", text)]
+        hidden = self._without_value_nouns(text)
+        for start, end in spans:
+            hidden = _blank_span(hidden, start, end)
+        metric_keys, rest = self._metrics(hidden, slow=slow)
+        for start, end in spans:
+            rest = rest[:start] + text[start:end] + rest[end:]
+        return metric_keys, rest
 
     def _without_value_nouns(self, text: str) -> str:
         """Return the text without the nouns that only say what a value is ("smb customers", "broker
@@ -392,25 +411,6 @@ class Reader:
                                                                  *dimension.get("synonyms", [])])).split()} - STOP
                 return noun.rstrip("s") in names - {w.rstrip("s") for w in words}
         return False
-
-    def _widest(self, decision: Decision, metric_keys: list[str]) -> Any:
-        """Return the reading of a value stored under one name in several dimensions ("Auto": a product
-        line and an adjuster team) that the measures asked for can use, and of those the one most of
-        the dictionary's measures can use (the general sense; the narrower one is named: "auto team").
-        None when the options are not one name, or no one reading is wider."""
-        options = [o for o in decision.options if o.score >= CLOSE_SCORE]
-        if len(options) < 2 or len({o.label.lower() for o in options}) != 1 or len({o.key for o in options}) < 2:
-            return None
-        usable = [o for o in options if all(o.key in self.metrics[k].get("dimensions", [o.key]) for k in metric_keys)]
-        reach = {o.key: sum(o.key in m.get("dimensions", []) for m in self.metrics.values()) for o in usable}
-        ranked = sorted(usable, key=lambda o: -reach[o.key])
-        if not ranked or (len(ranked) > 1 and reach[ranked[0].key] == reach[ranked[1].key]):
-            return None
-        chosen, others = ranked[0], [o for o in options if o is not ranked[0]]
-        label = lambda o: self.dimensions.get(o.key, {}).get("label", o.key)  # noqa: E731
-        self.assumptions.append(f"Read “{' '.join(chosen.words)}” as the {label(chosen)} {chosen.label}, not the "
-                                f"{' or '.join(label(o) for o in others)}.")
-        return chosen
 
     def _placed(self, option: Any, text: str) -> bool:
         """Tell whether the words next to a value name its dimension: "auto products" (the products
