@@ -26,6 +26,7 @@ def test_the_catalog_lists_the_metrics_and_starts_a_widget(browser_page: Page, l
                                                            screenshot: Callable[[Page, str], Path]) -> None:
     user = django_user_model.objects.create_user(username="erin", password=PASSWORD)
     board = Dashboard.objects.create(owner=user, name="Claims overview")
+    Dashboard.objects.create(owner=user, name="Scratch")  # more recent: the catalog must not default to it
     page = browser_page
     page.add_init_script(WATCH_CSP)
     page.goto(f"{live_server.url}/accounts/login/")
@@ -36,6 +37,7 @@ def test_the_catalog_lists_the_metrics_and_starts_a_widget(browser_page: Page, l
     page.get_by_test_id("catalog-link").click()
 
     expect(page.get_by_role("heading", name="Metrics and dimensions")).to_be_visible()
+    expect(page.get_by_test_id("catalog-chosen")).to_contain_text("Claims overview")
     names = list(MetricDefinition.objects.filter(source=demo_source).values_list("name", flat=True))
     expect(page.get_by_test_id("catalog-metric").locator("h3")).to_have_count(len(names))
     expect(page.get_by_test_id("catalog-dimension").filter(has_text="Under review")).to_have_count(1)

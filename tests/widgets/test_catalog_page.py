@@ -77,5 +77,24 @@ def test_a_prefilled_prompt_is_escaped_in_the_prompt_box(analyst, dashboard) -> 
 
 
 def test_the_dashboard_and_the_dashboard_list_link_to_the_catalog(analyst, dashboard) -> None:
-    assert 'href="/catalog/"' in _page(analyst, f"/dashboards/{dashboard.id}/")
+    assert f'href="/catalog/?dashboard={dashboard.id}"' in _page(analyst, f"/dashboards/{dashboard.id}/")
     assert 'href="/catalog/"' in _page(analyst, "/")
+
+
+def test_from_a_dashboard_the_catalog_builds_on_that_dashboard_and_says_so(analyst, dashboard, demo_source) -> None:
+    Dashboard.objects.create(owner=analyst, name="Newer")
+    board_page = _page(analyst, f"/dashboards/{dashboard.id}/")
+    catalog_url = html.unescape(re.findall(r'href="([^"]+)" data-testid="catalog-link"', board_page)[0])
+    page = _page(analyst, catalog_url)
+    links = re.findall(r'data-testid="build-with"\s+href="([^"]+)"', page)
+    assert links and all(urlsplit(html.unescape(link)).path == f"/dashboards/{dashboard.id}/" for link in links)
+    assert re.search(r'data-testid="catalog-chosen".*?>Claims</a>', page, re.S)
+
+
+def test_a_shared_dashboard_of_someone_else_does_not_pass_itself_to_the_catalog(analyst, other_analyst,
+                                                                                    demo_source) -> None:
+    shared = Dashboard.objects.create(owner=other_analyst, name="Shared", is_private=False)
+    assert f"dashboard={shared.id}" not in _page(analyst, f"/dashboards/{shared.id}/")
+    own = Dashboard.objects.create(owner=analyst, name="Mine")
+    page = _page(analyst, f"/catalog/?dashboard={shared.id}")
+    assert f"/dashboards/{shared.id}/?prompt" not in page and f"/dashboards/{own.id}/?prompt" in page
