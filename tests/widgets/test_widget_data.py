@@ -124,3 +124,27 @@ def test_additivity_comes_from_the_definition(source):
     spec = _spec(extra_metrics=[{"key": k} for k in ("avg_settlement_days", "distinct_claimants", "loss_ratio")])
     assert _additivity(source, spec) == {"claim_count": True, "avg_settlement_days": False,
                                          "distinct_claimants": False, "loss_ratio": False}
+
+
+@pytest.mark.parametrize("fields", [
+    {"kind": "chart", "grain": None, "dimensions": ["adjusters.name"], "chart_type": "bar",
+     "time_window": {"kind": "current", "unit": "year"}, "ranking": {"direction": "top", "n": 5}},
+    {"kind": "chart", "grain": None, "dimensions": ["products.line"], "chart_type": "bar",
+     "time_window": {"kind": "current", "unit": "year"}, "compare": {"kind": "previous_period"}},
+    {"kind": "kpi", "grain": None, "chart_type": None, "time_window": {"kind": "to_date", "unit": "month"}},
+])
+def test_a_result_with_no_time_axis_is_never_partial(source, fields):
+    run = Recorder({}, ["claim_count"])
+    result = widget_data(source=source, spec=_spec(**fields), sql="SELECT 1", today=TODAY, run=run)
+    assert result["partial_last"] is False
+    assert interpretation(spec=_spec(**fields), result=result)["partial_last"] is False
+
+
+def test_a_day_series_marks_today_as_partial(source):
+    spec = _spec(grain="day", time_window={"kind": "rolling", "n": 7, "unit": "day"})
+    result = widget_data(source=source, spec=spec, sql="SELECT 1", today=TODAY, run=Recorder({}, ["period", "claim_count"]))
+    assert result["partial_last"] is True
+    yesterday = _spec(grain="day", time_window={"kind": "previous", "unit": "week"})
+    result = widget_data(source=source, spec=yesterday, sql="SELECT 1", today=TODAY,
+                         run=Recorder({}, ["period", "claim_count"]))
+    assert result["partial_last"] is False

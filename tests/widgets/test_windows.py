@@ -185,17 +185,20 @@ def test_all_time_with_a_grain_stays_open() -> None:
 @pytest.mark.parametrize(("window", "grain", "partial"), [
     (w("rolling", n=12, unit="month"), "month", True),
     (w("rolling", n=30, unit="day"), "week", True),
-    (w("rolling", n=14, unit="day"), "day", False),
+    (w("rolling", n=14, unit="day"), "day", True),  # today is the last day bucket, and it is not over
+    (w("previous", unit="week"), "day", False),
+    (w("between", start=d("2026-03-01"), end=d("2026-03-10")), "day", False),
     (w("previous", unit="quarter"), "month", False),
     (w("previous", unit="month"), "week", True),  # 1 Nov is a Sunday: the last week runs into November
     (w("previous", unit="week"), "week", False),
     (w("to_date", unit="quarter"), "month", True),
     (w("period", unit="year", year=2025), "quarter", False),
-    (w("current", unit="day"), None, True),
-    (w("current", unit="month"), None, True),
-    (w("to_date", unit="year"), None, True),
-    (w("period", unit="quarter", year=2026, quarter=4), None, True),
-    (w("period", unit="day", day=T), None, True),
+    # Without a grain nothing is drawn by period: a running window's total is not a partial bucket.
+    (w("current", unit="day"), None, False),
+    (w("current", unit="month"), None, False),
+    (w("to_date", unit="year"), None, False),
+    (w("period", unit="quarter", year=2026, quarter=4), None, False),
+    (w("period", unit="day", day=T), None, False),
     (w("period", unit="quarter", year=2026, quarter=3), None, False),
     (w("previous", unit="month"), None, False),
     (w("rolling", n=30, unit="day"), None, False),

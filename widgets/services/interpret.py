@@ -38,7 +38,8 @@ def interpretation(*, spec: dict[str, Any], result: dict[str, Any] | None) -> di
         "ranking": {"direction": ranking["direction"], "n": ranking["n"]} if ranking else None,
         "chart": spec.get("chart_type") if spec.get("kind") == "chart" else None,
         "kind": spec.get("kind"),
-        "partial_last": bool((result or {}).get("partial_last")),
+        # Only a series by period has a last bucket (a result stored before that rule may say otherwise).
+        "partial_last": bool(spec.get("grain")) and bool((result or {}).get("partial_last")),
         "assumptions": list(spec.get("assumptions", [])),
         "not_applied": list(spec.get("not_applied", [])),
     }

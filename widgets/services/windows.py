@@ -114,7 +114,7 @@ class Resolved:
     window: Bounds
     compare: Bounds | None
     grain: Unit | None
-    partial_last: bool  # the last bucket (or, without a grain, the window itself) holds today: its period is not over
+    partial_last: bool  # a series' last bucket is cut by the window's end or holds today; never without a grain
     aligned: bool  # the grain changed the window's start to a bucket's start
 
     def params(self) -> dict[str, date | None]:
@@ -175,7 +175,7 @@ def resolve(window: TimeWindow, *, today: date, grain: Unit | None = None,
         compare_bounds = (_previous_year(bounds) if compare.kind == "previous_year"
                           else _previous_period(window, reading, bounds, grain))
     return Resolved(window=bounds, compare=compare_bounds, grain=grain,
-                    partial_last=_partial_last(reading, bounds, grain), aligned=bounds != reading.bounds)
+                    partial_last=_partial_last(bounds, grain, today), aligned=bounds != reading.bounds)
 
 
 def bucket_start(d: date, grain: Unit) -> date:
@@ -314,13 +314,18 @@ def _align(window: TimeWindow, bounds: Bounds, today: date, grain: Unit | None) 
     return Bounds(bucket_start(bounds.start, grain), bounds.end)
 
 
-def _partial_last(reading: _Reading, bounds: Bounds, grain: Unit | None) -> bool:
-    """Tell whether the last bucket (the window itself without a grain) ends before its period does."""
-    if grain is None:
-        return reading.running
-    if bounds.end is None:
+def _partial_last(bounds: Bounds, grain: Unit | None, today: date) -> bool:
+    """Tell whether the series' last bucket is not whole: the window ends before the bucket does, or the
+    bucket holds today (today's own day bucket included), so its period is not over.
+
+    Without a grain nothing is drawn by period: a to-date total is not partial (its dates are in the
+    interpretation), so this is False.
+    """
+    if grain is None or bounds.end is None:
         return False
-    return _shift(bucket_start(bounds.end - _DAY, grain), grain, 1) > bounds.end
+    last = bucket_start(bounds.end - _DAY, grain)
+    last_end = _shift(last, grain, 1)
+    return last_end > bounds.end or last <= today < last_end
 
 
 def _previous_period(window: TimeWindow, reading: _Reading, bounds: Bounds, grain: Unit | None) -> Bounds:
