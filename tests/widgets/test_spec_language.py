@@ -92,6 +92,18 @@ def test_the_api_returns_how_the_widget_read_the_request(demo_source, analyst, d
     assert read["not_applied"] == []
 
 
+@pytest.mark.parametrize(("prompt", "title"), [
+    ("top 5 adjusters by total paid this year", "Top 5 adjusters by Total paid · this year"),
+    ("total paid for term life in the northeast yesterday", "Total paid · Term Life · Northeast · yesterday"),
+])
+def test_the_offline_title_reads_like_the_interpretation(demo_source, analyst, dashboard, settings, prompt, title):
+    settings.BUILDER_TODAY = "2026-11-18"
+    request = widget_request_create(user=analyst, dashboard=dashboard, enqueue=False, prompt=prompt)
+    assert runner.run(request_id=request.id) == RequestStatus.READY
+    request.refresh_from_db()
+    assert request.widget.title == title
+
+
 def test_a_word_nothing_applied_is_kept_as_not_applied(demo_source, analyst, dashboard, client_for):
     request = widget_request_create(user=analyst, dashboard=dashboard, enqueue=False,
                                     prompt="total paid last month for claims older than 90 days")

@@ -55,19 +55,14 @@ def _text(spec: dict[str, Any], metrics: list[dict[str, Any]], filters: list[dic
           window: dict[str, Any] | None, compare: dict[str, Any] | None) -> str:
     labels = spec.get("labels", {})
     parts = [" & ".join(m["name"] for m in metrics)]
-    for flt in filters:
-        values = ", ".join(_value(v) for v in flt["values"])
-        if flt["op"] == "in":
-            parts.append(values)  # "Auto": the value says what it filters
-        else:
-            parts.append(f"{labels.get(flt['dimension'], flt['dimension'])} {_OPS.get(flt['op'], '')}{values}")
+    parts += [filter_words(flt, labels) for flt in filters]
     dates = describe_dates(_bounds(window)) if window else _reading(spec)
     if compare:
         dates += f" vs {describe_dates(_bounds(compare))}"
     parts.append(dates)
     ranking, dims = spec.get("ranking"), [labels.get(d, d) for d in spec.get("dimensions", [])]
     if ranking and dims:
-        parts.append(f"{ranking['direction']} {ranking['n']} {_plural(dims[0])}" + "".join(
+        parts.append(f"{ranking['direction']} {ranking['n']} {plural(dims[0])}" + "".join(
             f" by {d}" for d in dims[1:]))
     elif dims:
         parts.append("by " + " and ".join(dims))
@@ -89,7 +84,18 @@ def _value(value: Any) -> str:
     return str(value).replace("_", " ")
 
 
-def _plural(label: str) -> str:
+def filter_words(flt: dict[str, Any], labels: dict[str, str]) -> str:
+    """Return a filter in words: its values alone for ``in`` ("Auto, Pet": a value says what it filters),
+    else the dimension, the operator and the values ("not Denied" reads as "status not Denied")."""
+    values = ", ".join(_value(v) for v in flt["values"])
+    op = flt.get("op", "in")
+    if op == "in":
+        return values
+    return f"{labels.get(flt['dimension'], flt['dimension'])} {_OPS.get(op, '')}{values}"
+
+
+def plural(label: str) -> str:
+    """Return the plural of a dimension's label ("adjuster" → "adjusters", "category" → "categories")."""
     if label.endswith(("s", "x")):
         return label + "es"
     if label.endswith("y") and label[-2:-1] not in "aeiou":

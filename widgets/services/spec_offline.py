@@ -10,6 +10,7 @@ from typing import Any
 
 from backend.llm.api import OfflineQuery
 from sql_gen.models import GRAIN_ORDER
+from widgets.services.interpret import filter_words, plural
 from widgets.services.windows import Comparison, TimeWindow, describe
 
 _GRAIN_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
@@ -106,15 +107,15 @@ def _title(metrics: list[dict[str, Any]], dims: list[str], labels: dict[str, str
     title = " & ".join(m["name"] for m in metrics) or "Widget"
     ranking = intent.get("ranking")
     if ranking and dims:
-        title = f"{ranking['direction'].capitalize()} {ranking['n']} {labels.get(dims[0], dims[0])} by {title}"
+        title = f"{ranking['direction'].capitalize()} {ranking['n']} {plural(labels.get(dims[0], dims[0]))} by {title}"
     elif dims:
         title += " by " + " and ".join(labels.get(d, d) for d in dims)
     if grain:
         title += f" per {grain}"
-    for f in intent.get("filters") or []:
-        values = ", ".join(str(v) for v in f["values"])
-        named = labels.get(f["dimension"], f["dimension"].split(".")[-1].replace("_", " "))
-        title += f" ({named}{'' if f.get('op', 'in') == 'in' else ' ' + f['op'].replace('_', ' ')}: {values})"
+    named = {**{f["dimension"]: f["dimension"].split(".")[-1].replace("_", " ") for f in intent.get("filters") or []},
+             **labels}
+    # The filters as the card's reading says them: "Total paid · Term Life, Northwest · yesterday".
+    title += "".join(f" · {filter_words(f, named)}" for f in intent.get("filters") or [])
     try:
         compare = Comparison.model_validate(intent["compare"]) if intent.get("compare") else None
         title += " · " + describe(TimeWindow.model_validate(window), compare)
