@@ -99,14 +99,14 @@ def widget_vocabulary(*, widgets: Iterable[Widget]) -> WidgetVocabulary:
     keys = {key for _, w in used for key in _metric_keys(w.spec)}
     for metric in MetricDefinition.objects.filter(source_id__in=sources, key__in=keys):
         vocabulary.metrics[(metric.source_id, metric.key)] = metric
-    dimension_keys = {key for _, w in used for key in _dimension_keys(w.spec)}
+    dimensions = {key for _, w in used for key in dimension_keys(w.spec)}
     seen = {value for _, w in used for value in _values_seen(w)}
     columns = {(c.table.source_id, c.key): c for c in
                DictionaryColumn.objects.filter(table__source_id__in=sources).select_related("table")
-               if c.key in dimension_keys}
+               if c.key in dimensions}
     computed = {(d.table.source_id, d.key): d for d in
                 ComputedDimension.objects.filter(table__source_id__in=sources).select_related("table")
-                if d.key in dimension_keys}
+                if d.key in dimensions}
     for place, column in columns.items():
         vocabulary.dimension_labels[place] = column.display_label()
         if column.is_dimension and not column.values_indexed_at:
@@ -135,13 +135,22 @@ def _indexed_labels(vocabulary: WidgetVocabulary, columns: dict[tuple[int, str],
 
 
 def _metric_keys(spec: dict[str, Any]) -> list[str]:
-    metrics = [spec.get("metric") or {}, *(spec.get("extra_metrics") or [])]
+    if not isinstance(spec, dict):
+        return []
+    metrics = [spec.get("metric") or {}, *_listed(spec.get("extra_metrics"))]
     return [m["key"] for m in metrics if isinstance(m, dict) and m.get("key")]
 
 
-def _dimension_keys(spec: dict[str, Any]) -> list[str]:
-    filters = [f.get("dimension") for f in spec.get("filters") or [] if isinstance(f, dict)]
-    return list(dict.fromkeys(k for k in [*(spec.get("dimensions") or []), *filters] if isinstance(k, str)))
+def dimension_keys(spec: dict[str, Any]) -> list[str]:
+    """Return the dimension keys ``spec`` groups or filters by, in order, once each; [] for a spec of another shape."""
+    if not isinstance(spec, dict):
+        return []
+    filters = [f.get("dimension") for f in _listed(spec.get("filters")) if isinstance(f, dict)]
+    return list(dict.fromkeys(k for k in [*_listed(spec.get("dimensions")), *filters] if isinstance(k, str)))
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _values_seen(widget: Widget) -> set[str]:
@@ -151,7 +160,7 @@ def _values_seen(widget: Widget) -> set[str]:
     seen = {cell for rows in (result.get("rows"), compare.get("rows")) for row in rows or []
             for cell in (row if isinstance(row, list) else []) if isinstance(cell, str)}
     spec = widget.spec if isinstance(widget.spec, dict) else {}
-    for flt in spec.get("filters") or []:
+    for flt in _listed(spec.get("filters")):
         if isinstance(flt, dict):
             seen |= {str(v) for v in flt.get("values") or []}
     return seen

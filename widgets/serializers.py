@@ -9,10 +9,11 @@ from rest_framework import serializers
 
 from backend.llm.api import route_label
 from widgets.models import Dashboard, StepName, StepState, Widget, WidgetRequest, WidgetStep
-from widgets.selectors import WidgetVocabulary, widget_vocabulary
+from widgets.selectors import WidgetVocabulary, dimension_keys, widget_vocabulary
 from widgets.services.custom import widget_props_or_reason
 from widgets.services.interpret import interpretation
 from widgets.services.resolve import FAILURE_ORIGINS, widget_badge
+from widgets.services.result_shape import result_readable
 
 
 class PromptIn(serializers.Serializer):
@@ -31,6 +32,8 @@ def widget_out(widget: Widget, *, now: datetime | None = None,
     (``widget_vocabulary``) to read the dictionary once for all of them."""
     badge = widget_badge(widget=widget, now=now or timezone.now())
     vocabulary = vocabulary or widget_vocabulary(widgets=[widget])
+    # Every reader below gets the result as checked here: one widget's damaged JSON never fails the page.
+    result, result_error = result_readable(widget.result)
     return {
         "id": widget.id,
         "request_id": widget.request_id,
@@ -38,8 +41,9 @@ def widget_out(widget: Widget, *, now: datetime | None = None,
         "title": widget.title,
         "spec": widget.spec,
         "sql": widget.sql,
-        "result": widget.result,
-        "interpretation": widget_interpretation(widget),
+        "result": result,
+        "result_error": result_error or None,
+        "interpretation": widget_interpretation(widget, result=result),
         **_vocabulary_fields(widget, vocabulary),
         "result_at": widget.result_at.isoformat() if widget.result_at else None,
         "source": badge.source,
@@ -52,7 +56,7 @@ def widget_out(widget: Widget, *, now: datetime | None = None,
         "llm_calls": widget.llm_calls,
         # Built without data (the badge says why): trying the request again may build it.
         "can_retry": widget.result_at is None and badge.source in FAILURE_ORIGINS,
-        **_custom_fields(widget),
+        **_custom_fields(widget, result),
     }
 
 
@@ -61,7 +65,8 @@ def _vocabulary_fields(widget: Widget, vocabulary: WidgetVocabulary) -> dict[str
     unit only), and the labels of its dimensions and of the values its rows and filters hold."""
     source_id = vocabulary.source_id(widget)
     spec = widget.spec if isinstance(widget.spec, dict) else {}
-    refs = [spec.get("metric"), *(spec.get("extra_metrics") or [])]
+    extra = spec.get("extra_metrics")
+    refs = [spec.get("metric"), *(extra if isinstance(extra, list) else [])]
     metrics = []
     for ref in (r for r in refs if isinstance(r, dict) and r.get("key")):
         metric = vocabulary.metrics.get((source_id, ref["key"]))
@@ -70,7 +75,7 @@ def _vocabulary_fields(widget: Widget, vocabulary: WidgetVocabulary) -> dict[str
             "definition": metric.description, "time_column": metric.time_column or None,
             "additive": metric.additive,
         })
-    keys = [*(spec.get("dimensions") or []), *(f.get("dimension") for f in spec.get("filters") or [])]
+    keys = dimension_keys(spec)
     dimension_labels = {k: vocabulary.dimension_labels[(source_id, k)] for k in keys
                         if (source_id, k) in vocabulary.dimension_labels}
     value_labels = {k: vocabulary.value_labels[(source_id, k)] for k in keys
@@ -78,20 +83,22 @@ def _vocabulary_fields(widget: Widget, vocabulary: WidgetVocabulary) -> dict[str
     return {"metrics": metrics, "value_labels": value_labels, "dimension_labels": dimension_labels}
 
 
-def widget_interpretation(widget: Widget) -> dict[str, Any] | None:
-    """How the widget read its request, with the dates of its last result; None for a spec that cannot be read."""
+def widget_interpretation(widget: Widget, *, result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """How the widget read its request, with the dates of ``result`` (its stored result as
+    ``result_readable`` returns it); None for a spec that cannot be read."""
     try:
-        return interpretation(spec=widget.spec, result=widget.result)
-    except (KeyError, TypeError, ValueError):  # a spec stored before the widget language had these fields
+        return interpretation(spec=widget.spec, result=result)
+    # A spec stored before the widget language had these fields, or one of another shape altogether.
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
 
-def _custom_fields(widget: Widget) -> dict[str, Any]:
+def _custom_fields(widget: Widget, result: dict[str, Any] | None) -> dict[str, Any]:
     """A custom widget's component (source and compiled script) and the props it renders; None otherwise.
     ``props_error`` says why there are no props when a stored result does not fit the component."""
     if widget.kind != "custom":
         return {"tsx": None, "component_js": None, "props": None, "props_error": None}
-    props, reason = widget_props_or_reason(spec=widget.spec, result=widget.result)
+    props, reason = widget_props_or_reason(spec=widget.spec, result=result)
     return {"tsx": widget.tsx, "component_js": widget.component_js, "props": props, "props_error": reason or None}
 
 

@@ -1,0 +1,66 @@
+"""The one check of a stored result's shape before anything reads it (the API, the interpretation, the
+browser): a widget's ``result`` is JSON written by earlier code, edited by hand or damaged, and one bad
+widget must never fail the dashboard it sits on.
+
+``result_readable`` returns the result as the readers expect it (``columns`` a list of names, ``rows`` a
+list of lists as long as ``columns``) or None with the reason it cannot be read. A companion part (the
+sparkline, the totals, the comparison, the deltas) that is damaged is dropped, and its ``*_error`` says so,
+without making the widget's own rows unreadable.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+UNREADABLE = "This widget's data could not be read"
+_TABLES = ("sparkline", "totals", "compare")
+
+
+def result_readable(result: Any) -> tuple[dict[str, Any] | None, str]:
+    """Return ``(result, "")`` with damaged companion parts dropped, ``(None, "")`` for a widget without
+    data yet, or ``(None, reason)`` when its own columns or rows cannot be read. Never raises."""
+    if result is None:
+        return None, ""
+    problem = _table_problem(result)
+    if problem:
+        return None, f"{UNREADABLE}: {problem}."
+    out = dict(result)
+    for name in _TABLES:
+        part = out.get(name)
+        if part is None:
+            continue
+        part_problem = _table_problem(part)
+        if part_problem:
+            out.pop(name)
+            if name in ("sparkline", "totals"):
+                out[f"{name}_error"] = f"The stored {name} could not be read: {part_problem}."
+            if name == "compare":
+                out.pop("deltas", None)
+    deltas = out.get("deltas")
+    if deltas is not None and not (isinstance(deltas, list) and all(isinstance(d, dict) for d in deltas)):
+        out.pop("deltas")
+    window = out.get("window")
+    if window is not None and not (isinstance(window, dict)
+                                   and all(isinstance(v, (str, type(None))) for v in window.values())):
+        out.pop("window")
+    if out.get("today") is not None and not isinstance(out["today"], str):
+        out.pop("today")
+    return out, ""
+
+
+def _table_problem(table: Any) -> str:
+    """Return why ``table`` is not ``{"columns": [names], "rows": [[cells]]}``, or an empty string."""
+    if not isinstance(table, dict):
+        return f"the result is a {type(table).__name__}, not an object"
+    columns, rows = table.get("columns"), table.get("rows")
+    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+        return "its columns are not a list of names"
+    if not isinstance(rows, list):
+        return "its rows are not a list"
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, list):
+            return f"row {number} is not a list of values"
+        if len(row) != len(columns):
+            return f"row {number} has {len(row)} values for {len(columns)} columns"
+        if any(isinstance(cell, (list, dict)) for cell in row):
+            return f"row {number} holds a nested value"
+    return ""
