@@ -192,3 +192,18 @@ def test_in_live_mode_the_companions_cost_no_model_call(demo_source, analyst, da
     assert widget.result["sparkline"]["rows"]
     purposes = sorted(LLMCall.objects.filter(widget_request_id=widget.request_id).values_list("purpose", flat=True))
     assert purposes == ["intent_extraction", "spec_synthesis", "sql_generation"]
+
+
+@pytest.mark.parametrize(("prompt", "grain"), [("total paid amount over the last 12 months", "month"),
+                                               ("total paid amount over the last 90 days", "week")])
+def test_a_kpis_sparkline_covers_the_kpis_own_window_with_a_cut_first_bucket_marked_partial(
+        demo_source, warehouse, analyst, dashboard, prompt, grain):
+    widget = _make(analyst, dashboard, prompt)
+    spark = widget.result["sparkline"]
+    assert spark["grain"] == grain
+    assert spark["window"] == widget.result["window"]  # the same days as the figure, not grown to whole buckets
+    start, _ = _dates(spark["window"])
+    first = dt.date.fromisoformat(spark["rows"][0][0])
+    assert first <= start and spark["partial_first"] is (first < start)
+    # An additive metric's buckets add up to the KPI: they count the same days.
+    assert sum(row[1] for row in spark["rows"]) == pytest.approx(widget.result["rows"][0][0])

@@ -56,8 +56,9 @@ def _sparkline_spec(spec: dict[str, Any], metric: MetricDefinition, today: dt.da
     finest = metric_finest_grain(metric)
     grain = max(grain, finest, key=GRAIN_ORDER.index)
     # A chart, not a KPI: a series is completed bucket by bucket (a KPI shows one number and is not).
+    # ``window_grain`` is the KPI's own grain: the sparkline binds the KPI's window, not one grown to its buckets.
     return {**spec, "kind": "chart", "chart_type": "line", "title": f"{spec.get('title', '')}: trend", "grain": grain,
-            "compare": None, "sparkline": False, "ranking": None, "sort": "period"}
+            "compare": None, "sparkline": False, "ranking": None, "sort": "period", "window_grain": spec.get("grain")}
 
 
 def sparkline_grain(spec: dict[str, Any], *, today: dt.date) -> str:
@@ -126,8 +127,9 @@ def companions_derive(*, spec: dict[str, Any], source: DataSource, today: dt.dat
 def companions_data(*, source: DataSource, companions: Mapping[str, Any], today: dt.date,
                     deadline_s: float | None = None, run: Runner | None = None) -> dict[str, Any]:
     """Return what the companions add to the widget's result: ``sparkline`` as ``{"columns", "rows", "grain",
-    "partial_last", "truncated", "window"}`` and ``totals`` as ``{"columns", "rows"}``, or, for one that could
-    not be written or run, ``sparkline_error`` / ``totals_error`` saying why. Never raises for a companion."""
+    "partial_first", "partial_last", "truncated", "window"}`` (the KPI's own window) and ``totals`` as
+    ``{"columns", "rows"}``, or, for one that could not be written or run, ``sparkline_error`` /
+    ``totals_error`` saying why. Never raises for a companion."""
     out: dict[str, Any] = {}
     for name in (SPARKLINE, TOTALS):
         stored = companions.get(name)
@@ -157,9 +159,13 @@ def _run(source: DataSource, stored: dict[str, Any], today: dt.date, deadline_s:
         used = None if params is None else {k: v for k, v in params.items() if k in checked.placeholders}
         return runner(source=source, sql=sql, params=used, deadline_s=deadline_s)
 
-    result = widget_data(source=source, spec=spec, sql=checked.sql, today=today, deadline_s=deadline_s, run=bound)
+    # A sparkline covers its KPI's own window (the KPI's spec is the sparkline's with its own grain), so that
+    # the trend and the figure count the same days; a first or last bucket the window cuts is partial.
+    window_of = {**spec, "grain": spec.get("window_grain")} if spec.get("kind") == "chart" and spec.get("grain") else None
+    result = widget_data(source=source, spec=spec, sql=checked.sql, today=today, deadline_s=deadline_s, run=bound,
+                         window_of=window_of)
     if spec.get("grain"):
         return {"columns": result["columns"], "rows": result["rows"], "grain": spec["grain"],
-                "partial_last": result["partial_last"], "truncated": result["truncated"],
-                "window": result["window"]}
+                "partial_last": result["partial_last"], "partial_first": result.get("partial_first", False),
+                "truncated": result["truncated"], "window": result["window"]}
     return {"columns": result["columns"], "rows": result["rows"]}

@@ -10,6 +10,7 @@ would be a lie). The last bucket is marked partial when its period is not over.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -20,7 +21,16 @@ from django.conf import settings
 from sql_gen.models import DataSource
 from sql_gen.selectors import source_metrics
 from sql_gen.services.execute import QueryResult, sql_execute
-from widgets.services.windows import Bounds, Comparison, Resolved, TimeWindow, buckets, resolve, today_in
+from widgets.services.windows import (
+    Bounds,
+    Comparison,
+    Resolved,
+    TimeWindow,
+    bucket_start,
+    buckets,
+    resolve,
+    today_in,
+)
 
 Runner = Callable[..., QueryResult]
 
@@ -46,12 +56,17 @@ def spec_window(spec: dict[str, Any], *, today: dt.date) -> Resolved:
 
 
 def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt.date | None = None,
-                deadline_s: float | None = None, run: Runner | None = None) -> dict[str, Any]:
+                deadline_s: float | None = None, run: Runner | None = None,
+                window_of: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the widget's statement for today's window (and its comparison) and return the result to store.
 
     The result holds ``columns``, ``rows`` and ``truncated`` as before, plus ``window`` (the bounds bound,
     ISO dates, null for open), ``partial_last``, ``filled`` (buckets added with no rows), ``fill_note``
     (why a series was not completed) and, with a comparison, ``compare`` (its window, rows and truncation).
+
+    With ``window_of`` (another widget's spec: a KPI's, for its sparkline) the bounds bound are that spec's,
+    exactly, not the series' grown to whole buckets; ``partial_first`` then says whether the first bucket
+    starts before the window does.
 
     Raises:
         QueryFailed: the database refused or stopped the statement (from ``run``).
@@ -59,10 +74,15 @@ def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt
     """
     today, run = today or source_today(source), run or sql_execute
     resolved = spec_window(spec, today=today)
+    if window_of is not None:
+        own = spec_window({**window_of, "compare": None}, today=today).window
+        resolved = dataclasses.replace(resolved, window=own, compare=None)
     additive = _additivity(source, spec)
     main = _run_window(run, source, sql, resolved.window, deadline_s)
     result = {**main, "window": _iso(resolved.window), "today": today.isoformat(),
               "partial_last": resolved.partial_last}
+    if window_of is not None:
+        result["partial_first"] = _partial_first(resolved.window, spec.get("grain"))
     result |= _complete(spec, result, resolved.window, additive, cap=source.row_cap)
     if resolved.compare is not None:
         before = _run_window(run, source, sql, resolved.compare, deadline_s)
@@ -105,6 +125,11 @@ def _run_window(run: Runner, source: DataSource, sql: str, bounds: Bounds,
     ran = run(source=source, sql=sql, params={"window_start": bounds.start, "window_end": bounds.end},
               deadline_s=deadline_s)
     return {"columns": ran.columns, "rows": ran.rows, "truncated": ran.truncated}
+
+
+def _partial_first(bounds: Bounds, grain: str | None) -> bool:
+    """Tell whether the window starts inside its first bucket (that bucket then holds only part of its period)."""
+    return bool(grain and bounds.start and bucket_start(bounds.start, grain) != bounds.start)  # type: ignore[arg-type]
 
 
 def _iso(bounds: Bounds) -> dict[str, str | None]:
