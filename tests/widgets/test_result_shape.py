@@ -34,6 +34,14 @@ def test_a_result_of_the_right_shape_is_returned_as_is(result: dict[str, Any]) -
     assert result_readable(result) == (result, "")
 
 
+def test_cells_json_cannot_carry_exactly_are_made_so() -> None:
+    readable, _ = result_readable({"columns": ["a", "b", "c"], "rows": [[float("nan"), float("inf"), 2**60 + 1]],
+                                   "totals": {"columns": ["c"], "rows": [[-(2**60)]]}})
+    assert readable is not None
+    assert readable["rows"] == [[None, None, str(2**60 + 1)]]
+    assert readable["totals"]["rows"] == [[str(-(2**60))]]
+
+
 def test_a_widget_without_data_is_not_reported_as_unreadable() -> None:
     assert result_readable(None) == (None, "")
 

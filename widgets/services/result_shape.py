@@ -6,9 +6,13 @@ widget must never fail the dashboard it sits on.
 list of lists as long as ``columns``) or None with the reason it cannot be read. A companion part (the
 sparkline, the totals, the comparison, the deltas) that is damaged is dropped, and its ``*_error`` says so,
 without making the widget's own rows unreadable.
+
+Cells JSON cannot carry as they are are made so: NaN and infinities (which strict JSON refuses) become
+null, and integers beyond 2**53 become their exact digits as text (a browser's number would round them).
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 UNREADABLE = "This widget's data could not be read"
@@ -23,7 +27,7 @@ def result_readable(result: Any) -> tuple[dict[str, Any] | None, str]:
     problem = _table_problem(result)
     if problem:
         return None, f"{UNREADABLE}: {problem}."
-    out = dict(result)
+    out = {**result, "rows": _exact_rows(result["rows"])}
     for name in _TABLES:
         part = out.get(name)
         if part is None:
@@ -35,6 +39,8 @@ def result_readable(result: Any) -> tuple[dict[str, Any] | None, str]:
                 out[f"{name}_error"] = f"The stored {name} could not be read: {part_problem}."
             if name == "compare":
                 out.pop("deltas", None)
+        else:
+            out[name] = {**part, "rows": _exact_rows(part["rows"])}
     deltas = out.get("deltas")
     if deltas is not None and not (isinstance(deltas, list) and all(isinstance(d, dict) for d in deltas)):
         out.pop("deltas")
@@ -45,6 +51,21 @@ def result_readable(result: Any) -> tuple[dict[str, Any] | None, str]:
     if out.get("today") is not None and not isinstance(out["today"], str):
         out.pop("today")
     return out, ""
+
+
+_SAFE = 2**53
+
+
+def _exact(cell: Any) -> Any:
+    if isinstance(cell, float) and not math.isfinite(cell):
+        return None
+    if isinstance(cell, int) and not isinstance(cell, bool) and abs(cell) > _SAFE:
+        return str(cell)
+    return cell
+
+
+def _exact_rows(rows: list[list[Any]]) -> list[list[Any]]:
+    return [[_exact(cell) for cell in row] for row in rows]
 
 
 def _table_problem(table: Any) -> str:
