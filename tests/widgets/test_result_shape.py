@@ -42,8 +42,9 @@ def test_cells_json_cannot_carry_exactly_are_made_so() -> None:
     assert readable["totals"]["rows"] == [[str(-(2**60))]]
 
 
-def test_a_widget_without_data_is_not_reported_as_unreadable() -> None:
-    assert result_readable(None) == (None, "")
+@pytest.mark.parametrize("result", [None, {}])
+def test_a_widget_without_data_is_not_reported_as_unreadable(result: Any) -> None:
+    assert result_readable(result) == (result, "")
 
 
 @pytest.mark.parametrize(("part", "value", "error"), [

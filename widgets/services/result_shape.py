@@ -20,10 +20,10 @@ _TABLES = ("sparkline", "totals", "compare")
 
 
 def result_readable(result: Any) -> tuple[dict[str, Any] | None, str]:
-    """Return ``(result, "")`` with damaged companion parts dropped, ``(None, "")`` for a widget without
-    data yet, or ``(None, reason)`` when its own columns or rows cannot be read. Never raises."""
-    if result is None:
-        return None, ""
+    """Return ``(result, "")`` with damaged companion parts dropped, the result itself for a widget without
+    data (None or {}) with an empty reason, or ``(None, reason)`` when its own columns or rows cannot be read. Never raises."""
+    if result is None or result == {}:  # no data yet, or a widget built without data (its badge says why)
+        return result, ""
     problem = _table_problem(result)
     if problem:
         return None, f"{UNREADABLE}: {problem}."
