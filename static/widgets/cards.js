@@ -8,8 +8,27 @@ import { el } from "./dom.js";
 import { metricsOf } from "./format.js";
 import { kpiView } from "./kpi.js";
 import { badgeFor } from "./meta.js";
-import { bodyState, cardNotes, emptyText, resultOf } from "./states.js";
+import { UNREADABLE, bodyState, cardNotes, emptyText, resultOf, unreadableReason } from "./states.js";
 import { tableView } from "./table.js";
+
+/** Returns the card of widget ``w``, built inside its own guard: a widget whose data cannot be read (or
+ * whose card fails to build for any reason) is a card that says so, and never stops the others. */
+export function guardedWidgetCard(w, ctx) {
+  try {
+    return widgetCard(w, ctx);
+  } catch (error) {
+    console.error("widget card", w && w.id, error); // for support; the card says it in words
+    return unreadableCard(w || {}, ctx);
+  }
+}
+
+function unreadableCard(w, ctx) {
+  const title = typeof w.title === "string" && w.title ? w.title : "Widget";
+  return el("article", { className: "widget widget-unreadable", "data-testid": "widget-card", "data-kind": String(w.kind || ""),
+    "data-widget-id": w.id, "data-request-id-of": w.request_id, "data-state": "unreadable" },
+    el("header", { className: "widget-head" }, el("h2", { className: "widget-title", text: title })),
+    el("div", { className: "widget-body" }, unreadableView(w, ctx, `${UNREADABLE}.`)));
+}
 
 /** Returns the card of widget ``w``. ``ctx``: {meta, canEdit, sandboxUrl, retry(requestId, button)}. */
 export function widgetCard(w, ctx) {
@@ -73,6 +92,7 @@ function describeSpec(spec) {
 function widgetBody(w, result, state, ctx) {
   switch (state) {
     case "failure": return failureView(w, ctx);
+    case "unreadable": return unreadableView(w, ctx, unreadableReason(w));
     case "custom-failure": return failureView(w, ctx, w.props_error || w.source_reason);
     case "custom": return customView(w, ctx.sandboxUrl);
     case "empty": return el("p", { className: "empty", "data-testid": "empty", text: emptyText(w) });
@@ -89,6 +109,18 @@ function failureView(w, ctx, reason = w.source_reason) {
     el("p", { text: reason || "This widget has no data." }),
     ctx.canEdit && w.can_retry ? el("button", { type: "button", className: "button", "data-testid": "widget-retry",
       onclick: (event) => ctx.retry(w.request_id, event.currentTarget) }, "Try again") : null,
+    el("p", { className: "form-error request-error", role: "alert", hidden: true }));
+}
+
+/** A widget whose stored data cannot be read: the reason, and the ways to get it again that exist (the
+ * owner's "Try again" when the retry API accepts it; reloading the page, for data refreshed meanwhile). */
+function unreadableView(w, ctx, reason) {
+  return el("div", { className: "widget-failure", "data-testid": "widget-unreadable", role: "alert" },
+    el("p", { text: reason || `${UNREADABLE}.` }),
+    ctx && ctx.canEdit && w.can_retry ? el("button", { type: "button", className: "button", "data-testid": "widget-retry",
+      onclick: (event) => ctx.retry(w.request_id, event.currentTarget) }, "Try again") : null,
+    el("button", { type: "button", className: "button button-small", "data-testid": "widget-reload",
+      onclick: () => window.location.reload() }, "Reload"),
     el("p", { className: "form-error request-error", role: "alert", hidden: true }));
 }
 

@@ -3,7 +3,7 @@
 // text only ever reaches the DOM through textContent.
 
 import { apiClient, errorText } from "./api.js";
-import { widgetCard } from "./cards.js";
+import { guardedWidgetCard } from "./cards.js";
 import { showError } from "./dom.js";
 import { readMeta } from "./meta.js";
 import { isSettled, requestsController } from "./requests.js";
@@ -26,7 +26,7 @@ function start(root) {
     addWidget(w) {
       if (!w || shown.has(w.id)) return;
       shown.add(w.id);
-      grid.append(widgetCard(w, ctx));
+      grid.append(guardedWidgetCard(w, ctx)); // one card that cannot be built never hides the others
       empty.hidden = true;
     },
     removeWidgetOfRequest(requestId) {
@@ -51,8 +51,9 @@ async function load(api, requests, board, dashboardId) {
     showError(document.getElementById("load-error"), errorText(data));
     return;
   }
-  data.widgets.forEach(board.addWidget);
-  document.getElementById("grid-empty").hidden = data.widgets.length > 0;
+  const widgets = Array.isArray(data.widgets) ? data.widgets : [];
+  widgets.forEach(board.addWidget);
+  document.getElementById("grid-empty").hidden = widgets.length > 0;
   for (const r of data.requests) {
     requests.render(r);
     if (!isSettled(r)) requests.poll(r.id);

@@ -2,16 +2,43 @@
 // that Node's test runner can check them without a page.
 import { metricsOf } from "./format.js";
 
-/** Returns the widget's result with ``columns`` and ``rows`` always present ({} when built without data). */
+export const UNREADABLE = "This widget's data could not be read";
+
+/** Returns why the widget's stored result cannot be read (the server's ``result_error``, or a shape the
+ * server did not check: columns that are not a list, a row that is not a list of values), or "". A widget
+ * built without data (no result) is not unreadable. */
+export function unreadableReason(w) {
+  if (!w) return UNREADABLE;
+  if (w.result_error) return String(w.result_error);
+  const result = w.result;
+  if (result === null || result === undefined) return "";
+  if (typeof result === "object" && !Array.isArray(result) && !Object.keys(result).length) return ""; // built without data
+  if (typeof result !== "object" || Array.isArray(result) || !Array.isArray(result.columns)) return `${UNREADABLE}.`;
+  if (result.rows !== undefined && !Array.isArray(result.rows)) return `${UNREADABLE}.`;
+  const width = result.columns.length;
+  const bad = (result.rows || []).findIndex((row) => !Array.isArray(row) || row.length !== width);
+  return bad >= 0 ? `${UNREADABLE}: row ${bad + 1} is not a row of ${width} values.` : "";
+}
+
+/** Returns the widget's result with ``columns`` and ``rows`` always present ({} when built without data
+ * or unreadable). */
 export function resultOf(w) {
-  const result = w && w.result && Array.isArray(w.result.columns) ? w.result : { columns: [] };
+  const result = w && !unreadableReason(w) && w.result && Array.isArray(w.result.columns) ? w.result : { columns: [] };
   return { ...result, rows: Array.isArray(result.rows) ? result.rows : [] };
 }
 
-/** Returns what the card's body shows: "failure" (built without data, can be retried), "custom",
+/** Returns a sparkline or totals table of the result when it has the shape of one, else null. */
+export function tableOf(part) {
+  if (!part || !Array.isArray(part.columns) || !Array.isArray(part.rows)) return null;
+  return part.rows.every((row) => Array.isArray(row) && row.length === part.columns.length) ? part : null;
+}
+
+/** Returns what the card's body shows: "failure" (built without data, can be retried), "unreadable" (its
+ * stored data has a shape nothing can read), "custom",
  * "custom-failure" (no component, or props that do not fit it), "empty", "kpi", "chart" or "table". */
 export function bodyState(w) {
   if (w.can_retry) return "failure";
+  if (unreadableReason(w)) return "unreadable";
   if (w.kind === "custom") return w.component_js && w.props ? "custom" : "custom-failure";
   if (resultOf(w).rows.length === 0) return "empty";
   return ["kpi", "chart", "table"].includes(w.kind) ? w.kind : "table";
@@ -28,7 +55,7 @@ export function emptyText(w) {
  * ``fill`` (empty periods not filled in) are quiet. */
 export function cardNotes(w) {
   const state = bodyState(w);
-  if (state === "failure" || state === "custom-failure") return [];
+  if (state === "failure" || state === "custom-failure" || state === "unreadable") return [];
   const result = resultOf(w);
   const notes = [];
   if (state !== "empty" && (result.partial_last || (w.interpretation && w.interpretation.partial_last))) {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  bodyState, cardNotes, compareWords, deltaTone, emptyText, resultOf,
+  bodyState, cardNotes, compareWords, deltaTone, emptyText, resultOf, unreadableReason,
 } from "../../static/widgets/states.js";
 import { metricsOf } from "../../static/widgets/format.js";
 
@@ -90,5 +90,28 @@ describe("the rest", () => {
   test("the comparison period is said in words, from the reading or the spec", () => {
     assert.equal(compareWords({ interpretation: { reading: "last quarter vs the quarter before" } }), "the quarter before");
     assert.equal(compareWords({ spec: { compare: { kind: "previous_year" } } }), "the same period last year");
+  });
+});
+
+describe("a result that cannot be read", () => {
+  for (const [name, result] of [["a string", "garbage"], ["columns that are not a list", { columns: { a: 1 }, rows: [] }],
+    ["a null row", { columns: ["total_paid"], rows: [null] }], ["a row of objects", { columns: ["total_paid"], rows: [{ total_paid: 5 }] }],
+    ["a short row", { columns: ["a", "b"], rows: [[1]] }]]) {
+    test(`with ${name} is unreadable, not "No rows"`, () => {
+      const w = widget({}, result);
+      assert.equal(bodyState(w), "unreadable");
+      assert.match(unreadableReason(w), /^This widget's data could not be read/);
+      assert.deepEqual(resultOf(w).rows, []);
+      assert.deepEqual(cardNotes(w), []);
+    });
+  }
+  test("the server's flag is the reason shown", () => {
+    const w = widget({ result: null, result_error: "This widget's data could not be read: row 1 is not a list of values." });
+    assert.equal(bodyState(w), "unreadable");
+    assert.equal(unreadableReason(w), w.result_error);
+  });
+  test("a widget built without data is not unreadable", () => {
+    assert.equal(unreadableReason(widget({}, null)), "");
+    assert.equal(unreadableReason(widget({}, {})), "");
   });
 });
