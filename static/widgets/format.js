@@ -8,6 +8,12 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?)?$/;
 const DAY_MS = 86_400_000;
 
+const DIGITS = /^-?\d+$/;
+
+/** Returns whether ``value`` is an integer the server sent as its digits because a number would round it. */
+export const isBigInteger = (value) => typeof value === "string" && DIGITS.test(value.trim())
+  && !Number.isSafeInteger(Number(value));
+
 /** Returns the number a value stands for (numbers, numeric strings), or null (null, "", NaN, text). */
 export function toNumber(value) {
   if (value === null || value === undefined || value === "" || typeof value === "boolean") return null;
@@ -15,11 +21,34 @@ export function toNumber(value) {
   return Number.isFinite(n) ? n : null;
 }
 
-/** Returns "under_review" as "Under review"; null as "—". */
+// The server's rule (sql_gen.models.value_label): only a lower-case code is turned into words.
+const CODE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
+
+/** Returns a lower-case code ("under_review") as words with a capital ("Under review"), any other value
+ * ("a_B", "North East", "iPhone_x") exactly as stored; null as "—". The server's value_label rule. */
 export function humanize(code) {
   if (code === null || code === undefined || code === "") return DASH;
-  const text = String(code).replaceAll("_", " ").replace(/\s+/g, " ").trim();
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  const text = String(code);
+  if (!CODE.test(text)) return text;
+  const words = text.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/**
+ * Returns ``text`` safe to hand to an ECharts text formatter (tooltips, axis labels, legends, pie labels):
+ * rich-text markup is made inert ("{a|x}" would style and hide, "{b}" would be replaced) by a zero-width
+ * space after each "{" and before each "|", which draws nothing, and newlines and tabs become spaces (an
+ * embedded newline would start a line of its own in a tooltip). Null is "—".
+ */
+export function chartText(text) {
+  if (text === null || text === undefined) return DASH;
+  return String(text).replace(/[\r\n\t\u2028\u2029]+/g, " ").replaceAll("{", "{\u200b").replaceAll("|", "\u200b|");
+}
+
+/** Returns ``text`` cut to ``max`` characters with "…" (for an axis label; the tooltip has the whole). */
+export function shorten(text, max = 24) {
+  const chars = [...String(text)];
+  return chars.length <= max ? String(text) : `${chars.slice(0, max - 1).join("").trimEnd()}…`;
 }
 
 /** Returns the Intl.NumberFormat options for a unit: the server's, or plain numbers when it sent none. */
@@ -59,7 +88,9 @@ export function formatValue(value, unit, meta, { compact = false, signed = false
   // "negative" keeps a value that rounds to zero from showing as "-$0".
   const options = { signDisplay: "negative", ...(compact ? compactOptions(base) : base) };
   if (signed) options.signDisplay = "exceptZero";
-  return numberFormat(options, meta && meta.locale).format(n);
+  // An integer past 2^53 is formatted from its digits, exactly (Intl formats a BigInt without rounding it).
+  const exact = !compact && isBigInteger(value) ? BigInt(value.trim()) : n;
+  return numberFormat(options, meta && meta.locale).format(exact);
 }
 
 /**

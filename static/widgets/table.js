@@ -5,7 +5,8 @@
 import { el } from "./dom.js";
 import { bucketLabel, formatValue, labelFor, needsYear, unitSymbol } from "./format.js";
 import {
-  PAGE_SIZE, clampPage, nextSort, pageCount, pageRows, rangeText, sortNote, sortRows, tableColumns, totalsRow,
+  PAGE_SIZE, clampPage, nextSort, pageCount, pageRows, rangeText, sortNote, sortRows, tableColumns, totalsLabel,
+  totalsRow,
 } from "./tabledata.js";
 
 /** Returns a cell formatter per column: (value) -> text. */
@@ -17,7 +18,7 @@ function cellText(w, result, meta, columns) {
       const withYear = needsYear(result.rows.map((row) => row[c.index]).filter((v) => v !== null));
       return (v) => (v === null || v === undefined ? "—" : bucketLabel(String(v), grain, { withYear }));
     }
-    if (c.role === "dimension") return (v) => (v === null || v === undefined ? "—" : labelFor(c.key, v, w));
+    if (c.role === "dimension") return (v) => (v === null || v === undefined ? "—" : labelFor(c.dimension, v, w));
     return (v) => (v === null || v === undefined ? "—" : String(v));
   });
 }
@@ -67,9 +68,10 @@ export function tableView(w, result, meta, { caption = w.title, pageSize = PAGE_
     note.hidden = !note.textContent;
   }
 
-  const foot = totals ? el("tfoot", {}, el("tr", { className: "totals-row", "data-testid": "totals-row" },
+  const what = totals ? totalsLabel(w, result, columns, totals) : null;
+  const foot = totals ? el("tfoot", {}, el("tr", { className: "totals-row", "data-testid": "totals-row", title: what.title },
     columns.map((c, i) => el(i === 0 ? "th" : "td", { scope: i === 0 ? "row" : null, className: c.numeric ? "num" : null,
-      text: i === 0 ? "Total" : totals[i] === null ? "" : texts[i](totals[i]) })))) : null;
+      text: i === 0 ? what.label : totals[i] === null ? "" : texts[i](totals[i]) })))) : null;
   const table = el("table", { className: "data-table", "data-testid": "data-table" },
     el("caption", { className: "visually-hidden", text: caption }),
     el("thead", {}, el("tr", {}, headCells)), tbody, foot);
@@ -78,7 +80,8 @@ export function tableView(w, result, meta, { caption = w.title, pageSize = PAGE_
     text: "Scroll sideways for more columns →" });
   return el("div", { className: "table-view" },
     scrollBox(table, caption, hint), hint,
-    el("div", { className: "table-foot" }, range, note, pager));
+    el("div", { className: "table-foot" }, range, note, pager),
+    what && what.label !== "Total" ? el("p", { className: "table-totals-note", "data-testid": "totals-note", text: what.title }) : null);
 }
 
 /** Returns the table in a box that scrolls sideways, with a shadow on each side that has more to see and
@@ -94,6 +97,9 @@ function scrollBox(table, label, hint) {
     hint.hidden = !(more > 1 && box.scrollLeft < more - 1);
   };
   box.addEventListener("scroll", mark, { passive: true });
-  new ResizeObserver(mark).observe(box);
+  // Measured, never assumed: again whenever the box or the table changes size (a page drawn, a window resized).
+  const resized = new ResizeObserver(mark);
+  resized.observe(box);
+  resized.observe(table);
   return box;
 }

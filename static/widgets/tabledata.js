@@ -1,5 +1,6 @@
 // A table widget's columns, sorting and pages. Pure functions (no DOM), checked by tests/js/.
 
+import { dimensionKeys } from "./columns.js";
 import { humanize } from "./format.js";
 import { metricsOf } from "./format.js";
 
@@ -7,26 +8,32 @@ export const PAGE_SIZE = 25;
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
 
-/** Returns one descriptor per result column: {index, key, role, label, unit, numeric}. ``role`` is
- * "metric" (a spec metric, by key; the last column when none matches), "period" (the time bucket),
- * "dimension" or "other". Labels come from the server (dimension_labels, the spec's labels), or the key
- * made readable. */
+/** Returns one descriptor per result column: {index, key, dimension, role, label, unit, numeric, additive}.
+ * ``role`` is "metric" (a spec metric, by key; the last column when none matches), "period" (the time
+ * bucket), "dimension" (``dimension`` is its spec key, as columns.js matches it) or "other". Labels come
+ * from the server (dimension_labels, the spec's labels, by the dimension's key), or the key made readable. */
 export function tableColumns(w, result) {
   const metrics = metricsOf(w);
   const spec = w.spec || {};
-  const dimensions = new Set(spec.dimensions || []);
   const labels = { ...(spec.labels || {}), ...(w.dimension_labels || {}) };
   const anyMetric = result.columns.some((key) => metrics.some((m) => m.key === key));
+  const skip = new Set(["period", ...metrics.map((m) => m.key)]);
+  if (!anyMetric) skip.add(result.columns[result.columns.length - 1]);
+  const dims = dimensionKeys(w, result.columns, skip);
   return result.columns.map((key, index) => {
     const numeric = result.rows.some((row) => typeof row[index] === "number");
     let metric = metrics.find((m) => m.key === key);
     if (!metric && !anyMetric && index === result.columns.length - 1) metric = metrics[0] || { name: humanize(key) };
-    if (metric) return { index, key, role: "metric", label: metric.name || humanize(key), unit: metric.unit || "count", numeric: true };
-    const period = key === "period" || (spec.grain && !dimensions.has(key)
+    if (metric) {
+      return { index, key, role: "metric", label: metric.name || humanize(key), unit: metric.unit || "count", numeric: true,
+        additive: metric.additive };
+    }
+    const dimension = dims[index];
+    const period = key === "period" || (spec.grain && !dimension
       && result.rows.length > 0 && result.rows.every((row) => row[index] === null || ISO_DATE.test(String(row[index]))));
     if (period) return { index, key, role: "period", label: labels[key] || (key === "period" ? humanize(spec.grain || key) : humanize(key)), numeric: false };
-    const role = dimensions.has(key) ? "dimension" : "other";
-    return { index, key, role, label: labels[key] || humanize(key), numeric };
+    const label = (dimension && labels[dimension]) || labels[key] || humanize(key);
+    return { index, key, dimension, role: dimension ? "dimension" : "other", label, numeric };
   });
 }
 
@@ -90,10 +97,34 @@ export function sortNote(sort, result) {
  * null when the result has no totals. Totals are never summed in the browser. */
 export function totalsRow(result, columns) {
   const totals = result.totals;
-  if (!totals || !Array.isArray(totals.columns) || !Array.isArray(totals.rows) || !totals.rows.length) return null;
+  if (!totals || !Array.isArray(totals.columns) || !Array.isArray(totals.rows) || !Array.isArray(totals.rows[0])) return null;
   const row = totals.rows[0];
   return columns.map((c) => {
     const at = totals.columns.indexOf(c.key);
     return c.role === "metric" && at >= 0 ? row[at] : null;
   });
+}
+
+const plural = (word) => (/[sx]$/.test(word) ? `${word}es` : /[^aeiou]y$/.test(word) ? `${word.slice(0, -1)}ies` : `${word}s`);
+
+/**
+ * Returns what the totals row is, in words: {label, title}. "Total" only when the rows shown are the whole
+ * result and every metric totalled adds up; over a ranked (top N) or truncated table an additive total is
+ * "All products · whole window" (it does not add up to the rows shown); a metric that does not add up
+ * (an average, a ratio) or whose additivity is unknown has an "Overall" figure, not a total.
+ */
+export function totalsLabel(w, result, columns, totals) {
+  const spec = w.spec || {};
+  const totalled = columns.filter((c, i) => c.role === "metric" && totals && totals[i] !== null && totals[i] !== undefined);
+  const whole = !spec.ranking && !result.truncated;
+  const additive = totalled.length > 0 && totalled.every((c) => c.additive === true);
+  const key = columns.find((c) => c.role === "dimension" || c.role === "period");
+  const rows = key ? plural(key.label.toLowerCase()) : "rows";
+  if (!additive) {
+    return { label: whole ? "Overall" : "Overall · whole window",
+      title: `Each figure is the metric over the whole window, computed by the query (not a sum of the ${rows} shown).` };
+  }
+  if (whole) return { label: "Total", title: `The sum over all ${rows}, computed by the query.` };
+  return { label: `All ${rows} · whole window`,
+    title: `The figure for all ${rows} in the window, computed by the query: more than the ${result.rows.length} shown.` };
 }

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  bucketEnd, bucketLabel, formatDelta, formatValue, humanize, isoWeek, labelFor, needsYear, partialIndex,
-  periods, toNumber, unitLabel,
+  bucketEnd, bucketLabel, chartText, formatDelta, formatValue, humanize, isBigInteger, isoWeek, labelFor, needsYear,
+  partialIndex, periods, shorten, toNumber, unitLabel,
 } from "../../static/widgets/format.js";
 
 // What the server sends in #ui-meta (widgets' unit enum as data); en-US so the strings are exact.
@@ -160,7 +160,7 @@ describe("labelFor", () => {
     assert.equal(labelFor("channel", "online", {}), "Online");
     assert.equal(labelFor("region", "CA", undefined), "CA");
     assert.equal(labelFor("band", 3, widget), "3");
-    assert.equal(humanize("  auto_standard "), "Auto standard");
+    assert.equal(humanize("auto_standard"), "Auto standard");
   });
 
   test("a missing value is a dash", () => assert.equal(labelFor("status", null, widget), "—"));
@@ -219,5 +219,43 @@ describe("partialIndex", () => {
     const widget = { spec: {}, result: { columns: ["region", "n"], rows: [["West", 1]], partial_last: true } };
     assert.equal(partialIndex(widget), null);
     assert.equal(partialIndex({}), null);
+  });
+});
+
+describe("humanize follows the server's value_label rule", () => {
+  test("only a lower-case code becomes words", () => {
+    assert.equal(humanize("under_review"), "Under review");
+    for (const kept of ["a_B", "North East", "iPhone_x", "A b", "x__y", "_lead", "ca-1"]) assert.equal(humanize(kept), kept);
+  });
+});
+
+describe("chartText", () => {
+  test("rich-text markup is inert and newlines are spaces", () => {
+    const text = chartText("NE {a|RICH} {b} \n{c|x}|y");
+    assert.equal(text.replaceAll("\u200b", ""), "NE {a|RICH} {b}  {c|x}|y");
+    assert.doesNotMatch(text, /\{[a-zA-Z0-9_]+\|/); // what ECharts reads as a rich-text style
+    assert.doesNotMatch(text, /[\r\n]/);
+    assert.equal(chartText("a\r\nb\tc"), "a b c");
+    assert.equal(chartText(null), "—");
+  });
+  test("plain text is unchanged", () => assert.equal(chartText("South (online) 12%"), "South (online) 12%"));
+});
+
+describe("shorten", () => {
+  test("a long label is cut with an ellipsis, a short one kept", () => {
+    assert.equal(shorten("Commercial auto standard policies", 12), "Commercial…");
+    assert.equal(shorten("South", 12), "South");
+  });
+});
+
+describe("big integers", () => {
+  test("an integer past 2^53 sent as digits is shown exactly", () => {
+    assert.equal(isBigInteger("9007199254740993"), true);
+    assert.equal(isBigInteger("12"), false);
+    assert.equal(formatValue("9007199254740993", "count", META), "9,007,199,254,740,993");
+    assert.equal(formatValue("-12345678901234567890", "count", META), "-12,345,678,901,234,567,890");
+  });
+  test("NaN, Infinity and text give a dash", () => {
+    for (const v of ["NaN", "Infinity", NaN, Infinity, null, "n/a"]) assert.equal(formatValue(v, "count", META), "—");
   });
 });

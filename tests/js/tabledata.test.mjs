@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  clampPage, nextSort, pageCount, pageRows, rangeText, sortNote, sortRows, tableColumns, totalsRow,
+  clampPage, nextSort, pageCount, pageRows, rangeText, sortNote, sortRows, tableColumns, totalsLabel,
+  totalsRow,
 } from "../../static/widgets/tabledata.js";
 
 const WIDGET = {
@@ -133,5 +134,37 @@ describe("totalsRow", () => {
   test("it gives no row when the query computed none, never a sum of its own", () => {
     assert.equal(totalsRow(RESULT, columns), null);
     assert.equal(totalsRow({ ...RESULT, totals: { columns: ["total_paid"], rows: [] } }, columns), null);
+  });
+});
+
+describe("a dimension keyed by its table", () => {
+  test("its column gets the server's label and value labels through the spec's key", () => {
+    const widget = { spec: { ...WIDGET.spec, dimensions: ["claims.status"], labels: {} },
+      dimension_labels: { "claims.status": "Claim status" } };
+    const columns = tableColumns(widget, RESULT);
+    assert.deepEqual([columns[0].role, columns[0].dimension, columns[0].label], ["dimension", "claims.status", "Claim status"]);
+  });
+});
+
+describe("totalsLabel", () => {
+  const additive = { ...WIDGET, metrics: [{ key: "total_paid", name: "Total paid", unit: "currency", additive: true },
+    { key: "claim_count", name: "Claims", unit: "count", additive: true }] };
+  const totals = [null, 1000, 15];
+  test("a whole result of additive metrics has a Total", () => {
+    assert.equal(totalsLabel(additive, RESULT, tableColumns(additive, RESULT), totals).label, "Total");
+  });
+  test("a ranked or truncated one has the whole window's figure, said", () => {
+    const ranked = { ...additive, spec: { ...additive.spec, ranking: { direction: "top", n: 4 } } };
+    assert.equal(totalsLabel(ranked, RESULT, tableColumns(ranked, RESULT), totals).label, "All statuses · whole window");
+    const cut = { ...RESULT, truncated: true };
+    assert.equal(totalsLabel(additive, cut, tableColumns(additive, cut), totals).label, "All statuses · whole window");
+  });
+  test("a metric that does not add up, or not known to, has an Overall figure", () => {
+    const average = { ...additive, metrics: [{ ...additive.metrics[0], additive: false }, additive.metrics[1]] };
+    assert.equal(totalsLabel(average, RESULT, tableColumns(average, RESULT), totals).label, "Overall");
+    assert.equal(totalsLabel(WIDGET, RESULT, tableColumns(WIDGET, RESULT), totals).label, "Overall");
+  });
+  test("totals whose row is not a list are no totals", () => {
+    assert.equal(totalsRow({ totals: { columns: ["claim_count"], rows: [null] } }, tableColumns(WIDGET, RESULT)), null);
   });
 });
