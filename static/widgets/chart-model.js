@@ -2,25 +2,25 @@
 // (per metric, or per value of a split dimension), the comparison aligned by position, the partial bucket
 // and the notes that say what was left out. Pure, no DOM and no ECharts: charts.js turns it into options,
 // and tests/js/chart-model.test.mjs checks it.
-import { bucketLabel, labelFor, metricsOf, needsYear, partialIndex, periods, toNumber } from "./format.js";
+import { dimensionKeys } from "./columns.js";
+import { bucketLabel, labelFor, metricsOf, needsYear, partialIndex, periods, shorten, toNumber } from "./format.js";
 
 export const MAX_SLICES = 20;
+// More bars than this are unreadable on a card: the largest are drawn, the notes say so, the table has all.
+export const MAX_CATEGORIES = 30;
+export const LABEL_CHARS = 24;
 export const CARTESIAN = new Set(["line", "area", "stacked_area", "bar", "horizontal_bar", "stacked_bar"]);
 
 /** Returns {column, key, index}[] for the result's dimension columns, in order; `key` is the dictionary key. */
 function dimensionColumns(widget, metricKeys) {
   const columns = widget.result.columns;
-  const keys = (widget.spec && widget.spec.dimensions) || [];
+  const keys = dimensionKeys(widget, columns, new Set(["period", ...metricKeys]));
   return columns
-    .map((column, index) => ({ column, index }))
-    .filter(({ column }) => column !== "period" && !metricKeys.includes(column))
-    .map((dim, i) => ({ ...dim, key: keys[i] || dim.column }));
+    .map((column, index) => ({ column, index, key: keys[index] || column }))
+    .filter(({ column }) => column !== "period" && !metricKeys.includes(column));
 }
 
-function dimensionLabel(dim, code, widget) {
-  const labels = widget.value_labels || {};
-  return labelFor(labels[dim.key] ? dim.key : dim.column, code, widget);
-}
+const dimensionLabel = (dim, code, widget) => labelFor(dim.key, code, widget);
 
 /** Returns the metric's column index in the result, or -1. */
 const metricColumn = (columns, metric) => columns.indexOf(metric.key);
@@ -60,8 +60,9 @@ function xAxisOf(widget, rows, dims) {
   }
   const dim = dims[0];
   const keys = [...new Set(rows.map((row) => row[dim.index]))];
-  const labels = keys.map((k) => dimensionLabel(dim, k, widget));
-  return { at: dim.index, time: false, keys, labels, longLabels: labels, dim };
+  const longLabels = keys.map((k) => dimensionLabel(dim, k, widget));
+  // A long label is cut on the axis (it would hide its neighbours); the tooltip shows it whole.
+  return { at: dim.index, time: false, keys, labels: longLabels.map((l) => shorten(l, LABEL_CHARS)), longLabels, dim };
 }
 
 /** Returns, per series, its values aligned with x: one series per metric, or per value of the split. */
@@ -127,7 +128,27 @@ function cartesianModel(widget, kind, metrics, dims, notes) {
   const partial = x.time ? partialIndex(widget) : null;
   if (partial !== null) notes.push(`${x.longLabels[partial]} is not over yet: its figure is partial.`);
   const drawn = split ? metrics.slice(0, 1) : metrics;
-  return { kind, x, series, compare, partial, notes, metrics: drawn, horizontal: kind === "horizontal_bar" };
+  const model = { kind, x, series, compare, partial, notes, metrics: drawn, horizontal: kind === "horizontal_bar" };
+  return x.time ? model : capCategories(model);
+}
+
+/** Returns the model with at most MAX_CATEGORIES categories: the largest by the drawn values (summed over
+ * the series), in their order, with a note that says how many are left out and where they are. */
+function capCategories(model) {
+  const count = model.x.keys.length;
+  if (count <= MAX_CATEGORIES) return model;
+  const size = (i) => model.series.reduce((sum, s) => sum + Math.abs(s.values[i] || 0), 0);
+  const kept = new Set([...model.x.keys.keys()].sort((a, b) => size(b) - size(a) || a - b).slice(0, MAX_CATEGORIES));
+  const pick = (list) => list.filter((_, i) => kept.has(i));
+  const by = model.metrics.map((m) => m.name).join(" + ");
+  model.notes.push(`The ${MAX_CATEGORIES} largest of ${count} categories by ${by} are drawn; all ${count} are in the table.`);
+  return {
+    ...model,
+    x: { ...model.x, keys: pick(model.x.keys), labels: pick(model.x.labels), longLabels: pick(model.x.longLabels) },
+    series: model.series.map((s) => ({ ...s, values: pick(s.values) })),
+    compare: model.compare.map((s) => ({ ...s, values: pick(s.values) })),
+    capped: { drawn: MAX_CATEGORIES, of: count },
+  };
 }
 
 /** Returns a pie's slices, at most MAX_SLICES: the rest grouped as one (additive metrics) or left out, said. */
@@ -141,19 +162,44 @@ function pieModel(widget, kind, metric, dims, notes) {
   const negative = slices.filter((s) => s.value < 0).length;
   if (negative) notes.push(`${negative} negative value${negative > 1 ? "s are" : " is"} left out: a pie shows shares.`);
   slices = slices.filter((s) => s.value >= 0).sort((a, b) => b.value - a.value);
+  let leftOut = 0;
   if (slices.length > MAX_SLICES) {
     const rest = slices.slice(MAX_SLICES - 1);
     if (metric.additive === true) {
       const value = rest.reduce((sum, s) => sum + s.value, 0);
-      slices = [...slices.slice(0, MAX_SLICES - 1), { name: `All others (${rest.length})`, code: null, value, others: true }];
+      slices = [...slices.slice(0, MAX_SLICES - 1), { name: `All others (${rest.length}, added up here)`, code: null, value, others: true }];
+      notes.push(`“All others” adds up the ${rest.length} smallest slices in the browser; it is not a figure of the query.`);
     } else {
       notes.push(`The ${MAX_SLICES - 1} largest of ${slices.length} slices are drawn; ${rest.length} are left out.`);
       slices = slices.slice(0, MAX_SLICES - 1);
+      leftOut = rest.length;
     }
   }
+  const share = pieShare(widget, metric, slices, { negative, leftOut });
+  if (share.note) notes.push(share.note);
   if (widget.result.compare) notes.push("The comparison is not drawn on a pie.");
-  const x = { keys: slices.map((s) => s.code), labels: slices.map((s) => s.name), longLabels: slices.map((s) => s.name), time: false };
-  return { kind, x, slices, series: [{ name: metric.name, metric, values: slices.map((s) => s.value) }], compare: [], partial: null, notes, metrics: [metric] };
+  const longLabels = slices.map((s) => s.name);
+  const x = { keys: slices.map((s) => s.code), labels: longLabels.map((l) => shorten(l, LABEL_CHARS)), longLabels, time: false };
+  return { kind, x, slices, share, series: [{ name: metric.name, metric, values: slices.map((s) => s.value) }], compare: [], partial: null, notes, metrics: [metric] };
+}
+
+/**
+ * Returns what a pie's percentages are a share of: {total, words, note}. Of all (the query's totals row,
+ * when the result has one) is "of all"; else the drawn slices are the whole only when nothing was ranked,
+ * cut or left out, and otherwise the share is said to be "of the top 5" or "of the 12 slices shown".
+ */
+function pieShare(widget, metric, slices, { negative, leftOut }) {
+  const result = widget.result;
+  const totals = result.totals;
+  const at = totals && Array.isArray(totals.columns) ? totals.columns.indexOf(metric.key) : -1;
+  const all = at >= 0 && Array.isArray(totals.rows) && Array.isArray(totals.rows[0]) ? toNumber(totals.rows[0][at]) : null;
+  if (all !== null && all > 0) return { total: all, words: "of all", note: "" };
+  const drawn = slices.reduce((sum, s) => sum + s.value, 0);
+  const ranking = widget.spec && widget.spec.ranking;
+  const whole = !ranking && !result.truncated && !negative && !leftOut;
+  if (whole) return { total: drawn, words: "of all", note: "" };
+  const words = ranking && ranking.n ? `of the ${ranking.direction || "top"} ${ranking.n}` : `of the ${slices.length} slices shown`;
+  return { total: drawn, words, note: `Percentages are shares ${words}, not of all ${metric.name}: the rest is not in the result.` };
 }
 
 /** Returns a scatter's points, [x metric, y metric] per row, named by the row's dimensions. */

@@ -5,7 +5,7 @@
 // data-chart-kind, data-drawn-series ("line,line"), data-drawn-points ("12,12") and data-drawn="true".
 import * as echarts from "../vendor/echarts/echarts.esm.min.js";
 import { CARTESIAN, chartModel } from "./chart-model.js";
-import { formatValue, humanize, toNumber, unitLabel } from "./format.js";
+import { chartText, formatValue, humanize, toNumber, unitLabel } from "./format.js";
 
 const charts = new Map(); // container -> {chart, resize}
 const PARTIAL_ID = "partial:"; // helper series that draw a partial bucket's dashed segment; not data
@@ -28,8 +28,8 @@ function valueAxes(metrics, meta, horizontal) {
   const axes = units.map((unit, i) => ({
     type: "value",
     // One axis names its metrics; beside others an axis names only its unit (the legend names the series).
-    name: units.length > 1 && i > 0 ? unitLabel(unit, meta)
-      : `${metrics.filter((m) => (m.unit || "count") === unit).map((m) => m.name).join(", ")} (${unitLabel(unit, meta)})`,
+    name: chartText(units.length > 1 && i > 0 ? unitLabel(unit, meta)
+      : `${metrics.filter((m) => (m.unit || "count") === unit).map((m) => m.name).join(", ")} (${unitLabel(unit, meta)})`),
     // A vertical axis's name sits above it, where a long name has room; a horizontal one's below.
     nameLocation: horizontal ? "middle" : "end", nameGap: horizontal ? 28 : 14,
     nameTextStyle: { color: TEXT, align: horizontal ? "center" : (i ? "right" : "left") },
@@ -44,10 +44,12 @@ function valueAxes(metrics, meta, horizontal) {
 function categoryAxis(model, horizontal) {
   const many = model.x.labels.length > 8;
   return {
-    type: "category", data: model.x.labels, inverse: horizontal,
+    // Labels come cut to a readable length (chart-model.js); "truncate" keeps each on one line, so that no
+    // label covers its neighbours. The tooltip shows the whole label.
+    type: "category", data: model.x.labels.map(chartText), inverse: horizontal,
     axisLabel: horizontal
-      ? { color: TEXT, width: 150, overflow: "break" }
-      : { color: TEXT, hideOverlap: true, rotate: many && !model.x.time ? 30 : 0, width: many ? 90 : 140, overflow: "break" },
+      ? { color: TEXT, width: 150, overflow: "truncate" }
+      : { color: TEXT, hideOverlap: true, rotate: many && !model.x.time ? 30 : 0, width: many ? 110 : 140, overflow: "truncate" },
     axisTick: { alignWithLabel: true },
   };
 }
@@ -72,7 +74,7 @@ function cartesianSeries(model, axisOf, horizontal) {
     const dashed = !bar && !stack && model.partial !== null && model.partial > 0;
     const values = s.values.map((v, j) => (dashed && j === model.partial ? null : v));
     out.push({
-      id: `s${i}`, name: s.name, type: bar ? "bar" : "line", stack, [axisKey]: axisOf(s.metric),
+      id: `s${i}`, name: chartText(s.name), type: bar ? "bar" : "line", stack, [axisKey]: axisOf(s.metric),
       data: dataItems(bar ? s.values : values, model, bar), showSymbol: model.x.keys.length <= 40,
       areaStyle: model.kind.includes("area") ? { opacity: stack ? 0.75 : 0.25 } : undefined,
       label: bar && model.series.length === 1 && model.x.keys.length <= 12
@@ -84,7 +86,7 @@ function cartesianSeries(model, axisOf, horizontal) {
       // The partial bucket's segment, dashed: same name (one legend entry), drawn from the bucket before.
       // Stacked series keep their solid line (a helper would stack on top of them) and show the band.
       const data = s.values.map((v, j) => (j === model.partial - 1 || j === model.partial ? (v === null ? "-" : v) : "-"));
-      out.push({ id: `${PARTIAL_ID}s${i}`, name: s.name, type: "line", [axisKey]: axisOf(s.metric), data: dataItems(data, model, false),
+      out.push({ id: `${PARTIAL_ID}s${i}`, name: chartText(s.name), type: "line", [axisKey]: axisOf(s.metric), data: dataItems(data, model, false),
         lineStyle: { type: "dashed" }, areaStyle: model.kind.includes("area") ? { opacity: 0.12 } : undefined, tooltip: { show: false },
         z: 3 }); // ECharts gives a series name its colour, so the helper matches the series
     }
@@ -94,7 +96,7 @@ function cartesianSeries(model, axisOf, horizontal) {
     const current = model.series.findIndex((c) => String(c.split) === String(s.split) && c.metric.key === s.metric.key);
     const color = model.colors[Math.max(current, 0) % model.colors.length];
     out.push({
-      id: `c${i}`, name: s.name, type: bar ? "bar" : "line", [axisKey]: axisOf(s.metric), data: s.values.map((v) => (v === null ? "-" : v)),
+      id: `c${i}`, name: chartText(s.name), type: bar ? "bar" : "line", [axisKey]: axisOf(s.metric), data: s.values.map((v) => (v === null ? "-" : v)),
       itemStyle: { color, opacity: 0.4 }, lineStyle: { color, type: "dashed", width: 1.5, opacity: 0.8 }, showSymbol: false, z: 1, barMaxWidth: 48,
     });
   });
@@ -106,9 +108,11 @@ function axisTooltip(model, meta) {
   return (params) => {
     const list = Array.isArray(params) ? params : [params];
     const i = list.length ? list[0].dataIndex : 0;
-    const lines = [`${model.x.longLabels[i]}${i === model.partial ? " (partial)" : ""}`];
+    // Every text from the data goes through chartText: rich-text markup or a newline in a label never
+    // restyles the tooltip nor starts a line of its own.
+    const lines = [`${chartText(model.x.longLabels[i])}${i === model.partial ? " (partial)" : ""}`];
     for (const s of [...model.series, ...model.compare]) {
-      lines.push(`${s.name}: ${formatValue(s.values[i], s.metric.unit, meta)}`);
+      lines.push(`${chartText(s.name)}: ${formatValue(s.values[i], s.metric.unit, meta)}`);
     }
     return lines.join("\n");
   };
@@ -129,29 +133,33 @@ function cartesianOption(model, meta) {
 
 function pieOption(model, meta) {
   const metric = model.metrics[0];
-  const total = model.slices.reduce((sum, s) => sum + s.value, 0);
+  // A share of what the model says (all, from the query's totals; or the top N / the slices shown, said).
+  const { total, words } = model.share;
   const share = (v) => (total ? formatValue(v / total, "percent", meta) : "—");
+  const label = (p) => chartText(model.x.labels[p.dataIndex]);
   return {
     series: [{
-      id: "s0", name: metric.name, type: "pie", radius: model.kind === "donut" ? ["45%", "70%"] : [0, "70%"],
-      center: ["50%", "46%"], data: model.slices.map((s) => ({ name: s.name, value: s.value })),
-      label: { color: TEXT, fontSize: 11, lineHeight: 14, formatter: (p) => `${p.name}\n${share(p.value)}`, overflow: "break", width: 110 },
+      id: "s0", name: chartText(metric.name), type: "pie", radius: model.kind === "donut" ? ["45%", "70%"] : [0, "70%"],
+      center: ["50%", "46%"], data: model.slices.map((s) => ({ name: chartText(s.name), value: s.value })),
+      label: { color: TEXT, fontSize: 11, lineHeight: 14, formatter: (p) => `${label(p)}\n${share(p.value)}${words === "of all" ? "" : "*"}`,
+        overflow: "truncate", width: 130 },
       labelLayout: { hideOverlap: true }, minShowLabelAngle: 6, avoidLabelOverlap: true,
     }],
-    tooltip: { trigger: "item", formatter: (p) => `${p.name}\n${metric.name}: ${formatValue(p.value, metric.unit, meta)} (${share(p.value)})` },
+    tooltip: { trigger: "item", formatter: (p) => `${p.name}\n${chartText(metric.name)}: ${formatValue(p.value, metric.unit, meta)} (${share(p.value)} ${words})` },
   };
 }
 
 function scatterOption(model, meta) {
   const [mx, my] = model.metrics;
   const axis = (metric) => ({
-    type: "value", name: `${metric.name} (${unitLabel(metric.unit, meta)})`, nameLocation: "middle", nameGap: 40,
+    type: "value", name: chartText(`${metric.name} (${unitLabel(metric.unit, meta)})`), nameLocation: "middle", nameGap: 40,
     nameTextStyle: { color: TEXT }, scale: true, axisLabel: { color: TEXT, formatter: (v) => formatValue(v, metric.unit, meta, { compact: true }) },
   });
   return {
     xAxis: axis(mx), yAxis: { ...axis(my), nameGap: 52 },
-    series: model.series.map((s, i) => ({ id: `s${i}`, name: s.name, type: "scatter", data: s.points, symbolSize: 9 })),
-    tooltip: { trigger: "item", formatter: (p) => `${p.name}\n${mx.name}: ${formatValue(p.value[0], mx.unit, meta)}\n${my.name}: ${formatValue(p.value[1], my.unit, meta)}` },
+    series: model.series.map((s, i) => ({ id: `s${i}`, name: chartText(s.name), type: "scatter",
+      data: s.points.map((pt) => ({ ...pt, name: chartText(pt.name) })), symbolSize: 9 })),
+    tooltip: { trigger: "item", formatter: (p) => `${p.name}\n${chartText(mx.name)}: ${formatValue(p.value[0], mx.unit, meta)}\n${chartText(my.name)}: ${formatValue(p.value[1], my.unit, meta)}` },
   };
 }
 
@@ -173,7 +181,7 @@ function baseOption(widget, model, meta) {
   const thirdAxis = Array.isArray(option.yAxis) && option.yAxis.length > 2;
   const noteLines = model.notes.length;
   if (option.markPartial !== null && option.markPartial !== undefined) {
-    const label = model.x.labels[option.markPartial];
+    const label = chartText(model.x.labels[option.markPartial]);
     const first = option.series[0];
     first.markArea = { silent: true, itemStyle: { color: "rgba(154,164,178,0.14)" }, label: { show: true, color: MUTED, position: "insideTop", formatter: "partial" },
       data: [[model.horizontal ? { yAxis: label } : { xAxis: label }, model.horizontal ? { yAxis: label } : { xAxis: label }]] };
@@ -188,7 +196,7 @@ function baseOption(widget, model, meta) {
     aria: { enabled: true, label: { description: chartSummary(widget, model, meta) } },
     legend: legendShown ? { type: "scroll", bottom: noteLines ? 4 + 16 * noteLines : 4, textStyle: { color: TEXT }, data: [...new Set(option.series.map((s) => s.name))] } : { show: false },
     grid: { left: 16, right: thirdAxis ? 88 : 24, top: 36, bottom: (legendShown ? 32 : 8) + (model.horizontal ? 24 : 0) + 16 * noteLines, containLabel: true },
-    graphic: noteLines ? [{ type: "text", left: 12, bottom: 6, silent: true, style: { text: model.notes.join("\n"), fill: TEXT, fontSize: 12, lineHeight: 16 } }] : [],
+    graphic: noteLines ? [{ type: "text", left: 12, bottom: 6, silent: true, style: { text: model.notes.map(chartText).join("\n"), fill: TEXT, fontSize: 12, lineHeight: 16 } }] : [],
   };
 }
 
@@ -248,20 +256,22 @@ export async function drawChart(container, widget, meta) {
 
 /**
  * Draws a KPI's trend: `points` are numbers, [period, value] pairs or {period, value} objects; with
- * `partial`, the last point is hollow and its segment dashed. Returns a promise of {chart}.
+ * `partial` (`partialFirst`), the last (first) point is hollow and its segment dashed. Returns a promise of {chart}.
  */
-export async function drawSparkline(container, points, meta, { unit = "count", partial = false } = {}) {
+export async function drawSparkline(container, points, meta, { unit = "count", partial = false, partialFirst = false } = {}) {
   const values = (points || []).map((p) => toNumber(Array.isArray(p) ? p[1] : p && typeof p === "object" ? p.value : p));
   const labels = (points || []).map((p, i) => (Array.isArray(p) ? p[0] : p && typeof p === "object" ? p.period : i));
   const last = values.length - 1;
-  const solid = values.map((v, i) => (v === null || (partial && i === last && i > 0) ? "-" : v));
+  const cutLast = partial && last > 0;
+  const cutFirst = partialFirst && last > 0;
+  const solid = values.map((v, i) => (v === null || (cutLast && i === last) || (cutFirst && i === 0) ? "-" : v));
   const series = [{ id: "s0", type: "line", data: solid, showSymbol: false, lineStyle: { width: 1.5 }, areaStyle: { opacity: 0.12 } }];
-  if (partial && last > 0) {
-    series.push({ id: `${PARTIAL_ID}s0`, type: "line", lineStyle: { type: "dashed", width: 1.5 }, showSymbol: true, symbol: "emptyCircle", symbolSize: 4,
-      data: values.map((v, i) => (i >= last - 1 && v !== null ? v : "-")) });
-  }
+  const dashed = (id, from, to) => series.push({ id: `${PARTIAL_ID}${id}`, type: "line", lineStyle: { type: "dashed", width: 1.5 },
+    showSymbol: true, symbol: "emptyCircle", symbolSize: 4, data: values.map((v, i) => (i >= from && i <= to && v !== null ? v : "-")) });
+  if (cutLast) dashed("s0", last - 1, last);
+  if (cutFirst) dashed("first:s0", 0, 1);
   const first = labels.find((l) => typeof l === "string");
-  const text = `Trend of ${values.filter((v) => v !== null).length} points, ending at ${formatValue(values[last], unit, meta)}${partial ? " (partial)" : ""}${first ? ` from ${first}` : ""}`;
+  const text = `Trend of ${values.filter((v) => v !== null).length} points, ending at ${formatValue(values[last], unit, meta)}${partial ? " (partial)" : ""}${first ? ` from ${first}${partialFirst ? " (partial)" : ""}` : ""}`;
   const option = {
     color: palette(meta), animation: !reducedMotion(), series,
     grid: { left: 2, right: 2, top: 4, bottom: 4 }, xAxis: { type: "category", show: false, data: labels, boundaryGap: false },

@@ -1,4 +1,6 @@
 """The chart module (static/widgets/charts.js, ECharts on canvas) in a real browser, under the pages' policy.
+Text from the data is never read as ECharts markup, a ranked pie says what its shares are of, and a chart of
+many categories draws the largest and says so.
 
 Each chart kind is drawn by importing the module into a page served with the real CSP (the login page,
 which needs no data) and calling ``drawChart`` with a widget built here, so the test holds whoever draws
@@ -216,7 +218,7 @@ def test_dimension_values_are_shown_by_label_and_too_many_slices_are_grouped(cha
     causes = chart_page.evaluate(DRAW, {"widget": CASES["horizontal bar of causes"][0], "meta": META})
     assert causes["categories"][0] == "Water damage"
     pie = chart_page.evaluate(DRAW, {"widget": CASES["pie of 25 adjusters grouped"][0], "meta": META})
-    assert pie["categories"][-1] == "All others (6)" and len(pie["categories"]) == 20
+    assert pie["categories"][-1] == "All others (6, added up here)" and len(pie["categories"]) == 20
 
 
 def test_the_tooltip_opens_on_a_tap_without_breaking_the_policy(chart_page: Any) -> None:
@@ -299,3 +301,62 @@ def test_a_dashboard_of_every_chart_kind_reports_no_policy_violation(
     page.context.close()
     assert violations == []
     assert messages == []
+
+
+# Every text zrender paints on the chart's canvas, without the zero-width spaces that make markup inert.
+PAINTED = """async () => {
+  const echarts = await import("/static/vendor/echarts/echarts.esm.min.js");
+  const zr = echarts.getInstanceByDom(document.querySelector(".chart-under-test")).getZr();
+  const texts = [];
+  zr.storage.traverse((el) => { if (el.style && typeof el.style.text === "string") texts.push(el.style.text); });
+  return texts.map((t) => t.replaceAll("\\u200b", ""));
+}"""
+TRICKY = "NE {a|RICH} {b} \nWest: 9,999"
+
+
+def tap(page: Any, x: float, y: float) -> None:
+    box = page.locator(".chart-under-test").bounding_box()
+    assert box
+    page.mouse.click(box["x"] + box["width"] * x, box["y"] + box["height"] * y)
+    page.wait_for_timeout(250)
+
+
+def test_rich_text_markup_and_newlines_in_labels_are_shown_as_text(chart_page: Any) -> None:
+    data = widget("bar", [COUNT], ["region", "claim_count"], [["NE", 4300], ["SO", 4000]], dimensions=["region"],
+                  value_labels={"region": {"NE": TRICKY, "SO": "South"}})
+    chart_page.evaluate(DRAW, {"widget": data, "meta": META})
+    tap(chart_page, 0.3, 0.6)  # the first band
+    tips = [t for t in chart_page.evaluate(PAINTED) if "\nClaim count:" in t]
+    # One line for the label (braces and all, its newline a space), one for the figure: no line of its own
+    # credits a figure to "West".
+    assert tips == ["NE {a|RICH} {b}  West: 9,999\nClaim count: 4,300"]
+    assert chart_page.evaluate("window.__cspViolations") == []
+
+
+def test_a_ranked_pie_says_its_shares_are_of_the_top_n(chart_page: Any) -> None:
+    data = widget("pie", [COUNT], ["region", "claim_count"], [["south", 50], ["west", 30], ["east", 20]],
+                  dimensions=["region"], spec={"ranking": {"direction": "top", "n": 3}})
+    drawn = chart_page.evaluate(DRAW, {"widget": data, "meta": META})
+    assert "Percentages are shares of the top 3, not of all Claim count: the rest is not in the result." in drawn["notes"]
+    tap(chart_page, 0.6, 0.35)
+    tips = [t for t in chart_page.evaluate(PAINTED) if "\nClaim count:" in t]
+    assert len(tips) == 1 and tips[0].endswith("of the top 3)")
+    with_totals = widget("pie", [COUNT], ["region", "claim_count"], [["south", 50], ["west", 30], ["east", 20]],
+                         dimensions=["region"], spec={"ranking": {"direction": "top", "n": 3}},
+                         result={"totals": {"columns": ["claim_count"], "rows": [[400]]}})
+    drawn = chart_page.evaluate(DRAW, {"widget": with_totals, "meta": META})
+    assert drawn["notes"] == []
+    tap(chart_page, 0.6, 0.35)
+    tips = [t for t in chart_page.evaluate(PAINTED) if "\nClaim count:" in t]
+    assert len(tips) == 1 and "% of all)" in tips[0]
+
+
+@pytest.mark.parametrize("kind", ["bar", "horizontal_bar"])
+def test_a_chart_of_109_categories_draws_the_largest_30_and_says_so(chart_page: Any, kind: str) -> None:
+    rows = [[f"Category number {i} with a rather long name", 1000 + i] for i in range(109)]
+    data = widget(kind, [COUNT], ["category", "claim_count"], rows, dimensions=["category"])
+    drawn = chart_page.evaluate(DRAW, {"widget": data, "meta": META})
+    assert drawn["points"] == "30"
+    assert "The 30 largest of 109 categories by Claim count are drawn; all 109 are in the table." in drawn["notes"]
+    assert all(len(label) <= 24 for label in drawn["categories"])
+    assert drawn["categories"][0] == "Category number 79 with…"

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { chartModel, MAX_SLICES } from "../../static/widgets/chart-model.js";
+import { chartModel, MAX_CATEGORIES, MAX_SLICES } from "../../static/widgets/chart-model.js";
 
 const COUNT = { key: "claim_count", name: "Claim count", unit: "count" };
 const chart = (spec, result, extra = {}) => ({ spec: { kind: "chart", metric: COUNT, ...spec }, result: { truncated: false, ...result }, ...extra });
@@ -43,10 +43,11 @@ test("a pie of an additive metric groups what is past its slices; another says w
   const grouped = chartModel(chart({ chart_type: "pie", dimensions: ["adjuster"], metric: { ...COUNT, additive: true } },
     { columns: ["adjuster", "claim_count"], rows }, { metrics: [{ ...COUNT, additive: true }] }));
   assert.equal(grouped.slices.length, MAX_SLICES);
-  assert.deepEqual(grouped.slices.at(-1), { name: "All others (6)", code: null, value: 81 + 80 + 79 + 78 + 77 + 76, others: true });
+  assert.deepEqual(grouped.slices.at(-1), { name: "All others (6, added up here)", code: null, value: 81 + 80 + 79 + 78 + 77 + 76, others: true });
   const cut = chartModel(chart({ chart_type: "pie", dimensions: ["adjuster"] }, { columns: ["adjuster", "claim_count"], rows }));
   assert.equal(cut.slices.length, MAX_SLICES - 1);
-  assert.deepEqual(cut.notes, ["The 19 largest of 25 slices are drawn; 6 are left out."]);
+  assert.deepEqual(cut.notes, ["The 19 largest of 25 slices are drawn; 6 are left out.",
+    "Percentages are shares of the 19 slices shown, not of all Claim count: the rest is not in the result."]);
 });
 
 test("a truncated result says so, and a scatter pairs its two metrics", () => {
@@ -56,4 +57,42 @@ test("a truncated result says so, and a scatter pairs its two metrics", () => {
   }));
   assert.deepEqual(model.series[0].points, [{ name: "A", value: [1, 10] }, { name: "C", value: [3, 30] }]);
   assert.deepEqual(model.notes, ["Only the first 3 rows are drawn: the result was cut at the row cap."]);
+});
+
+test("a pie's browser-made \u201call others\u201d says so, and its shares are of all when nothing is left out", () => {
+  const rows = Array.from({ length: 25 }, (_, i) => [`a${i}`, 100 - i]);
+  const model = chartModel(chart({ chart_type: "pie", dimensions: ["adjuster"] }, { columns: ["adjuster", "claim_count"], rows },
+    { metrics: [{ ...COUNT, additive: true }] }));
+  assert.equal(model.share.words, "of all");
+  assert.ok(model.notes.some((n) => n.includes("adds up the 6 smallest slices in the browser")));
+});
+
+test("a ranked pie's shares are of the top N, said; the query's totals make them of all", () => {
+  const spec = { chart_type: "pie", dimensions: ["region"], ranking: { direction: "top", n: 3 } };
+  const result = { columns: ["region", "claim_count"], rows: [["south", 50], ["west", 30], ["east", 20]] };
+  const top = chartModel(chart(spec, result));
+  assert.deepEqual([top.share.words, top.share.total], ["of the top 3", 100]);
+  assert.ok(top.notes.includes("Percentages are shares of the top 3, not of all Claim count: the rest is not in the result."));
+  const all = chartModel(chart(spec, { ...result, totals: { columns: ["claim_count"], rows: [[400]] } }));
+  assert.deepEqual([all.share.words, all.share.total, all.notes], ["of all", 400, []]);
+  const truncated = chartModel(chart({ ...spec, ranking: null }, { ...result, truncated: true }));
+  assert.equal(truncated.share.words, "of the 3 slices shown");
+});
+
+test("a bar chart of many categories draws the largest 30, says so, and cuts long labels", () => {
+  const rows = Array.from({ length: 109 }, (_, i) => [`region_${i}`, i]);
+  rows[0] = ["A very long region name that would hide its neighbours on the axis", 1000];
+  const model = chartModel(chart({ chart_type: "horizontal_bar", dimensions: ["region"] }, { columns: ["region", "claim_count"], rows }));
+  assert.equal(model.x.keys.length, MAX_CATEGORIES);
+  assert.deepEqual(model.series[0].values.slice(0, 2), [1000, 80]); // the largest, in their order
+  assert.ok(model.notes.includes(`The 30 largest of 109 categories by Claim count are drawn; all 109 are in the table.`));
+  assert.equal(model.x.labels[0], "A very long region name…");
+  assert.equal(model.x.longLabels[0], rows[0][0]);
+});
+
+test("dimension labels are found by the spec's dimension key for a column named otherwise", () => {
+  const model = chartModel(chart({ chart_type: "bar", dimensions: ["claims.status"] }, {
+    columns: ["status", "claim_count"], rows: [["under_review", 2], ["CL", 3]],
+  }, { value_labels: { "claims.status": { under_review: "Under review (pending)", CL: "Closed" } } }));
+  assert.deepEqual(model.x.labels, ["Under review (pending)", "Closed"]);
 });
