@@ -5,7 +5,7 @@
 // data-chart-kind, data-drawn-series ("line,line"), data-drawn-points ("12,12") and data-drawn="true".
 import * as echarts from "../vendor/echarts/echarts.esm.min.js";
 import { CARTESIAN, chartModel } from "./chart-model.js";
-import { chartText, formatValue, humanize, toNumber, unitLabel } from "./format.js";
+import { axisTitle, chartText, formatValue, humanize, toNumber, unitLabel } from "./format.js";
 
 const charts = new Map(); // container -> {chart, resize}
 const PARTIAL_ID = "partial:"; // helper series that draw a partial bucket's dashed segment; not data
@@ -29,7 +29,7 @@ function valueAxes(metrics, meta, horizontal) {
     type: "value",
     // One axis names its metrics; beside others an axis names only its unit (the legend names the series).
     name: chartText(units.length > 1 && i > 0 ? unitLabel(unit, meta)
-      : `${metrics.filter((m) => (m.unit || "count") === unit).map((m) => m.name).join(", ")} (${unitLabel(unit, meta)})`),
+      : axisTitle(metrics.filter((m) => (m.unit || "count") === unit).map((m) => m.name).join(", "), unit, meta)),
     // A vertical axis's name sits above it, where a long name has room; a horizontal one's below.
     nameLocation: horizontal ? "middle" : "end", nameGap: horizontal ? 28 : 14,
     nameTextStyle: { color: TEXT, align: horizontal ? "center" : (i ? "right" : "left") },
@@ -152,10 +152,12 @@ function pieOption(model, meta) {
 function scatterOption(model, meta) {
   const [mx, my] = model.metrics;
   const axis = (metric) => ({
-    type: "value", name: chartText(`${metric.name} (${unitLabel(metric.unit, meta)})`), nameLocation: "middle", nameGap: 40,
+    type: "value", name: chartText(axisTitle(metric.name, metric.unit, meta)), nameLocation: "middle", nameGap: 40,
     nameTextStyle: { color: TEXT }, scale: true, axisLabel: { color: TEXT, formatter: (v) => formatValue(v, metric.unit, meta, { compact: true }) },
   });
   return {
+    // Room outside the labels for the axes' names (ECharts' containLabel leaves the names out).
+    grid: { left: 36, right: 16, top: 16, bottom: 40, containLabel: true },
     xAxis: axis(mx), yAxis: { ...axis(my), nameGap: 52 },
     series: model.series.map((s, i) => ({ id: `s${i}`, name: chartText(s.name), type: "scatter",
       data: s.points.map((pt) => ({ ...pt, name: chartText(pt.name) })), symbolSize: 9 })),

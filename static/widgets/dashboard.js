@@ -16,6 +16,7 @@ function start(root) {
   const grid = document.getElementById("widget-grid");
   const empty = document.getElementById("grid-empty");
   const shown = new Set();
+  let loaded = false; // widgets added after the first load were just built: shown, not left below the fold
   const ctx = {
     meta: readMeta(),
     canEdit: Boolean(document.getElementById("prompt-form")), // the owner's page has the prompt form
@@ -26,8 +27,10 @@ function start(root) {
     addWidget(w) {
       if (!w || shown.has(w.id)) return;
       shown.add(w.id);
-      grid.append(guardedWidgetCard(w, ctx)); // one card that cannot be built never hides the others
+      const card = guardedWidgetCard(w, ctx); // one card that cannot be built never hides the others
+      grid.append(card);
       empty.hidden = true;
+      if (loaded) announceNew(card, w);
     },
     removeWidgetOfRequest(requestId) {
       const card = grid.querySelector(`[data-request-id-of="${requestId}"]`);
@@ -39,7 +42,17 @@ function start(root) {
   };
   const requests = requestsController({ api, box: document.getElementById("requests"), board });
   setUpPromptForm(api, requests, root.dataset.dashboardId);
-  load(api, requests, board, root.dataset.dashboardId);
+  load(api, requests, board, root.dataset.dashboardId).finally(() => { loaded = true; });
+}
+
+/** Brings a widget that was just built into view and says so to screen readers, without taking the focus
+ * from the prompt box (the analyst may be typing the next request). */
+function announceNew(card, widget) {
+  const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  card.scrollIntoView({ behavior: still ? "auto" : "smooth", block: "nearest" });
+  card.classList.add("widget-new");
+  const status = document.getElementById("widget-status");
+  if (status) status.textContent = `Widget ready: ${widget.title || "untitled"}`;
 }
 
 async function load(api, requests, board, dashboardId) {
@@ -80,6 +93,7 @@ function setUpPromptForm(api, requests, dashboardId) {
       return;
     }
     input.value = "";
+    input.focus(); // the disabled button dropped the focus: back to the box, for the next request
     requests.render(data);
     requests.poll(data.id);
   });

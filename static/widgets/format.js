@@ -231,3 +231,10 @@ export function metricsOf(widget) {
   const spec = widget.spec || {};
   return [spec.metric, ...(spec.extra_metrics || [])].filter(Boolean);
 }
+
+/** Returns an axis title: the measure's name with its unit's sign ("Total paid ($)", "Loss ratio (%)"), or the
+ * name alone for a plain count ("Claim count"). */
+export function axisTitle(name, unit, meta) {
+  const symbol = unitSymbol(unit, meta);
+  return symbol ? `${name} (${symbol})` : name;
+}

@@ -143,3 +143,31 @@ def test_a_request_card_shows_the_step_it_is_at_and_the_time_spent_in_it(
     expect(step).to_contain_text("Writing the SQL", timeout=15_000)
     expect(step).to_have_text(re.compile(r"Writing the SQL · [1-9]\d* s"), timeout=5_000)  # the seconds tick
     expect(page.get_by_test_id("widget-card")).to_have_count(1, timeout=30_000)
+
+
+def test_a_widget_just_built_is_brought_into_view_and_announced(
+    browser_page: Page, live_server: Any, worker: Worker, board: Dashboard, screenshot: Any
+) -> None:
+    from widgets.services import runner
+    from widgets.services.requests import widget_request_create
+
+    # Enough widgets that a new one lands below the fold of a 1280 × 900 window.
+    for prompt in ["claim count by region over the last 90 days as a table"] * 6:
+        built = widget_request_create(user=board.owner, dashboard=board, prompt=prompt, enqueue=False)
+        runner.run(request_id=built.id)
+    page = browser_page
+    _open(page, live_server.url, board)
+    expect(page.get_by_test_id("widget-card")).to_have_count(6)
+    page.get_by_test_id("prompt-input").fill("total paid amount over the last 30 days")
+    page.get_by_test_id("prompt-submit").click()
+
+    new = page.locator("[data-testid=widget-card][data-kind=kpi]")
+    expect(new).to_have_count(1, timeout=30_000)
+    expect(page.get_by_test_id("widget-status")).to_have_text(re.compile(r"^Widget ready: "))
+    page.wait_for_function("""() => {
+        const box = document.querySelector('[data-testid=widget-card][data-kind=kpi]').getBoundingClientRect();
+        return box.top >= 0 && box.top < window.innerHeight;
+    }""", timeout=5_000)
+    # The focus stays where the analyst left it (the form), not moved into the new card.
+    assert page.evaluate("document.querySelector('#prompt-form').contains(document.activeElement)")
+    screenshot(page, "new-widget-in-view")

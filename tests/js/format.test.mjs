@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  bucketEnd, bucketLabel, chartText, formatDelta, formatValue, humanize, isBigInteger, isoWeek, labelFor, needsYear,
+  axisTitle, bucketEnd, bucketLabel, chartText, formatDelta, formatValue, humanize, isBigInteger, isoWeek, labelFor, needsYear,
   partialIndex, periods, shorten, toNumber, unitLabel,
 } from "../../static/widgets/format.js";
 
@@ -257,5 +257,16 @@ describe("big integers", () => {
   });
   test("NaN, Infinity and text give a dash", () => {
     for (const v of ["NaN", "Infinity", NaN, Infinity, null, "n/a"]) assert.equal(formatValue(v, "count", META), "—");
+  });
+});
+
+describe("axisTitle", () => {
+  test("names the measure with its unit's sign, not the unit's long label", () => {
+    assert.equal(axisTitle("Total paid", "currency", META), "Total paid ($)");
+    assert.equal(axisTitle("Loss ratio", "percent", META), "Loss ratio (%)");
+    assert.equal(axisTitle("Average settlement", "days", META), "Average settlement (days)");
+  });
+  test("a plain count has no sign to add", () => {
+    assert.equal(axisTitle("Claim count", "count", META), "Claim count");
   });
 });
