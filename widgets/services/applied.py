@@ -1,12 +1,13 @@
 """What a widget did not apply: the words of the request its final spec does not use.
 
 Computed by our code from the request and the final spec, never taken from the model's own report (a
-model that drops a filter would not say so). A content word is applied when a term the spec uses
-explains it (a metric's name or synonyms, a dimension's label or synonyms, a filter's values and their
-synonyms, a numeric column); time, ranking and chart words are the window's, the ranking's and the
-chart's. What is left is reported when it means something: it names something in the dictionary
-the spec ignores ("motor" when no Auto filter was kept), or it stands where a value would ("in
-europe") and matches nothing.
+model that drops a filter would not say so). It is a coverage check: every content word of the request
+and its answers is *used* (a metric's name, synonyms or definition, a dimension's label or synonyms, a
+filter's values and their synonyms, a numeric column; time, ranking, chart and shape words are the
+window's, the ranking's and the chart's), or a function or filler word ("show me", "pls", "plus"), or it
+is reported. The default for an unexplained word is to report it, as the phrase it stands in: the
+qualifier that introduces it ("excluding weekends", "net of recoveries", "only litigated") and function
+words between two such words. Markup is reported as its tags, and never read as words.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from sql_gen.services.vocabulary import CLOSE_SCORE, Outcome, vocabulary_for
+from sql_gen.services.vocabulary import Outcome, vocabulary_for
 from sql_gen.services.vocabulary.words import folded_words, word_similarity
 from widgets.services import offline_words as reading
 from widgets.services.offline_dates import read_time
@@ -23,15 +24,36 @@ _NUMBERS = re.compile(r" \$? ?\d+(?:\.\d+)?(?: ?(?:k|m|thousand|million|grand))?
 _OTHER_COMPARISON = re.compile(r" [a-z]+ than \$? ?\d+(?:\.\d+)?(?: ?(?:k|m))?(?: [a-z]+)?(?= )")
 _SLOTS = frozenset({"in", "from", "at", "for", "by", "per"})
 _SUBJECT = frozenset({"claim", "claims", "every", "everything", "except", "excluding", "without", "only"})
+# Words that introduce a qualifier: when what follows is not applied, they are reported with it.
+_QUALIFIERS = frozenset("excluding exclude except without only just net minus where with that which who whose "
+                        "are is were not but other than besides apart unless when having if no non".split())
+# Filler of a request that names nothing in any dictionary ("pls", "can you", "i need", "a chart of").
+# Verbs and joiners that only carry the sentence ("claims that came in", "open claims alongside total claimed").
+_FILLER = frozenset("pls plz please hey hi hello thx cheers kindly wanna gonna im id ill ive maybe really bit "
+                    "little whole entire etc quick quickly real plus alongside along together via showing shown "
+                    "came come comes coming took take takes taking brought bring brings saw seen people they "
+                    "them share breakdown break items ones".split())
+# Words that only say a measure is an amount of money: a currency metric explains them.
+_MONEY = frozenset("value values amount amounts money sum sums dollars worth usd".split())
+_BREAK_TOKEN = "zzmarkupzz"  # stands where a tag was: no phrase runs across it
+_MARKUP = re.compile(r"<\s*/?\s*[a-z!][^<>]*>|&(?:[a-z]+|#\d+);", re.IGNORECASE)
+_GAP = 3  # function words that may join two unexplained words into one phrase ("where the claimant is a minor")
+_LEAD_REACH = 3  # function words between a qualifier and the unexplained word it introduces
 
 
 def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], today: dt.date) -> list[str]:
-    """Return the words of the request (and its answers) that the spec does not apply, in their order."""
-    text = read_time(reading.QUALIFIER.sub(" ", reading.clean(words)), today=today).text
+    """Return what the request (and its answers) says that the spec does not apply, in reading order: markup,
+    comparisons nothing kept, and each unexplained content word as the phrase around it ("excluding weekends")."""
+    markup, words = _without_markup(words)
+    text = reading.fix_time_typos(reading.clean(words))
+    text = read_time(reading.QUALIFIER.sub(" ", text), today=today).text
+    for phrase in _used_phrases(spec, catalog):
+        if len(phrase) > 1:  # said in full, a used term is not read for chart words ("product lines")
+            text = re.sub(rf" {re.escape(' '.join(phrase))}(?:s|es)?(?= )", " ", text)
     for pattern in reading.SHAPE_PATTERNS:
         text = pattern.sub(" ", text)
     kept = {float(f["values"][0]) for f in spec.get("filters", []) if f.get("op") not in ("in", "not_in")}
-    dropped: list[str] = []
+    dropped: list[str] = list(markup)
     for _, op_words in reading.COMPARE_OPS:
         for found in re.finditer(rf" (?:\S+ )?{op_words} {reading.AMOUNT}(?: days?)?(?= )", text):
             if float(reading.amount(found)) not in kept:
@@ -41,18 +63,39 @@ def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], to
         dropped.append(found.group(0).strip())
     text = _OTHER_COMPARISON.sub(" ", text)
     text = reading.TRAILING_OPS.sub(" ", reading.QUALIFIER.sub(" ", text))
-    text = _NUMBERS.sub(" ", text)
+    tokens = _NUMBERS.sub(" ", text).split()
+    reported = _unexplained(tokens, spec=spec, catalog=catalog)
+    return list(dict.fromkeys([*dropped, *_phrases(tokens, reported)]))
+
+
+def _without_markup(words: str) -> tuple[list[str], str]:
+    """Return the markup tags of ``words`` ("<b>") and the words without them: a tag is never read as words,
+    and never vanishes unreported."""
+    tags: list[str] = []
+    for tag in _MARKUP.findall(words):
+        shown = " ".join(tag.split())[:40]
+        closing = re.sub(r"^<\s*/\s*", "<", shown)
+        if shown not in tags and not (closing != shown and any(t.startswith(closing[:-1]) for t in tags)):
+            tags.append(shown)  # "<b>" once, not its "</b>" too
+    return tags, _MARKUP.sub(f" {_BREAK_TOKEN} ", words)
+
+
+def _unexplained(tokens: list[str], *, spec: dict[str, Any], catalog: dict[str, Any]) -> set[int]:
+    """Return the positions of the content words no term of the spec explains: the default for a word that
+    is neither a function word, filler, nor used is to report it."""
     used = _used_words(spec, catalog)
     used_keys = {*spec.get("dimensions", []), *(f["dimension"] for f in spec.get("filters", []))}
     phrases = _used_phrases(spec, catalog)
     vocabulary = vocabulary_for(catalog=catalog)
-    tokens, out = text.split(), list(dropped)
+    reported: set[int] = set()
     for i, token in enumerate(tokens):
-        if token in reading.STOP or token in reading.GENERIC or token in _SUBJECT or len(token) < 2 or token in out:
+        if _is_function_word(token) or token == _BREAK_TOKEN:
             continue
         folded = folded_words(token)
-        if not folded:
+        if not folded or all(f in _FILLER for f in folded):
             continue
+        if _names_used_term(vocabulary, token, spec=spec, used_keys=used_keys):
+            continue  # "stauts" for the status used: a slip the reader read right
         if any(_explains(word, f) for f in folded for word in used):
             # A word explained by a used term's wording may still name another dimension outright ("adjusters"
             # when only the adjuster team is filtered): that breakdown was not applied.
@@ -60,14 +103,57 @@ def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], to
             if named.outcome != Outcome.USE or named.best is None or named.best.key in used_keys or \
                     not named.best.exact or _in_used_phrase(tokens, i, phrases):
                 continue
-            out.append(token)
+        reported.add(i)
+    return reported
+
+
+def _names_used_term(vocabulary: Any, token: str, *, spec: dict[str, Any], used_keys: set[str]) -> bool:
+    """Tell whether the dictionary reads ``token`` alone as a metric or dimension the spec uses."""
+    metric_keys = {ref["key"] for ref in [spec["metric"], *spec.get("extra_metrics", [])]}
+    for kind, keys in (("metric", metric_keys), ("dimension", used_keys)):
+        named = vocabulary.decide(token, kind=kind)
+        if named.outcome == Outcome.USE and named.best is not None and named.best.key in keys:
+            return True
+    return False
+
+
+def _is_function_word(token: str) -> bool:
+    return token in reading.STOP or token in reading.GENERIC or token in _SUBJECT or token in _FILLER or \
+        len(token) < 2 or token.isdigit()
+
+
+def _phrases(tokens: list[str], reported: set[int]) -> list[str]:
+    """Return each run of reported words as the phrase it stands in: function words between two of them
+    join them ("net of recoveries"), and a qualifier just before leads it ("only litigated")."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if i not in reported:
+            i += 1
             continue
-        close = vocabulary.closest(token, n=1)
-        meaningful = bool(close) and close[0].score >= CLOSE_SCORE
-        in_slot = i > 0 and tokens[i - 1] in _SLOTS
-        if meaningful or in_slot:
-            out.append(token)
+        start, end = _lead(tokens, i, reported), i + 1
+        while True:
+            gap = next((j for j in range(end, min(end + _GAP + 1, len(tokens))) if j in reported), None)
+            if gap is None or any(tokens[k] not in reading.STOP for k in range(end, gap)):
+                break
+            end = gap + 1
+        out.append(" ".join(tokens[start:end]))
+        i = end
     return out
+
+
+def _lead(tokens: list[str], i: int, reported: set[int]) -> int:
+    """Return where the phrase of the reported word at ``i`` starts: at a qualifier that introduces it
+    ("excluding", "net of", "that are"), over function words only, or at the word itself."""
+    for back in range(i - 1, max(-1, i - 1 - _LEAD_REACH), -1):
+        if back in reported or not _is_function_word(tokens[back]):
+            break
+        if tokens[back] in _QUALIFIERS:
+            start = back
+            while start > 0 and tokens[start - 1] in _QUALIFIERS and start - 1 not in reported:
+                start -= 1  # "but not", "other than", "that are only"
+            return start
+    return i
 
 
 def _in_used_phrase(tokens: list[str], i: int, phrases: list[tuple[str, ...]]) -> bool:
@@ -102,7 +188,9 @@ def _used_words(spec: dict[str, Any], catalog: dict[str, Any]) -> set[str]:
     terms: list[str] = []
     for ref in [spec["metric"], *spec.get("extra_metrics", [])]:
         metric = metrics.get(ref["key"], {})
-        terms += [ref["key"], metric.get("name", ""), *metric.get("synonyms", [])]
+        terms += [ref["key"], metric.get("name", ""), metric.get("description", ""), *metric.get("synonyms", [])]
+        if metric.get("unit") == "currency":
+            terms += sorted(_MONEY)
     for key in [*spec.get("dimensions", []), *(f["dimension"] for f in spec.get("filters", []))]:
         dimension = dimensions.get(key) or numbers.get(key) or {}
         terms += [key.split(".")[-1], dimension.get("label", ""), *dimension.get("synonyms", [])]
@@ -112,7 +200,7 @@ def _used_words(spec: dict[str, Any], catalog: dict[str, Any]) -> set[str]:
         synonyms = (dimensions.get(flt["dimension"]) or {}).get("value_synonyms", {})
         terms += [word for word, value in synonyms.items() if value in values]
         if flt.get("op") not in ("in", "not_in"):
-            terms += ["claimed", "paid", "payout", "settled", "settle", "days"]
+            terms += ["claimed", "paid", "payout", "settled", "settle", "days", "worth", "value", "amount", "valued"]
     if spec.get("visual"):
         terms.append(spec["visual"])
     return {word for term in terms for word in folded_words(str(term))}

@@ -39,6 +39,7 @@ from widgets.services.offline_words import (
     TREND,
     amount,
     clean,
+    fix_time_typos,
 )
 
 TIME_WINDOW_OPTIONS = ["Last 7 days", "Last 30 days", "Last 90 days", "Last 12 months", "All time"]
@@ -111,7 +112,7 @@ class Reader:
 
     def read(self, words: str) -> dict[str, Any]:
         self._raw = words.lower()
-        self._original = _fix_time_typos(clean(words))
+        self._original = fix_time_typos(clean(words))
         self._breaks = list_breaks(words, self._original)
         text = QUALIFIER.sub(" ", self._original)
         time = read_time(text, today=self.today)
@@ -615,24 +616,6 @@ class Reader:
 
     def _first_metric(self, word: str) -> str:
         return next((k for k in self.metrics if word in k), "")
-
-
-_TIME_WORDS = ("quarter", "quarters", "month", "months", "week", "weeks", "year", "years", "today", "yesterday",
-               "days", "january", "february", "march", "april", "june", "july", "august", "september",
-               "october", "november", "december")
-
-
-def _fix_time_typos(text: str) -> str:
-    """Return the text with misspelt time words put right ("this quater", "last mnth"): a word four
-    letters or longer that is not a time word, but is one slip away from one."""
-    words = []
-    for word in text.split():
-        if len(word) >= 4 and word not in _TIME_WORDS and not word.isdigit():
-            best = max(_TIME_WORDS, key=lambda known: word_similarity(word, known))
-            if word_similarity(word, best) >= 0.85:
-                word = best
-        words.append(word)
-    return " " + " ".join(words) + " "
 
 
 _BREAK = re.compile(r"(?<!\d),|,(?!\d{3})|;|:(?!\d)")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from sql_gen.services.vocabulary.words import word_similarity
+
 STOP = frozenset(
     "a an the of to for in on at by per and or with from as is are was were be been do does did done we our us i me "
     "my you your it its that this these those what which who whom how show give get see all any each please want "
@@ -90,6 +92,24 @@ def amount(found: re.Match[str]) -> float | int:
     suffix = found.group("suffix") or ""
     value *= {"k": 1000, "thousand": 1000, "grand": 1000, "m": 1_000_000, "million": 1_000_000}.get(suffix, 1)
     return int(value) if value.is_integer() else value
+
+
+TIME_WORDS = ("quarter", "quarters", "month", "months", "week", "weeks", "year", "years", "today", "yesterday",
+               "days", "january", "february", "march", "april", "june", "july", "august", "september",
+               "october", "november", "december")
+
+
+def fix_time_typos(text: str) -> str:
+    """Return the text with misspelt time words put right ("this quater", "last mnth"): a word four
+    letters or longer that is not a time word, but is one slip away from one."""
+    words = []
+    for word in text.split():
+        if len(word) >= 4 and word not in TIME_WORDS and not word.isdigit():
+            best = max(TIME_WORDS, key=lambda known: word_similarity(word, known))
+            if word_similarity(word, best) >= 0.85:
+                word = best
+        words.append(word)
+    return " " + " ".join(words) + " "
 
 
 SHAPE_PATTERNS = [*(pattern for _, pattern in CHARTS), CUSTOM, TABLE, TREND, CHARTY, RANK_COUNTED, RANK_N,

@@ -1,0 +1,108 @@
+"""What a widget did not apply: every content word of a request is used by the spec, is a function or filler
+word, or is reported as the phrase around it ("excluding weekends"). A qualifier nothing applied is never
+dropped silently, and an ordinary request reports nothing."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from sql_gen.selectors import catalog
+from widgets.models import RequestStatus
+from widgets.services import runner
+from widgets.services.applied import not_applied
+from widgets.services.requests import widget_request_create
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date(2026, 11, 18)
+
+
+@pytest.fixture(autouse=True)
+def _demo(demo_source: Any) -> Any:
+    return demo_source
+
+
+def _read(analyst: Any, dashboard: Any, settings: Any, prompt: str) -> dict[str, Any]:
+    settings.BUILDER_TODAY = TODAY.isoformat()
+    request = widget_request_create(user=analyst, dashboard=dashboard, enqueue=False, prompt=prompt)
+    assert runner.run(request_id=request.id) == RequestStatus.READY
+    request.refresh_from_db()
+    return request.widget.spec
+
+
+@pytest.mark.parametrize(("prompt", "reported"), [
+    ("total paid by region last month excluding weekends", "excluding weekends"),
+    ("total paid by region last month net of recoveries", "net of recoveries"),
+    ("claim count by region last month, only litigated claims", "only litigated"),
+    ("claim count by status over the last 90 days excluding weekends", "excluding weekends"),
+    ("total paid last month except fraud cases", "except fraud cases"),
+    ("total paid last month without subrogation", "without subrogation"),
+    ("total paid this year minus reserves", "minus reserves"),
+    ("claim count this month just reopened ones", "just reopened"),
+    ("claim count by region which were escalated last month", "which were escalated"),
+    ("total paid last month excluding catastrophe events", "excluding catastrophe events"),
+    ("claim count last week only weekdays", "only weekdays"),
+    ("claims count last month on weekends", "weekends"),
+    ("claim count last month where the claimant is a minor", "is a minor"),
+    ("total paid by region last month for claims older than 90 days", "older than 90 days"),
+])
+def test_a_qualifier_nothing_applied_is_reported_as_its_phrase(analyst, dashboard, settings, prompt, reported):
+    assert reported in _read(analyst, dashboard, settings, prompt)["not_applied"]
+
+
+@pytest.mark.parametrize(("prompt", "reported"), [
+    ("claim count by status over the last 90 days excluding weekends <script>alert(1)</script>", "<script>"),
+    ("claim count by status over the last 90 days <b>excluding weekends</b>", "<b>"),
+])
+def test_markup_in_a_request_is_reported_not_dropped(analyst, dashboard, settings, prompt, reported):
+    found = _read(analyst, dashboard, settings, prompt)["not_applied"]
+    assert reported in found and "excluding weekends" in found
+    assert not any(tag.startswith("</") for tag in found)  # a closing tag is its opening tag's
+
+
+@pytest.mark.parametrize("prompt", [
+    # ordinary requests of tune.jsonl that are read in full, and filler around them
+    "distinct claimants by cause of loss in september",
+    "backlog of unresolved claims per adjuster team",
+    "opne claims per lin of business",
+    "total paid over the last 6 months",
+    "open claims filed last week",
+    "how much was claimed in november",
+    "paid in the midwest last month by line",
+    "open claims for the property team by adjuster",
+    "declined claims per adjuster team last month",
+    "home claims where we paid more than $20k, last 12 months",
+    "fastest 3 adjuster teams at settling claims last quarter",
+    "open claims last 7 days vs prior 7 days",
+    "donut chart: claims by status last month",
+    "distinct claimants plus total claimed by segment, ytd",
+    "list of the 15 adjusters with the most open claims",
+    "show me total paid last month pls",
+    "can you give me a chart of claim count by region last month",
+    "i need total paid by product this year",
+    "claim count by region last month, only motor claims",
+    "claim count by product last month, just the southeast",
+    "total paid by region last month excluding homeowners",
+    "top three product lines by claimed amount this year",
+    "claim count by stauts this month",
+    "open claims worth more than 30k",
+])
+def test_an_ordinary_request_reports_nothing(analyst, dashboard, settings, prompt):
+    assert _read(analyst, dashboard, settings, prompt)["not_applied"] == []
+
+
+def test_an_unknown_value_after_in_is_refused_naming_it(analyst, dashboard, settings):
+    settings.BUILDER_TODAY = TODAY.isoformat()
+    request = widget_request_create(user=analyst, dashboard=dashboard, enqueue=False,
+                                    prompt="avg settlement days last quarter for litigated claims")
+    assert runner.run(request_id=request.id) == RequestStatus.FAILED
+    request.refresh_from_db()
+    assert "litigated" in request.error_message
+
+
+def test_a_filter_the_spec_lacks_is_reported_whatever_the_model_said(demo_source):
+    spec = {"metric": {"key": "total_paid"}, "dimensions": ["regions.name"], "filters": [], "not_applied": []}
+    found = not_applied(words="total paid by region for motor claims last month excluding weekends", spec=spec,
+                        catalog=catalog(source=demo_source), today=TODAY)
+    assert "motor" in found and "excluding weekends" in found
