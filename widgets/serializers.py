@@ -7,8 +7,9 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from backend.errors import ErrorCode
 from backend.llm.api import route_label
-from widgets.models import Dashboard, StepName, StepState, Widget, WidgetRequest, WidgetStep
+from widgets.models import Dashboard, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
 from widgets.selectors import WidgetVocabulary, dimension_keys, widget_vocabulary
 from widgets.services.custom import widget_props_or_reason
 from widgets.services.interpret import interpretation
@@ -133,6 +134,9 @@ def request_out(request: WidgetRequest, *, now: datetime | None = None) -> dict[
         "questions": request.questions,
         "error_code": request.error_code,
         "error_message": request.error_message,
+        # Running again reads the same words against the same dictionary: a request for what the data
+        # lacks is edited, not retried.
+        "can_retry": request.status == RequestStatus.FAILED and request.error_code != ErrorCode.NOT_IN_DATA,
         "route_override": route_label(route_id=request.route_override_id) if request.route_override_id else None,
         "current_steps": _current_steps(request, now),
         "widget": widget_out(widget) if widget else None,

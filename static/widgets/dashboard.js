@@ -40,7 +40,9 @@ function start(root) {
       empty.hidden = shown.size > 0;
     },
   };
-  const requests = requestsController({ api, box: document.getElementById("requests"), board });
+  const catalogUrl = ctx.meta.catalog_url ? `${ctx.meta.catalog_url}?dashboard=${root.dataset.dashboardId}` : "";
+  const requests = requestsController({ api, box: document.getElementById("requests"), board, catalogUrl,
+                                        editPrompt: ctx.canEdit ? editPrompt : null });
   setUpPromptForm(api, requests, root.dataset.dashboardId);
   load(api, requests, board, root.dataset.dashboardId).finally(() => { loaded = true; });
 }
@@ -71,6 +73,14 @@ async function load(api, requests, board, dashboardId) {
     requests.render(r);
     if (!isSettled(r)) requests.poll(r.id);
   }
+}
+
+/** Puts ``text`` back in the prompt box, to be changed and sent again. */
+function editPrompt(text) {
+  const input = document.getElementById("prompt-input");
+  input.value = text;
+  input.focus();
+  input.scrollIntoView({ block: "center" });
 }
 
 function setUpPromptForm(api, requests, dashboardId) {

@@ -25,8 +25,10 @@ export function progressText(r) {
 }
 
 /** Returns {render, poll, retry} over the requests box. ``board`` adds and removes widget cards:
- * {addWidget(widget), removeWidgetOfRequest(requestId)}. */
-export function requestsController({ api, box, board }) {
+ * {addWidget(widget), removeWidgetOfRequest(requestId)}. A failed request the server says cannot be
+ * retried (it names what the data lacks) offers instead ``editPrompt(text)`` (puts it back in the prompt
+ * box) and a link to ``catalogUrl``. */
+export function requestsController({ api, box, board, editPrompt = null, catalogUrl = "" }) {
   const node = (id, inner = "") => box.querySelector(`[data-request-id="${id}"] ${inner}`);
 
   /** Shows a request's state: a new card when its state changes (an unchanged card is left alone, so
@@ -109,13 +111,25 @@ export function requestsController({ api, box, board }) {
       return el("div", { className: "request-failure" },
         el("p", { "data-testid": "request-error", text: r.error_message || "This widget could not be built." }),
         el("p", { className: "muted" }, "Error code: ", el("code", { text: r.error_code || "unknown" })),
-        el("div", { className: "request-actions" },
-          el("button", { type: "button", className: "button", "data-testid": "request-retry",
-            onclick: (event) => retry(r.id, event.currentTarget) }, "Try again"),
+        el("div", { className: "request-actions" }, ...failureActions(r),
           el("button", { type: "button", className: "button", onclick: () => dismiss(r) }, "Dismiss")));
     }
     if (r.status !== "needs_clarification") return null;
     return el("div", { className: "questions" }, (r.questions || []).map((q) => questionView(r, q)));
+  }
+
+  /** "Try again" when running again can help; otherwise "Edit the request" and the catalog. */
+  function failureActions(r) {
+    if (r.can_retry !== false) {
+      return [el("button", { type: "button", className: "button", "data-testid": "request-retry",
+        onclick: (event) => retry(r.id, event.currentTarget) }, "Try again")];
+    }
+    return [
+      editPrompt ? el("button", { type: "button", className: "button", "data-testid": "request-edit",
+        onclick: () => editPrompt(r.prompt) }, "Edit the request") : null,
+      catalogUrl ? el("a", { className: "button", href: catalogUrl, "data-testid": "request-catalog" },
+        "See what the data has") : null,
+    ];
   }
 
   /** One button per option, and a free-text answer as the alternative. */

@@ -251,6 +251,26 @@ def test_a_failed_request_shows_its_error_and_dismiss_hides_it(
     expect(card).to_have_count(0)
 
 
+def test_a_request_for_what_the_data_lacks_offers_an_edit_and_the_catalog_not_a_retry(
+    browser_page: Page, live_server: Any, board: Dashboard
+) -> None:
+    add_request(board, prompt="claims in Europe last month", status=RequestStatus.FAILED, error_code="not_in_data",
+                error_message="There is no value called “Europe” in this data. See what the data has: /catalog/")
+    add_request(board, prompt="total paid last week", status=RequestStatus.FAILED, error_code="llm_unavailable",
+                error_message="The model is not answering.")
+    open_dashboard(browser_page, live_server.url, board)
+
+    lacking = browser_page.get_by_test_id("request-card").filter(has_text="Europe")
+    expect(lacking.get_by_test_id("request-retry")).to_have_count(0)
+    expect(lacking.get_by_test_id("request-catalog")).to_have_attribute("href", f"/catalog/?dashboard={board.id}")
+    lacking.get_by_test_id("request-edit").click()
+    expect(browser_page.get_by_test_id("prompt-input")).to_have_value("claims in Europe last month")
+    expect(browser_page.get_by_test_id("prompt-input")).to_be_focused()
+    other = browser_page.get_by_test_id("request-card").filter(has_text="total paid last week")
+    expect(other.get_by_test_id("request-retry")).to_have_count(1)
+    expect(other.get_by_test_id("request-edit")).to_have_count(0)
+
+
 def test_choosing_an_option_sends_the_answer_and_polling_resumes(
     browser_page: Page, live_server: Any, board: Dashboard
 ) -> None:

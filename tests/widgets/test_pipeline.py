@@ -106,7 +106,8 @@ def test_an_ambiguous_request_asks_then_finishes_with_the_chosen_option(demo_sou
 def test_a_request_for_what_the_data_lacks_is_refused_by_name(demo_source, analyst, dashboard):
     request = _make(analyst, dashboard, "NPS by region last quarter")
     assert (request.status, request.error_code) == (RequestStatus.FAILED, "not_in_data")
-    assert "nps" in request.error_message.lower() and "Closest" in request.error_message
+    assert "nps" in request.error_message.lower() and "Closest" not in request.error_message  # nothing is near
+    assert "See what the data has: /catalog/" in request.error_message
     assert not Widget.objects.filter(request=request).exists()
 
 

@@ -1,16 +1,26 @@
 """The clarifier (fast tier): the analyst's words → an intent, or questions with options."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from django.urls import reverse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from backend.errors import ErrorCode
 from backend.llm.api import InvalidAnswer, LLMStep, Prompt, Purpose, Tool
+from sql_gen.models import value_label
+from sql_gen.services.vocabulary import CLOSE_SCORE, Vocabulary
 from widgets.services import clarifier_offline
 from widgets.services.spec import MAX_METRICS, ChartKind, Filter, Grain, Ranking
 from widgets.services.windows import Comparison, TimeWindow
+
+# A refusal's "Closest:" lists at most this many things, each at least this near the missing term (see
+# refusal_suggestions: below it the vocabulary's closest are ranked by letters in common only).
+SUGGESTIONS = 3
+SUGGEST_SCORE = CLOSE_SCORE / 2
+_KIND_WORDS = {"metric": "measure", "dimension": "breakdown", "value": "value"}
 
 
 class Question(BaseModel):
@@ -113,16 +123,43 @@ def _parse(payload: dict[str, Any], inputs: ClarifierInput) -> Intent:
     return intent
 
 
-def unanswerable_message(missing: list[dict[str, Any]]) -> str:
-    """Return the reply to a request for what the data does not have: what is missing, and what is closest."""
-    sentences = []
+def unanswerable_message(missing: list[dict[str, Any]], *, vocabulary: Vocabulary,
+                         labels: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """Return the reply to a request for what the data does not have: what is missing, and what is close
+    to it, or, when nothing is, where to see what the data has (the catalog page)."""
+    sentences, pointer = [], False
     for item in missing:
-        kind = {"metric": "measure", "dimension": "breakdown", "value": "value"}.get(item.get("kind", ""), "measure")
-        sentence = f"There is no {kind} called “{item['term']}” in this data."
-        if item.get("closest"):
-            sentence += " Closest: " + ", ".join(item["closest"]) + "."
+        kind = item.get("kind") if item.get("kind") in _KIND_WORDS else "metric"
+        sentence = f"There is no {_KIND_WORDS[kind]} called “{item['term']}” in this data."
+        near = refusal_suggestions(term=item["term"], kind=kind, vocabulary=vocabulary, labels=labels)
+        if near:
+            sentence += " Closest: " + ", ".join(near) + "."
+        pointer = pointer or not near
         sentences.append(sentence)
+    if pointer:
+        sentences.append(f"See what the data has: {reverse('catalog')}")
     return " ".join(sentences)
+
+
+def refusal_suggestions(*, term: str, kind: str, vocabulary: Vocabulary,
+                        labels: Mapping[str, Mapping[str, str]] | None = None) -> list[str]:
+    """Return up to SUGGESTIONS things of ``kind`` the dictionary has that are near ``term``, by label,
+    each once; none when nothing is near.
+
+    The suggestions come from the vocabulary whoever read the request, so a model's own "closest" is held
+    to the same rule. Near is at least SUGGEST_SCORE: a word of the term is one of the thing's words, or a
+    typo of one. Below it ``closest`` ranks by whole-text likeness alone ("Europe" and "open" share
+    letters), which is noise to an analyst.
+    """
+    shown: dict[str, str] = {}
+    for candidate in vocabulary.closest(term, n=3 * SUGGESTIONS, kind=kind):
+        if candidate.score < SUGGEST_SCORE:
+            continue
+        label = candidate.label
+        if candidate.kind == "value":
+            label = (labels or {}).get(candidate.key, {}).get(label) or value_label(label)
+        shown.setdefault(label.casefold(), label)
+    return list(shown.values())[:SUGGESTIONS]
 
 
 CLARIFY = LLMStep[ClarifierInput, Intent](

@@ -22,7 +22,7 @@ from backend.llm.api import CallContext, Turn, correction_turn, widget_request_s
 from backend.text import storable
 from sql_gen.models import DataSource
 from sql_gen.selectors import catalog as build_catalog
-from sql_gen.selectors import default_source, dimension_values, source_metrics
+from sql_gen.selectors import default_source, dimension_values, source_metrics, value_labels
 from sql_gen.services.generate import SQL, SqlInput
 from sql_gen.services.vocabulary import CLOSE_SCORE, vocabulary_for
 from widgets.models import DataOrigin, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
@@ -228,6 +228,16 @@ def advance(*, widget_request: WidgetRequest, send: bool = True) -> str:
     return _finish(widget_request, outputs)
 
 
+def _refusal(widget_request: WidgetRequest, clarified: dict[str, Any]) -> str:
+    """Return the reply to a request for what the data lacks, its suggestions drawn from the dictionary
+    the request was read against (with the values index, and the values' labels)."""
+    source = widget_request.data_source or default_source()
+    values = dimension_values(source=source) if source is not None else {}
+    labels = value_labels(source=source) if source is not None else {}
+    vocabulary = vocabulary_for(catalog=clarified["catalog"], values=values)
+    return unanswerable_message(clarified["intent"]["missing"], vocabulary=vocabulary, labels=labels)
+
+
 def _live_stages(outputs: Outputs) -> list[Stage]:
     """Return the stages that apply and whose inputs are ready, or done already."""
     live: list[Stage] = []
@@ -241,7 +251,7 @@ def _finish(widget_request: WidgetRequest, outputs: Outputs) -> str:
     clarified = outputs[StepName.CLARIFY]
     widget_request.intent = clarified["intent"]
     if clarified["intent"].get("missing"):
-        message = unanswerable_message(clarified["intent"]["missing"])
+        message = _refusal(widget_request, clarified)
         widget_request.error_code, widget_request.error_message = ErrorCode.NOT_IN_DATA, storable(message)
         widget_request.status = RequestStatus.FAILED
         widget_request.save(update_fields=["status", "intent", "error_code", "error_message", "updated_at"])
