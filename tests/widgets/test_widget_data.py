@@ -148,3 +148,52 @@ def test_a_day_series_marks_today_as_partial(source):
     result = widget_data(source=source, spec=yesterday, sql="SELECT 1", today=TODAY,
                          run=Recorder({}, ["period", "claim_count"]))
     assert result["partial_last"] is False
+
+
+def test_no_bucket_is_filled_before_the_metrics_data_begins(source):
+    # The window reaches back to December 2024; the warehouse's claims begin on 1 Jan 2025.
+    spec = _spec(time_window={"kind": "rolling", "n": 3, "unit": "month"})
+    run = Recorder({"2024-12-01": [["2025-02-01", 4]]}, ["period", "claim_count"])
+    asked: list[list[str]] = []
+
+    def starts_of(*, source, keys, deadline_s):
+        asked.append(keys)
+        return {"claim_count": dt.date(2025, 1, 1)}
+
+    result = widget_data(source=source, spec=spec, sql="SELECT 1", today=dt.date(2025, 2, 10), run=run,
+                         starts_of=starts_of)
+    assert result["rows"] == [["2025-01-01", 0], ["2025-02-01", 4]]  # no zero for December 2024
+    assert result["fill_note"] == "No data before 1 Jan 2025."
+    assert asked == [["claim_count"]]
+
+
+def test_a_metric_whose_data_begins_later_is_a_gap_before_then_not_zero(source):
+    spec = _spec(extra_metrics=[{"key": "total_paid", "name": "Total paid", "unit": "currency"}])
+    run = Recorder({"2026-09-01": [["2026-11-01", 3, 100.0]]}, ["period", "claim_count", "total_paid"])
+    starts = {"claim_count": dt.date(2026, 9, 1), "total_paid": dt.date(2026, 10, 15)}
+    result = widget_data(source=source, spec=spec, sql="SELECT 1", today=TODAY, run=run,
+                         starts_of=lambda **_: starts)
+    assert result["rows"] == [["2026-09-01", 0, None], ["2026-10-01", 0, 0], ["2026-11-01", 3, 100.0]]
+    assert result["fill_note"] == ""  # no bucket was left out
+
+
+def test_the_start_is_not_asked_when_the_rows_begin_with_the_window(source):
+    run = Recorder({"2026-09-01": [["2026-09-01", 5]]}, ["period", "claim_count"])
+
+    def starts_of(**_):
+        raise AssertionError("not needed")
+
+    result = widget_data(source=source, spec=_spec(), sql="SELECT 1", today=TODAY, run=run, starts_of=starts_of)
+    assert result["filled"] == 2 and result["fill_note"] == ""
+
+
+def test_each_metrics_data_start_is_the_first_date_of_its_time_column(source, warehouse):
+    import duckdb
+
+    from widgets.services.data import metric_data_starts
+
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        filed, closed = conn.execute("SELECT MIN(filed_date), MIN(closed_date) FROM claims").fetchone()
+    starts = metric_data_starts(source=source, keys=["claim_count", "total_paid", "loss_ratio"])
+    assert starts["claim_count"] == filed and starts["total_paid"] == closed
+    assert starts["loss_ratio"] is not None  # a ratio begins with the later of its parts

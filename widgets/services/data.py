@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
 
+import sqlglot
 from django.conf import settings
+from sqlglot import exp
 
+from backend.errors import ApplicationError
 from sql_gen.models import DataSource
 from sql_gen.selectors import source_metrics
 from sql_gen.services.execute import QueryResult, sql_execute
@@ -26,13 +30,17 @@ from widgets.services.windows import (
     Comparison,
     Resolved,
     TimeWindow,
+    Unit,
+    bucket_end,
     bucket_start,
     buckets,
     resolve,
     today_in,
 )
 
+log = logging.getLogger(__name__)
 Runner = Callable[..., QueryResult]
+StartsOf = Callable[..., dict[str, dt.date | None]]
 
 
 def source_today(source: DataSource | None, *, now: dt.datetime | None = None) -> dt.date:
@@ -57,12 +65,15 @@ def spec_window(spec: dict[str, Any], *, today: dt.date) -> Resolved:
 
 def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt.date | None = None,
                 deadline_s: float | None = None, run: Runner | None = None,
-                window_of: dict[str, Any] | None = None) -> dict[str, Any]:
+                window_of: dict[str, Any] | None = None, starts_of: StartsOf | None = None) -> dict[str, Any]:
     """Run the widget's statement for today's window (and its comparison) and return the result to store.
 
     The result holds ``columns``, ``rows`` and ``truncated`` as before, plus ``window`` (the bounds bound,
     ISO dates, null for open), ``partial_last``, ``filled`` (buckets added with no rows), ``fill_note``
-    (why a series was not completed) and, with a comparison, ``compare`` (its window, rows and truncation).
+    (why a series was not completed, or from when it was: "No data before 1 Jan 2025") and, with a
+    comparison, ``compare`` (its window, rows and truncation). ``starts_of`` gives the date each metric's
+    data begins (default: ``metric_data_starts``, asked only when a series would gain buckets before its
+    first row).
 
     With ``window_of`` (another widget's spec: a KPI's, for its sparkline) the bounds bound are that spec's,
     exactly, not the series' grown to whole buckets; ``partial_first`` then says whether the first bucket
@@ -78,16 +89,17 @@ def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt
         own = spec_window({**window_of, "compare": None}, today=today).window
         resolved = dataclasses.replace(resolved, window=own, compare=None)
     additive = _additivity(source, spec)
+    starts = _DataStarts(source, spec, starts_of or metric_data_starts, deadline_s)
     main = _run_window(run, source, sql, resolved.window, deadline_s)
     result = {**main, "window": _iso(resolved.window), "today": today.isoformat(),
               "partial_last": resolved.partial_last}
     if window_of is not None:
         result["partial_first"] = _partial_first(resolved.window, spec.get("grain"))
-    result |= _complete(spec, result, resolved.window, additive, cap=source.row_cap)
+    result |= _complete(spec, result, resolved.window, additive, cap=source.row_cap, starts=starts)
     if resolved.compare is not None:
         before = _run_window(run, source, sql, resolved.compare, deadline_s)
         before |= {"window": _iso(resolved.compare)}
-        before |= _complete(spec, before, resolved.compare, additive, cap=source.row_cap)
+        before |= _complete(spec, before, resolved.compare, additive, cap=source.row_cap, starts=starts)
         result["compare"] = before
         result["deltas"] = compare_deltas(spec, result, before)
     return result
@@ -146,11 +158,13 @@ def _additivity(source: DataSource, spec: dict[str, Any]) -> dict[str, bool]:
 
 
 def _complete(spec: dict[str, Any], result: dict[str, Any], bounds: Bounds, additive: dict[str, bool], *,
-              cap: int) -> dict[str, Any]:
+              cap: int, starts: _DataStarts | None = None) -> dict[str, Any]:
     """Return the rows with every bucket of the window present, and how many were added.
 
     Only for a time series (a ``period`` column) over fixed bounds; never on a truncated result, and
-    not when the completed series would pass the row cap (the note says which).
+    not when the completed series would pass the row cap (the note says which). No bucket is added that
+    ends before the metrics' data begins (a zero there would read as a collapse), and a metric's cell
+    is a gap, not zero, before its own data begins; the note then says from when there is data.
     """
     grain, columns = spec.get("grain"), result["columns"]
     if not grain or "period" not in columns or spec.get("kind") == "kpi":
@@ -159,8 +173,10 @@ def _complete(spec: dict[str, Any], result: dict[str, Any], bounds: Bounds, addi
         return {"filled": 0, "fill_note": "Empty periods are not filled in: the result was cut at the row cap."}
     if bounds.start is None or bounds.end is None:
         return {"filled": 0, "fill_note": ""}
-    starts = [d.isoformat() for d in buckets(bounds, grain)]
     at = columns.index("period")
+    begins, starts_at, note = _since_data(result["rows"], at, columns, bounds, grain, starts)
+    starts = [d.isoformat() for d in starts_at]
+    bucket_ends = {d.isoformat(): bucket_end(d, grain).isoformat() for d in starts_at}
     series_columns = [i for i, c in enumerate(columns) if c != "period" and c not in additive]
     value_columns = [i for i, c in enumerate(columns) if c in additive]
     rows = [list(r) for r in result["rows"]]
@@ -178,8 +194,89 @@ def _complete(spec: dict[str, Any], result: dict[str, Any], bounds: Bounds, addi
         for i, value in zip(series_columns, key, strict=True):
             row[i] = value
         for i in value_columns:
-            row[i] = 0 if additive[columns[i]] else None
+            begun = columns[i] not in begins or bucket_ends[start] > begins[columns[i]].isoformat()
+            row[i] = 0 if additive[columns[i]] and begun else None
         rows.append(row)
     order = {key: n for n, key in enumerate(series)}
     rows.sort(key=lambda r: (r[at] or "", order.get(tuple(r[i] for i in series_columns), 0)))
-    return {"rows": rows, "filled": len(missing), "fill_note": ""}
+    return {"rows": rows, "filled": len(missing), "fill_note": note}
+
+
+def _since_data(rows: list[list[Any]], at: int, columns: list[str], bounds: Bounds, grain: Unit,
+                starts: _DataStarts | None) -> tuple[dict[str, dt.date], list[dt.date], str]:
+    """Return when each metric's data begins (asked only when the rows begin after the window does),
+    the buckets to complete (none that ends before the earliest of those), and the note saying so."""
+    first_row = min((str(r[at])[:10] for r in rows if r[at] is not None), default=None)
+    all_buckets = buckets(bounds, grain)
+    if starts is None or (first_row is not None and first_row <= _need_start(bounds).isoformat()):
+        return {}, all_buckets, ""
+    begins = starts.of(columns)
+    earliest = min(begins.values(), default=None)
+    if earliest is None:
+        return begins, all_buckets, ""
+    kept = [d for d in all_buckets if bucket_end(d, grain) > earliest]
+    note = f"No data before {earliest.day} {earliest:%b %Y}." if len(kept) < len(all_buckets) else ""
+    return begins, kept, note
+
+
+def _need_start(bounds: Bounds) -> dt.date:
+    if bounds.start is None:
+        raise ValueError("an open window has no first bucket")
+    return bounds.start
+
+
+class _DataStarts:
+    """The date each of a spec's metrics' data begins, asked of the warehouse at most once per run."""
+
+    def __init__(self, source: DataSource, spec: dict[str, Any], starts_of: StartsOf, deadline_s: float | None):
+        self.source, self.starts_of, self.deadline_s = source, starts_of, deadline_s
+        self.keys = [m["key"] for m in [spec.get("metric") or {}, *spec.get("extra_metrics", [])] if m.get("key")]
+        self.found: dict[str, dt.date] | None = None
+
+    def of(self, columns: list[str]) -> dict[str, dt.date]:
+        """Return, for the metrics among ``columns``, the date their data begins (those known only)."""
+        if self.found is None:
+            try:
+                known = self.starts_of(source=self.source, keys=self.keys, deadline_s=self.deadline_s)
+            except ApplicationError:  # a failed look-up fills as before: never worse than without it
+                log.warning("the data start of %s could not be read", self.keys, exc_info=True)
+                known = {}
+            self.found = {k: v for k, v in known.items() if v is not None}
+        return {k: v for k, v in self.found.items() if k in columns}
+
+
+def metric_data_starts(*, source: DataSource, keys: list[str],
+                       deadline_s: float | None = None) -> dict[str, dt.date | None]:
+    """Return, per metric key, the first date of its time column in the warehouse (None: no rows, or no
+    time column); a ratio begins when the later of its parts does. One small statement per column.
+
+    Raises:
+        QueryFailed: the database refused or stopped a statement.
+    """
+    metrics = source_metrics(source=source, keys=keys)
+    cache: dict[tuple[str, str], dt.date | None] = {}
+
+    def start(metric: Any) -> dt.date | None:
+        if metric.kind == metric.Kind.RATIO:
+            parts = [start(p) for p in (metric.numerator, metric.denominator) if p is not None]
+            return None if not parts or None in parts else max(parts)  # type: ignore[type-var]
+        if not metric.base_table or not metric.time_column:
+            return None
+        where = (metric.base_table, metric.time_column)
+        if where not in cache:
+            sql = sqlglot.select(exp.func("MIN", exp.column(metric.time_column))).from_(metric.base_table)
+            rows = sql_execute(source=source, sql=sql.sql(dialect=source.dialect), deadline_s=deadline_s).rows
+            cache[where] = _as_date(rows[0][0]) if rows and rows[0] else None
+        return cache[where]
+
+    return {key: start(metric) for key, metric in metrics.items()}
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])

@@ -191,6 +191,11 @@ def bucket_start(d: date, grain: Unit) -> date:
     return date(d.year, 1, 1)
 
 
+def bucket_end(d: date, grain: Unit) -> date:
+    """Return the day after the bucket of ``grain`` that holds ``d``: its exclusive end."""
+    return _shift(bucket_start(d, grain), grain, 1)
+
+
 def buckets(bounds: Bounds, grain: Unit) -> list[date]:
     """Return the start of every bucket that overlaps ``bounds``, oldest first: the series to fill.
 
