@@ -183,6 +183,12 @@ class DictionaryColumn(models.Model):
         help_text='Words analysts use for stored values, e.g. {"motor": "Auto", "car insurance": "Auto"}. '
                   "Each value must be spelled as stored.",
     )
+    key_column = models.CharField(
+        max_length=120, blank=True,
+        help_text="For a label several rows can share (a person's name): the column of the same table that "
+                  "identifies the row, e.g. adjuster_id. Widgets then group by it and show the label, so two "
+                  "people of one name stay two rows. Blank: the label is the thing itself (a region's name).",
+    )
     # Set when the values index (DimensionValue) holds every distinct value; None when the column
     # has never been indexed or has too many values to index.
     values_indexed_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -208,6 +214,8 @@ class DictionaryColumn(models.Model):
         return [str(v) for v in self.sample_values] if isinstance(self.sample_values, list) else []
 
     def clean(self) -> None:
+        if self.key_column and self.pk and not self.table.columns.filter(name=self.key_column).exists():
+            raise ValidationError({"key_column": f"{self.table.name} has no column {self.key_column}."})
         if self.references and self.references.count(".") != 1:
             raise ValidationError({"references": "Write the target as table.column."})
         if not isinstance(self.sample_values, list):

@@ -1,6 +1,7 @@
 """Read-side queries over the dictionary and metrics, shaped for prompts."""
 from __future__ import annotations
 
+import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from sql_gen.models import (
     MetricDefinition,
     split_synonyms,
 )
+from sql_gen.services.entity_keys import KEY_SUFFIX
 from sql_gen.triggers import CATALOG
 
 # A dimension with at most this many values has all of them in the catalog; others a sample.
@@ -257,6 +259,10 @@ def _base_tables(metric: MetricDefinition) -> set[str]:
     return {metric.base_table}
 
 
+def _slug_of(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_") or "dimension"
+
+
 def dictionary_slice(*, metric: MetricDefinition, dimension_keys: list[str]) -> dict[str, Any]:
     """Return only the tables and columns a query for ``metric`` by ``dimension_keys`` needs:
     the base tables in full, and of each dimension table its key and the dimension column."""
@@ -270,9 +276,11 @@ def dictionary_slice(*, metric: MetricDefinition, dimension_keys: list[str]) -> 
     for table in (tables[name] for name in sorted(bases | dimension_tables) if name in tables):
         computed = [d for d in table.computed_dimensions.all() if d.key in dimension_keys]
         read = {name for d in computed for name in _expression_columns(d.expression, metric.source.dialect)}
+        keyed = {c.key_column for c in table.columns.all() if c.key in dimension_keys and c.key_column}
         columns = [
             c for c in table.columns.all()
             if table.name in bases or c.key in dimension_keys or c.key in join_targets or c.name in read
+            or c.name in keyed
         ]
         tables_out.append({
             "name": table.name,
@@ -285,8 +293,15 @@ def dictionary_slice(*, metric: MetricDefinition, dimension_keys: list[str]) -> 
         if table.ai_guidelines:
             guidelines.append(f"{table.name}: {table.ai_guidelines}")
         dims_out += [
-            {"key": c.key, "table": table.name, "column": c.name, "label": c.display_label(), "computed": False}
+            {"key": c.key, "table": table.name, "column": c.name, "label": c.display_label(), "computed": False,
+             "key_column": c.key_column or None}
             for c in columns if c.key in dimension_keys
+        ]
+        guidelines += [
+            f"{c.key} is a label several {table.name} rows can share: group by {table.name}.{c.key_column} as "
+            f"well, returned right after the label's column and named as it with {KEY_SUFFIX} (e.g. "
+            f"{_slug_of(c.display_label())}{KEY_SUFFIX}), so that two of one name stay two rows"
+            for c in columns if c.key in dimension_keys and c.key_column
         ]
         for d in computed:
             dims_out.append({"key": d.key, "table": table.name, "column": None, "label": d.display_label(),
@@ -320,3 +335,10 @@ def value_labels(*, source: DataSource) -> dict[str, dict[str, str]]:
     for table, column, value, label in rows:
         out[f"{table}.{column}"][value] = label
     return dict(out)
+
+
+def shared_labels(*, source: DataSource) -> set[str]:
+    """Return the indexed values of the source's keyed labels (``key_column`` set) that more than one row
+    has, such as a name two adjusters share: those a result writes with their key."""
+    return set(DimensionValue.objects.filter(column__table__source=source, row_count__gt=1)
+               .exclude(column__key_column="").values_list("value", flat=True))

@@ -192,6 +192,8 @@ _EARLIER_SYNONYMS = {
     "open_claims": "open claim count, pending claims, unresolved claims, backlog",
     "earned_premium": "premium, premiums earned",
 }
+# Labels several rows share (120 adjusters, 109 names): the key that tells them apart.
+_KEY_COLUMNS = {("adjusters", "full_name"): "adjuster_id"}
 _EARLIER_COLUMNS = {
     # (table, column): (label, description, synonyms, is_dimension) as earlier seeds wrote them
     ("adjusters", "full_name"): ("", "Adjuster name.", "", False),
@@ -227,6 +229,7 @@ def _seed_columns(table: DictionaryTable, columns: list[tuple[str, str, str, str
             is_dimension=is_dimension, references=references,
             sample_values=_SAMPLE_VALUES.get((table.name, name), []),
             value_synonyms=_VALUE_SYNONYMS.get((table.name, name), {}),
+            key_column=_KEY_COLUMNS.get((table.name, name), ""),
         )
         for name, data_type, label, description, synonyms, is_dimension, references in columns
     ])
@@ -244,6 +247,8 @@ def _update_columns(table: DictionaryTable, columns: list[tuple[str, str, str, s
         if column is None:
             continue
         changes: dict[str, Any] = {}
+        if not column.key_column and (table.name, name) in _KEY_COLUMNS:
+            changes["key_column"] = _KEY_COLUMNS[(table.name, name)]
         if not column.value_synonyms and (table.name, name) in _VALUE_SYNONYMS:
             changes["value_synonyms"] = _VALUE_SYNONYMS[(table.name, name)]
         earlier = _EARLIER_COLUMNS.get((table.name, name))

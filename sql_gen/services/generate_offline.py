@@ -16,6 +16,7 @@ import sqlglot
 from sqlglot import exp
 
 from backend.llm.api import OfflineQuery
+from sql_gen.services.entity_keys import key_alias
 
 _BUCKET_FUNCTION = "widget_bucket"  # a stand-in the dialect's own bucket expression replaces
 _SQLITE_BUCKETS = {
@@ -58,8 +59,14 @@ def _slug(label: str) -> str:
 
 
 def _group_keys(spec: dict[str, Any], dims: dict[str, dict[str, Any]]) -> list[str]:
+    """Return the group columns in result order: period, then each dimension's label, followed by its
+    hidden key when the label is one several rows can share (see ``entity_keys``)."""
     keys = ["period"] if spec.get("grain") else []
-    return keys + [_slug(dims[k]["label"]) for k in spec.get("dimensions", [])]
+    for key in spec.get("dimensions", []):
+        keys.append(_slug(dims[key]["label"]))
+        if dims[key].get("key_column"):
+            keys.append(key_alias(_slug(dims[key]["label"])))
+    return keys
 
 
 def _joined(parts: list[tuple[str, str]], keys: list[str]) -> str:
@@ -96,7 +103,10 @@ def _simple(metric: dict[str, Any], spec: dict[str, Any], dims: dict[str, dict[s
     if spec.get("grain"):
         select.append(f"{_BUCKET_FUNCTION}(b.{metric['time_column']}, '{spec['grain']}') AS period")
     for key in spec.get("dimensions", []):
-        select.append(f"{_dimension_sql(dims[key], aliases)} AS {_slug(dims[key]['label'])}")
+        dim = dims[key]
+        select.append(f"{_dimension_sql(dim, aliases)} AS {_slug(dim['label'])}")
+        if dim.get("key_column"):
+            select.append(f"{aliases[dim['table']]}.{dim['key_column']} AS {key_alias(_slug(dim['label']))}")
     select.append(f"{_qualify(metric['expression'], base_columns, 'b')} AS {alias}")
     where = _where(metric, spec, dims, aliases, base_columns)
     sql = f"SELECT {', '.join(select)} FROM {base} AS b" + "".join(joins)

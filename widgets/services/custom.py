@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from backend.errors import ApplicationError, ErrorCode
 from backend.llm.api import InvalidAnswer, LLMStep, Prompt, Purpose, Tool, unfence
+from sql_gen.services.entity_keys import is_key_column
 from widgets.services import custom_offline
 from widgets.services.tsx import TsxRejected, tsx_compile
 
@@ -167,7 +168,7 @@ def widget_props(*, spec: dict[str, Any], result: dict[str, Any]) -> dict[str, A
 def check_result_columns(*, spec: dict[str, Any], columns: list[str]) -> None:
     """Raise ResultShapeMismatch unless ``columns`` (as a statement's prepare names them) fit the
     widget's Row in number, order and name (see ``_columns`` for the spellings accepted)."""
-    _check_columns(_columns(spec), columns)
+    _check_columns(_columns(spec), [c for c in columns if not is_key_column(c)])  # keys are folded at fetch
 
 
 def widget_props_or_reason(*, spec: dict[str, Any], result: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:

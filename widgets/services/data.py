@@ -23,7 +23,8 @@ from sqlglot import exp
 
 from backend.errors import ApplicationError
 from sql_gen.models import DataSource
-from sql_gen.selectors import source_metrics
+from sql_gen.selectors import shared_labels, source_metrics
+from sql_gen.services.entity_keys import fold_keys
 from sql_gen.services.execute import QueryResult, sql_execute
 from widgets.services.windows import (
     Bounds,
@@ -90,14 +91,15 @@ def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt
         resolved = dataclasses.replace(resolved, window=own, compare=None)
     additive = _additivity(source, spec)
     starts = _DataStarts(source, spec, starts_of or metric_data_starts, deadline_s)
-    main = _run_window(run, source, sql, resolved.window, deadline_s)
+    shared = shared_labels(source=source)
+    main = _run_window(run, source, sql, resolved.window, deadline_s, shared)
     result = {**main, "window": _iso(resolved.window), "today": today.isoformat(),
               "partial_last": resolved.partial_last}
     if window_of is not None:
         result["partial_first"] = _partial_first(resolved.window, spec.get("grain"))
     result |= _complete(spec, result, resolved.window, additive, cap=source.row_cap, starts=starts)
     if resolved.compare is not None:
-        before = _run_window(run, source, sql, resolved.compare, deadline_s)
+        before = _run_window(run, source, sql, resolved.compare, deadline_s, shared)
         before |= {"window": _iso(resolved.compare)}
         before |= _complete(spec, before, resolved.compare, additive, cap=source.row_cap, starts=starts)
         result["compare"] = before
@@ -132,11 +134,13 @@ def compare_deltas(spec: dict[str, Any], now: dict[str, Any], before: dict[str, 
     return deltas
 
 
-def _run_window(run: Runner, source: DataSource, sql: str, bounds: Bounds,
-                deadline_s: float | None) -> dict[str, Any]:
+def _run_window(run: Runner, source: DataSource, sql: str, bounds: Bounds, deadline_s: float | None,
+                shared: set[str]) -> dict[str, Any]:
+    """Return the statement's result for ``bounds``, its hidden key columns folded into the labels they
+    tell apart (``entity_keys``): the columns are the widget's, and two people of one name two rows."""
     ran = run(source=source, sql=sql, params={"window_start": bounds.start, "window_end": bounds.end},
               deadline_s=deadline_s)
-    return {"columns": ran.columns, "rows": ran.rows, "truncated": ran.truncated}
+    return fold_keys({"columns": ran.columns, "rows": ran.rows, "truncated": ran.truncated}, shared=shared)
 
 
 def _partial_first(bounds: Bounds, grain: str | None) -> bool:
