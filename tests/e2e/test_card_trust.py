@@ -15,15 +15,7 @@ from tests.e2e.test_cards import KPI_RESULT, KPI_SPEC, METRICS, STATUS_RESULT, S
 from tests.e2e.test_pages import PASSWORD, add_widget, log_in
 from widgets.models import Dashboard
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "ANTHROPIC_API_KEY", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BUILDER_MODE", "offline")
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("offline")]
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, Route, expect
 from tests.e2e.test_pages import PASSWORD, add_widget, log_in
 from widgets.models import Dashboard
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("offline")]
 
 PAID = {"key": "total_paid", "name": "Total paid", "unit": "currency"}
 KPI_SPEC = {
@@ -61,13 +61,6 @@ BAR_SPEC = {
 }
 BAR_RESULT = {"columns": ["region", "claim_count"],
               "rows": [["midwest", 4210], ["northeast", 3875], ["south", 5342], ["west", 2968]], "truncated": False}
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "ANTHROPIC_API_KEY", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BUILDER_MODE", "offline")
 
 
 @pytest.fixture

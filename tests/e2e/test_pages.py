@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from widgets.models import Dashboard, RequestStatus, Widget, WidgetRequest
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("offline")]
 
 PASSWORD = "pw-e2e-123456"
 
@@ -63,13 +63,6 @@ LINE_RESULT = {
     ],
     "truncated": True,
 }
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "ANTHROPIC_API_KEY", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BUILDER_MODE", "offline")
 
 
 @pytest.fixture
