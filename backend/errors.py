@@ -25,6 +25,8 @@ class ErrorCode(StrEnum):
     NOT_WAITING = "not_waiting"
     NOT_FAILED = "not_failed"
     NO_DATA_SOURCE = "no_data_source"
+    INVALID_LAYOUT = "invalid_layout"
+    INVALID_WINDOW = "invalid_window"
     # The pipeline's steps
     INVALID_INTENT = "invalid_intent"
     NOT_IN_DATA = "not_in_data"  # the request names something the dictionary does not have

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from widgets import selectors
 from widgets.serializers import AnswersIn, PromptIn, dashboard_out, request_out, widget_out
+from widgets.services.layout import dashboard_layout_set, widget_layout
 from widgets.services.requests import (
     widget_request_answer,
     widget_request_create,
@@ -75,3 +76,12 @@ class WidgetRequestRetryApi(APIView):
         found = selectors.widget_request_get(user=request.user, request_id=request_id)
         return Response(request_out(widget_request_retry(user=request.user, request=found)),
                         status=status.HTTP_202_ACCEPTED)
+
+
+class DashboardLayoutApi(APIView):
+    def post(self, request: Request, dashboard_id: int) -> Response:
+        dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
+        body = request.data if isinstance(request.data, dict) else {}
+        placed = dashboard_layout_set(user=request.user, dashboard=dashboard, widgets=body.get("widgets"),
+                                      shown=list(selectors.dashboard_widgets(dashboard=dashboard)))
+        return Response({"widgets": [{"id": w.id, **widget_layout(w)} for w in placed]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -12,6 +12,9 @@ class Dashboard(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dashboards")
     name = models.CharField(max_length=120)
     is_private = models.BooleanField(default=True, help_text="Private dashboards are seen by their owner only.")
+    window = models.JSONField(
+        null=True, blank=True,
+        help_text="A time window (the spec's window shape) that overrides every widget's own; empty: none.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -132,6 +135,12 @@ class DataOrigin(models.TextChoices):
     QUERY_FAILED = "query_failed", "Query failed"
 
 
+class WidgetHeight(models.TextChoices):
+    SMALL = "S", "Small"
+    MEDIUM = "M", "Medium"
+    LARGE = "L", "Large"
+
+
 class Widget(models.Model):
     """A widget on a dashboard: its validated spec, the checked SQL and the last good result.
 
@@ -168,10 +177,16 @@ class Widget(models.Model):
     refreshed_at = models.DateTimeField(null=True, blank=True, help_text="Last refresh attempt, good or not.")
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
     llm_calls = models.PositiveIntegerField(default=0)
+    # The dashboard's layout: unplaced widgets (null, e.g. just built) come after the placed ones, oldest first.
+    position = models.PositiveIntegerField(null=True, blank=True, help_text="Order on the dashboard, from 0.")
+    width = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(3)],
+        help_text="Columns taken (1-3); empty: by kind (charts and wide tables 2).")
+    height = models.CharField(max_length=1, choices=WidgetHeight.choices, default=WidgetHeight.MEDIUM)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["created_at", "id"]
+        ordering = [models.F("position").asc(nulls_last=True), "created_at", "id"]
 
     def __str__(self) -> str:
         return self.title

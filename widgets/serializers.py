@@ -13,6 +13,7 @@ from widgets.models import Dashboard, RequestStatus, StepName, StepState, Widget
 from widgets.selectors import WidgetVocabulary, dimension_keys, widget_vocabulary
 from widgets.services.custom import widget_props_or_reason
 from widgets.services.interpret import interpretation
+from widgets.services.layout import widget_layout
 from widgets.services.resolve import FAILURE_ORIGINS, widget_badge
 from widgets.services.result_shape import result_readable
 
@@ -57,6 +58,7 @@ def widget_out(widget: Widget, *, now: datetime | None = None,
         "llm_calls": widget.llm_calls,
         # Built without data (the badge says why): trying the request again may build it.
         "can_retry": widget.result_at is None and badge.source in FAILURE_ORIGINS,
+        "layout": widget_layout(widget),
         **_custom_fields(widget, result),
     }
 
@@ -150,4 +152,5 @@ def dashboard_out(dashboard: Dashboard, *, user: Any) -> dict[str, Any]:
         "is_private": dashboard.is_private,
         "owner": dashboard.owner.get_username(),
         "can_edit": dashboard.owner_id == user.pk,
+        "window": dashboard.window,
     }

@@ -5,6 +5,7 @@
 import { apiClient, errorText } from "./api.js";
 import { guardedWidgetCard } from "./cards.js";
 import { showError } from "./dom.js";
+import { layoutController } from "./layout.js";
 import { readMeta } from "./meta.js";
 import { isSettled, requestsController } from "./requests.js";
 
@@ -23,11 +24,12 @@ function start(root) {
     sandboxUrl: root.dataset.sandboxUrl || "/widgets/sandbox/",
     retry: (requestId, button) => requests.retry(requestId, button),
   };
+  const layout = layoutController({ api, grid, dashboardId: root.dataset.dashboardId, canEdit: ctx.canEdit, say });
   const board = {
     addWidget(w) {
       if (!w || shown.has(w.id)) return;
       shown.add(w.id);
-      const card = guardedWidgetCard(w, ctx); // one card that cannot be built never hides the others
+      const card = layout.decorate(guardedWidgetCard(w, ctx), w); // one card that cannot be built never hides the others
       grid.append(card);
       empty.hidden = true;
       if (loaded) announceNew(card, w);
@@ -45,6 +47,12 @@ function start(root) {
                                         editPrompt: ctx.canEdit ? editPrompt : null });
   setUpPromptForm(api, requests, root.dataset.dashboardId);
   load(api, requests, board, root.dataset.dashboardId).finally(() => { loaded = true; });
+}
+
+/** Says ``text`` in the page's live region (role=status). */
+function say(text) {
+  const status = document.getElementById("widget-status");
+  if (status) status.textContent = text;
 }
 
 /** Brings a widget that was just built into view and says so to screen readers, without taking the focus
