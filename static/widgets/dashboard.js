@@ -3,6 +3,7 @@
 // text only ever reaches the DOM through textContent.
 
 import { apiClient, errorText } from "./api.js";
+import { builderToggle } from "./builder.js";
 import { guardedWidgetCard } from "./cards.js";
 import { showError } from "./dom.js";
 import { layoutController } from "./layout.js";
@@ -13,6 +14,7 @@ const app = document.getElementById("dashboard-app");
 if (app) start(app);
 
 function start(root) {
+  const builder = builderToggle();
   const api = apiClient(root.dataset.apiBase || "/api/");
   const grid = document.getElementById("widget-grid");
   const empty = document.getElementById("grid-empty");
@@ -44,7 +46,8 @@ function start(root) {
   };
   const catalogUrl = ctx.meta.catalog_url ? `${ctx.meta.catalog_url}?dashboard=${root.dataset.dashboardId}` : "";
   const requests = requestsController({ api, box: document.getElementById("requests"), board, catalogUrl,
-                                        editPrompt: ctx.canEdit ? editPrompt : null });
+                                        editPrompt: ctx.canEdit ? (text) => { builder.expand(); editPrompt(text); } : null,
+                                        say });
   setUpPromptForm(api, requests, root.dataset.dashboardId);
   load(api, requests, board, root.dataset.dashboardId).finally(() => { loaded = true; });
 }

@@ -28,7 +28,7 @@ export function progressText(r) {
  * {addWidget(widget), removeWidgetOfRequest(requestId)}. A failed request the server says cannot be
  * retried (it names what the data lacks) offers instead ``editPrompt(text)`` (puts it back in the prompt
  * box) and a link to ``catalogUrl``. */
-export function requestsController({ api, box, board, editPrompt = null, catalogUrl = "" }) {
+export function requestsController({ api, box, board, editPrompt = null, catalogUrl = "", say = () => {} }) {
   const node = (id, inner = "") => box.querySelector(`[data-request-id="${id}"] ${inner}`);
 
   /** Shows a request's state: a new card when its state changes (an unchanged card is left alone, so
@@ -75,10 +75,20 @@ export function requestsController({ api, box, board, editPrompt = null, catalog
     poll(data.id);
   }
 
+  /** Puts a failed request, or one whose questions will not be answered, away; the focus goes to the next
+   * request's first control (or the prompt box), not to the top of the page. */
   async function dismiss(r) {
     const { ok, data } = await api(`requests/${r.id}/dismiss/`, {});
-    if (ok) render(r, true);
-    else showError(node(r.id, ".request-error"), errorText(data));
+    if (!ok) {
+      showError(node(r.id, ".request-error"), errorText(data));
+      return;
+    }
+    const card = node(r.id);
+    const next = card && (card.nextElementSibling || card.previousElementSibling);
+    render(r, true);
+    say(r.status === "needs_clarification" ? `Question put away: ${r.prompt}` : `Dismissed: ${r.prompt}`);
+    const focus = (next && next.querySelector("button")) || document.getElementById("prompt-input");
+    if (focus) focus.focus();
   }
 
   async function answer(r, questionId, text) {
@@ -115,7 +125,10 @@ export function requestsController({ api, box, board, editPrompt = null, catalog
           el("button", { type: "button", className: "button", onclick: () => dismiss(r) }, "Dismiss")));
     }
     if (r.status !== "needs_clarification") return null;
-    return el("div", { className: "questions" }, (r.questions || []).map((q) => questionView(r, q)));
+    return el("div", { className: "questions" }, (r.questions || []).map((q) => questionView(r, q)),
+      el("div", { className: "request-actions" },
+        el("button", { type: "button", className: "button button-quiet", "data-testid": "request-dismiss",
+          "aria-label": `Dismiss the question about “${r.prompt}”`, onclick: () => dismiss(r) }, "Dismiss")));
   }
 
   /** "Try again" when running again can help; otherwise "Edit the request" and the catalog. */

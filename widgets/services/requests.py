@@ -103,15 +103,20 @@ def widget_request_answer(
     return locked
 
 
+DISMISSABLE = (RequestStatus.FAILED, RequestStatus.NEEDS_CLARIFICATION)
+
+
 def widget_request_dismiss(*, user: AbstractBaseUser, request: WidgetRequest) -> WidgetRequest:
-    """Put a failed request away so the dashboard stops showing it.
+    """Put a failed request, or one whose questions the analyst will not answer, away so the dashboard stops
+    showing it.
 
     Raises:
-        ApplicationError: ``not_failed`` for a request that has not failed.
+        ApplicationError: ``not_failed`` for a request that is neither failed nor waiting for an answer.
     """
-    updated = WidgetRequest.objects.filter(id=request.id, user=user, status=RequestStatus.FAILED).update(dismissed=True)
+    updated = WidgetRequest.objects.filter(id=request.id, user=user, status__in=DISMISSABLE).update(dismissed=True)
     if updated != 1:
-        raise ApplicationError(ErrorCode.NOT_FAILED, "Only a failed request can be dismissed.")
+        raise ApplicationError(ErrorCode.NOT_FAILED,
+                               "Only a failed request or one waiting for an answer can be dismissed.")
     request.dismissed = True
     return request
 
