@@ -73,27 +73,30 @@ def catalog(request: HttpRequest) -> HttpResponse:
 
 # The sandbox runs model-written code. It is framed by our dashboard with sandbox="allow-scripts"
 # (no allow-same-origin), so it has an opaque origin: no cookies, no storage, no access to the
-# parent's DOM. Its policy lets it load our static scripts and eval the compiled component, and
-# nothing else: no requests, no images but data: URLs, no forms, no framing by other sites.
+# parent's DOM. The component itself runs in a QuickJS VM (WebAssembly) inside a Worker made from a
+# blob: URL, and never sees this page's DOM. The page may load our static scripts, compile
+# WebAssembly, start that one Worker, and nothing else: no requests, no eval, no inline styles.
 SANDBOX_CSP = {
     "default-src": ["'none'"],
-    # 'trusted-types-eval': Chromium blocks eval under require-trusted-types-for unless it is present.
-    "script-src": ["'self'", "'unsafe-eval'", "'trusted-types-eval'"],
-    "style-src": ["'self'", "'unsafe-inline'"],
-    "img-src": ["data:"],
+    # 'wasm-unsafe-eval': the VM is WebAssembly. No 'unsafe-eval' since the component no longer runs here.
+    "script-src": ["'self'", "'wasm-unsafe-eval'"],
+    # Styles are set property by property through the CSSOM, which 'unsafe-inline' does not govern.
+    "style-src": ["'self'"],
+    "img-src": ["'none'"],
     "font-src": ["'none'"],
     "connect-src": ["'none'"],
     "object-src": ["'none'"],
     "frame-src": ["'none'"],
-    "worker-src": ["'none'"],
+    # The Worker's script is a blob: URL made by sandbox.js (a frame with an opaque origin cannot start a
+    # Worker from our origin's URL); it importScripts() our static files, allowed by script-src 'self'.
+    "worker-src": ["blob:"],
     "form-action": ["'none'"],
     "base-uri": ["'none'"],
     "frame-ancestors": ["'self'"],
-    # No HTML from strings (innerHTML, DOMParser, document.write, ...): those are ways to make an
-    # iframe, a new window whose WebRTC sandbox.js has not deleted (a second layer: Chromium gives
-    # that window its own opaque origin, out of the component's reach).
+    # No HTML from strings, and script URLs only through our policy, which accepts only the Worker's
+    # blob: URL (in the page) and our three static scripts (in the Worker).
     "require-trusted-types-for": ["'script'"],
-    "trusted-types": ["'none'"],
+    "trusted-types": ["sandbox-worker"],
     # Sandboxed even when opened directly or framed without the attribute.
     "sandbox": ["allow-scripts"],
 }

@@ -1,53 +1,120 @@
-// Custom widgets: model-written React components, each in its own sandboxed frame (static/widgets/sandbox.js).
+// Custom widgets: model-written React components, each in its own sandboxed frame (static/widgets/sandbox.js),
+// where our frame code runs the component in a QuickJS VM inside a Worker and draws what it renders.
+//
+// The dashboard trusts nothing from a frame. It never listens to window "message" events for them: each
+// frame gets one MessageChannel port at start-up, and on it only small transferred ArrayBuffers are read,
+// their size checked before they are decoded, at most RATE_PER_SECOND a second. Only our frame code holds
+// the port; the component has no postMessage at all.
 
 import { el } from "./dom.js";
 
 const FRAME_MIN_PX = 80;
 const FRAME_MAX_PX = 800;
 const MAX_ERROR_TEXT = 300;
+const MAX_MESSAGE_BYTES = 2048;
+const RATE_PER_SECOND = 30;
 
-/** Returns an iframe with an opaque origin (sandbox="allow-scripts", no allow-same-origin) that renders the
- * compiled component on the widget's props. It can only tell us its height or why it failed. */
+// Our words for what stopped a widget; the component's own text is shown apart, marked as its.
+// A frame names a budget by code only, so no text of its own choosing reads as ours.
+const REASONS = {
+  component: "The custom component stopped with an error.",
+  time: "The custom component was stopped: one render took too long.",
+  cpu: "The custom component was stopped: it kept the processor busy for too long.",
+  memory: "The custom component was stopped: it used too much memory.",
+  output: "The custom component was stopped: it drew more than a widget may.",
+  unresponsive: "The custom component was stopped: it stopped answering.",
+  sandbox: "The custom component could not run in this browser's sandbox.",
+  navigated: "The custom component was stopped: it tried to leave its sandbox.",
+  flood: "The custom component was stopped: its frame sent more messages than allowed.",
+};
+
+/** Returns the widget's box, holding an iframe with an opaque origin (sandbox="allow-scripts", no
+ * allow-same-origin) that renders the compiled component on the widget's props. */
 export function customView(w, sandboxUrl) {
   const box = el("div", { className: "custom-widget" });
+  mount(box, w, sandboxUrl);
+  return box;
+}
+
+function mount(box, w, sandboxUrl) {
   const frame = el("iframe", {
     src: sandboxUrl, sandbox: "allow-scripts", referrerpolicy: "no-referrer", className: "custom-frame",
     title: w.title, height: FRAME_MIN_PX, "data-testid": "custom-frame",
   });
-  let loaded = false;
-  const onMessage = (event) => {
-    if (!frame.isConnected) window.removeEventListener("message", onMessage);
-    else if (event.source === frame.contentWindow) customMessage(box, frame, event.data);
+  let loads = 0;
+  let port = null;
+  const fail = (kind, detail) => {
+    if (port) port.close();
+    port = null;
+    if (frame.isConnected) customFailed(box, kind, detail, () => mount(box, w, sandboxUrl));
   };
   frame.addEventListener("load", () => {
-    // The sandbox page loads once; a second load means the component navigated its frame away.
-    if (loaded) {
-      customFailed(box, frame, "it tried to leave its sandbox and was stopped.");
+    loads += 1;
+    // The sandbox page loads once; a second load means something navigated the frame away.
+    if (loads > 1) {
+      fail("navigated", "");
       return;
     }
-    loaded = true;
-    // "*": an opaque-origin frame has no origin to name. Only our sandbox page is ever loaded
-    // here when this is sent (the first load of a fixed src).
-    frame.contentWindow.postMessage({ type: "render", js: w.component_js, props: w.props || {} }, "*");
+    const channel = new MessageChannel();
+    port = channel.port1;
+    port.onmessage = guarded((message) => {
+      if (message.type === "rendered" && Number.isFinite(message.height)) {
+        frame.height = String(Math.min(FRAME_MAX_PX, Math.max(FRAME_MIN_PX, Math.ceil(message.height))));
+      } else if (message.type === "error") {
+        const text = typeof message.text === "string" ? message.text : "";
+        if (message.kind === "component") fail("component", text);
+        else if (message.kind === "budget" && Object.hasOwn(REASONS, text) && text !== "component") fail(text, "");
+        else fail("sandbox", "");
+      }
+    }, () => fail("flood", ""));
+    // "*": an opaque-origin frame has no origin to name. This is the first load of our own src.
+    frame.contentWindow.postMessage({ type: "start" }, "*", [channel.port2]);
+    port.postMessage({ type: "render", js: w.component_js, props: w.props || {} });
   });
-  window.addEventListener("message", onMessage);
-  box.append(frame);
-  return box;
+  box.replaceChildren(frame);
 }
 
-function customMessage(box, frame, data) {
-  if (!data || typeof data !== "object") return;
-  if (data.type === "rendered" && typeof data.height === "number" && Number.isFinite(data.height)) {
-    frame.height = String(Math.min(FRAME_MAX_PX, Math.max(FRAME_MIN_PX, Math.ceil(data.height))));
-  } else if (data.type === "error") {
-    customFailed(box, frame, String(data.message || "it stopped with an error."));
-  }
+/** Wraps ``handle(message)`` for a frame's port: ArrayBuffers of at most MAX_MESSAGE_BYTES, decoded only
+ * then, at most RATE_PER_SECOND a second (the rest dropped unread; ``flooded()`` once past ten times that). */
+export function guarded(handle, flooded, now = () => performance.now()) {
+  let windowStart = -Infinity;
+  let count = 0;
+  let done = false;
+  return (event) => {
+    if (done) return;
+    const t = now();
+    if (t - windowStart >= 1000) {
+      windowStart = t;
+      count = 0;
+    }
+    count += 1;
+    if (count > RATE_PER_SECOND * 10) {
+      done = true;
+      flooded();
+      return;
+    }
+    const data = event.data;
+    if (count > RATE_PER_SECOND || !(data instanceof ArrayBuffer) || data.byteLength > MAX_MESSAGE_BYTES) return;
+    let message;
+    try {
+      message = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(data));
+    } catch {
+      return;
+    }
+    if (message && typeof message === "object" && !Array.isArray(message)) handle(message);
+  };
 }
 
-/** Replaces the frame with the reason, shown as text. */
-function customFailed(box, frame, reason) {
-  frame.remove();
-  const text = reason.length > MAX_ERROR_TEXT ? `${reason.slice(0, MAX_ERROR_TEXT)}…` : reason;
-  box.replaceChildren(el("p", { className: "form-error custom-error", role: "alert", "data-testid": "custom-error",
-    text: `The custom component failed: ${text}` }));
+/** Replaces the frame with our reason, the component's own text apart and marked as its, and a Retry. */
+function customFailed(box, kind, detail, retry) {
+  const text = detail.length > MAX_ERROR_TEXT ? `${detail.slice(0, MAX_ERROR_TEXT)}…` : detail;
+  const own = kind === "component";
+  const reason = Object.hasOwn(REASONS, kind) ? REASONS[kind] : REASONS.sandbox;
+  box.replaceChildren(el("div", { className: "form-error custom-error", role: "alert", "data-testid": "custom-error" },
+    el("p", { className: "custom-error-reason", "data-testid": "custom-error-reason",
+      text: reason }),
+    own && text ? el("p", { className: "custom-error-detail", "data-testid": "custom-error-detail" },
+      el("span", { className: "custom-error-label", text: "The component's own message (not from Widget Builder): " }),
+      el("q", { text })) : null,
+    el("button", { type: "button", className: "button", "data-testid": "custom-retry", text: "Retry", onclick: retry })));
 }

