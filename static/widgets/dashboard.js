@@ -47,7 +47,7 @@ function start(root) {
   const catalogUrl = ctx.meta.catalog_url ? `${ctx.meta.catalog_url}?dashboard=${root.dataset.dashboardId}` : "";
   const requests = requestsController({ api, box: document.getElementById("requests"), board, catalogUrl,
                                         editPrompt: ctx.canEdit ? (text) => { builder.expand(); editPrompt(text); } : null,
-                                        say });
+                                        say, canCancel: root.dataset.canCancel === "1" });
   setUpPromptForm(api, requests, root.dataset.dashboardId);
   load(api, requests, board, root.dataset.dashboardId).finally(() => { loaded = true; });
 }

@@ -3,10 +3,11 @@
 
 import { errorText } from "./api.js";
 import { el, showError } from "./dom.js";
+import { fillProgress, startTicking, stepsText } from "./progress.js";
 
 const POLL_MS = 700;
 const RETRY_MS = 3000;
-const SETTLED = new Set(["ready", "failed", "needs_clarification"]);
+const SETTLED = new Set(["ready", "failed", "needs_clarification", "cancelled"]);
 
 /** Returns true when a request will not change without the analyst. */
 export const isSettled = (r) => SETTLED.has(r.status);
@@ -16,20 +17,17 @@ export const stateKey = (r) => `${r.status}:${(r.questions || []).map((q) => q.i
 
 /** The step (or two, side by side) a request is at and the time spent in it: "Writing the SQL · 4 s". */
 export function progressText(r) {
-  if (isSettled(r)) return "";
-  return (r.current_steps || []).map((s) => {
-    const what = s.state === "queued" ? `${s.label} (waiting for a worker)` : s.label;
-    const again = s.attempts > 1 && s.state === "running" ? `, try ${s.attempts}` : "";
-    return s.elapsed_s == null ? what + again : `${what}${again} · ${Math.round(s.elapsed_s)} s`;
-  }).join(" and ");
+  return isSettled(r) ? "" : stepsText(r);
 }
 
 /** Returns {render, poll, retry} over the requests box. ``board`` adds and removes widget cards:
  * {addWidget(widget), removeWidgetOfRequest(requestId)}. A failed request the server says cannot be
  * retried (it names what the data lacks) offers instead ``editPrompt(text)`` (puts it back in the prompt
  * box) and a link to ``catalogUrl``. */
-export function requestsController({ api, box, board, editPrompt = null, catalogUrl = "", say = () => {} }) {
+export function requestsController({ api, box, board, editPrompt = null, catalogUrl = "", say = () => {},
+                                     canCancel = false }) {
   const node = (id, inner = "") => box.querySelector(`[data-request-id="${id}"] ${inner}`);
+  startTicking(box);
 
   /** Shows a request's state: a new card when its state changes (an unchanged card is left alone, so
    * the live region is not re-announced), no card once it has a widget (ready, or failed with a badged
@@ -37,7 +35,7 @@ export function requestsController({ api, box, board, editPrompt = null, catalog
   function render(r, dismissed = false) {
     const old = node(r.id);
     if (r.widget) board.addWidget(r.widget);
-    if (dismissed || r.widget) {
+    if (dismissed || r.widget || r.status === "cancelled") {
       if (old) old.remove();
     } else if (!old) {
       box.prepend(requestCard(r));
@@ -45,7 +43,7 @@ export function requestsController({ api, box, board, editPrompt = null, catalog
       old.replaceWith(requestCard(r));
     } else {
       showError(node(r.id, ".request-error"), "");
-      node(r.id, ".request-step").textContent = progressText(r);
+      fillProgress(node(r.id, ".request-step"), r, isSettled(r));
     }
   }
 
@@ -91,6 +89,23 @@ export function requestsController({ api, box, board, editPrompt = null, catalog
     if (focus) focus.focus();
   }
 
+  /** Stops a request being built (or waiting for an answer); its card goes, and the live region says so. */
+  async function cancel(r, button) {
+    button.disabled = true;
+    const { ok, data } = await api(`requests/${r.id}/cancel/`, {});
+    if (!ok) {
+      button.disabled = false;
+      showError(node(r.id, ".request-error"), errorText(data));
+      return;
+    }
+    render(data);
+    if (data.status === "cancelled") {
+      say(`Cancelled: ${r.prompt}`);
+      const input = document.getElementById("prompt-input");
+      if (input && input.offsetParent) input.focus();
+    }
+  }
+
   async function answer(r, questionId, text) {
     const controls = node(r.id).querySelectorAll("button, input");
     controls.forEach((control) => { control.disabled = true; });
@@ -111,9 +126,18 @@ export function requestsController({ api, box, board, editPrompt = null, catalog
       el("div", { className: "request-head" },
         el("p", { className: "request-prompt", text: r.prompt }),
         el("span", { className: `status status-${r.status}`, "data-testid": "request-status" }, spinner, r.status_label)),
-      el("p", { className: "request-step muted", "data-testid": "request-step", text: progressText(r) }),
+      progressLine(r),
       requestBody(r),
       el("p", { className: "form-error request-error", role: "alert", hidden: true }));
+  }
+
+  function progressLine(r) {
+    const line = el("p", { className: "request-step muted", "data-testid": "request-step" });
+    fillProgress(line, r, isSettled(r));
+    if (!canCancel || !["pending", "running"].includes(r.status)) return line;
+    return el("div", { className: "request-progress" }, line,
+      el("button", { type: "button", className: "button button-quiet", "data-testid": "request-cancel",
+        "aria-label": `Cancel “${r.prompt}”`, onclick: (event) => cancel(r, event.currentTarget) }, "Cancel"));
   }
 
   function requestBody(r) {

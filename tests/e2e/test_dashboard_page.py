@@ -2,16 +2,20 @@
 can be put away, progress with the step and its time, and Cancel."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_cards import KPI_RESULT, KPI_SPEC
 from tests.e2e.test_pages import PASSWORD, add_request, add_widget, log_in
-from widgets.models import Dashboard, RequestStatus, WidgetRequest
+from widgets.models import Dashboard, RequestStatus, StepName, StepState, WidgetRequest, WidgetStep
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("offline")]
 LAPTOP = {"width": 1366, "height": 768}
@@ -86,3 +90,47 @@ def test_pending_questions_are_dismissed_and_the_first_widget_comes_up(
     expect(cards).to_have_count(0)
     assert WidgetRequest.objects.filter(dismissed=True).count() == 8
     screenshot(page, "questions-dismissed")
+
+
+def running_request(board: Dashboard, *, seconds: int) -> WidgetRequest:
+    request = add_request(board, prompt="total paid amount over the last 30 days", status=RequestStatus.RUNNING)
+    WidgetStep.objects.create(widget_request=request, name=StepName.SQL, state=StepState.RUNNING, attempts=1,
+                              started_at=timezone.now() - timedelta(seconds=seconds))
+    return request
+
+
+def test_a_request_being_built_shows_its_step_and_the_seconds_ticking(
+    browser_page: Page, live_server: Any, board: Dashboard, screenshot: Callable[[Page, str], Path]
+) -> None:
+    running_request(board, seconds=5)
+    page = browser_page
+    open_board(page, live_server.url, board)
+    step = page.get_by_test_id("request-step")
+    expect(step).to_have_text(re.compile(r"^Writing the SQL · \d+ s$"))
+    first = int(step.inner_text().split("·")[1].split()[0])
+    assert first >= 5  # counted from when the step started, 5 s before the page opened
+    page.wait_for_function("([el, n]) => parseInt(el.textContent.split('·')[1]) >= n + 2",
+                           arg=[step.element_handle(), first], timeout=6_000)
+    expect(step.get_by_role("timer")).to_have_count(1)  # the seconds are a timer: not read out each tick
+    screenshot(page, "progress")
+
+
+def test_cancel_stops_a_request_and_its_card_goes(
+    browser_page: Page, live_server: Any, board: Dashboard, screenshot: Callable[[Page, str], Path]
+) -> None:
+    try:
+        reverse("api-request-cancel", args=[1])
+    except NoReverseMatch:
+        pytest.skip("the cancel endpoint is not in this build yet (helper api's)")
+    request = running_request(board, seconds=2)
+    page = browser_page
+    open_board(page, live_server.url, board)
+    card = page.get_by_test_id("request-card")
+    screenshot(page, "before-cancel")
+    card.get_by_test_id("request-cancel").click()
+    expect(card).to_have_count(0)
+    expect(page.get_by_test_id("widget-status")).to_have_text(f"Cancelled: {request.prompt}")
+    assert WidgetRequest.objects.get(id=request.id).status == "cancelled"
+    page.reload()
+    expect(page.get_by_test_id("widget-grid")).to_have_attribute("aria-busy", "false")
+    expect(page.get_by_test_id("request-card")).to_have_count(0)
