@@ -1,12 +1,12 @@
 """Errors a user may see, each with a stable code from one enum, and the DRF handler that renders them."""
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import Any
 
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
 
 
 class ErrorCode(StrEnum):
@@ -27,6 +27,19 @@ class ErrorCode(StrEnum):
     NO_DATA_SOURCE = "no_data_source"
     INVALID_LAYOUT = "invalid_layout"
     INVALID_WINDOW = "invalid_window"
+    NOT_CANCELLABLE = "not_cancellable"  # the request is finished already
+    NOT_DELETED = "not_deleted"  # restoring what is not deleted
+    # The API's HTTP layer (backend.errors.api_exception_handler, backend.middleware)
+    INVALID = "invalid"  # a field failed validation; extra.fields holds each field's messages
+    INVALID_TEXT = "invalid_text"  # NUL, a control character or a lone surrogate in text
+    PARSE_ERROR = "parse_error"
+    JSON_TOO_DEEP = "json_too_deep"
+    BODY_TOO_LARGE = "body_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    NOT_ACCEPTABLE = "not_acceptable"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    THROTTLED = "throttled"
     # The pipeline's steps
     INVALID_INTENT = "invalid_intent"
     NOT_IN_DATA = "not_in_data"  # the request names something the dictionary does not have
@@ -98,17 +111,71 @@ class Forbidden(ApplicationError):
         super().__init__(ErrorCode.FORBIDDEN, message)
 
 
+class Throttled(ApplicationError):
+    """Too many calls of one kind; ``wait_s`` is how long until the next is allowed (``Retry-After``)."""
+
+    http_status = status.HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, wait_s: int) -> None:
+        super().__init__(ErrorCode.THROTTLED, f"Too many requests; try again in {wait_s} s.", {"retry_after_s": wait_s})
+        self.wait_s = wait_s
+
+
+# DRF's own exceptions, by class, as our codes (a subclass maps like its base).
+_DRF_CODES: tuple[tuple[type[exceptions.APIException], ErrorCode], ...] = (
+    (exceptions.NotAuthenticated, ErrorCode.NOT_AUTHENTICATED),
+    (exceptions.AuthenticationFailed, ErrorCode.AUTHENTICATION_FAILED),
+    (exceptions.PermissionDenied, ErrorCode.FORBIDDEN),
+    (exceptions.NotFound, ErrorCode.NOT_FOUND),
+    (exceptions.MethodNotAllowed, ErrorCode.METHOD_NOT_ALLOWED),
+    (exceptions.NotAcceptable, ErrorCode.NOT_ACCEPTABLE),
+    (exceptions.UnsupportedMediaType, ErrorCode.UNSUPPORTED_MEDIA_TYPE),
+    (exceptions.Throttled, ErrorCode.THROTTLED),
+    (exceptions.ParseError, ErrorCode.PARSE_ERROR),
+    (exceptions.ValidationError, ErrorCode.INVALID),
+)
+
+
+def error_body(code: ErrorCode | str, message: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the one shape every API error has."""
+    return {"code": str(code), "message": message, "extra": extra or {}}
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Render ApplicationError as ``{code, message, extra}``; DRF's own errors keep their shape
-    but gain a ``code`` and ``message`` so every error body looks alike."""
+    """Render ApplicationError and DRF's own errors as ``{code, message, extra}``; None (a 500, rendered
+    by ``backend.urls.server_error``) for anything else.
+
+    A validation error's message names its first field's first problem and ``extra.fields`` holds them
+    all; a throttled call's ``extra.retry_after_s`` repeats its ``Retry-After`` header."""
     if isinstance(exc, ApplicationError):
-        return Response(
-            {"code": exc.code.value, "message": exc.message, "extra": exc.extra}, status=exc.http_status
-        )
-    response = exception_handler(exc, context)
-    if response is not None:
-        detail = response.data
-        code = getattr(exc, "default_code", "error")
-        message = detail.get("detail") if isinstance(detail, dict) and "detail" in detail else "Invalid input."
-        response.data = {"code": str(code), "message": str(message), "extra": detail}
+        response = Response(error_body(exc.code, exc.message, exc.extra), status=exc.http_status)
+        if isinstance(exc, Throttled):
+            response["Retry-After"] = str(exc.wait_s)
+        return response
+    # Imported here: rest_framework.views reads the parser setting, whose parser imports this module.
+    from rest_framework.views import exception_handler
+
+    response = exception_handler(exc, context)  # sets WWW-Authenticate and Retry-After
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), ErrorCode.INVALID)
+    if isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = error_body(code, _first_problem(fields), {"fields": fields})
+        return response
+    extra: dict[str, Any] = {}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        extra["retry_after_s"] = math.ceil(exc.wait)
+    response.data = error_body(code, str(exc.detail), extra)
     return response
+
+
+def _first_problem(fields: Any, path: str = "") -> str:
+    """Return "field: message" for the first message in a nest of DRF error details."""
+    if isinstance(fields, dict):
+        for name, detail in fields.items():
+            label = "" if name == "non_field_errors" else (f"{path}.{name}" if path else str(name))
+            return _first_problem(detail, label)
+    if isinstance(fields, list) and fields:
+        return _first_problem(fields[0], path)
+    return f"{path}: {fields}" if path else str(fields or "Invalid input.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -46,9 +47,13 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served as our own static files (no CDN)
     "csp",
     "django_dramatiq",
     "backend.jobs",
+    "backend.accounts",
+    "axes",
     "backend.llm",
     "sql_gen",
     "widgets",
@@ -59,11 +64,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check, which reads a form body, and before any view parses one.
+    "backend.middleware.RequestBodyGuard",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"
@@ -119,6 +128,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out login before any password is checked (app login and admin).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# --- Login throttling (django-axes): lock a username from one IP address after AXES_FAILURE_LIMIT failures,
+# for AXES_COOLOFF_MINUTES. Username and IP together: a NAT'd office is not locked out by one person, nor is a
+# user locked out by someone guessing from elsewhere.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "backend.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "backend.accounts.lockout.lockout_response"  # 429 with Retry-After
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -173,11 +194,40 @@ CONTENT_SECURITY_POLICY = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # The token first: a call without credentials gets 401 with WWW-Authenticate (the session alone says 403).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["backend.accounts.authentication.ApiTokenAuthentication",
+                                       "rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "backend.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON only: depth-limited, and refusing text the database cannot store (backend.parsers).
+    "DEFAULT_PARSER_CLASSES": ["backend.parsers.GuardedJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Widget Builder API",
+    "DESCRIPTION": "Dashboards, widget requests and widgets. Authenticate with a personal token from /profile/ "
+                   "(`Authorization: Bearer <token>`) or the browser session. Every error is "
+                   "`{code, message, extra}`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+}
+# --- The API's limits on a request body (backend.middleware.RequestBodyGuard, backend.parsers).
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 256 * 1024)
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 32)
+CSRF_FAILURE_VIEW = "backend.error_views.csrf_failure"
+# --- Per-user throttles (backend.throttles): "N/sec|min|hour|day" per scope; off, or a group exempt.
+API_THROTTLE_ENABLED = env_bool("API_THROTTLE_ENABLED", True)
+API_THROTTLE_EXEMPT_GROUP = env_str("API_THROTTLE_EXEMPT_GROUP", "api-unthrottled")
+API_THROTTLE_RATES = {"generation": env_str("API_GENERATION_RATE", "20/min")}
+# How many proxies in front of the app append to X-Forwarded-For (0: none; REMOTE_ADDR is the client).
+# Read by backend.client_ip for login lockouts and anonymous throttles.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # --- Dramatiq: Redis or RabbitMQ when BROKER_URL names one, else the in-process stub broker.
 BROKER_URL = env_str("BROKER_URL")
@@ -244,4 +294,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # django-axes logs every login at INFO; lockouts are WARNING.
+    "loggers": {"axes": {"level": env_str("AXES_LOG_LEVEL", "WARNING")}},
 }

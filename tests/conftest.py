@@ -148,6 +148,9 @@ def _test_settings(settings: Any, tmp_path: Path) -> Iterator[None]:
     settings.VAR_DIR.mkdir()
     # Hashing passwords properly is slow on purpose; tests need it fast, not strong.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The API's per-user throttles count in a cache the whole process shares: off, but where a test turns
+    # them on (tests/api/test_throttles.py).
+    settings.API_THROTTLE_ENABLED = False
     yield
 
 

@@ -4,13 +4,32 @@ from typing import Any
 
 from django.contrib import admin
 
-from widgets.models import Dashboard, Widget, WidgetRequest, WidgetStep
+from widgets.models import Dashboard, DashboardAccess, Widget, WidgetRequest, WidgetStep
 
 
 @admin.register(Dashboard)
 class DashboardAdmin(admin.ModelAdmin):
-    list_display = ["name", "owner", "is_private", "created_at"]
-    list_filter = ["is_private"]
+    list_display = ["name", "owner", "is_private", "created_at", "deleted_at"]
+    list_filter = ["is_private", ("deleted_at", admin.EmptyFieldListFilter)]
+
+
+@admin.register(DashboardAccess)
+class DashboardAccessAdmin(admin.ModelAdmin):
+    """The audit of staff opening others' private dashboards: read-only, nobody edits or deletes it."""
+
+    list_display = ["at", "staff_username", "dashboard", "via"]
+    list_filter = ["via"]
+    search_fields = ["staff_username", "dashboard__name"]
+    readonly_fields = ["at", "staff", "staff_username", "dashboard", "via"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 class WidgetStepInline(admin.TabularInline):

@@ -1,33 +1,71 @@
-"""JSON API for the dashboard page: parse, call one service or selector, render."""
+"""JSON API: parse, call one service or selector, render. Errors are ``{code, message, extra}``
+(backend.errors); generation endpoints share the per-user ``GenerationThrottle``."""
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.pagination import Pagination
+from backend.throttles import GenerationThrottle
 from widgets import selectors
-from widgets.serializers import AnswersIn, PromptIn, dashboard_out, request_out, widget_out
+from widgets.api_shapes import DashboardDetailOut, DashboardOut, DashboardPageOut, RequestOut, answers
+from widgets.serializers import (
+    AnswersIn,
+    DashboardIn,
+    DashboardPatchIn,
+    PromptIn,
+    dashboard_out,
+    request_out,
+    widget_out,
+)
+from widgets.services.dashboards import (
+    dashboard_create,
+    dashboard_delete,
+    dashboard_open,
+    dashboard_restore,
+    dashboard_update,
+)
 from widgets.services.layout import dashboard_layout_set, widget_layout
 from widgets.services.requests import (
     widget_request_answer,
+    widget_request_cancel,
     widget_request_create,
     widget_request_dismiss,
     widget_request_retry,
 )
 from widgets.services.resolve import widgets_refresh_stale
 
+TAG_DASHBOARDS, TAG_REQUESTS = ["dashboards"], ["requests"]
+
 
 class DashboardListApi(APIView):
+    @extend_schema(tags=TAG_DASHBOARDS, summary="Your dashboards and everyone's shared ones, by name",
+                   responses=answers({200: DashboardPageOut}, errors=(401, 404)))
     def get(self, request: Request) -> Response:
-        dashboards = selectors.dashboards_visible_to(user=request.user)
-        return Response([dashboard_out(d, user=request.user) for d in dashboards])
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.dashboards_visible_to(user=request.user), request, view=self)
+        return paginator.get_paginated_response([dashboard_out(d, user=request.user) for d in page or []])
+
+    @extend_schema(tags=TAG_DASHBOARDS, summary="Create a dashboard", request=DashboardIn,
+                   responses=answers({201: DashboardOut}, errors=(400, 401)))
+    def post(self, request: Request) -> Response:
+        data = DashboardIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = dashboard_create(user=request.user, **data.validated_data)
+        return Response(dashboard_out(created, user=request.user), status=status.HTTP_201_CREATED)
 
 
 class DashboardDetailApi(APIView):
+    @extend_schema(tags=TAG_DASHBOARDS, summary="A dashboard with all its widgets and your open requests",
+                   description="Staff may open any dashboard, read-only; each opening of another user's private "
+                               "dashboard is recorded.",
+                   responses=answers({200: DashboardDetailOut}, errors=(401, 404)))
     def get(self, request: Request, dashboard_id: int) -> Response:
-        dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
+        dashboard = dashboard_open(user=request.user, dashboard_id=dashboard_id, via="api")
         body = dashboard_out(dashboard, user=request.user)
         # Stored results go out at once; stale ones are refreshed in the background for the next load.
         widgets, now = list(selectors.dashboard_widgets(dashboard=dashboard)), timezone.now()
@@ -39,8 +77,35 @@ class DashboardDetailApi(APIView):
         ]
         return Response(body)
 
+    @extend_schema(tags=TAG_DASHBOARDS, summary="Rename it, or make it private or shared (owner only)",
+                   request=DashboardPatchIn, responses=answers({200: DashboardOut}))
+    def patch(self, request: Request, dashboard_id: int) -> Response:
+        dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
+        data = DashboardPatchIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        updated = dashboard_update(user=request.user, dashboard=dashboard, **data.validated_data)
+        return Response(dashboard_out(updated, user=request.user))
+
+    @extend_schema(tags=TAG_DASHBOARDS, summary="Delete it (owner only; restorable)",
+                   responses=answers({200: DashboardOut}, errors=(401, 403, 404)))
+    def delete(self, request: Request, dashboard_id: int) -> Response:
+        dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
+        return Response(dashboard_out(dashboard_delete(user=request.user, dashboard=dashboard), user=request.user))
+
+
+class DashboardRestoreApi(APIView):
+    @extend_schema(tags=TAG_DASHBOARDS, summary="Restore a deleted dashboard (owner only)", request=None,
+                   responses=answers({200: DashboardOut}, errors=(400, 401, 404)))
+    def post(self, request: Request, dashboard_id: int) -> Response:
+        restored = dashboard_restore(user=request.user, dashboard_id=dashboard_id)
+        return Response(dashboard_out(restored, user=request.user))
+
 
 class WidgetRequestCreateApi(APIView):
+    throttle_classes = [GenerationThrottle]
+
+    @extend_schema(tags=TAG_REQUESTS, summary="Ask for a widget in plain language (owner only)", request=PromptIn,
+                   responses=answers({202: RequestOut}, errors=(400, 401, 403, 404, 429)))
     def post(self, request: Request, dashboard_id: int) -> Response:
         dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
         data = PromptIn(data=request.data)
@@ -51,12 +116,18 @@ class WidgetRequestCreateApi(APIView):
 
 
 class WidgetRequestDetailApi(APIView):
+    @extend_schema(tags=TAG_REQUESTS, summary="One of your requests: its status, steps and questions",
+                   responses=answers({200: RequestOut}, errors=(401, 404)))
     def get(self, request: Request, request_id: int) -> Response:
         found = selectors.widget_request_get(user=request.user, request_id=request_id)
         return Response(request_out(found))
 
 
 class WidgetRequestAnswerApi(APIView):
+    throttle_classes = [GenerationThrottle]
+
+    @extend_schema(tags=TAG_REQUESTS, summary="Answer its clarifying questions", request=AnswersIn,
+                   responses=answers({202: RequestOut}, errors=(400, 401, 404, 429)))
     def post(self, request: Request, request_id: int) -> Response:
         found = selectors.widget_request_get(user=request.user, request_id=request_id)
         data = AnswersIn(data=request.data)
@@ -66,12 +137,18 @@ class WidgetRequestAnswerApi(APIView):
 
 
 class WidgetRequestDismissApi(APIView):
+    @extend_schema(tags=TAG_REQUESTS, summary="Put away a failed, cancelled or unanswered request", request=None,
+                   responses=answers({200: RequestOut}, errors=(400, 401, 404)))
     def post(self, request: Request, request_id: int) -> Response:
         found = selectors.widget_request_get(user=request.user, request_id=request_id)
         return Response(request_out(widget_request_dismiss(user=request.user, request=found)))
 
 
 class WidgetRequestRetryApi(APIView):
+    throttle_classes = [GenerationThrottle]
+
+    @extend_schema(tags=TAG_REQUESTS, summary="Try a failed request again from the step that failed", request=None,
+                   responses=answers({202: RequestOut}, errors=(400, 401, 404, 429)))
     def post(self, request: Request, request_id: int) -> Response:
         found = selectors.widget_request_get(user=request.user, request_id=request_id)
         return Response(request_out(widget_request_retry(user=request.user, request=found)),
@@ -85,3 +162,12 @@ class DashboardLayoutApi(APIView):
         placed = dashboard_layout_set(user=request.user, dashboard=dashboard, widgets=body.get("widgets"),
                                       shown=list(selectors.dashboard_widgets(dashboard=dashboard)))
         return Response({"widgets": [{"id": w.id, **widget_layout(w)} for w in placed]})
+
+
+class WidgetRequestCancelApi(APIView):
+    @extend_schema(tags=TAG_REQUESTS, summary="Stop a request being built or waiting for an answer",
+                   description="A step already running finishes, but nothing after it runs and no widget is made.",
+                   request=None, responses=answers({200: OpenApiResponse(RequestOut)}, errors=(400, 401, 404)))
+    def post(self, request: Request, request_id: int) -> Response:
+        found = selectors.widget_request_get(user=request.user, request_id=request_id)
+        return Response(request_out(widget_request_cancel(user=request.user, request=found)))

@@ -16,10 +16,14 @@ class Dashboard(models.Model):
         null=True, blank=True,
         help_text="A time window (the spec's window shape) that overrides every widget's own; empty: none.")
     created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Deleted by its owner (hidden from everyone; the owner may restore it).")
 
     class Meta:
         ordering = ["name", "id"]
-        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="uniq_dashboard_name_per_owner")]
+        # A deleted dashboard's name is free for a new one; restoring it then asks for another name.
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], condition=models.Q(deleted_at__isnull=True),
+                                               name="uniq_live_dashboard_name_per_owner")]
 
     def __str__(self) -> str:
         return self.name
@@ -31,6 +35,25 @@ class RequestStatus(models.TextChoices):
     NEEDS_CLARIFICATION = "needs_clarification", "Needs your answer"
     READY = "ready", "Ready"
     FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class DashboardAccess(models.Model):
+    """A staff member opened a dashboard they could not otherwise see (another user's private one), read-only."""
+
+    dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="staff_accesses")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              related_name="dashboard_accesses")
+    staff_username = models.CharField(max_length=150, help_text="Kept should the account be deleted.")
+    via = models.CharField(max_length=10, choices=[("page", "Page"), ("api", "API")])
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "dashboard accesses by staff"
+
+    def __str__(self) -> str:
+        return f"{self.staff_username} opened #{self.dashboard_id} ({self.via})"
 
 
 class WidgetRequest(models.Model):

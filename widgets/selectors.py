@@ -15,8 +15,9 @@ from widgets.models import Dashboard, RequestStatus, Widget, WidgetRequest
 
 
 def dashboards_visible_to(*, user: AbstractBaseUser) -> QuerySet[Dashboard]:
-    """Return the user's own dashboards and everyone's shared (non-private) ones."""
-    return Dashboard.objects.filter(Q(owner=user) | Q(is_private=False)).select_related("owner")
+    """Return the user's own dashboards and everyone's shared (non-private) ones, none deleted."""
+    return (Dashboard.objects.filter(Q(owner=user) | Q(is_private=False), deleted_at__isnull=True)
+            .select_related("owner"))
 
 
 def dashboard_get(*, user: AbstractBaseUser, dashboard_id: int) -> Dashboard:
@@ -30,6 +31,23 @@ def dashboard_get(*, user: AbstractBaseUser, dashboard_id: int) -> Dashboard:
     if dashboard is None:
         raise NotFound("No such dashboard.")
     return dashboard
+
+
+def dashboard_deleted_get(*, user: AbstractBaseUser, dashboard_id: int) -> Dashboard:
+    """Return one of the user's own dashboards, deleted or not (for restoring it).
+
+    Raises:
+        NotFound: the user owns no such dashboard.
+    """
+    dashboard = Dashboard.objects.filter(owner=user, id=dashboard_id).select_related("owner").first()
+    if dashboard is None:
+        raise NotFound("No such dashboard.")
+    return dashboard
+
+
+def dashboard_staff_get(*, dashboard_id: int) -> Dashboard | None:
+    """Return any live dashboard, for staff to open read-only; None when there is none."""
+    return Dashboard.objects.filter(id=dashboard_id, deleted_at__isnull=True).select_related("owner").first()
 
 
 def widget_request_get(*, user: AbstractBaseUser, request_id: int) -> WidgetRequest:
@@ -47,7 +65,7 @@ def widget_request_get(*, user: AbstractBaseUser, request_id: int) -> WidgetRequ
 
 def dashboards_owned_by(*, user: AbstractBaseUser) -> QuerySet[Dashboard]:
     """Return the dashboards the user may add widgets to, the most recently made first."""
-    return Dashboard.objects.filter(owner=user).order_by("-created_at", "-id")
+    return Dashboard.objects.filter(owner=user, deleted_at__isnull=True).order_by("-created_at", "-id")
 
 
 def dashboard_widgets(*, dashboard: Dashboard) -> QuerySet[Widget]:
@@ -61,7 +79,7 @@ def dashboard_open_requests(*, dashboard: Dashboard, user: AbstractBaseUser) -> 
     """
     return (
         dashboard.requests.filter(user=user, dismissed=False)
-        .exclude(status=RequestStatus.READY)
+        .exclude(status__in=[RequestStatus.READY, RequestStatus.CANCELLED])
         .exclude(status=RequestStatus.FAILED, widget__isnull=False)
         .prefetch_related("steps")
         .order_by("created_at", "id")

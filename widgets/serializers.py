@@ -8,6 +8,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from backend.errors import ErrorCode
+from backend.fields import TextField
 from backend.llm.api import route_label
 from widgets.models import Dashboard, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
 from widgets.selectors import WidgetVocabulary, dimension_keys, widget_vocabulary
@@ -19,13 +20,24 @@ from widgets.services.result_shape import result_readable
 
 
 class PromptIn(serializers.Serializer):
-    prompt = serializers.CharField(allow_blank=True, trim_whitespace=True)
+    prompt = TextField(multiline=True, allow_blank=True, trim_whitespace=True)
     route_id = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                         help_text="Admins only: the model route every call of this request uses.")
 
 
 class AnswersIn(serializers.Serializer):
-    answers = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    answers = serializers.DictField(child=TextField(multiline=True, allow_blank=True),
+                                    help_text="Question id → answer text.")
+
+
+class DashboardIn(serializers.Serializer):
+    name = TextField(max_length=120, help_text="1 to 120 characters, unique among your dashboards.")
+    is_private = serializers.BooleanField(default=True, help_text="False shares it with everyone, view-only.")
+
+
+class DashboardPatchIn(serializers.Serializer):
+    name = TextField(max_length=120, required=False)
+    is_private = serializers.BooleanField(required=False)
 
 
 def widget_out(widget: Widget, *, now: datetime | None = None,
@@ -153,4 +165,5 @@ def dashboard_out(dashboard: Dashboard, *, user: Any) -> dict[str, Any]:
         "owner": dashboard.owner.get_username(),
         "can_edit": dashboard.owner_id == user.pk,
         "window": dashboard.window,
+        "deleted_at": dashboard.deleted_at.isoformat() if dashboard.deleted_at else None,
     }

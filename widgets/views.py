@@ -14,7 +14,8 @@ from backend.llm.api import route_choices
 from sql_gen.selectors import default_source
 from widgets import selectors
 from widgets.services.catalog_page import catalog_page
-from widgets.services.requests import dashboard_create as create_dashboard
+from widgets.services.dashboards import dashboard_create as create_dashboard
+from widgets.services.dashboards import dashboard_open
 from widgets.services.ui_meta import ui_meta
 
 PROMPT_PREFILL_CHARS = 2000  # the prompt box's maxlength
@@ -44,7 +45,8 @@ def dashboard_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard_detail(request: HttpRequest, dashboard_id: int) -> HttpResponse:
     try:
-        dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
+        # Staff may open anyone's dashboard, read-only; that is recorded.
+        dashboard = dashboard_open(user=request.user, dashboard_id=dashboard_id, via="page")
     except NotFound as exc:
         raise Http404(exc.message) from exc
     can_edit = dashboard.owner_id == request.user.pk

@@ -42,7 +42,7 @@ def test_another_analysts_private_dashboard_is_not_found(client_for, other_analy
     assert client.get(f"/api/dashboards/{dashboard.id}/").status_code == 404
     assert client.post(f"/api/dashboards/{dashboard.id}/requests/", {"prompt": "x"}, format="json").status_code == 404
     assert client.get(f"/dashboards/{dashboard.id}/").status_code == 404
-    assert dashboard.id not in [d["id"] for d in client.get("/api/dashboards/").json()]
+    assert dashboard.id not in [d["id"] for d in client.get("/api/dashboards/").json()["results"]]
 
 
 def test_a_shared_dashboard_is_visible_but_only_its_owner_adds_widgets(client_for, other_analyst, dashboard):
@@ -61,7 +61,9 @@ def test_another_analysts_request_is_not_found(client_for, analyst, other_analys
 
 
 def test_anonymous_users_get_no_data(dashboard):
-    assert APIClient().get(f"/api/dashboards/{dashboard.id}/").status_code == 403
+    response = APIClient().get(f"/api/dashboards/{dashboard.id}/")
+    assert (response.status_code, response.json()["code"]) == (401, "not_authenticated")
+    assert response["WWW-Authenticate"].startswith("Bearer")
     assert APIClient().get("/").status_code == 302
 
 

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 
 from backend.errors import ApplicationError, ErrorCode, Forbidden
 from backend.llm.api import route_exists
+from backend.text import text_problem
 from sql_gen.selectors import default_source
 from widgets.models import Dashboard, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
+from widgets.services.dashboards import dashboard_create  # noqa: F401 (its home before dashboards.py)
 from widgets.services.pipeline import request_deadline, step_resume
-from widgets.services.steps import step_queue, step_resend
+from widgets.services.steps import lock_request, step_queue, step_resend
 
 MAX_PROMPT_CHARS = 2000
 MAX_ANSWER_CHARS = 300
@@ -18,20 +21,6 @@ MAX_ANSWER_CHARS = 300
 def _require_owner(*, user: AbstractBaseUser, dashboard: Dashboard) -> None:
     if dashboard.owner_id != user.pk:
         raise Forbidden("Only the dashboard's owner can add widgets to it.")
-
-
-def dashboard_create(*, user: AbstractBaseUser, name: str, is_private: bool = True) -> Dashboard:
-    """Create a dashboard owned by ``user``.
-
-    Raises:
-        ApplicationError: ``invalid_name`` for an empty or duplicate name.
-    """
-    name = name.strip()
-    if not name or len(name) > 120:
-        raise ApplicationError(ErrorCode.INVALID_NAME, "Give the dashboard a name of 1 to 120 characters.")
-    if Dashboard.objects.filter(owner=user, name=name).exists():
-        raise ApplicationError(ErrorCode.INVALID_NAME, f"You already have a dashboard called {name!r}.")
-    return Dashboard.objects.create(owner=user, name=name, is_private=is_private)
 
 
 def widget_request_create(
@@ -45,7 +34,7 @@ def widget_request_create(
     route's model; the call ledger marks those calls as overridden.
 
     Raises:
-        ApplicationError: ``empty_prompt``/``prompt_too_long`` for bad text, ``forbidden``
+        ApplicationError: ``empty_prompt``/``prompt_too_long``/``invalid_text`` for bad text, ``forbidden``
             when the user does not own the dashboard or a non-admin names a route,
             ``invalid_route`` for a route that does not exist.
     """
@@ -56,6 +45,9 @@ def widget_request_create(
         if not route_exists(route_id=route_override_id):
             raise ApplicationError(ErrorCode.INVALID_ROUTE, f"There is no model route {route_override_id}.")
     prompt = " ".join(prompt.split())
+    problem = text_problem(prompt)
+    if problem:
+        raise ApplicationError(ErrorCode.INVALID_TEXT, f"The description cannot hold {problem}.")
     if not prompt:
         raise ApplicationError(ErrorCode.EMPTY_PROMPT, "Describe the widget you want, e.g. “total paid amount over the last 30 days”.")
     if len(prompt) > MAX_PROMPT_CHARS:
@@ -103,21 +95,46 @@ def widget_request_answer(
     return locked
 
 
-DISMISSABLE = (RequestStatus.FAILED, RequestStatus.NEEDS_CLARIFICATION)
+DISMISSABLE = (RequestStatus.FAILED, RequestStatus.NEEDS_CLARIFICATION, RequestStatus.CANCELLED)
 
 
 def widget_request_dismiss(*, user: AbstractBaseUser, request: WidgetRequest) -> WidgetRequest:
-    """Put a failed request, or one whose questions the analyst will not answer, away so the dashboard stops
-    showing it.
+    """Put a failed, cancelled or still unanswered request away so the dashboard stops showing it. A
+    request waiting for an answer stays answerable through the API.
 
     Raises:
-        ApplicationError: ``not_failed`` for a request that is neither failed nor waiting for an answer.
+        ApplicationError: ``not_failed`` for a request that is being built or is built.
     """
     updated = WidgetRequest.objects.filter(id=request.id, user=user, status__in=DISMISSABLE).update(dismissed=True)
     if updated != 1:
         raise ApplicationError(ErrorCode.NOT_FAILED,
-                               "Only a failed request or one waiting for an answer can be dismissed.")
+                               "Only a failed or cancelled request, or one waiting for an answer, can be dismissed.")
     request.dismissed = True
+    return request
+
+
+CANCELLABLE = (RequestStatus.PENDING, RequestStatus.RUNNING, RequestStatus.NEEDS_CLARIFICATION)
+
+
+def widget_request_cancel(*, user: AbstractBaseUser, request: WidgetRequest) -> WidgetRequest:
+    """Stop a request that is queued, being built or waiting for an answer; return it, ``cancelled``.
+
+    A check-and-set on the status, under the row lock the pipeline takes to finish a step: a step that is
+    running finishes its work, but no later step is queued or claimed (``steps.step_claim`` takes only
+    steps of a live request) and no widget is made (``pipeline.advance`` does nothing for a request that
+    is not live). Cancelling a cancelled request again returns it as it is.
+
+    Raises:
+        ApplicationError: ``not_cancellable`` when the request is ready or failed already.
+    """
+    with transaction.atomic():
+        lock_request(request.id)
+        cancelled = WidgetRequest.objects.filter(id=request.id, user=user, status__in=CANCELLABLE).update(
+            status=RequestStatus.CANCELLED, questions=[], updated_at=timezone.now())
+    request.refresh_from_db()
+    if not cancelled and request.status != RequestStatus.CANCELLED:
+        raise ApplicationError(ErrorCode.NOT_CANCELLABLE,
+                               f"This request is {request.get_status_display().lower()} already; it cannot be cancelled.")
     return request
 
 
@@ -162,6 +179,8 @@ def _clean_answers(*, answers: dict[str, str], open_ids: set[str]) -> list[dict[
         if question_id not in open_ids:
             raise ApplicationError(ErrorCode.INVALID_ANSWER, f"There is no open question {question_id!r}.")
         text = " ".join(str(text).split())
+        if text_problem(text):
+            raise ApplicationError(ErrorCode.INVALID_ANSWER, f"An answer cannot hold {text_problem(text)}.")
         if not text or len(text) > MAX_ANSWER_CHARS:
             raise ApplicationError(ErrorCode.INVALID_ANSWER, f"Each answer needs 1 to {MAX_ANSWER_CHARS} characters.")
         cleaned.append({"question": question_id, "answer": text})
