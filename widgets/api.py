@@ -43,7 +43,8 @@ TAG_DASHBOARDS, TAG_REQUESTS = ["dashboards"], ["requests"]
 
 
 class DashboardListApi(APIView):
-    @extend_schema(tags=TAG_DASHBOARDS, summary="Your dashboards and everyone's shared ones, by name",
+    @extend_schema(tags=TAG_DASHBOARDS, operation_id="dashboards_list",
+                   summary="Your dashboards and everyone's shared ones, by name",
                    responses=answers({200: DashboardPageOut}, errors=(401, 404)))
     def get(self, request: Request) -> Response:
         paginator = Pagination()

@@ -8,3 +8,6 @@ class AccountsConfig(AppConfig):
     label = "accounts"
     verbose_name = "Accounts and API access"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from backend.accounts import schema  # noqa: F401 (registers the token's OpenAPI scheme)
