@@ -4,12 +4,13 @@
 const csrfToken = () => (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value
   || decodeURIComponent((document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/) || [])[1] || "");
 
-/** Returns ``api(path, body)`` for the API rooted at ``base``: it GETs, or POSTs ``body`` as JSON, and
- * resolves to {ok, status, data}, status 0 when the network failed. It never rejects. */
+/** Returns ``api(path, body, method)`` for the API rooted at ``base``: it GETs, or POSTs ``body`` as JSON
+ * (or sends it with ``method``: "PATCH", "DELETE"), and resolves to {ok, status, data}, status 0 when the
+ * network failed. It never rejects. */
 export function apiClient(base) {
-  return async function api(path, body) {
+  return async function api(path, body, method = body === undefined ? "GET" : "POST") {
     const headers = { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() };
-    const options = body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) };
+    const options = { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
     try {
       const response = await fetch(base + path, { credentials: "same-origin", ...options });
       const data = await response.json().catch(() => ({}));

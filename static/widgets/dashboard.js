@@ -4,6 +4,7 @@
 
 import { apiClient, errorText } from "./api.js";
 import { builderToggle } from "./builder.js";
+import { cardControls } from "./card-controls.js";
 import { guardedWidgetCard } from "./cards.js";
 import { showError } from "./dom.js";
 import { layoutController } from "./layout.js";
@@ -27,15 +28,28 @@ function start(root) {
     retry: (requestId, button) => requests.retry(requestId, button),
   };
   const layout = layoutController({ api, grid, dashboardId: root.dataset.dashboardId, canEdit: ctx.canEdit, say });
+  // A card is built, laid out, then given its controls; a new version of it is built the same way.
+  const build = (w, previous = null) => layout.decorate(guardedWidgetCard(w, ctx), w, previous);
+  const controls = cardControls({ api, apiBase: root.dataset.apiBase || "/api/", ctx, grid, build,
+                                  dashboardId: root.dataset.dashboardId, board: () => board, requests: () => requests });
   const board = {
     addWidget(w) {
-      if (!w || shown.has(w.id)) return;
+      if (!w) return;
+      if (shown.has(w.id)) return void controls.replace(w); // a new version of a widget shown: in place
       shown.add(w.id);
-      const card = layout.decorate(guardedWidgetCard(w, ctx), w); // one card that cannot be built never hides the others
+      const card = controls.attach(build(w), w); // one card that cannot be built never hides the others
       grid.append(card);
       empty.hidden = true;
       if (loaded) announceNew(card, w);
     },
+    removeWidget(widgetId) {
+      const card = grid.querySelector(`[data-widget-id="${widgetId}"]`);
+      if (card) card.remove();
+      shown.delete(Number(widgetId));
+      empty.hidden = shown.size > 0;
+    },
+    requestHome: controls.requestHome,
+    refined: controls.refined,
     removeWidgetOfRequest(requestId) {
       const card = grid.querySelector(`[data-request-id-of="${requestId}"]`);
       if (!card) return;

@@ -26,19 +26,23 @@ export function progressText(r) {
  * box) and a link to ``catalogUrl``. */
 export function requestsController({ api, box, board, editPrompt = null, catalogUrl = "", say = () => {},
                                      canCancel = false }) {
-  const node = (id, inner = "") => box.querySelector(`[data-request-id="${id}"] ${inner}`);
+  const node = (id, inner = "") => box.ownerDocument.querySelector(`[data-request-id="${id}"] ${inner}`);
   startTicking(box);
 
   /** Shows a request's state: a new card when its state changes (an unchanged card is left alone, so
    * the live region is not re-announced), no card once it has a widget (ready, or failed with a badged
-   * widget that says why) or is dismissed. */
+   * widget that says why) or is dismissed. A refinement shows on its widget's card (``board.requestHome``)
+   * until it is ready, when ``board.refined`` updates that card. */
   function render(r, dismissed = false) {
     const old = node(r.id);
-    if (r.widget) board.addWidget(r.widget);
-    if (dismissed || r.widget || r.status === "cancelled") {
+    const home = board.requestHome ? board.requestHome(r) : null;
+    const done = home ? r.status === "ready" : Boolean(r.widget);
+    if (home && done) board.refined(r);
+    else if (r.widget && !home) board.addWidget(r.widget);
+    if (dismissed || done || r.status === "cancelled") {
       if (old) old.remove();
     } else if (!old) {
-      box.prepend(requestCard(r));
+      (home || box).prepend(requestCard(r));
     } else if (old.dataset.state !== stateKey(r)) {
       old.replaceWith(requestCard(r));
     } else {

@@ -57,15 +57,15 @@ export function versionBadge(w) {
 }
 
 /** Returns the widget a request refines, or null for a request that builds a new widget. A request
- * refines when it says so (``kind``/``source`` "refine", or ``refines``), or when it names a widget
+ * refines when it says so (``is_refinement``; ``kind``/``source`` "refine"), or when it names a widget
  * other than the one it built (``widget_id`` set while the widget it carries, if any, was built by another
  * request). */
 export function refinedWidgetId(r) {
   if (!r || typeof r !== "object") return null;
   const id = Number(r.widget_id);
   if (!Number.isInteger(id) || id <= 0) return null;
-  if (r.kind === "create" || r.source === "create" || r.refines === false) return null;
-  if (r.kind === "refine" || r.source === "refine" || r.refines === true) return id;
+  if (r.is_refinement === false || r.kind === "create" || r.source === "create") return null;
+  if (r.is_refinement === true || r.kind === "refine" || r.source === "refine") return id;
   if (r.widget && r.widget.request_id !== undefined) return r.widget.request_id === r.id ? null : id;
   return id;
 }

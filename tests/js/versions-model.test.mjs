@@ -78,12 +78,13 @@ test("versionBadge says the version shown and how many there are, nothing for a 
 describe("refinedWidgetId", () => {
   test("a request that says it refines names its widget", () => {
     assert.equal(refinedWidgetId({ id: 5, widget_id: 7, kind: "refine" }), 7);
-    assert.equal(refinedWidgetId({ id: 5, widget_id: 7, refines: true }), 7);
+    assert.equal(refinedWidgetId({ id: 5, widget_id: 7, is_refinement: true }), 7);
   });
 
   test("a request that built its widget does not refine it", () => {
     assert.equal(refinedWidgetId({ id: 5, widget_id: 7, widget: { id: 7, request_id: 5 } }), null);
     assert.equal(refinedWidgetId({ id: 5, widget_id: 7, kind: "create" }), null);
+    assert.equal(refinedWidgetId({ id: 8, widget_id: 7, is_refinement: false, widget: { id: 7, request_id: 5 } }), null);
     assert.equal(refinedWidgetId({ id: 5, widget_id: null }), null);
   });
 
