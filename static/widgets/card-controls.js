@@ -8,6 +8,7 @@ import { errorText } from "./api.js";
 import { guardedWidgetCard } from "./cards.js";
 import { kindForm, moveForm, refineForm, renameForm } from "./card-forms.js";
 import { openDetail } from "./detail.js";
+import { kindOf } from "./kinds-model.js";
 import { el } from "./dom.js";
 import { dashboardHistory } from "./history.js";
 import { showToast } from "./toast.js";
@@ -22,7 +23,8 @@ export function cardControls({ api, apiBase, ctx, grid, dashboardId, board, requ
                                build = (w) => guardedWidgetCard(w, ctx) }) {
   const widgets = new Map(); // id -> the widget as last shown
   const cardOf = (id) => grid.querySelector(`[data-widget-id="${id}"]`);
-  const editable = (w) => (w.can_edit === undefined ? ctx.canEdit : Boolean(w.can_edit));
+  // Both must say so: the page (the owner's page has the prompt form) and the widget (``can_edit``).
+  const editable = (w) => Boolean(ctx.canEdit) && w.can_edit !== false;
   const history = ctx.canEdit ? dashboardHistory({ api, dashboardId, onRestored: (w) => board().addWidget(w) }) : null;
   if (history) (grid.closest("section") || grid).after(history.node);
   startTicking(grid); // a refinement's step and seconds tick on its card as the requests box's do
@@ -30,6 +32,8 @@ export function cardControls({ api, apiBase, ctx, grid, dashboardId, board, requ
   /** Adds the controls to a card built by ``guardedWidgetCard`` and returns it. */
   function attach(card, w) {
     widgets.set(w.id, w);
+    card.dataset.version = w.version ?? ""; // for tests and support: which version, drawn as what
+    card.dataset.display = kindOf(w);
     const head = card.querySelector(".widget-head");
     const title = card.querySelector(".widget-title");
     if (title) title.setAttribute("tabindex", "-1"); // where the focus goes when its control is gone

@@ -4,11 +4,12 @@
 const STEP_LABELS = { clarify: "Clarify", spec: "Spec", component: "Component", sql: "SQL", fetch: "Fetch",
                       refine: "Refine" };
 
-/** Returns "$0.0123" for a cost in US dollars (a number or a decimal string), "—" when unknown. */
+/** Returns "$0.0123" for a cost in US dollars (a number or a decimal string), to six places when four
+ * would show a cost that is not nothing as $0.0000; "—" when unknown. */
 export function formatCost(value) {
   const n = Number(value);
   if (value === null || value === undefined || value === "" || !Number.isFinite(n)) return "—";
-  return `$${n.toFixed(4)}`;
+  return `$${n !== 0 && Math.abs(n) < 0.00005 ? n.toFixed(6) : n.toFixed(4)}`;
 }
 
 /** Returns "840 ms" or "2.4 s"; "—" when unknown. */

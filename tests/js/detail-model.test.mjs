@@ -9,6 +9,8 @@ import {
 test("formatCost shows four decimals, and a dash when unknown", () => {
   assert.equal(formatCost("0.0012"), "$0.0012");
   assert.equal(formatCost(0.5), "$0.5000");
+  assert.equal(formatCost("0.000012"), "$0.000012", "a tiny cost is not shown as nothing");
+  assert.equal(formatCost("0.000000"), "$0.0000");
   assert.equal(formatCost(null), "—");
   assert.equal(formatCost("n/a"), "—");
 });
