@@ -37,7 +37,7 @@ from widgets.services.requests import (
     widget_request_dismiss,
     widget_request_retry,
 )
-from widgets.services.resolve import widgets_refresh_stale
+from widgets.services.resolve import widgets_refresh_all, widgets_refresh_stale
 
 TAG_DASHBOARDS, TAG_REQUESTS = ["dashboards"], ["requests"]
 
@@ -172,3 +172,10 @@ class WidgetRequestCancelApi(APIView):
     def post(self, request: Request, request_id: int) -> Response:
         found = selectors.widget_request_get(user=request.user, request_id=request_id)
         return Response(request_out(widget_request_cancel(user=request.user, request=found)))
+
+
+class DashboardRefreshApi(APIView):
+    def post(self, request: Request, dashboard_id: int) -> Response:
+        dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
+        queued = widgets_refresh_all(widgets=list(selectors.dashboard_widgets(dashboard=dashboard)))
+        return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)

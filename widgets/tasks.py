@@ -13,6 +13,7 @@ def run_step(step_id: int) -> None:
 
 
 @dramatiq.actor(max_retries=0, time_limit=120_000)
-def refresh_widget(widget_id: int) -> None:
-    # Failures are recorded on the widget; the next stale dashboard load queues another try.
-    resolve.widget_refresh(widget_id=widget_id)
+def refresh_widget(widget_id: int, force: bool = False) -> None:
+    # Failures are recorded on the widget; the next stale dashboard load queues another try. ``force``: the
+    # analyst asked (Refresh all), so a widget that is not stale runs again too.
+    resolve.widget_refresh(widget_id=widget_id, force=force)

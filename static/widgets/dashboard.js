@@ -8,6 +8,7 @@ import { cardControls } from "./card-controls.js";
 import { guardedWidgetCard } from "./cards.js";
 import { showError } from "./dom.js";
 import { layoutController } from "./layout.js";
+import { keepCardState, liveUpdates } from "./live.js";
 import { readMeta } from "./meta.js";
 import { isSettled, requestsController } from "./requests.js";
 
@@ -19,7 +20,7 @@ function start(root) {
   const api = apiClient(root.dataset.apiBase || "/api/");
   const grid = document.getElementById("widget-grid");
   const empty = document.getElementById("grid-empty");
-  const shown = new Set();
+  const shown = new Map(); // widget id -> the widget as its card shows it
   let loaded = false; // widgets added after the first load were just built: shown, not left below the fold
   const ctx = {
     meta: readMeta(),
@@ -35,8 +36,11 @@ function start(root) {
   const board = {
     addWidget(w) {
       if (!w) return;
-      if (shown.has(w.id)) return void controls.replace(w); // a new version of a widget shown: in place
-      shown.add(w.id);
+      if (shown.has(w.id)) { // a new version of a widget shown: in place
+        shown.set(w.id, w);
+        return void controls.replace(w);
+      }
+      shown.set(w.id, w);
       const card = controls.attach(build(w), w); // one card that cannot be built never hides the others
       grid.append(card);
       empty.hidden = true;
@@ -50,6 +54,17 @@ function start(root) {
     },
     requestHome: controls.requestHome,
     refined: controls.refined,
+    /** Builds a shown widget's card again in place (its refresh landed), with its controls; false while the
+     * analyst is typing in it (the next poll tries again). */
+    updateWidget(w) {
+      const old = grid.querySelector(`[data-widget-id="${w.id}"]`);
+      if (!old) return board.addWidget(w);
+      const restore = keepCardState(old);
+      if (!restore) return false;
+      shown.set(w.id, w);
+      restore(controls.replace(w));
+      return true;
+    },
     removeWidgetOfRequest(requestId) {
       const card = grid.querySelector(`[data-request-id-of="${requestId}"]`);
       if (!card) return;
@@ -63,7 +78,15 @@ function start(root) {
                                         editPrompt: ctx.canEdit ? (text) => { builder.expand(); editPrompt(text); } : null,
                                         say, canCancel: root.dataset.canCancel === "1" });
   setUpPromptForm(api, requests, root.dataset.dashboardId);
-  load(api, requests, board, root.dataset.dashboardId).finally(() => { loaded = true; });
+  load(api, requests, board, root.dataset.dashboardId).finally(() => {
+    loaded = true;
+    const live = liveUpdates({ api, dashboardId: root.dataset.dashboardId, shown, update: board.updateWidget, say });
+    const refresh = document.getElementById("refresh-all");
+    if (refresh) {
+      refresh.hidden = false;
+      refresh.addEventListener("click", () => live.refreshAll(refresh));
+    }
+  });
 }
 
 /** Says ``text`` in the page's live region (role=status). */

@@ -90,6 +90,23 @@ def widgets_refresh_stale(*, widgets: list[Widget], now: datetime) -> list[int]:
     return queued
 
 
+def widget_can_refresh(*, widget: Widget) -> bool:
+    """Tell whether asking for a refresh can change the widget's data: it has SQL, and its data is not sample
+    data (which stays sample data until the analyst rebuilds it)."""
+    return bool(widget.sql) and widget.source != DataOrigin.SAMPLE
+
+
+def widgets_refresh_all(*, widgets: list[Widget]) -> list[int]:
+    """Queue a refresh of every widget that can be refreshed, stale or not, that runs its queries again
+    rather than reading the result cache ("Refresh all"); return their ids, those already being refreshed
+    included. Returns at once: each job runs after the current transaction commits."""
+    refreshable = [w for w in widgets if widget_can_refresh(widget=w)]
+    for widget in refreshable:
+        if _lock(widget):
+            _enqueue(widget.id, force=True)
+    return [w.id for w in refreshable]
+
+
 def _lock(widget: Widget) -> bool:
     """Take the widget's refresh lock; it expires by itself if the job dies. False when the cache cannot
     be reached either: the stored data is shown, and the next load tries again."""
@@ -102,14 +119,17 @@ def _lock(widget: Widget) -> bool:
         return False
 
 
-def _enqueue(widget_id: int) -> None:
+def _enqueue(widget_id: int, *, force: bool = False) -> None:
     """Queue a refresh once the transaction commits. A broker that is down never fails the page that
     asked: the lock is released, so the next load tries again."""
     from widgets.tasks import refresh_widget
 
     def send() -> None:
         try:
-            refresh_widget.send(widget_id)
+            if force:
+                refresh_widget.send(widget_id, True)
+            else:
+                refresh_widget.send(widget_id)
         except Exception as exc:  # the brokers' errors differ; all mean "not queued"
             log.warning("refresh of widget %s not queued (%s); the next load tries again", widget_id, exc)
             cache.delete(_LOCK_KEY.format(widget=widget_id))
@@ -117,25 +137,26 @@ def _enqueue(widget_id: int) -> None:
     transaction.on_commit(send)
 
 
-def widget_refresh(*, widget_id: int, now: datetime | None = None) -> str:
+def widget_refresh(*, widget_id: int, now: datetime | None = None, force: bool = False) -> str:
     """Refresh one widget's data and return its new ``source``; "missing" if it is gone.
 
-    Safe to run twice: a widget that is no longer stale is left alone. Never raises for
-    a rejected or failed query; those are recorded on the widget with their reason.
+    Safe to run twice: a widget that is no longer stale is left alone, unless ``force`` (the analyst asked):
+    then its queries run again, not read from the result cache. Never raises for a rejected or failed
+    query; those are recorded on the widget with their reason.
     """
     now = now or timezone.now()
     widget = Widget.objects.select_related("data_source").filter(id=widget_id).first()
     if widget is None:
         return "missing"
     try:
-        if not widget_is_stale(widget=widget, now=now):
+        if not (widget_can_refresh(widget=widget) if force else widget_is_stale(widget=widget, now=now)):
             return widget.source
-        return _refresh(widget, now)
+        return _refresh(widget, now, force=force)
     finally:
         cache.delete(_LOCK_KEY.format(widget=widget_id))
 
 
-def _refresh(widget: Widget, now: datetime) -> str:
+def _refresh(widget: Widget, now: datetime, *, force: bool = False) -> str:
     source = widget.data_source or default_source()
     try:
         if source is None:
@@ -144,7 +165,7 @@ def _refresh(widget: Widget, now: datetime) -> str:
             sql=widget.sql, dialect=source.dialect, allowed_tables=allowed_tables(source=source),
             row_cap=source.row_cap,
         )  # the dictionary may have changed since the widget was built
-        result, computed_at, origin = _run_for_today(source, checked, widget, now)
+        result, computed_at, origin = _run_for_today(source, checked, widget, now, force=force)
         _check_fits(widget, result)
     except SqlRejected as e:
         return _record_failure(widget, DataOrigin.SQL_REJECTED, e.message, now)
@@ -180,8 +201,8 @@ def _check_fits(widget: Widget, result: dict[str, Any]) -> None:
         widget_props(spec=widget.spec, result=result)
 
 
-def _run_for_today(source: DataSource, checked: CheckedSql, widget: Widget,
-                   now: datetime) -> tuple[dict[str, Any], datetime, DataOrigin]:
+def _run_for_today(source: DataSource, checked: CheckedSql, widget: Widget, now: datetime, *,
+                   force: bool = False) -> tuple[dict[str, Any], datetime, DataOrigin]:
     """Return the widget's data for the window as it is today (and its comparison), each bound run
     taken from the cache when another widget computed it within the TTL: (result, when the oldest part
     was computed, LIVE when any part ran now, else CACHED)."""
@@ -190,7 +211,7 @@ def _run_for_today(source: DataSource, checked: CheckedSql, widget: Widget,
     def run(*, source: DataSource, sql: str, params: Params | None, deadline_s: float | None = None) -> QueryResult:
         # The widget's statement binds what it uses; a companion's run has bound only its own already.
         used = _used(params, checked.placeholders) if sql == checked.sql else params
-        result, at, origin = _cached_or_run(source, sql, widget, now, params=used)
+        result, at, origin = _cached_or_run(source, sql, widget, now, params=used, force=force)
         runs.append((at, origin))
         return QueryResult(columns=result["columns"], rows=result["rows"], truncated=result["truncated"])
 
@@ -222,16 +243,18 @@ def _used(params: Params | None, placeholders: frozenset[str]) -> dict[str, date
 
 
 def _cached_or_run(
-    source: DataSource, sql: str, widget: Widget, now: datetime, params: Params | None = None
+    source: DataSource, sql: str, widget: Widget, now: datetime, params: Params | None = None,
+    force: bool = False,
 ) -> tuple[dict[str, Any], datetime, DataOrigin]:
     """Return (result, when it was computed, LIVE or CACHED), caching a fresh result under the SQL
-    and the values bound to it (the same statement over another window is another result).
+    and the values bound to it (the same statement over another window is another result). With
+    ``force`` the statement runs whatever the cache holds.
 
     Another widget's cached result is used only while it is fresh by this widget's TTL: one
     cached under a longer TTL would otherwise leave this widget stale on every load.
     """
     key = _result_key(source, sql, params)
-    hit = cache.get(key)
+    hit = None if force else cache.get(key)
     if hit is not None:
         at = datetime.fromisoformat(hit["at"])
         if (now - at).total_seconds() <= widget.cache_ttl_s:
