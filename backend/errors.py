@@ -40,6 +40,12 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     AUTHENTICATION_FAILED = "authentication_failed"
     THROTTLED = "throttled"
+    # Widgets: versions and direct edits
+    NOTHING_TO_UNDO = "nothing_to_undo"
+    KIND_NEEDS_REFINE = "kind_needs_refine"  # the kind asked for needs other rows: a refinement, not an edit
+    INVALID_KIND = "invalid_kind"
+    INVALID_TITLE = "invalid_title"
+    NOT_REFINABLE = "not_refinable"
     # The pipeline's steps
     INVALID_INTENT = "invalid_intent"
     NOT_IN_DATA = "not_in_data"  # the request names something the dictionary does not have

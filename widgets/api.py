@@ -72,7 +72,9 @@ class DashboardDetailApi(APIView):
         widgets, now = list(selectors.dashboard_widgets(dashboard=dashboard)), timezone.now()
         widgets_refresh_stale(widgets=widgets, now=now)
         vocabulary = selectors.widget_vocabulary(widgets=widgets)
-        body["widgets"] = [widget_out(w, now=now, vocabulary=vocabulary) for w in widgets]
+        refinements = selectors.open_refinements(widget_ids=[w.id for w in widgets])
+        body["widgets"] = [widget_out(w, now=now, vocabulary=vocabulary, viewer=request.user,
+                                      refinement=refinements.get(w.id)) for w in widgets]
         body["requests"] = [
             request_out(r) for r in selectors.dashboard_open_requests(dashboard=dashboard, user=request.user)
         ]

@@ -83,6 +83,12 @@ class WidgetRequest(models.Model):
     )
     deadline_at = models.DateTimeField(
         null=True, blank=True, help_text="Every step must be done by then (the source's request budget).")
+    widget = models.ForeignKey(
+        "Widget", null=True, blank=True, on_delete=models.SET_NULL, related_name="requests",
+        help_text="The widget this request built (its first request) or refines (a follow-up).")
+    is_refinement = models.BooleanField(
+        default=False, help_text="A follow-up on ``widget``: read as a change to its current spec, made into a "
+                                 "new version of the same widget.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -165,14 +171,18 @@ class WidgetHeight(models.TextChoices):
 
 
 class Widget(models.Model):
-    """A widget on a dashboard: its validated spec, the checked SQL and the last good result.
+    """A widget on a dashboard: its current version's spec, checked SQL and component, and the last good
+    result of that version.
 
     ``result``/``result_at`` always hold the last good data; a failed refresh sets ``source`` and
-    ``source_reason`` and leaves them alone, so the dashboard keeps showing it and says why.
+    ``source_reason`` and leaves them alone, so the dashboard keeps showing it and says why. Every change
+    (a refinement, a direct edit, a restore) writes a ``WidgetVersion`` and copies it here; ``version`` is
+    the number shown. A deleted widget keeps its row (``deleted_at``) and can be restored.
     """
 
     dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="widgets")
-    request = models.OneToOneField(WidgetRequest, on_delete=models.PROTECT, related_name="widget")
+    # The request that first built it; it and every refinement point here through ``WidgetRequest.widget``.
+    request = models.ForeignKey(WidgetRequest, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=10)
     title = models.CharField(max_length=200)
     spec = models.JSONField()
@@ -198,6 +208,7 @@ class Widget(models.Model):
         default=300, validators=[MinValueValidator(10)], help_text="Seconds before the result is refreshed."
     )
     refreshed_at = models.DateTimeField(null=True, blank=True, help_text="Last refresh attempt, good or not.")
+    sql_explanation = models.TextField(blank=True, default="", help_text="What the SQL step said its SQL does.")
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
     llm_calls = models.PositiveIntegerField(default=0)
     # The dashboard's layout: unplaced widgets (null, e.g. just built) come after the placed ones, oldest first.
@@ -206,6 +217,9 @@ class Widget(models.Model):
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(3)],
         help_text="Columns taken (1-3); empty: by kind (charts and wide tables 2).")
     height = models.CharField(max_length=1, choices=WidgetHeight.choices, default=WidgetHeight.MEDIUM)
+    version = models.PositiveIntegerField(default=0, help_text="The number of the version shown.")
+    latest_version = models.PositiveIntegerField(default=0, help_text="The highest version number written.")
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="Deleted (hidden, restorable) since.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -213,3 +227,47 @@ class Widget(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class VersionOrigin(models.TextChoices):
+    """What made a version."""
+
+    CREATE = "create", "Built"
+    REFINE = "refine", "Refined"
+    EDIT = "edit", "Edited"
+    RESTORE = "restore", "Restored"
+
+
+class WidgetVersion(models.Model):
+    """One state of a widget, never changed once written: what it showed and how it got there.
+
+    ``change`` says in words what differs from the version before; ``widget_request`` is the request
+    (first one or refinement) that made it, none for a direct edit or a restore.
+    """
+
+    widget = models.ForeignKey(Widget, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    origin = models.CharField(max_length=10, choices=VersionOrigin.choices)
+    change = models.CharField(max_length=500)
+    kind = models.CharField(max_length=10)
+    title = models.CharField(max_length=200)
+    spec = models.JSONField()
+    sql = models.TextField(blank=True, default="")
+    sql_explanation = models.TextField(blank=True, default="")
+    tsx = models.TextField(blank=True, default="")
+    component_js = models.TextField(blank=True, default="")
+    companions = models.JSONField(default=dict, blank=True)
+    restored_from = models.PositiveIntegerField(null=True, blank=True, help_text="A restore: the version copied.")
+    undoes = models.PositiveIntegerField(null=True, blank=True, help_text="An undo: the version it took back.")
+    widget_request = models.ForeignKey(WidgetRequest, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="versions")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["widget_id", "-number"]
+        constraints = [models.UniqueConstraint(fields=["widget", "number"], name="uniq_version_number_per_widget")]
+
+    def __str__(self) -> str:
+        return f"{self.widget_id} v{self.number} {self.origin}"

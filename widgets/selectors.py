@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from backend.errors import NotFound
 from sql_gen.models import ComputedDimension, DictionaryColumn, DimensionValue, MetricDefinition, value_label
 from sql_gen.selectors import default_source
-from widgets.models import Dashboard, RequestStatus, Widget, WidgetRequest
+from widgets.models import Dashboard, RequestStatus, Widget, WidgetRequest, WidgetVersion
 
 
 def dashboards_visible_to(*, user: AbstractBaseUser) -> QuerySet[Dashboard]:
@@ -69,7 +69,51 @@ def dashboards_owned_by(*, user: AbstractBaseUser) -> QuerySet[Dashboard]:
 
 
 def dashboard_widgets(*, dashboard: Dashboard) -> QuerySet[Widget]:
-    return dashboard.widgets.select_related("data_source")
+    """Return the dashboard's widgets that are not deleted."""
+    return dashboard.widgets.filter(deleted_at__isnull=True).select_related("data_source")
+
+
+def dashboard_deleted_widgets(*, dashboard: Dashboard) -> QuerySet[Widget]:
+    """Return the dashboard's deleted widgets, the most recently deleted first (its history, restorable)."""
+    return dashboard.widgets.filter(deleted_at__isnull=False).order_by("-deleted_at", "-id")
+
+
+def widget_get(*, user: AbstractBaseUser, widget_id: int, deleted: bool = False) -> Widget:
+    """Return a widget on a dashboard the user may see; a deleted one only when ``deleted`` is True.
+
+    Raises:
+        NotFound: it does not exist, is deleted (unless asked for), or is on another user's private
+            dashboard (the same answer, so ids cannot be probed).
+    """
+    widgets = Widget.objects.filter(id=widget_id, dashboard__in=dashboards_visible_to(user=user))
+    if not deleted:
+        widgets = widgets.filter(deleted_at__isnull=True)
+    found = widgets.select_related("dashboard", "data_source").first()
+    if found is None:
+        raise NotFound("No such widget.")
+    return found
+
+
+def widget_versions(*, widget: Widget) -> QuerySet[WidgetVersion]:
+    """Return the widget's versions, newest first."""
+    return widget.versions.select_related("created_by").order_by("-number")
+
+
+def open_refinements(*, widget_ids: list[int]) -> dict[int, WidgetRequest]:
+    """Return, per widget, its latest refinement that is not done and not put away (queued, working, asking a
+    question, or failed), in one query."""
+    found: dict[int, WidgetRequest] = {}
+    requests = (WidgetRequest.objects.filter(widget_id__in=widget_ids, is_refinement=True, dismissed=False)
+                .exclude(status=RequestStatus.READY).prefetch_related("steps").order_by("-created_at", "-id"))
+    for request in requests:
+        if request.widget_id is not None:
+            found.setdefault(request.widget_id, request)
+    return found
+
+
+def widget_conversation(*, widget: Widget) -> QuerySet[WidgetRequest]:
+    """Return the widget's requests, its first one and each refinement, oldest first."""
+    return widget.requests.order_by("created_at", "id")
 
 
 def dashboard_open_requests(*, dashboard: Dashboard, user: AbstractBaseUser) -> QuerySet[WidgetRequest]:
@@ -78,7 +122,7 @@ def dashboard_open_requests(*, dashboard: Dashboard, user: AbstractBaseUser) -> 
     A failed request that left a widget without data is not listed: that widget's badge tells the story.
     """
     return (
-        dashboard.requests.filter(user=user, dismissed=False)
+        dashboard.requests.filter(user=user, dismissed=False, is_refinement=False)
         .exclude(status__in=[RequestStatus.READY, RequestStatus.CANCELLED])
         .exclude(status=RequestStatus.FAILED, widget__isnull=False)
         .prefetch_related("steps")

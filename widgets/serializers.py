@@ -10,8 +10,17 @@ from rest_framework import serializers
 from backend.errors import ErrorCode
 from backend.fields import TextField
 from backend.llm.api import route_label
-from widgets.models import Dashboard, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
-from widgets.selectors import WidgetVocabulary, dimension_keys, widget_vocabulary
+from widgets.models import (
+    Dashboard,
+    RequestStatus,
+    StepName,
+    StepState,
+    Widget,
+    WidgetRequest,
+    WidgetStep,
+    WidgetVersion,
+)
+from widgets.selectors import WidgetVocabulary, dimension_keys, open_refinements, widget_vocabulary
 from widgets.services.custom import widget_props_or_reason
 from widgets.services.interpret import interpretation
 from widgets.services.layout import widget_layout
@@ -23,6 +32,50 @@ class PromptIn(serializers.Serializer):
     prompt = TextField(multiline=True, allow_blank=True, trim_whitespace=True)
     route_id = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                         help_text="Admins only: the model route every call of this request uses.")
+
+
+class WidgetPatchIn(serializers.Serializer):
+    title = serializers.CharField(required=False, allow_blank=True, trim_whitespace=True, max_length=500)
+    kind = serializers.CharField(required=False, max_length=40)
+
+
+class DashboardTargetIn(serializers.Serializer):
+    dashboard_id = serializers.IntegerField(min_value=1)
+
+
+class DuplicateIn(serializers.Serializer):
+    dashboard_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+
+
+class RefineIn(serializers.Serializer):
+    prompt = serializers.CharField(allow_blank=True, trim_whitespace=True)
+
+
+def version_out(version: WidgetVersion, *, current: int) -> dict[str, Any]:
+    return {
+        "id": version.id,
+        "number": version.number,
+        "source": version.origin,
+        "change": version.change,
+        "created_by": version.created_by.get_username() if version.created_by else None,
+        "created_at": version.created_at.isoformat(),
+        "is_current": version.number == current,
+        "restored_from": version.restored_from,
+        "widget_request_id": version.widget_request_id,
+    }
+
+
+def conversation_out(widget_request: WidgetRequest) -> dict[str, Any]:
+    """One turn of a widget's conversation: what was asked, answered, and what came of it."""
+    return {
+        "request_id": widget_request.id,
+        "prompt": widget_request.prompt,
+        "answers": widget_request.answers,
+        "is_refinement": widget_request.is_refinement,
+        "status": widget_request.status,
+        "error_message": widget_request.error_message,
+        "created_at": widget_request.created_at.isoformat(),
+    }
 
 
 class AnswersIn(serializers.Serializer):
@@ -40,11 +93,19 @@ class DashboardPatchIn(serializers.Serializer):
     is_private = serializers.BooleanField(required=False)
 
 
-def widget_out(widget: Widget, *, now: datetime | None = None,
-               vocabulary: WidgetVocabulary | None = None) -> dict[str, Any]:
+_UNREAD: Any = object()
+
+
+def widget_out(widget: Widget, *, now: datetime | None = None, vocabulary: WidgetVocabulary | None = None,
+               viewer: Any = None, refinement: WidgetRequest | None = _UNREAD) -> dict[str, Any]:
     """Return the widget as the dashboard reads it. Pass the ``vocabulary`` of a list of widgets
-    (``widget_vocabulary``) to read the dictionary once for all of them."""
-    badge = widget_badge(widget=widget, now=now or timezone.now())
+    (``widget_vocabulary``) to read the dictionary once for all of them, the ``viewer`` (a user) for
+    ``can_edit`` (without one, the dashboard's owner is reading), and its open ``refinement`` when read
+    for many widgets at once (``open_refinements``)."""
+    now = now or timezone.now()
+    if refinement is _UNREAD:
+        refinement = open_refinements(widget_ids=[widget.id]).get(widget.id)
+    badge = widget_badge(widget=widget, now=now)
     vocabulary = vocabulary or widget_vocabulary(widgets=[widget])
     # Every reader below gets the result as checked here: one widget's damaged JSON never fails the page.
     result, result_error = result_readable(widget.result)
@@ -72,6 +133,26 @@ def widget_out(widget: Widget, *, now: datetime | None = None,
         "can_retry": widget.result_at is None and badge.source in FAILURE_ORIGINS,
         "layout": widget_layout(widget),
         **_custom_fields(widget, result),
+        "version": widget.version,
+        "version_count": widget.latest_version,
+        "can_edit": viewer is None or widget.dashboard.owner_id == viewer.pk,
+        "deleted_at": widget.deleted_at.isoformat() if widget.deleted_at else None,
+        # The follow-up being worked on, asking a question or failed (not yet put away); None otherwise.
+        "refinement": refinement_out(refinement, now=now) if refinement is not None else None,
+    }
+
+
+def refinement_out(widget_request: WidgetRequest, *, now: datetime) -> dict[str, Any]:
+    """A widget's open follow-up, as its card shows it (answer with /api/requests/<id>/answers/)."""
+    return {
+        "id": widget_request.id,
+        "prompt": widget_request.prompt,
+        "status": widget_request.status,
+        "status_label": widget_request.get_status_display(),
+        "questions": widget_request.questions,
+        "error_code": widget_request.error_code,
+        "error_message": widget_request.error_message,
+        "current_steps": _current_steps(widget_request, now),
     }
 
 
@@ -141,6 +222,8 @@ def request_out(request: WidgetRequest, *, now: datetime | None = None) -> dict[
     return {
         "id": request.id,
         "dashboard_id": request.dashboard_id,
+        "widget_id": request.widget_id,
+        "is_refinement": request.is_refinement,
         "prompt": request.prompt,
         "answers": request.answers,
         "status": request.status,

@@ -12,13 +12,22 @@ from backend.llm.conversation import correction_turn
 from backend.llm.gateway import InvalidAnswer, get_llm
 from backend.llm.ledger import CallContext
 from backend.llm.models import Purpose
-from backend.llm.selectors import RouteChoice, route_choices, route_exists, route_label, widget_request_spend
+from backend.llm.selectors import (
+    LedgerCall,
+    RouteChoice,
+    route_choices,
+    route_exists,
+    route_label,
+    widget_request_calls,
+    widget_request_spend,
+    widget_requests_spend,
+)
 from backend.llm.steps import LLMStep, Prompt
 from backend.llm.types import LLMError, LLMRequest, OfflineQuery, Tool, Turn
 
 __all__ = [
-    "CallContext", "InvalidAnswer", "LLMError", "LLMRequest", "LLMStep", "OfflineQuery", "Prompt", "Purpose",
+    "CallContext", "InvalidAnswer", "LedgerCall", "LLMError", "LLMRequest", "LLMStep", "OfflineQuery", "Prompt", "Purpose",
     "RouteChoice", "Tool", "Turn", "builder_mode", "correction_turn", "get_llm", "route_choices", "route_exists",
     "route_label", "unfence",
-    "widget_request_spend",
+    "widget_request_calls", "widget_request_spend", "widget_requests_spend",
 ]

@@ -95,6 +95,40 @@ def widget_request_spend(*, widget_request_id: int) -> tuple[Decimal, int]:
     return totals["cost"] or Decimal("0"), totals["calls"]
 
 
+def widget_requests_spend(*, widget_request_ids: list[int]) -> tuple[Decimal, int]:
+    """Return the USD cost and the number of ledger rows of the LLM calls of several widget requests."""
+    totals = LLMCall.objects.filter(widget_request_id__in=widget_request_ids).aggregate(
+        cost=Sum("cost_usd"), calls=Count("id"))
+    return totals["cost"] or Decimal("0"), totals["calls"]
+
+
+@dataclass(frozen=True)
+class LedgerCall:
+    """One LLM call as a widget's detail shows it."""
+
+    widget_request_id: int | None
+    step: str
+    purpose: str
+    tier: str
+    model: str
+    latency_ms: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Decimal
+    outcome: str
+    error_code: str
+    at: dt.datetime
+
+
+def widget_request_calls(*, widget_request_ids: list[int]) -> list[LedgerCall]:
+    """Return every LLM call of the given widget requests, oldest first."""
+    rows = LLMCall.objects.filter(widget_request_id__in=widget_request_ids).order_by("created_at", "id")
+    return [LedgerCall(widget_request_id=r.widget_request_id, step=r.step, purpose=r.purpose, tier=r.tier,
+                       model=r.model_id, latency_ms=r.latency_ms, input_tokens=r.input_tokens,
+                       output_tokens=r.output_tokens, cost_usd=r.cost_usd, outcome=r.outcome,
+                       error_code=r.error_code, at=r.created_at) for r in rows]
+
+
 @dataclass(frozen=True)
 class RouteChoice:
     id: int

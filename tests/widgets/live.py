@@ -15,9 +15,10 @@ from sql_gen.services.generate import SQL
 from tests.llm.fakes.server import Received
 from widgets.services.clarifier import CLARIFY
 from widgets.services.custom import COMPONENT
+from widgets.services.refine import REFINE
 from widgets.services.spec import SPEC
 
-STEPS = {step.tool.name: step for step in (CLARIFY, SPEC, COMPONENT, SQL)}
+STEPS = {step.tool.name: step for step in (CLARIFY, REFINE, SPEC, COMPONENT, SQL)}
 
 
 def tool_of(received: Received) -> str:

@@ -25,17 +25,28 @@ from sql_gen.selectors import catalog as build_catalog
 from sql_gen.selectors import default_source, dimension_values, source_metrics, value_labels
 from sql_gen.services.generate import SQL, SqlInput
 from sql_gen.services.vocabulary import CLOSE_SCORE, vocabulary_for
-from widgets.models import DataOrigin, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
+from widgets.models import (
+    DataOrigin,
+    RequestStatus,
+    StepName,
+    StepState,
+    VersionOrigin,
+    Widget,
+    WidgetRequest,
+    WidgetStep,
+)
 from widgets.services.applied import not_applied
 from widgets.services.clarifier import CLARIFY, ClarifierInput, unanswerable_message
 from widgets.services.companions import companions_data, companions_write
 from widgets.services.custom import COMPONENT, ComponentInput, check_result_columns, widget_props
 from widgets.services.data import source_today, widget_data
 from widgets.services.offline_words import clean
+from widgets.services.refine import refine_clarify, refinement_assemble
 from widgets.services.resolve import result_shape
 from widgets.services.spec import SPEC, SpecInput
 from widgets.services.steps import Claim, step_queue, step_save_conversation
 from widgets.services.tsx import TsxCheckerUnavailable, tsx_checker_available
+from widgets.services.versions import version_write
 
 Outputs = dict[str, Any]  # step name → its output, for the steps that are done
 
@@ -86,6 +97,9 @@ def _clarify(run: StepRun) -> dict[str, Any]:
     request, catalog = run.widget_request, build_catalog(source=run.source)
     source = run.source
     words = " ".join([request.prompt, *(a.get("answer", "") for a in request.answers)])
+    if request.is_refinement:  # a change to the widget's current spec, not a new widget
+        return refine_clarify(widget_request=request, source=source, catalog=catalog, llm=run.llm(),
+                              value_hints=value_hints(source=source, catalog=catalog, text=words))
     inputs = ClarifierInput(prompt=request.prompt, answers=request.answers, catalog=catalog,
                             today=source_today(source).isoformat(), time_zone=source.time_zone,
                             value_hints=value_hints(source=source, catalog=catalog, text=words))
@@ -212,7 +226,7 @@ def advance(*, widget_request: WidgetRequest, send: bool = True) -> str:
     if widget_request.status not in (RequestStatus.PENDING, RequestStatus.RUNNING):
         return widget_request.status
     steps = {step.name: step for step in widget_request.steps.all()}
-    outputs = {name: step.output for name, step in steps.items() if step.state == StepState.DONE}
+    outputs = with_reused({name: step.output for name, step in steps.items() if step.state == StepState.DONE})
     open_stages = False
     for stage in _live_stages(outputs):
         if stage.name in outputs:
@@ -226,6 +240,13 @@ def advance(*, widget_request: WidgetRequest, send: bool = True) -> str:
     if open_stages:
         return widget_request.status
     return _finish(widget_request, outputs)
+
+
+def with_reused(outputs: Outputs) -> Outputs:
+    """Return the outputs of the done steps plus those a refinement's clarifier reused instead of running the
+    step (``refine_clarify``'s ``reuse``: the spec, and the SQL, component or data that still fit)."""
+    reused = (outputs.get(StepName.CLARIFY) or {}).get("reuse")
+    return {**reused, **outputs} if reused else outputs
 
 
 def _refusal(widget_request: WidgetRequest, clarified: dict[str, Any]) -> str:
@@ -264,32 +285,38 @@ def _finish(widget_request: WidgetRequest, outputs: Outputs) -> str:
 
 
 def _assemble(widget_request: WidgetRequest, outputs: Outputs) -> Widget:
-    """Store the widget from its steps' outputs: the spec, the SQL, the component and the rows."""
+    """Store the widget from its steps' outputs (the spec, the SQL, the component and the rows) as its first
+    version, or, for a refinement, as the next version of the widget it refines."""
     spec, now = outputs[StepName.SPEC], timezone.now()
     component = outputs.get(StepName.COMPONENT) or {}
+    if widget_request.is_refinement:
+        return refinement_assemble(widget_request=widget_request, outputs=outputs)
     widget = _draft(widget_request, spec)
     written = outputs[StepName.SQL]
     widget.sql = written.get("uncapped") or written["sql"]  # each refresh applies the row cap of the day
+    widget.sql_explanation = str(written.get("explanation") or "")
     widget.tsx, widget.component_js = component.get("tsx", ""), component.get("js", "")
     widget.companions = written.get("companions") or {}
     widget.result = outputs[StepName.FETCH]["result"]
     widget.result_at = widget.refreshed_at = now
     widget.source = DataOrigin.LIVE
-    _save_with_costs(widget)
+    _save_first_version(widget, widget_request)
     return widget
 
 
 def store_without_data(*, widget_request: WidgetRequest, origin: DataOrigin, reason: str) -> Widget | None:
-    """Store the widget its spec describes, without data, its badge saying why; None before a spec."""
+    """Store the widget its spec describes, without data, its badge saying why; None before a spec, and
+    None for a refinement (the widget it refines keeps showing its current version)."""
     done = {s.name: s.output for s in widget_request.steps.filter(state=StepState.DONE)}
-    if StepName.SPEC not in done:
+    if StepName.SPEC not in done or widget_request.is_refinement:
         return None
-    Widget.objects.filter(request=widget_request).delete()
+    if widget_request.widget_id is not None:  # an earlier run's widget without data: built again now
+        Widget.objects.filter(id=widget_request.widget_id, request=widget_request).delete()
     widget = _draft(widget_request, done[StepName.SPEC])
     component = done.get(StepName.COMPONENT) or {}
     widget.tsx, widget.component_js = component.get("tsx", ""), component.get("js", "")
     widget.source, widget.source_reason, widget.refreshed_at = origin, storable(reason[:2000]), timezone.now()
-    _save_with_costs(widget)
+    _save_first_version(widget, widget_request)
     return widget
 
 
@@ -298,9 +325,12 @@ def _draft(widget_request: WidgetRequest, spec: dict[str, Any]) -> Widget:
                   title=spec["title"], spec=spec, data_source=widget_request.data_source)
 
 
-def _save_with_costs(widget: Widget) -> None:
-    widget.cost_usd, widget.llm_calls = widget_request_spend(widget_request_id=widget.request_id)
-    widget.save()
+def _save_first_version(widget: Widget, widget_request: WidgetRequest) -> None:
+    widget.cost_usd, widget.llm_calls = widget_request_spend(widget_request_id=widget_request.id)
+    version_write(widget=widget, origin=VersionOrigin.CREATE, change="Built from the request.",
+                  user=widget_request.user, widget_request=widget_request)
+    widget_request.widget = widget
+    WidgetRequest.objects.filter(id=widget_request.id).update(widget=widget)
 
 
 def _set_status(widget_request: WidgetRequest, status: str) -> str:

@@ -154,7 +154,8 @@ def widget_request_retry(*, user: AbstractBaseUser, request: WidgetRequest, enqu
             id=request.id, user=user, status=RequestStatus.FAILED).first()
         if locked is None:
             raise ApplicationError(ErrorCode.NOT_FAILED, "Only a failed request can be tried again.")
-        Widget.objects.filter(request=locked, result_at__isnull=True).delete()
+        if not locked.is_refinement:  # the widget this request left without data (not a copy of it) is built again
+            Widget.objects.filter(id=locked.widget_id, request=locked, result_at__isnull=True).delete()
         for step in locked.steps.filter(state__in=[StepState.FAILED, StepState.QUEUED]):
             if step.state == StepState.FAILED:
                 step_resume(step=step, send=enqueue)

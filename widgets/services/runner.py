@@ -31,6 +31,7 @@ from widgets.services.pipeline import (
     advance,
     request_budget_s,
     store_without_data,
+    with_reused,
 )
 from widgets.services.steps import (
     ACTIVE,
@@ -69,7 +70,7 @@ def step_run(*, step_id: int) -> str:
         log.info("step %s is not queued; nothing to do", step_id)
         return "skipped"
     stage = STAGES[StepName(claim.step.name)]
-    outputs = claim.done if stage.after else {}  # what the steps before it made
+    outputs = with_reused(claim.done) if stage.after else {}  # what the steps before it made (or reused)
     try:
         with heartbeat(claim):
             output = stage.work(StepRun(claim=claim, widget_request=claim.step.widget_request, outputs=outputs))
