@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from widgets.models import Dashboard, DashboardAccess, Widget, WidgetRequest, WidgetStep
+from widgets.models import Dashboard, DashboardAccess, Widget, WidgetRequest, WidgetStep, WidgetVersion
 
 
 @admin.register(Dashboard)
@@ -61,9 +61,41 @@ class WidgetRequestAdmin(admin.ModelAdmin):
         return False
 
 
+class WidgetVersionInline(admin.TabularInline):
+    """A widget's history: every version, newest first. Read-only: versions are never changed once written."""
+
+    model = WidgetVersion
+    extra = 0
+    can_delete = False
+    fields = ["number", "origin", "change", "kind", "title", "created_by", "created_at", "widget_request",
+              "restored_from"]
+    readonly_fields = fields
+    ordering = ["-number"]
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = "deleted"
+    parameter_name = "deleted"
+
+    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
+        return [("no", "Shown"), ("yes", "Deleted (restorable)")]
+
+    def queryset(self, request: Any, queryset: Any) -> Any:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(deleted_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Widget)
 class WidgetAdmin(admin.ModelAdmin):
-    list_display = ["title", "kind", "dashboard", "source", "cost_usd", "llm_calls", "result_at"]
-    list_filter = ["kind", "source"]
-    # Generated and checked by the pipeline: an edit here would bypass the SQL and TSX checks.
-    readonly_fields = ["spec", "sql", "tsx", "component_js", "result"]
+    list_display = ["title", "kind", "dashboard", "version", "source", "cost_usd", "llm_calls", "result_at",
+                    "deleted_at"]
+    list_filter = ["kind", "source", DeletedFilter]
+    # Generated and checked by the pipeline: an edit here would bypass the SQL and TSX checks, and every
+    # change of what a widget shows is a version written by the app, not an admin's edit.
+    readonly_fields = ["spec", "sql", "sql_explanation", "tsx", "component_js", "companions", "result", "version",
+                       "latest_version", "request"]
+    inlines = [WidgetVersionInline]

@@ -154,8 +154,11 @@ def widget_request_retry(*, user: AbstractBaseUser, request: WidgetRequest, enqu
             id=request.id, user=user, status=RequestStatus.FAILED).first()
         if locked is None:
             raise ApplicationError(ErrorCode.NOT_FAILED, "Only a failed request can be tried again.")
-        if not locked.is_refinement:  # the widget this request left without data (not a copy of it) is built again
-            Widget.objects.filter(id=locked.widget_id, request=locked, result_at__isnull=True).delete()
+        # The widget this request left without data (not a copy of it, nor the widget a refinement refines) is
+        # built again.
+        if not locked.is_refinement and Widget.objects.filter(
+                id=locked.widget_id, request=locked, result_at__isnull=True).delete()[0]:
+            locked.widget = None
         for step in locked.steps.filter(state__in=[StepState.FAILED, StepState.QUEUED]):
             if step.state == StepState.FAILED:
                 step_resume(step=step, send=enqueue)
