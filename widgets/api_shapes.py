@@ -71,6 +71,7 @@ _ERRORS = {
     401: "Not authenticated (`WWW-Authenticate: Bearer`).",
     403: "Authenticated but not allowed (`forbidden`).",
     404: "No such object, or another user's private one (`not_found`).",
+    409: "Not in a state for this (`nothing_to_undo`, `not_deleted`, `not_refinable`).",
     413: "The body is too large (`body_too_large`).",
     429: "Too many generation calls (`throttled`, with `Retry-After`).",
 }

@@ -104,7 +104,8 @@ def open_refinements(*, widget_ids: list[int]) -> dict[int, WidgetRequest]:
     question, or failed), in one query."""
     found: dict[int, WidgetRequest] = {}
     requests = (WidgetRequest.objects.filter(widget_id__in=widget_ids, is_refinement=True, dismissed=False)
-                .exclude(status=RequestStatus.READY).prefetch_related("steps").order_by("-created_at", "-id"))
+                .exclude(status__in=[RequestStatus.READY, RequestStatus.CANCELLED]).prefetch_related("steps")
+                .order_by("-created_at", "-id"))
     for request in requests:
         if request.widget_id is not None:
             found.setdefault(request.widget_id, request)

@@ -229,3 +229,25 @@ def test_csv_cells_are_value_labels_not_codes(client_for, demo_source, analyst, 
     cells = {row[0] for row in rows[1:]}
     assert cells and not cells & codes - {c.capitalize() for c in codes}, (cells, codes)
     assert all(c[:1].isupper() for c in cells)
+
+
+def test_staff_read_a_private_widget_read_only_and_the_opening_is_recorded(client_for, django_user_model, bars):
+    from widgets.models import DashboardAccess
+
+    staff = django_user_model.objects.create_user(username="helper", password="pw-helper-123", is_staff=True)
+    client = client_for(staff)
+    assert client.get(f"/api/widgets/{bars.id}/").json()["can_edit"] is False
+    assert client.get(f"/api/widgets/{bars.id}/detail/").status_code == 200
+    assert DashboardAccess.objects.filter(staff=staff, dashboard_id=bars.dashboard_id).count() == 2
+    assert client.patch(f"/api/widgets/{bars.id}/", {"title": "x"}, format="json").status_code == 403
+    assert client.post(f"/api/widgets/{bars.id}/refine/", {"prompt": "weekly"}, format="json").status_code == 403
+
+
+def test_a_token_reads_and_edits_a_widget(analyst, bars):
+    from backend.accounts.services import api_token_create
+
+    _, key = api_token_create(user=analyst, name="script")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert client.get(f"/api/widgets/{bars.id}/").status_code == 200
+    assert client.patch(f"/api/widgets/{bars.id}/", {"title": "By script"}, format="json").json()["version"] == 2

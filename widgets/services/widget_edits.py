@@ -32,8 +32,10 @@ from pydantic import ValidationError
 from backend.errors import ApplicationError, ErrorCode, NotFound
 from backend.text import storable
 from sql_gen.selectors import default_source
+from widgets import selectors
 from widgets.models import Dashboard, VersionOrigin, Widget
 from widgets.services.companions import companions_derive
+from widgets.services.dashboards import dashboard_open
 from widgets.services.data import source_today
 from widgets.services.resolve import widget_refresh
 from widgets.services.spec import ChartKind, WidgetSpec
@@ -42,6 +44,27 @@ from widgets.services.versions import Conflict, clear_result, lock_widget, requi
 
 KINDS: tuple[str, ...] = ("kpi", "table", *get_args(ChartKind))
 MAX_TITLE_CHARS = 120
+
+
+def widget_open(*, user: AbstractBaseUser, widget_id: int, deleted: bool = False) -> Widget:
+    """Return a widget ``user`` may view (``selectors.widget_get``), or, for staff, one on any live dashboard,
+    read-only, the opening of another user's private dashboard recorded as ``dashboard_open`` records it.
+
+    Raises:
+        NotFound: as ``selectors.widget_get`` for everyone who is not staff; for staff, no such widget.
+    """
+    try:
+        return selectors.widget_get(user=user, widget_id=widget_id, deleted=deleted)
+    except NotFound:
+        if not getattr(user, "is_staff", False):
+            raise
+    widgets = Widget.objects.filter(id=widget_id, dashboard__deleted_at__isnull=True)
+    found = (widgets if deleted else widgets.filter(deleted_at__isnull=True)).select_related(
+        "dashboard", "data_source").first()
+    if found is None:
+        raise NotFound("No such widget.")
+    dashboard_open(user=user, dashboard_id=found.dashboard_id, via="api")
+    return found
 
 
 def widget_update(*, user: AbstractBaseUser, widget: Widget, title: str | None = None,
