@@ -54,6 +54,18 @@ async function load(api, w, body, error) {
     return;
   }
   body.replaceChildren(...detailSections(data));
+  const talk = await api(`widgets/${w.id}/conversation/`); // what was asked of it, turn by turn
+  if (talk.ok && Array.isArray(talk.data) && talk.data.length) body.prepend(conversationSection(talk.data));
+}
+
+/** The widget's conversation: its first request and each refinement, with the answers given. */
+function conversationSection(turns) {
+  return section_("Conversation", "detail-conversation", el("ol", { className: "conversation" }, turns.map((t) =>
+    el("li", { className: "turn", "data-testid": "turn" },
+      el("span", { className: "badge version-source", text: t.is_refinement ? "Refinement" : "First request" }), " ",
+      el("span", { className: "turn-prompt", text: t.prompt || "" }),
+      Object.values(t.answers || {}).filter(Boolean).map((a) => el("span", { className: "muted", text: ` · answered “${a}”` })),
+      t.status && t.status !== "ready" ? el("span", { className: "muted", text: ` · ${String(t.status).replaceAll("_", " ")}` }) : null))));
 }
 
 function detailSections(d) {
