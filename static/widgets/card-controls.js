@@ -59,6 +59,13 @@ export function cardControls({ api, apiBase, ctx, grid, dashboardId, board, requ
     return card;
   }
 
+  /** Shows a new version of a widget through the board (which keeps what each card shows), and returns
+   * its card. */
+  function update(w) {
+    board().addWidget(w);
+    return cardOf(w.id);
+  }
+
   /** Where a request refining a widget on this board shows (its card), or null. */
   function requestHome(r) {
     const id = refinedWidgetId(r);
@@ -80,7 +87,7 @@ export function cardControls({ api, apiBase, ctx, grid, dashboardId, board, requ
       if (!ok) return;
       w = data;
     }
-    const card = replace(w);
+    const card = update(w);
     if (card) card.classList.remove("widget-refining");
     say(`Widget updated: ${w.title}${w.version ? `, version ${w.version}` : ""}`);
   }
@@ -179,7 +186,7 @@ export function cardControls({ api, apiBase, ctx, grid, dashboardId, board, requ
     };
     return {
       detail: (section = "") => openDetail({ api, widget: widgets.get(w.id) || w, canEdit: editable(w), section,
-        onRestored: (updated) => replace(updated) }),
+        onRestored: (updated) => update(updated) }),
       async refine(prompt) {
         const answer = await api(`widgets/${w.id}/refine/`, { prompt });
         if (answer.ok) {
@@ -190,7 +197,7 @@ export function cardControls({ api, apiBase, ctx, grid, dashboardId, board, requ
       },
       async patch(body) {
         const answer = await api(`widgets/${w.id}/`, body, "PATCH");
-        if (answer.ok) replace(answer.data);
+        if (answer.ok) update(answer.data);
         return answer;
       },
       async undo(button) {
@@ -201,7 +208,7 @@ export function cardControls({ api, apiBase, ctx, grid, dashboardId, board, requ
           note(errorText(data), "error");
           return;
         }
-        replace(data);
+        update(data);
         say(`Undone: ${data.title} is back at version ${data.version}`);
       },
       async duplicate() {
@@ -233,7 +240,7 @@ export function cardControls({ api, apiBase, ctx, grid, dashboardId, board, requ
         const { ok, status: code, data } = await api(`widgets/${w.id}/refresh/`, {});
         if (!ok) return note(errorText(data), "error");
         if (code === 202) return note("Refresh queued: the card updates when the data arrives.");
-        replace(data);
+        update(data);
         say(`Refreshed: ${data.title}`);
       },
       async remove() {
