@@ -1,0 +1,163 @@
+"""Card controls end to end in a real browser, on the real widget endpoints and the offline pipeline:
+build, refine twice, undo, restore; delete and undo (the toast, then the dashboard's history); CSV export.
+
+Widgets are built by the real pipeline (the offline model, the demo warehouse); refinements go through
+the API and Dramatiq's stub broker, consumed by an in-thread worker (as in ``test_flow``).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dramatiq import Worker
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.test_flow import worker  # noqa: F401  (the in-thread Dramatiq worker fixture)
+from tests.e2e.test_pages import PASSWORD, log_in
+from widgets.models import Dashboard, Widget, WidgetRequest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("offline")]
+
+BUILD_MS = 30_000
+
+
+@pytest.fixture
+def board(django_user_model: Any, demo_source: Any) -> Dashboard:
+    analyst = django_user_model.objects.create_user(username="ana", password=PASSWORD)
+    return Dashboard.objects.create(owner=analyst, name="Claims overview")
+
+
+def build(board: Dashboard, prompt: str) -> Widget:
+    """Run ``prompt`` through the real pipeline, synchronously, and return its widget."""
+    from widgets.services import runner
+    from widgets.services.requests import widget_request_create
+
+    created = widget_request_create(user=board.owner, dashboard=board, prompt=prompt, enqueue=False)
+    status = runner.run(request_id=created.id)
+    assert status == "ready", (status, WidgetRequest.objects.get(id=created.id).error_message)
+    return Widget.objects.get(request_id=created.id)
+
+
+def open_board(page: Page, base_url: str, board: Dashboard) -> None:
+    log_in(page, base_url, board.owner.username)
+    page.goto(f"{base_url}/dashboards/{board.id}/")
+    expect(page.get_by_test_id("widget-grid")).to_have_attribute("aria-busy", "false")
+
+
+def refine(page: Page, card: Locator, prompt: str, *, version: int) -> None:
+    card.get_by_test_id("refine-open").click()
+    card.get_by_test_id("refine-input").fill(prompt)
+    card.get_by_test_id("refine-input").press("Enter")
+    expect(card.get_by_test_id("card-requests").get_by_test_id("request-card")).to_have_count(1)  # shown on the card
+    expect(card).to_have_attribute("data-version", str(version), timeout=BUILD_MS)
+    expect(card.get_by_test_id("request-card")).to_have_count(0)
+
+
+def test_build_refine_twice_undo_and_restore_a_version(
+    browser_page: Page, live_server: Any, worker: Worker, board: Dashboard,  # noqa: F811
+    screenshot: Callable[[Page, str], Path],
+) -> None:
+    page = browser_page
+    open_board(page, live_server.url, board)
+    page.get_by_test_id("prompt-input").fill("claim count by region over the last 90 days")
+    page.get_by_test_id("prompt-submit").click()
+    card = page.get_by_test_id("widget-card")
+    expect(card).to_have_count(1, timeout=BUILD_MS)
+    widget = Widget.objects.get(dashboard=board)
+    expect(card).to_have_attribute("data-version", "1")
+    first_kind = card.get_attribute("data-display")
+    expect(card.get_by_test_id("widget-undo")).to_have_count(0)  # nothing to undo at version 1
+
+    refine(page, card, "make it a line chart", version=2)
+    expect(card).to_have_attribute("data-display", "line")
+    screenshot(page, "refined-once")
+    refine(page, card, "only the top 2", version=3)
+    expect(card.get_by_test_id("version-badge")).to_have_text("v3")
+    widget.refresh_from_db()
+    assert widget.version == 3 and (widget.spec.get("ranking") or {}).get("n") == 2
+    assert Widget.objects.filter(dashboard=board).count() == 1, "refinements change the widget, never add one"
+
+    card.get_by_test_id("widget-undo").click()  # back to version 2's state, as version 4
+    expect(card).to_have_attribute("data-version", "4", timeout=BUILD_MS)
+    expect(card).to_have_attribute("data-display", "line")
+    widget.refresh_from_db()
+    assert not widget.spec.get("ranking")
+    screenshot(page, "undone")
+
+    card.get_by_test_id("version-badge").click()
+    panel = page.get_by_test_id("detail-panel")
+    versions = panel.get_by_test_id("version")
+    expect(versions).to_have_count(4)
+    expect(versions.first).to_have_attribute("aria-current", "true")
+    panel.locator("[data-testid=version][data-number='1']").get_by_test_id("version-restore").click()
+    expect(versions).to_have_count(5)
+    expect(card).to_have_attribute("data-version", "5")
+    expect(card).to_have_attribute("data-display", first_kind or "")
+    screenshot(page, "history-after-restore")
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+
+
+def test_a_deleted_widget_comes_back_with_undo_and_from_the_dashboards_history(
+    browser_page: Page, live_server: Any, board: Dashboard, screenshot: Callable[[Page, str], Path],
+) -> None:
+    build(board, "total paid amount over the last 30 days")
+    build(board, "claim count by region over the last 90 days as a table")
+    page = browser_page
+    open_board(page, live_server.url, board)
+    cards = page.get_by_test_id("widget-card")
+    expect(cards).to_have_count(2)
+    first = cards.first
+    title = first.locator(".widget-title").inner_text()
+
+    first.get_by_test_id("widget-menu").click()
+    first.get_by_test_id("menu-delete").click()
+    expect(cards).to_have_count(1)
+    toast = page.get_by_test_id("toast")
+    expect(toast).to_contain_text(f"Deleted “{title}”.")
+    expect(toast.get_by_test_id("toast-undo")).to_be_focused()  # the keyboard is one Enter from undoing
+    screenshot(page, "deleted-toast")
+    page.keyboard.press("Enter")
+    expect(cards).to_have_count(2)
+    expect(cards.first.locator(".widget-title")).to_have_text(title)  # back where it was
+    expect(toast).to_have_count(0)
+
+    cards.first.get_by_test_id("widget-menu").click()
+    cards.first.get_by_test_id("menu-delete").click()
+    page.get_by_test_id("toast-close").click()  # the toast gone: the history still has it
+    expect(cards).to_have_count(1)
+    page.reload()
+    expect(cards).to_have_count(1)
+    history = page.get_by_test_id("dashboard-history")
+    history.locator("summary").click()
+    deleted = history.get_by_test_id("deleted-widget")
+    expect(deleted).to_have_count(1)
+    expect(deleted).to_contain_text(title)
+    screenshot(page, "history")
+    deleted.get_by_test_id("deleted-restore").click()
+    expect(cards).to_have_count(2)
+    expect(history.get_by_test_id("deleted-empty")).to_be_visible()
+
+
+def test_export_csv_downloads_the_widgets_rows_with_labels(
+    browser_page: Page, live_server: Any, board: Dashboard,
+) -> None:
+    widget = build(board, "claim count by region over the last 90 days as a table")
+    page = browser_page
+    open_board(page, live_server.url, board)
+    card = page.get_by_test_id("widget-card")
+    card.get_by_test_id("widget-menu").click()
+    with page.expect_download() as info:
+        card.get_by_test_id("menu-csv").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".csv")
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert rows[0] == ["Region", "Claim count"]
+    assert len(rows) - 1 == len(widget.result["rows"])
+    by_label = {label: int(float(value)) for label, value in rows[1:]}
+    assert sum(by_label.values()) == sum(int(r[1]) for r in widget.result["rows"])
+    assert all(label[:1].isupper() for label in by_label), "value labels, not stored codes"
