@@ -20,12 +20,16 @@ def _page(request: HttpRequest, *, form: TokenCreateForm, new_key: str = "", sta
                   {"form": form, "tokens": tokens, "new_key": new_key}, status=status)
 
 
+NEW_KEY = "profile_new_token_key"
+
+
 @login_required
 @never_cache
 def profile(request: HttpRequest) -> HttpResponse:
-    """GET: the page. POST: make a token and show its key on the page returned (never again)."""
+    """GET: the page, with a key just made (once: it is taken out of the session as it is shown). POST: make a
+    token and redirect here, so that reloading the page does not make another."""
     if request.method != "POST":
-        return _page(request, form=TokenCreateForm())
+        return _page(request, form=TokenCreateForm(), new_key=request.session.pop(NEW_KEY, ""))
     form = TokenCreateForm(request.POST)
     if not form.is_valid():
         return _page(request, form=form, status=400)
@@ -34,7 +38,8 @@ def profile(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         form.add_error("name", exc.message)
         return _page(request, form=form, status=400)
-    return _page(request, form=TokenCreateForm(), new_key=key)
+    request.session[NEW_KEY] = key
+    return redirect("profile")
 
 
 @login_required

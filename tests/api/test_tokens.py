@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _make_token(client, name="export script") -> str:
-    page = client.post("/profile/", {"name": name})
-    assert page.status_code == 200
+    made = client.post("/profile/", {"name": name})
+    assert (made.status_code, made["Location"]) == (302, "/profile/")  # reloading makes no second token
+    page = client.get("/profile/")
     keys = re.findall(rb'value="(wb_[A-Za-z0-9_-]+)"', page.content)
     assert b'data-testid="new-token-key"' in page.content and len(keys) == 1
     return keys[0].decode()
