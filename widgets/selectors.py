@@ -118,14 +118,15 @@ def widget_conversation(*, widget: Widget) -> QuerySet[WidgetRequest]:
 
 
 def dashboard_open_requests(*, dashboard: Dashboard, user: AbstractBaseUser) -> QuerySet[WidgetRequest]:
-    """Return the user's requests on this dashboard that have not become a widget and were not dismissed.
+    """Return the user's requests on this dashboard that have not become a widget and were not dismissed, and
+    the follow-ups on its widgets still open or failed (``is_refinement``, ``widget_id``: shown on that card).
 
     A failed request that left a widget without data is not listed: that widget's badge tells the story.
     """
     return (
-        dashboard.requests.filter(user=user, dismissed=False, is_refinement=False)
+        dashboard.requests.filter(user=user, dismissed=False)
         .exclude(status__in=[RequestStatus.READY, RequestStatus.CANCELLED])
-        .exclude(status=RequestStatus.FAILED, widget__isnull=False)
+        .exclude(status=RequestStatus.FAILED, widget__isnull=False, is_refinement=False)
         .prefetch_related("steps")
         .order_by("created_at", "id")
     )

@@ -279,7 +279,8 @@ def test_the_refine_api_ties_the_request_to_the_widget(client_for, analyst, othe
     body = response.json()
     assert (body["widget_id"], body["is_refinement"], body["status"]) == (bars.id, True, "pending")
     board = client.get(f"/api/dashboards/{dashboard.id}/").json()
-    assert board["requests"] == []  # not a new widget on its way
+    # On its way, as a refinement of that widget (a card shows it there), not as a new widget.
+    assert [(r["id"], r["is_refinement"], r["widget_id"]) for r in board["requests"]] == [(body["id"], True, bars.id)]
     assert board["widgets"][0]["refinement"]["id"] == body["id"]
     again = client.post(f"/api/widgets/{bars.id}/refine/", {"prompt": "monthly"}, format="json")
     assert again.status_code == 409 and again.json()["code"] == "not_refinable"
