@@ -1,13 +1,13 @@
 """The TSX checker: the real TypeScript compiler in Node, through ``tsx_compile``.
 
-Each check starts Node and the compiler (a few seconds on a small machine), so the list of
-forbidden constructs is marked slow; one of them, a good component, a type error and a syntax
-error run in `make test-fast`.
+The checker is warm (one Node process for the test process, see test_tsx_warm.py): after the first
+check, each takes a fraction of a second. The list of forbidden constructs is still marked slow.
 """
 from __future__ import annotations
 
 import json
 import subprocess
+import time
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import service_missing
 from widgets.services.custom import props_interface
 from widgets.services.tsx import (
+    CHECK_TIME_S,
     MAX_TSX_CHARS,
     CompiledTsx,
     TsxCheckerUnavailable,
@@ -22,6 +23,7 @@ from widgets.services.tsx import (
     tsx_checker_available,
     tsx_compile,
 )
+from widgets.services.tsx_checker import CheckerFailure
 
 # What production checks against: the Props the pipeline generates for a small spec.
 SPEC = {"kind": "custom", "title": "Claims by region", "metric": {"key": "claim_count"}, "dimensions": ["region"],
@@ -175,7 +177,7 @@ def test_an_oversized_component_is_rejected_before_node_runs(monkeypatch: pytest
     def no_node(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("node should not run")
 
-    monkeypatch.setattr(subprocess, "run", no_node)
+    monkeypatch.setattr("widgets.services.tsx.warm_checker", no_node)
     with pytest.raises(TsxRejected, match=f"limit is {MAX_TSX_CHARS}"):
         tsx_compile(tsx=GOOD_TSX + " " * MAX_TSX_CHARS, props_ts=PROPS_TS)
 
@@ -219,72 +221,147 @@ def test_a_reference_in_the_first_line_of_the_whole_script_is_rejected_too() -> 
         tsx_compile(tsx=props_and_widget, props_ts="")
 
 
+class _FailingChecker:
+    def __init__(self, failure: CheckerFailure) -> None:
+        self.failure = failure
+
+    def check(self, **kwargs: Any) -> None:
+        raise self.failure
+
+
 @pytest.mark.parametrize(
-    ("returncode", "stderr"),
-    [(-6, ""), (134, ""), (1, "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory")],
-    ids=["sigabrt", "shell-134", "stderr"],
+    ("failure", "error", "expected", "retryable"),
+    [
+        (CheckerFailure("time", "past its deadline"), TsxRejected,
+         "The type check took too long (over 10 s); simplify the component's types.", None),
+        (CheckerFailure("memory", "heap out of memory"), TsxRejected,
+         "The component's types are too complex to check (the checker ran out of its 512 MB); simplify them.", None),
+        (CheckerFailure("crash", "TypeError: x is undefined"), TsxCheckerUnavailable,
+         "Custom widgets cannot be checked: the TypeScript checker crashed on this component.", False),
+        (CheckerFailure("unavailable", "the TypeScript checker stopped answering and was restarted", retryable=True),
+         TsxCheckerUnavailable,
+         "Custom widgets cannot be checked: the TypeScript checker stopped answering and was restarted.", True),
+        (CheckerFailure("unavailable", "the TypeScript checker could not start: no typescript (exit status 1)"),
+         TsxCheckerUnavailable,
+         "Custom widgets cannot be checked: the TypeScript checker could not start: no typescript (exit status 1).",
+         False),
+    ],
+    ids=["deadline", "memory", "crash", "hung", "cannot-start"],
 )
-def test_a_checker_out_of_memory_is_a_rejection_the_model_can_act_on(
-    monkeypatch: pytest.MonkeyPatch, returncode: int, stderr: str
+def test_a_check_without_a_verdict_is_a_rejection_only_when_the_component_caused_it(
+    monkeypatch: pytest.MonkeyPatch, failure: CheckerFailure, error: type, expected: str, retryable: bool | None
 ) -> None:
-    def out_of_memory(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        return subprocess.CompletedProcess(args, returncode, stdout="", stderr=stderr)
+    """Past the deadline or the heap cap the model can simplify its types; the rest is the checker's."""
+    monkeypatch.setattr("widgets.services.tsx.warm_checker", lambda config: _FailingChecker(failure))
 
-    monkeypatch.setattr(subprocess, "run", out_of_memory)
+    with pytest.raises(error) as caught:
+        tsx_compile(tsx=GOOD_TSX, props_ts=PROPS_TS)
+
+    if error is TsxRejected:
+        assert caught.value.errors == [expected]
+    else:
+        assert caught.value.message == expected and caught.value.retryable is retryable
+
+
+def test_the_checker_output_is_read_as_utf8_whatever_the_locale() -> None:
+    compiled = tsx_compile(tsx=widget('const label = "Région — 5 € 📈";'), props_ts=PROPS_TS)
+
+    assert 'const label = "Région — 5 € 📈";' in compiled.js
+
+
+# --- Tightened: directives, one source text, type-level programming, nesting ---------------------------------
+
+@pytest.mark.parametrize(
+    "tsx",
+    [
+        "/** @jsx h */\n" + GOOD_TSX,
+        "/* @jsx h */ " + GOOD_TSX,
+        "// @jsx h\n" + GOOD_TSX,
+        "/*@JSX h*/\n" + GOOD_TSX,
+        "/**\n * A leaderboard.\n * @jsxFrag Fragment\n */\n" + GOOD_TSX,
+        "/** @jsxImportSource preact */\n" + GOOD_TSX,
+        "// @jsxRuntime automatic\n" + GOOD_TSX,
+        GOOD_TSX + "/* @jsx h */\n",
+        tag("{/* @jsx h */}"),
+        widget("const note = `@jsx h`;"),
+    ],
+    ids=["jsdoc", "block", "line", "upper-case", "jsxFrag-in-jsdoc", "jsxImportSource", "jsxRuntime", "at-the-end",
+         "jsx-comment", "in-a-string"],
+)
+def test_a_jsx_pragma_is_refused_in_any_comment_form(tsx: str) -> None:
     with pytest.raises(TsxRejected) as caught:
-        tsx_compile(tsx=GOOD_TSX, props_ts=PROPS_TS)
+        tsx_compile(tsx=tsx, props_ts=PROPS_TS)
 
-    assert caught.value.errors == [
-        "The component's types are too complex to check (the checker ran out of its 1024 MB); simplify them."
-    ]
+    assert any("JSX pragmas ('@jsx…' comments) are not allowed" in e for e in caught.value.errors), caught.value.errors
 
 
-def test_another_checker_crash_still_makes_the_checker_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(subprocess, "run", lambda args, **kwargs: subprocess.CompletedProcess(args, 1, "", "boom"))
-
-    with pytest.raises(TsxCheckerUnavailable, match=r"crashed \(exit status 1\)"):
-        tsx_compile(tsx=GOOD_TSX, props_ts=PROPS_TS)
-
-
-def test_the_checker_output_is_read_as_utf8_whatever_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: dict[str, Any] = {}
-    real_run = subprocess.run
-
-    def run(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        seen.update(kwargs)
-        return real_run(args, **kwargs)
-
-    monkeypatch.setattr(subprocess, "run", run)
-    compiled = tsx_compile(tsx=widget('const label = "Région — 5 €";'), props_ts=PROPS_TS)
-
-    assert seen["encoding"] == "utf-8"  # not the locale's, which may be ASCII on a server
-    assert 'const label = "Région — 5 €";' in compiled.js
+def test_a_jsx_pragma_is_refused_where_it_would_start_the_whole_script_too() -> None:
+    """With an empty props_ts the tsx is the top of the one source text, where TypeScript reads pragmas."""
+    with pytest.raises(TsxRejected, match=r"line 1: JSX pragmas"):
+        tsx_compile(tsx="/** @jsx h */\n" + PROPS_TS + GOOD_TSX, props_ts="")
 
 
-def test_a_checker_stopped_by_a_signal_is_a_failure_to_try_again_not_a_broken_checker(monkeypatch) -> None:
-    import subprocess
+@pytest.mark.parametrize(
+    "directive", ["// @ts-ignore", "// @ts-expect-error", "// @ts-nocheck", "/* @ts-ignore */"],
+    ids=["ts-ignore", "ts-expect-error", "ts-nocheck", "ts-ignore-block"],
+)
+@pytest.mark.slow
+def test_a_directive_that_silences_the_type_check_is_refused(directive: str) -> None:
+    tsx = f"{directive}\nfunction Widget(props: Props) {{\n  const x: number = props.title;\n  return <p>{{x}}</p>;\n}}\n"
 
-    from widgets.services import tsx
+    with pytest.raises(TsxRejected) as caught:
+        tsx_compile(tsx=tsx, props_ts=PROPS_TS)
 
-    if tsx.tsx_checker_available():
-        service_missing(f"TSX checker unavailable: {tsx.tsx_checker_available()}")
-    monkeypatch.setattr(tsx, "_run_checker", lambda *a: subprocess.CompletedProcess([], -2, "", ""))
-    with pytest.raises(tsx.TsxCheckerUnavailable) as caught:
-        tsx.tsx_compile(tsx="function Widget() { return null; }", props_ts="")
-    assert caught.value.retryable is True and "stopped (signal 2)" in caught.value.message
+    assert caught.value.errors[0].startswith("line 1: '@ts-ignore', '@ts-expect-error' and '@ts-nocheck' are not")
 
 
-def test_the_checker_runs_in_a_session_of_its_own(monkeypatch) -> None:
-    import subprocess
+def test_the_shipped_script_is_what_the_checked_program_emits() -> None:
+    """One source text under one set of options: a construct whose output depends on the whole program (a
+    declared const enum is inlined from its declaration) runs as it was checked, in strict mode."""
+    tsx = ("declare const enum Shade { Light = 3, Dark = 7 }\n"
+           "function Widget(props: Props) {\n  return <div>{props.title}{Shade.Dark}</div>;\n}\n")
 
-    from widgets.services import tsx
+    compiled = tsx_compile(tsx=tsx, props_ts=PROPS_TS)
 
-    seen: dict = {}
+    assert compiled.js.startswith('"use strict";\n')
+    assert "Shade" not in compiled.js  # a transpiler on the tsx alone would ship `Shade.Dark`: undefined at run time
+    rendered = json.loads(run_js(compiled.js, {"title": "T"}))
+    assert rendered["children"] == ["T", 7]
 
-    def run(*args, **kwargs):
-        seen.update(kwargs)
-        return subprocess.CompletedProcess([], 0, '{"ok": true, "js": ""}', "")
 
-    monkeypatch.setattr(subprocess, "run", run)
-    tsx._run_checker("node", "{}", 5)
-    assert seen["start_new_session"] is True  # Ctrl-C in the app's terminal does not reach it
+RECURSIVE_TYPE_BOMB = """\
+type Exp<T, N extends unknown[]> = N extends [unknown, ...infer R] ? Exp<T | [T], R> | Exp<{ a: T }, R> : T;
+type Boom = Exp<0, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]>;
+declare const boom: Boom;
+const text: string = boom;
+"""
+
+
+@pytest.mark.parametrize(
+    ("types", "expected"),
+    [
+        (RECURSIVE_TYPE_BOMB, "line 1: conditional types ('A extends B ? C : D') are not allowed"),
+        ("type D = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;\ntype U = `${D}${D}${D}${D}`;\n",
+         "line 2: template literal types are not allowed"),
+        ("type Copy<T> = { [K in keyof T]: T[K] };\n", "line 1: mapped types ('{ [K in …]: … }') are not allowed"),
+    ],
+    ids=["recursive-conditional", "template-literal", "mapped"],
+)
+def test_type_level_programming_is_refused_before_the_type_check_runs(types: str, expected: str) -> None:
+    """The recursive bomb kept the old checker busy for minutes (and 2 GB); refused, it costs a parse."""
+    tsx_compile(tsx=GOOD_TSX, props_ts=PROPS_TS)  # the checker started and warm: what is timed is the check
+    started = time.monotonic()
+    with pytest.raises(TsxRejected) as caught:
+        tsx_compile(tsx=types + GOOD_TSX, props_ts=PROPS_TS)
+
+    assert caught.value.errors[0].startswith(expected), caught.value.errors
+    assert time.monotonic() - started < CHECK_TIME_S / 2  # no deadline was needed: warm, this takes ~0.1 s
+
+
+def test_a_component_nested_too_deeply_to_check_is_refused_with_a_reason() -> None:
+    tsx = widget("const n = " + "(" * 4000 + "1" + ")" * 4000 + ";")
+
+    with pytest.raises(TsxRejected) as caught:
+        tsx_compile(tsx=tsx, props_ts=PROPS_TS)
+
+    assert caught.value.errors == ["The component is nested too deeply to check; flatten its expressions and types."]

@@ -45,7 +45,7 @@ from widgets.services.refine import refine_clarify, refinement_assemble
 from widgets.services.resolve import result_shape
 from widgets.services.spec import SPEC, SpecInput
 from widgets.services.steps import Claim, step_queue, step_save_conversation
-from widgets.services.tsx import TsxCheckerUnavailable, tsx_checker_available
+from widgets.services.tsx import TsxCheckerUnavailable, tsx_checker_available, tsx_checker_warm
 from widgets.services.versions import version_write
 
 Outputs = dict[str, Any]  # step name → its output, for the steps that are done
@@ -144,6 +144,7 @@ def _component(run: StepRun) -> dict[str, Any]:
     missing = tsx_checker_available()
     if missing is not None:
         raise TsxCheckerUnavailable(missing)  # before the model: its answer could not be checked
+    tsx_checker_warm()  # the checker loads while the model writes
     arguments = run.llm()
     inputs = ComponentInput(spec=run.outputs[StepName.SPEC], request_text=run.widget_request.prompt,
                             ends_at=time.monotonic() + arguments["deadline_s"])

@@ -1,33 +1,34 @@
-"""Type-check and transpile a custom widget's TSX with the real TypeScript compiler.
+"""Type-check and compile a custom widget's TSX with the real TypeScript compiler.
 
 The compiler runs in Node (``widgets/tsx/check.mjs``, from the pinned ``node_modules`` that
-``make setup`` installs with ``npm ci``). It checks ``props_ts + tsx`` as one strict script,
-refuses constructs a widget has no business using (imports, eval, network and page globals,
-timers, links and embeds) and returns the component as plain JavaScript that defines
-``Widget``. Those rules give the model a clear reason to fix its code; what keeps a hostile
-component contained is the sandboxed iframe (``widgets/sandbox/``), not this check.
+``make setup`` installs with ``npm ci``), in a warm checker (``tsx_checker.py``: one long-lived
+Node process per app process, the compiler and the typings loaded once) that bounds each check's
+time and memory. It checks ``props_ts + tsx`` as one strict script, refuses constructs a widget
+has no business using (imports, eval, network and page globals, timers, links and embeds, JSX
+pragmas, type-level programming) and returns the JavaScript that the same program emits, which
+defines ``Widget``. Those rules give the model a clear reason to fix its code; what keeps a
+hostile component contained is the sandboxed iframe (``widgets/sandbox/``), not this check.
 """
 from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
-import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
 from backend.errors import ApplicationError, ErrorCode
+from widgets.services.tsx_checker import CheckerFailure, Config, warm_checker
 
 log = logging.getLogger(__name__)
 
-MAX_TSX_CHARS = 20_000  # the same limit as check.mjs, checked here first to spare a Node start
-TIMEOUT_S = 30
-HEAP_MB = 1024
-# V8 aborts (SIGABRT: -6 from subprocess, 134 through a shell) when the heap limit is reached.
-_OUT_OF_MEMORY_STATUSES = (-6, 134)
+MAX_TSX_CHARS = 20_000  # the same limit as check.mjs, checked here first to spare the checker
+TIMEOUT_S = 30  # a whole check at most: waiting for the checker (to start, to be free) and checking
+CHECK_TIME_S = 10  # the type check itself, stopped from outside past it (a good component takes ~0.1-0.5 s)
+HEAP_MB = 512  # the checker thread's heap: ~70 MB hold the compiler and the typings, a good component adds little
 SHOWN_ERRORS = 5
 SETUP_HINT = "Run `make setup` (or `npm ci` in the project directory) to install it."
 
@@ -61,8 +62,8 @@ class TsxCheckerUnavailable(ApplicationError):
         self.retryable = retryable  # stopped from outside, not broken: a later try may pass
 
 
-def _script() -> Path:
-    return Path(settings.BASE_DIR) / "widgets" / "tsx" / "check.mjs"
+def _tsx_dir() -> Path:
+    return Path(settings.BASE_DIR) / "widgets" / "tsx"
 
 
 def _node() -> str | None:
@@ -70,45 +71,58 @@ def _node() -> str | None:
     return shutil.which(settings.NODE_BINARY)
 
 
+def _typing_packages() -> list[str]:
+    """The npm packages the checker needs: the compiler, and what typings.json loads."""
+    try:
+        typings = json.loads((_tsx_dir() / "typings.json").read_text(encoding="utf-8"))
+        return list(dict.fromkeys(["typescript", *typings.get("packages", [])]))
+    except (OSError, ValueError):
+        return ["typescript"]
+
+
 def tsx_checker_available() -> str | None:
     """Return why the TSX checker cannot run here, or None when it can."""
     if _node() is None:
         return f"Node.js not found ({settings.NODE_BINARY!r}); install Node 20 or later."
     modules = Path(settings.BASE_DIR) / "node_modules"
-    for package in ("typescript", "@types/react"):
+    for package in _typing_packages():
         if not (modules / package / "package.json").exists():
             return f"node_modules/{package} is missing. {SETUP_HINT}"
-    if not _script().exists():
-        return f"{_script()} is missing."
+    for name in ("check.mjs", "server.mjs", "worker.mjs", "typings.json"):
+        if not (_tsx_dir() / name).exists():
+            return f"{_tsx_dir() / name} is missing."
     return None
 
 
-def _run_checker(node: str, payload: str, timeout_s: float) -> subprocess.CompletedProcess[str]:
-    """Run check.mjs with ``payload`` on stdin; raise TsxRejected when it runs past ``timeout_s``."""
-    # The compiler needs no credentials: it gets PATH and nothing else from our environment.
-    env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
-    try:
-        return subprocess.run(
-            [node, f"--max-old-space-size={HEAP_MB}", str(_script())], input=payload, capture_output=True,
-            text=True, encoding="utf-8", timeout=timeout_s, cwd=settings.BASE_DIR, env=env, check=False,
-            start_new_session=True,  # Ctrl-C in the app's terminal stops the app, not a check half-way
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise TsxRejected([f"The TypeScript check ran past {timeout_s:.0f} s; simplify the component's types."]) from exc
-    except OSError as exc:
-        raise TsxCheckerUnavailable(f"Node.js could not be started ({exc.strerror or exc}).") from exc
+def _config() -> Config:
+    return Config(node=_node() or settings.NODE_BINARY, root=Path(settings.BASE_DIR), heap_mb=HEAP_MB)
+
+
+def tsx_checker_pid() -> int | None:
+    """Return the pid of this process's running checker, or None (for tests and diagnostics)."""
+    return warm_checker(_config()).pid
+
+
+def tsx_checker_warm() -> None:
+    """Start the warm checker now, when it can run and is not running, without waiting for it.
+
+    The component step calls this before it asks the model, so that the checker loads while the
+    model writes."""
+    if tsx_checker_available() is None:
+        warm_checker(_config()).prestart()
 
 
 def tsx_compile(*, tsx: str, props_ts: str, timeout_s: float | None = None) -> CompiledTsx:
-    """Type-check ``props_ts + tsx`` and return the tsx transpiled to JavaScript.
+    """Type-check ``props_ts + tsx`` and return the script the same program emits for it.
 
-    The check stops after ``TIMEOUT_S``, or ``timeout_s`` when that is sooner (what is left of a
-    request's budget).
+    The type check stops after ``CHECK_TIME_S``; the whole call, waiting for the checker included,
+    after ``TIMEOUT_S``, or ``timeout_s`` when that is sooner (what is left of a request's budget).
 
     Raises:
         TsxRejected: the component has type or syntax errors, breaks a sandbox rule, is too long,
             or its check ran past the time limit or out of memory; the message lists the first few reasons.
-        TsxCheckerUnavailable: Node or the pinned TypeScript is not installed, or the checker crashed.
+        TsxCheckerUnavailable: Node or the pinned TypeScript is not installed, or the checker could not
+            give a verdict (``retryable`` when a later try may: it was busy, stopped, or restarted).
     """
     if len(tsx) > MAX_TSX_CHARS:
         raise TsxRejected([f"The component is {len(tsx)} characters long; the limit is {MAX_TSX_CHARS}."])
@@ -116,24 +130,24 @@ def tsx_compile(*, tsx: str, props_ts: str, timeout_s: float | None = None) -> C
     if problem:
         raise TsxCheckerUnavailable(problem)
     limit = TIMEOUT_S if timeout_s is None else max(1.0, min(TIMEOUT_S, timeout_s))
-    done = _run_checker(_node() or settings.NODE_BINARY, json.dumps({"props_ts": props_ts, "tsx": tsx}), limit)
-    if done.returncode in _OUT_OF_MEMORY_STATUSES or "heap out of memory" in done.stderr:
-        # The component's types made the compiler exhaust its heap: the model can simplify them.
-        log.warning("check.mjs ran out of memory (exit status %s): %s", done.returncode, done.stderr[-500:])
-        raise TsxRejected([f"The component's types are too complex to check (the checker ran out of its "
-                           f"{HEAP_MB} MB); simplify them."])
-    if done.returncode < 0:  # killed by a signal from outside (a shutdown): the same check may pass again
-        log.warning("check.mjs was stopped by signal %s", -done.returncode)
-        raise TsxCheckerUnavailable(f"the TypeScript checker was stopped (signal {-done.returncode}); it is "
-                                    "tried again.", retryable=True)
-    if done.returncode != 0:
-        log.error("check.mjs exited with %s: %s", done.returncode, done.stderr[-2000:])
-        raise TsxCheckerUnavailable(f"the TypeScript checker crashed (exit status {done.returncode}).")
+    check_s = min(CHECK_TIME_S, limit)
     try:
-        verdict = json.loads(done.stdout)
-    except json.JSONDecodeError as exc:
-        log.error("check.mjs wrote no JSON: %r", done.stdout[:500])
-        raise TsxCheckerUnavailable("the TypeScript checker gave no verdict.") from exc
-    if not verdict.get("ok") or not isinstance(verdict.get("js"), str):
-        raise TsxRejected([str(e) for e in verdict.get("errors") or []])
-    return CompiledTsx(js=verdict["js"])
+        verdict = warm_checker(_config()).check(props_ts=props_ts, tsx=tsx, time_s=check_s,
+                                                ends_at=time.monotonic() + limit)
+    except CheckerFailure as failure:
+        raise _failure_error(failure, check_s) from failure
+    if not verdict.ok or verdict.js is None:
+        raise TsxRejected(verdict.errors)
+    return CompiledTsx(js=verdict.js)
+
+
+def _failure_error(failure: CheckerFailure, check_s: float) -> ApplicationError:
+    """Map a check without a verdict to what the model (over its limits) or the operator (the rest) can act on."""
+    if failure.kind == "time":
+        return TsxRejected([f"The type check took too long (over {check_s:.0f} s); simplify the component's types."])
+    if failure.kind == "memory":
+        return TsxRejected([f"The component's types are too complex to check (the checker ran out of its "
+                            f"{HEAP_MB} MB); simplify them."])
+    if failure.kind == "crash":
+        return TsxCheckerUnavailable("the TypeScript checker crashed on this component.")
+    return TsxCheckerUnavailable(f"{failure.detail}.", retryable=failure.retryable)

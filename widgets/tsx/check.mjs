@@ -1,17 +1,20 @@
-// Checks one custom widget written in TSX with the real TypeScript compiler and transpiles it.
+// Checks one custom widget written in TSX with the real TypeScript compiler and compiles it.
 //
-// stdin:  {"props_ts": string, "tsx": string}
-// stdout: {"ok": bool, "errors": [string], "js": string|null}
+// As a module, `check({props_ts, tsx})` returns {ok, errors, js}: the warm checker (server.mjs runs
+// worker.mjs in worker threads) calls it for each component. As a script it is the one-shot checker:
+// stdin {"props_ts": string, "tsx": string}, stdout {"ok": bool, "errors": [string], "js": string|null}.
 //
-// `props_ts + tsx` is type-checked as ONE script (React is the UMD global, no imports) under
-// strict options; then the AST of the tsx is walked for constructs a widget has no business using
-// (imports, eval, network and DOM globals, timers, ...). These rules are a first layer that gives
-// the model a clear reason to fix its code; the boundary is the sandboxed, opaque-origin iframe
-// with its own CSP (templates/widgets/sandbox.html). Exit status is 0 whenever the JSON was
-// written, nonzero only when this script itself crashed.
+// `props_ts + tsx` is ONE source text: it is type-checked as one strict script (React is the UMD
+// global, no imports) and the same program, under the same options, emits the JavaScript that is
+// shipped, so nothing (a JSX pragma, a const enum, strictness) can read one way when checked and
+// another when run. Then the AST of the tsx is walked for constructs a widget has no business using
+// (imports, eval, network and DOM globals, timers, type-level programming, ...). These rules are a
+// first layer that gives the model a clear reason to fix its code; the boundary is the sandboxed,
+// opaque-origin iframe with its own CSP (templates/widgets/sandbox.html). The script's exit status is
+// 0 whenever the JSON was written, nonzero only when it crashed.
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import ts from "typescript";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -20,22 +23,31 @@ const MAX_TSX = 20_000;
 const MAX_PROPS_TS = 20_000;
 const MAX_ERRORS = 10;
 
+// What the component is checked against (lib files, JSX and event typings) is chosen in typings.json only.
+export const TYPINGS = JSON.parse(fs.readFileSync(path.join(ROOT, "widgets", "tsx", "typings.json"), "utf8"));
+
+// The options of the one program that checks AND emits the component.
 const OPTIONS = {
-  strict: true,
-  noEmit: true,
+  strict: true, // alwaysStrict with it: the emitted script starts with "use strict", as it was checked
   jsx: ts.JsxEmit.React,
   target: ts.ScriptTarget.ES2020,
-  lib: ["lib.es2020.d.ts", "lib.dom.d.ts"],
+  module: ts.ModuleKind.None,
+  lib: TYPINGS.lib,
   allowUmdGlobalAccess: true,
   moduleDetection: ts.ModuleDetectionKind.Legacy,
-  types: ["react"],
-  typeRoots: [path.join(ROOT, "node_modules", "@types")],
+  types: TYPINGS.types,
+  typeRoots: TYPINGS.typeRoots.map((p) => path.join(ROOT, p)),
   skipLibCheck: true,
   noFallthroughCasesInSwitch: true,
   // The compiler follows nothing the source names: `/// <reference path>` and imports would make it
-  // read files of the server's choosing (see referenceError). @types/react is loaded through `types`.
+  // read files of the server's choosing (see referenceErrors). The typings are loaded through `types`.
   noResolve: true,
+  removeComments: true,
+  newLine: ts.NewLineKind.LineFeed,
+  sourceMap: false,
+  declaration: false,
 };
+const TYPING_FILES = TYPINGS.files.map((p) => path.join(ROOT, p));
 
 // Globals a widget may not reach: the page, the network, storage, other frames, code from strings.
 const FORBIDDEN_GLOBALS = new Map([
@@ -79,14 +91,8 @@ const FORBIDDEN_ELEMENTS = new Set([
 ]);
 const FORM_CONTROLS = new Set(["input", "textarea", "select", "button", "option", "optgroup", "datalist"]);
 
-/** Returns the parsed request {props_ts, tsx}, or throws an Error whose message is a user-facing reason. */
-function parseInput(text) {
-  let input;
-  try {
-    input = JSON.parse(text);
-  } catch {
-    throw new Error("The checker's input is not JSON.");
-  }
+/** Throws an Error whose message is a user-facing reason when ``input`` is not a request {props_ts, tsx}. */
+function parseInput(input) {
   if (!input || typeof input.tsx !== "string" || typeof input.props_ts !== "string") {
     throw new Error("The checker's input must be {\"props_ts\": string, \"tsx\": string}.");
   }
@@ -97,21 +103,38 @@ function parseInput(text) {
     throw new Error(`The Props declaration is longer than ${MAX_PROPS_TS} characters.`);
   }
   if (!input.tsx.trim()) throw new Error("The component is empty.");
-  return input;
 }
 
-/** Returns a CompilerHost serving the virtual widget file from memory and everything else from disk. */
+// Everything but the component is read once per process (per worker thread) and kept: the lib files
+// and typings parsed (and, after the first program, bound), the file-system lookups of the types
+// resolution. Only files the options name are read: noResolve and the refused directives see to it.
+const BASE_HOST = ts.createCompilerHost(OPTIONS, true);
+const SOURCE_FILES = new Map();
+const LOOKUPS = new Map();
+
+function remembered(kind, fileName, read) {
+  const key = `${kind}:${fileName}`;
+  if (!LOOKUPS.has(key)) LOOKUPS.set(key, read());
+  return LOOKUPS.get(key);
+}
+
+/** Returns a CompilerHost serving the virtual widget file from memory and everything else from the cache. */
 function makeHost(source) {
-  const host = ts.createCompilerHost(OPTIONS, true);
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) =>
-    path.resolve(fileName) === FILE
-      ? ts.createSourceFile(fileName, source, languageVersion, true, ts.ScriptKind.TSX)
-      : getSourceFile(fileName, languageVersion, onError, shouldCreate);
-  const fileExists = host.fileExists.bind(host);
-  host.fileExists = (fileName) => path.resolve(fileName) === FILE || fileExists(fileName);
-  const readFile = host.readFile.bind(host);
-  host.readFile = (fileName) => (path.resolve(fileName) === FILE ? source : readFile(fileName));
+  const host = Object.create(BASE_HOST);
+  const isWidget = (fileName) => path.resolve(fileName) === FILE;
+  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+    if (isWidget(fileName)) return ts.createSourceFile(fileName, source, languageVersion, true, ts.ScriptKind.TSX);
+    const key = `${fileName}:${JSON.stringify(languageVersion)}`;
+    if (!SOURCE_FILES.has(key)) {
+      SOURCE_FILES.set(key, BASE_HOST.getSourceFile(fileName, languageVersion, onError, shouldCreate));
+    }
+    return SOURCE_FILES.get(key);
+  };
+  host.fileExists = (fileName) => isWidget(fileName) || remembered("exists", fileName, () => BASE_HOST.fileExists(fileName));
+  host.directoryExists = (name) => remembered("dir", name, () => BASE_HOST.directoryExists(name));
+  host.readFile = (fileName) => (isWidget(fileName) ? source : remembered("read", fileName, () => BASE_HOST.readFile(fileName)));
+  host.realpath = (name) => remembered("real", name, () => (BASE_HOST.realpath ? BASE_HOST.realpath(name) : name));
+  host.getDirectories = (name) => remembered("dirs", name, () => BASE_HOST.getDirectories(name));
   host.writeFile = () => {};
   return host;
 }
@@ -259,51 +282,122 @@ function referenceErrors(tsx, source, format) {
   return [...new Set(errors)];
 }
 
-/** Returns the tsx alone as an ES2020 strict-mode script whose top level defines Widget. */
-function transpile(tsx) {
-  const out = ts.transpileModule(tsx, {
-    fileName: "widget.tsx",
-    compilerOptions: {
-      jsx: ts.JsxEmit.React, target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.None,
-      moduleDetection: ts.ModuleDetectionKind.Legacy, alwaysStrict: true, removeComments: true,
-    },
-  });
-  return out.outputText.replace(/\n?\/\/# sourceMappingURL=.*$/, "");
+// Comment directives that change how the source is compiled or checked: JSX pragmas (`@jsx`,
+// `@jsxFrag`, `@jsxImportSource`, `@jsxRuntime`: TypeScript reads them case-insensitively, in `//` and
+// `/* */` comments) and the ones that silence the type check (`@ts-ignore`, `@ts-expect-error`,
+// `@ts-nocheck`). The text is refused wherever it appears, in a comment, a string or JSX text: a widget
+// has no use for it, and no reading of where a comment starts can then be fooled.
+const DIRECTIVES = [
+  [/@jsx/gi, "JSX pragmas ('@jsx…' comments) are not allowed: the component is compiled with React.createElement"],
+  [/@ts-(?:ignore|expect-error|nocheck)/gi, "'@ts-ignore', '@ts-expect-error' and '@ts-nocheck' are not allowed: fix the type error instead"],
+];
+
+/** Returns an error for each line of the tsx holding a compile or check directive (see DIRECTIVES). */
+function directiveErrors(tsx) {
+  const errors = [];
+  for (const [pattern, message] of DIRECTIVES) {
+    const lines = new Set([...tsx.matchAll(pattern)].map((m) => tsx.slice(0, m.index).split("\n").length));
+    for (const line of lines) errors.push(`line ${line}: ${message}`);
+  }
+  return errors;
 }
 
-/** Returns {ok, errors, js} for one request; never throws for bad input (only for internal faults). */
-function check(input) {
+// Type-level programming: what recursive type bombs are made of (a conditional type that recurses
+// doubles its work per level and kept the old checker busy for seconds), and never needed to
+// describe a widget's props and values. Refused before the type checker runs; the deadline and
+// memory cap of the warm checker (server.mjs) stop whatever else proves expensive to check.
+function typeLevelError(node) {
+  if (ts.isConditionalTypeNode(node)) {
+    return "conditional types ('A extends B ? C : D') are not allowed: a widget's types describe its props and values";
+  }
+  if (ts.isMappedTypeNode(node)) return "mapped types ('{ [K in …]: … }') are not allowed: write the properties out";
+  if (ts.isTemplateLiteralTypeNode(node)) return "template literal types are not allowed: use string";
+  return null;
+}
+
+/** Returns the type-level errors of the tsx part (nodes starting at or after ``tsxStart``), checker-free. */
+function typeLevelErrors(sourceFile, tsxStart, format) {
+  const errors = [];
+  const visit = (node) => {
+    const error = node.end > tsxStart ? typeLevelError(node) : null;
+    if (error) errors.push(format(sourceFile, node.getStart(sourceFile), error));
+    else ts.forEachChild(node, visit);
+  };
+  visit(sourceFile);
+  return errors;
+}
+
+/** Returns the script `program` emits for its one source file: the source that was checked, under its options. */
+function emitted(program, sourceFile) {
+  let js = null;
+  const result = program.emit(sourceFile, (fileName, text) => {
+    if (fileName.endsWith(".js")) js = text;
+  });
+  if (result.emitSkipped || js === null) throw new Error("the compiler emitted no JavaScript");
+  return js;
+}
+
+function rejected(errors) {
+  return { ok: false, errors: [...new Set(errors)].slice(0, MAX_ERRORS), js: null };
+}
+
+/** Returns {ok, errors, js} for one parsed request; throws only for internal faults. */
+function checkParsed(input) {
   const prefix = input.props_ts.endsWith("\n") || input.props_ts === "" ? input.props_ts : `${input.props_ts}\n`;
   const offsetLines = prefix === "" ? 0 : prefix.split("\n").length - 1;
   const source = prefix + input.tsx;
   const format = makeFormatter(offsetLines);
+  const directives = directiveErrors(input.tsx);
+  if (directives.length) return rejected(directives);
   // Before any program exists: building one would already read the files a directive names.
   const references = referenceErrors(input.tsx, source, format);
-  if (references.length) return { ok: false, errors: references.slice(0, MAX_ERRORS), js: null };
-  const program = ts.createProgram({ rootNames: [FILE], options: OPTIONS, host: makeHost(source) });
+  if (references.length) return rejected(references);
+  const program = ts.createProgram({ rootNames: [FILE, ...TYPING_FILES], options: OPTIONS, host: makeHost(source) });
   const sourceFile = program.getSourceFile(FILE);
   const syntax = program.getSyntacticDiagnostics(sourceFile).map((d) => diagnosticText(d, format));
-  if (syntax.length) return { ok: false, errors: syntax.slice(0, MAX_ERRORS), js: null };
+  if (syntax.length) return rejected(syntax);
+  const typeLevel = typeLevelErrors(sourceFile, prefix.length, format);
+  if (typeLevel.length) return rejected(typeLevel);
   const checker = program.getTypeChecker();
   const errors = [
     ...ruleErrors(sourceFile, prefix.length, checker, format),
     ...program.getGlobalDiagnostics().map((d) => diagnosticText(d, format)),
     ...program.getSemanticDiagnostics(sourceFile).map((d) => diagnosticText(d, format)),
   ];
-  if (errors.length) return { ok: false, errors: [...new Set(errors)].slice(0, MAX_ERRORS), js: null };
-  return { ok: true, errors: [], js: transpile(input.tsx) };
+  if (errors.length) return rejected(errors);
+  return { ok: true, errors: [], js: emitted(program, sourceFile) };
+}
+
+/** Returns {ok, errors, js} for one request {props_ts, tsx}; never throws for bad input (only for internal faults). */
+export function check(input) {
+  try {
+    parseInput(input);
+  } catch (error) {
+    return { ok: false, errors: [error.message], js: null };
+  }
+  try {
+    return checkParsed(input);
+  } catch (error) {
+    // The parser and checker recurse per level of nesting: a source nested deeply enough overflows the stack.
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      return { ok: false, errors: ["The component is nested too deeply to check; flatten its expressions and types."], js: null };
+    }
+    if (error instanceof RangeError) { // "Invalid string length", "Invalid array length": built too large
+      return { ok: false, errors: ["The component's types are too large to check; simplify them."], js: null };
+    }
+    throw error;
+  }
 }
 
 function main() {
-  const text = fs.readFileSync(0, "utf8");
   let input;
   try {
-    input = parseInput(text);
-  } catch (error) {
-    process.stdout.write(JSON.stringify({ ok: false, errors: [error.message], js: null }));
+    input = JSON.parse(fs.readFileSync(0, "utf8"));
+  } catch {
+    process.stdout.write(JSON.stringify({ ok: false, errors: ["The checker's input is not JSON."], js: null }));
     return;
   }
   process.stdout.write(JSON.stringify(check(input)));
 }
 
-main();
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) main();
