@@ -433,14 +433,21 @@ def test_generate_widget_prints_the_component(checker, demo_source, analyst, cap
 
 def test_a_component_step_whose_checker_was_stopped_goes_back_to_the_queue(checker, demo_source, analyst, dashboard,
                                                                          monkeypatch):
-    import subprocess
-
     from widgets.services import tsx
+    from widgets.services.tsx_checker import CheckerFailure
+
+    class Stopped:
+        def prestart(self) -> None:
+            pass
+
+        def check(self, **kwargs: Any) -> None:  # the checker process was killed while it checked
+            raise CheckerFailure("unavailable", "the TypeScript checker stopped (signal 9) while checking the "
+                                 "component; it is tried again", retryable=True)
 
     request = widget_request_create(user=analyst, dashboard=dashboard, prompt=LEADERBOARD, enqueue=False)
     for name in ("clarify", "spec"):
         runner.step_run(step_id=request.steps.get(name=name).id)
-    with monkeypatch.context() as patch:  # Ctrl-C reached Node: it exited on SIGINT
-        patch.setattr(tsx, "_run_checker", lambda *a: subprocess.CompletedProcess([], -2, "", ""))
+    with monkeypatch.context() as patch:
+        patch.setattr(tsx, "warm_checker", lambda config: Stopped())
         assert runner.step_run(step_id=request.steps.get(name="component").id) == "requeued"
     assert runner.run(request_id=request.id) == RequestStatus.READY
