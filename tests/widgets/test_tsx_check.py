@@ -358,10 +358,22 @@ def test_type_level_programming_is_refused_before_the_type_check_runs(types: str
     assert time.monotonic() - started < CHECK_TIME_S / 2  # no deadline was needed: warm, this takes ~0.1 s
 
 
-def test_a_component_nested_too_deeply_to_check_is_refused_with_a_reason() -> None:
-    tsx = widget("const n = " + "(" * 4000 + "1" + ")" * 4000 + ";")
+def test_a_component_nested_deeper_than_the_limit_is_refused_before_the_type_check() -> None:
+    """2,000 nested array literals kept the type checker busy past 10 s; 201 levels are refused at once."""
+    tsx = widget("const n = " + "[" * 300 + "1" + "]" * 300 + ";")
 
     with pytest.raises(TsxRejected) as caught:
         tsx_compile(tsx=tsx, props_ts=PROPS_TS)
 
-    assert caught.value.errors == ["The component is nested too deeply to check; flatten its expressions and types."]
+    assert caught.value.errors == ["line 2: the component nests more than 200 levels deep; flatten its expressions "
+                                   "and types"]
+
+
+def test_a_component_nested_too_deeply_to_parse_is_refused_with_a_reason() -> None:
+    """Deep enough, the parser itself runs out of stack: that is a rejection too, not a crash."""
+    tsx = widget("const n = " + "(" * 9000 + "1" + ")" * 9000 + ";")
+
+    with pytest.raises(TsxRejected) as caught:
+        tsx_compile(tsx=tsx, props_ts=PROPS_TS)
+
+    assert len(caught.value.errors) == 1 and "nest" in caught.value.errors[0], caught.value.errors

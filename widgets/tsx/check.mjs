@@ -315,15 +315,30 @@ function typeLevelError(node) {
   return null;
 }
 
-/** Returns the type-level errors of the tsx part (nodes starting at or after ``tsxStart``), checker-free. */
+// How deep the syntax tree of a component may nest. The checker's work on nested literals grows
+// faster than their size (2,000 nested array literals took it past 10 s); a component drawn with
+// JSX stays under ~60 levels.
+const MAX_DEPTH = 200;
+
+/** Returns the type-level and nesting errors of the tsx part (nodes ending after ``tsxStart``), checker-free. */
 function typeLevelErrors(sourceFile, tsxStart, format) {
   const errors = [];
-  const visit = (node) => {
-    const error = node.end > tsxStart ? typeLevelError(node) : null;
+  let tooDeep = null;
+  const visit = (node, depth) => {
+    if (node.end <= tsxStart) return;
+    if (depth > MAX_DEPTH) {
+      tooDeep = tooDeep || node;
+      return;
+    }
+    const error = typeLevelError(node);
     if (error) errors.push(format(sourceFile, node.getStart(sourceFile), error));
-    else ts.forEachChild(node, visit);
+    else ts.forEachChild(node, (child) => visit(child, depth + 1));
   };
-  visit(sourceFile);
+  ts.forEachChild(sourceFile, (child) => visit(child, 1));
+  if (tooDeep) {
+    errors.push(format(sourceFile, tooDeep.getStart(sourceFile),
+      `the component nests more than ${MAX_DEPTH} levels deep; flatten its expressions and types`));
+  }
   return errors;
 }
 
