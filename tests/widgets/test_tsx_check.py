@@ -377,3 +377,25 @@ def test_a_component_nested_too_deeply_to_parse_is_refused_with_a_reason() -> No
         tsx_compile(tsx=tsx, props_ts=PROPS_TS)
 
     assert len(caught.value.errors) == 1 and "nest" in caught.value.errors[0], caught.value.errors
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<iframe src="https://x.example/" />',  # an element the sandbox renderer drops
+        '<a href="https://x.example/">x</a>',  # a navigating element
+        '<div onClick={(e) => { const w = e.view; return w; }}>x</div>',  # events are plain data, no window
+        '<div style={{ backgroundImage: "url(https://x.example/)" }} ref={(n) => n}>x</div>',  # no DOM refs
+    ],
+)
+@pytest.mark.slow
+def test_the_checker_types_jsx_as_the_sandbox_renders_it_so_what_it_would_drop_is_refused(body: str) -> None:
+    with pytest.raises(TsxRejected):
+        tsx_compile(tsx=f"function Widget(props: Props) {{\n  return {body};\n}}\n", props_ts=PROPS_TS)
+
+
+def test_the_checker_has_no_dom_globals_to_offer() -> None:
+    with pytest.raises(TsxRejected) as caught:
+        tsx_compile(tsx="function Widget(props: Props) {\n  const n = document.title;\n  return <p>{n}</p>;\n}\n",
+                    props_ts=PROPS_TS)
+    assert "document" in caught.value.message
