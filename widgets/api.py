@@ -2,6 +2,7 @@
 (backend.errors); generation endpoints share the per-user ``GenerationThrottle``."""
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -12,7 +13,16 @@ from rest_framework.views import APIView
 from backend.pagination import Pagination
 from backend.throttles import GenerationThrottle
 from widgets import selectors
-from widgets.api_shapes import DashboardDetailOut, DashboardOut, DashboardPageOut, RequestOut, answers
+from widgets.api_shapes import (
+    DashboardDetailOut,
+    DashboardOut,
+    DashboardPageOut,
+    LayoutIn,
+    LayoutOut,
+    RefreshOut,
+    RequestOut,
+    answers,
+)
 from widgets.serializers import (
     AnswersIn,
     DashboardIn,
@@ -22,6 +32,7 @@ from widgets.serializers import (
     request_out,
     widget_out,
 )
+from widgets.services.dashboard_window import dashboard_window_set, widgets_under_window
 from widgets.services.dashboards import (
     dashboard_create,
     dashboard_delete,
@@ -71,10 +82,11 @@ class DashboardDetailApi(APIView):
         # Stored results go out at once; stale ones are refreshed in the background for the next load.
         widgets, now = list(selectors.dashboard_widgets(dashboard=dashboard)), timezone.now()
         widgets_refresh_stale(widgets=widgets, now=now)
-        vocabulary = selectors.widget_vocabulary(widgets=widgets)
-        refinements = selectors.open_refinements(widget_ids=[w.id for w in widgets])
+        shown = widgets_under_window(widgets=widgets, window=dashboard.window, now=now)
+        vocabulary = selectors.widget_vocabulary(widgets=[w for w, _ in shown])
+        refinements = selectors.open_refinements(widget_ids=[w.id for w, _ in shown])
         body["widgets"] = [widget_out(w, now=now, vocabulary=vocabulary, viewer=request.user,
-                                      refinement=refinements.get(w.id)) for w in widgets]
+                                      refinement=refinements.get(w.id), window_view=v) for w, v in shown]
         body["requests"] = [
             request_out(r) for r in selectors.dashboard_open_requests(dashboard=dashboard, user=request.user)
         ]
@@ -86,7 +98,11 @@ class DashboardDetailApi(APIView):
         dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
         data = DashboardPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
-        updated = dashboard_update(user=request.user, dashboard=dashboard, **data.validated_data)
+        fields = dict(data.validated_data)
+        with transaction.atomic():
+            if "window" in fields:
+                dashboard = dashboard_window_set(user=request.user, dashboard=dashboard, window=fields.pop("window"))
+            updated = dashboard_update(user=request.user, dashboard=dashboard, **fields)
         return Response(dashboard_out(updated, user=request.user))
 
     @extend_schema(tags=TAG_DASHBOARDS, summary="Delete it (owner only; restorable)",
@@ -159,6 +175,8 @@ class WidgetRequestRetryApi(APIView):
 
 
 class DashboardLayoutApi(APIView):
+    @extend_schema(tags=TAG_DASHBOARDS, summary="Save the order and size of its widgets (owner only)",
+                   request=LayoutIn, responses=answers({200: LayoutOut}))
     def post(self, request: Request, dashboard_id: int) -> Response:
         dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
         body = request.data if isinstance(request.data, dict) else {}
@@ -177,6 +195,8 @@ class WidgetRequestCancelApi(APIView):
 
 
 class DashboardRefreshApi(APIView):
+    @extend_schema(tags=TAG_DASHBOARDS, summary="Refresh all: run every widget's queries again, in the background",
+                   request=None, responses=answers({202: RefreshOut}, errors=(401, 404)))
     def post(self, request: Request, dashboard_id: int) -> Response:
         dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
         queued = widgets_refresh_all(widgets=list(selectors.dashboard_widgets(dashboard=dashboard)))

@@ -26,6 +26,28 @@ class DashboardOut(serializers.Serializer):
     owner = serializers.CharField(help_text="The owner's username.")
     can_edit = serializers.BooleanField(help_text="The caller owns it (others, staff too, only view it).")
     deleted_at = serializers.DateTimeField(allow_null=True)
+    window = serializers.DictField(
+        allow_null=True, help_text="The dashboard's time window (a widget spec's window shape) with `text` and "
+                                   "`dates` as it resolves today; it overrides every widget's own. Null: none.")
+
+
+class LayoutEntry(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField(min_value=0)
+    width = serializers.IntegerField(min_value=1, max_value=3, help_text="Columns, 1 to 3.")
+    height = serializers.ChoiceField(choices=["S", "M", "L"])
+
+
+class LayoutIn(serializers.Serializer):
+    widgets = LayoutEntry(many=True, help_text="Some or all of the dashboard's widgets; the others follow.")
+
+
+class LayoutOut(serializers.Serializer):
+    widgets = LayoutEntry(many=True, help_text="Every widget of the dashboard, in order.")
+
+
+class RefreshOut(serializers.Serializer):
+    queued = serializers.ListField(child=serializers.IntegerField(), help_text="The widgets being refreshed.")
 
 
 class StepOut(serializers.Serializer):

@@ -22,6 +22,7 @@ from widgets.models import (
 )
 from widgets.selectors import WidgetVocabulary, dimension_keys, open_refinements, widget_vocabulary
 from widgets.services.custom import widget_props_or_reason
+from widgets.services.dashboard_window import WindowView, window_out
 from widgets.services.interpret import interpretation
 from widgets.services.layout import widget_layout
 from widgets.services.resolve import FAILURE_ORIGINS, widget_badge
@@ -91,17 +92,22 @@ class DashboardIn(serializers.Serializer):
 class DashboardPatchIn(serializers.Serializer):
     name = TextField(max_length=120, required=False)
     is_private = serializers.BooleanField(required=False)
+    window = serializers.JSONField(required=False, allow_null=True,
+                                   help_text='The time window over every widget, e.g. {"kind": "rolling", "n": 30, '
+                                             '"unit": "day"} (a widget spec\'s window shape); null for none.')
 
 
 _UNREAD: Any = object()
 
 
 def widget_out(widget: Widget, *, now: datetime | None = None, vocabulary: WidgetVocabulary | None = None,
-               viewer: Any = None, refinement: WidgetRequest | None = _UNREAD) -> dict[str, Any]:
+               viewer: Any = None, refinement: WidgetRequest | None = _UNREAD,
+               window_view: WindowView | None = None) -> dict[str, Any]:
     """Return the widget as the dashboard reads it. Pass the ``vocabulary`` of a list of widgets
     (``widget_vocabulary``) to read the dictionary once for all of them, the ``viewer`` (a user) for
-    ``can_edit`` (without one, the dashboard's owner is reading), and its open ``refinement`` when read
-    for many widgets at once (``open_refinements``)."""
+    ``can_edit`` (without one, the dashboard's owner is reading), its open ``refinement`` when read
+    for many widgets at once (``open_refinements``), and ``window_view`` when the dashboard has a time
+    window (``widgets_under_window``: then ``widget`` is as shown under it)."""
     now = now or timezone.now()
     if refinement is _UNREAD:
         refinement = open_refinements(widget_ids=[widget.id]).get(widget.id)
@@ -132,6 +138,9 @@ def widget_out(widget: Widget, *, now: datetime | None = None, vocabulary: Widge
         # Built without data (the badge says why): trying the request again may build it.
         "can_retry": widget.result_at is None and badge.source in FAILURE_ORIGINS,
         "layout": widget_layout(widget),
+        # The dashboard's window: None without one; else whether it applies, and why not.
+        "window_applied": None if window_view is None else window_view.applied,
+        "window_reason": window_view.reason or None if window_view is not None else None,
         **_custom_fields(widget, result),
         "version": widget.version,
         "version_count": widget.latest_version,
@@ -247,6 +256,6 @@ def dashboard_out(dashboard: Dashboard, *, user: Any) -> dict[str, Any]:
         "is_private": dashboard.is_private,
         "owner": dashboard.owner.get_username(),
         "can_edit": dashboard.owner_id == user.pk,
-        "window": dashboard.window,
+        "window": window_out(dashboard.window),
         "deleted_at": dashboard.deleted_at.isoformat() if dashboard.deleted_at else None,
     }

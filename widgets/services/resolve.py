@@ -201,11 +201,31 @@ def _check_fits(widget: Widget, result: dict[str, Any]) -> None:
         widget_props(spec=widget.spec, result=result)
 
 
+def run_under_spec(*, source: DataSource, checked: CheckedSql, widget: Widget, spec: dict[str, Any],
+                   now: datetime) -> tuple[dict[str, Any], datetime]:
+    """Return the widget's data as ``spec`` (the widget's own with another window: the dashboard's) reads
+    it today, and when its oldest part was computed: the same statements, bound to the spec's bounds, each
+    run taken from the result cache when computed within the widget's TTL. The companions' windows follow.
+
+    Raises:
+        QueryFailed, SqlRejected: a statement failed or is refused now.
+        ValueError: the spec's window cannot be resolved for today.
+    """
+    window = spec.get("time_window")
+    companions = {name: ({**c, "spec": {**c["spec"], "time_window": window}}
+                         if isinstance(c, dict) and isinstance(c.get("spec"), dict) else c)
+                  for name, c in _companions(widget, source, source_today(source, now=now)).items()}
+    result, at, _ = _run_for_today(source, checked, widget, now, spec=spec, companions=companions)
+    return result_shape(kind=widget.kind, result=result), at
+
+
 def _run_for_today(source: DataSource, checked: CheckedSql, widget: Widget, now: datetime, *,
-                   force: bool = False) -> tuple[dict[str, Any], datetime, DataOrigin]:
+                   force: bool = False, spec: dict[str, Any] | None = None,
+                   companions: dict[str, Any] | None = None) -> tuple[dict[str, Any], datetime, DataOrigin]:
     """Return the widget's data for the window as it is today (and its comparison), each bound run
     taken from the cache when another widget computed it within the TTL: (result, when the oldest part
-    was computed, LIVE when any part ran now, else CACHED)."""
+    was computed, LIVE when any part ran now, else CACHED). ``spec`` and ``companions`` stand in for the
+    widget's own (the dashboard's window)."""
     runs: list[tuple[datetime, DataOrigin]] = []
 
     def run(*, source: DataSource, sql: str, params: Params | None, deadline_s: float | None = None) -> QueryResult:
@@ -216,9 +236,11 @@ def _run_for_today(source: DataSource, checked: CheckedSql, widget: Widget, now:
         return QueryResult(columns=result["columns"], rows=result["rows"], truncated=result["truncated"])
 
     today = source_today(source, now=now)
-    result = widget_data(source=source, spec=widget.spec, sql=checked.sql, today=today, run=run)
+    result = widget_data(source=source, spec=spec or widget.spec, sql=checked.sql, today=today, run=run)
     # The sparkline and totals are refreshed with the rows they go with; one that fails says why in the result.
-    result |= companions_data(source=source, companions=_companions(widget, source, today), today=today, run=run)
+    if companions is None:
+        companions = _companions(widget, source, today)
+    result |= companions_data(source=source, companions=companions, today=today, run=run)
     origin = DataOrigin.LIVE if any(o == DataOrigin.LIVE for _, o in runs) else DataOrigin.CACHED
     return result, min(at for at, _ in runs), origin
 
