@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import service_missing
 
 if TYPE_CHECKING:
+    from dramatiq import Worker
     from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -75,3 +76,19 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "ANTHROPIC_API_KEY", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BUILDER_MODE", "offline")
+
+
+@pytest.fixture
+def worker() -> Iterator[Worker]:
+    """An in-thread Dramatiq worker on the embedded (stub) broker, so a prompt typed in the page is built."""
+    import dramatiq
+
+    from widgets import tasks
+
+    broker = tasks.run_step.broker
+    assert isinstance(broker, dramatiq.brokers.stub.StubBroker), "the browser tests run on the embedded broker"
+    broker.flush_all()
+    running = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+    running.start()
+    yield running
+    running.stop()

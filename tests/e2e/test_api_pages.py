@@ -6,33 +6,20 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import dramatiq
 import pytest
 from dramatiq import Worker
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_pages import PASSWORD, log_in
-from widgets import tasks
 from widgets.models import Widget
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("offline")]
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
-
-@pytest.fixture
-def worker() -> Iterator[Worker]:
-    broker = tasks.run_step.broker
-    assert isinstance(broker, dramatiq.brokers.stub.StubBroker), "runs on the embedded broker"
-    broker.flush_all()
-    running = Worker(broker, worker_threads=2, worker_timeout=100)
-    running.start()
-    yield running
-    running.stop()
 
 
 def _policy_errors(page: Page) -> list[str]:

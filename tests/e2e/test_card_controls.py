@@ -16,7 +16,6 @@ import pytest
 from dramatiq import Worker
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.test_flow import worker  # noqa: F401  (the in-thread Dramatiq worker fixture)
 from tests.e2e.test_pages import PASSWORD, log_in
 from widgets.models import Dashboard, Widget, WidgetRequest
 
@@ -58,7 +57,7 @@ def refine(page: Page, card: Locator, prompt: str, *, version: int) -> None:
 
 
 def test_build_refine_twice_undo_and_restore_a_version(
-    browser_page: Page, live_server: Any, worker: Worker, board: Dashboard,  # noqa: F811
+    browser_page: Page, live_server: Any, worker: Worker, board: Dashboard,
     screenshot: Callable[[Page, str], Path],
 ) -> None:
     page = browser_page

@@ -6,32 +6,19 @@ consumed by an in-thread worker), the offline model, sqlglot, the read-only ware
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import dramatiq
 import duckdb
 import pytest
 from dramatiq import Worker
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_pages import PASSWORD, log_in
-from widgets import tasks
 from widgets.models import Dashboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-
-@pytest.fixture
-def worker() -> Iterator[Worker]:
-    broker = tasks.run_step.broker
-    assert isinstance(broker, dramatiq.brokers.stub.StubBroker), "the browser flow runs on the embedded broker"
-    broker.flush_all()
-    running = Worker(broker, worker_threads=2, worker_timeout=100)
-    running.start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_flow import worker  # noqa: F401 (a fixture)
 from tests.e2e.test_pages import PASSWORD, add_widget, log_in
 from tests.widgets.test_resolve_params import Q1, WINDOWED, counted
 from widgets.models import Dashboard, Widget
@@ -46,7 +45,7 @@ def open_board(page: Page, base_url: str, board: Dashboard) -> None:
 
 
 def test_a_cached_widget_updates_in_place_when_its_background_refresh_lands(
-    browser_page: Page, live_server: Any, worker: Any, board: Dashboard, demo_source: Any, warehouse: Path,  # noqa: F811
+    browser_page: Page, live_server: Any, worker: Any, board: Dashboard, demo_source: Any, warehouse: Path,
     screenshot: Callable[[Page, str], Path],
 ) -> None:
     add_kpi(board, demo_source, result_at=timezone.now() - timedelta(hours=2))
@@ -66,7 +65,7 @@ def test_a_cached_widget_updates_in_place_when_its_background_refresh_lands(
 
 
 def test_refresh_all_runs_every_widget_again_and_says_when_it_is_done(
-    browser_page: Page, live_server: Any, worker: Any, board: Dashboard, demo_source: Any, warehouse: Path,  # noqa: F811
+    browser_page: Page, live_server: Any, worker: Any, board: Dashboard, demo_source: Any, warehouse: Path,
 ) -> None:
     add_kpi(board, demo_source, result_at=timezone.now())
     page = browser_page
