@@ -151,16 +151,15 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
-# React's browser builds for the custom-widget sandbox, served from node_modules (installed by
-# `make setup`, never committed) as static/vendor/react/... Left out when absent, so Django still starts.
-for _prefix, _umd in (("vendor/react", BASE_DIR / "node_modules/react/umd"),
-                      ("vendor/react-dom", BASE_DIR / "node_modules/react-dom/umd")):
-    if _umd.is_dir():
-        STATICFILES_DIRS.append((_prefix, _umd))
-# ECharts' ES-module build for the dashboard's charts (static/widgets/charts.js imports it by a relative
-# path), one file of its 46 MB dist/, found by backend.staticfiles.VendorFileFinder.
-VENDOR_STATIC_FILES = {"vendor/echarts/echarts.esm.min.js": BASE_DIR / "node_modules/echarts/dist/echarts.esm.min.js"}
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Single files of npm packages, found by backend.staticfiles.VendorFileFinder (left out while absent, so
+# Django starts before `make setup`): ECharts' ES-module build for the dashboard's charts (one file of its
+# 46 MB dist/; static/widgets/charts.js imports it by a relative path), and the custom-widget Worker's
+# QuickJS, which `make setup` builds from the pinned packages (widgets/tsx/vendor-quickjs.mjs).
+VENDOR_STATIC_FILES = {
+    "vendor/echarts/echarts.esm.min.js": BASE_DIR / "node_modules/echarts/dist/echarts.esm.min.js",
+    "vendor/quickjs/quickjs.js": BASE_DIR / "node_modules/.cache/widget-builder/quickjs.js",
+}
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",

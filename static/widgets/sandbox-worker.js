@@ -1,5 +1,5 @@
 // The custom widget's Worker (one per widget, made by static/widgets/sandbox.js from a blob: URL). It
-// runs the compiled component inside a QuickJS VM (static/widgets/vendor/quickjs.js, WebAssembly
+// runs the compiled component inside a QuickJS VM (static/vendor/quickjs/quickjs.js, WebAssembly
 // embedded in the script) whose only endowment is our renderer (static/widgets/sandbox-vm.js): no
 // DOM, no window, no timers, no network, no postMessage. The VM's memory is capped and its CPU is
 // budgeted per call and per second by QuickJS's interrupt handler; the frame's watchdog terminates

@@ -14,7 +14,9 @@
 
 (() => {
   const STATIC = new URL(".", document.currentScript.src).href; // .../static/widgets/
-  const WORKER_SCRIPTS = ["vendor/quickjs.js", "sandbox-vm.js", "sandbox-worker.js"].map((name) => STATIC + name);
+  // QuickJS is built from the pinned npm packages by `make setup` (widgets/tsx/vendor-quickjs.mjs).
+  const WORKER_SCRIPTS = ["../vendor/quickjs/quickjs.js", "sandbox-vm.js", "sandbox-worker.js"]
+    .map((name) => new URL(name, STATIC).href);
   const START_MS = 15_000; // loading the VM (about 0.1 s; much more on a loaded machine)
   const ANSWER_MS = 2_000; // the Worker's own per-call budget is 0.4 s; this is the backstop
   const MAX_HOST_MESSAGE = 2048;

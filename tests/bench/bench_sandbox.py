@@ -96,8 +96,10 @@ def site() -> Path:
 
     root = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))
     shutil.copytree(ROOT / "static", root / "static")
-    for name in ("react", "react-dom"):
+    for name in ("react", "react-dom"):  # the old runtime's, pinned in package.json for this baseline only
         shutil.copytree(ROOT / "node_modules" / name / "umd", root / "static" / "vendor" / name)
+    (root / "static" / "vendor" / "quickjs").mkdir()  # the new runtime's, built by `make vendor`
+    shutil.copy(ROOT / "node_modules/.cache/widget-builder/quickjs.js", root / "static" / "vendor" / "quickjs")
     old = subprocess.run(["git", "-C", str(ROOT), "show", f"{OLD_COMMIT}:static/widgets/sandbox.js"],
                          capture_output=True, text=True, check=True).stdout
     (root / "old-sandbox.js").write_text(old)

@@ -5,7 +5,8 @@ a group of hostile ones and a benign sibling after them.
 Chromium's proxy is a listener on 127.0.0.1, so any connection to any other host reaches it (Chromium
 never proxies loopback, so the app's own traffic stays direct, and with a fixed proxy it resolves no
 names itself). Every test asserts that no connection reached the listener, that the app was asked only
-for its own pages, scripts and API (none carrying the rows' canary), that the host keeps answering
+for its own pages, scripts and API (none carrying the rows' canary, as the browser saw the requests and
+as the app server's own access log has them), that the host keeps answering
 clicks, the siblings keep rendering and responding, typing into the prompt box reaches it, the
 clipboard is unchanged, and each hostile widget shows its error state or only allowed output in its box.
 """
@@ -14,10 +15,12 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.test.testcases import QuietWSGIRequestHandler
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import service_missing
@@ -35,6 +38,8 @@ SPEC = {
 }
 RESULT = {"columns": ["region", "claim_count"], "rows": [[f"{CANARY}-north", 4210], [f"{CANARY}-south", 5342]],
           "truncated": False}
+# As the rows travel: plainly, URL-encoded (the same letters) or hex-encoded, as the leak prelude does.
+CANARY_FORMS = (CANARY.lower(), CANARY.encode().hex())
 CLIPBOARD = "what the analyst copied"
 FORBIDDEN = ("a, img, iframe, frame, link, meta, object, embed, form, input, button, textarea, select, "
              "summary, details, video, audio, source, script, style, base, set, animate, use, image, "
@@ -219,6 +224,29 @@ def leaks(hits: list[str]) -> list[str]:
     return [hit for hit in hits if not CHROMIUM_OWN.match(hit)]
 
 
+def carrying_the_canary(lines: list[str]) -> list[str]:
+    return [line for line in lines if any(form in line.lower() for form in CANARY_FORMS)]
+
+
+@pytest.fixture
+def access_log(live_server: Any) -> Iterator[list[str]]:
+    """The live server's access log while the test runs: one line per request, as `manage.py serve` (Django's
+    WSGIRequestHandler) logs it ('"GET /path?query HTTP/1.1" 200 1234'), whoever made the request."""
+    lines: list[str] = []
+
+    class Logging(QuietWSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+            lines.append(format % args)
+
+    server = live_server.thread.httpd
+    quiet = server.RequestHandlerClass
+    server.RequestHandlerClass = Logging  # the server makes one handler per request from this attribute
+    try:
+        yield lines
+    finally:
+        server.RequestHandlerClass = quiet
+
+
 @pytest.fixture
 def proxy() -> Iterator[list[str]]:
     """A TCP listener on 127.0.0.1 for Chromium's --proxy-server; yields the first line of each connection."""
@@ -314,7 +342,8 @@ def open_hostile(browser: Browser, proxy: list[str], live_server: Any, board: Da
     return page, requests
 
 
-def assert_contained(page: Page, proxy: list[str], requests: list[str], live_server: Any) -> None:
+def assert_contained(page: Page, proxy: list[str], requests: list[str], live_server: Any,
+                     access_log: list[str]) -> None:
     """The six properties every hostile test checks, once its widgets have reached their final state."""
     # The siblings render and respond to hover and click.
     for title in ("Control", "Sibling"):
@@ -346,13 +375,17 @@ def assert_contained(page: Page, proxy: list[str], requests: list[str], live_ser
     strays = [url for url in requests if not allowed.match(url) and not url.startswith(("blob:", "data:"))]
     assert strays == [], strays
     assert not [url for url in requests if CANARY.lower() in url.lower() or "leak" in url], requests
+    # Nor did the rows reach the app server's access log (same-origin loads once carried them there), by
+    # any request, the browser's or a Worker's. The log is live: it has every frame's page load.
+    assert sum('"GET /widgets/sandbox/ ' in line for line in access_log) >= 3, access_log
+    assert carrying_the_canary(access_log) == [], carrying_the_canary(access_log)
     # Every frame holds only allowed output.
     for frame in page.frames[1:]:
         assert frame.locator("#root").locator(FORBIDDEN).count() == 0, frame.url
 
 
 def test_navigation_preconnect_and_load_paths_lead_nowhere(
-    proxied_browser: Browser, proxy: list[str], live_server: Any, board: Dashboard
+    proxied_browser: Browser, proxy: list[str], live_server: Any, access_log: list[str], board: Dashboard
 ) -> None:
     page, requests = open_hostile(proxied_browser, proxy, live_server, board, {"Navigator": NAVIGATE_JS})
 
@@ -362,11 +395,11 @@ def test_navigation_preconnect_and_load_paths_lead_nowhere(
     expect(frame.locator("#root svg rect")).to_have_count(1)
     assert frame.locator("#root svg rect").get_attribute("fill") is None
     expect(card_of(page, "Navigator").get_by_test_id("custom-error")).to_have_count(0)
-    assert_contained(page, proxy, requests, live_server)
+    assert_contained(page, proxy, requests, live_server, access_log)
 
 
 def test_loops_memory_bombs_and_huge_trees_stop_only_themselves(
-    proxied_browser: Browser, proxy: list[str], live_server: Any, board: Dashboard
+    proxied_browser: Browser, proxy: list[str], live_server: Any, access_log: list[str], board: Dashboard
 ) -> None:
     page, requests = open_hostile(proxied_browser, proxy, live_server, board, LOOPS)
 
@@ -385,11 +418,11 @@ def test_loops_memory_bombs_and_huge_trees_stop_only_themselves(
     expect(card_of(page, "rAF").get_by_test_id("custom-error-detail")).to_contain_text("requestAnimationFrame")
     expect(card_of(page, "WebAssembly").get_by_test_id("custom-error-detail")).to_contain_text("WebAssembly")
     expect(card_of(page, "huge DOM").get_by_test_id("custom-error-detail")).to_contain_text("more than 4000")
-    assert_contained(page, proxy, requests, live_server)
+    assert_contained(page, proxy, requests, live_server, access_log)
 
 
 def test_focus_keys_paste_clipboard_forged_messages_and_pollution_reach_nothing(
-    proxied_browser: Browser, proxy: list[str], live_server: Any, board: Dashboard
+    proxied_browser: Browser, proxy: list[str], live_server: Any, access_log: list[str], board: Dashboard
 ) -> None:
     page, requests = open_hostile(proxied_browser, proxy, live_server, board, SPIES)
 
@@ -416,14 +449,14 @@ def test_focus_keys_paste_clipboard_forged_messages_and_pollution_reach_nothing(
     expect(page.get_by_test_id("custom-error")).to_have_count(0)
     for frame in page.locator("[data-testid=custom-frame]").all():
         assert int(frame.get_attribute("height") or 0) < 800
-    assert_contained(page, proxy, requests, live_server)
+    assert_contained(page, proxy, requests, live_server, access_log)
     for frame in page.frames[1:]:
         assert "forged" not in (frame.locator("#root").text_content() or "")
         assert frame.evaluate("document.activeElement === document.body || document.activeElement === null")
 
 
 def test_throwing_components_show_their_error_in_their_own_box(
-    proxied_browser: Browser, proxy: list[str], live_server: Any, board: Dashboard
+    proxied_browser: Browser, proxy: list[str], live_server: Any, access_log: list[str], board: Dashboard
 ) -> None:
     page, requests = open_hostile(proxied_browser, proxy, live_server, board, THROWERS)
 
@@ -441,4 +474,25 @@ def test_throwing_components_show_their_error_in_their_own_box(
     # The component's words appear only inside its own card, never in the product's messages.
     expect(page.get_by_text("Your session has expired")).to_have_count(1)
     expect(page.get_by_test_id("widget-status")).not_to_contain_text("session")
-    assert_contained(page, proxy, requests, live_server)
+    assert_contained(page, proxy, requests, live_server, access_log)
+
+
+def test_the_access_log_catches_a_request_that_carries_the_rows(live_server: Any, access_log: list[str]) -> None:
+    """The control for the assertion above: a same-origin load with the rows in its query is seen."""
+    from urllib.error import HTTPError
+    from urllib.request import urlopen
+
+    rows = f"{CANARY}-north".encode().hex()
+    for url in (f"{live_server.url}/static/widgets/app.css?rows=%5B%22{CANARY}-north%22%5D",
+                f"{live_server.url}/nowhere/{rows}"):
+        try:
+            urlopen(url, timeout=10).read()  # noqa: S310 - our own live server
+        except HTTPError:
+            pass  # a 404 is logged all the same
+    # The server writes its line once the response is out, which may be after the client has read it.
+    for _ in range(50):
+        if len(carrying_the_canary(access_log)) == 2:
+            break
+        time.sleep(0.1)
+
+    assert len(carrying_the_canary(access_log)) == 2, access_log

@@ -6,6 +6,8 @@ import { test } from "node:test";
 
 import { guarded } from "../../static/widgets/custom.js";
 
+// Built from the pinned npm packages by `make vendor` (widgets/tsx/vendor-quickjs.mjs), as the frame loads it.
+const QUICKJS = "node_modules/.cache/widget-builder/quickjs.js";
 const buffer = (value) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value)).buffer;
 
 test("the host reads only small ArrayBuffers of JSON objects from a frame's port", () => {
@@ -39,7 +41,7 @@ test("the host drops what a frame sends past its rate, and gives up on a flood",
 
 async function vm() {
   globalThis.self = globalThis;
-  (0, eval)(fs.readFileSync("static/widgets/vendor/quickjs.js", "utf8"));
+  (0, eval)(fs.readFileSync(QUICKJS, "utf8"));
   const source = fs.readFileSync("static/widgets/sandbox-vm.js", "utf8");
   const QuickJS = await globalThis.QuickJSVendor.newQuickJSWASMModuleFromVariant(globalThis.QuickJSVendor.variant);
   const context = QuickJS.newContext();

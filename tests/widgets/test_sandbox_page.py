@@ -1,11 +1,17 @@
 """The custom-widget sandbox page: anyone may load it, only our pages may frame it, and its
-policy allows our scripts and eval, nothing else."""
+policy allows our scripts and WebAssembly, nothing else; the VM its Worker loads is built from the
+pinned npm packages."""
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
@@ -32,11 +38,51 @@ def test_the_sandbox_page_needs_no_login_and_holds_only_the_root_and_our_frame_s
     assert "react" not in html.lower()  # the component's React runs in the VM (static/widgets/sandbox-vm.js)
 
 
+QUICKJS = "vendor/quickjs/quickjs.js"
+QUICKJS_PACKAGES = ("quickjs-emscripten-core", "@jitl/quickjs-singlefile-browser-release-sync", "esbuild")
+
+
+def built_quickjs() -> Path:
+    found = finders.find(QUICKJS)
+    if not found:
+        service_missing("the sandbox's QuickJS is not built: run `make setup` (or `make vendor`)")
+    return Path(found)
+
+
 def test_the_worker_scripts_the_frame_loads_are_static_files() -> None:
     # sandbox.js names them; the VM's single-file build embeds its WebAssembly, so no .wasm is fetched.
-    for path in ("widgets/vendor/quickjs.js", "widgets/sandbox-vm.js", "widgets/sandbox-worker.js"):
+    built_quickjs()
+    for path in (QUICKJS, "widgets/sandbox-vm.js", "widgets/sandbox-worker.js"):
         assert finders.find(path), path
-    assert ".wasm" not in Path(finders.find("widgets/vendor/quickjs.js")).read_text()[:200]
+    assert ".wasm" not in built_quickjs().read_text()[:200]
+
+
+def test_the_served_quickjs_names_the_exact_versions_in_package_lock(client: Client) -> None:
+    built_quickjs()
+    package = json.loads((Path(settings.BASE_DIR) / "package.json").read_text())
+    lock = json.loads((Path(settings.BASE_DIR) / "package-lock.json").read_text())["packages"]
+    response = client.get(f"/static/{QUICKJS}")
+
+    assert response.status_code == 200
+    header = b"".join(response.streaming_content)[:400].decode().split("\n(")[0]
+    named = dict(re.findall(r"(@?[a-z][\w./-]*)@(\d+\.\d+\.\d+)", header))
+    assert set(named) == set(QUICKJS_PACKAGES), header
+    for name in QUICKJS_PACKAGES:
+        pinned = {**package["dependencies"], **package["devDependencies"]}[name]
+        assert pinned == lock[f"node_modules/{name}"]["version"] == named[name], name  # exact: no ^ or ~
+
+
+def test_the_served_quickjs_is_what_the_pinned_packages_build_now(tmp_path: Path) -> None:
+    """The build is offline and deterministic, so a stale or hand-edited bundle differs from a fresh one."""
+    served = built_quickjs()
+    node = shutil.which("node")
+    if node is None:
+        service_missing("Node.js is not installed")
+    fresh = tmp_path / "quickjs.js"
+    subprocess.run([node, str(Path(settings.BASE_DIR) / "widgets/tsx/vendor-quickjs.mjs"), str(fresh)],
+                   check=True, timeout=60, capture_output=True)
+
+    assert fresh.read_bytes() == served.read_bytes()
 
 
 def test_the_sandbox_page_is_frameable_by_our_pages_only_and_sandboxed_by_its_own_policy() -> None:
@@ -63,14 +109,10 @@ def test_other_pages_keep_the_strict_policy_and_may_frame_only_our_own_origin(cl
     assert policy["frame-src"] == "'self'"
 
 
-def test_react_is_served_from_node_modules_when_installed() -> None:
-    from widgets.services.tsx import tsx_checker_available
-
-    reason = tsx_checker_available()
-    if reason:
-        service_missing(f"TSX checker unavailable: {reason}")
+def test_react_is_not_served_the_component_renders_through_our_own_renderer() -> None:
+    # React stays in package.json only as the sandbox bench's baseline (tests/bench/bench_sandbox.py).
     for path in ("vendor/react/react.production.min.js", "vendor/react-dom/react-dom.production.min.js"):
-        assert finders.find(path), path
+        assert not finders.find(path), path
 
 
 @pytest.mark.parametrize(("method", "status"), [("head", 200), ("post", 405)])

@@ -302,9 +302,8 @@ def test_a_checker_that_cannot_start_says_why(settings, fresh, tmp_path) -> None
     real = Path(settings.BASE_DIR)
     for name in ("check.mjs", "server.mjs", "worker.mjs", "typings.json"):
         (tsx_dir / name).write_text((real / "widgets" / "tsx" / name).read_text())
-    for package in ("typescript", "@types/react"):
-        (tmp_path / "node_modules" / package).mkdir(parents=True)
-        (tmp_path / "node_modules" / package / "package.json").write_text('{"name": "broken", "main": "nowhere.js"}')
+    (tmp_path / "node_modules" / "typescript").mkdir(parents=True)
+    (tmp_path / "node_modules" / "typescript" / "package.json").write_text('{"name": "broken", "main": "nowhere.js"}')
     settings.BASE_DIR = tmp_path
 
     with pytest.raises(TsxCheckerUnavailable) as caught:

@@ -1,8 +1,11 @@
 """Custom (TSX) widgets: the props their component receives, and the codegen step (reasoning tier).
 
-A custom widget is a React component the model writes in TSX against a ``Props`` interface
-generated from the spec. The TypeScript checker (``widgets.services.tsx``) must accept it before
-any SQL is spent; the browser runs only the compiled script, in a sandbox.
+A custom widget is a function component the model writes in TSX against a ``Props`` interface
+generated from the spec, with React's JSX and hooks API; no React runs it: the sandbox's own renderer
+(``static/widgets/sandbox-vm.js``, inside a QuickJS VM) provides ``React``, and the checker types it
+against ``widgets/tsx/widget-jsx.d.ts``, which declares only what that renderer and the frame's allowlist
+support. The TypeScript checker (``widgets.services.tsx``) must accept it before any SQL is spent; the
+browser runs only the compiled script, in a sandbox.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ _RESERVED_ROW_KEYS = ("period", "value")
 
 TSX_TOOL = Tool(
     name="record_tsx",
-    description="Record the complete TSX source of the widget's React component.",
+    description="Record the complete TSX source of the widget's function component.",
     input_schema={
         "type": "object",
         "properties": {
@@ -39,7 +42,16 @@ TSX_TOOL = Tool(
 RULES = [
     "Define the component as `function Widget(props: Props)` (or `const Widget = (props: Props) => ...`); "
     "Props and Row are declared for you in props_ts: do not redeclare them.",
-    "No import, export or require: React 18 is a global (React.useState, React.CSSProperties, JSX).",
+    "No import, export or require. `React` is a global, but not React itself: the sandbox's own renderer with "
+    "React's API for function components: JSX, React.Fragment, React.createElement, the hooks React.useState, "
+    "useReducer, useEffect, useLayoutEffect, useMemo, useCallback, useRef, useId, createContext and useContext, "
+    "React.memo and React.Children; types React.CSSProperties, React.MouseEvent, React.ReactNode. No class "
+    "components, refs to elements, portals or ReactDOM.",
+    "Elements: text, layout, table and SVG ones only (div, span, p, h1-h6, ul, ol, li, table, tr, th, td, svg, "
+    "g, rect, circle, line, polyline, polygon, path, text, ...); no links, images, buttons, inputs or forms.",
+    "Events: only mouse ones (onClick, onMouseEnter, onMouseLeave, onMouseMove, ...), and a handler gets plain "
+    "data, not a DOM event: event.key (the React key of the element the handler is on), event.x and event.y "
+    "(the pointer inside that element), button and modifier keys. There is no element to measure or focus.",
     "Inline styles only (style={{...}}); no CSS files, class names from a framework, or external fonts/images.",
     "No network or browser globals: no fetch, XMLHttpRequest, WebSocket, window, document, localStorage, "
     "sessionStorage, parent, top, location, eval or Function; no timers.",
@@ -52,7 +64,8 @@ RULES = [
 ]
 
 SYSTEM = (
-    "You write one React 18 component in TSX that draws a custom dashboard widget for insurance analysts. "
+    "You write one function component in TSX, with React's JSX and hooks, that draws a custom dashboard "
+    "widget for insurance analysts. "
     "The prompt gives the widget spec (metric, dimensions, grain, window, and `visual`: what it should look "
     "like) and the analyst's request; the context gives props_ts, the TypeScript interfaces of the props the "
     "component receives (one Row per result row: 'period' when the spec has a grain, then each dimension "

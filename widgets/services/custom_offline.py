@@ -1,4 +1,4 @@
-"""Offline TSX codegen: a custom widget's spec (and its ``visual``) → one React component.
+"""Offline TSX codegen: a custom widget's spec (and its ``visual``) → one function component.
 
 It picks a shape from the spec as a designer would: ranked horizontal bars when there is a
 dimension, a column chart or sparkline over the periods when there is only a grain, and a

@@ -4,14 +4,15 @@
 // worker.mjs in worker threads) calls it for each component. As a script it is the one-shot checker:
 // stdin {"props_ts": string, "tsx": string}, stdout {"ok": bool, "errors": [string], "js": string|null}.
 //
-// `props_ts + tsx` is ONE source text: it is type-checked as one strict script (React is the UMD
-// global, no imports) and the same program, under the same options, emits the JavaScript that is
-// shipped, so nothing (a JSX pragma, a const enum, strictness) can read one way when checked and
-// another when run. Then the AST of the tsx is walked for constructs a widget has no business using
-// (imports, eval, network and DOM globals, timers, type-level programming, ...). These rules are a
-// first layer that gives the model a clear reason to fix its code; the boundary is the sandboxed,
-// opaque-origin iframe with its own CSP (templates/widgets/sandbox.html). The script's exit status is
-// 0 whenever the JSON was written, nonzero only when it crashed.
+// `props_ts + tsx` is ONE source text: it is type-checked as one strict script (React is a global
+// declared by widget-jsx.d.ts, no imports) and the same program, under the same options, emits the
+// JavaScript that is shipped, so nothing (a JSX pragma, a const enum, strictness) can read one way when
+// checked and another when run. Then the AST of the tsx is walked for constructs a widget has no business
+// using (imports, eval, network and DOM globals, timers, type-level programming, ...). These rules are a
+// first layer that gives the model a clear reason to fix its code; the boundary is the QuickJS VM in a
+// Worker of the sandboxed, opaque-origin frame (static/widgets/sandbox-worker.js), whose only endowment
+// is our renderer, and the frame's allowlist of elements, attributes and styles (static/widgets/sandbox.js).
+// The script's exit status is 0 whenever the JSON was written, nonzero only when it crashed.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -33,7 +34,6 @@ const OPTIONS = {
   target: ts.ScriptTarget.ES2020,
   module: ts.ModuleKind.None,
   lib: TYPINGS.lib,
-  allowUmdGlobalAccess: true,
   moduleDetection: ts.ModuleDetectionKind.Legacy,
   types: TYPINGS.types,
   typeRoots: TYPINGS.typeRoots.map((p) => path.join(ROOT, p)),
@@ -68,7 +68,7 @@ const FORBIDDEN_GLOBALS = new Map([
     .map((n) => [n, `'${n}' is not allowed: timers are not needed to render props (animate with CSS transitions)`]),
   ["ReactDOM", "'ReactDOM' is not allowed: the sandbox renders the Widget component itself"],
   // Channels no CSP directive governs (WebRTC sends STUN/TURN packets wherever its ICE servers
-  // say); the sandbox deletes them too (static/widgets/sandbox.js, NETWORK_GLOBALS).
+  // say); the component's VM has none of them (static/widgets/sandbox-worker.js).
   ...["RTCPeerConnection", "webkitRTCPeerConnection", "RTCDataChannel", "RTCIceTransport", "RTCSessionDescription",
     "RTCIceCandidate", "RTCRtpSender", "RTCRtpReceiver", "RTCRtpTransceiver", "RTCDtlsTransport", "RTCSctpTransport",
     "RTCCertificate", "MediaStream", "WebTransport", "Request", "XSLTProcessor", "open"]
