@@ -27,6 +27,7 @@ from widgets.services.interpret import interpretation
 from widgets.services.layout import widget_layout
 from widgets.services.resolve import FAILURE_ORIGINS, widget_badge
 from widgets.services.result_shape import result_readable
+from widgets.services.widget_edits import kind_choices
 
 
 class PromptIn(serializers.Serializer):
@@ -115,6 +116,7 @@ def widget_out(widget: Widget, *, now: datetime | None = None, vocabulary: Widge
     vocabulary = vocabulary or widget_vocabulary(widgets=[widget])
     # Every reader below gets the result as checked here: one widget's damaged JSON never fails the page.
     result, result_error = result_readable(widget.result)
+    can_edit = viewer is None or widget.dashboard.owner_id == viewer.pk
     return {
         "id": widget.id,
         "request_id": widget.request_id,
@@ -144,7 +146,9 @@ def widget_out(widget: Widget, *, now: datetime | None = None, vocabulary: Widge
         **_custom_fields(widget, result),
         "version": widget.version,
         "version_count": widget.latest_version,
-        "can_edit": viewer is None or widget.dashboard.owner_id == viewer.pk,
+        "can_edit": can_edit,
+        # The kind menu's list (the rule is widget_edits'); only its owner can switch.
+        "kind_choices": kind_choices(spec=widget.spec or {}) if can_edit else [],
         "deleted_at": widget.deleted_at.isoformat() if widget.deleted_at else None,
         # The follow-up being worked on, asking a question or failed (not yet put away); None otherwise.
         "refinement": refinement_out(refinement, now=now) if refinement is not None else None,

@@ -10,6 +10,12 @@ from rest_framework import serializers
 from widgets.models import VersionOrigin
 
 
+class KindChoiceOut(serializers.Serializer):
+    kind = serializers.CharField(help_text='"kpi", "table" or a chart type.')
+    fits = serializers.BooleanField(help_text="It draws the same rows: a PATCH of this kind takes it.")
+    reason = serializers.CharField(allow_blank=True, help_text="Why not, when it does not fit.")
+
+
 class WidgetOut(serializers.Serializer):
     id = serializers.IntegerField()
     request_id = serializers.IntegerField(help_text="The request that first built it (retry goes there).")
@@ -21,6 +27,8 @@ class WidgetOut(serializers.Serializer):
     version = serializers.IntegerField(help_text="The number of the version shown.")
     version_count = serializers.IntegerField(help_text="How many versions it has (the newest's number).")
     can_edit = serializers.BooleanField(help_text="The caller owns the dashboard (others only view it).")
+    kind_choices = KindChoiceOut(many=True, help_text="The kinds it can be switched to (PATCH kind) and those "
+                                                      "that need a refinement, with why; empty for viewers.")
     deleted_at = serializers.DateTimeField(allow_null=True)
     refinement = serializers.DictField(allow_null=True, help_text="Its open follow-up (being worked on, asking, "
                                                                   "or failed and not put away), or null.")

@@ -12,7 +12,7 @@ from backend.llm.models import LLMCall
 from widgets.models import Dashboard, RequestStatus, Widget, WidgetRequest, WidgetVersion
 from widgets.services import runner
 from widgets.services.requests import widget_request_create
-from widgets.services.widget_edits import spec_with_kind
+from widgets.services.widget_edits import kind_choices, spec_with_kind
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +90,41 @@ def test_which_kinds_fit_the_same_rows(spec, kind, fits):
         with pytest.raises(ApplicationError) as caught:
             spec_with_kind(base, kind)
         assert caught.value.code == "kind_needs_refine"
+
+
+def test_the_kind_menu_is_the_rule_patch_applies(client_for, analyst, other_analyst, dashboard, bars):
+    """Each kind the owner is offered as fitting is one a PATCH takes, and each misfit is refused with the
+    reason the menu showed; a viewer of a shared dashboard is offered none."""
+    offered = client_for(analyst).get(f"/api/widgets/{bars.id}/").json()["kind_choices"]
+    assert {c["kind"] for c in offered} == {"kpi", "table", "line", "area", "stacked_area", "horizontal_bar",
+                                            "stacked_bar", "pie", "donut", "scatter"}, "all but the current bar"
+    for choice in offered:
+        if choice["fits"]:
+            assert choice["reason"] == ""
+            assert spec_with_kind(bars.spec, choice["kind"])
+        else:
+            from backend.errors import ApplicationError
+
+            with pytest.raises(ApplicationError) as caught:
+                spec_with_kind(bars.spec, choice["kind"])
+            assert caught.value.extra["reason"].lower() in choice["reason"].lower()
+    assert {c["kind"] for c in offered if c["fits"]} >= {"table", "line", "pie"}
+    assert {c["kind"] for c in offered if not c["fits"]} >= {"kpi", "stacked_bar", "scatter"}
+    dashboard.is_private = False
+    dashboard.save(update_fields=["is_private"])
+    assert client_for(other_analyst).get(f"/api/widgets/{bars.id}/").json()["kind_choices"] == []
+
+
+def test_a_custom_widget_and_a_grouped_table_say_why_not_a_kpi():
+    base = {"title": "T", "metric": {"key": "claim_count", "name": "Claim count", "unit": "count"},
+            "extra_metrics": [], "filters": [], "time_window": {"kind": "rolling", "n": 30, "unit": "day"},
+            "compare": None, "ranking": None, "sort": None}
+    assert kind_choices(spec={**base, "kind": "custom", "dimensions": [], "grain": None, "visual": "x"}) == []
+    grouped = kind_choices(spec={**base, "kind": "table", "dimensions": ["regions.name"], "grain": "month",
+                                 "chart_type": None})
+    kpi = next(c for c in grouped if c["kind"] == "kpi")
+    assert not kpi["fits"] and kpi["reason"].startswith("A KPI shows one number") and kpi["reason"].endswith(".")
+    assert next(c for c in grouped if c["kind"] == "stacked_bar")["fits"]
 
 
 def test_undo_and_restore_write_versions_and_undo_keeps_going_back(client_for, analyst, bars):

@@ -129,13 +129,36 @@ def spec_with_kind(spec: dict[str, Any], kind: str) -> dict[str, Any]:
     if kind == "kpi":
         new["sparkline"] = False
     if not same_rows(spec, new):
-        raise _needs_refine(current, kind, "it would need other rows")
+        reason = ("a KPI shows one number, and these rows are grouped" if kind == "kpi"
+                  else "it would need other rows")
+        raise _needs_refine(current, kind, reason)
     try:
         WidgetSpec.model_validate(new)
     except ValidationError as exc:
         reason = str(exc.errors()[0].get("ctx", {}).get("error") or exc.errors()[0]["msg"])
         raise _needs_refine(current, kind, reason.removeprefix("Value error, ")) from exc
     return new
+
+
+def kind_choices(*, spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return every kind but the current one as ``{"kind", "fits", "reason"}``: whether ``widget_update`` takes
+    it without new SQL (``spec_with_kind``), and if not why, as a sentence. The card's kind menu shows this
+    list, so the rule lives here only. A custom widget has none: its kind changes by refinement."""
+    if spec.get("kind") == "custom":
+        return []
+    current = display_kind(spec)
+    choices = []
+    for kind in KINDS:
+        if kind == current:
+            continue
+        try:
+            spec_with_kind(spec, kind)
+        except ApplicationError as exc:
+            reason = str(exc.extra.get("reason") or exc.message)
+            choices.append({"kind": kind, "fits": False, "reason": reason[:1].upper() + reason[1:] + "."})
+        else:
+            choices.append({"kind": kind, "fits": True, "reason": ""})
+    return choices
 
 
 def _needs_refine(current: str, kind: str, reason: str) -> ApplicationError:
