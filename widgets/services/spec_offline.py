@@ -31,19 +31,19 @@ def answer(query: OfflineQuery) -> dict[str, Any]:
     if kind == "kpi" and (dims or ranking or len(chosen) > 1):
         kind = "table" if len(chosen) > 1 and not chart else "chart"
     if kind == "chart" and not dims and not grain:
-        grain = _grain_for(window)
+        grain = grain_for(window)
         assumptions.append(f"Drawn per {grain}, the grain that fits the window.")
     finest = max([m.get("finest_grain") or "day" for m in chosen] or ["day"], key=GRAIN_ORDER.index)
     if grain and GRAIN_ORDER.index(grain) < GRAIN_ORDER.index(finest):
         assumptions.append(f"{chosen[0]['name']} is kept per {finest}: drawn per {finest}, not per {grain}.")
         grain = finest
     if kind == "chart" and chart is None:
-        chart = _chart_for(dims, grain, ranking, len(chosen))
+        chart = chart_for(dims, grain, ranking, len(chosen))
     if kind != "chart":
         chart = None
     spec = {
         "kind": kind,
-        "title": _title(chosen, dims, labels, window, intent, grain),
+        "title": title_for(chosen, dims, labels, window, intent, grain),
         "metric": _ref(chosen[0]) if chosen else {"key": "", "name": "", "unit": "count"},
         "extra_metrics": [_ref(m) for m in chosen[1:]],
         "dimensions": dims,
@@ -64,7 +64,7 @@ def _ref(metric: dict[str, Any]) -> dict[str, Any]:
     return {"key": metric["key"], "name": metric["name"], "unit": metric["unit"]}
 
 
-def _chart_for(dims: list[str], grain: str | None, ranking: dict[str, Any] | None, metrics: int) -> str:
+def chart_for(dims: list[str], grain: str | None, ranking: dict[str, Any] | None, metrics: int) -> str:
     """Return the chart kind that fits the rows when the analyst named none."""
     if metrics == 2 and dims and not grain:
         return "bar"
@@ -89,7 +89,7 @@ def _visual(request: str, metrics: list[dict[str, Any]], dims: list[str], labels
     return f"{shape}. Asked for: {request.strip()}"[:500]
 
 
-def _grain_for(window: dict[str, Any]) -> str:
+def grain_for(window: dict[str, Any]) -> str:
     """Return a grain that gives a readable number of points over the window."""
     if window.get("kind") == "rolling":
         days = window["n"] * _GRAIN_DAYS[window["unit"]]
@@ -102,7 +102,7 @@ def _grain_for(window: dict[str, Any]) -> str:
     return "day" if days <= 45 else "week" if days <= 120 else "month"
 
 
-def _title(metrics: list[dict[str, Any]], dims: list[str], labels: dict[str, str], window: dict[str, Any],
+def title_for(metrics: list[dict[str, Any]], dims: list[str], labels: dict[str, str], window: dict[str, Any],
            intent: dict[str, Any], grain: str | None) -> str:
     title = " & ".join(m["name"] for m in metrics) or "Widget"
     ranking = intent.get("ranking")

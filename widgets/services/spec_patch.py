@@ -160,10 +160,10 @@ def _shape(new: dict[str, Any], old: dict[str, Any], change: SpecChange) -> None
         new["grain"] = None
     if kind == "chart":
         if not dims and not new.get("grain"):
-            new["grain"] = spec_offline._grain_for(new["time_window"])
+            new["grain"] = spec_offline.grain_for(new["time_window"])
         new["chart_type"] = change.chart_type or new.get("chart_type")
         if not change.chart_type and (new["chart_type"] is None or not _fits(new)):
-            new["chart_type"] = spec_offline._chart_for(dims, new.get("grain"), new.get("ranking"), metrics)
+            new["chart_type"] = spec_offline.chart_for(dims, new.get("grain"), new.get("ranking"), metrics)
     else:
         new["chart_type"] = None
     if kind != "custom":
@@ -184,7 +184,7 @@ def auto_title(spec: dict[str, Any], catalog: dict[str, Any]) -> str:
     metrics = [spec.get("metric") or {}, *(spec.get("extra_metrics") or [])]
     intent = {"ranking": spec.get("ranking"), "filters": spec.get("filters") or [], "compare": spec.get("compare")}
     try:
-        return spec_offline._title(metrics, list(spec.get("dimensions") or []), labels, spec.get("time_window") or {},
+        return spec_offline.title_for(metrics, list(spec.get("dimensions") or []), labels, spec.get("time_window") or {},
                                    intent, spec.get("grain") if spec.get("kind") != "kpi" else None)
     except (KeyError, TypeError, ValueError):
         return ""

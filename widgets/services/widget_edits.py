@@ -143,8 +143,13 @@ def spec_with_kind(spec: dict[str, Any], kind: str) -> dict[str, Any]:
 def kind_choices(*, spec: dict[str, Any]) -> list[dict[str, Any]]:
     """Return every kind but the current one as ``{"kind", "fits", "reason"}``: whether ``widget_update`` takes
     it without new SQL (``spec_with_kind``), and if not why, as a sentence. The card's kind menu shows this
-    list, so the rule lives here only. A custom widget has none: its kind changes by refinement."""
-    if spec.get("kind") == "custom":
+    list, so the rule lives here only. A custom widget has none: its kind changes by refinement; nor has a
+    spec that no longer validates."""
+    if not isinstance(spec, dict) or spec.get("kind") == "custom":
+        return []
+    try:
+        WidgetSpec.model_validate(spec)
+    except ValidationError:  # a stored spec of another shape: no switch offered, and the page still loads
         return []
     current = display_kind(spec)
     choices = []
