@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 
 from backend.error_views import is_api, json_error
 from backend.errors import ErrorCode
-from backend.parsers import json_too_deep
+from backend.parsers import json_charset_ok, json_too_deep
 
 _WITH_BODY = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -18,6 +18,7 @@ class RequestBodyGuard:
     """Refuse, with a clear 4xx, a body the API or a page should never read:
 
     - under /api/, one larger than ``API_MAX_BODY_BYTES`` (413 ``body_too_large``);
+    - anywhere, a JSON body declared in a charset other than UTF-8 (415 ``unsupported_media_type``);
     - anywhere, a JSON body nested past ``API_MAX_JSON_DEPTH`` (400 ``json_too_deep``): Django's CSRF
       check and DRF's parsers would otherwise recurse into it;
     - anywhere, a body past Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413).
@@ -43,6 +44,12 @@ class RequestBodyGuard:
             return _too_large(limit)
         if "json" not in (request.content_type or ""):
             return None
+        charset = request.content_params.get("charset")
+        if not json_charset_ok(charset):
+            # JSON is UTF-8 (RFC 8259); the depth scan reads UTF-8 bytes, which UTF-16 would slip past.
+            return json_error(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                              f"JSON bodies are UTF-8; the charset {charset!r} is not accepted.", 415,
+                              {"charset": charset})
         try:
             body = request.body
         except RequestDataTooBig:

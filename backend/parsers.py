@@ -20,6 +20,17 @@ from backend.errors import ApplicationError, ErrorCode
 _STRUCTURE = re.compile(rb'[\[\]{}"\\]')
 
 
+_UTF8_NAMES = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+
+
+def json_charset_ok(charset: str | None) -> bool:
+    """Return True for a JSON body's declared charset we read: none, or UTF-8 (ASCII is a subset).
+
+    JSON is UTF-8 (RFC 8259), and ``json_too_deep`` scans UTF-8 bytes: in UTF-16, U+2200 is the bytes
+    ``00 22``, a quote to the scan, and every bracket after it would go uncounted."""
+    return charset is None or charset.strip().strip('"').lower() in _UTF8_NAMES
+
+
 def json_too_deep(body: bytes, *, limit: int) -> bool:
     """Return True when ``body`` (JSON, valid or not) nests arrays and objects more than ``limit`` deep.
 
@@ -79,6 +90,10 @@ class GuardedJSONParser(JSONParser):
         if json_too_deep(body, limit=settings.API_MAX_JSON_DEPTH):
             raise too_deep_error()
         charset = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
+        if not json_charset_ok(charset):
+            raise ApplicationError(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                                   f"JSON bodies are UTF-8; the charset {charset!r} is not accepted.",
+                                   {"charset": charset})
         try:
             data = json.loads(body.decode(charset), parse_constant=_no_constant)
         except (ValueError, RecursionError) as exc:

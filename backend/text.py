@@ -20,15 +20,29 @@ def storable(value: Any) -> Any:
 
 
 _LINE_BREAKS = frozenset("\t\n\r")
+# Invisible format characters that make text read otherwise than it is ("invoice\u202egpj.exe" shows as
+# "invoiceexe.jpg"), or two names look alike: the bidi embeddings, overrides and isolates, zero-width
+# space, word joiner and invisible operators, the byte-order mark. Zero-width (non-)joiners and the
+# left-to-right/right-to-left marks stay: scripts such as Persian and emoji sequences need them.
+_INVISIBLE = {
+    **{code: "a bidirectional control character" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+    **{code: "an invisible character" for code in (0x200B, 0x180E, 0xFEFF, *range(0x2060, 0x2065))},
+}
+_SEPARATORS = frozenset({0x2028, 0x2029})  # Unicode's line and paragraph separators
 
 
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
     """Return what makes ``value`` unfit as user-typed text, or None when it is fine.
 
     Refused: NUL and every other control character (tab, newline and carriage return are allowed
-    when ``multiline``), and lone surrogates, which no database encoding can store."""
+    when ``multiline``), Unicode's line separators on one line, invisible and bidirectional format
+    characters (``_INVISIBLE``), and lone surrogates, which no database encoding can store."""
     for char in value:
         code = ord(char)
+        if code in _INVISIBLE:
+            return f"{_INVISIBLE[code]} (U+{code:04X})"
+        if code in _SEPARATORS and not multiline:
+            return f"a line separator (U+{code:04X})"
         if code < 0x20 or 0x7F <= code <= 0x9F:
             if multiline and char in _LINE_BREAKS:
                 continue

@@ -48,7 +48,7 @@ from widgets.services.requests import (
     widget_request_dismiss,
     widget_request_retry,
 )
-from widgets.services.resolve import widgets_refresh_all, widgets_refresh_stale
+from widgets.services.resolve import dashboard_refresh_all, widgets_refresh_stale
 
 TAG_DASHBOARDS, TAG_REQUESTS = ["dashboards"], ["requests"]
 
@@ -196,8 +196,8 @@ class WidgetRequestCancelApi(APIView):
 
 class DashboardRefreshApi(APIView):
     @extend_schema(tags=TAG_DASHBOARDS, summary="Refresh all: run every widget's queries again, in the background",
-                   request=None, responses=answers({202: RefreshOut}, errors=(401, 404)))
+                   request=None, responses=answers({202: RefreshOut}, errors=(401, 403, 404)))
     def post(self, request: Request, dashboard_id: int) -> Response:
         dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
-        queued = widgets_refresh_all(widgets=list(selectors.dashboard_widgets(dashboard=dashboard)))
+        queued = dashboard_refresh_all(user=request.user, dashboard=dashboard)
         return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)

@@ -38,6 +38,27 @@ def test_deeply_nested_json_is_refused_on_every_post_endpoint(who, analyst, dash
     assert (patch.status_code, patch.json()["code"]) == (400, "json_too_deep")
 
 
+@pytest.mark.parametrize("charset", ["utf-16-le", "utf-16", "UTF-32", "latin-1"])
+def test_json_in_another_charset_than_utf8_is_415_before_any_view(client_for, analyst, charset):
+    """The depth scan reads UTF-8 bytes; in UTF-16 "\u2200" is the bytes 00 22, a quote to it, and the
+    brackets after it went uncounted: 40 levels created a dashboard. JSON is UTF-8 (RFC 8259)."""
+    doc = '{"name": "\u2200", "x": ' + "[" * 40 + "]" * 40 + "}"
+    encoding = charset.lower() if charset != "latin-1" else "utf-8"
+    response = client_for(analyst).post("/api/dashboards/", data=doc.encode(encoding),
+                                        content_type=f"application/json; charset={charset}")
+    assert (response.status_code, response.json()["code"]) == (415, "unsupported_media_type")
+    assert not Dashboard.objects.filter(owner=analyst).exists()
+    ok = client_for(analyst).post("/api/dashboards/", data=b'{"name": "Plain"}',
+                                  content_type="application/json; charset=UTF-8")
+    assert ok.status_code == 201, ok.json()
+
+
+def test_the_parser_refuses_another_charset_when_the_middleware_is_bypassed():
+    with pytest.raises(ApplicationError) as refused:
+        GuardedJSONParser().parse(io.BytesIO('{"a": 1}'.encode("utf-16")), parser_context={"encoding": "utf-16"})
+    assert refused.value.code == "unsupported_media_type"
+
+
 def test_the_parser_refuses_depth_too_when_the_middleware_is_bypassed(settings):
     settings.API_MAX_JSON_DEPTH = 10**6  # past Python's recursion limit: json.loads raises RecursionError
     with pytest.raises(ParseError):
@@ -65,12 +86,18 @@ def test_json_depth_is_counted_on_the_raw_bytes(body, limit, deep):
     ("new\nline", False, "a control character (U+000A)"), ("bell\x07", True, "a control character (U+0007)"),
     ("esc\x1b[31m", True, "a control character (U+001B)"), ("del\x7f", False, "a control character (U+007F)"),
     ("c1\x85", True, "a control character (U+0085)"), ("lone \ud800", True, "an unpaired surrogate"),
+    ("invoice\u202egpj.exe", False, "a bidirectional control character (U+202E)"),
+    ("isolate\u2067x", True, "a bidirectional control character (U+2067)"),
+    ("Claims\u200b", False, "an invisible character (U+200B)"), ("\ufeffname", True, "an invisible character (U+FEFF)"),
+    ("a\u2028b", False, "a line separator (U+2028)"), ("a\u2028b", True, None),
+    ("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", False, None),  # Persian needs the zero-width non-joiner
+    ("family \U0001f468\u200d\U0001f469\u200d\U0001f467", False, None),  # an emoji sequence, its joiner
 ])
 def test_text_problem(text, multiline, problem):
     assert text_problem(text, multiline=multiline) == problem
 
 
-BAD_NAMES = ["nul\x00name", "bell\x07", "tab\there", "line\nbreak", "\ud83d"]
+BAD_NAMES = ["nul\x00name", "bell\x07", "tab\there", "line\nbreak", "\ud83d", "invoice\u202egpj.exe"]
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)

@@ -49,13 +49,20 @@ def test_a_widget_already_being_refreshed_is_not_queued_twice(
     assert sent == [("refresh_widget", (widget.id, True))]
 
 
-def test_a_viewer_of_a_shared_dashboard_may_refresh_it_but_not_a_private_one(
-        client_for, other_analyst, dashboard, demo_source, sent):
+def test_only_the_owner_refreshes_all_a_viewer_and_staff_are_refused(
+        client_for, other_analyst, django_user_model, dashboard, demo_source, sent):
+    """Refresh all runs the queries again and rewrites the owner's stored results: a change, so a shared
+    dashboard's viewers and staff (who read it) get 403, as for one widget's refresh; nothing is queued."""
     make_widget(dashboard, demo_source)
     url = f"/api/dashboards/{dashboard.id}/refresh/"
     assert client_for(other_analyst).post(url).status_code == 404
     Dashboard.objects.filter(id=dashboard.id).update(is_private=False)
-    assert client_for(other_analyst).post(url).status_code == 202
+    refused = client_for(other_analyst).post(url)
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    staff = django_user_model.objects.create_user("sam", password="pw-sam-123456", is_staff=True)
+    assert client_for(staff).post(url).status_code == 403
+    assert sent == []
+    assert client_for(dashboard.owner).post(url).status_code == 202
 
 
 def test_a_forced_refresh_runs_a_fresh_widget_again_past_the_result_cache(

