@@ -250,6 +250,15 @@ def test_undo_that_at_the_first_version_fails_and_leaves_the_widget(analyst, bar
     assert bars.version == 1
 
 
+def test_a_top_n_past_the_cap_fails_clearly_and_is_never_read_as_top_1(analyst, bars):
+    """"top 1000000000" is that number, which no ranking can show: the follow-up fails saying so, and the
+    widget keeps its version, rather than quietly becoming a top 1."""
+    refined = _refine(analyst, bars, "top 1000000000")
+    assert refined.status == RequestStatus.FAILED and "100" in refined.error_message, refined.error_message
+    bars.refresh_from_db()
+    assert (bars.version, bars.spec.get("ranking")) == (1, None)
+
+
 def test_a_refinement_that_fails_leaves_the_widget_as_it_was(analyst, bars):
     spec = bars.spec
     request = _refine(analyst, bars, "blah blah")

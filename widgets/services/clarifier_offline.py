@@ -178,7 +178,8 @@ class Reader:
         ranked when they follow it ("top 8 adjusters"), and the text without the ranking words."""
         found = RANK_N.search(text) or RANK_N_AFTER.search(text)
         if found:
-            word, n = found.group("dir"), found.group("n")
+            word = found.groupdict().get("dir") or found.group("dir_long")
+            n = found.groupdict().get("n") or found.group("n_long")
             count = int(n) if n.isdigit() else _NUMBER_WORDS[n]
             text = _blank(text, found)
             after = text[found.end():].split()[:3]

@@ -45,9 +45,11 @@ CHARTS = [
 ]
 TREND = re.compile(r" (?:trend|trends|trending|over time|time series|timeline|history)(?= )")
 CHARTY = re.compile(r" (?:chart|graph|plot|visual|visualise|visualize)(?= )")
-RANK_N = re.compile(r" (?P<dir>top|bottom|best|worst|highest|lowest|largest|smallest|biggest|fastest|slowest|"
+# "top 1000000000" is read as that number (and refused past the row cap), never as "top" alone; a long
+# number after words that also start a window or a date ("last 2025") is not a ranking.
+RANK_N = re.compile(r" (?:(?P<dir>top|bottom|best|worst|highest|lowest|largest|smallest|biggest|fastest|slowest|"
                     r"quickest|first|last|leading) (?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|"
-                    r"twelve|fifteen|twenty)(?= )")
+                    r"twelve|fifteen|twenty)|(?P<dir_long>top|bottom) (?P<n_long>\d{4,12}))(?= )")
 RANK_N_AFTER = re.compile(r" (?:the )?(?P<n>\d{1,3}) (?P<dir>best|worst|highest|lowest|largest|biggest|fastest|"
                           r"slowest)(?= )")
 RANK_COUNTED = re.compile(r" (?:the )?(?:(?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|"
