@@ -39,6 +39,11 @@
     "strokeLinejoin", "strokeOpacity", "textAnchor", "dominantBaseline", "fontSize", "fontFamily", "fontWeight",
     "vectorEffect", "shapeRendering", "pointerEvents", "clipRule"]
     .map((name) => [name, /^(viewBox|preserveAspectRatio)$/.test(name) ? name : kebab(name)]));
+  const SVG_ATTRIBUTE_NAMES = new Set(SVG_ATTRIBUTES.values());
+  // Paint attributes take a colour and nothing else: a keyword (a named colour, none, currentColor,
+  // transparent), #hex, or rgb()/rgba()/hsl()/hsla() of numbers. No url(), no paint server, no escape.
+  const PAINT_ATTRIBUTES = new Set(["fill", "stroke", "stop-color", "flood-color", "lighting-color", "color"]);
+  const COLOUR = /^\s*(?:[a-z]{1,30}|#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})|(?:rgba?|hsla?)\((?:[-+0-9.%\s,/]|deg|turn|g?rad)*\))\s*$/i;
   const STYLE_PROPERTIES = new Set(["color", "background", "backgroundColor", "border", "borderTop", "borderRight",
     "borderBottom", "borderLeft", "borderColor", "borderStyle", "borderWidth", "borderRadius", "borderTopColor",
     "borderBottomColor", "borderLeftColor", "borderRightColor", "borderTopWidth", "borderBottomWidth",
@@ -128,10 +133,19 @@
     return value;
   }
 
-  function attributeValue(value) {
+  /** The value to set for ``attribute``, or null to leave it out. SVG presentation attributes are parsed as
+   * CSS, where `u\72l(` is `url(`: no value may hold a backslash (nor may a style, see cssValue), a paint
+   * attribute takes a colour only, and any other SVG attribute only the CSS functions a style may call. */
+  function attributeValue(attribute, value, svg) {
     if (typeof value === "number") return Number.isFinite(value) ? String(value) : null;
     if (typeof value === "boolean") return value ? "" : null;
-    if (typeof value !== "string" || value.length > MAX_VALUE || /url\s*\(/i.test(value)) return null;
+    if (typeof value !== "string" || value.length > MAX_VALUE || /[\\]|url\s*\(/i.test(value)) return null;
+    if (PAINT_ATTRIBUTES.has(attribute)) return COLOUR.test(value) ? value : null;
+    if (svg && SVG_ATTRIBUTE_NAMES.has(attribute)) {
+      for (const match of value.matchAll(/([a-zA-Z-]*)\s*\(/g)) {
+        if (!CSS_FUNCTIONS.has(match[1].toLowerCase())) return null;
+      }
+    }
     return value;
   }
 
@@ -152,7 +166,7 @@
       let attribute = COMMON_ATTRIBUTES.get(name) || (svg ? SVG_ATTRIBUTES.get(name) : undefined);
       if (!attribute && /^(data|aria)-[a-z][a-z0-9-]{0,40}$/.test(name)) attribute = name;
       if (!attribute) continue;
-      const value = attributeValue(attributes[name]);
+      const value = attributeValue(attribute, attributes[name], svg);
       if (value !== null) wanted.set(attribute, value);
     }
     for (const { name } of [...element.attributes]) if (name !== "style" && !wanted.has(name)) element.removeAttribute(name);

