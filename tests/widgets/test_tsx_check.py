@@ -233,7 +233,7 @@ class _FailingChecker:
     ("failure", "error", "expected", "retryable"),
     [
         (CheckerFailure("time", "past its deadline"), TsxRejected,
-         "The type check took too long (over 10 s); simplify the component's types.", None),
+         "The type check took too long (over 3 s); simplify the component's types.", None),
         (CheckerFailure("memory", "heap out of memory"), TsxRejected,
          "The component's types are too complex to check (the checker ran out of its 512 MB); simplify them.", None),
         (CheckerFailure("crash", "TypeError: x is undefined"), TsxCheckerUnavailable,
@@ -356,6 +356,69 @@ def test_type_level_programming_is_refused_before_the_type_check_runs(types: str
 
     assert caught.value.errors[0].startswith(expected), caught.value.errors
     assert time.monotonic() - started < CHECK_TIME_S / 2  # no deadline was needed: warm, this takes ~0.1 s
+
+
+def union_cross_product(unions: int, members: int, assignments: int) -> str:
+    """Types of the attack review's finding 4: ``unions`` unions of ``members`` object types, intersected
+    (the checker expands that to members ** unions), and ``assignments`` values of the intersection."""
+    names = "ABCDEFGH"[:unions]
+    tsx = "".join(f"type {n} = " + "|".join(f"{{{n.lower()}:{i}}}" for i in range(members)) + ";\n" for n in names)
+    tsx += f"type I = {' & '.join(names)};\n"
+    fields = lambda k: ",".join(f"{n.lower()}:{k % members}" for n in names)  # noqa: E731
+    return tsx + "".join(f"const v{k}: I = {{{fields(k)}}};\n" for k in range(assignments))
+
+
+@pytest.mark.parametrize(
+    ("types", "expected"),
+    [
+        # 1,152 characters that held the warm checker for its whole 10 s deadline (59,049 members).
+        (union_cross_product(5, 9, 20), "line 6: this intersection expands to 59049 members"),
+        (union_cross_product(2, 11, 1), "line 3: this intersection expands to 121 members"),
+        ("type Big = " + " | ".join(f'"k{i}"' for i in range(201)) + ";\n", "line 1: this union has 201 members"),
+        # Counted through aliases and parentheses, wherever the union or intersection is written.
+        ("type A = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;\ntype W = { v: (A | A) & ({ a: 0 } | A) };\n",
+         "line 2: this intersection expands to 264 members"),
+    ],
+    ids=["reviewer-1kb", "just-over", "wide-union", "through-aliases"],
+)
+def test_large_unions_and_intersections_of_unions_are_refused_before_the_type_check(types: str, expected: str) -> None:
+    tsx_compile(tsx=GOOD_TSX, props_ts=PROPS_TS)  # warm
+    started = time.monotonic()
+    with pytest.raises(TsxRejected) as caught:
+        tsx_compile(tsx=types + GOOD_TSX, props_ts=PROPS_TS)
+
+    assert caught.value.errors[0].startswith(expected), caught.value.errors
+    assert time.monotonic() - started < CHECK_TIME_S / 2
+
+
+def test_unions_within_the_bounds_still_check() -> None:
+    types = union_cross_product(2, 10, 20) + "type Wide = " + " | ".join(f'"k{i}"' for i in range(200)) + ";\n"
+    assert tsx_compile(tsx=types + GOOD_TSX, props_ts=PROPS_TS).js
+
+
+def test_a_refused_type_bomb_does_not_delay_a_check_made_meanwhile() -> None:
+    """The reviewer's 1 KB component made a benign check in another thread wait 11.7 s (0.07 s alone)."""
+    import threading
+
+    tsx_compile(tsx=GOOD_TSX, props_ts=PROPS_TS)  # warm
+    outcome: dict[str, Any] = {}
+
+    def hostile() -> None:
+        try:
+            tsx_compile(tsx=union_cross_product(5, 9, 20) + GOOD_TSX, props_ts=PROPS_TS)
+        except TsxRejected as rejected:
+            outcome["hostile"] = rejected.errors[0]
+
+    thread = threading.Thread(target=hostile)
+    thread.start()
+    time.sleep(0.02)
+    started = time.monotonic()
+    tsx_compile(tsx=GOOD_TSX, props_ts=PROPS_TS)
+    benign_s = time.monotonic() - started
+    thread.join(30)
+
+    assert "expands to 59049 members" in outcome["hostile"]
+    assert benign_s < CHECK_TIME_S / 2, benign_s
 
 
 def test_a_component_nested_deeper_than_the_limit_is_refused_before_the_type_check() -> None:

@@ -315,6 +315,57 @@ function typeLevelError(node) {
   return null;
 }
 
+// How many members a type may expand to, counted from the syntax before the checker runs. The checker
+// expands an intersection of unions to their cross product: five unions of 9 object types intersected
+// (a 1 KB component) held it for 15 s; no widget's types need more than a few dozen members.
+const MAX_UNION_MEMBERS = 200;
+const MAX_INTERSECTION_MEMBERS = 100;
+
+/** Returns the union and intersection size errors of the tsx part: each union's members counted, and each
+ * intersection's as the product of its operands' counts, through the file's own type aliases. */
+function typeSizeErrors(sourceFile, tsxStart, format) {
+  const aliases = new Map();
+  const collect = (node) => {
+    if (ts.isTypeAliasDeclaration(node)) aliases.set(node.name.text, node);
+    ts.forEachChild(node, collect);
+  };
+  collect(sourceFile);
+  const sizes = new Map(); // alias name -> members (null while it is being counted: a cycle counts 1)
+  const size = (node) => {
+    if (ts.isParenthesizedTypeNode(node)) return size(node.type);
+    if (ts.isUnionTypeNode(node)) return node.types.reduce((sum, t) => sum + size(t), 0);
+    if (ts.isIntersectionTypeNode(node)) return node.types.reduce((product, t) => product * size(t), 1);
+    if (ts.isTypeReferenceNode(node) && ts.isIdentifier(node.typeName) && aliases.has(node.typeName.text)) {
+      const name = node.typeName.text;
+      if (!sizes.has(name)) {
+        sizes.set(name, null);
+        sizes.set(name, size(aliases.get(name).type));
+      }
+      return sizes.get(name) ?? 1;
+    }
+    return 1;
+  };
+  const errors = [];
+  const visit = (node) => {
+    if (node.end <= tsxStart) return;
+    const union = ts.isUnionTypeNode(node);
+    if (union || ts.isIntersectionTypeNode(node)) {
+      const members = size(node);
+      const limit = union ? MAX_UNION_MEMBERS : MAX_INTERSECTION_MEMBERS;
+      if (members > limit) {
+        errors.push(format(sourceFile, node.getStart(sourceFile), union
+          ? `this union has ${members} members (more than ${limit}): use a wider type, such as string or number`
+          : `this intersection expands to ${members} members (an intersection of unions is their cross product; `
+            + `more than ${limit}): intersect object types, not unions`));
+        return;
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(sourceFile, visit);
+  return errors;
+}
+
 // How deep the syntax tree of a component may nest. The checker's work on nested literals grows
 // faster than their size (2,000 nested array literals took it past 10 s); a component drawn with
 // JSX stays under ~60 levels.
@@ -373,6 +424,8 @@ function checkParsed(input) {
   if (syntax.length) return rejected(syntax);
   const typeLevel = typeLevelErrors(sourceFile, prefix.length, format);
   if (typeLevel.length) return rejected(typeLevel);
+  const typeSize = typeSizeErrors(sourceFile, prefix.length, format);
+  if (typeSize.length) return rejected(typeSize);
   const checker = program.getTypeChecker();
   const errors = [
     ...ruleErrors(sourceFile, prefix.length, checker, format),
