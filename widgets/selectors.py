@@ -45,6 +45,15 @@ def dashboard_deleted_get(*, user: AbstractBaseUser, dashboard_id: int) -> Dashb
     return dashboard
 
 
+def dashboards_deleted_by(*, user: AbstractBaseUser) -> QuerySet[Dashboard]:
+    """Return the user's own deleted dashboards, the most recently deleted first: what they may restore.
+
+    Nobody else's ever: a deleted dashboard is hidden from everyone but its owner, staff included. They are
+    kept until restored (nothing purges them), so this is all of them, not only recent ones.
+    """
+    return Dashboard.objects.filter(owner=user, deleted_at__isnull=False).order_by("-deleted_at", "-id")
+
+
 def dashboard_staff_get(*, dashboard_id: int) -> Dashboard | None:
     """Return any live dashboard, for staff to open read-only; None when there is none."""
     return Dashboard.objects.filter(id=dashboard_id, deleted_at__isnull=True).select_related("owner").first()

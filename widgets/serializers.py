@@ -23,6 +23,7 @@ from widgets.models import (
 from widgets.selectors import WidgetVocabulary, dimension_keys, open_refinements, widget_vocabulary
 from widgets.services.custom import widget_props_or_reason
 from widgets.services.dashboard_window import WindowView, window_out
+from widgets.services.dashboards import MAX_NAME_CHARS
 from widgets.services.interpret import interpretation
 from widgets.services.layout import widget_layout
 from widgets.services.resolve import FAILURE_ORIGINS, widget_badge
@@ -85,13 +86,19 @@ class AnswersIn(serializers.Serializer):
                                     help_text="Question id → answer text.")
 
 
+# The service's own words for a name that is empty or too long, rather than DRF's "This field may not be
+# blank.": the dashboard page shows the API's message as it is.
+_NAME_ERRORS = {key: f"Give the dashboard a name of 1 to {MAX_NAME_CHARS} characters." for key in ("blank", "max_length")}
+
+
 class DashboardIn(serializers.Serializer):
-    name = TextField(max_length=120, help_text="1 to 120 characters, unique among your dashboards.")
+    name = TextField(max_length=MAX_NAME_CHARS, error_messages=_NAME_ERRORS,
+                     help_text=f"1 to {MAX_NAME_CHARS} characters, unique among your dashboards.")
     is_private = serializers.BooleanField(default=True, help_text="False shares it with everyone, view-only.")
 
 
 class DashboardPatchIn(serializers.Serializer):
-    name = TextField(max_length=120, required=False)
+    name = TextField(max_length=MAX_NAME_CHARS, required=False, error_messages=_NAME_ERRORS)
     is_private = serializers.BooleanField(required=False)
     window = serializers.JSONField(required=False, allow_null=True,
                                    help_text='The time window over every widget, e.g. {"kind": "rolling", "n": 30, '

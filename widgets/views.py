@@ -16,15 +16,37 @@ from widgets import selectors
 from widgets.services.catalog_page import catalog_page
 from widgets.services.dashboards import dashboard_create as create_dashboard
 from widgets.services.dashboards import dashboard_open
+from widgets.services.dashboards import dashboard_restore as restore_dashboard
 from widgets.services.ui_meta import ui_meta
 
 PROMPT_PREFILL_CHARS = 2000  # the prompt box's maxlength
 
 
 @login_required
+@require_safe
 def dashboard_list(request: HttpRequest) -> HttpResponse:
-    dashboards = selectors.dashboards_visible_to(user=request.user)
-    return render(request, "widgets/dashboard_list.html", {"dashboards": dashboards})
+    """The dashboards the user may open, and their own deleted ones to restore (``?deleted=<id>``, set by the
+    dashboard page after a delete, makes the page offer Undo in a toast for that one, if it is theirs)."""
+    return render(request, "widgets/dashboard_list.html", {
+        "dashboards": selectors.dashboards_visible_to(user=request.user),
+        "deleted": selectors.dashboards_deleted_by(user=request.user),
+    })
+
+
+@login_required
+@require_POST
+def dashboard_restore(request: HttpRequest, dashboard_id: int) -> HttpResponse:
+    """Restore one of the user's deleted dashboards (the list page's form, without script; with a script the
+    page calls the API instead). Another user's dashboard, deleted or not, is a 404."""
+    try:
+        restored = restore_dashboard(user=request.user, dashboard_id=dashboard_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("dashboard-list")
+    messages.success(request, f"Restored “{restored.name}”.")
+    return redirect("dashboard-list")
 
 
 @login_required
