@@ -55,8 +55,10 @@ export function tableView(w, result, meta, { caption = w.title, pageSize = PAGE_
     const rows = sortRows(result.rows, state.sort, state.sort ? sortKey(state.sort.index) : undefined);
     state.page = clampPage(state.page, rows.length, pageSize);
     tbody.replaceChildren(...pageRows(rows, state.page, pageSize).map((row) => el("tr", {},
-      columns.map((c, i) => el(i === 0 ? "th" : "td", { scope: i === 0 ? "row" : null,
-        className: c.numeric ? "num" : null, text: texts[i](row[c.index]) })))));
+      columns.map((c, i) => (i === 0
+        ? el("th", { scope: "row", className: c.numeric ? "num" : null },
+          el("span", { className: "cell-key", text: texts[i](row[c.index]) }))
+        : el("td", { className: c.numeric ? "num" : null, text: texts[i](row[c.index]) }))))));
     headCells.forEach((th, i) => {
       th.setAttribute("aria-sort", state.sort && state.sort.index === i ? state.sort.direction : "none");
     });
