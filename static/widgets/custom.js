@@ -13,6 +13,11 @@ const FRAME_MAX_PX = 800;
 const MAX_ERROR_TEXT = 300;
 const MAX_MESSAGE_BYTES = 2048;
 const RATE_PER_SECOND = 30;
+// A frame may change its height HEIGHT_CHANGES times in any HEIGHT_WINDOW_MS; one more change pins it, for
+// good, at the largest height it reported, and its content scrolls inside. A component whose height follows
+// its frame's (the frame follows its content) would otherwise keep the cards below it jumping.
+const HEIGHT_CHANGES = 3;
+const HEIGHT_WINDOW_MS = 2000;
 
 // Our words for what stopped a widget; the component's own text is shown apart, marked as its.
 // A frame names a budget by code only, so no text of its own choosing reads as ours.
@@ -43,6 +48,7 @@ function mount(box, w, sandboxUrl) {
   });
   let loads = 0;
   let port = null;
+  const heightOf = heightKeeper();
   const fail = (kind, detail) => {
     if (port) port.close();
     port = null;
@@ -59,7 +65,8 @@ function mount(box, w, sandboxUrl) {
     port = channel.port1;
     port.onmessage = guarded((message) => {
       if (message.type === "rendered" && Number.isFinite(message.height)) {
-        frame.height = String(Math.min(FRAME_MAX_PX, Math.max(FRAME_MIN_PX, Math.ceil(message.height))));
+        const height = String(heightOf(message.height));
+        if (frame.height !== height) frame.height = height;
       } else if (message.type === "error") {
         const text = typeof message.text === "string" ? message.text : "";
         if (message.kind === "component") fail("component", text);
@@ -72,6 +79,31 @@ function mount(box, w, sandboxUrl) {
     port.postMessage({ type: "render", js: w.component_js, props: w.props || {} });
   });
   box.replaceChildren(frame);
+}
+
+/** Returns ``heightOf(reported)``: the height to give a frame that reported its content ``reported`` px
+ * high, within FRAME_MIN_PX..FRAME_MAX_PX, changing at most HEIGHT_CHANGES times in HEIGHT_WINDOW_MS; past
+ * that, the largest height reported so far, from then on. */
+export function heightKeeper(now = () => performance.now()) {
+  let current = FRAME_MIN_PX;
+  let largest = FRAME_MIN_PX;
+  let pinned = false;
+  const changes = []; // when the last few changes were made
+  return (reported) => {
+    const height = Math.min(FRAME_MAX_PX, Math.max(FRAME_MIN_PX, Math.ceil(reported)));
+    largest = Math.max(largest, height);
+    if (pinned || height === current) return current;
+    const t = now();
+    while (changes.length && t - changes[0] >= HEIGHT_WINDOW_MS) changes.shift();
+    if (changes.length >= HEIGHT_CHANGES) {
+      pinned = true;
+      current = largest;
+    } else {
+      changes.push(t);
+      current = height;
+    }
+    return current;
+  };
 }
 
 /** Wraps ``handle(message)`` for a frame's port: ArrayBuffers of at most MAX_MESSAGE_BYTES, decoded only

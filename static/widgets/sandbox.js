@@ -70,6 +70,8 @@
     "linear-gradient", "radial-gradient", "repeating-linear-gradient", "repeating-radial-gradient",
     "conic-gradient", "translate", "translatex", "translatey", "rotate", "scale", "scalex", "scaley", "skew",
     "skewx", "skewy", "matrix", "cubic-bezier", "steps", "repeat", "minmax", "fit-content"]);
+  // A number followed by vh vw vi vb vmin vmax (and their s/l/d forms) or cqw cqh cqi cqb cqmin cqmax.
+  const VIEWPORT_UNIT = /[0-9.](?:[sld]?v(?:h|w|i|b|min|max)|cq(?:w|h|i|b|min|max))(?![a-z0-9-])/i;
   const EVENTS = new Set(["click", "dblclick", "mouseenter", "mouseleave", "mouseover", "mouseout", "mousemove",
     "mousedown", "mouseup"]);
   const MAX_VALUE = 100_000;
@@ -127,6 +129,9 @@
       return UNITLESS.has(property) || value === 0 ? String(value) : `${value}px`;
     }
     if (typeof value !== "string" || value.length > 1000 || /[\\<>@{};]/.test(value)) return null;
+    // Viewport and container units size the content by the frame, and the host sizes the frame by the
+    // content: a feedback loop that kept a card's height jumping for as long as it was on screen.
+    if (VIEWPORT_UNIT.test(value)) return null;
     for (const match of value.matchAll(/([a-zA-Z-]*)\s*\(/g)) {
       if (!CSS_FUNCTIONS.has(match[1].toLowerCase())) return null;
     }

@@ -95,8 +95,10 @@ function Widget(props) {
       e("rect", { width: 10, height: 10, fill: "url(" + host + "fill)", filter: "url(" + host + "f)" }),
       // Presentation attributes are parsed as CSS, where each of these is url(.
       e("rect", { width: 10, height: 10, fill: "u\\\\72l(" + host + "esc-fill#p) red", stroke: "u\\\\rl(" + host + "esc-stroke#p)" }),
-      e("rect", { width: 10, height: 10, fill: "\\\\75rl(" + host + "esc-fill2#p) blue", stroke: "u\\\\000072l(" + host + "esc-stroke2#p)" }),
-      e("circle", { r: 4, fill: "rgb(0 0 0) u\\\\72l(" + host + "esc-fill3#p)", stroke: "#2563eb", strokeDasharray: "u\\\\72l(" + host + "dash)" })),
+      e("rect", { width: 10, height: 10, fill: "\\\\75rl(" + host + "esc-fill2#p) blue",
+        stroke: "u\\\\000072l(" + host + "esc-stroke2#p)" }),
+      e("circle", { r: 4, fill: "rgb(0 0 0) u\\\\72l(" + host + "esc-fill3#p)", stroke: "#2563eb",
+        strokeDasharray: "u\\\\72l(" + host + "dash)" })),
     e("div", { style: { background: "url(" + host + "bg)", backgroundImage: "u\\\\72l(" + host + "esc)",
       cursor: "url(" + host + "cursor), auto", listStyle: "url(" + host + "list)",
       borderImage: "image-set(\\"" + host + "set\\" 1x) 30", maskImage: "url(" + host + "mask)" } }, "styled"),
@@ -113,10 +115,29 @@ function Widget(props) {
   return e("div", null,
     e("svg", { width: 120, height: 60, viewBox: "0 0 120 60" },
       e("rect", { "data-testid": "r1", width: 40, height: 40, fill: "u\\72l(" + host + "fill1.svg#p) red" }),
-      e("rect", { "data-testid": "r2", x: 40, width: 40, height: 40, stroke: "u\\rl(" + host + "stroke.svg#p)", fill: "\\75rl(#nope) blue" }),
+      e("rect", { "data-testid": "r2", x: 40, width: 40, height: 40, stroke: "u\\rl(" + host + "stroke.svg#p)",
+        fill: "\\75rl(#nope) blue" }),
       e("rect", { "data-testid": "r3", x: 80, width: 40, height: 40, fill: "u\\000072l(" + host + "fill3.svg#p) green" }),
       e("rect", { "data-testid": "r4", y: 40, width: 40, height: 20, fill: "rgba(37, 99, 235, 0.5)", stroke: "currentColor" })),
     e("p", { "data-testid": "allowed" }, "ok"));
+}
+"""
+
+# The frame's height follows its content, and this content's height follows the frame (viewport units): the
+# card flipped between 80 and 800 px for as long as it was on screen (attack review, finding 3).
+OSCILLATE_JS = r"""
+function Widget() {
+  return React.createElement("div", { "data-testid": "allowed", style: { height: "calc(1600px - 200vh)",
+    minHeight: "10dvh", transition: "height 0.12s steps(1, end)", background: "linear-gradient(#fde68a, #fca5a5)" } }, "wobble");
+}
+"""
+
+# A height that changes on every click: the dashboard follows a few changes, then pins the frame.
+JUMPY_JS = r"""
+function Widget() {
+  const [n, setN] = React.useState(0);
+  return React.createElement("div", { "data-testid": "allowed", onClick: () => setN(n + 1),
+    style: { height: n % 2 ? 400 : 100 + n } }, "jump " + n);
 }
 """
 
@@ -438,6 +459,57 @@ def test_escaped_url_in_svg_presentation_attributes(
     computed = frame.locator("#root").evaluate(
         "() => [...document.querySelectorAll('rect')].map((r) => getComputedStyle(r).fill + getComputedStyle(r).stroke)")
     assert not [c for c in computed if "url" in c], computed
+    assert_contained(page, proxy, requests, live_server, access_log)
+
+
+def test_a_height_feedback_loop_settles(
+    proxied_browser: Browser, proxy: list[str], live_server: Any, access_log: list[str], board: Dashboard
+) -> None:
+    page, requests = open_hostile(proxied_browser, proxy, live_server, board, {"Wobble": OSCILLATE_JS})
+    frame = frame_of(page, "Wobble")
+    expect(frame.get_by_test_id("allowed")).to_have_text("wobble")
+    card_of(page, "Wobble").scroll_into_view_if_needed()
+    # Within 3 s of being on screen the sibling card below stops moving, for the next 3 s.
+    page.wait_for_timeout(3000)
+    stats = page.evaluate("""() => new Promise((done) => {
+      const frames = [...document.querySelectorAll('[data-testid=custom-frame]')];
+      const frame = frames.find((f) => f.title === 'Wobble');
+      const sibling = frames.find((f) => f.title === 'Sibling');
+      const heights = []; const tops = new Set([Math.round(sibling.getBoundingClientRect().top)]);
+      new MutationObserver(() => heights.push(frame.height)).observe(frame, { attributes: true, attributeFilter: ['height'] });
+      const t = setInterval(() => tops.add(Math.round(sibling.getBoundingClientRect().top)), 50);
+      setTimeout(() => { clearInterval(t); done({ changes: heights.length, siblingTops: [...tops] }); }, 3000);
+    })""")
+    assert stats == {"changes": 0, "siblingTops": stats["siblingTops"][:1]}, stats
+    # The viewport units were left out (the frame refuses them), so the content is its text's height.
+    assert frame.get_by_test_id("allowed").evaluate("(e) => e.style.height + '|' + e.style.minHeight") == "|"
+    assert_contained(page, proxy, requests, live_server, access_log)
+
+
+def test_a_frame_whose_height_keeps_changing_is_pinned_at_its_largest(
+    proxied_browser: Browser, proxy: list[str], live_server: Any, access_log: list[str], board: Dashboard
+) -> None:
+    page, requests = open_hostile(proxied_browser, proxy, live_server, board, {"Jumpy": JUMPY_JS})
+    frame = frame_of(page, "Jumpy")
+    expect(frame.get_by_test_id("allowed")).to_have_text("jump 0")
+    host_frame = page.locator("[data-testid=custom-frame][title='Jumpy']")
+    expect(host_frame).to_have_attribute("height", "104")  # 100 px and the root's padding
+    page.evaluate("""() => {
+      const frame = document.querySelector("[data-testid=custom-frame][title='Jumpy']");
+      window.jumpyHeights = [];
+      new MutationObserver(() => window.jumpyHeights.push(frame.height))
+        .observe(frame, { attributes: true, attributeFilter: ['height'] });
+    }""")
+    for n in range(1, 9):  # each click changes the content's height: 400, 106, 400, 108, ...
+        frame.get_by_test_id("allowed").dispatch_event("click")
+        expect(frame.get_by_test_id("allowed")).to_have_text(f"jump {n}")
+    page.wait_for_timeout(500)
+    # Two changes followed (the frame's first from 80 px was the third in the window); then pinned at 404.
+    assert page.evaluate("window.jumpyHeights") == ["404", "106", "404"], page.evaluate("window.jumpyHeights")
+    expect(host_frame).to_have_attribute("height", "404")
+    # Pinned, the frame still holds the component, which keeps answering; taller content would scroll.
+    assert frame.locator("html").evaluate("(e) => getComputedStyle(e).overflowY") == "auto"
+    expect(card_of(page, "Jumpy").get_by_test_id("custom-error")).to_have_count(0)
     assert_contained(page, proxy, requests, live_server, access_log)
 
 

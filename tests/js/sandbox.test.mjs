@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { test } from "node:test";
 
-import { guarded } from "../../static/widgets/custom.js";
+import { guarded, heightKeeper } from "../../static/widgets/custom.js";
 
 // Built from the pinned npm packages by `make vendor` (widgets/tsx/vendor-quickjs.mjs), as the frame loads it.
 const QUICKJS = "node_modules/.cache/widget-builder/quickjs.js";
@@ -37,6 +37,32 @@ test("the host drops what a frame sends past its rate, and gives up on a flood",
   now = 5000;
   handle({ data: buffer({ type: "rendered", height: 1 }) });
   assert.equal(handled, 60); // closed for good
+});
+
+test("a frame's height follows its content a few times, then is pinned at the largest it reported", () => {
+  let now = 0;
+  const heightOf = heightKeeper(() => now);
+  assert.equal(heightOf(300.2), 301);
+  assert.equal(heightOf(301), 301); // no change, not counted
+  assert.equal(heightOf(5000), 800); // within 80..800
+  assert.equal(heightOf(10), 80);
+  now = 1500;
+  // A fourth change within 2 s: a feedback loop (the content follows the frame). Pinned at the largest.
+  assert.equal(heightOf(120), 800);
+  now = 60_000;
+  assert.equal(heightOf(200), 800); // for good
+  assert.equal(heightOf(900), 800);
+});
+
+test("changes spread out over time keep following the content", () => {
+  let now = 0;
+  const heightOf = heightKeeper(() => now);
+  const seen = [];
+  for (const height of [200, 400, 200, 400, 200, 400]) {
+    seen.push(heightOf(height));
+    now += 1000; // three changes in any two seconds, never four
+  }
+  assert.deepEqual(seen, [200, 400, 200, 400, 200, 400]);
 });
 
 async function vm() {
