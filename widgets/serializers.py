@@ -150,6 +150,8 @@ def widget_out(widget: Widget, *, now: datetime | None = None, vocabulary: Widge
         # The dashboard's window: None without one; else whether it applies, and why not.
         "window_applied": None if window_view is None else window_view.applied,
         "window_reason": window_view.reason or None if window_view is not None else None,
+        # Under it, the widget's own window in words: its title may say that one, the figures do not.
+        "window_own": window_view.own or None if window_view is not None and window_view.applied else None,
         **_custom_fields(widget, result),
         "version": widget.version,
         "version_count": widget.latest_version,

@@ -10,6 +10,7 @@ import { kpiView } from "./kpi.js";
 import { badgeFor } from "./meta.js";
 import { UNREADABLE, bodyState, cardNotes, emptyText, resultOf, unreadableReason } from "./states.js";
 import { tableView } from "./table.js";
+import { windowNote } from "./window-model.js";
 
 /** Returns the card of widget ``w``, built inside its own guard: a widget whose data cannot be read (or
  * whose card fails to build for any reason) is a card that says so, and never stops the others. */
@@ -30,30 +31,39 @@ function unreadableCard(w, ctx) {
     el("div", { className: "widget-body" }, unreadableView(w, ctx, `${UNREADABLE}.`)));
 }
 
-/** Returns the card of widget ``w``. ``ctx``: {meta, canEdit, sandboxUrl, retry(requestId, button)}. */
+/** Returns the card of widget ``w``. ``ctx``: {meta, canEdit, sandboxUrl, retry(requestId, button), window
+ * (the dashboard's time window, or null)}. */
 export function widgetCard(w, ctx) {
   const result = resultOf(w);
   const state = bodyState(w);
   const wide = w.kind === "chart" || w.kind === "custom" || result.columns.length > 3;
+  const note = windowNote(w, ctx && ctx.window);
   const props = { "data-testid": "widget-card", "data-kind": w.kind, "data-widget-id": w.id,
-    "data-request-id-of": w.request_id, "data-state": state, "data-source": w.source };
+    "data-request-id-of": w.request_id, "data-state": state, "data-source": w.source,
+    "data-window": note ? note.kind : null };
   const classes = `widget widget-${w.kind} widget-source-${w.source}${wide ? " widget-wide" : ""}`;
   return el("article", { className: classes, ...props },
-    readingHead(w),
+    readingHead(w, note),
     el("div", { className: "widget-body" }, widgetBody(w, result, state, ctx)),
     notesView(cardNotes(w)),
     widgetFooter(w, ctx));
 }
 
-/** The title, then how it was read: the interpretation line, what was not applied (a visible warning),
- * the assumptions and, one click away, what each metric counts. */
-function readingHead(w) {
+/** The title, then how it was read: whose window the figures are under (``note``, from ``windowNote``),
+ * the interpretation line, what was not applied (a visible warning), the assumptions and, one click away,
+ * what each metric counts. */
+function readingHead(w, note = null) {
   const reading = w.interpretation || {};
   const line = reading.text || describeSpec(w.spec || {});
   const notApplied = (reading.not_applied || (w.spec || {}).not_applied || []).filter(Boolean);
   const assumptions = (reading.assumptions || (w.spec || {}).assumptions || []).filter(Boolean);
+  const noteId = note ? `window-note-${w.id}` : null;
   return el("header", { className: "widget-head" },
-    el("h2", { className: "widget-title", text: w.title }),
+    // The title may name the widget's own window: the note says which window the figures are under.
+    el("h2", { className: "widget-title", text: w.title, "aria-describedby": noteId }),
+    note ? el("p", { id: noteId, className: `window-note window-note-${note.kind}`, role: "note",
+      "data-testid": "window-note", "data-kind": note.kind },
+      el("strong", { text: note.label }), ` ${note.text}`) : null,
     line ? el("p", { className: "widget-subtitle widget-reading", "data-testid": "interpretation", text: line }) : null,
     notApplied.length ? el("p", { className: "not-applied", role: "note", "data-testid": "not-applied" },
       el("span", { className: "not-applied-icon", "aria-hidden": "true", text: "⚠" }),

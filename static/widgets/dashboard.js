@@ -11,6 +11,8 @@ import { layoutController } from "./layout.js";
 import { keepCardState, liveUpdates } from "./live.js";
 import { readMeta } from "./meta.js";
 import { isSettled, requestsController } from "./requests.js";
+import { windowControl } from "./window-control.js";
+import { windowFields } from "./window-model.js";
 
 const app = document.getElementById("dashboard-app");
 if (app) start(app);
@@ -27,6 +29,7 @@ function start(root) {
     canEdit: Boolean(document.getElementById("prompt-form")), // the owner's page has the prompt form
     sandboxUrl: root.dataset.sandboxUrl || "/widgets/sandbox/",
     retry: (requestId, button) => requests.retry(requestId, button),
+    window: null, // the dashboard's time window (its cards say whether they are under it)
   };
   const layout = layoutController({ api, grid, dashboardId: root.dataset.dashboardId, canEdit: ctx.canEdit, say });
   // A card is built, laid out, then given its controls; a new version of it is built the same way.
@@ -36,6 +39,8 @@ function start(root) {
   const board = {
     addWidget(w) {
       if (!w) return;
+      // Built, edited or restored just now, it comes as stored: read the dashboard again for it as shown.
+      if (ctx.window && (w.window_applied ?? null) === null) windowed.again();
       if (shown.has(w.id)) { // a new version of a widget shown: in place
         shown.set(w.id, w);
         return void controls.replace(w);
@@ -77,16 +82,57 @@ function start(root) {
   const requests = requestsController({ api, box: document.getElementById("requests"), board, catalogUrl,
                                         editPrompt: ctx.canEdit ? (text) => { builder.expand(); editPrompt(text); } : null,
                                         say, canCancel: root.dataset.canCancel === "1" });
+  let live = null;
+  const windowed = dashboardWindow({ api, root, ctx, grid, shown, board, say, live: () => live });
   setUpPromptForm(api, requests, root.dataset.dashboardId);
-  load(api, requests, board, root.dataset.dashboardId).finally(() => {
+  load(api, requests, board, root.dataset.dashboardId, windowed.read).finally(() => {
     loaded = true;
-    const live = liveUpdates({ api, dashboardId: root.dataset.dashboardId, shown, update: board.updateWidget, say });
+    live = liveUpdates({ api, dashboardId: root.dataset.dashboardId, shown, update: board.updateWidget, say,
+                         onDashboard: windowed.read });
     const refresh = document.getElementById("refresh-all");
     if (refresh) {
       refresh.hidden = false;
       refresh.addEventListener("click", () => live.refreshAll(refresh));
     }
   });
+}
+
+/** The dashboard's time window on the page: the header's control, and the cards read again under a new
+ * window. Returns {read(data), again()}: ``read`` takes the dashboard as the API sends it (before its
+ * widgets are shown), ``again`` reads it afresh soon and builds its cards in place. */
+function dashboardWindow({ api, root, ctx, grid, shown, board, say, live }) {
+  const dashboardId = root.dataset.dashboardId;
+  let timer = null;
+  function read(data) {
+    ctx.window = data.window || null;
+    // Which window a widget was read under is part of what its card shows (the live poll's fingerprint).
+    const key = JSON.stringify(windowFields(ctx.window));
+    for (const w of Array.isArray(data.widgets) ? data.widgets : []) if (w) w.window_key = key;
+    control.show(ctx.window);
+  }
+  /** Reads the dashboard and builds every card shown again in place; resolves to how many were. */
+  async function rebuild() {
+    grid.setAttribute("aria-busy", "true");
+    const { ok, data } = await api(`dashboards/${dashboardId}/`);
+    grid.setAttribute("aria-busy", "false");
+    if (!ok || !Array.isArray(data.widgets)) {
+      say("The widgets could not be read again: reload the page to see them under the new window.");
+      return 0;
+    }
+    read(data);
+    const updated = data.widgets.filter((w) => w && shown.has(w.id) && board.updateWidget(w) !== false);
+    if (updated.length < shown.size && live()) live().soon(); // a card being typed in: the poll comes back to it
+    return updated.length;
+  }
+  const control = windowControl({ slot: document.getElementById("dashboard-window"), api, dashboardId,
+                                  canEdit: ctx.canEdit, onChange: rebuild, say });
+  return {
+    read,
+    again() {
+      clearTimeout(timer);
+      timer = setTimeout(rebuild, 200);
+    },
+  };
 }
 
 /** Says ``text`` in the page's live region (role=status). */
@@ -105,7 +151,7 @@ function announceNew(card, widget) {
   if (status) status.textContent = `Widget ready: ${widget.title || "untitled"}`;
 }
 
-async function load(api, requests, board, dashboardId) {
+async function load(api, requests, board, dashboardId, onDashboard) {
   const grid = document.getElementById("widget-grid");
   const { ok, data } = await api(`dashboards/${dashboardId}/`);
   grid.querySelectorAll("[data-skeleton]").forEach((node) => node.remove());
@@ -114,6 +160,7 @@ async function load(api, requests, board, dashboardId) {
     showError(document.getElementById("load-error"), errorText(data));
     return;
   }
+  onDashboard(data);
   const widgets = Array.isArray(data.widgets) ? data.widgets : [];
   widgets.forEach(board.addWidget);
   document.getElementById("grid-empty").hidden = widgets.length > 0;

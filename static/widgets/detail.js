@@ -33,9 +33,13 @@ export function openDetail({ api, widget: w, canEdit, onRestored, section = "" }
     onRestored(updated);
   } });
   const history = section_("History", "detail-history", versions.node);
+  // The panel reads the widget as stored: say so when its card shows it under the dashboard's window.
+  const windowed = w.window_applied ? el("p", { className: "window-note window-note-applied", role: "note",
+    "data-testid": "detail-window-note", text: `The card shows this widget under the dashboard's time window. `
+      + `Below is the widget as stored, with its own window${w.window_own ? ` (${w.window_own})` : ""}.` }) : null;
   panel.replaceChildren(
     el("header", { className: "detail-head" }, el("div", {}, el("p", { className: "muted", text: "Widget details" }), title), close),
-    error, history, body);
+    windowed, error, history, body);
   panel.addEventListener("close", () => { if (opener && opener.isConnected) opener.focus(); }, { once: true });
   if (!panel.open) panel.showModal();
   if (section === "history") history.scrollIntoView({ block: "start" });

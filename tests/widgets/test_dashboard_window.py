@@ -61,6 +61,19 @@ def test_the_owner_sets_a_window_and_every_dated_widget_runs_with_its_bounds(
     assert stored.result["rows"] == [[counted(warehouse, **Q2)]] and stored.spec == _quarter_spec()
 
 
+def test_a_widget_under_the_window_says_its_own_window_in_words(
+        client_for, analyst, dashboard, demo_source, warehouse):
+    spec = {**_quarter_spec(), "compare": {"kind": "previous_year"}}
+    make_widget(dashboard, demo_source, spec=spec, result=own_result(warehouse), result_at=timezone.now())
+    client = client_for(analyst)
+    assert client.get(url(dashboard)).json()["widgets"][0]["window_own"] is None  # no dashboard window
+    Dashboard.objects.filter(id=dashboard.id).update(window=Q1_WINDOW)
+    shown = client.get(url(dashboard)).json()["widgets"][0]
+    # The card's title may say its own window; the page names it beside the dashboard's, which is shown.
+    assert shown["window_own"] == "last quarter"  # the comparison is not replaced: it moves with the window
+    assert shown["interpretation"]["reading"] == "1 Jan – 31 Mar 2025 vs the same period last year"
+
+
 def test_clearing_the_window_shows_each_widgets_own_again(client_for, analyst, dashboard, demo_source, warehouse):
     make_widget(dashboard, demo_source, spec=_quarter_spec(), result=own_result(warehouse), result_at=timezone.now())
     client = client_for(analyst)

@@ -79,10 +79,12 @@ def window_out(window: dict[str, Any] | None, *, now: datetime | None = None) ->
 @dataclass(frozen=True)
 class WindowView:
     """How a widget reads under the dashboard's window: ``applied`` with the spec as run and its ``result``,
-    or not, with the ``reason`` (then the widget shows its own data)."""
+    or not, with the ``reason`` (then the widget shows its own data). ``own`` is the widget's own window in
+    words ("the last 30 days"), for a card whose title says it while it shows the dashboard's."""
 
     applied: bool
     reason: str = ""
+    own: str = ""
     spec: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
     computed_at: datetime | None = None
@@ -123,7 +125,16 @@ def widget_window_view(*, widget: Widget, window: dict[str, Any], now: datetime)
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("widget %s under the dashboard window: %s", widget.id, exc)
         return WindowView(applied=False, reason=f"The dashboard's window could not be applied: {exc}")
-    return WindowView(applied=True, spec=spec, result=result, computed_at=computed_at)
+    return WindowView(applied=True, own=_own_words(widget.spec), spec=spec, result=result, computed_at=computed_at)
+
+
+def _own_words(spec: dict[str, Any]) -> str:
+    """Return the spec's own window in words ("the last 30 days"; its comparison moves with the dashboard's
+    window, so it is not part of what is replaced), "" for one that cannot be read."""
+    try:
+        return describe(TimeWindow.model_validate(spec.get("time_window") or {"kind": "all"}))
+    except ValueError:  # pydantic's ValidationError included
+        return ""
 
 
 def _not_affected(widget: Widget) -> str:
