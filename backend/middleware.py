@@ -8,8 +8,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
 from backend.error_views import is_api, json_error
-from backend.errors import ErrorCode
-from backend.parsers import json_charset_ok, json_too_deep
+from backend.errors import ApplicationError, ErrorCode
+from backend.parsers import charset_error, json_charset_ok, json_too_deep, too_deep_error
 
 _WITH_BODY = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -47,9 +47,7 @@ class RequestBodyGuard:
         charset = request.content_params.get("charset")
         if not json_charset_ok(charset):
             # JSON is UTF-8 (RFC 8259); the depth scan reads UTF-8 bytes, which UTF-16 would slip past.
-            return json_error(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                              f"JSON bodies are UTF-8; the charset {charset!r} is not accepted.", 415,
-                              {"charset": charset})
+            return _refusal(charset_error(charset))
         try:
             body = request.body
         except RequestDataTooBig:
@@ -57,10 +55,13 @@ class RequestBodyGuard:
         if is_api(request) and len(body) > limit:  # sent without a Content-Length (chunked)
             return _too_large(limit)
         if json_too_deep(body, limit=settings.API_MAX_JSON_DEPTH):
-            depth = settings.API_MAX_JSON_DEPTH
-            return json_error(ErrorCode.JSON_TOO_DEEP, f"The JSON body nests more than {depth} levels deep.", 400,
-                              {"max_depth": depth})
+            return _refusal(too_deep_error())
         return None
+
+
+def _refusal(error: ApplicationError) -> HttpResponse:
+    """The parser's own error for the same body, answered before any view."""
+    return json_error(error.code, error.message, error.http_status, error.extra)
 
 
 def _too_large(limit: int) -> HttpResponse:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from rest_framework import status
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
@@ -81,6 +82,15 @@ def too_deep_error() -> ApplicationError:
                             {"max_depth": limit})
 
 
+class UnsupportedCharset(ApplicationError):
+    http_status = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+
+
+def charset_error(charset: str | None) -> ApplicationError:
+    return UnsupportedCharset(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                              f"JSON bodies are UTF-8; the charset {charset!r} is not accepted.", {"charset": charset})
+
+
 class GuardedJSONParser(JSONParser):
     """JSONParser that refuses a body nested past ``API_MAX_JSON_DEPTH`` (``json_too_deep``) and strings
     holding NUL or a lone surrogate (``invalid_text``), each a 400 instead of a 500."""
@@ -91,9 +101,7 @@ class GuardedJSONParser(JSONParser):
             raise too_deep_error()
         charset = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
         if not json_charset_ok(charset):
-            raise ApplicationError(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                                   f"JSON bodies are UTF-8; the charset {charset!r} is not accepted.",
-                                   {"charset": charset})
+            raise charset_error(charset)
         try:
             data = json.loads(body.decode(charset), parse_constant=_no_constant)
         except (ValueError, RecursionError) as exc:

@@ -16,10 +16,11 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from pydantic import ValidationError
 
-from backend.errors import ApplicationError, ErrorCode, Forbidden
+from backend.errors import ApplicationError, ErrorCode
 from sql_gen.selectors import allowed_tables, default_source, source_metrics
 from sql_gen.services.safety import SqlRejected, sql_check
 from widgets.models import Dashboard, Widget
+from widgets.services.dashboards import require_owner
 from widgets.services.data import source_today
 from widgets.services.windows import TimeWindow, describe, describe_dates, resolve
 
@@ -56,8 +57,7 @@ def dashboard_window_set(*, user: AbstractBaseUser, dashboard: Dashboard, window
         Forbidden: the user does not own the dashboard.
         ApplicationError: ``invalid_window`` as ``window_clean``.
     """
-    if dashboard.owner_id != user.pk:
-        raise Forbidden("Only the dashboard's owner can set its time window.")
+    require_owner(user=user, dashboard=dashboard, doing="set its time window")
     dashboard.window = window_clean(window)
     Dashboard.objects.filter(id=dashboard.id).update(window=dashboard.window)
     return dashboard

@@ -46,9 +46,11 @@ def dashboard_create(*, user: AbstractBaseUser, name: str, is_private: bool = Tr
     return _saved(Dashboard(owner=user, name=_clean_name(user=user, name=name), is_private=is_private), fields=[])
 
 
-def _require_owner(*, user: AbstractBaseUser, dashboard: Dashboard) -> None:
+def require_owner(*, user: AbstractBaseUser, dashboard: Dashboard, doing: str = "change it") -> None:
+    """Raises Forbidden ("Only the dashboard's owner can <doing>.") unless ``user`` owns ``dashboard``: every
+    change to a dashboard or what is on it is its owner's; viewers of a shared one and staff only read it."""
     if dashboard.owner_id != user.pk:
-        raise Forbidden("Only the dashboard's owner can change it.")
+        raise Forbidden(f"Only the dashboard's owner can {doing}.")
 
 
 def dashboard_update(*, user: AbstractBaseUser, dashboard: Dashboard, name: str | None = None,
@@ -59,7 +61,7 @@ def dashboard_update(*, user: AbstractBaseUser, dashboard: Dashboard, name: str 
         Forbidden: the user does not own it (staff open others' dashboards read-only).
         ApplicationError: ``invalid_name`` as ``dashboard_create``.
     """
-    _require_owner(user=user, dashboard=dashboard)
+    require_owner(user=user, dashboard=dashboard)
     fields = []
     if name is not None:
         dashboard.name = _clean_name(user=user, name=name, exclude_id=dashboard.id)
@@ -76,7 +78,7 @@ def dashboard_delete(*, user: AbstractBaseUser, dashboard: Dashboard) -> Dashboa
     Raises:
         Forbidden: the user does not own it.
     """
-    _require_owner(user=user, dashboard=dashboard)
+    require_owner(user=user, dashboard=dashboard)
     Dashboard.objects.filter(id=dashboard.id, deleted_at__isnull=True).update(deleted_at=timezone.now())
     dashboard.refresh_from_db(fields=["deleted_at"])
     return dashboard

@@ -6,8 +6,9 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from backend.errors import ApplicationError, ErrorCode, Forbidden
+from backend.errors import ApplicationError, ErrorCode
 from widgets.models import Dashboard, Widget, WidgetHeight
+from widgets.services.dashboards import require_owner
 
 MAX_WIDTH = 3
 WIDE_KINDS = frozenset({"chart", "custom"})
@@ -40,8 +41,7 @@ def dashboard_layout_set(*, user: AbstractBaseUser, dashboard: Dashboard, widget
         ApplicationError: ``invalid_layout`` for an entry that names no widget shown on this dashboard, names
             one twice, or has a width outside 1–3, a height other than S, M or L or a negative position.
     """
-    if dashboard.owner_id != user.pk:
-        raise Forbidden("Only the dashboard's owner can change its layout.")
+    require_owner(user=user, dashboard=dashboard, doing="change its layout")
     entries = _clean(widgets, known={w.id for w in shown})
     listed = sorted(entries, key=lambda e: (e["position"], e["index"]))
     given = {e["id"]: e for e in entries}

@@ -10,17 +10,15 @@ from backend.llm.api import route_exists
 from backend.text import text_problem
 from sql_gen.selectors import default_source
 from widgets.models import Dashboard, RequestStatus, StepName, StepState, Widget, WidgetRequest, WidgetStep
-from widgets.services.dashboards import dashboard_create  # noqa: F401 (its home before dashboards.py)
+from widgets.services.dashboards import (
+    dashboard_create,  # noqa: F401 (its home before dashboards.py)
+    require_owner,
+)
 from widgets.services.pipeline import request_deadline, step_resume
 from widgets.services.steps import lock_request, step_queue, step_resend
 
 MAX_PROMPT_CHARS = 2000
 MAX_ANSWER_CHARS = 300
-
-
-def _require_owner(*, user: AbstractBaseUser, dashboard: Dashboard) -> None:
-    if dashboard.owner_id != user.pk:
-        raise Forbidden("Only the dashboard's owner can add widgets to it.")
 
 
 def widget_request_create(
@@ -38,7 +36,7 @@ def widget_request_create(
             when the user does not own the dashboard or a non-admin names a route,
             ``invalid_route`` for a route that does not exist.
     """
-    _require_owner(user=user, dashboard=dashboard)
+    require_owner(user=user, dashboard=dashboard, doing="add widgets to it")
     if route_override_id is not None:
         if not getattr(user, "is_staff", False):
             raise Forbidden("Only an admin can choose the model for a request.")

@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from backend.errors import ApplicationError, Forbidden
+from backend.errors import ApplicationError
 from backend.text import storable
 from sql_gen.models import DataSource
 from sql_gen.selectors import allowed_tables, default_source
@@ -30,6 +30,7 @@ from widgets import selectors
 from widgets.models import Dashboard, DataOrigin, Widget
 from widgets.services.companions import companions_data, companions_derive
 from widgets.services.custom import ResultShapeMismatch, widget_props
+from widgets.services.dashboards import require_owner
 from widgets.services.data import source_today, widget_data
 
 log = logging.getLogger(__name__)
@@ -117,8 +118,7 @@ def dashboard_refresh_all(*, user: AbstractBaseUser, dashboard: Dashboard) -> li
     Raises:
         Forbidden: the user does not own the dashboard.
     """
-    if dashboard.owner_id != user.pk:
-        raise Forbidden("Only the dashboard's owner can refresh its widgets.")
+    require_owner(user=user, dashboard=dashboard, doing="refresh its widgets")
     return widgets_refresh_all(widgets=list(selectors.dashboard_widgets(dashboard=dashboard)))
 
 

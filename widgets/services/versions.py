@@ -11,8 +11,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from rest_framework import status
 
-from backend.errors import ApplicationError, ErrorCode, Forbidden, NotFound
+from backend.errors import ApplicationError, ErrorCode, NotFound
 from widgets.models import DataOrigin, VersionOrigin, Widget, WidgetRequest, WidgetVersion
+from widgets.services.dashboards import require_owner
 from widgets.services.spec_changes import same_rows
 
 # The fields a version copies from the widget, and back on a restore.
@@ -25,8 +26,7 @@ class Conflict(ApplicationError):
 
 def require_editor(*, user: AbstractBaseUser, widget: Widget) -> None:
     """Raises Forbidden unless ``user`` owns the widget's dashboard (a shared dashboard is view-only to others)."""
-    if widget.dashboard.owner_id != user.pk:
-        raise Forbidden("Only the dashboard's owner can change its widgets.")
+    require_owner(user=user, dashboard=widget.dashboard, doing="change its widgets")
 
 
 def lock_widget(widget_id: int) -> Widget:
