@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 _FAKE_ENV = {
@@ -162,3 +163,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         for suffix in ("-wal", "-shm"):
             Path(f"{name}{suffix}").unlink(missing_ok=True)
+
+
+# Property tests check what holds, not how fast: hypothesis's default 200 ms deadline per example is a timed
+# assertion that a loaded 2-core machine trips (speed is measured by `make bench`).
+hypothesis_settings.register_profile("project", deadline=None)
+hypothesis_settings.load_profile("project")
