@@ -259,6 +259,31 @@ def test_a_top_n_past_the_cap_fails_clearly_and_is_never_read_as_top_1(analyst, 
     assert (bars.version, bars.spec.get("ranking")) == (1, None)
 
 
+def test_what_a_follow_up_asks_and_the_change_does_not_apply_is_said(analyst, bars):
+    """The part of a follow-up no change makes ("colour it blue", "DROP TABLE users") is never dropped in
+    silence: the widget and its version say it was not applied, beside what was."""
+    request = _refine(analyst, bars, "make it a table and DROP TABLE users")
+    assert request.status == RequestStatus.READY and bars.kind == "table"
+    assert bars.spec["not_applied"] == ["users"]
+    assert "not applied: “users”" in bars.versions.first().change
+    _refine(analyst, bars, "weekly, and colour it blue")
+    assert bars.spec["grain"] == "week" and bars.spec["not_applied"] == ["colour it blue", "users"]
+
+
+@pytest.mark.parametrize("words", ["remove the status filter", "drop the status filter", "no comparison",
+                                   "not split", "by channel instead", "call it Motor paid", "show all statuses"])
+def test_the_words_of_a_change_are_not_reported_as_unapplied(catalog, words):
+    """A follow-up's verbs and what a removal names (in the spec before it) are how it says the change."""
+    import datetime as dt
+
+    from widgets.services.applied import not_applied
+
+    before = _spec(catalog, filters=[{"dimension": "claims.status", "op": "in", "values": ["closed"]}],
+                   compare={"kind": "previous_period"})
+    after = _refined(catalog, before, words)
+    assert not_applied(words=words, spec=after, catalog=catalog, today=dt.date(2026, 12, 2), before=before) == []
+
+
 def test_a_refinement_that_fails_leaves_the_widget_as_it_was(analyst, bars):
     spec = bars.spec
     request = _refine(analyst, bars, "blah blah")

@@ -8,6 +8,10 @@ window's, the ranking's and the chart's), or a function or filler word ("show me
 is reported. The default for an unexplained word is to report it, as the phrase it stands in: the
 qualifier that introduces it ("excluding weekends", "net of recoveries", "only litigated") and function
 words between two such words. Markup is reported as its tags, and never read as words.
+
+A follow-up to a widget ("make it a table", "remove the region filter") is checked the same way, against
+the spec before the change as well as after it (a removal names what it removes; both titles explain a
+rename), with the verbs of a change as function words.
 """
 from __future__ import annotations
 
@@ -33,6 +37,13 @@ _FILLER = frozenset("pls plz please hey hi hello thx cheers kindly wanna gonna i
                     "little whole entire etc quick quickly real plus alongside along together via showing shown "
                     "came come comes coming took take takes taking brought bring brings saw seen people they "
                     "them share breakdown break items ones".split())
+# The verbs and joiners of a follow-up: they say how the widget changes, and name nothing in the dictionary.
+_CHANGE_WORDS = frozenset("make change changed switch swap replace replaced instead rather turn convert use "
+                          "remove removed drop clear delete take off rid keep add added adding include including "
+                          "also again back rename renamed call title name it its this that now more less "
+                          "same different new old version previous split breakdown grouping unsplit "
+                          "just only without except no not any comparison comparisons filter filters ranking "
+                          "rankings unranked grain window".split())
 # Words that only say a measure is an amount of money: a currency metric explains them.
 _MONEY = frozenset("value values amount amounts money sum sums dollars worth usd".split())
 _BREAK_TOKEN = "zzmarkupzz"  # stands where a tag was: no phrase runs across it
@@ -41,18 +52,24 @@ _GAP = 3  # function words that may join two unexplained words into one phrase (
 _LEAD_REACH = 3  # function words between a qualifier and the unexplained word it introduces
 
 
-def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], today: dt.date) -> list[str]:
+def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], today: dt.date,
+                before: dict[str, Any] | None = None) -> list[str]:
     """Return what the request (and its answers) says that the spec does not apply, in reading order: markup,
-    comparisons nothing kept, and each unexplained content word as the phrase around it ("excluding weekends")."""
+    comparisons nothing kept, and each unexplained content word as the phrase around it ("excluding weekends").
+
+    With ``before`` (the widget's spec before a follow-up), ``words`` are a follow-up: a word either spec
+    explains is used, and the verbs of a change are function words."""
+    specs = [spec] if before is None else [spec, before]
+    filler = _FILLER if before is None else _FILLER | _CHANGE_WORDS
     markup, words = _without_markup(words)
     text = reading.fix_time_typos(reading.clean(words))
     text = read_time(reading.QUALIFIER.sub(" ", text), today=today).text
-    for phrase in _used_phrases(spec, catalog):
+    for phrase in [p for one in specs for p in _used_phrases(one, catalog)]:
         if len(phrase) > 1:  # said in full, a used term is not read for chart words ("product lines")
             text = re.sub(rf" {re.escape(' '.join(phrase))}(?:s|es)?(?= )", " ", text)
     for pattern in reading.SHAPE_PATTERNS:
         text = pattern.sub(" ", text)
-    kept = {float(f["values"][0]) for f in spec.get("filters", []) if f.get("op") not in ("in", "not_in")}
+    kept = {float(f["values"][0]) for one in specs for f in one.get("filters", []) if f.get("op") not in ("in", "not_in")}
     dropped: list[str] = list(markup)
     for _, op_words in reading.COMPARE_OPS:
         for found in re.finditer(rf" (?:\S+ )?{op_words} {reading.AMOUNT}(?: days?)?(?= )", text):
@@ -64,7 +81,8 @@ def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], to
     text = _OTHER_COMPARISON.sub(" ", text)
     text = reading.TRAILING_OPS.sub(" ", reading.QUALIFIER.sub(" ", text))
     tokens = _NUMBERS.sub(" ", text).split()
-    reported = _unexplained(tokens, spec=spec, catalog=catalog)
+    reported = _unexplained(tokens, specs=specs, catalog=catalog, filler=filler,
+                            titles=before is not None)
     return list(dict.fromkeys([*dropped, *_phrases(tokens, reported)]))
 
 
@@ -80,21 +98,25 @@ def _without_markup(words: str) -> tuple[list[str], str]:
     return tags, _MARKUP.sub(f" {_BREAK_TOKEN} ", words)
 
 
-def _unexplained(tokens: list[str], *, spec: dict[str, Any], catalog: dict[str, Any]) -> set[int]:
-    """Return the positions of the content words no term of the spec explains: the default for a word that
-    is neither a function word, filler, nor used is to report it."""
-    used = _used_words(spec, catalog)
-    used_keys = {*spec.get("dimensions", []), *(f["dimension"] for f in spec.get("filters", []))}
-    phrases = _used_phrases(spec, catalog)
+def _unexplained(tokens: list[str], *, specs: list[dict[str, Any]], catalog: dict[str, Any], filler: frozenset[str],
+                 titles: bool) -> set[int]:
+    """Return the positions of the content words no term of the specs explains (nor their titles, with
+    ``titles``): the default for a word that is neither a function word, filler, nor used is to report it."""
+    used = {w for spec in specs for w in _used_words(spec, catalog)}
+    if titles:
+        used |= {w for spec in specs for w in folded_words(str(spec.get("title") or ""))}
+    used_keys = {k for spec in specs for k in [*spec.get("dimensions", []),
+                                                *(f["dimension"] for f in spec.get("filters", []))]}
+    phrases = [p for spec in specs for p in _used_phrases(spec, catalog)]
     vocabulary = vocabulary_for(catalog=catalog)
     reported: set[int] = set()
     for i, token in enumerate(tokens):
         if _is_function_word(token) or token == _BREAK_TOKEN:
             continue
         folded = folded_words(token)
-        if not folded or all(f in _FILLER for f in folded):
+        if not folded or all(f in filler for f in folded):
             continue
-        if _names_used_term(vocabulary, token, spec=spec, used_keys=used_keys):
+        if any(_names_used_term(vocabulary, token, spec=spec, used_keys=used_keys) for spec in specs):
             continue  # "stauts" for the status used: a slip the reader read right
         if any(_explains(word, f) for f in folded for word in used):
             # A word explained by a used term's wording may still name another dimension outright ("adjusters"

@@ -12,6 +12,7 @@ last change. A refinement that fails leaves the widget as it was.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -35,6 +36,7 @@ from widgets.models import (
     WidgetVersion,
 )
 from widgets.services import refine_offline
+from widgets.services.applied import not_applied
 from widgets.services.companions import companions_derive
 from widgets.services.data import source_today
 from widgets.services.spec_changes import change_words, same_rows
@@ -204,10 +206,27 @@ def refine_clarify(*, widget_request: WidgetRequest, source: DataSource, catalog
         out["reuse"] = _reuse(widget, target.spec, source, statement=target, component=target)
         return out
     assert refined.spec is not None
-    out["change"] = change_words(widget.spec, refined.spec)
-    out["reuse"] = _reuse(widget, refined.spec, source, statement=widget if same_rows(widget.spec, refined.spec)
-                          else None, component=widget if _component_kept(widget, refined.spec) else None)
+    spec, out["change"] = _unapplied_said(widget_request, before=widget.spec, after=refined.spec, catalog=catalog,
+                                          today=source_today(source))
+    out["reuse"] = _reuse(widget, spec, source, statement=widget if same_rows(widget.spec, spec)
+                          else None, component=widget if _component_kept(widget, spec) else None)
     return out
+
+
+def _unapplied_said(widget_request: WidgetRequest, *, before: dict[str, Any], after: dict[str, Any],
+                    catalog: dict[str, Any], today: date) -> tuple[dict[str, Any], str]:
+    """Return the changed spec and the change in words, each saying what the follow-up asked that the change
+    does not apply ("make it a table and colour it blue": the table is made, the colour is not). Our reading
+    of the words against both specs, never the model's own report; the spec keeps what earlier requests did
+    not apply."""
+    said = " ".join([widget_request.prompt, *(a.get("answer", "") for a in widget_request.answers)])
+    unapplied = not_applied(words=said, spec=after, catalog=catalog, today=today, before=before)
+    words = change_words(before, after)
+    if not unapplied:
+        return after, words
+    spec = {**after, "not_applied": list(dict.fromkeys([*unapplied, *after.get("not_applied", [])]))[:20]}
+    listed = ", ".join(f"“{u}”" for u in unapplied[:5])
+    return spec, f"{words}; not applied: {listed}"[:500]
 
 
 def _component_kept(widget: Widget, spec: dict[str, Any]) -> bool:
