@@ -147,8 +147,10 @@ def widget_out(widget: Widget, *, now: datetime | None = None, vocabulary: Widge
         # Built without data (the badge says why): trying the request again may build it.
         "can_retry": widget.result_at is None and badge.source in FAILURE_ORIGINS,
         "layout": widget_layout(widget),
-        # The dashboard's window: None without one; else whether it applies, and why not.
+        # The dashboard's window: None without one; else whether it applies, and why not: "applied",
+        # "not_affected" (nothing in its data has a date) or "failed" (its own figures are shown instead).
         "window_applied": None if window_view is None else window_view.applied,
+        "window_status": None if window_view is None else _window_status(window_view),
         "window_reason": window_view.reason or None if window_view is not None else None,
         # Under it, the widget's own window in words: its title may say that one, the figures do not.
         "window_own": window_view.own or None if window_view is not None and window_view.applied else None,
@@ -162,6 +164,10 @@ def widget_out(widget: Widget, *, now: datetime | None = None, vocabulary: Widge
         # The follow-up being worked on, asking a question or failed (not yet put away); None otherwise.
         "refinement": refinement_out(refinement, now=now) if refinement is not None else None,
     }
+
+
+def _window_status(view: WindowView) -> str:
+    return "applied" if view.applied else "failed" if view.failed else "not_affected"
 
 
 def refinement_out(widget_request: WidgetRequest, *, now: datetime) -> dict[str, Any]:

@@ -115,7 +115,8 @@ export function windowWords(window) {
  * dashboard has none (``window_applied`` null):
  * - "applied": the figures are under the dashboard's window, with the dates this widget was run for (a
  *   grain can widen them to whole periods) and, when its own window reads otherwise, that it is not shown;
- * - "failed": the window could not be applied, so the figures are the widget's own (said loudly);
+ * - "failed" (``window_status``): the window could not be applied, so the figures are the widget's own
+ *   (said loudly);
  * - "not-affected": its data has nothing the window could filter. */
 export function windowNote(w, window) {
   if (!w || w.window_applied === null || w.window_applied === undefined) return null;
@@ -128,8 +129,8 @@ export function windowNote(w, window) {
     return { kind: "applied", label: "Dashboard window:", text: `${shown || "set on the dashboard"}${tail}.` };
   }
   const reason = String(w.window_reason || "").trim();
-  if (/^the dashboard's window/i.test(reason)) {
-    return { kind: "failed", label: "Its own window shown:", text: reason };
+  if (w.window_status === "failed") {
+    return { kind: "failed", label: "Its own window shown:", text: reason || "the dashboard's window could not be applied." };
   }
   return { kind: "not-affected", label: "Not affected by the dashboard's window:",
            text: reason || "its data has no date to filter on." };

@@ -119,13 +119,18 @@ test("a custom range is said once, and a card without its run's dates takes the 
 });
 
 test("a card the window cannot touch says why; one where it failed says its own figures are shown", () => {
-  assert.deepEqual(windowNote({ window_applied: false, window_reason: "Adjusters has no date to filter on." }, DASHBOARD),
+  assert.deepEqual(windowNote({ window_applied: false, window_status: "not_affected",
+    window_reason: "Adjusters has no date to filter on." }, DASHBOARD),
     { kind: "not-affected", label: "Not affected by the dashboard's window:", text: "Adjusters has no date to filter on." });
-  const failed = windowNote({ window_applied: false,
+  const failed = windowNote({ window_applied: false, window_status: "failed",
     window_reason: "The dashboard's window could not be applied: The warehouse is away." }, DASHBOARD);
   assert.equal(failed.kind, "failed");
   assert.match(failed.label, /own window/);
   assert.match(failed.text, /The warehouse is away/);
+  // Told apart by the status the server gives, not by the reason's words: a refused query is a failure too.
+  const refused = windowNote({ window_applied: false, window_status: "failed",
+    window_reason: "Its query is refused now: table secrets is not allowed." }, DASHBOARD);
+  assert.equal(refused.kind, "failed");
 });
 
 test("without a dashboard window a card says nothing about one", () => {

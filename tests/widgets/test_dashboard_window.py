@@ -52,7 +52,7 @@ def test_the_owner_sets_a_window_and_every_dated_widget_runs_with_its_bounds(
     assert response.json()["window"] == {**Q1_WINDOW, "text": "1 Jan – 31 Mar 2025", "dates": "1 Jan – 31 Mar 2025"}
 
     shown = client.get(url(dashboard)).json()["widgets"][0]
-    assert (shown["window_applied"], shown["window_reason"]) == (True, None)
+    assert (shown["window_applied"], shown["window_status"], shown["window_reason"]) == (True, "applied", None)
     assert shown["result"]["rows"] == [[counted(warehouse, **Q1)]]
     assert shown["interpretation"]["window"] == {"start": "2025-01-01", "end": "2025-04-01"}
     assert "1 Jan – 31 Mar 2025" in shown["interpretation"]["text"]
@@ -120,7 +120,7 @@ def test_a_widget_over_a_metric_without_a_date_says_it_is_not_affected(
                          result={"columns": ["adjuster_count"], "rows": [[120]]}, result_at=timezone.now())
     Dashboard.objects.filter(id=dashboard.id).update(window=Q1_WINDOW)
     shown = client_for(analyst).get(url(dashboard)).json()["widgets"][0]
-    assert shown["window_applied"] is False
+    assert (shown["window_applied"], shown["window_status"]) == (False, "not_affected")
     assert shown["window_reason"] == "Adjusters has no date to filter on."
     assert shown["result"]["rows"] == [[120]] and shown["id"] == widget.id
 
@@ -134,7 +134,8 @@ def test_a_statement_that_fails_under_the_window_keeps_the_widgets_own_data(
         response = client_for(analyst).get(url(dashboard))
     assert response.status_code == 200
     shown = response.json()["widgets"][0]
-    assert shown["window_applied"] is False and "The warehouse is away." in shown["window_reason"]
+    assert (shown["window_applied"], shown["window_status"]) == (False, "failed")
+    assert "The warehouse is away." in shown["window_reason"]
     assert shown["result"]["rows"] == [[counted(warehouse, **Q2)]]
 
 
@@ -168,3 +169,15 @@ def test_a_window_is_stored_in_the_specs_shape():
     assert window_clean({"kind": "between", "start": "2025-01-01", "end": "2025-01-31"}) == {
         "kind": "between", "start": "2025-01-01", "end": "2025-01-31"}
     assert window_clean(None) is None
+
+
+def test_a_dated_widget_whose_query_has_no_bounds_says_the_window_failed_not_that_it_is_unaffected(
+        client_for, analyst, dashboard, demo_source, warehouse):
+    """Its metric has a date, so the window should apply; its statement (built before windows were bound)
+    cannot take one. That is a failure to apply it, which the card says loudly, not "not affected"."""
+    make_widget(dashboard, demo_source, spec=_quarter_spec(), sql="SELECT COUNT(*) AS claim_count FROM claims",
+                result=own_result(warehouse), result_at=timezone.now())
+    Dashboard.objects.filter(id=dashboard.id).update(window=Q1_WINDOW)
+    shown = client_for(analyst).get(url(dashboard)).json()["widgets"][0]
+    assert (shown["window_applied"], shown["window_status"]) == (False, "failed")
+    assert "no dates to bind" in shown["window_reason"]

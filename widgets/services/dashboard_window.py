@@ -79,11 +79,14 @@ def window_out(window: dict[str, Any] | None, *, now: datetime | None = None) ->
 @dataclass(frozen=True)
 class WindowView:
     """How a widget reads under the dashboard's window: ``applied`` with the spec as run and its ``result``,
-    or not, with the ``reason`` (then the widget shows its own data). ``own`` is the widget's own window in
-    words ("the last 30 days"), for a card whose title says it while it shows the dashboard's."""
+    or not, with the ``reason`` (then the widget shows its own data) and whether that is because nothing in
+    its data has a date (``failed`` False: not affected) or because applying it failed (``failed`` True: its
+    own figures stand in for the dashboard's). ``own`` is the widget's own window in words ("the last 30
+    days"), for a card whose title says it while it shows the dashboard's."""
 
     applied: bool
     reason: str = ""
+    failed: bool = False
     own: str = ""
     spec: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
@@ -110,21 +113,23 @@ def widget_window_view(*, widget: Widget, window: dict[str, Any], now: datetime)
         return WindowView(applied=False, reason=reason)
     source = widget.data_source or default_source()
     if source is None:
-        return WindowView(applied=False, reason="No data source is configured.")
+        return WindowView(applied=False, failed=True, reason="No data source is configured.")
     try:
         checked = sql_check(sql=widget.sql, dialect=source.dialect, allowed_tables=allowed_tables(source=source),
                             row_cap=source.row_cap)
         if "window_start" not in checked.placeholders:
-            return WindowView(applied=False, reason="Its query has no dates to bind.")
+            return WindowView(applied=False, failed=True, reason="Its query has no dates to bind: build it again "
+                                                                 "to give it the dashboard's window.")
         spec = spec_under_window(widget.spec, window)
         result, computed_at = run_under_spec(source=source, checked=checked, widget=widget, spec=spec, now=now)
     except SqlRejected as exc:
-        return WindowView(applied=False, reason=f"Its query is refused now: {exc.message}")
+        return WindowView(applied=False, failed=True, reason=f"Its query is refused now: {exc.message}")
     except ApplicationError as exc:
-        return WindowView(applied=False, reason=f"The dashboard's window could not be applied: {exc.message}")
+        return WindowView(applied=False, failed=True,
+                          reason=f"The dashboard's window could not be applied: {exc.message}")
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("widget %s under the dashboard window: %s", widget.id, exc)
-        return WindowView(applied=False, reason=f"The dashboard's window could not be applied: {exc}")
+        return WindowView(applied=False, failed=True, reason=f"The dashboard's window could not be applied: {exc}")
     return WindowView(applied=True, own=_own_words(widget.spec), spec=spec, result=result, computed_at=computed_at)
 
 
