@@ -13,6 +13,7 @@ Nothing here imports Django: the values cross the box protocol as ISO dates (or 
 """
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Iterable, Mapping
@@ -138,19 +139,38 @@ def bind(*, sql: str, dialect: str, engine: str, params: Params | None,
         return Bound(sql=sql)
     read = _DIALECTS.get(dialect.lower(), dialect.lower())
     try:
-        tree = sqlglot.parse_one(sql, read=read)
-    except (SqlglotError, RecursionError) as e:
+        rewritten, names = _engine_form(sql, read, engine)
+    except _Unparsed as e:
         if params:
-            raise BindingError(f"The query could not be prepared for its values: {str(e).splitlines()[0]}") from None
+            raise BindingError(f"The query could not be prepared for its values: {e}") from None
         return Bound(sql=sql)
-    nodes = list(tree.find_all(exp.Placeholder))
-    names = {name for node in nodes if (name := placeholder_name(node))}
     if not names:
         return Bound(sql=sql)
+    values = iso_values(names, params, fill_missing=fill_missing)
+    return Bound(sql=rewritten, values=values)
+
+
+class _Unparsed(Exception):
+    """sqlglot could not parse the statement (the first line of its reason)."""
+
+
+# A widget's statement is bound at every run (each fetch, refresh, comparison and dashboard window): its
+# engine form depends only on the text, the dialect and the engine, so it is worked out once.
+@functools.lru_cache(maxsize=1024)
+def _engine_form(sql: str, read: str, engine: str) -> tuple[str, frozenset[str]]:
+    """Return ``sql`` in ``engine``'s placeholder form and the names it binds (none: ``sql`` as it is).
+    Raises _Unparsed, or BindingError for positional placeholders next to named ones."""
+    try:
+        tree = sqlglot.parse_one(sql, read=read)
+    except (SqlglotError, RecursionError) as e:
+        raise _Unparsed(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+    nodes = list(tree.find_all(exp.Placeholder))
+    names = frozenset(name for node in nodes if (name := placeholder_name(node)))
+    if not names:
+        return sql, names
     if len(names) != len({placeholder_name(n) for n in nodes}):
         raise BindingError("The query mixes positional and named placeholders; use named ones only.")
-    values = iso_values(names, params, fill_missing=fill_missing)
-    return Bound(sql=engine_sql(tree, read=read, engine=engine, avoid=sql), values=values)
+    return engine_sql(tree, read=read, engine=engine, avoid=sql), names
 
 
 def engine_sql(tree: exp.Expression, *, read: str, engine: str, avoid: str = "") -> str:

@@ -12,6 +12,7 @@ executor can tell that there were more.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -149,9 +150,16 @@ def sql_check(*, sql: str, dialect: str, allowed_tables: Iterable[str], row_cap:
     """
     if row_cap < 1:
         raise ValueError("row_cap must be at least 1.")
-    read = _dialect_name(dialect)
+    return _sql_check(sql, _dialect_name(dialect), frozenset(allowed_tables), row_cap,
+                      _Time(columns=tuple(time_columns), require_window=require_window))
+
+
+# One statement is checked several times in a widget's life (proved in the SQL step, then at each fetch and
+# refresh, under each dashboard window): the check is a pure function of its arguments, its answer a frozen
+# value, so a proven one is kept. Only answers are kept; a refusal is worked out again (and costs the caller).
+@functools.lru_cache(maxsize=1024)
+def _sql_check(sql: str, read: str, allowed_tables: frozenset[str], row_cap: int, time: _Time) -> CheckedSql:
     allowed = {_normalized(exp.to_identifier(t), read) for t in allowed_tables}
-    time = _Time(columns=tuple(time_columns), require_window=require_window)
     text = sql
     try:
         # Check, normalize, and check the normalized text again until it is stable, so that
