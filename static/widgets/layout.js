@@ -34,7 +34,7 @@ export function layoutController({ api, grid, dashboardId, canEdit, say }) {
     const move = (delta, label, testid, glyph) => el("button", { type: "button", className: "layout-button",
       "data-testid": testid, "aria-label": `${label} “${title}”`, title: label, text: glyph,
       onclick: () => moveCard(card, delta) });
-    const width = el("select", { className: "layout-select", "data-testid": "layout-width",
+    const width = el("select", { className: "layout-select layout-width", "data-testid": "layout-width",
       "aria-label": `Width of “${title}”` },
       Array.from({ length: MAX_WIDTH }, (_, i) => el("option", { value: i + 1, text: `${i + 1} col` })));
     const height = el("select", { className: "layout-select", "data-testid": "layout-height",
