@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -56,10 +56,15 @@ TAG_DASHBOARDS, TAG_REQUESTS = ["dashboards"], ["requests"]
 class DashboardListApi(APIView):
     @extend_schema(tags=TAG_DASHBOARDS, operation_id="dashboards_list",
                    summary="Your dashboards and everyone's shared ones, by name",
+                   parameters=[OpenApiParameter("mine", bool, description="Only your own dashboards (the ones "
+                                                                        "you can change).")],
                    responses=answers({200: DashboardPageOut}, errors=(401, 404)))
     def get(self, request: Request) -> Response:
         paginator = Pagination()
-        page = paginator.paginate_queryset(selectors.dashboards_visible_to(user=request.user), request, view=self)
+        dashboards = selectors.dashboards_visible_to(user=request.user)
+        if request.query_params.get("mine", "").lower() in ("1", "true", "yes"):
+            dashboards = dashboards.filter(owner=request.user)
+        page = paginator.paginate_queryset(dashboards, request, view=self)
         return paginator.get_paginated_response([dashboard_out(d, user=request.user) for d in page or []])
 
     @extend_schema(tags=TAG_DASHBOARDS, summary="Create a dashboard", request=DashboardIn,

@@ -16,6 +16,8 @@ import { canUndo, refinedWidgetId, versionBadge } from "./versions-model.js";
 import { startTicking } from "./progress.js";
 import { isSettled } from "./requests.js";
 
+const MOVE_PAGES = 50; // 200 a page: the move form lists up to 10,000 of the analyst's dashboards
+
 /** Returns the card controls of one dashboard: {attach(card, w), replace(w), requestHome(r), refined(r)}.
  * ``build(w, previous)`` builds a card (``previous``: the card it replaces); ``board()`` is the page's
  * board ({addWidget, removeWidget}); ``requests()`` its requests controller. */
@@ -222,9 +224,15 @@ export function cardControls({ api, apiBase, ctx, grid, dashboardId, board, requ
         say(`Duplicated as ${data.title}`);
       },
       async otherDashboards() {
-        const { ok, data } = await api("dashboards/");
-        const list = Array.isArray(data) ? data : (data && data.results) || [];
-        return { ok, data, dashboards: list.filter((d) => d.can_edit !== false && String(d.id) !== String(dashboardId)) };
+        // Every page of the analyst's own dashboards (the ones a widget can move to), not just the first.
+        const list = [];
+        for (let page = 1; page <= MOVE_PAGES; page += 1) {
+          const { ok, data } = await api(`dashboards/?mine=true&page_size=200&page=${page}`);
+          if (!ok) return { ok, data, dashboards: [] };
+          list.push(...((data && data.results) || []));
+          if (!data || !data.next) break;
+        }
+        return { ok: true, data: {}, dashboards: list.filter((d) => d.can_edit !== false && String(d.id) !== String(dashboardId)) };
       },
       async move(targetId, name) {
         const answer = await api(`widgets/${w.id}/move/`, { dashboard_id: targetId });

@@ -27,6 +27,14 @@ def test_the_list_is_paginated_and_holds_own_and_shared_dashboards_only(client_f
     assert {d["id"]: d["can_edit"] for d in everything}[dashboard.id] is True
 
 
+def test_mine_lists_only_the_callers_own_dashboards(client_for, analyst, other_analyst, dashboard, shared):
+    """What a widget can be moved to: the move form reads every page of it."""
+    Dashboard.objects.create(owner=other_analyst, name="Bob shared", is_private=False)
+    mine = client_for(analyst).get("/api/dashboards/?mine=true&page_size=200").json()
+    assert sorted(d["id"] for d in mine["results"]) == sorted([dashboard.id, shared.id]) and mine["count"] == 2
+    assert client_for(analyst).get("/api/dashboards/?mine=false").json()["count"] == 3
+
+
 def test_a_page_past_the_end_is_404(client_for, analyst):
     response = client_for(analyst).get("/api/dashboards/?page=9")
     assert (response.status_code, response.json()["code"]) == (404, "not_found")

@@ -160,3 +160,35 @@ def test_export_csv_downloads_the_widgets_rows_with_labels(
     by_label = {label: int(float(value)) for label, value in rows[1:]}
     assert sum(by_label.values()) == sum(int(r[1]) for r in widget.result["rows"])
     assert all(label[:1].isupper() for label in by_label), "value labels, not stored codes"
+
+
+def test_duplicate_then_move_to_another_of_the_analysts_dashboards(
+    browser_page: Page, live_server: Any, board: Dashboard, django_user_model: Any,
+    screenshot: Callable[[Page, str], Path],
+) -> None:
+    """The move form offers every dashboard the analyst owns but this one, and nobody else's shared one."""
+    widget = build(board, "total paid amount over the last 30 days")
+    target = Dashboard.objects.create(owner=board.owner, name="Motor review")
+    other = django_user_model.objects.create_user(username="bob", password=PASSWORD)
+    Dashboard.objects.create(owner=other, name="Bob's shared board", is_private=False)
+    page = browser_page
+    open_board(page, live_server.url, board)
+    cards = page.get_by_test_id("widget-card")
+    cards.first.get_by_test_id("widget-menu").click()
+    cards.first.get_by_test_id("menu-duplicate").click()
+    expect(cards).to_have_count(2)
+
+    cards.first.get_by_test_id("widget-menu").click()
+    cards.first.get_by_test_id("menu-move").click()
+    select = page.get_by_test_id("move-select")
+    expect(select).to_be_enabled()
+    assert [o.strip() for o in select.locator("option").all_inner_texts()] == ["Motor review"]
+    screenshot(page, "move-form")
+    page.get_by_test_id("move-form").get_by_role("button", name="Move").click()
+    expect(cards).to_have_count(1)
+    expect(page.get_by_test_id("toast")).to_contain_text("to Motor review")
+    moved = Widget.objects.filter(dashboard=target)
+    assert moved.count() == 1 and Widget.objects.filter(dashboard=board).count() == 1
+    assert widget.id in {moved.get().id, *Widget.objects.filter(dashboard=board).values_list("id", flat=True)}
+    page.goto(f"{live_server.url}/dashboards/{target.id}/")
+    expect(page.get_by_test_id("widget-card")).to_have_count(1)
