@@ -174,3 +174,59 @@ def test_an_answer_naming_one_of_two_near_values_settles_the_question(demo: dict
 def test_a_noun_naming_a_values_dimension_is_no_measure(demo: dict[str, Any], text: str, metric: str) -> None:
     intent = read(demo, text)
     assert (intent["metric_key"], intent["extra_metric_keys"]) == (metric, [])
+
+
+@pytest.mark.parametrize(("text", "window"), [
+    # a named period with its year in words
+    ("payouts for q2 of last year", {"kind": "period", "unit": "quarter", "year": 2025, "quarter": 2}),
+    ("claim count in march this year", {"kind": "period", "unit": "month", "year": 2026, "month": 3}),
+    ("open claims, last year's april", {"kind": "period", "unit": "month", "year": 2025, "month": 4}),
+    # words that only stress a calendar period
+    ("claims in the last complete quarter", {"kind": "previous", "unit": "quarter"}),
+    ("payouts for the previous calendar week", {"kind": "previous", "unit": "week"}),
+    ("claims for calendar year 2024", {"kind": "period", "unit": "year", "year": 2024}),
+    ("claims for the month of june", {"kind": "period", "unit": "month", "year": 2026, "month": 6}),
+    # half years, and spans of quarters or months
+    ("total paid in h2 2025", {"kind": "between", "start": "2025-07-01", "end": "2025-12-31"}),
+    ("claims for the second half of this year", {"kind": "between", "start": "2026-07-01", "end": "2026-11-18"}),
+    ("claims over q1 and q2", {"kind": "between", "start": "2026-01-01", "end": "2026-06-30"}),
+    ("payouts in july and august", {"kind": "between", "start": "2026-07-01", "end": "2026-08-31"}),
+    ("claims feb to apr 2025", {"kind": "between", "start": "2025-02-01", "end": "2025-04-30"}),
+    # weekdays and the weekend (2026-11-18 is a Wednesday)
+    ("claims since tuesday", {"kind": "since", "start": "2026-11-17"}),
+    ("payouts last friday", {"kind": "period", "unit": "day", "day": "2026-11-13"}),
+    ("claims over the weekend", {"kind": "between", "start": "2026-11-14", "end": "2026-11-15"}),
+    # shorthand and start-of-period phrasings
+    ("claims l7d", {"kind": "rolling", "n": 7, "unit": "day"}),
+    ("total paid past 90d", {"kind": "rolling", "n": 90, "unit": "day"}),
+    ("payouts ttm", {"kind": "rolling", "n": 12, "unit": "month"}),
+    ("claims since start of quarter", {"kind": "to_date", "unit": "quarter"}),
+])
+def test_calendar_phrasings_resolve_to_their_period(demo: dict[str, Any], text: str, window: dict[str, Any]) -> None:
+    intent = read(demo, text)
+    assert intent["time_window"] == window
+    assert intent["missing"] == []
+
+
+def test_a_window_with_only_an_end_is_not_read_as_that_period(demo: dict[str, Any]) -> None:
+    assert read(demo, "claims before september")["time_window"] is None  # left for "not applied" to report
+    assert read(demo, "from march to may, claims")["time_window"]["kind"] == "between"
+
+
+@pytest.mark.parametrize(("text", "filters"), [
+    ("claims > 25000", [{"dimension": "claims.claimed_amount", "op": ">", "values": [25000]}]),
+    ("payouts where paid >= 800", [{"dimension": "claims.paid_amount", "op": ">=", "values": [800]}]),
+    ("claims that took 45+ days to settle", [{"dimension": "claims.settlement_days", "op": ">=", "values": [45]}]),
+    ("claims of 20k+ by cause", [{"dimension": "claims.claimed_amount", "op": ">=", "values": [20000]}]),
+    ("claims where the payout exceeds 9000", [{"dimension": "claims.paid_amount", "op": ">", "values": [9000]}]),
+    ("claims settled in fewer than 12 days", [{"dimension": "claims.settlement_days", "op": "<", "values": [12]}]),
+    ("claims closed within two weeks", [{"dimension": "claims.settlement_days", "op": "<", "values": [14]}]),
+    ("claims of at least $2,050", [{"dimension": "claims.claimed_amount", "op": ">=", "values": [2050]}]),
+    ("claims between 3k and 8k", [{"dimension": "claims.claimed_amount", "op": ">=", "values": [3000]},
+                                  {"dimension": "claims.claimed_amount", "op": "<=", "values": [8000]}]),
+])
+def test_numeric_comparisons_in_signs_words_and_ranges(demo: dict[str, Any], text: str,
+                                                      filters: list[dict[str, Any]]) -> None:
+    intent = read(demo, text)
+    assert intent["filters"] == filters
+    assert intent["grain"] is None and intent["time_window"] is None  # "two weeks", "2050" are no time

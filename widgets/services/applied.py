@@ -63,7 +63,7 @@ def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], to
     filler = _FILLER if before is None else _FILLER | _CHANGE_WORDS
     markup, words = _without_markup(words)
     text = reading.fix_time_typos(reading.clean(words))
-    text = read_time(reading.QUALIFIER.sub(" ", text), today=today).text
+    text = read_time(reading.weeks_as_days(reading.QUALIFIER.sub(" ", text)), today=today).text
     for phrase in [p for one in specs for p in _used_phrases(one, catalog)]:
         if len(phrase) > 1:  # said in full, a used term is not read for chart words ("product lines")
             text = re.sub(rf" {re.escape(' '.join(phrase))}(?:s|es)?(?= )", " ", text)
@@ -71,6 +71,10 @@ def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], to
         text = pattern.sub(" ", text)
     kept = {float(f["values"][0]) for one in specs for f in one.get("filters", []) if f.get("op") not in ("in", "not_in")}
     dropped: list[str] = list(markup)
+    for found in reading.BETWEEN_AMOUNTS.finditer(text):
+        if not {float(reading.amount(found)), float(reading.amount(found, "num2", "suffix2"))} <= kept:
+            dropped.append(found.group(0).strip())
+    text = reading.BETWEEN_AMOUNTS.sub(" ", text)
     for _, op_words in reading.COMPARE_OPS:
         for found in re.finditer(rf" (?:\S+ )?{op_words} {reading.AMOUNT}(?: days?)?(?= )", text):
             if float(reading.amount(found)) not in kept:

@@ -23,6 +23,7 @@ from sql_gen.services.vocabulary.words import word_similarity
 from widgets.services.offline_dates import read_time
 from widgets.services.offline_words import (
     AMOUNT,
+    BETWEEN_AMOUNTS,
     CHARTS,
     CHARTY,
     COMPARE_OPS,
@@ -40,6 +41,7 @@ from widgets.services.offline_words import (
     amount,
     clean,
     fix_time_typos,
+    weeks_as_days,
 )
 
 TIME_WINDOW_OPTIONS = ["Last 7 days", "Last 30 days", "Last 90 days", "Last 12 months", "All time"]
@@ -67,7 +69,7 @@ _SETTLE_WORDS = re.compile(r" (?:settle|settled|settling|settlement|close|closed
 _PAID_WORDS = re.compile(r" (?:paid|payout|payouts|payment|payments|pay|paying)(?= )")
 _CLAIMED_WORDS = re.compile(r" (?:claimed|claim|claims|asked|asking|amount|worth|value|requested) ")
 _COLUMN_BEFORE = re.compile(r" (?:(?:that |which |where |when )?(?:we |they |it )?(?:settled|closed|took|taking|paid|"
-                            r"payouts?|payments?|(?:paid|claimed) amounts?) (?:was |were |is |of )?(?:in )?|"
+                            r"payouts?|payments?|(?:paid|claimed) amounts?) (?:was |were |is |of )?(?:in |after )?|"
                             r"(?:to settle|settling) (?:in )?)(?= )")
 _COLUMN_AFTER = re.compile(r" (?:claimed|paid|paid out|to settle|to close|to settle in)(?= )")
 _SUBJECT_LEADS = [re.compile(p) for p in (
@@ -114,7 +116,7 @@ class Reader:
         self._raw = words.lower()
         self._original = fix_time_typos(clean(words))
         self._breaks = list_breaks(words, self._original)
-        text = QUALIFIER.sub(" ", self._original)
+        text = weeks_as_days(QUALIFIER.sub(" ", self._original))
         time = read_time(text, today=self.today)
         text = time.text
         custom, text = _cut(CUSTOM, text)
@@ -211,6 +213,14 @@ class Reader:
         """Return comparisons of a number with a numeric column ("over $10k claimed", "settled in more
         than 30 days", "payout was 1000 or less"), the words naming the column used up with them."""
         filters = []
+        while (found := BETWEEN_AMOUNTS.search(text)) is not None:
+            column = self._number_column(text, found, bool(found.group("days") or found.group("days2")))
+            if column is None:
+                break
+            high = amount(found, "num2", "suffix2")
+            filters += [{"dimension": column, "op": ">=", "values": [amount(found)]},
+                        {"dimension": column, "op": "<=", "values": [high]}]
+            text = _blank_column_words(_blank(text, found), found.start(), found.end())
         for op, words in COMPARE_OPS:
             pattern = re.compile(rf" {words} {AMOUNT}(?P<days> days?)?(?= )")
             while (found := pattern.search(text)) is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from calendar import monthrange
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from widgets.services.windows import latest_period
@@ -87,7 +87,8 @@ _BETWEEN = re.compile(rf" (?:between|from) (?:{_day_month(1)}) (?:and|to|until|t
 _MONTH_RANGE = re.compile(rf" (?:from|between) (?P<m1>{_MONTH}) (?:to|and|until|till|through|-) (?P<m2>{_MONTH})"
                           r"(?: (?P<y>20\d\d))?(?= |$)")
 _ON_DAY = re.compile(rf" (?:on|for) (?:the )?(?:{_day_month(1)})(?= |$)")
-_START_OF = re.compile(r" since the (?:start|beginning) of the (?P<unit>week|month|quarter|year)(?= |$)")
+_START_OF = re.compile(r" (?:since|from) (?:the )?(?:start|beginning) of (?:the |this )?(?P<unit>week|month|quarter|year)"
+                       r"(?: to date)?(?= |$)")
 _ALL_TIME = re.compile(r" (?:of |for |in )?(?:all[ -]time|ever|since the (?:beginning|start)|since records began|"
                        r"entire history|all history|lifetime)(?= |$)")
 _GRAINS = {
@@ -98,6 +99,37 @@ _GRAINS = {
     "year": re.compile(r" (?:yearly|annually|annual|by year|per year|each year|year by year)(?= |$)"),
 }
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+WEEKDAYS = {"monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2, "wed": 2, "thursday": 3,
+            "thu": 3, "thurs": 3, "friday": 4, "fri": 4, "saturday": 5, "sat": 5, "sunday": 6, "sun": 6}
+_WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
+_QUARTER_NAME = r"q[1-4]|(?:first|second|third|fourth|1st|2nd|3rd|4th) quarter"
+# A named period with its year said in words ("q3 of last year", "october this year", "last year's march"):
+# rewritten with the year as a number, so the period rules read it like "q3 2025".
+_YEAR_IN_WORDS = re.compile(
+    rf" (?P<what>{_QUARTER_NAME}|{_MONTH})(?: of)? (?:the )?(?P<rel>last|previous|prior|this|current) (?:year|yr)(?= )"
+    rf"| (?P<rel2>last|previous|prior|this) (?:year|yr) (?P<what2>{_QUARTER_NAME}|{_MONTH})(?= )")
+# Words that only stress a calendar period: "last full month", "the previous complete quarter", "calendar year 2025".
+_WHOLE = re.compile(r"(?<= )(?:the )?(?:(?:full|calendar) )?year (?P<kept3>20\d\d)(?= )"
+                    r"|(?<= )(?:(?:full|complete|completed|whole|entire|calendar) )+(?P<kept>(?:week|wk|month|mo|quarter|"
+                    r"qtr|year|yr)s?|20\d\d)(?= )|(?<= )(?:the )?(?:calendar )?(?:year|month) of (?P<kept2>20\d\d|" + _MONTH +
+                    r")(?= )")
+_HALF = re.compile(r" (?:(?:in|for|during|of) )?(?:the )?(?:h(?P<h>[12])|(?P<half>first|second|1st|2nd) half)"
+                   r"(?: of)?(?: (?:the )?(?P<rel>this|last|previous|prior|current) (?:year|yr)| (?P<y>20\d\d)| the year)?(?= )")
+_RANGE_WORDS = r"(?:to|through|thru|till|until|-)"
+_QUARTER_RANGE = re.compile(rf" (?:(?:from|between|in|for|during) )?(?:the )?q(?P<q1>[1-4]) (?:{_RANGE_WORDS}|and) "
+                            r"q(?P<q2>[1-4])(?: (?P<y>20\d\d))?(?= )")
+_TWO_MONTHS = re.compile(rf" (?:(?:in|for|during) )?(?P<m1>{_MONTH}) (?:and|{_RANGE_WORDS}) (?P<m2>{_MONTH})"
+                         r"(?: (?P<y>20\d\d))?(?= )")
+# "before october", "until q3": an end with no start, which no window here says; left unread, so it is reported.
+_OPEN_END = re.compile(rf" (?:before|until|till|up to|prior to) (?:the )?(?:end of )?(?:{_QUARTER_NAME}|{_MONTH}|"
+                       r"20\d\d)(?: 20\d\d)?(?= )")
+_SINCE_WEEKDAY = re.compile(rf" (?:since|from) (?:last |this )?(?P<d>{_WEEKDAY})(?= )")
+_ON_WEEKDAY = re.compile(r" (?:on |last |this past )(?P<d>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?= )")
+_WEEKEND = re.compile(r" (?:over |on |during |for )?(?:the |this |last |this past |past )(?:weekend)(?= )")
+# Shorthand windows: "l30d", "last 30d", "past 12m", "ttm" (the trailing twelve months).
+_SHORT_ROLLING = re.compile(r" (?:l(?P<n>\d{1,3})(?P<u>d|w|m|q|y)|(?:last|past|trailing|prev|previous) (?P<n2>\d{1,3}) ?"
+                            r"(?P<u2>d|w|m|q|y)|(?P<ttm>ttm|ltm|trailing twelve months|trailing 12m))(?= )")
+_SHORT_UNITS = {"d": "day", "w": "week", "m": "month", "q": "quarter", "y": "year"}
 
 
 @dataclass
@@ -111,7 +143,7 @@ class TimeReading:
 
 def read_time(text: str, *, today: date) -> TimeReading:
     """Return the window, comparison and grain ``text`` names, and the text without them."""
-    reading = TimeReading(text=text)
+    reading = TimeReading(text=_years_said(_WHOLE.sub(_kept, text), today))
     for grain, pattern in _GRAINS.items():
         if _take(reading, pattern):
             reading.grain = grain
@@ -126,9 +158,28 @@ def read_time(text: str, *, today: date) -> TimeReading:
         same_name = re.search(rf" {re.escape(target.split()[0])}(?= )", reading.text) is not None
         reading.compare = {"kind": "previous_year" if same_name else "previous_period"}
     reading.window = _window(reading, today)
+    reading.text = reading.text.lower()  # the open ends kept from the rules (see _OPEN_END)
     if reading.compare and reading.window is None:
         reading.compare = None  # "vs last year" alone: the window it compares is missing
     return reading
+
+
+def _kept(found: re.Match[str]) -> str:
+    """Return the word a ``_WHOLE`` match keeps, padded after it to the match's length."""
+    kept = found.group("kept") or found.group("kept2") or found.group("kept3")
+    return kept + " " * (len(found.group(0)) - len(kept))
+
+
+def _years_said(text: str, today: date) -> str:
+    """Return the text with a year said in words after a named period written as a number ("q3 of last year"
+    is "q3 2025"), padded to its length so that offsets into the text still hold."""
+    def year(found: re.Match[str]) -> str:
+        relative = found.group("rel") or found.group("rel2")
+        what = found.group("what") or found.group("what2")
+        number = today.year if relative in ("this", "current") else today.year - 1
+        said = f" {what} {number}"
+        return said + " " * (len(found.group(0)) - len(said))
+    return _YEAR_IN_WORDS.sub(year, text)
 
 
 def _take(reading: TimeReading, pattern: re.Pattern[str]) -> re.Match[str] | None:
@@ -147,6 +198,12 @@ def _window(reading: TimeReading, today: date) -> dict[str, Any] | None:
     found = _take(reading, _START_OF)
     if found:
         return {"kind": "to_date", "unit": found.group("unit")}
+    found = _take(reading, _SHORT_ROLLING)
+    if found:
+        if found.group("ttm"):
+            return {"kind": "rolling", "n": 12, "unit": "month"}
+        n, unit = found.group("n") or found.group("n2"), found.group("u") or found.group("u2")
+        return {"kind": "rolling", "n": max(1, int(n)), "unit": _SHORT_UNITS[unit]}
     found = _take(reading, _MONTH_RANGE)
     if found:
         first, last = MONTHS[found.group("m1")], MONTHS[found.group("m2")]
@@ -166,6 +223,37 @@ def _window(reading: TimeReading, today: date) -> dict[str, Any] | None:
             if start > end:
                 start = start.replace(year=start.year - 1)
             return {"kind": "between", "start": start.isoformat(), "end": end.isoformat()}
+    found = _take(reading, _QUARTER_RANGE)
+    if found:
+        first, last = int(found.group("q1")), int(found.group("q2"))
+        year = int(found.group("y")) if found.group("y") else latest_period(today, quarter=last)
+        start = date(year if first <= last else year - 1, 3 * first - 2, 1)
+        end = date(year, 3 * last, monthrange(year, 3 * last)[1])
+        return {"kind": "between", "start": start.isoformat(), "end": min(end, today).isoformat()}
+    found = _two_months(reading)
+    if found:
+        first, last = MONTHS[found.group("m1")], MONTHS[found.group("m2")]
+        year = int(found.group("y")) if found.group("y") else latest_period(today, month=last)
+        start = date(year if first <= last else year - 1, first, 1)
+        end = date(year, last, monthrange(year, last)[1])
+        return {"kind": "between", "start": start.isoformat(), "end": min(end, today).isoformat()}
+    for found in _OPEN_END.finditer(reading.text):  # kept from every rule below (upper case), and so reported
+        reading.text = reading.text[: found.start()] + found.group(0).upper() + reading.text[found.end():]
+    found = _take(reading, _HALF)
+    if found:
+        return _half(found, today)
+    found = _take(reading, _WEEKEND)
+    if found:
+        saturday = today - timedelta(days=(today.weekday() - 5) % 7 or 7)
+        if saturday + timedelta(days=1) >= today:  # the weekend is not over: the one before
+            saturday -= timedelta(days=7)
+        return {"kind": "between", "start": saturday.isoformat(), "end": (saturday + timedelta(days=1)).isoformat()}
+    found = _take(reading, _SINCE_WEEKDAY)
+    if found:
+        return {"kind": "since", "start": _weekday_before(today, found.group("d")).isoformat()}
+    found = _take(reading, _ON_WEEKDAY)
+    if found:
+        return {"kind": "period", "unit": "day", "day": _weekday_before(today, found.group("d")).isoformat()}
     found = _take(reading, _ROLLING)
     if found:
         n = _number(found.group("n") or found.group("n2"))
@@ -205,12 +293,61 @@ def _window(reading: TimeReading, today: date) -> dict[str, Any] | None:
         month = MONTHS[found.group("m")]
         year = int(found.group("y")) if found.group("y") else latest_period(today, month=month)
         return {"kind": "period", "unit": "month", "year": year, "month": month}
-    found = _take(reading, _YEAR_PERIOD)
+    found = _year_period(reading)
     if found:
         return {"kind": "period", "unit": "year", "year": int(found.group("y"))}
     if _take(reading, _ALL_TIME):
         return {"kind": "all"}
     return None
+
+
+# Words after which a number is an amount, not a year ("at least $2,000", "over 2000").
+_AMOUNT_LEADS = re.compile(r"(?:^|\s)(?:\$|over|under|above|below|than|least|most|exceeding|exceeds|max|min) $")
+
+
+def _year_period(reading: TimeReading) -> re.Match[str] | None:
+    """A year as a period ("in 2025", "2024"), unless the number is an amount ("claims over $2000")."""
+    for found in _YEAR_PERIOD.finditer(reading.text):
+        before = reading.text[max(0, found.start() - 12): found.start() + 1]
+        if found.group(0).strip().isdigit() and _AMOUNT_LEADS.search(before):
+            continue
+        reading.words.append(found.group(0).strip())
+        reading.text = reading.text[: found.start()] + " " * (found.end() - found.start()) + reading.text[found.end():]
+        return found
+    return None
+
+
+def _half(found: re.Match[str], today: date) -> dict[str, Any]:
+    """A half year ("h1 2025", "the second half of last year"); without a year, the latest that has begun."""
+    second = found.group("h") == "2" or found.group("half") in ("second", "2nd")
+    if found.group("y"):
+        year = int(found.group("y"))
+    elif found.group("rel") in ("last", "previous", "prior"):
+        year = today.year - 1
+    else:
+        year = today.year if not second or today.month >= 7 else today.year - 1
+    start, end = (date(year, 7, 1), date(year, 12, 31)) if second else (date(year, 1, 1), date(year, 6, 30))
+    return {"kind": "between", "start": start.isoformat(), "end": min(end, today).isoformat()}
+
+
+def _two_months(reading: TimeReading) -> re.Match[str] | None:
+    """Two months said as one span: "september and october" (next to each other), "jan to mar"."""
+    for found in _TWO_MONTHS.finditer(reading.text):
+        first, last = MONTHS[found.group("m1")], MONTHS[found.group("m2")]
+        joined = found.group(0).split()[-2 if not found.group("y") else -3]
+        if joined == "and" and (last - first) % 12 != 1:
+            continue  # "march and may": two months apart, not one span
+        if found.group(0).split()[0] in ("may", "mar") and found.group(0).split()[0] == found.group("m1"):
+            continue  # "may" and "mar" are words too
+        reading.words.append(found.group(0).strip())
+        reading.text = reading.text[: found.start()] + " " * (found.end() - found.start()) + reading.text[found.end():]
+        return found
+    return None
+
+
+def _weekday_before(today: date, name: str) -> date:
+    """Return the latest such weekday before today ("monday" on a Wednesday is two days ago; on a Monday, a week ago)."""
+    return today - timedelta(days=(today.weekday() - WEEKDAYS[name]) % 7 or 7)
 
 
 def _month_period(reading: TimeReading) -> re.Match[str] | None:

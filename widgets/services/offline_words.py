@@ -61,13 +61,34 @@ RANK_SUPER = re.compile(r" (?:the )?(?P<dir>most|highest|biggest|largest|longest
 COMPARE_OPS = [
     (">=", r"(?:at least|no less than|minimum of|min|>=)"),
     ("<=", r"(?:at most|no more than|up to|maximum of|max|<=)"),
-    (">", r"(?:over|above|more than|greater than|exceeding|bigger than|larger than|higher than|longer than|"
-          r"slower than|>)"),
-    ("<", r"(?:under|below|less than|smaller than|lower than|shorter than|quicker than|faster than|within|<)"),
+    (">", r"(?:over|above|more than|greater than|exceeding|exceeds|exceeded|exceed|in excess of|upwards of|"
+          r"bigger than|larger than|higher than|longer than|slower than|>)"),
+    ("<", r"(?:under|below|less than|fewer than|smaller than|lower than|shorter than|quicker than|faster than|"
+          r"within|<)"),
 ]
 AMOUNT = r"\$? ?(?P<num>\d+(?:\.\d+)?) ?(?P<suffix>k|m|thousand|million|grand)?"
 TRAILING_OPS = re.compile(rf" {AMOUNT}(?P<days> days?)? (?P<op>or more|or less|or over|or under|and up|and above|"
                           r"and below|plus)(?= )")
+# Two bounds at once: "between 10k and 20k", "from 5 to 15 days".
+BETWEEN_AMOUNTS = re.compile(r" (?:between|from) \$? ?(?P<num>\d+(?:\.\d+)?) ?(?P<suffix>k|m|thousand|million|grand)?"
+                             r"(?P<days> days?)? (?:and|to) \$? ?(?P<num2>\d+(?:\.\d+)?) ?(?P<suffix2>k|m|thousand|million|grand)?"
+                             r"(?P<days2> days?)?(?= )")
+# A span of weeks after a comparison is a number of days: "settled in less than a week", "within 2 weeks".
+_WEEKS = re.compile(r"(?<= )(?P<lead>than|within|under|over|below|above|least|most) (?P<n>a|one|two|three|four|\d{1,2}) "
+                    r"weeks?(?= )")
+_WEEK_COUNTS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+
+
+def weeks_as_days(text: str) -> str:
+    """Return the text with a number of weeks after a comparison said in days ("less than a week" is "less
+    than 7 days"), padded to the same length so that offsets into the text still hold."""
+    def days(found: re.Match[str]) -> str:
+        n = found.group("n")
+        said = f"{found.group('lead')} {7 * (int(n) if n.isdigit() else _WEEK_COUNTS[n])} days"
+        return said + " " * (len(found.group(0)) - len(said))
+    return _WEEKS.sub(days, text)
+
+
 # "filed"/"reported" before a time: which date the window is on, not a metric of their own ("claims filed").
 QUALIFIER = re.compile(r"(?<= )(?:filed|reported|submitted|lodged|opened|received)(?= (?:in|during|last|this|since|"
                        r"between|over|from|yesterday|today|past|the|q[1-4]|\d{4}))")
@@ -77,6 +98,12 @@ def clean(text: str) -> str:
     """Return the words padded with spaces, lower case: numbers joined ("75,000", "15k" kept), "#" read
     as "number of", possessives dropped, other punctuation a space."""
     text = text.lower().replace("’", "'").replace("‘", "'")
+    # Comparison signs in words: "> 40k" is "over 40k", "60+ days" is "60 days or more".
+    text = re.sub(r"(?:>=|=>|≥)\s*(?=[\d$])", " at least ", text)
+    text = re.sub(r"(?:<=|=<|≤)\s*(?=[\d$])", " at most ", text)
+    text = re.sub(r">\s*(?=[\d$])", " over ", text)
+    text = re.sub(r"<\s*(?=[\d$])", " under ", text)
+    text = re.sub(r"(\d(?:[\d,.]*\d)?\s*(?:k|m)?)\s*\+(\s*days?\b)?", lambda m: f"{m.group(1)}{m.group(2) or ''} or more ", text)
     text = re.sub(r"(\d),(\d{3})", r"\1\2", text)
     text = re.sub(r"'s\b", "", text)
     text = text.replace("#", " number of ").replace("&", " and ")
@@ -88,10 +115,10 @@ def clean(text: str) -> str:
     return " " + " ".join(text.split()) + " "
 
 
-def amount(found: re.Match[str]) -> float | int:
+def amount(found: re.Match[str], num: str = "num", suffix_group: str = "suffix") -> float | int:
     """Return the number an ``AMOUNT`` match stands for ("15k" is 15000)."""
-    value = float(found.group("num"))
-    suffix = found.group("suffix") or ""
+    value = float(found.group(num))
+    suffix = found.group(suffix_group) or ""
     value *= {"k": 1000, "thousand": 1000, "grand": 1000, "m": 1_000_000, "million": 1_000_000}.get(suffix, 1)
     return int(value) if value.is_integer() else value
 
