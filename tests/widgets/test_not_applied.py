@@ -34,7 +34,7 @@ def _read(analyst: Any, dashboard: Any, settings: Any, prompt: str) -> dict[str,
 @pytest.mark.parametrize(("prompt", "reported"), [
     ("total paid by region last month excluding weekends", "excluding weekends"),
     ("total paid by region last month net of recoveries", "net of recoveries"),
-    ("claim count by region last month, only litigated claims", "only litigated"),
+    ("claim count by region last month, only litigated ones", "only litigated"),  # "litigated claims" is refused
     ("claim count by status over the last 90 days excluding weekends", "excluding weekends"),
     ("total paid last month except fraud cases", "except fraud cases"),
     ("total paid last month without subrogation", "without subrogation"),

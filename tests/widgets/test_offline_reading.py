@@ -230,3 +230,74 @@ def test_numeric_comparisons_in_signs_words_and_ranges(demo: dict[str, Any], tex
     intent = read(demo, text)
     assert intent["filters"] == filters
     assert intent["grain"] is None and intent["time_window"] is None  # "two weeks", "2050" are no time
+
+
+@pytest.mark.parametrize(("text", "dims", "ranking", "metric"), [
+    ("the four quickest adjuster teams", ["adjusters.team"], {"direction": "bottom", "n": 4}, "avg_settlement_days"),
+    ("the most frequent perils in 2025", ["claims.cause"], {"direction": "top", "n": 1}, "claim_count"),
+    ("least common channel this quarter", ["channels.name"], {"direction": "bottom", "n": 1}, "claim_count"),
+    ("the 3 most common causes by total paid", ["claims.cause"], {"direction": "top", "n": 3}, "total_paid"),
+    ("best performing region on loss ratio", ["regions.name"], {"direction": "bottom", "n": 1}, "loss_ratio"),
+    ("highest paying products last month", ["products.name"], {"direction": "top", "n": 1}, "total_paid"),
+])
+def test_rankings_in_words_name_what_is_ranked(demo: dict[str, Any], text: str, dims: list[str],
+                                               ranking: dict[str, Any], metric: str) -> None:
+    intent = read(demo, text)
+    assert (intent["dimensions"], intent["ranking"], intent["metric_key"]) == (dims, ranking, metric)
+
+
+@pytest.mark.parametrize(("text", "dims"), [
+    ("channels sorted by total paid", ["channels.name"]),  # the rows are named before "sorted by"
+    ("causes ranked on claim count", ["claims.cause"]),
+    ("territory breakdown of payouts", ["regions.name"]),  # or before a shape noun
+    ("channel mix of open claims", ["channels.name"]),
+    ("products table: claim count", ["products.name"]),
+])
+def test_the_rows_may_be_named_before_the_measure(demo: dict[str, Any], text: str, dims: list[str]) -> None:
+    intent = read(demo, text)
+    assert intent["dimensions"] == dims and intent["ranking"] is None and intent["missing"] == []
+
+
+@pytest.mark.parametrize(("text", "filters"), [
+    ("payouts outside the southeast", [{"dimension": "regions.name", "op": "not_in", "values": ["Southeast"]}]),
+    ("claims for handler thomas moore", [{"dimension": "adjusters.full_name", "op": "in", "values": ["Thomas Moore"]}]),
+    ("claims where the status is denied", [{"dimension": "claims.status", "op": "in", "values": ["denied"]}]),
+])
+def test_filter_phrasings_give_the_filter_and_no_breakdown(demo: dict[str, Any], text: str,
+                                                          filters: list[dict[str, Any]]) -> None:
+    intent = read(demo, text)
+    assert (intent["filters"], intent["dimensions"]) == (filters, [])
+
+
+@pytest.mark.parametrize(("text", "chart"), [("payouts per region, pie", "pie"), ("column of claims by cause", "bar"),
+                                             ("claims by line of business", None)])
+def test_a_bare_chart_word_names_the_chart(demo: dict[str, Any], text: str, chart: str | None) -> None:
+    assert read(demo, text)["chart_type"] == chart
+
+
+def test_claims_joined_by_along_with_is_a_measure_of_its_own(demo: dict[str, Any]) -> None:
+    intent = read(demo, "payouts as well as claims by cause")
+    assert [intent["metric_key"], *intent["extra_metric_keys"]] == ["total_paid", "claim_count"]
+
+
+def test_a_slip_in_a_two_word_dimension_name_is_read_as_that_name(demo: dict[str, Any]) -> None:
+    intent = read(demo, "open claims per adjustor teem")
+    assert intent["dimensions"] == ["adjusters.team"]
+    assert any("adjuster team" in a for a in intent["assumptions"])
+    assert read(demo, "top 4 regions by claimed amount")["dimensions"] == ["regions.name"]  # a measure, not a slip
+
+
+@pytest.mark.parametrize(("text", "term"), [
+    ("claims from new jersey", "new jersey"),  # "new" may read as "new claims", but it is part of the name
+    ("claims by income group", "income group"),
+    ("litigated claims last quarter", "litigated claims"),  # a word qualifying the claims themselves
+    ("average claim severity", "average claim severity"),
+])
+def test_a_refusal_names_the_phrase_as_typed(demo: dict[str, Any], text: str, term: str) -> None:
+    [missing] = read(demo, text)["missing"]
+    assert missing["term"] == term
+
+
+def test_a_word_qualifying_claims_in_another_list_item_is_not_theirs(demo: dict[str, Any]) -> None:
+    intent = read(demo, "open claims by region; claims")  # an answer after a break: nothing qualifies the claims
+    assert intent["missing"] == [] and intent["metric_key"] == "open_claims"

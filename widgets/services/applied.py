@@ -27,7 +27,8 @@ from widgets.services.offline_dates import read_time
 _NUMBERS = re.compile(r" \$? ?\d+(?:\.\d+)?(?: ?(?:k|m|thousand|million|grand))?(?= )")
 _OTHER_COMPARISON = re.compile(r" [a-z]+ than \$? ?\d+(?:\.\d+)?(?: ?(?:k|m))?(?: [a-z]+)?(?= )")
 _SLOTS = frozenset({"in", "from", "at", "for", "by", "per"})
-_SUBJECT = frozenset({"claim", "claims", "every", "everything", "except", "excluding", "without", "only"})
+_SUBJECT = frozenset({"claim", "claims", "every", "everything", "except", "excluding", "excl", "without", "only", "outside",
+                      "barring", "aside"})
 # Words that introduce a qualifier: when what follows is not applied, they are reported with it.
 _QUALIFIERS = frozenset("excluding exclude except without only just net minus where with that which who whose "
                         "are is were not but other than besides apart unless when having if no non".split())

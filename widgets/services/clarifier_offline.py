@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from backend.llm.api import OfflineQuery
-from sql_gen.services.vocabulary import CLOSE_SCORE, Decision, Outcome, mentions, vocabulary_for
+from sql_gen.services.vocabulary import AMBIGUITY_MARGIN, CLOSE_SCORE, Decision, Outcome, mentions, vocabulary_for
 from sql_gen.services.vocabulary.words import word_similarity
 from widgets.services.offline_dates import read_time
 from widgets.services.offline_words import (
@@ -30,10 +30,12 @@ from widgets.services.offline_words import (
     CUSTOM,
     GENERIC,
     QUALIFIER,
+    RANK_COMMON,
     RANK_COUNTED,
     RANK_N,
     RANK_N_AFTER,
     RANK_SUPER,
+    RANKED_BY,
     STOP,
     TABLE,
     TRAILING_OPS,
@@ -49,6 +51,7 @@ TIME_WINDOW_OPTIONS = ["Last 7 days", "Last 30 days", "Last 90 days", "Last 12 m
 _BARE_WORDS = frozenset({"claim", "claims", "total", "totals", "amount", "amounts", "value", "values", "sum", "figures"})
 _TIE_MARGIN = 8.0  # two values this close to one misspelt word are a question, not a guess
 _SINGLE_CLOSE = 78.0  # a lone metric candidate this close is what was meant (and is listed as an assumption)
+_RUN_CLOSE = 75.0  # a dimension name of two or more words, each word typed or nearly so, with one slip ("adjustor teem")
 _GENERIC_MEASURE = frozenset({"number", "numbers", "count", "counts", "total", "totals", "amount", "amounts",
                               "figure", "figures", "value", "values", "sum"})
 _COORDINATED_CLAIMS = re.compile(r"\bclaims\s*(?:,|and\b|plus\b|&|vs\b)|(?:,|\band|\bplus|&)\s*(?:the )?(?:number of )?claims\b")
@@ -77,8 +80,9 @@ _SUBJECT_LEADS = [re.compile(p) for p in (
     r" (?:of|for|across) (?:all |every |each |the )?", r" (?:every|each|all) ")]
 _GROUP_LEAD = re.compile(r" (?:split by|broken down by|grouped by|group by|for each|for every|across all|across|"
                          r"by|per|each|every|vs each)(?= )")
-_NEGATION = re.compile(r" (?:except|excluding|exclude|without|not|other than|besides|apart from|but not|minus|"
-                       r"no|non)(?= )")
+_SHAPE_NOUN = re.compile(r" (?:breakdown|breakout|split|distribution|mix|table|chart|graph|pie|bars|columns|report)(?= )")
+_NEGATION = re.compile(r" (?:except|excluding|exclude|excl|without|not|other than|besides|apart from|aside from|"
+                       r"but not|minus|outside(?: of)?|barring|no|non)(?= )")
 
 
 def answer(query: OfflineQuery) -> dict[str, Any]:
@@ -118,7 +122,7 @@ class Reader:
         self._breaks = list_breaks(words, self._original)
         text = weeks_as_days(QUALIFIER.sub(" ", self._original))
         time = read_time(text, today=self.today)
-        text = time.text
+        text = self._untimed = time.text
         custom, text = _cut(CUSTOM, text)
         table = TABLE.search(text)  # kept in the text: "list products with …" names what the rows are
         chart = None
@@ -134,7 +138,10 @@ class Reader:
         dims, text = self._groupings(text, ranked_phrase)
         slow = ranking is not None and ranking.pop("slowness", False)
         judged = ranking is not None and ranking.pop("judged", False)
+        counted = ranking is not None and ranking.pop("counted", False)
         metric_keys, text = self._metrics_beside_values(text, slow=slow)
+        if counted and not metric_keys and (count := self._count_metric()):
+            metric_keys = [count]  # "the most common causes": by how many claims
         if slow and set(metric_keys) <= self._bare_count:  # "the fastest teams at settling claims"
             metric_keys, text = [self._first_metric("settlement")], _SETTLE_WORDS.sub(" ", text)
         dims, text = self._subject(text, dims)
@@ -173,11 +180,19 @@ class Reader:
         if not before or len(words) != 1:
             return False
         decision = self.vocabulary.decide(" ".join([*before, *words]), kind="dimension")
-        return decision.outcome == Outcome.USE and decision.best is not None and decision.best.exact
+        best = decision.best
+        return decision.outcome == Outcome.USE and best is not None and best.exact and bool(set(words) & set(best.words))
 
     def _ranking(self, text: str) -> tuple[dict[str, Any] | None, str, str]:
         """Return the ranking ("top 5", "the 3 slowest", "which X had the most"), the words naming what is
         ranked when they follow it ("top 8 adjusters"), and the text without the ranking words."""
+        found = RANK_COMMON.search(text)
+        if found:  # "the most common causes": ranked by how many claims; "counted" says so when no measure is named
+            n = found.group("n") or found.group("n2") or "1"
+            down = (found.group("dir") or found.group("dir2")) in ("least", "rarest")
+            after = " ".join(text[found.end():].split()[:3])
+            return ({"direction": "bottom" if down else "top", "n": int(n) if n.isdigit() else _NUMBER_WORDS[n],
+                     "counted": True}, after, _blank(text, found))
         found = RANK_N.search(text) or RANK_N_AFTER.search(text)
         if found:
             word = found.groupdict().get("dir") or found.group("dir_long")
@@ -201,12 +216,12 @@ class Reader:
         if found and not text[: found.start()].strip():  # "fastest adjuster team last month"
             word = found.group("dir")
             after = " ".join(text[found.end():].split()[:3])
-            return ({"direction": "bottom" if word in _DOWN else "top", "n": 1, "slowness": word in _SLOWNESS},
-                    after, _blank(text, found))
+            return ({"direction": "bottom" if word in _DOWN else "top", "n": 1, "slowness": word in _SLOWNESS,
+                     "judged": word in _JUDGED}, after, _blank(text, found))
         if found and re.search(r" (?:which|what|who|whose|the) ", text[: found.start() + 1] + " "):
             word = found.group("dir")
-            return ({"direction": "bottom" if word in _DOWN else "top", "n": 1, "slowness": word in _SLOWNESS},
-                    "", _blank(text, found))
+            return ({"direction": "bottom" if word in _DOWN else "top", "n": 1, "slowness": word in _SLOWNESS,
+                     "judged": word in _JUDGED}, "", _blank(text, found))
         return None, "", text
 
     def _numeric_filters(self, text: str) -> tuple[list[dict[str, Any]], str]:
@@ -259,11 +274,23 @@ class Reader:
         """Return the dimensions the widget is grouped by ("by region and channel", "per adjuster team",
         "top 8 adjusters"), in reading order, and the text without them."""
         dims: list[str] = []
-        if ranked:
-            key, used = self._dimension_at(ranked.split())
-            if key:
-                dims.append(key)
-                text = _remove_words(text, used)
+        if ranked:  # "top 8 adjusters", "best performing channel", "highest paid adjusters": within three words
+            words = [w for w in ranked.split() if w not in GENERIC or self._dimension_at([w])[0]]
+            for skip in range(min(2, len(words))):
+                key, used = self._dimension_at(words[skip:])
+                if key:
+                    dims.append(key)
+                    text = _remove_words(text, used)
+                    break
+        for found in list(RANKED_BY.finditer(text)):  # "regions ranked by claims": the rows come first
+            before = text[: found.start()].split()[-3:]
+            for start in range(len(before)):
+                key, used = self._dimension_at(before[start:])
+                if key and len(used) == len(before[start:]):
+                    if key not in dims:
+                        dims.append(key)
+                    text = _remove_words(_blank(text, found), used, near=max(0, found.start() - 30))
+                    break
         for found in list(_GROUP_LEAD.finditer(text)):
             key, used = self._dimension_at(text[found.end():].split())
             if key is None:
@@ -291,6 +318,19 @@ class Reader:
                     dims.append(more)
                 text = _remove_words(text, ["and", *used_more], near=found.start())
                 rest = text[found.start():].split()
+        if not dims:  # "product line breakdown of total paid", "segments table: …": the rows named before the shape
+            for found in _SHAPE_NOUN.finditer(self._original):
+                before = text[: found.start()].split()[-3:]
+                if not text[: found.start()].endswith(" ".join(before[-1:])):
+                    continue  # a word the reading already used stands between them
+                for start in range(len(before)):
+                    key, used = self._dimension_at(before[start:])
+                    if key and len(used) == len(before[start:]) and before[start] not in STOP:
+                        dims.append(key)
+                        text = _remove_words(text, used, near=max(0, found.start() - 30))
+                        break
+                if dims:
+                    break
         return dims, text
 
     def _subject(self, text: str, dims: list[str]) -> tuple[list[str], str]:
@@ -304,9 +344,38 @@ class Reader:
                 key, used = self._dimension_at(after)
                 if key and after[len(used):len(used) + 1] and _NEGATION.match(" " + after[len(used)] + " "):
                     continue  # "every region except the west": a filter's scope
+                if key and self._value_follows(key, after[len(used):]):
+                    continue  # "for adjuster thomas moore", "whose status is open": the name of a filter's dimension
                 if key:
                     return [key], _remove_words(text, used, near=found.end())
         return dims, text
+
+    def _close_run(self, run: list[str]) -> Any:
+        """Return the one dimension whose name covers every word of a run of two or more words closely (a
+        slip in one of them), with no other as close; else None."""
+        content = {w for w in run if w not in STOP}
+        if len(content) < 2:
+            return None
+        if self.vocabulary.decide(" ".join(run), kind="metric").outcome == Outcome.USE:
+            return None  # "claimed amount": a measure's name, not a slip in a dimension's
+        whole = [m for m in self.vocabulary.match_dimensions(" ".join(run))
+                 if content <= set(m.words) and m.score >= _RUN_CLOSE and m.via not in ("description", "closest")]
+        if not whole or (len(whole) > 1 and whole[0].score - whole[1].score < AMBIGUITY_MARGIN):
+            return None
+        return whole[0]
+
+    def _value_follows(self, key: str, words: list[str]) -> bool:
+        """Tell whether the words after a dimension's name (past "is", "of", "=") name one of its values clearly."""
+        while words and words[0] in ("is", "was", "are", "were", "of", "=", "equals", "being"):
+            words = words[1:]
+        for size in (3, 2, 1):
+            if len(words) < size or words[size - 1] in STOP:
+                continue
+            decision = self.vocabulary.decide(" ".join(words[:size]), kind="value", keys=[key])
+            best = decision.best
+            if decision.outcome == Outcome.USE and best is not None and len(best.words) == size:
+                return True
+        return False
 
     def _dimension_at(self, words: list[str]) -> tuple[str | None, list[str]]:
         """Return the dimension that the longest run of ``words`` (up to four, numbers and articles skipped)
@@ -321,11 +390,11 @@ class Reader:
                 continue
             decision = self.vocabulary.decide(" ".join(run), kind="dimension")
             best = decision.best
-            if decision.outcome != Outcome.USE or best is None:
-                continue
-            explained = [w for w in run if w in STOP or w in best.words]
-            if len(explained) == len(run):
+            if decision.outcome == Outcome.USE and best is not None and \
+                    len([w for w in run if w in STOP or w in best.words]) == len(run):
                 found, note = (best.key, run), (decision, " ".join(run))
+            elif (close := self._close_run(run)) is not None:  # "adjuster teem": one slip in a name of two words
+                found, note = (close.key, run), (Decision(Outcome.USE, close, (), "close"), " ".join(run))
         if note is not None:
             self._note_inexact(*note)
         return found
@@ -521,6 +590,10 @@ class Reader:
         keys = [k for _, k in sorted(chosen) if k]
         return keys, text
 
+    def _count_metric(self) -> str | None:
+        """Return the metric that counts claims (the one "claims" alone names), or None."""
+        return next((k for k, m in self.metrics.items() if "claims" in m.get("synonyms", [])), None)
+
     def _claims_coordinated(self) -> bool:
         """Tell whether "claims" stands in a list of measures ("claims, open claims and claimants", "claims and
         payouts"), not as the noun of a filter ("medium claims, every region")."""
@@ -528,8 +601,9 @@ class Reader:
                  for w in clean(term).split()} - {"claim", "claims", "number", "of", "count", "total"}
         measure = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
         qualifier = r"(?:(?:the|a|total|average|avg|mean|number of|count of)\s+)*"  # "claims plus total paid"
-        after = rf"\bclaims\s*(?:,|and\b|plus\b|&)\s*{qualifier}(?:{measure})\b"
-        before = rf"\b(?:{measure})\s*(?:,|and\b|plus\b|&)\s*(?:the\s+)?(?:number of\s+)?claims\b"
+        joined = r"(?:,|and\b|plus\b|&|along with\b|alongside\b|as well as\b|together with\b)"
+        after = rf"\bclaims\s*{joined}\s*{qualifier}(?:{measure})\b"
+        before = rf"\b(?:{measure})\s*{joined}\s*(?:the\s+)?(?:number of\s+)?claims\b"
         return bool(re.search(after, self._raw) or re.search(before, self._raw))
 
     def _fallback_metric(self, text: str) -> list[str]:
@@ -556,11 +630,19 @@ class Reader:
         if metric_keys:
             slots = {tokens[i + 1] for i, w in enumerate(tokens[:-1]) if w in _SLOT_WORDS}
             slots |= {tokens[i + 2] for i, w in enumerate(tokens[:-2]) if w in _SLOT_WORDS and tokens[i + 1] == "the"}
+            slots |= self._qualifying_claims()
             unknown = [w for w in unknown if w in slots]
         if headed and unknown == headed:
             self.questions = []  # "combined ratio": not a loss ratio to ask about, but a measure this data lacks
         if unknown and not self.questions:
             phrase = _phrase_of(text, unknown)
+            # As typed: "new york", even when "new" was read as a measure; "average claim age".
+            bounds = [0, *self._breaks, len(self._untimed)]
+            items = [self._untimed[a:b] for a, b in itertools.pairwise(bounds)]
+            item = next((i for i in items if f" {unknown[0]} " in f" {i} "), self._untimed)  # within one list item
+            said = _phrase_of(item, unknown, as_typed=True)
+            if _within(phrase.split(), said.split()) and len(said.split()) <= len(phrase.split()) + 2:
+                phrase = said
             after = {tokens[i + 1] for i, w in enumerate(tokens[:-1]) if w in ("by", "per")}
             kind = "dimension" if unknown[0] in after else "value" if metric_keys else "metric"
             closest = [c.label for c in self.vocabulary.closest(phrase, n=3, kind=kind)]
@@ -568,6 +650,21 @@ class Reader:
             return
         if not metric_keys and not self.questions:
             self._ask_metric(list(self.metrics))
+
+    def _qualifying_claims(self) -> set[str]:
+        """Return the words that qualify the claims themselves, side by side within one list item: "fraud
+        claims", "claim age" (a verb is none: "showing claims")."""
+        tokens = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", self._untimed)]
+        out = set()
+        for (at, first), (_, second) in itertools.pairwise(tokens):
+            if any(at < b < at + len(first) + 2 for b in self._breaks) or \
+                    self._untimed[at + len(first):].find(second) > 1:
+                continue  # a list break, or blanked words, between them
+            if second in ("claim", "claims") and not first.endswith("ing"):
+                out.add(first)
+            if first == "claim":
+                out.add(second)
+        return out
 
     def _known(self, word: str) -> bool:
         """Tell whether anything in the dictionary (a metric, a dimension, a value) comes close to ``word``."""
@@ -741,7 +838,13 @@ def _remove_words(text: str, words: list[str], *, near: int | None = None) -> st
     return text
 
 
-def _phrase_of(text: str, unknown: list[str]) -> str:
+def _within(words: list[str], others: list[str]) -> bool:
+    """Tell whether ``words`` appear in ``others`` in the same order (not necessarily side by side)."""
+    rest = iter(others)
+    return all(word in rest for word in words)
+
+
+def _phrase_of(text: str, unknown: list[str], *, as_typed: bool = False) -> str:
     """Return the words of what was asked for around the first unknown word: the run of words no other
     part of the reading used ("customer satisfaction", "revenue per employee"), joined by "per"/"of"."""
     tokens = text.split()
@@ -750,14 +853,14 @@ def _phrase_of(text: str, unknown: list[str]) -> str:
     in_by_slot = first > 0 and tokens[first - 1] in ("by", "per")
 
     def part(token: str) -> bool:
-        return token not in STOP and (in_by_slot or token not in GENERIC) and not token.isdigit()
+        return token not in STOP and (in_by_slot or as_typed or token not in GENERIC) and not token.isdigit()
 
     start = first
     while start > 0 and part(tokens[start - 1]):
         start -= 1
     out = tokens[start:first + 1]
     for token in tokens[first + 1:]:
-        if part(token) or (token in ("per", "of") and out):
+        if part(token) or (token in ("per", "of") and out) or token in ("group", "groups"):  # "age group"
             out.append(token)
         else:
             break

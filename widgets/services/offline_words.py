@@ -41,7 +41,7 @@ CHARTS = [
     ("scatter", re.compile(rf" (?:scatter|scatterplot|scatter plot|bubble){CHART_NOUNS}?(?= )")),
     ("area", re.compile(rf" (?:area{CHART_NOUNS}|as (?:an )?area)(?= )")),
     ("line", re.compile(rf" (?:line{CHART_NOUNS}|as (?:a )?lines?|in lines|lines)(?= )")),
-    ("bar", re.compile(rf" (?:(?:bar|column){CHART_NOUNS}|bars|columns|as (?:a )?bar)(?= )")),
+    ("bar", re.compile(rf" (?:(?:bar|column){CHART_NOUNS}|bars|columns|as (?:a )?bar|(?:bar|column)(?= of ))(?= )")),
 ]
 TREND = re.compile(r" (?:trend|trends|trending|over time|time series|timeline|history)(?= )")
 CHARTY = re.compile(r" (?:chart|graph|plot|visual|visualise|visualize)(?= )")
@@ -50,14 +50,21 @@ CHARTY = re.compile(r" (?:chart|graph|plot|visual|visualise|visualize)(?= )")
 RANK_N = re.compile(r" (?:(?P<dir>top|bottom|best|worst|highest|lowest|largest|smallest|biggest|fastest|slowest|"
                     r"quickest|first|last|leading) (?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|"
                     r"twelve|fifteen|twenty)|(?P<dir_long>top|bottom) (?P<n_long>\d{4,12}))(?= )")
-RANK_N_AFTER = re.compile(r" (?:the )?(?P<n>\d{1,3}) (?P<dir>best|worst|highest|lowest|largest|biggest|fastest|"
-                          r"slowest)(?= )")
+RANK_N_AFTER = re.compile(r" (?:the )?(?P<n>\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|"
+                          r"twenty) (?P<dir>best|worst|highest|lowest|largest|smallest|biggest|fastest|slowest|quickest)"
+                          r"(?= )")
+# "the most common causes", "least frequent channel": a ranking by how many claims, whatever measure is named.
+RANK_COMMON = re.compile(r" (?:the )?(?:(?P<n>\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|"
+                         r"twenty) )?(?P<dir>most|least) (?:common|frequent|popular|usual)(?= )"
+                         r"| (?:the )?(?:(?P<n2>\d{1,3}) )?(?P<dir2>commonest|rarest)(?= )")
 RANK_COUNTED = re.compile(r" (?:the )?(?:(?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|"
                           r"twenty) )?(?P<what>[a-z]+(?: [a-z]+)?) (?:with|having|who|that|which|by)"
                           r"(?: [a-z]+){0,3}? (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|fewest|"
                           r"least|lowest|smallest|shortest|fastest)(?= )")
 RANK_SUPER = re.compile(r" (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|greatest|top|fewest|least|"
-                        r"lowest|smallest|shortest|fastest|quickest)(?= )")
+                        r"lowest|smallest|shortest|fastest|quickest|best|worst)(?= )")
+# "regions ranked by claims", "products sorted by total paid": the rows are what comes before.
+RANKED_BY = re.compile(r" (?:ranked|sorted|ordered|ranking|sort|order) (?:by|on)(?= )")
 COMPARE_OPS = [
     (">=", r"(?:at least|no less than|minimum of|min|>=)"),
     ("<=", r"(?:at most|no more than|up to|maximum of|max|<=)"),
@@ -141,5 +148,5 @@ def fix_time_typos(text: str) -> str:
     return " " + " ".join(words) + " "
 
 
-SHAPE_PATTERNS = [*(pattern for _, pattern in CHARTS), CUSTOM, TABLE, TREND, CHARTY, RANK_COUNTED, RANK_N,
-                  RANK_N_AFTER, RANK_SUPER]
+SHAPE_PATTERNS = [*(pattern for _, pattern in CHARTS), CUSTOM, TABLE, TREND, CHARTY, RANK_COMMON, RANK_COUNTED, RANK_N,
+                  RANK_N_AFTER, RANK_SUPER, RANKED_BY]
