@@ -39,7 +39,7 @@ export function openDetail({ api, widget: w, canEdit, onRestored, section = "" }
       + `Below is the widget as stored, with its own window${w.window_own ? ` (${w.window_own})` : ""}.` }) : null;
   panel.replaceChildren(
     el("header", { className: "detail-head" }, el("div", {}, el("p", { className: "muted", text: "Widget details" }), title), close),
-    windowed, error, history, body);
+    ...(windowed ? [windowed] : []), error, history, body); // replaceChildren would write a null as "null"
   panel.addEventListener("close", () => { if (opener && opener.isConnected) opener.focus(); }, { once: true });
   if (!panel.open) panel.showModal();
   if (section === "history") history.scrollIntoView({ block: "start" });

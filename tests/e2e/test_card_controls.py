@@ -192,3 +192,21 @@ def test_duplicate_then_move_to_another_of_the_analysts_dashboards(
     assert widget.id in {moved.get().id, *Widget.objects.filter(dashboard=board).values_list("id", flat=True)}
     page.goto(f"{live_server.url}/dashboards/{target.id}/")
     expect(page.get_by_test_id("widget-card")).to_have_count(1)
+
+
+def test_the_detail_panel_shows_no_stray_text_outside_its_sections(
+    browser_page: Page, live_server: Any, board: Dashboard,
+) -> None:
+    """Without a dashboard window the panel has no window note; nothing stands in for it (it once said "null")."""
+    build(board, "claim count by region over the last 90 days")
+    page = browser_page
+    open_board(page, live_server.url, board)
+    card = page.get_by_test_id("widget-card")
+    card.get_by_test_id("widget-menu").click()
+    card.get_by_test_id("menu-detail").click()
+    panel = page.get_by_test_id("detail-panel")
+    expect(panel.get_by_test_id("detail-history")).to_be_visible()
+    expect(panel.get_by_test_id("detail-window-note")).to_have_count(0)
+    loose = panel.evaluate("d => [...d.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE)"
+                           ".map((n) => n.textContent).join('').trim()")
+    assert loose == ""
