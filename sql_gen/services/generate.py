@@ -48,7 +48,9 @@ SYSTEM = (
     "primary metric first; metrics over different time "
     "columns are computed in separate subqueries joined on the group columns. Filters: 'in'/'not_in' use the "
     "exact stored values given; '>', '>=', '<', '<=' compare the numeric column. A ranking is ORDER BY the "
-    "primary metric (DESC for top, ASC for bottom) with LIMIT n; write no other LIMIT: the row cap is "
+    "primary metric (DESC for top, ASC for bottom) with LIMIT n; with a grain it ranks the dimension "
+    "values over the whole window (that ORDER BY and LIMIT in a subquery without the period) and the "
+    "statement keeps every period of those values. Write no other LIMIT: the row cap is "
     "applied for you, and a result it cuts is reported as cut. When a statement you wrote comes back with an "
     "error, fix exactly that and call record_sql again."
 )

@@ -38,12 +38,11 @@ def answer(query: OfflineQuery) -> dict[str, Any]:
     tables = {t["name"]: t for t in context.get("tables", [])}
     dialect = context.get("dialect", "duckdb")
     used: set[str] = set()
-    keys = _group_keys(spec, dims)
-    if len(metrics) == 1:
-        sql = _value_query(metrics[0], spec, dims, tables, used, alias=metrics[0]["key"])
+    if spec.get("ranking") and spec.get("grain") and spec.get("dimensions"):
+        sql = _ranked_series(metrics, spec, dims, tables, used)
     else:
-        sql = _joined([(m["key"], _value_query(m, spec, dims, tables, used, alias="value")) for m in metrics], keys)
-    sql += _order(spec, keys, metrics[0]["key"])
+        keys = _group_keys(spec, dims)
+        sql = _grouped(metrics, spec, dims, tables, used, keys) + _order(spec, keys, metrics[0]["key"])
     tree = sqlglot.parse_one(sql, read="duckdb")
     tree = tree.transform(lambda node: _bucket(node, dialect))
     return {
@@ -52,6 +51,30 @@ def answer(query: OfflineQuery) -> dict[str, Any]:
         "explanation": f"{', '.join(m.get('name', m['key']) for m in metrics)} from {', '.join(sorted(used))}, "
                        "within the bound window.",
     }
+
+
+def _grouped(metrics: list[dict[str, Any]], spec: dict[str, Any], dims: dict[str, dict[str, Any]],
+             tables: dict[str, dict[str, Any]], used: set[str], keys: list[str]) -> str:
+    """The group keys and one column per metric, named by its key, unordered."""
+    if len(metrics) == 1:
+        return _value_query(metrics[0], spec, dims, tables, used, alias=metrics[0]["key"])
+    return _joined([(m["key"], _value_query(m, spec, dims, tables, used, alias="value")) for m in metrics], keys)
+
+
+def _ranked_series(metrics: list[dict[str, Any]], spec: dict[str, Any], dims: dict[str, dict[str, Any]],
+                   tables: dict[str, dict[str, Any]], used: set[str]) -> str:
+    """A ranking over a time series ranks the dimension values over the whole window ("top 5 regions per
+    week": the 5 regions with the most claims in the window), then keeps every period of those values.
+    A LIMIT on the series' own rows would keep its n largest (period, value) rows instead."""
+    whole = {**spec, "grain": None}
+    rank_keys = _group_keys(whole, dims)
+    ranked = _grouped(metrics, whole, dims, tables, used, rank_keys) + _order(whole, rank_keys, metrics[0]["key"])
+    series = {**spec, "ranking": None}
+    keys = _group_keys(series, dims)
+    columns = ", ".join(f"s.{c}" for c in keys + [m["key"] for m in metrics])
+    on = " AND ".join(f"s.{k} = r.{k}" for k in rank_keys)
+    return (f"SELECT {columns} FROM ({_grouped(metrics, series, dims, tables, used, keys)}) AS s "
+            f"JOIN ({ranked}) AS r ON {on} ORDER BY " + ", ".join(f"s.{k}" for k in keys))
 
 
 def _slug(label: str) -> str:

@@ -89,6 +89,24 @@ def test_filters_rankings_and_exclusions(warehouse_file: Path, claims_sqlite_fil
         assert 0 < over[0][0] < sum(by_cause.values())
 
 
+def test_a_ranking_over_a_series_keeps_every_period_of_the_top_values(warehouse_file: Path,
+                                                                     claims_sqlite_file: Path):
+    """"Top 3 causes per month": the 3 causes with the most claims over the whole window, each with all its
+    months; not the 3 largest (month, cause) rows."""
+    for source in (duck_source(warehouse_file, row_cap=1000), sqlite_source(claims_sqlite_file, row_cap=1000)):
+        by_cause = dict(_run(source, _spec(dimensions=["claims.cause"])))
+        series = _run(source, _spec(dimensions=["claims.cause"], grain="month"))
+        top = _run(source, _spec(dimensions=["claims.cause"], grain="month", ranking={"direction": "top", "n": 3}))
+        bottom = _run(source, _spec(dimensions=["claims.cause"], grain="month",
+                                    ranking={"direction": "bottom", "n": 2}))
+        best = set(sorted(by_cause, key=by_cause.get, reverse=True)[:3])
+        worst = set(sorted(by_cause, key=by_cause.get)[:2])
+        assert {cause for _, cause, _ in top} == best
+        assert {cause for _, cause, _ in bottom} == worst
+        assert sorted(map(tuple, top)) == sorted(tuple(r) for r in series if r[1] in best)  # every month of each
+        assert [str(r[0])[:10] for r in top] == sorted(str(r[0])[:10] for r in top)  # in period order
+
+
 def test_two_metrics_each_over_its_own_rows(warehouse_file: Path):
     paid = {**_COUNT, "key": "total_paid", "expression": "SUM(paid_amount)", "default_filters": "status = 'closed'"}
     duck = duck_source(warehouse_file)
