@@ -301,3 +301,19 @@ def test_a_refusal_names_the_phrase_as_typed(demo: dict[str, Any], text: str, te
 def test_a_word_qualifying_claims_in_another_list_item_is_not_theirs(demo: dict[str, Any]) -> None:
     intent = read(demo, "open claims by region; claims")  # an answer after a break: nothing qualifies the claims
     assert intent["missing"] == [] and intent["metric_key"] == "open_claims"
+
+
+@pytest.mark.parametrize(("text", "window"), [
+    ("payouts 2024 q3", {"kind": "period", "unit": "quarter", "year": 2024, "quarter": 3}),
+    ("claims 2025 june by cause", {"kind": "period", "unit": "month", "year": 2025, "month": 6}),
+])
+def test_a_year_said_before_its_period_is_that_periods_year(demo: dict[str, Any], text: str,
+                                                           window: dict[str, Any]) -> None:
+    assert read(demo, text)["time_window"] == window
+
+
+def test_an_answer_naming_one_of_two_near_values_settles_it_either_way(demo: dict[str, Any]) -> None:
+    assert read(demo, "payouts for the northest")["questions"]
+    intent = read(demo, "payouts for the northest; northeast")
+    assert intent["filters"] == [{"dimension": "regions.name", "op": "in", "values": ["Northeast"]}]
+    assert intent["questions"] == []

@@ -411,6 +411,11 @@ class Reader:
                 continue  # its words were used by an earlier mention
             if decision.best is None and any(o.label in by_dim.get((o.key, "in"), []) for o in decision.options):
                 continue  # "karen" after "karen lee" was chosen: the same name, settled
+            if decision.best is None and any(
+                    other.best is not None and set(other.best.words) == set(lead.words)
+                    and other.best.label in by_dim.get((other.best.key, "in"), []) for other in decisions):
+                text = _remove_words(text, list(lead.words))
+                continue  # "northest", answered "northeast": the words read on their own name the value chosen
             spelled = [o for o in decision.options if _spelled_out(o.label, text)]
             if decision.outcome == Outcome.ASK and len(spelled) == 1:  # "linda smith", typed in full
                 decision = Decision(Outcome.USE, spelled[0], (), "exact")

@@ -108,6 +108,7 @@ _QUARTER_NAME = r"q[1-4]|(?:first|second|third|fourth|1st|2nd|3rd|4th) quarter"
 _YEAR_IN_WORDS = re.compile(
     rf" (?P<what>{_QUARTER_NAME}|{_MONTH})(?: of)? (?:the )?(?P<rel>last|previous|prior|this|current) (?:year|yr)(?= )"
     rf"| (?P<rel2>last|previous|prior|this) (?:year|yr) (?P<what2>{_QUARTER_NAME}|{_MONTH})(?= )")
+_YEAR_FIRST = re.compile(rf" (?P<y>20\d\d) (?P<what>q[1-4]|{_MONTH})(?= )")
 # Words that only stress a calendar period: "last full month", "the previous complete quarter", "calendar year 2025".
 _WHOLE = re.compile(r"(?<= )(?:the )?(?:(?:full|calendar) )?year (?P<kept3>20\d\d)(?= )"
                     r"|(?<= )(?:(?:full|complete|completed|whole|entire|calendar) )+(?P<kept>(?:week|wk|month|mo|quarter|"
@@ -179,7 +180,8 @@ def _years_said(text: str, today: date) -> str:
         number = today.year if relative in ("this", "current") else today.year - 1
         said = f" {what} {number}"
         return said + " " * (len(found.group(0)) - len(said))
-    return _YEAR_IN_WORDS.sub(year, text)
+    text = _YEAR_IN_WORDS.sub(year, text)
+    return _YEAR_FIRST.sub(lambda found: f" {found.group('what')} {found.group('y')}", text)  # "2025 q4": "q4 2025"
 
 
 def _take(reading: TimeReading, pattern: re.Pattern[str]) -> re.Match[str] | None:
