@@ -3,17 +3,23 @@
 // stays pinned when the table scrolls sideways, and the scroll shows.
 
 import { el } from "./dom.js";
-import { bucketLabel, formatValue, labelFor, needsYear, unitSymbol } from "./format.js";
+import { bucketLabel, formatDelta, formatValue, labelFor, needsYear, unitSymbol } from "./format.js";
 import {
   PAGE_SIZE, clampPage, nextSort, pageCount, pageRows, rangeText, sortNote, sortRows, tableColumns, totalsLabel,
-  totalsRow,
+  totalsRow, withComparison,
 } from "./tabledata.js";
 
 /** Returns a cell formatter per column: (value) -> text. */
 function cellText(w, result, meta, columns) {
   const grain = (w.spec && w.spec.grain) || null;
   return columns.map((c) => {
-    if (c.role === "metric") return (v) => formatValue(v, c.unit, meta);
+    if (c.role === "metric" || c.role === "previous") return (v) => formatValue(v, c.unit, meta);
+    if (c.role === "change") {
+      return (v) => {
+        const { abs, pct } = formatDelta(v, c.unit, meta);
+        return pct ? `${abs} (${pct})` : abs;
+      };
+    }
     if (c.role === "period") {
       const withYear = needsYear(result.rows.map((row) => row[c.index]).filter((v) => v !== null));
       return (v) => (v === null || v === undefined ? "—" : bucketLabel(String(v), grain, { withYear }));
@@ -25,17 +31,23 @@ function cellText(w, result, meta, columns) {
 
 /** Returns the header text: the metric's name with its unit ("Total paid (USD)"), or the label. */
 function headerText(c, meta) {
-  const unit = c.role === "metric" ? unitSymbol(c.unit, meta) : "";
+  const unit = c.role === "metric" || c.role === "previous" ? unitSymbol(c.unit, meta) : "";
   return unit ? `${c.label} (${unit})` : c.label;
 }
 
 /** Returns the table view of ``result`` for widget ``w``; ``caption`` names it for assistive technology. */
-export function tableView(w, result, meta, { caption = w.title, pageSize = PAGE_SIZE } = {}) {
+export function tableView(w, shown, meta, { caption = w.title, pageSize = PAGE_SIZE } = {}) {
+  const result = withComparison(w, shown);
   const columns = tableColumns(w, result);
   const texts = cellText(w, result, meta, columns);
   const totals = totalsRow(result, columns);
   const state = { sort: null, page: 0 };
-  const sortKey = (index) => (columns[index].role === "dimension" ? (v) => texts[index](v) : (v) => v);
+  const sortKey = (index) => {
+    const role = columns[index].role;
+    if (role === "dimension") return (v) => texts[index](v);
+    if (role === "change") return (v) => (v && typeof v.abs === "number" ? v.abs : null);
+    return (v) => v;
+  };
 
   const headCells = columns.map((c) => {
     const button = el("button", { type: "button", className: "sort-button", "data-testid": "sort-button",

@@ -8,6 +8,27 @@ export const PAGE_SIZE = 25;
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
 
+/** The columns a comparison adds to a table (names no query column can have: they are not SQL identifiers). */
+export const PREVIOUS = "·previous", CHANGE = "·change";
+
+/** Returns ``result`` with the comparison's columns added when the widget compares and the server gave a
+ * delta for each row: the primary metric in the earlier window (``PREVIOUS``) and the change (``CHANGE``,
+ * the delta itself: {abs, pct}). A table never drops the comparison its title and reading name. */
+export function withComparison(w, result) {
+  const deltas = result && result.deltas;
+  const spec = (w && w.spec) || {};
+  if (!spec.compare || !result.compare || !Array.isArray(deltas) || !deltas.length || deltas.length !== result.rows.length) {
+    return result;
+  }
+  return { ...result, columns: [...result.columns, PREVIOUS, CHANGE],
+    rows: result.rows.map((row, i) => [...row, deltas[i].previous ?? null, deltas[i]]) };
+}
+
+/** Returns the words for the comparison's window in a header: "previous period" or "same period last year". */
+export function comparedWith(spec) {
+  return spec && spec.compare && spec.compare.kind === "previous_year" ? "same period last year" : "previous period";
+}
+
 /** Returns one descriptor per result column: {index, key, dimension, role, label, unit, numeric, additive}.
  * ``role`` is "metric" (a spec metric, by key; the last column when none matches), "period" (the time
  * bucket), "dimension" (``dimension`` is its spec key, as columns.js matches it) or "other". Labels come
@@ -21,6 +42,11 @@ export function tableColumns(w, result) {
   if (!anyMetric) skip.add(result.columns[result.columns.length - 1]);
   const dims = dimensionKeys(w, result.columns, skip);
   return result.columns.map((key, index) => {
+    if (key === PREVIOUS || key === CHANGE) {
+      const primary = metrics[0] || { name: "Value", unit: "count" };
+      const label = key === PREVIOUS ? `${primary.name || "Value"}, ${comparedWith(spec)}` : `Change vs ${comparedWith(spec)}`;
+      return { index, key, role: key === PREVIOUS ? "previous" : "change", label, unit: primary.unit || "count", numeric: true };
+    }
     const numeric = result.rows.some((row) => typeof row[index] === "number");
     let metric = metrics.find((m) => m.key === key);
     if (!metric && !anyMetric && index === result.columns.length - 1) metric = metrics[0] || { name: humanize(key) };

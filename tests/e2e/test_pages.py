@@ -194,6 +194,29 @@ def test_a_table_widget_lists_its_rows_with_formatted_numbers(
     expect(table.locator("tbody tr").last.locator("th, td")).to_have_text(["Mail", "12,040"])
 
 
+def test_a_table_that_compares_shows_the_earlier_figure_and_the_change_of_each_row(
+    browser_page: Page, live_server: Any, board: Dashboard
+) -> None:
+    """The title and the reading say "vs the previous period": the table shows it, not just this period."""
+    spec = {**TABLE_SPEC, "time_window": {"kind": "rolling", "n": 30, "unit": "day"}, "compare": {"kind": "previous_period"}}
+    result = {**TABLE_RESULT, "window": {"start": "2026-11-03", "end": "2026-12-03"},
+              "compare": {"columns": ["channel", "open_claims"], "rows": [["agent", 1600], ["online", 2000]],
+                          "window": {"start": "2026-10-04", "end": "2026-11-03"}, "truncated": False},
+              "deltas": [{"group": ["agent"], "current": 1520, "previous": 1600, "abs": -80, "pct": -0.05},
+                         {"group": ["online"], "current": 2284, "previous": 2000, "abs": 284, "pct": 0.142},
+                         {"group": ["phone"], "current": 871, "previous": None, "abs": None, "pct": None}]}
+    add_widget(board, spec=spec, result=result)
+    open_dashboard(browser_page, live_server.url, board)
+
+    table = browser_page.locator("[data-testid=widget-card][data-kind=table] table")
+    expect(table.locator("thead th")).to_have_text(
+        ["Channel", "Open claims", "Open claims, previous period", "Change vs previous period"])
+    expect(table.locator("tbody tr").nth(1).locator("th, td")).to_have_text(["Online", "2,284", "2,000", "+284 (+14.2%)"])
+    expect(table.locator("tbody tr").nth(2).locator("th, td")).to_have_text(["Phone", "871", "—", "—"])
+    table.locator("thead th").nth(3).get_by_role("button").click()  # largest change first
+    expect(table.locator("tbody tr").first.locator("th")).to_have_text("Online")
+
+
 def test_a_dashboard_with_three_widgets_loads_without_script_errors(
     browser_page: Page, live_server: Any, board: Dashboard, screenshot: Callable[[Page, str], Path]
 ) -> None:

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  clampPage, nextSort, pageCount, pageRows, rangeText, sortNote, sortRows, tableColumns, totalsLabel,
-  totalsRow,
+  CHANGE, PREVIOUS, clampPage, nextSort, pageCount, pageRows, rangeText, sortNote, sortRows, tableColumns, totalsLabel,
+  totalsRow, withComparison,
 } from "../../static/widgets/tabledata.js";
 
 const WIDGET = {
@@ -166,5 +166,33 @@ describe("totalsLabel", () => {
   });
   test("totals whose row is not a list are no totals", () => {
     assert.equal(totalsRow({ totals: { columns: ["claim_count"], rows: [null] } }, tableColumns(WIDGET, RESULT)), null);
+  });
+});
+
+describe("withComparison", () => {
+  const compared = { spec: { ...WIDGET.spec, extra_metrics: [], compare: { kind: "previous_year" } } };
+  const result = {
+    columns: ["status", "total_paid"], rows: [["open", 300], ["closed", 90]], truncated: false,
+    compare: { columns: ["status", "total_paid"], rows: [["open", 200]], window: { start: "2025-01-01", end: "2025-02-01" } },
+    deltas: [{ group: ["open"], current: 300, previous: 200, abs: 100, pct: 0.5 },
+      { group: ["closed"], current: 90, previous: null, abs: null, pct: null }],
+  };
+
+  test("a table that compares shows the earlier figure and the change beside each row", () => {
+    const out = withComparison(compared, result);
+    assert.deepEqual(out.columns, ["status", "total_paid", PREVIOUS, CHANGE]);
+    assert.deepEqual(out.rows.map((row) => row[2]), [200, null]);
+    assert.equal(out.rows[0][3].pct, 0.5);
+    const columns = tableColumns(compared, out);
+    assert.deepEqual(columns.slice(2).map((c) => [c.role, c.label, c.unit]), [
+      ["previous", "Total paid, same period last year", "currency"],
+      ["change", "Change vs same period last year", "currency"]]);
+    assert.deepEqual(totalsRow({ ...out, totals: { columns: ["total_paid"], rows: [[390]] } }, columns), [null, 390, null, null]);
+  });
+
+  test("without a comparison, or without a delta for every row, the result is as it was", () => {
+    assert.equal(withComparison(WIDGET, result), result);
+    const short = { ...result, deltas: result.deltas.slice(0, 1) };
+    assert.equal(withComparison(compared, short), short);
   });
 });
