@@ -166,6 +166,9 @@ def widget_out(widget: Widget, *, now: datetime | None = None, vocabulary: Widge
     }
 
 
+_SAME_AGAIN = frozenset({ErrorCode.NOT_IN_DATA, ErrorCode.NOT_REFINABLE})
+
+
 def _window_status(view: WindowView) -> str:
     return "applied" if view.applied else "failed" if view.failed else "not_affected"
 
@@ -260,8 +263,8 @@ def request_out(request: WidgetRequest, *, now: datetime | None = None) -> dict[
         "error_code": request.error_code,
         "error_message": request.error_message,
         # Running again reads the same words against the same dictionary: a request for what the data
-        # lacks is edited, not retried.
-        "can_retry": request.status == RequestStatus.FAILED and request.error_code != ErrorCode.NOT_IN_DATA,
+        # lacks, or a follow-up the widget already shows, is edited, not retried.
+        "can_retry": request.status == RequestStatus.FAILED and request.error_code not in _SAME_AGAIN,
         "route_override": route_label(route_id=request.route_override_id) if request.route_override_id else None,
         "current_steps": _current_steps(request, now),
         "widget": widget_out(widget) if widget else None,

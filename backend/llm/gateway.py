@@ -35,12 +35,15 @@ TurnsSaver = Callable[[list[Turn]], None]
 
 class InvalidAnswer(Exception):
     """Raised by an ``ask`` parser: the payload is unusable, for the reason given (which goes back to
-    the model). ``error`` is what the caller reports when this was the last answer allowed."""
+    the model). ``error`` is what the caller reports when this was the last answer allowed. ``final``: the
+    answer was understood and is right, but what it asks for cannot be done (a follow-up that changes
+    nothing); asking again, or a dearer tier, would answer the same, so no other answer is asked for."""
 
-    def __init__(self, reason: str, *, error: ApplicationError | None = None) -> None:
+    def __init__(self, reason: str, *, error: ApplicationError | None = None, final: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.error = error
+        self.final = final
 
 
 class LLMClient:
@@ -85,6 +88,8 @@ class LLMClient:
                         last = exc
                         if row is not None:
                             mark(row, outcome=CallOutcome.VALIDATION_FAILED, error=_bad_output(exc.reason))
+                        if exc.final:
+                            raise
                         history.append(correction_turn(turn, exc.reason, tool=request.tool.name))
                         save(history)
                         continue

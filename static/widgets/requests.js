@@ -165,11 +165,13 @@ export function requestsController({ api, box, board, editPrompt = null, catalog
       return [el("button", { type: "button", className: "button", "data-testid": "request-retry",
         onclick: (event) => retry(r.id, event.currentTarget) }, "Try again")];
     }
+    // A follow-up is said again in its widget's Refine box, not as a new request in the builder; the
+    // catalog helps only when the data lacks what was named.
     return [
-      editPrompt ? el("button", { type: "button", className: "button", "data-testid": "request-edit",
+      editPrompt && !r.is_refinement ? el("button", { type: "button", className: "button", "data-testid": "request-edit",
         onclick: () => editPrompt(r.prompt) }, "Edit the request") : null,
-      catalogUrl ? el("a", { className: "button", href: catalogUrl, "data-testid": "request-catalog" },
-        "See what the data has") : null,
+      catalogUrl && r.error_code === "not_in_data" ? el("a", { className: "button", href: catalogUrl,
+        "data-testid": "request-catalog" }, "See what the data has") : null,
     ];
   }
 

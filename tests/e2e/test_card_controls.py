@@ -210,3 +210,28 @@ def test_the_detail_panel_shows_no_stray_text_outside_its_sections(
     loose = panel.evaluate("d => [...d.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE)"
                            ".map((n) => n.textContent).join('').trim()")
     assert loose == ""
+
+
+def test_a_follow_up_the_widget_already_shows_says_so_with_no_retry(
+    browser_page: Page, live_server: Any, worker: Worker, board: Dashboard,
+) -> None:
+    """Trying it again would read the same words the same way: the card offers Dismiss, not "Try again",
+    nor an edit that would make the follow-up a new widget."""
+    page = browser_page
+    open_board(page, live_server.url, board)
+    page.get_by_test_id("prompt-input").fill("claim count by region over the last 90 days")
+    page.get_by_test_id("prompt-submit").click()
+    card = page.get_by_test_id("widget-card")
+    expect(card).to_have_count(1, timeout=BUILD_MS)
+    refine(page, card, "make it a line chart", version=2)
+    card.get_by_test_id("refine-open").click()
+    card.get_by_test_id("refine-input").fill("as a line chart")
+    card.get_by_test_id("refine-input").press("Enter")
+    failed = card.get_by_test_id("request-card")
+    expect(failed).to_have_attribute("data-status", "failed", timeout=BUILD_MS)
+    expect(failed.get_by_test_id("request-error")).to_contain_text("already shows that")
+    for testid in ("request-retry", "request-edit", "request-catalog"):
+        expect(failed.get_by_test_id(testid)).to_have_count(0)
+    failed.get_by_role("button", name="Dismiss").click()
+    expect(card.get_by_test_id("request-card")).to_have_count(0)
+    expect(card).to_have_attribute("data-version", "2")

@@ -284,6 +284,20 @@ def test_the_words_of_a_change_are_not_reported_as_unapplied(catalog, words):
     assert not_applied(words=words, spec=after, catalog=catalog, today=dt.date(2026, 12, 2), before=before) == []
 
 
+def test_a_follow_up_the_widget_already_shows_fails_at_once_and_offers_no_retry(analyst, bars):
+    """Asking again, or a dearer tier, would read "weekly" the same way: one call, no escalation, and the
+    request says what it is without a "Try again" that could only fail again."""
+    from widgets.serializers import request_out
+
+    _refine(analyst, bars, "weekly")
+    again = _refine(analyst, bars, "weekly please")
+    assert (again.status, again.error_code) == (RequestStatus.FAILED, "not_refinable")
+    assert "already shows" in again.error_message
+    calls = list(LLMCall.objects.filter(widget_request_id=again.id).values_list("tier", "outcome"))
+    assert calls == [("fast", "validation_failed")], calls
+    assert request_out(again)["can_retry"] is False and bars.version == 2
+
+
 def test_a_refinement_that_fails_leaves_the_widget_as_it_was(analyst, bars):
     spec = bars.spec
     request = _refine(analyst, bars, "blah blah")

@@ -120,7 +120,7 @@ def _parse(payload: dict[str, Any], inputs: RefineInput) -> Refinement:
         raise InvalidAnswer(exc.message, error=ApplicationError(
             exc.code, f"This change cannot be made: {exc.message}")) from exc
     if _drawn(spec) == _drawn(inputs.spec):
-        raise InvalidAnswer("This change leaves the widget as it is.", error=ApplicationError(
+        raise InvalidAnswer("This change leaves the widget as it is.", final=True, error=ApplicationError(
             ErrorCode.NOT_REFINABLE, f"The widget already shows that: “{inputs.prompt}” changes nothing in it."))
     return Refinement(change=change, spec=spec)
 
