@@ -28,14 +28,59 @@ export function requestsController({ api, box, board, editPrompt = null, catalog
                                      canCancel = false }) {
   const node = (id, inner = "") => box.ownerDocument.querySelector(`[data-request-id="${id}"] ${inner}`);
   startTicking(box);
+  // Many questions left unanswered push the widgets down the page: past one, they can be put away at once.
+  const shown = new Map(); // request id -> the request as last rendered in the box
+  const bulkButton = el("button", { type: "button", className: "button button-quiet", "data-testid": "requests-dismiss-all",
+    onclick: () => dismissAll() }, "Dismiss all");
+  const bulkText = el("span", { className: "muted", "data-testid": "requests-waiting" });
+  const bulk = el("div", { className: "requests-bulk", hidden: true }, bulkText, bulkButton);
+  box.before(bulk);
+  const waiting = () => [...shown.values()].filter((r) => ["needs_clarification", "failed"].includes(r.status) && node(r.id));
+  function updateBulk() {
+    const left = waiting();
+    bulk.hidden = left.length < 2;
+    const questions = left.filter((r) => r.status === "needs_clarification").length;
+    const failed = left.length - questions;
+    bulkText.textContent = [questions ? `${questions} waiting for an answer` : "", failed ? `${failed} failed` : ""]
+      .filter(Boolean).join(", ");
+    bulkButton.setAttribute("aria-label", `Dismiss all ${left.length} requests: ${bulkText.textContent}`);
+  }
+  async function dismissAll() {
+    bulkButton.disabled = true;
+    const left = waiting();
+    let done = 0;
+    for (const r of left) {
+      const { ok, data } = await api(`requests/${r.id}/dismiss/`, {});
+      if (!ok) {
+        showError(node(r.id, ".request-error"), errorText(data));
+        continue;
+      }
+      render(r, true);
+      done += 1;
+    }
+    bulkButton.disabled = false;
+    say(`Dismissed ${done} of ${left.length} requests.`);
+    const input = document.getElementById("prompt-input");
+    if (input && input.offsetParent) input.focus();
+  }
 
   /** Shows a request's state: a new card when its state changes (an unchanged card is left alone, so
    * the live region is not re-announced), no card once it has a widget (ready, or failed with a badged
    * widget that says why) or is dismissed. A refinement shows on its widget's card (``board.requestHome``)
    * until it is ready, when ``board.refined`` updates that card. */
   function render(r, dismissed = false) {
+    try {
+      place(r, dismissed);
+    } finally {
+      updateBulk();
+    }
+  }
+
+  function place(r, dismissed) {
     const old = node(r.id);
     const home = board.requestHome ? board.requestHome(r) : null;
+    if (home || dismissed) shown.delete(r.id);
+    else shown.set(r.id, r);
     const done = home ? r.status === "ready" : Boolean(r.widget);
     if (home && done) board.refined(r);
     else if (r.widget && !home) board.addWidget(r.widget);

@@ -92,6 +92,31 @@ def test_pending_questions_are_dismissed_and_the_first_widget_comes_up(
     screenshot(page, "questions-dismissed")
 
 
+def test_many_waiting_requests_are_dismissed_at_once(
+    browser_page: Page, live_server: Any, board: Dashboard, screenshot: Callable[[Page, str], Path]
+) -> None:
+    add_widget(board, spec=KPI_SPEC, result=KPI_RESULT)
+    for n in range(12):
+        add_request(board, prompt=f"how are we doing {n}", status=RequestStatus.NEEDS_CLARIFICATION,
+                    questions=[QUESTION])
+    add_request(board, prompt="total paid last week", status=RequestStatus.FAILED, error_code="llm_unavailable",
+                error_message="The model is not answering.")
+    page = browser_page
+    open_board(page, live_server.url, board)
+    cards = page.get_by_test_id("request-card")
+    expect(cards).to_have_count(13)
+    expect(page.get_by_test_id("requests-waiting")).to_have_text("12 waiting for an answer, 1 failed")
+    page.get_by_test_id("requests-dismiss-all").click()
+    expect(cards).to_have_count(0)
+    expect(page.get_by_test_id("requests-dismiss-all")).to_be_hidden()  # nothing left to put away
+    expect(page.get_by_test_id("widget-status")).to_have_text("Dismissed 13 of 13 requests.")
+    assert page.get_by_test_id("widget-card").bounding_box()["y"] < 500  # type: ignore[index]
+    assert WidgetRequest.objects.filter(dismissed=True).count() == 13
+    page.reload()
+    expect(page.get_by_test_id("widget-grid")).to_have_attribute("aria-busy", "false")
+    expect(cards).to_have_count(0)
+
+
 def running_request(board: Dashboard, *, seconds: int) -> WidgetRequest:
     request = add_request(board, prompt="total paid amount over the last 30 days", status=RequestStatus.RUNNING)
     WidgetStep.objects.create(widget_request=request, name=StepName.SQL, state=StepState.RUNNING, attempts=1,
