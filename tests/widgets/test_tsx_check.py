@@ -164,6 +164,47 @@ def test_a_forbidden_construct_is_rejected_with_a_reason(tsx: str, expected: str
     assert any(error.startswith(expected) for error in caught.value.errors), caught.value.errors
 
 
+ANY_REFUSED = "the type 'any' is not allowed"
+SPREAD_REFUSED = "JSX spread attributes ('{...x}') are not allowed"
+
+
+@pytest.mark.parametrize(
+    ("tsx", "expected"),
+    [
+        # `any` switches the type check off for what it reaches: computed keys into props, and more.
+        (widget('const p: any = props;\n  const k = p["constr" + "uctor"];'), f"line 2: {ANY_REFUSED}"),
+        (widget('const k = (props as any)["constr" + "uctor"];'), f"line 2: {ANY_REFUSED}"),
+        (widget("const xs: any[] = props.rows;"), f"line 2: {ANY_REFUSED}"),
+        (widget("const [v] = React.useState<any>(props);"), f"line 2: {ANY_REFUSED}"),
+        (widget("const m = new Map<string, Array<any>>();"), f"line 2: {ANY_REFUSED}"),
+        (widget("function pick(o: any): string { return String(o); }"), f"line 2: {ANY_REFUSED}"),
+        (widget("type Loose = { [k: string]: any };"), f"line 2: {ANY_REFUSED}"),
+        # A spread passes attributes nobody wrote out, so no rule sees them.
+        (tag('<div {...{ dangerouslySetInnerHTML: { __html: "<b>x</b>" } }} />'), f"line 2: {SPREAD_REFUSED}"),
+        (tag("<span {...props.rows[0]} />"), f"line 2: {SPREAD_REFUSED}"),
+        (widget('const attrs = { title: "t" };\n  const e = <svg {...attrs}><rect {...{}} /></svg>;'),
+         f"line 3: {SPREAD_REFUSED}"),
+    ],
+    ids=["annotation", "as-any", "any-array", "type-argument", "nested-type-argument", "parameter-and-return",
+         "index-signature", "spread-literal", "spread-props", "spread-svg-and-empty"],
+)
+def test_explicit_any_and_jsx_spread_attributes_are_refused_with_a_reason(tsx: str, expected: str) -> None:
+    with pytest.raises(TsxRejected) as caught:
+        tsx_compile(tsx=tsx, props_ts=PROPS_TS)
+
+    assert any(error.startswith(expected) for error in caught.value.errors), caught.value.errors
+
+
+def test_object_spreads_and_unknown_are_still_allowed() -> None:
+    """Only the JSX spread *attribute* and the type any are refused: spreads inside values, and unknown
+    narrowed by typeof, are what ordinary components write."""
+    body = ('const base = { padding: 4 };\n  const u: unknown = props.rows[0]?.value;\n'
+            '  const n = typeof u === "number" ? u : 0;\n  const all = [...props.rows];\n'
+            '  const e = <span style={{ ...base, color: "#111" }}>{n}{all.length}</span>;')
+
+    assert tsx_compile(tsx=widget(body), props_ts=PROPS_TS).js
+
+
 @pytest.mark.slow
 def test_local_names_and_property_names_that_match_forbidden_globals_are_allowed() -> None:
     body = "const top = props.rows.length; const o = { location: top, window: 1 }; const t = o.location + o.window;"

@@ -60,7 +60,9 @@ RULES = [
     "Handle an empty props.rows (say 'No data for this window.') and null values (row.value and dimension "
     "values may be null).",
     "Draw charts with inline SVG elements; the component fills its container's width.",
-    "TypeScript runs in strict mode: type every parameter and handle undefined from array indexing.",
+    "TypeScript runs in strict mode: type every parameter and handle undefined from array indexing. Never "
+    "write the type any (no ': any', 'as any', 'any[]'): use the real type, or unknown narrowed with typeof.",
+    "No JSX spread attributes (<div {...x} />): write each attribute out.",
 ]
 
 SYSTEM = (

@@ -228,6 +228,15 @@ function ruleError(node, checker) {
   if (ts.isJsxAttribute(node) && node.name.getText() === "dangerouslySetInnerHTML") {
     return "dangerouslySetInnerHTML is not allowed: render with JSX";
   }
+  // `any` turns the type check off for what it touches (`const p: any = props; p[name]...`), and a JSX
+  // spread passes attributes no one wrote out: both hide from these rules what the component does.
+  if (node.kind === ts.SyntaxKind.AnyKeyword) {
+    return "the type 'any' is not allowed (as an annotation, in 'as any', 'any[]' or a type argument): "
+      + "give the value its real type, or use 'unknown' and narrow it with typeof";
+  }
+  if (ts.isJsxSpreadAttribute(node)) {
+    return "JSX spread attributes ('{...x}') are not allowed: write each attribute out, e.g. style={x.style}";
+  }
   return null;
 }
 
