@@ -83,8 +83,9 @@
   let stopped = false;
   let lastHeight = -1;
   let gen = 0;
-  let busy = false; // an event is with the Worker: mouse moves meanwhile are coalesced
-  let queued = null;
+  let busy = false; // an event is with the Worker: the ones after it wait in `waiting`
+  const waiting = []; // [{element, data}] in order; a run of moves over one element is kept as its latest
+  const MAX_WAITING = 32;
   const listeners = new WeakMap(); // element -> {event: handler id}
 
   function kebab(name) {
@@ -230,25 +231,35 @@
   }
 
   function onEvent(event) {
-    const id = (listeners.get(event.currentTarget) || new Map()).get(event.type);
-    if (id === undefined || stopped || !worker) return;
-    const box = event.currentTarget.getBoundingClientRect();
-    const key = event.currentTarget.getAttribute("data-key");
-    const message = { type: "event", gen, id, data: { type: event.type, key,
+    const element = event.currentTarget;
+    if (!(listeners.get(element) || new Map()).has(event.type) || stopped || !worker) return;
+    const box = element.getBoundingClientRect();
+    const data = { type: event.type, key: element.getAttribute("data-key"),
       x: Math.round(event.clientX - box.left), y: Math.round(event.clientY - box.top), button: event.button,
-      shiftKey: event.shiftKey, altKey: event.altKey, ctrlKey: event.ctrlKey, metaKey: event.metaKey } };
-    if (busy) {
-      // One call at a time; a burst of moves becomes its latest, other events wait their turn.
-      queued = queued && queued.data.type !== "mousemove" && event.type === "mousemove" ? queued : message;
+      shiftKey: event.shiftKey, altKey: event.altKey, ctrlKey: event.ctrlKey, metaKey: event.metaKey };
+    if (!busy) {
+      send(element, data);
       return;
     }
-    send(message);
+    // One call at a time. Every event waits its turn (an enter, a leave or a click dropped leaves the
+    // component's state wrong); only a run of moves over one element is kept as its latest.
+    const last = waiting[waiting.length - 1];
+    if (last && last.element === element && last.data.type === "mousemove" && data.type === "mousemove") {
+      last.data = data;
+    } else if (waiting.length < MAX_WAITING) {
+      waiting.push({ element, data });
+    }
   }
 
-  function send(message) {
+  /** Sends ``data`` to the handler ``element`` has for it in the tree drawn now; false when it has none
+   * any more (the render since the event removed it). */
+  function send(element, data) {
+    const id = (listeners.get(element) || new Map()).get(data.type);
+    if (id === undefined || !element.isConnected) return false;
     busy = true;
     arm(ANSWER_MS);
-    worker.postMessage(message);
+    worker.postMessage({ type: "event", gen, id, data });
+    return true;
   }
 
   function fromWorker(event) {
@@ -261,11 +272,9 @@
     } else if (data.type === "idle") {
       clearTimeout(watchdog);
       busy = false;
-      if (queued) {
-        const next = queued;
-        queued = null;
-        next.gen = gen;
-        send(next);
+      while (waiting.length && !stopped && worker) {
+        const next = waiting.shift();
+        if (send(next.element, next.data)) break;
       }
     } else if (data.type === "error") {
       stop(["component", "budget"].includes(data.kind) ? data.kind : "sandbox", data.text);

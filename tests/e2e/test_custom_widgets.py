@@ -256,6 +256,42 @@ def test_the_offline_components_render_in_the_vm(browser_page: Page, live_server
     expect(browser_page.frame_locator("[title='Offline 2']").locator("svg polyline")).to_have_count(1)
 
 
+# Logs every event it is given, in order, as "type:key".
+EVENT_LOG_JS = """
+function Widget(props) {
+  const [log, setLog] = React.useState([]);
+  const note = (e) => setLog((old) => old.concat(e.type + ":" + e.key));
+  const row = (key) => React.createElement("div", { key, "data-testid": "row-" + key, style: { padding: 8 },
+    onMouseEnter: note, onMouseLeave: note, onClick: note, onDoubleClick: note }, key);
+  return React.createElement("div", null, row("a"), row("b"),
+    React.createElement("p", { "data-testid": "log" }, log.length ? log.join(" ") : "none"));
+}
+"""
+
+
+def test_events_that_arrive_while_the_component_is_busy_all_reach_it_in_order(
+    browser_page: Page, live_server: Any, board: Dashboard
+) -> None:
+    """The first event goes to the Worker; the ones fired meanwhile (here in the same task, so the Worker
+    cannot have answered) wait their turn. Only the last of them used to be kept: a click right after
+    entering a row lost the enter, a leave right after a click lost the click."""
+    add_widget(board, spec=SPEC, result=RESULT, component_js=EVENT_LOG_JS)
+    open_dashboard(browser_page, live_server.url, board)
+    frame = browser_page.frame_locator("[data-testid=custom-frame]")
+    expect(frame.get_by_test_id("log")).to_have_text("none")
+
+    frame.locator("body").evaluate("""() => {
+      const fire = (key, type) => document.querySelector(`[data-key="${key}"]`)
+        .dispatchEvent(new MouseEvent(type, { bubbles: false }));
+      fire("a", "mouseenter"); fire("a", "click"); fire("a", "mouseleave");
+      fire("b", "mouseenter"); fire("b", "click"); fire("b", "dblclick"); fire("b", "mouseleave");
+    }""")
+
+    expect(frame.get_by_test_id("log")).to_have_text(
+        "mouseenter:a click:a mouseleave:a mouseenter:b click:b dblclick:b mouseleave:b")
+    expect(custom_card(browser_page).get_by_test_id("custom-error")).to_have_count(0)
+
+
 def tsx_free_component() -> str:
     return "function Widget(props) { return React.createElement('p', null, props.title); }"
 
