@@ -39,3 +39,17 @@ class FormTextField(forms.CharField):
         problem = text_problem(value or "", multiline=self.multiline)
         if problem:
             raise DjangoValidationError(f"The text holds {problem}.", code="invalid_text")
+
+
+class StrictInput(serializers.Serializer):
+    """An input serializer that refuses fields it does not take, naming them and the ones it does: a
+    misspelt or unsupported field ("width" on a widget's PATCH) is a clear 400, never ignored in silence."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(str(k) for k in data if k not in self.fields)
+            if unknown:
+                taken = ", ".join(sorted(self.fields)) or "nothing"
+                raise serializers.ValidationError(
+                    {key[:60]: [f"Unknown field; this takes: {taken}."] for key in unknown[:10]}, code="unknown_field")
+        return super().to_internal_value(data)

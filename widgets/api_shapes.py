@@ -10,6 +10,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from backend.fields import StrictInput
 from widgets.models import RequestStatus
 
 
@@ -31,14 +32,14 @@ class DashboardOut(serializers.Serializer):
                                    "`dates` as it resolves today; it overrides every widget's own. Null: none.")
 
 
-class LayoutEntry(serializers.Serializer):
+class LayoutEntry(StrictInput):
     id = serializers.IntegerField()
     position = serializers.IntegerField(min_value=0)
     width = serializers.IntegerField(min_value=1, max_value=3, help_text="Columns, 1 to 3.")
     height = serializers.ChoiceField(choices=["S", "M", "L"])
 
 
-class LayoutIn(serializers.Serializer):
+class LayoutIn(StrictInput):
     widgets = LayoutEntry(many=True, help_text="Some or all of the dashboard's widgets; the others follow.")
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from backend.errors import ErrorCode
-from backend.fields import TextField
+from backend.fields import StrictInput, TextField
 from backend.llm.api import route_label
 from widgets.models import (
     Dashboard,
@@ -31,26 +31,26 @@ from widgets.services.result_shape import result_readable
 from widgets.services.widget_edits import kind_choices
 
 
-class PromptIn(serializers.Serializer):
+class PromptIn(StrictInput):
     prompt = TextField(multiline=True, allow_blank=True, trim_whitespace=True)
     route_id = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                         help_text="Admins only: the model route every call of this request uses.")
 
 
-class WidgetPatchIn(serializers.Serializer):
+class WidgetPatchIn(StrictInput):
     title = serializers.CharField(required=False, allow_blank=True, trim_whitespace=True, max_length=500)
     kind = serializers.CharField(required=False, max_length=40)
 
 
-class DashboardTargetIn(serializers.Serializer):
+class DashboardTargetIn(StrictInput):
     dashboard_id = serializers.IntegerField(min_value=1)
 
 
-class DuplicateIn(serializers.Serializer):
+class DuplicateIn(StrictInput):
     dashboard_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
 
 
-class RefineIn(serializers.Serializer):
+class RefineIn(StrictInput):
     prompt = serializers.CharField(allow_blank=True, trim_whitespace=True)
 
 
@@ -81,7 +81,7 @@ def conversation_out(widget_request: WidgetRequest) -> dict[str, Any]:
     }
 
 
-class AnswersIn(serializers.Serializer):
+class AnswersIn(StrictInput):
     answers = serializers.DictField(child=TextField(multiline=True, allow_blank=True),
                                     help_text="Question id → answer text.")
 
@@ -91,13 +91,13 @@ class AnswersIn(serializers.Serializer):
 _NAME_ERRORS = {key: f"Give the dashboard a name of 1 to {MAX_NAME_CHARS} characters." for key in ("blank", "max_length")}
 
 
-class DashboardIn(serializers.Serializer):
+class DashboardIn(StrictInput):
     name = TextField(max_length=MAX_NAME_CHARS, error_messages=_NAME_ERRORS,
                      help_text=f"1 to {MAX_NAME_CHARS} characters, unique among your dashboards.")
     is_private = serializers.BooleanField(default=True, help_text="False shares it with everyone, view-only.")
 
 
-class DashboardPatchIn(serializers.Serializer):
+class DashboardPatchIn(StrictInput):
     name = TextField(max_length=MAX_NAME_CHARS, required=False, error_messages=_NAME_ERRORS)
     is_private = serializers.BooleanField(required=False)
     window = serializers.JSONField(required=False, allow_null=True,

@@ -174,3 +174,20 @@ def test_a_bad_content_length_is_400(client_for, analyst):
     response = client_for(analyst).generic("POST", "/api/dashboards/", data=b"{}", content_type="application/json",
                                            CONTENT_LENGTH="lots")
     assert (response.status_code, response.json()["code"]) == (400, "parse_error")
+
+
+@pytest.mark.parametrize(("path", "method", "body", "unknown"), [
+    ("/api/dashboards/{dashboard}/", "patch", {"name": "Claims", "colour": "red"}, "colour"),
+    ("/api/dashboards/", "post", {"name": "New one", "privte": False}, "privte"),
+    ("/api/dashboards/{dashboard}/requests/", "post", {"prompt": "total paid", "model": "opus"}, "model"),
+    ("/api/dashboards/{dashboard}/requests/", "post", {"prompt": "total paid", "route": 3}, "route"),
+])
+def test_a_field_an_endpoint_does_not_take_is_refused_by_name(client_for, analyst, dashboard, path, method, body,
+                                                              unknown):
+    """Ignoring it would look like success: "privte": false would leave the dashboard private, unsaid."""
+    response = getattr(client_for(analyst), method)(path.format(dashboard=dashboard.id), body, format="json")
+    assert response.status_code == 400, response.content
+    answer = response.json()
+    assert answer["code"] == "invalid" and unknown in answer["extra"]["fields"], answer
+    assert "Unknown field" in answer["extra"]["fields"][unknown][0]
+    assert Dashboard.objects.filter(owner=analyst).count() == 1 and WidgetRequest.objects.count() == 0
