@@ -18,6 +18,9 @@ const RATE_PER_SECOND = 30;
 // its frame's (the frame follows its content) would otherwise keep the cards below it jumping.
 const HEIGHT_CHANGES = 3;
 const HEIGHT_WINDOW_MS = 2000;
+// A frame that has said nothing this long after it was made never started (its page or script did not
+// load): the frame's own start-up watchdog (15 s) would have spoken by then.
+const START_MS = 30_000;
 
 // Our words for what stopped a widget; the component's own text is shown apart, marked as its.
 // A frame names a budget by code only, so no text of its own choosing reads as ours.
@@ -31,6 +34,7 @@ const REASONS = {
   sandbox: "The custom component could not run in this browser's sandbox.",
   navigated: "The custom component was stopped: it tried to leave its sandbox.",
   flood: "The custom component was stopped: its frame sent more messages than allowed.",
+  start: "The custom component could not be started: its sandbox did not load.",
 };
 
 /** Returns the widget's box, holding an iframe with an opaque origin (sandbox="allow-scripts", no
@@ -50,10 +54,12 @@ function mount(box, w, sandboxUrl) {
   let port = null;
   const heightOf = heightKeeper();
   const fail = (kind, detail) => {
+    clearTimeout(starting);
     if (port) port.close();
     port = null;
     if (frame.isConnected) customFailed(box, kind, detail, () => mount(box, w, sandboxUrl));
   };
+  const starting = setTimeout(() => fail("start", ""), START_MS);
   frame.addEventListener("load", () => {
     loads += 1;
     // The sandbox page loads once; a second load means something navigated the frame away.
@@ -63,7 +69,7 @@ function mount(box, w, sandboxUrl) {
     }
     const channel = new MessageChannel();
     port = channel.port1;
-    port.onmessage = guarded((message) => {
+    const heard = guarded((message) => {
       if (message.type === "rendered" && Number.isFinite(message.height)) {
         const height = String(heightOf(message.height));
         if (frame.height !== height) frame.height = height;
@@ -74,6 +80,10 @@ function mount(box, w, sandboxUrl) {
         else fail("sandbox", "");
       }
     }, () => fail("flood", ""));
+    port.onmessage = (event) => {
+      clearTimeout(starting); // the frame is up; from here its own watchdog speaks for it
+      heard(event);
+    };
     // "*": an opaque-origin frame has no origin to name. This is the first load of our own src.
     frame.contentWindow.postMessage({ type: "start" }, "*", [channel.port2]);
     port.postMessage({ type: "render", js: w.component_js, props: w.props || {} });
@@ -142,11 +152,14 @@ function customFailed(box, kind, detail, retry) {
   const text = detail.length > MAX_ERROR_TEXT ? `${detail.slice(0, MAX_ERROR_TEXT)}…` : detail;
   const own = kind === "component";
   const reason = Object.hasOwn(REASONS, kind) ? REASONS[kind] : REASONS.sandbox;
-  box.replaceChildren(el("div", { className: "form-error custom-error", role: "alert", "data-testid": "custom-error" },
-    el("p", { className: "custom-error-reason", "data-testid": "custom-error-reason",
-      text: reason }),
-    own && text ? el("p", { className: "custom-error-detail", "data-testid": "custom-error-detail" },
-      el("span", { className: "custom-error-label", text: "The component's own message (not from Widget Builder): " }),
-      el("q", { text })) : null,
-    el("button", { type: "button", className: "button", "data-testid": "custom-retry", text: "Retry", onclick: retry })));
+  // Our reason is the alert; the component's own text sits apart, below it, plainly set as a quotation of
+  // generated code (not in the alert's red, where a forged "session expired" would read as ours).
+  box.replaceChildren(el("div", { className: "custom-error", "data-testid": "custom-error" },
+    el("div", { className: "form-error custom-error-ours", role: "alert" },
+      el("p", { className: "custom-error-reason", "data-testid": "custom-error-reason", text: reason }),
+      el("button", { type: "button", className: "button", "data-testid": "custom-retry", text: "Retry", onclick: retry })),
+    own && text ? el("figure", { className: "custom-error-detail", "data-testid": "custom-error-detail" },
+      el("figcaption", { className: "custom-error-label",
+        text: "Its own error text, written by the generated code (not a message from Widget Builder):" }),
+      el("blockquote", { className: "custom-error-quote", text })) : null));
 }

@@ -103,12 +103,18 @@
     return out;
   }
 
+  const RENDERER_LIMIT = /^The component (?:rendered more than \d+ elements|nested elements more than \d+ deep)\.$/;
+
   function report(error, interruptedBy) {
     const message = error && typeof error === "object" ? String(error.message || error.name || "") : String(error);
     if (message === "interrupted") {
       fail("budget", interruptedBy);
     } else if (/^out of memory$|^string too long$|stack overflow|call stack size/i.test(message)) {
       fail("budget", "memory");
+    } else if (RENDERER_LIMIT.test(message)) {
+      // Our renderer's size limits (sandbox-vm.js) are ours to say, in our words. A component that throws
+      // the same text only gets itself stopped with that reason.
+      fail("budget", "output");
     } else {
       fail("component", message || "Unknown error");
     }

@@ -180,12 +180,32 @@ def test_a_component_that_throws_shows_its_own_words_apart_with_a_retry(
 
     card = custom_card(browser_page)
     expect(card.get_by_test_id("custom-error-reason")).to_have_text("The custom component stopped with an error.")
-    expect(card.get_by_test_id("custom-error-detail")).to_have_text(
-        "The component's own message (not from Widget Builder): "
-        "Your session has expired, sign in at evil.test Claims by region, as bars")
+    detail = card.get_by_test_id("custom-error-detail")
+    expect(detail.locator("figcaption")).to_have_text(
+        "Its own error text, written by the generated code (not a message from Widget Builder):")
+    expect(detail.locator("blockquote")).to_have_text("Your session has expired, sign in at evil.test Claims by region, as bars")
+    # The product's alert holds our words only; the component's text is outside it.
+    expect(card.get_by_role("alert")).to_have_count(1)
+    expect(card.get_by_role("alert")).not_to_contain_text("session has expired")
     expect(card.get_by_test_id("custom-frame")).to_have_count(0)
     card.get_by_test_id("custom-retry").click()  # runs it again in a new frame, which fails the same way
     expect(card.get_by_test_id("custom-error-detail")).to_contain_text("Your session has expired")
+
+
+def test_a_frame_that_never_starts_says_so_with_a_retry(
+    browser_page: Page, live_server: Any, board: Dashboard
+) -> None:
+    """The sandbox page or its script failing to load left the widget blank for good."""
+    add_widget(board, spec=SPEC, result=RESULT, component_js='function Widget() { return "hi"; }')
+    browser_page.clock.install()
+    browser_page.route("**/widgets/sandbox/*", lambda route: route.fulfill(status=200, body="", content_type="text/html"))
+    open_dashboard(browser_page, live_server.url, board)
+    card = custom_card(browser_page)
+    expect(card.get_by_test_id("custom-frame")).to_have_count(1)
+    browser_page.clock.run_for(31_000)
+    expect(card.get_by_test_id("custom-error-reason")).to_have_text(
+        "The custom component could not be started: its sandbox did not load.")
+    expect(card.get_by_test_id("custom-retry")).to_be_visible()
 
 
 def test_a_component_that_reaches_for_the_window_stops_with_its_error(
