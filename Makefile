@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 QUICKJS := node_modules/.cache/widget-builder/quickjs.js
 DEMO_CLAIMS ?= 1000000
+ADDR ?= 127.0.0.1:8000
 TEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
@@ -36,9 +37,9 @@ setup: $(STAMP) $(QUICKJS)
 	$(PY) manage.py collectstatic --noinput --clear --verbosity 0
 	$(PY) manage.py seed_demo --claims $(DEMO_CLAIMS)
 
-## Set everything up and start the app (web + worker) on http://127.0.0.1:8000
+## Set everything up and start the app (web + worker) on http://127.0.0.1:8000 (another: make run ADDR=127.0.0.1:8100)
 run: setup
-	$(PY) manage.py serve 127.0.0.1:8000
+	$(PY) manage.py serve $(ADDR)
 
 ## Linters: ruff, and the import contract (apps reach the LLM gateway only through backend.llm.api)
 lint: $(STAMP)
