@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,8 +22,10 @@ from widgets.api_shapes import (
     LayoutOut,
     RefreshOut,
     RequestOut,
+    RequestPageOut,
     answers,
 )
+from widgets.models import RequestStatus
 from widgets.serializers import (
     AnswersIn,
     DashboardIn,
@@ -137,6 +140,29 @@ class WidgetRequestCreateApi(APIView):
         created = widget_request_create(user=request.user, dashboard=dashboard, prompt=data.validated_data["prompt"],
                                         route_override_id=data.validated_data.get("route_id"))
         return Response(request_out(created), status=status.HTTP_202_ACCEPTED)
+
+
+class WidgetRequestListApi(APIView):
+    @extend_schema(tags=TAG_REQUESTS, operation_id="requests_list", summary="Your requests, newest first",
+                   parameters=[OpenApiParameter("dashboard", int, description="Only those on this dashboard."),
+                               OpenApiParameter("status", str, enum=[s.value for s in RequestStatus],
+                                                description="Only those in this status.")],
+                   responses=answers({200: RequestPageOut}, errors=(400, 401, 404)))
+    def get(self, request: Request) -> Response:
+        dashboard, wanted = request.query_params.get("dashboard"), request.query_params.get("status")
+        problems = {}
+        if dashboard is not None and not (dashboard.isascii() and dashboard.isdigit() and len(dashboard) < 12):
+            problems["dashboard"] = ["A dashboard id: a whole number."]
+        if wanted is not None and wanted not in RequestStatus.values:
+            problems["status"] = [f"One of: {', '.join(RequestStatus.values)}."]
+        if problems:
+            raise ValidationError(problems)
+        found = selectors.widget_requests_of(user=request.user, dashboard_id=int(dashboard) if dashboard else None,
+                                             status=wanted)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(found, request, view=self)
+        now = timezone.now()
+        return paginator.get_paginated_response([request_out(r, now=now) for r in page or []])
 
 
 class WidgetRequestDetailApi(APIView):

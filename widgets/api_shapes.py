@@ -89,6 +89,13 @@ class DashboardPageOut(serializers.Serializer):
     results = DashboardOut(many=True)
 
 
+class RequestPageOut(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = RequestOut(many=True)
+
+
 _ERRORS = {
     400: "Bad input (`invalid`, `parse_error`, `json_too_deep`, `invalid_text`, or the endpoint's own codes).",
     401: "Not authenticated (`WWW-Authenticate: Bearer`).",

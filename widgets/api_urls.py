@@ -11,6 +11,7 @@ urlpatterns = [
     path("dashboards/<int:dashboard_id>/restore/", api.DashboardRestoreApi.as_view(), name="api-dashboard-restore"),
     path("dashboards/<int:dashboard_id>/refresh/", api.DashboardRefreshApi.as_view(), name="api-dashboard-refresh"),
     path("dashboards/<int:dashboard_id>/requests/", api.WidgetRequestCreateApi.as_view(), name="api-request-create"),
+    path("requests/", api.WidgetRequestListApi.as_view(), name="api-request-list"),
     path("requests/<int:request_id>/", api.WidgetRequestDetailApi.as_view(), name="api-request-detail"),
     path("requests/<int:request_id>/answers/", api.WidgetRequestAnswerApi.as_view(), name="api-request-answer"),
     path("requests/<int:request_id>/dismiss/", api.WidgetRequestDismissApi.as_view(), name="api-request-dismiss"),

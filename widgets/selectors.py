@@ -59,6 +59,17 @@ def dashboard_staff_get(*, dashboard_id: int) -> Dashboard | None:
     return Dashboard.objects.filter(id=dashboard_id, deleted_at__isnull=True).select_related("owner").first()
 
 
+def widget_requests_of(*, user: AbstractBaseUser, dashboard_id: int | None = None,
+                       status: str | None = None) -> QuerySet[WidgetRequest]:
+    """Return the user's own requests, newest first, on one dashboard and in one status when given."""
+    found = WidgetRequest.objects.filter(user=user).select_related("dashboard").prefetch_related("steps")
+    if dashboard_id is not None:
+        found = found.filter(dashboard_id=dashboard_id)
+    if status is not None:
+        found = found.filter(status=status)
+    return found.order_by("-created_at", "-id")
+
+
 def widget_request_get(*, user: AbstractBaseUser, request_id: int) -> WidgetRequest:
     """Return one of the user's own requests.
 

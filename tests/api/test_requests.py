@@ -112,3 +112,27 @@ def test_a_token_creates_polls_and_cancels_a_request(token_client, analyst, dash
     assert made.status_code == 202
     assert client.get(f"/api/requests/{made.json()['id']}/").json()["status"] == "pending"
     assert client.post(f"/api/requests/{made.json()['id']}/cancel/").json()["status"] == "cancelled"
+
+
+def test_the_request_list_holds_the_callers_own_newest_first_in_pages(client_for, analyst, other_analyst,
+                                                                      dashboard):
+    from widgets.models import Dashboard
+
+    other_board = Dashboard.objects.create(owner=analyst, name="Second")
+    mine = [WidgetRequest.objects.create(dashboard=board, user=analyst, prompt=f"mine {n}", status=status)
+            for n, (board, status) in enumerate([(dashboard, RequestStatus.READY), (other_board, RequestStatus.FAILED),
+                                                 (dashboard, RequestStatus.NEEDS_CLARIFICATION)])]
+    theirs = Dashboard.objects.create(owner=other_analyst, name="Theirs", is_private=False)
+    WidgetRequest.objects.create(dashboard=theirs, user=other_analyst, prompt="not yours", status=RequestStatus.READY)
+    client = client_for(analyst)
+    page = client.get("/api/requests/?page_size=2").json()
+    assert set(page) == {"count", "next", "previous", "results"} and page["count"] == 3 and "page=2" in page["next"]
+    assert [r["id"] for r in page["results"]] == [mine[2].id, mine[1].id]
+    on_board = client.get(f"/api/requests/?dashboard={dashboard.id}").json()["results"]
+    assert [r["prompt"] for r in on_board] == ["mine 2", "mine 0"]
+    failed = client.get("/api/requests/?status=failed").json()["results"]
+    assert [r["id"] for r in failed] == [mine[1].id] and failed[0]["can_retry"] is True
+    for bad in ("?status=exploded", "?dashboard=1%3B%20DROP", "?dashboard=%EF%BC%91"):
+        answer = client.get(f"/api/requests/{bad}")
+        assert (answer.status_code, answer.json()["code"]) == (400, "invalid"), bad
+    assert APIClient().get("/api/requests/").status_code == 401
