@@ -95,6 +95,10 @@ class WidgetRequest(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    def words(self) -> str:
+        """Return what the analyst said: the prompt, then each typed or chosen answer, in order."""
+        return " ".join([self.prompt, *(a.get("answer", "") for a in self.answers)])
+
     def __str__(self) -> str:
         return f"#{self.pk} {self.prompt[:60]}"
 

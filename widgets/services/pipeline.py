@@ -96,7 +96,7 @@ class StepRun:
 def _clarify(run: StepRun) -> dict[str, Any]:
     request, catalog = run.widget_request, build_catalog(source=run.source)
     source = run.source
-    words = " ".join([request.prompt, *(a.get("answer", "") for a in request.answers)])
+    words = request.words()
     if request.is_refinement:  # a change to the widget's current spec, not a new widget
         return refine_clarify(widget_request=request, source=source, catalog=catalog, llm=run.llm(),
                               value_hints=value_hints(source=source, catalog=catalog, text=words))
@@ -134,7 +134,7 @@ def _spec(run: StepRun) -> dict[str, Any]:
     spec = SPEC.run(inputs, **run.llm()).model_dump(mode="json")
     # What was assumed and what was not applied are our reading, whatever the model reported.
     spec["assumptions"] = list(dict.fromkeys([*clarified["intent"].get("assumptions", []), *spec["assumptions"]]))[:10]
-    words = " ".join([request.prompt, *(a.get("answer", "") for a in request.answers)])
+    words = request.words()
     spec["not_applied"] = not_applied(words=words, spec=spec, catalog=clarified["catalog"],
                                       today=source_today(run.source))[:20]
     return spec

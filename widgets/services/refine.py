@@ -219,8 +219,7 @@ def _unapplied_said(widget_request: WidgetRequest, *, before: dict[str, Any], af
     does not apply ("make it a table and colour it blue": the table is made, the colour is not). Our reading
     of the words against both specs, never the model's own report; the spec keeps what earlier requests did
     not apply."""
-    said = " ".join([widget_request.prompt, *(a.get("answer", "") for a in widget_request.answers)])
-    unapplied = not_applied(words=said, spec=after, catalog=catalog, today=today, before=before)
+    unapplied = not_applied(words=widget_request.words(), spec=after, catalog=catalog, today=today, before=before)
     words = change_words(before, after)
     if not unapplied:
         return after, words
