@@ -47,6 +47,15 @@ def open_board(page: Page, base_url: str, board: Dashboard) -> None:
     expect(page.get_by_test_id("widget-grid")).to_have_attribute("aria-busy", "false")
 
 
+def build_in_page(page: Page, prompt: str) -> Locator:
+    """Ask for ``prompt`` in the page's builder (the in-thread worker builds it); return its card, once shown."""
+    page.get_by_test_id("prompt-input").fill(prompt)
+    page.get_by_test_id("prompt-submit").click()
+    card = page.get_by_test_id("widget-card")
+    expect(card).to_have_count(1, timeout=BUILD_MS)
+    return card
+
+
 def refine(page: Page, card: Locator, prompt: str, *, version: int) -> None:
     card.get_by_test_id("refine-open").click()
     card.get_by_test_id("refine-input").fill(prompt)
@@ -62,10 +71,7 @@ def test_build_refine_twice_undo_and_restore_a_version(
 ) -> None:
     page = browser_page
     open_board(page, live_server.url, board)
-    page.get_by_test_id("prompt-input").fill("claim count by region over the last 90 days")
-    page.get_by_test_id("prompt-submit").click()
-    card = page.get_by_test_id("widget-card")
-    expect(card).to_have_count(1, timeout=BUILD_MS)
+    card = build_in_page(page, "claim count by region over the last 90 days")
     widget = Widget.objects.get(dashboard=board)
     expect(card).to_have_attribute("data-version", "1")
     first_kind = card.get_attribute("data-display")
@@ -219,10 +225,7 @@ def test_a_follow_up_the_widget_already_shows_says_so_with_no_retry(
     nor an edit that would make the follow-up a new widget."""
     page = browser_page
     open_board(page, live_server.url, board)
-    page.get_by_test_id("prompt-input").fill("claim count by region over the last 90 days")
-    page.get_by_test_id("prompt-submit").click()
-    card = page.get_by_test_id("widget-card")
-    expect(card).to_have_count(1, timeout=BUILD_MS)
+    card = build_in_page(page, "claim count by region over the last 90 days")
     refine(page, card, "make it a line chart", version=2)
     card.get_by_test_id("refine-open").click()
     card.get_by_test_id("refine-input").fill("as a line chart")
