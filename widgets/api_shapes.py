@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from backend.fields import StrictInput
+from backend.pagination import page_of
 from widgets.models import RequestStatus
 
 
@@ -82,18 +83,8 @@ class DashboardDetailOut(DashboardOut):
     requests = RequestOut(many=True, help_text="The caller's open requests on this dashboard.")
 
 
-class DashboardPageOut(serializers.Serializer):
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = DashboardOut(many=True)
-
-
-class RequestPageOut(serializers.Serializer):
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = RequestOut(many=True)
+DashboardPageOut = page_of(DashboardOut, "DashboardPageOut")
+RequestPageOut = page_of(RequestOut, "RequestPageOut")
 
 
 _ERRORS = {

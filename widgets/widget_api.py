@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.pagination import paginated
 from backend.throttles import GenerationThrottle
 from widgets import selectors
 from widgets.api_shapes import RequestOut, answers
@@ -31,7 +32,7 @@ from widgets.services.dashboards import dashboard_open
 from widgets.services.detail import widget_csv, widget_detail
 from widgets.services.refine import widget_refine
 from widgets.services.versions import widget_undo, widget_version_restore
-from widgets.widget_shapes import DeletedOut, HistoryOut, InsideOut, TurnOut, VersionOut, WidgetOut
+from widgets.widget_shapes import DeletedOut, DeletedPageOut, InsideOut, TurnPageOut, VersionPageOut, WidgetOut
 
 TAG_WIDGETS, TAG_DASHBOARDS = ["widgets"], ["dashboards"]
 
@@ -71,11 +72,12 @@ class WidgetRestoreApi(APIView):
 
 
 class WidgetVersionsApi(APIView):
-    @extend_schema(tags=TAG_WIDGETS, summary="Its versions, newest first",
-                   responses=answers({200: VersionOut(many=True)}, errors=(401, 404)))
+    @extend_schema(tags=TAG_WIDGETS, summary="Its versions, newest first, in pages",
+                   responses=answers({200: VersionPageOut}, errors=(401, 404)))
     def get(self, request: Request, widget_id: int) -> Response:
         widget = widget_edits.widget_open(user=request.user, widget_id=widget_id)
-        return Response([version_out(v, current=widget.version) for v in selectors.widget_versions(widget=widget)])
+        return paginated(request, self, selectors.widget_versions(widget=widget),
+                         lambda page: [version_out(v, current=widget.version) for v in page])
 
 
 class WidgetVersionRestoreApi(APIView):
@@ -108,11 +110,12 @@ class WidgetRefineApi(APIView):
 
 
 class WidgetConversationApi(APIView):
-    @extend_schema(tags=TAG_WIDGETS, summary="Its conversation: the first request and each follow-up, oldest first",
-                   responses=answers({200: TurnOut(many=True)}, errors=(401, 404)))
+    @extend_schema(tags=TAG_WIDGETS, summary="Its conversation: the first request and each follow-up, oldest first, in pages",
+                   responses=answers({200: TurnPageOut}, errors=(401, 404)))
     def get(self, request: Request, widget_id: int) -> Response:
         widget = widget_edits.widget_open(user=request.user, widget_id=widget_id)
-        return Response([conversation_out(r) for r in selectors.widget_conversation(widget=widget)])
+        return paginated(request, self, selectors.widget_conversation(widget=widget),
+                         lambda page: [conversation_out(r) for r in page])
 
 
 class WidgetInsideApi(APIView):
@@ -166,10 +169,10 @@ class WidgetRefreshApi(APIView):
 
 
 class DashboardHistoryApi(APIView):
-    @extend_schema(tags=TAG_DASHBOARDS, summary="A dashboard's deleted widgets, restorable",
-                   responses=answers({200: HistoryOut}, errors=(401, 404)))
+    @extend_schema(tags=TAG_DASHBOARDS, summary="A dashboard's deleted widgets, restorable, the latest first, in pages",
+                   responses=answers({200: DeletedPageOut}, errors=(401, 404)))
     def get(self, request: Request, dashboard_id: int) -> Response:
         dashboard = dashboard_open(user=request.user, dashboard_id=dashboard_id, via="api")
-        deleted = selectors.dashboard_deleted_widgets(dashboard=dashboard)
-        return Response({"deleted_widgets": [{"id": w.id, "title": w.title, "deleted_at": w.deleted_at.isoformat()}
-                                             for w in deleted if w.deleted_at]})
+        return paginated(request, self, selectors.dashboard_deleted_widgets(dashboard=dashboard),
+                         lambda page: [{"id": w.id, "title": w.title, "deleted_at": w.deleted_at.isoformat()}
+                                       for w in page if w.deleted_at])

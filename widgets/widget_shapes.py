@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from backend.pagination import page_of
 from widgets.models import VersionOrigin
 
 
@@ -87,5 +88,12 @@ class InsideOut(serializers.Serializer):
     total_cost_usd = serializers.CharField()
 
 
-class HistoryOut(serializers.Serializer):
-    deleted_widgets = serializers.ListField(child=serializers.DictField(), help_text="[{id, title, deleted_at}]")
+class DeletedWidgetOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    deleted_at = serializers.DateTimeField()
+
+
+VersionPageOut = page_of(VersionOut, "VersionPageOut")
+TurnPageOut = page_of(TurnOut, "TurnPageOut")
+DeletedPageOut = page_of(DeletedWidgetOut, "DeletedPageOut")

@@ -4,7 +4,7 @@
 // (with a toast that offers Undo; deleted widgets are listed in the dashboard's History). Controls that
 // write are left out for a viewer who cannot edit (``can_edit``). Server text only through textContent.
 
-import { errorText } from "./api.js";
+import { allPages, errorText } from "./api.js";
 import { guardedWidgetCard } from "./cards.js";
 import { kindForm, moveForm, refineForm, renameForm } from "./card-forms.js";
 import { openDetail } from "./detail.js";
@@ -225,14 +225,9 @@ export function cardControls({ api, apiBase, ctx, grid, dashboardId, board, requ
       },
       async otherDashboards() {
         // Every page of the analyst's own dashboards (the ones a widget can move to), not just the first.
-        const list = [];
-        for (let page = 1; page <= MOVE_PAGES; page += 1) {
-          const { ok, data } = await api(`dashboards/?mine=true&page_size=200&page=${page}`);
-          if (!ok) return { ok, data, dashboards: [] };
-          list.push(...((data && data.results) || []));
-          if (!data || !data.next) break;
-        }
-        return { ok: true, data: {}, dashboards: list.filter((d) => d.can_edit !== false && String(d.id) !== String(dashboardId)) };
+        const answer = await allPages(api, "dashboards/?mine=true", { maxPages: MOVE_PAGES });
+        if (!answer.ok) return { ...answer, dashboards: [] };
+        return { ok: true, data: {}, dashboards: answer.rows.filter((d) => d.can_edit !== false && String(d.id) !== String(dashboardId)) };
       },
       async move(targetId, name) {
         const answer = await api(`widgets/${w.id}/move/`, { dashboard_id: targetId });

@@ -3,7 +3,7 @@
 // read, the spec as JSON, the SQL formatted with the model's explanation, a custom widget's TSX, every
 // LLM call with its tier, model, latency, tokens, cost and outcome, and the total cost.
 
-import { errorText } from "./api.js";
+import { allPages, errorText } from "./api.js";
 import { el, showError } from "./dom.js";
 import { callRows, interpretationText, specJson, totalCost } from "./detail-model.js";
 import { versionList } from "./history.js";
@@ -58,13 +58,15 @@ async function load(api, w, body, error) {
     return;
   }
   body.replaceChildren(...detailSections(data));
-  const talk = await api(`widgets/${w.id}/conversation/`); // what was asked of it, turn by turn
-  if (talk.ok && Array.isArray(talk.data) && talk.data.length) body.prepend(conversationSection(talk.data));
+  const talk = await allPages(api, `widgets/${w.id}/conversation/`, { maxPages: 5 }); // what was asked of it, turn by turn
+  if (talk.ok && talk.rows.length) body.prepend(conversationSection(talk.rows, talk.more));
 }
 
 /** The widget's conversation: its first request and each refinement, with the answers given. */
-function conversationSection(turns) {
-  return section_("Conversation", "detail-conversation", el("ol", { className: "conversation" }, turns.map((t) =>
+function conversationSection(turns, more) {
+  return section_("Conversation", "detail-conversation", more ? el("p", { className: "muted", "data-testid": "conversation-cut",
+    text: `The first ${turns.length} turns; later ones are in the API (/api/widgets/…/conversation/).` }) : null,
+  el("ol", { className: "conversation" }, turns.map((t) =>
     el("li", { className: "turn", "data-testid": "turn" },
       el("span", { className: "badge version-source", text: t.is_refinement ? "Refinement" : "First request" }), " ",
       el("span", { className: "turn-prompt", text: t.prompt || "" }),

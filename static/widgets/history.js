@@ -1,7 +1,7 @@
 // History: a widget's versions (number, what changed, who, when) with Undo and a Restore for each earlier
 // one, and the dashboard's deleted widgets, each restorable. Server text only through textContent.
 
-import { errorText } from "./api.js";
+import { errorText, pageReader } from "./api.js";
 import { el, showError } from "./dom.js";
 import { relativeTime, versionLines } from "./versions-model.js";
 
@@ -13,19 +13,29 @@ export function versionList({ api, widget, canEdit, onRestored }) {
   const error = el("p", { className: "form-error", role: "alert", hidden: true });
   const undo = canEdit ? el("button", { type: "button", className: "button button-small", "data-testid": "history-undo",
     hidden: !(Number(widget.version) > 1), onclick: (event) => restore(event.currentTarget, "undo/") }, "Undo last change") : null;
-  const box = el("div", { className: "versions" }, undo ? el("div", { className: "versions-actions" }, undo) : null, list, error);
+  const older = el("button", { type: "button", className: "button button-small", "data-testid": "versions-older",
+    hidden: true, onclick: () => load(false) }, "Show older versions");
+  const box = el("div", { className: "versions" }, undo ? el("div", { className: "versions-actions" }, undo) : null, list,
+    older, error);
+  const pages = pageReader(api, `widgets/${widget.id}/versions/`);
 
-  async function load() {
+  /** Reads the newest page again (``fresh``), or the page after the ones shown, appended. */
+  async function load(fresh = true) {
     list.setAttribute("aria-busy", "true");
-    const { ok, data } = await api(`widgets/${widget.id}/versions/`);
+    older.disabled = true;
+    const { ok, data, rows, more } = await (fresh ? pages.first() : pages.next());
     list.setAttribute("aria-busy", "false");
+    older.disabled = false;
     if (!ok) {
       showError(error, errorText(data));
       return;
     }
-    const lines = versionLines(Array.isArray(data) ? data : data.results);
-    list.replaceChildren(...lines.map(line));
-    if (undo) undo.hidden = !(lines.length > 1 && lines.some((l) => l.current && l.number > 1));
+    showError(error, "");
+    const lines = versionLines(rows);
+    if (fresh) list.replaceChildren(...lines.map(line));
+    else list.append(...lines.map(line));
+    older.hidden = !more;
+    if (undo && fresh) undo.hidden = !lines.some((l) => l.current && l.number > 1);
   }
 
   function line(v) {
@@ -68,21 +78,28 @@ export function dashboardHistory({ api, dashboardId, onRestored }) {
   const list = el("ul", { className: "deleted-list", "data-testid": "deleted-widgets" });
   const empty = el("p", { className: "muted", "data-testid": "deleted-empty", text: "No deleted widgets.", hidden: true });
   const error = el("p", { className: "form-error", role: "alert", hidden: true });
+  const more = el("button", { type: "button", className: "button button-small", "data-testid": "deleted-more",
+    hidden: true, onclick: () => load(false) }, "Show more");
   const details = el("details", { className: "dashboard-history", "data-testid": "dashboard-history" },
-    el("summary", { text: "History: deleted widgets" }), list, empty, error);
+    el("summary", { text: "History: deleted widgets" }), list, empty, more, error);
+  const pages = pageReader(api, `dashboards/${dashboardId}/history/`);
   let loaded = false;
 
-  async function load() {
+  /** Reads the latest page again (``fresh``), or the page after the ones shown, appended. */
+  async function load(fresh = true) {
     loaded = true;
-    const { ok, data } = await api(`dashboards/${dashboardId}/history/`);
-    if (!ok) {
-      showError(error, errorText(data));
+    more.disabled = true;
+    const answer = await (fresh ? pages.first() : pages.next());
+    more.disabled = false;
+    if (!answer.ok) {
+      showError(error, errorText(answer.data));
       return;
     }
     showError(error, "");
-    const deleted = Array.isArray(data.deleted_widgets) ? data.deleted_widgets : [];
-    list.replaceChildren(...deleted.map(item));
-    empty.hidden = deleted.length > 0;
+    if (fresh) list.replaceChildren(...answer.rows.map(item));
+    else list.append(...answer.rows.map(item));
+    empty.hidden = list.children.length > 0;
+    more.hidden = !answer.more;
   }
 
   function item(w) {

@@ -200,6 +200,32 @@ def test_duplicate_then_move_to_another_of_the_analysts_dashboards(
     expect(page.get_by_test_id("widget-card")).to_have_count(1)
 
 
+def test_a_long_history_shows_its_newest_page_then_older_versions_on_request(
+    browser_page: Page, live_server: Any, board: Dashboard,
+) -> None:
+    """The versions list is paged (50 a page): the panel shows the newest 50, and "Show older versions" the rest."""
+    from widgets.services.widget_edits import widget_update
+
+    widget = build(board, "claim count by region over the last 90 days")
+    for n in range(2, 54):
+        widget = widget_update(user=board.owner, widget=widget, title=f"Claims, take {n}")
+    page = browser_page
+    open_board(page, live_server.url, board)
+    card = page.get_by_test_id("widget-card")
+    card.get_by_test_id("version-badge").click()
+    panel = page.get_by_test_id("detail-panel")
+    versions = panel.get_by_test_id("version")
+    expect(versions).to_have_count(50)
+    expect(versions.first).to_have_attribute("data-number", "53")
+    expect(versions.first).to_have_attribute("aria-current", "true")
+    expect(panel.get_by_test_id("history-undo")).to_be_visible()
+    panel.get_by_test_id("versions-older").click()
+    expect(versions).to_have_count(53)
+    expect(versions.last).to_have_attribute("data-number", "1")
+    expect(panel.get_by_test_id("versions-older")).to_be_hidden()
+    expect(panel.get_by_test_id("turn")).to_have_count(1)  # renames are versions, not turns of the conversation
+
+
 def test_the_detail_panel_shows_no_stray_text_outside_its_sections(
     browser_page: Page, live_server: Any, board: Dashboard,
 ) -> None:

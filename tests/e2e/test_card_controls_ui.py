@@ -68,10 +68,10 @@ def fake_widget_api(page: Page, *, can_edit: bool = True) -> dict[str, Any]:
 
     def widgets(route: Route) -> None:
         request = route.request
-        path = re.sub(r"^.*/api/widgets/\d+/", "", request.url)
+        path = re.sub(r"^.*/api/widgets/\d+/", "", request.url).split("?")[0]
         sent[f"{request.method} {path}"] = request.post_data_json if request.post_data else None
         if path == "versions/":
-            return route.fulfill(json=VERSIONS)
+            return route.fulfill(json={"count": len(VERSIONS), "next": None, "previous": None, "results": VERSIONS})
         if path == "detail/":
             return route.fulfill(json=DETAIL)
         if request.method == "PATCH" and (request.post_data_json or {}).get("kind") == "kpi":

@@ -339,7 +339,8 @@ def test_the_refine_api_ties_the_request_to_the_widget(client_for, analyst, othe
     assert done["status"] == "ready" and done["widget"]["id"] == bars.id and done["widget"]["version"] == 2
     assert client.get(f"/api/widgets/{bars.id}/").json()["refinement"] is None
     conversation = client.get(f"/api/widgets/{bars.id}/conversation/").json()
-    assert [t["prompt"] for t in conversation][-1] == "weekly instead"
+    assert conversation["count"] == 2 and conversation["next"] is None
+    assert [t["prompt"] for t in conversation["results"]][-1] == "weekly instead"
     detail = client.get(f"/api/widgets/{bars.id}/detail/").json()
     assert {c["widget_request_id"] for c in detail["calls"]} == {bars.request_id, body["id"]}
 

@@ -42,7 +42,7 @@ def test_renaming_writes_a_version_that_says_what_changed(client_for, analyst, b
     assert response.status_code == 200, response.json()
     body = response.json()
     assert (body["title"], body["version"], body["version_count"], body["can_edit"]) == ("Claims per region", 2, 2, True)
-    versions = client_for(analyst).get(f"/api/widgets/{bars.id}/versions/").json()
+    versions = client_for(analyst).get(f"/api/widgets/{bars.id}/versions/").json()["results"]
     assert [(v["number"], v["source"], v["is_current"]) for v in versions] == [(2, "edit", True), (1, "create", False)]
     assert "Title:" in versions[0]["change"] and "Claims per region" in versions[0]["change"]
     assert versions[0]["created_by"] == "ana"
@@ -158,6 +158,25 @@ def test_restoring_a_version_with_other_rows_fetches_its_data(client_for, analys
     assert back["kind"] == "chart" and back["result"]["rows"] == rows_as_table and back["result_at"]
 
 
+def test_a_long_history_comes_in_pages_newest_first_with_the_shown_version_on_the_first(client_for, analyst, bars):
+    client = client_for(analyst)
+    for n in range(5):
+        assert client.patch(f"/api/widgets/{bars.id}/", {"title": f"Claims {n}"}, format="json").status_code == 200
+    first = client.get(f"/api/widgets/{bars.id}/versions/?page_size=2").json()
+    assert first["count"] == 6 and first["previous"] is None and first["next"]
+    assert [(v["number"], v["is_current"]) for v in first["results"]] == [(6, True), (5, False)]
+    numbers = [v["number"] for v in first["results"]]
+    page = first
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        numbers += [v["number"] for v in page["results"]]
+    assert numbers == [6, 5, 4, 3, 2, 1]
+    past = client.get(f"/api/widgets/{bars.id}/versions/?page_size=2&page=9")
+    assert past.status_code == 404 and past.json()["code"] == "not_found"
+    bad = client.get(f"/api/widgets/{bars.id}/versions/?page=abc")
+    assert bad.status_code == 404 and set(bad.json()) == {"code", "message", "extra"}
+
+
 def test_a_deleted_widget_is_hidden_listed_in_the_history_and_restorable(client_for, analyst, dashboard, bars):
     client = client_for(analyst)
     deleted = client.delete(f"/api/widgets/{bars.id}/")
@@ -165,7 +184,7 @@ def test_a_deleted_widget_is_hidden_listed_in_the_history_and_restorable(client_
     assert client.get(f"/api/dashboards/{dashboard.id}/").json()["widgets"] == []
     assert client.get(f"/api/widgets/{bars.id}/").status_code == 404
     history = client.get(f"/api/dashboards/{dashboard.id}/history/").json()
-    assert [w["id"] for w in history["deleted_widgets"]] == [bars.id]
+    assert history["count"] == 1 and [w["id"] for w in history["results"]] == [bars.id]
     restored = client.post(f"/api/widgets/{bars.id}/restore/")
     assert restored.status_code == 200 and restored.json()["deleted_at"] is None
     assert [w["id"] for w in client.get(f"/api/dashboards/{dashboard.id}/").json()["widgets"]] == [bars.id]
