@@ -106,6 +106,32 @@ def test_a_compared_breakdown_carries_each_groups_change(source):
     ]
 
 
+class BySql(Recorder):
+    """A query box that answers per statement and bound window: ``rows_for[(sql, window_start)]``."""
+
+    def __call__(self, *, source: DataSource, sql: str, params: dict[str, Any], deadline_s: float | None) -> QueryResult:
+        self.calls.append({**params, "sql": sql})
+        start = params["window_start"].isoformat() if params["window_start"] else None
+        return QueryResult(columns=self.columns, rows=self.rows_for.get((sql, start), []), truncated=False)
+
+
+def test_a_compared_ranking_reads_each_ranked_groups_earlier_value_not_the_earlier_top_n(source):
+    spec = _spec(grain=None, dimensions=["regions.name"], time_window={"kind": "previous", "unit": "month"},
+                 compare={"kind": "previous_period"}, ranking={"direction": "top", "n": 2})
+    run = BySql({("RANKED", "2026-10-01"): [["West", 10], ["East", 3]],
+                 ("RANKED", "2026-09-01"): [["North", 9], ["West", 4]],  # the earlier month's own top 2
+                 ("EVERY", "2026-09-01"): [["North", 9], ["West", 4], ["East", 2], ["South", 1]]},
+                ["region", "claim_count"])
+    result = widget_data(source=source, spec=spec, sql="RANKED", today=TODAY, run=run, compare_sql="EVERY")
+    assert [(c["sql"], c["window_start"]) for c in run.calls] == [("RANKED", dt.date(2026, 10, 1)),
+                                                                  ("EVERY", dt.date(2026, 9, 1))]
+    assert result["rows"] == [["West", 10], ["East", 3]]
+    assert result["compare"]["rows"] == [["West", 4], ["East", 2]]  # the groups ranked now, not North
+    assert [(d["group"], d["previous"], d["abs"]) for d in result["deltas"]] == [(["West"], 4, 6), (["East"], 2, 1)]
+    without = widget_data(source=source, spec=spec, sql="RANKED", today=TODAY, run=run)
+    assert [d["previous"] for d in without["deltas"]] == [4, None]  # what a second ranked run alone would say
+
+
 def test_all_time_binds_open_bounds(source):
     run = Recorder({None: [[3]]}, ["claim_count"])
     spec = _spec(kind="kpi", grain=None, chart_type=None, time_window={"kind": "all"})

@@ -1,9 +1,13 @@
-"""A widget's companion queries: a KPI's sparkline and a table's totals row, computed by the query, not the browser.
+"""A widget's companion queries: a KPI's sparkline, a table's totals row and a ranking's earlier values,
+computed by the query, not the browser.
 
 Each companion is a spec derived from the widget's own (``companion_specs``): the sparkline is the same
 metric, filters and window as a series at a grain that fits the window; the totals are the same metrics,
 filters and window with no dimensions, so they are right for non-additive metrics (an average of the
 whole, not a sum of averages) and for truncated or ranked rows (the whole window, not the rows shown).
+A ranking compared with an earlier window has ``earlier``: the same statement without the ranking, run over
+the earlier window only, so that each group ranked now gets its earlier value, not only the groups that were
+in the earlier window's own top N (``earlier_sql``; the widget's data keeps the groups it ranks).
 
 Their statements are written by the deterministic generator from the metric definitions and accepted
 exactly as the widget's own statement is (safety check, then the engine's prepare): no model call, in
@@ -28,7 +32,7 @@ from widgets.services.data import spec_window, widget_data
 
 log = logging.getLogger(__name__)
 Runner = Callable[..., QueryResult]
-SPARKLINE, TOTALS = "sparkline", "totals"
+SPARKLINE, TOTALS, EARLIER = "sparkline", "totals", "earlier"
 # A series of at most about this many points: days up to 45 days, weeks up to 26 weeks, months beyond.
 _DAY_UP_TO, _WEEK_UP_TO = 45, 26 * 7
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
@@ -38,15 +42,20 @@ def companion_specs(*, spec: dict[str, Any], metrics: Mapping[str, MetricDefinit
                     today: dt.date) -> dict[str, dict[str, Any] | str]:
     """Return, per companion the widget has, its spec, or why it has none (a string).
 
-    A KPI has a sparkline, a table with dimensions or a grain has totals; other widgets have none.
-    ``metrics`` holds the definitions of the spec's metrics by key.
+    A KPI has a sparkline, a table with dimensions or a grain has totals, a ranking of a dimension with a
+    comparison has its earlier values; other widgets have none. ``metrics`` holds the definitions of the
+    spec's metrics by key.
     """
+    out: dict[str, dict[str, Any] | str] = {}
     if spec.get("kind") == "kpi":
-        return {SPARKLINE: _sparkline_spec(spec, metrics[spec["metric"]["key"]], today)}
+        out[SPARKLINE] = _sparkline_spec(spec, metrics[spec["metric"]["key"]], today)
     if spec.get("kind") == "table" and (spec.get("dimensions") or spec.get("grain")):
-        return {TOTALS: {**spec, "title": f"{spec.get('title', '')}: totals", "dimensions": [], "grain": None,
-                         "ranking": None, "sort": None, "compare": None}}
-    return {}
+        out[TOTALS] = {**spec, "title": f"{spec.get('title', '')}: totals", "dimensions": [], "grain": None,
+                       "ranking": None, "sort": None, "compare": None}
+    if spec.get("ranking") and spec.get("compare") and spec.get("dimensions"):
+        out[EARLIER] = {**spec, "title": f"{spec.get('title', '')}: earlier window", "ranking": None, "sort": None,
+                        "sparkline": False}
+    return out
 
 
 def _sparkline_spec(spec: dict[str, Any], metric: MetricDefinition, today: dt.date) -> dict[str, Any] | str:
@@ -143,6 +152,21 @@ def companions_data(*, source: DataSource, companions: Mapping[str, Any], today:
         except (ApplicationError, ValueError) as exc:  # QueryFailed, SqlRejected; a window that cannot resolve
             out[f"{name}_error"] = f"The {name} could not be computed: {getattr(exc, 'message', None) or exc}"
     return out
+
+
+def earlier_sql(*, source: DataSource, companions: Mapping[str, Any]) -> str | None:
+    """Return the checked statement a ranking's earlier window runs (every group, not the earlier top N), or
+    None when the widget has none or it is refused now (the ranked statement then runs there too, and a group
+    outside the earlier top N shows no earlier value). Checked at each run, like the widget's own."""
+    stored = companions.get(EARLIER)
+    if not isinstance(stored, dict) or not stored.get("sql"):
+        return None
+    try:
+        return sql_check(sql=stored["sql"], dialect=source.dialect, allowed_tables=allowed_tables(source=source),
+                         row_cap=source.row_cap).sql
+    except ApplicationError:
+        log.warning("the earlier-window statement of a ranking is refused now; the ranked one runs instead")
+        return None
 
 
 def _run(source: DataSource, stored: dict[str, Any], today: dt.date, deadline_s: float | None,

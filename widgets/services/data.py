@@ -66,7 +66,8 @@ def spec_window(spec: dict[str, Any], *, today: dt.date) -> Resolved:
 
 def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt.date | None = None,
                 deadline_s: float | None = None, run: Runner | None = None,
-                window_of: dict[str, Any] | None = None, starts_of: StartsOf | None = None) -> dict[str, Any]:
+                window_of: dict[str, Any] | None = None, starts_of: StartsOf | None = None,
+                compare_sql: str | None = None) -> dict[str, Any]:
     """Run the widget's statement for today's window (and its comparison) and return the result to store.
 
     The result holds ``columns``, ``rows`` and ``truncated`` as before, plus ``window`` (the bounds bound,
@@ -79,6 +80,10 @@ def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt
     With ``window_of`` (another widget's spec: a KPI's, for its sparkline) the bounds bound are that spec's,
     exactly, not the series' grown to whole buckets; ``partial_first`` then says whether the first bucket
     starts before the window does.
+
+    With ``compare_sql`` (a ranking's statement without its ranking: the ``earlier`` companion) the
+    comparison window runs that one and keeps the rows of the groups ranked now, so that every ranked group
+    has its earlier value, not only those that were in the earlier window's own top N.
 
     Raises:
         QueryFailed: the database refused or stopped the statement (from ``run``).
@@ -99,7 +104,9 @@ def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt
         result["partial_first"] = _partial_first(resolved.window, spec.get("grain"))
     result |= _complete(spec, result, resolved.window, additive, cap=source.row_cap, starts=starts)
     if resolved.compare is not None:
-        before = _run_window(run, source, sql, resolved.compare, deadline_s, shared)
+        before = _run_window(run, source, compare_sql or sql, resolved.compare, deadline_s, shared)
+        if compare_sql:
+            before = _same_groups(spec, before, result)
         before |= {"window": _iso(resolved.compare)}
         before |= _complete(spec, before, resolved.compare, additive, cap=source.row_cap, starts=starts)
         result["compare"] = before
@@ -132,6 +139,19 @@ def compare_deltas(spec: dict[str, Any], now: dict[str, Any], before: dict[str, 
         deltas.append({"group": list(group), "current": current, "previous": previous, "abs": change,
                        "pct": change / previous if change is not None and previous else None})
     return deltas
+
+
+def _same_groups(spec: dict[str, Any], before: dict[str, Any], now: dict[str, Any]) -> dict[str, Any]:
+    """Return the earlier rows of the groups in ``now`` (its dimension values; a period is not a group), in
+    their own order. Rows of either result without the same group columns are kept as they are."""
+    metrics = {m.get("key") for m in [spec.get("metric") or {}, *(spec.get("extra_metrics") or [])]}
+    groups = [c for c in now["columns"] if c not in metrics and c != "period"]
+    if not groups or any(c not in before["columns"] for c in groups):
+        return before
+    at_now = [now["columns"].index(c) for c in groups]
+    at_before = [before["columns"].index(c) for c in groups]
+    ranked = {tuple(row[i] for i in at_now) for row in now["rows"]}
+    return {**before, "rows": [row for row in before["rows"] if tuple(row[i] for i in at_before) in ranked]}
 
 
 def _run_window(run: Runner, source: DataSource, sql: str, bounds: Bounds, deadline_s: float | None,

@@ -37,7 +37,7 @@ from widgets.models import (
 )
 from widgets.services.applied import not_applied
 from widgets.services.clarifier import CLARIFY, ClarifierInput, unanswerable_message
-from widgets.services.companions import companions_data, companions_write
+from widgets.services.companions import companions_data, companions_write, earlier_sql
 from widgets.services.custom import COMPONENT, ComponentInput, check_result_columns, widget_props
 from widgets.services.data import source_today, widget_data
 from widgets.services.offline_words import clean
@@ -178,10 +178,12 @@ def _sql(run: StepRun) -> dict[str, Any]:
 def _fetch(run: StepRun) -> dict[str, Any]:
     spec, source = run.outputs[StepName.SPEC], run.source
     # The statement's time limit, never past the request's budget; the window bound for today.
-    result = widget_data(source=source, spec=spec, sql=run.outputs[StepName.SQL]["sql"], deadline_s=run.left_s())
+    companions = run.outputs[StepName.SQL].get("companions") or {}
+    result = widget_data(source=source, spec=spec, sql=run.outputs[StepName.SQL]["sql"], deadline_s=run.left_s(),
+                         compare_sql=earlier_sql(source=source, companions=companions))
     if spec["kind"] == "custom":
         widget_props(spec=spec, result=result)  # raises ResultShapeMismatch: values the component cannot draw
-    result |= companions_data(source=source, companions=run.outputs[StepName.SQL].get("companions") or {},
+    result |= companions_data(source=source, companions=companions,
                               today=dt.date.fromisoformat(result["today"]), deadline_s=run.left_s())
     return {"result": result_shape(kind=spec["kind"], result=result)}
 

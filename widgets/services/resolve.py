@@ -28,7 +28,7 @@ from sql_gen.services.execute import QueryFailed, QueryResult, sql_execute
 from sql_gen.services.safety import CheckedSql, SqlRejected, sql_check
 from widgets import selectors
 from widgets.models import Dashboard, DataOrigin, Widget
-from widgets.services.companions import companions_data, companions_derive
+from widgets.services.companions import EARLIER, companions_data, companions_derive, earlier_sql
 from widgets.services.custom import ResultShapeMismatch, widget_props
 from widgets.services.dashboards import require_owner
 from widgets.services.data import source_today, widget_data
@@ -251,20 +251,24 @@ def _run_for_today(source: DataSource, checked: CheckedSql, widget: Widget, now:
         return QueryResult(columns=result["columns"], rows=result["rows"], truncated=result["truncated"])
 
     today = source_today(source, now=now)
-    result = widget_data(source=source, spec=spec or widget.spec, sql=checked.sql, today=today, run=run)
-    # The sparkline and totals are refreshed with the rows they go with; one that fails says why in the result.
     if companions is None:
         companions = _companions(widget, source, today)
+    result = widget_data(source=source, spec=spec or widget.spec, sql=checked.sql, today=today, run=run,
+                         compare_sql=earlier_sql(source=source, companions=companions))
+    # The sparkline and totals are refreshed with the rows they go with; one that fails says why in the result.
     result |= companions_data(source=source, companions=companions, today=today, run=run)
     origin = DataOrigin.LIVE if any(o == DataOrigin.LIVE for _, o in runs) else DataOrigin.CACHED
     return result, min(at for at, _ in runs), origin
 
 
 def _companions(widget: Widget, source: DataSource, today: date) -> dict[str, Any]:
-    """Return the widget's companions; a KPI or table stored before they existed gets them now (written
-    without a model call, so a refresh costs none), kept for the next refresh."""
-    if widget.companions or widget.kind not in ("kpi", "table"):
-        return widget.companions or {}
+    """Return the widget's companions; a KPI, a table or a compared ranking stored before they existed gets
+    them now (written without a model call, so a refresh costs none), kept for the next refresh."""
+    stored, spec = widget.companions or {}, widget.spec
+    lacking = ((not stored and widget.kind in ("kpi", "table"))
+               or (spec.get("ranking") and spec.get("compare") and spec.get("dimensions") and EARLIER not in stored))
+    if not lacking:
+        return stored
     derived = companions_derive(spec=widget.spec, source=source, today=today)
     if derived:
         Widget.objects.filter(id=widget.id).update(companions=derived)
