@@ -78,6 +78,7 @@ def dashboard_detail(request: HttpRequest, dashboard_id: int) -> HttpResponse:
         request,
         "widgets/dashboard.html",
         {"dashboard": dashboard, "can_edit": can_edit, "routes": routes, "ui_meta": ui_meta(),
+         "staff_visit": dashboard.is_private and not can_edit,  # only staff get this far (dashboard_open)
          # "Build a widget with this" on the catalog page: the prompt box starts with its prompt.
          "prompt": request.GET.get("prompt", "")[:PROMPT_PREFILL_CHARS] if can_edit else ""},
     )

@@ -1,6 +1,8 @@
 """Dashboards: create, rename and share, soft delete and restore, and staff opening one read-only."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,6 +13,9 @@ from widgets import selectors
 from widgets.models import Dashboard, DashboardAccess
 
 MAX_NAME_CHARS = 120
+# One visit of a staff member to a dashboard is one record: the page, its API reads and the widgets opened
+# in it within this time of the last record are that visit, not records of their own.
+STAFF_VISIT = timedelta(minutes=30)
 
 
 def _clean_name(*, user: AbstractBaseUser, name: str, exclude_id: int | None = None) -> str:
@@ -111,7 +116,8 @@ def dashboard_restore(*, user: AbstractBaseUser, dashboard_id: int) -> Dashboard
 
 def dashboard_open(*, user: AbstractBaseUser, dashboard_id: int, via: str) -> Dashboard:
     """Return the dashboard for ``user`` to view: their own or a shared one, or, for staff, any live one —
-    read-only, each such opening of another user's private dashboard recorded (``DashboardAccess``).
+    read-only, each visit to another user's private dashboard recorded (``DashboardAccess``): one record
+    per staff member and dashboard per ``STAFF_VISIT`` (the page and the reads it makes are one visit).
 
     Raises:
         NotFound: it does not exist, is deleted, or is another user's private one (for non-staff).
@@ -124,5 +130,7 @@ def dashboard_open(*, user: AbstractBaseUser, dashboard_id: int, via: str) -> Da
     dashboard = selectors.dashboard_staff_get(dashboard_id=dashboard_id)
     if dashboard is None:
         raise NotFound("No such dashboard.")
-    DashboardAccess.objects.create(dashboard=dashboard, staff=user, staff_username=user.get_username(), via=via)
+    recent = DashboardAccess.objects.filter(dashboard=dashboard, staff=user, at__gte=timezone.now() - STAFF_VISIT)
+    if not recent.exists():
+        DashboardAccess.objects.create(dashboard=dashboard, staff=user, staff_username=user.get_username(), via=via)
     return dashboard
