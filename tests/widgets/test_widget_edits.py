@@ -231,6 +231,8 @@ def test_detail_lists_every_llm_call_and_the_total_cost(client_for, analyst, bar
     body = client_for(analyst).get(f"/api/widgets/{bars.id}/detail/").json()
     assert body["spec"] == bars.spec and body["sql"] == bars.sql
     assert body["sql_pretty"].count("\n") > bars.sql.count("\n") and body["sql_explanation"]
+    assert ":window_start" in bars.sql  # the placeholders as the card shows them, not in DuckDB's $name
+    assert ":window_start" in body["sql_pretty"] and "$window" not in body["sql_pretty"]
     assert body["interpretation"]["text"] and body["tsx"] is None
     calls = LLMCall.objects.filter(widget_request_id=bars.request_id)
     assert len(body["calls"]) == calls.count() >= 3

@@ -12,6 +12,7 @@ import sqlglot
 from sqlglot.errors import SqlglotError
 
 from backend.llm.api import widget_request_calls
+from sql_gen.services.binding import canonical
 from widgets.models import Widget
 from widgets.selectors import widget_vocabulary
 from widgets.services.interpret import interpretation
@@ -47,12 +48,14 @@ def widget_detail(*, widget: Widget) -> dict[str, Any]:
 
 
 def sql_pretty(sql: str, *, dialect: str | None = None) -> str:
-    """Return ``sql`` laid out by sqlglot's pretty printer; the text as it is when it does not parse."""
+    """Return ``sql`` laid out by sqlglot's pretty printer, its placeholders in the stored ``:name`` form (as
+    on the card, not DuckDB's ``$name``); the text as it is when it does not parse."""
     if not sql.strip():
         return ""
     try:
-        return ";\n".join(sqlglot.transpile(sql, read=dialect or None, write=dialect or None, pretty=True))
-    except SqlglotError:
+        trees = sqlglot.parse(sql, read=dialect or None)
+        return ";\n".join(canonical(tree).sql(dialect=dialect or None, pretty=True) for tree in trees if tree)
+    except (SqlglotError, RecursionError):
         return sql
 
 
