@@ -247,7 +247,12 @@ OFFLINE_CASES = [
      {"columns": ["claim_count"], "rows": [[9552]], "truncated": False}, "9552"),
     ({"dimensions": [], "labels": {}, "visual": "gauge", "metric": {"key": "rate", "name": "Rate", "unit": "percent"}},
      {"columns": ["rate"], "rows": [[0.42]], "truncated": False}, "42.0%"),
+    ({"grain": "month", "visual": "a heatmap of regions by month"},
+     {"columns": ["period", "region", "claim_count"], "truncated": False,
+      "rows": [["2026-01-01", "Midwest", 10], ["2026-01-01", "South", 3], ["2026-02-01", "Midwest", 12]]},
+     "2026-02"),
 ]
+HEATMAP = len(OFFLINE_CASES) - 1
 
 
 def test_the_offline_components_render_in_the_vm(browser_page: Page, live_server: Any, board: Dashboard) -> None:
@@ -274,6 +279,10 @@ def test_the_offline_components_render_in_the_vm(browser_page: Page, live_server
     # The charts' SVG came through the allowlist.
     expect(browser_page.frame_locator("[title='Offline 1']").locator("svg rect")).to_have_count(2)
     expect(browser_page.frame_locator("[title='Offline 2']").locator("svg polyline")).to_have_count(1)
+    # The heatmap: a header row and a row per region, a cell per month (South has none in February: a gap).
+    heat = browser_page.frame_locator(f"[title='Offline {HEATMAP}']").locator("#root")
+    expect(heat.locator("[title='Midwest, 2026-02: 12']")).to_have_count(1)
+    expect(heat.locator("[title='South, 2026-02: –']")).to_have_count(1)
 
 
 # Logs every event it is given, in order, as "type:key".

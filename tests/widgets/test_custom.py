@@ -227,7 +227,18 @@ SHAPES = {
     "big number": (_spec(time_window={"kind": "all"}), "", "fontSize: 40"),
     "progress bar": (_spec(metric={"key": "loss_ratio", "name": "Loss ratio", "unit": "percent"}),
                      "loss ratio gauge", "const share"),
+    "heatmap, dimension by period": (_spec(dimensions=["regions.name"], grain="month"), "a heatmap", "row.period.slice(0, 7)"),
+    "heatmap, two dimensions": (_spec(dimensions=["regions.name", "channels.name"]), "heat map",
+                                'axis(row["channels.name"])'),
 }
+
+
+def test_a_heatmap_of_one_axis_is_drawn_as_bars_and_says_so() -> None:
+    answer = offline_tsx.answer(OfflineQuery({}, {"spec": _spec(dimensions=["regions.name"]), "request": "heatmap"}, []))
+    assert "const LIMIT" in answer["tsx"] and "Not drawn as a heatmap" in answer["explanation"]
+    drawn = offline_tsx.answer(OfflineQuery({}, {"spec": _spec(dimensions=["regions.name"], grain="week"),
+                                                 "request": "a heatmap of regions by week"}, []))
+    assert "ACROSS_LIMIT" in drawn["tsx"] and drawn["explanation"].startswith("A heatmap by period")
 
 
 @pytest.mark.parametrize("shape", SHAPES)

@@ -1,9 +1,12 @@
 """Offline TSX codegen: a custom widget's spec (and its ``visual``) → one function component.
 
-It picks a shape from the spec as a designer would: ranked horizontal bars when there is a
+It picks a shape from the spec as a designer would: a heatmap when one is asked for and the rows have
+two axes (a dimension by period, or two dimensions), ranked horizontal bars when there is a
 dimension, a column chart or sparkline over the periods when there is only a grain, and a
 big-number tile (a progress bar for a percentage asked to look like a gauge) when there is
-neither. The source type-checks in strict mode against the generated ``Props``.
+neither. A visual asked for that the rows cannot take (a heatmap of one axis) is named in the
+explanation with what was drawn instead. The source type-checks in strict mode against the
+generated ``Props``.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from widgets.services.windows import TimeWindow, describe
 _SPARK = re.compile(r"\b(line|sparkline|trend|trendline)\b")
 _GAUGE = re.compile(r"\b(gauge|progress|meter|dial)\b")
 _TOP_N = re.compile(r"\btop (\d{1,3})\b")
+_HEAT = re.compile(r"\b(heat ?map|heat map|matrix|grid of)\b")
 
 _COMMON = """const MUTED = "#6b7280";
 const ACCENT = "#2563eb";
@@ -88,6 +92,72 @@ function Widget(props: Props) {
       {props.truncated || props.rows.length > shown.length
         ? <div style={{ fontSize: 12, color: MUTED, marginTop: 6 }}>Top {shown.length} shown.</div>
         : null}
+    </div>
+  );
+}
+"""
+
+_HEATMAP = """const ACROSS_LIMIT = 36;
+const DOWN_LIMIT = 24;
+
+function axis(value: string | null): string {
+  return value ?? "(none)";
+}
+
+function shade(value: number | null, high: number): string {
+  if (value === null) return "#f3f4f6";
+  return "rgba(37, 99, 235, " + (0.1 + 0.9 * (Math.abs(value) / high)).toFixed(2) + ")";
+}
+
+function Widget(props: Props) {
+  const { metric } = props;
+  const across: string[] = [];
+  const totals = new Map<string, number>();
+  const cells = new Map<string, number | null>();
+  for (const row of props.rows) {
+    const x = __ACROSS__;
+    const y = axis(row[__DOWN__]);
+    if (across.indexOf(x) < 0) across.push(x);
+    totals.set(y, (totals.get(y) ?? 0) + Math.abs(row.value ?? 0));
+    cells.set(y + "|" + x, row.value);
+  }
+  if (totals.size === 0) return <Empty title={props.title} />;
+  across.sort();
+  const down = Array.from(totals.keys()).sort((a, b) => (totals.get(b) ?? 0) - (totals.get(a) ?? 0));
+  const shownAcross = across.slice(-ACROSS_LIMIT);
+  const shownDown = down.slice(0, DOWN_LIMIT);
+  let high = 0;
+  cells.forEach((v) => { if (v !== null && Math.abs(v) > high) high = Math.abs(v); });
+  high = high || 1;
+  const grid: React.ReactNode[] = [<span key="corner" />];
+  for (const x of shownAcross) {
+    grid.push(<span key={"head " + x} style={{ color: MUTED, overflow: "hidden", whiteSpace: "nowrap",
+                                                  textOverflow: "ellipsis" }}>{x}</span>);
+  }
+  for (const y of shownDown) {
+    grid.push(<span key={"row " + y} style={{ overflow: "hidden", whiteSpace: "nowrap", textOverflow: "ellipsis",
+                                               paddingRight: 4 }}>{y}</span>);
+    for (const x of shownAcross) {
+      const v = cells.get(y + "|" + x) ?? null;
+      grid.push(<div key={y + "|" + x} title={y + ", " + x + ": " + formatValue(v, metric.unit)}
+                     style={{ background: shade(v, high), minHeight: 16, borderRadius: 2 }} />);
+    }
+  }
+  const cut = props.truncated || across.length > shownAcross.length || down.length > shownDown.length;
+  return (
+    <div style={FRAME}>
+      <div style={HEADING}>{props.title}</div>
+      <div style={{ display: "grid", gap: 2, fontSize: 11,
+                    gridTemplateColumns: "minmax(56px, max-content) repeat(" + shownAcross.length + ", minmax(10px, 1fr))" }}>
+        {grid}
+      </div>
+      <div style={{ display: "flex", alignItems: "center", gap: 6, fontSize: 11, color: MUTED, marginTop: 6 }}>
+        <span>{metric.name}: 0</span>
+        <div style={{ width: 80, height: 8, borderRadius: 2,
+                      background: "linear-gradient(to right, rgba(37, 99, 235, 0.1), rgba(37, 99, 235, 1))" }} />
+        <span>{formatValue(high, metric.unit)}</span>
+        {cut ? <span>· not every row is shown</span> : null}
+      </div>
     </div>
   );
 }
@@ -172,13 +242,28 @@ def answer(query: OfflineQuery) -> dict[str, Any]:
     prompt = query.prompt
     spec = prompt["spec"]
     wish = " ".join([str(spec.get("visual") or ""), str(prompt.get("request") or "")]).lower()
-    if spec.get("dimensions"):
+    dims = spec.get("dimensions") or []
+    heat = bool(_HEAT.search(wish))
+    if heat and dims and (spec.get("grain") or len(dims) > 1):
+        body, what = _heatmap(spec)
+    elif dims:
         body, what = _leaderboard(spec, wish)
     elif spec.get("grain"):
         body, what = _series(spec, wish)
     else:
         body, what = _tile(spec, wish)
-    return {"tsx": _COMMON + "\n" + body, "explanation": f"{what} of {spec['metric']['name']}."}
+    explanation = f"{what} of {spec['metric']['name']}."
+    if heat and not body.startswith(_HEATMAP[:20]):
+        explanation += " Not drawn as a heatmap: it needs two axes (a dimension by period, or two dimensions)."
+    return {"tsx": _COMMON + "\n" + body, "explanation": explanation}
+
+
+def _heatmap(spec: dict[str, Any]) -> tuple[str, str]:
+    dims, grain = spec["dimensions"], spec.get("grain")
+    width = {"year": 4, "quarter": 7, "month": 7}.get(grain or "", 10)
+    across = f"row.period.slice(0, {width})" if grain else f"axis(row[{json.dumps(dims[1])}])"
+    body = _HEATMAP.replace("__ACROSS__", across).replace("__DOWN__", json.dumps(dims[0]))
+    return body, f"A heatmap by {'period' if grain else 'the second dimension'}"
 
 
 def _leaderboard(spec: dict[str, Any], wish: str) -> tuple[str, str]:
