@@ -106,3 +106,25 @@ def test_a_filter_the_spec_lacks_is_reported_whatever_the_model_said(demo_source
     found = not_applied(words="total paid by region for motor claims last month excluding weekends", spec=spec,
                         catalog=catalog(source=demo_source), today=TODAY)
     assert "motor" in found and "excluding weekends" in found
+
+
+@pytest.mark.parametrize(("prompt", "reported"), [
+    ("heatmap of claim count by region and month this year", "month"),  # the grain went unread
+    ("a custom leaderboard of total paid by region and cause last quarter", None),  # both dimensions used
+    ("a custom gauge of claim count last 30 days by channel", None),
+])
+def test_a_custom_widgets_visual_does_not_explain_the_data_words_it_echoes(analyst, dashboard, settings, prompt,
+                                                                           reported):
+    """The visual repeats the request ("Asked for: …"); what it counts is still explained only by the spec."""
+    spec = _read(analyst, dashboard, settings, prompt)
+    assert spec["kind"] == "custom" and prompt in spec["visual"]
+    if reported is None:
+        assert spec["not_applied"] == []
+    else:
+        assert reported in spec["not_applied"]
+
+
+def test_a_custom_widgets_look_words_are_explained_by_its_visual(analyst, dashboard, settings):
+    spec = _read(analyst, dashboard, settings, "a colourful heatmap of claim count by region by month this year")
+    assert spec["kind"] == "custom" and spec["grain"] == "month" and spec["not_applied"] == []
+    assert spec["visual"].startswith("A heatmap of region by month")

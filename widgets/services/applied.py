@@ -45,6 +45,9 @@ _CHANGE_WORDS = frozenset("make change changed switch swap replace replaced inst
                           "same different new old version previous split breakdown grouping unsplit "
                           "just only without except no not any comparison comparisons filter filters ranking "
                           "rankings unranked grain window".split())
+# Words of a grain: in a custom widget's visual they describe the data, which only the spec's grain explains.
+_GRAIN_WORDS = frozenset(folded_words("day days daily week weeks weekly month months monthly quarter quarters "
+                                      "quarterly year years yearly annual annually hour hourly"))
 # Words that only say a measure is an amount of money: a currency metric explains them.
 _MONEY = frozenset("value values amount amounts money sum sums dollars worth usd".split())
 _BREAK_TOKEN = "zzmarkupzz"  # stands where a tag was: no phrase runs across it
@@ -228,6 +231,20 @@ def _used_words(spec: dict[str, Any], catalog: dict[str, Any]) -> set[str]:
         terms += [word for word, value in synonyms.items() if value in values]
         if flt.get("op") not in ("in", "not_in"):
             terms += ["claimed", "paid", "payout", "settled", "settle", "days", "worth", "value", "amount", "valued"]
+    used = {word for term in terms for word in folded_words(str(term))}
     if spec.get("visual"):
-        terms.append(spec["visual"])
-    return {word for term in terms for word in folded_words(str(term))}
+        # A custom widget's visual explains how it looks, not what it counts: a word of it that names a grain,
+        # a metric or a dimension ("by region and month" echoed in it) is explained only by the spec using it.
+        vocabulary = vocabulary_for(catalog=catalog)
+        used |= {word for word in folded_words(str(spec["visual"]))
+                 if word in used or not (word in _GRAIN_WORDS or _names_data(vocabulary, word))}
+    return used
+
+
+def _names_data(vocabulary: Any, word: str) -> bool:
+    """Tell whether the dictionary reads ``word`` alone, exactly, as a metric or a dimension."""
+    for kind in ("metric", "dimension"):
+        named = vocabulary.decide(word, kind=kind)
+        if named.outcome == Outcome.USE and named.best is not None and named.best.exact:
+            return True
+    return False

@@ -6,6 +6,7 @@ of a chart with nothing else on its x axis.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from backend.llm.api import OfflineQuery
@@ -79,7 +80,10 @@ def _visual(request: str, metrics: list[dict[str, Any]], dims: list[str], labels
             grain: str | None) -> str:
     """Return what a custom widget should look like: a shape that fits the data, then the analyst's words."""
     name = metrics[0]["name"] if metrics else "the metric"
-    if dims:
+    if dims and (grain or len(dims) > 1) and re.search(r"\bheat ?map\b", request.lower()):
+        across = labels.get(dims[1], dims[1]) if len(dims) > 1 else grain
+        shape = f"A heatmap of {labels.get(dims[0], dims[0])} by {across}, each cell shaded by {name}"
+    elif dims:
         ranked = " and ".join(labels.get(d, d) for d in dims)
         shape = f"A leaderboard of {ranked} ranked by {name}, with horizontal bars"
     elif grain:
