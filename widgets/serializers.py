@@ -38,7 +38,7 @@ class PromptIn(StrictInput):
 
 
 class WidgetPatchIn(StrictInput):
-    title = serializers.CharField(required=False, allow_blank=True, trim_whitespace=True, max_length=500)
+    title = TextField(required=False, allow_blank=True, trim_whitespace=True, max_length=500)
     kind = serializers.CharField(required=False, max_length=40)
 
 
@@ -51,7 +51,7 @@ class DuplicateIn(StrictInput):
 
 
 class RefineIn(StrictInput):
-    prompt = serializers.CharField(allow_blank=True, trim_whitespace=True)
+    prompt = TextField(multiline=True, allow_blank=True, trim_whitespace=True)
 
 
 def version_out(version: WidgetVersion, *, current: int) -> dict[str, Any]:

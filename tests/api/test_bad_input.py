@@ -191,3 +191,36 @@ def test_a_field_an_endpoint_does_not_take_is_refused_by_name(client_for, analys
     assert answer["code"] == "invalid" and unknown in answer["extra"]["fields"], answer
     assert "Unknown field" in answer["extra"]["fields"][unknown][0]
     assert Dashboard.objects.filter(owner=analyst).count() == 1 and WidgetRequest.objects.count() == 0
+
+
+@pytest.fixture
+def plain_widget(analyst, dashboard):
+    """A widget row as the pipeline leaves it, without running it: the inputs below are refused before any
+    service reads the widget."""
+    from widgets.models import Widget
+
+    request = WidgetRequest.objects.create(dashboard=dashboard, user=analyst, prompt="claim count",
+                                           status=RequestStatus.READY)
+    return Widget.objects.create(dashboard=dashboard, request=request, kind="kpi", title="Claim count",
+                                 spec={"kind": "kpi", "title": "Claim count"}, sql="SELECT 1")
+
+
+@pytest.mark.parametrize("title", ["bell\x07", "esc\x1b[31m", "del\x7f", "line\u2028sep", "invoice\u202egpj.exe",
+                                   "\ufeffClaims", 42])
+def test_a_widget_title_with_a_control_character_is_refused(client_for, analyst, plain_widget, title):
+    """A dashboard's name refused these; a widget's title, through the same API, stored them."""
+    response = client_for(analyst).patch(f"/api/widgets/{plain_widget.id}/", data=json.dumps({"title": title}),
+                                         content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] in ("invalid", "invalid_text"), response.json()
+    plain_widget.refresh_from_db()
+    assert plain_widget.title == "Claim count" and not plain_widget.versions.exists()
+
+
+@pytest.mark.parametrize("prompt", ["top 5\x07", "only \x1b[2J motor", "weekly\x7f", "rename it to a\u202eb",
+                                    "\ufeffweekly instead"])
+def test_a_follow_up_with_a_control_character_is_refused(client_for, analyst, plain_widget, prompt):
+    """A new request's prompt refused these; a follow-up on a widget queued them for the model."""
+    response = client_for(analyst).post(f"/api/widgets/{plain_widget.id}/refine/",
+                                        data=json.dumps({"prompt": prompt}), content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] in ("invalid", "invalid_text"), response.json()
+    assert not WidgetRequest.objects.filter(is_refinement=True).exists()
