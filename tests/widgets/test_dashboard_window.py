@@ -147,6 +147,7 @@ def test_a_statement_that_fails_under_the_window_keeps_the_widgets_own_data(
     {"kind": "between", "start": "2025-05-01", "end": "2025-04-01"},
     {"kind": "rolling", "n": 30, "unit": "day", "extra": 1},
     {"kind": "all", "n": 3},
+    {"kind": "between", "start": "2026-01-01", "end": "9999-12-31"},  # a day past it is off the calendar: was a 500
     "last 30 days",
     [1, 2],
 ])

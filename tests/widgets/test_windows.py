@@ -266,6 +266,19 @@ def test_all_time_cannot_be_compared(compare: Comparison) -> None:
         describe(w("all"), compare)
 
 
+@pytest.mark.parametrize(("window", "compare"), [
+    (w("since", start=date.min), PREVIOUS_PERIOD), (w("between", start=date.min, end=d("0001-03-01")), PREVIOUS_PERIOD),
+    (w("since", start=date.min), PREVIOUS_YEAR), (w("between", start=d("2026-01-01"), end=date.max), None),
+])
+def test_bounds_past_the_calendars_first_or_last_day_are_a_value_error(window: TimeWindow,
+                                                                       compare: Comparison | None) -> None:
+    """Callers report a ValueError as a window that cannot be used (400 ``invalid_window``, or a card that says
+    the dashboard's window failed on it); an OverflowError was a 500: on PATCH of a dashboard's window ending
+    9999-12-31, and on the dashboard itself for each widget with a comparison under "since 0001-01-01"."""
+    with pytest.raises(ValueError):
+        resolve(window, today=T, compare=compare)
+
+
 @pytest.mark.parametrize(("zone", "instant", "expected"), [
     ("UTC", "2026-11-18T23:59", "2026-11-18"),
     ("America/New_York", "2026-03-08T04:30", "2026-03-07"),  # EST, hours before the spring change

@@ -165,15 +165,18 @@ def resolve(window: TimeWindow, *, today: date, grain: Unit | None = None,
     """Return the window's bounds for ``today``, aligned to ``grain``, with the comparison's bounds.
 
     Raises ValueError for a window that begins after today ("Q4 2027 has not begun", a since or between
-    date in the future) and for a comparison on all time.
+    date in the future), for a comparison on all time, and for bounds past the calendar's first or last day.
     """
     _check_compare(window, compare)
-    reading = _read(window, today)
-    bounds = _align(window, reading.bounds, today, grain)
-    compare_bounds = None
-    if compare is not None:
-        compare_bounds = (_previous_year(bounds) if compare.kind == "previous_year"
-                          else _previous_period(window, reading, bounds, grain))
+    try:
+        reading = _read(window, today)
+        bounds = _align(window, reading.bounds, today, grain)
+        compare_bounds = None
+        if compare is not None:
+            compare_bounds = (_previous_year(bounds) if compare.kind == "previous_year"
+                              else _previous_period(window, reading, bounds, grain))
+    except OverflowError:  # date arithmetic past 0001-01-01 or 9999-12-31 ("since 0001-01-01" compared)
+        raise ValueError("the window reaches past the calendar's first or last day") from None
     return Resolved(window=bounds, compare=compare_bounds, grain=grain,
                     partial_last=_partial_last(bounds, grain, today), aligned=bounds != reading.bounds)
 
