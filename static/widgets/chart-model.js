@@ -21,6 +21,9 @@ function dimensionColumns(widget, metricKeys) {
 }
 
 const dimensionLabel = (dim, code, widget) => labelFor(dim.key, code, widget);
+/** A dimension's name as the server or the spec says it ("region"), never its key ("regions.name"). */
+const dimensionName = (widget, key) => (widget.dimension_labels || {})[key] || ((widget.spec || {}).labels || {})[key]
+  || key.replaceAll("_", " ");
 
 /** Returns the metric's column index in the result, or -1. */
 const metricColumn = (columns, metric) => columns.indexOf(metric.key);
@@ -122,7 +125,7 @@ function cartesianModel(widget, kind, metrics, dims, notes) {
   const rows = widget.result.rows;
   const x = xAxisOf(widget, rows, dims);
   const split = x.time ? dims[0] : dims[1];
-  if (split && metrics.length > 1) notes.push(`Split by ${split.key.replaceAll("_", " ")}: only ${metrics[0].name} is drawn.`);
+  if (split && metrics.length > 1) notes.push(`Split by ${dimensionName(widget, split.key)}: only ${metrics[0].name} is drawn.`);
   const series = seriesOf(widget, rows, x, split ? metrics.slice(0, 1) : metrics, split);
   const compare = compareOf(widget, x, series, split ? metrics.slice(0, 1) : metrics, dims, split);
   const partial = x.time ? partialIndex(widget) : null;

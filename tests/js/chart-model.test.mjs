@@ -96,3 +96,12 @@ test("dimension labels are found by the spec's dimension key for a column named 
   }, { value_labels: { "claims.status": { under_review: "Under review (pending)", CL: "Closed" } } }));
   assert.deepEqual(model.x.labels, ["Under review (pending)", "Closed"]);
 });
+
+test("the note on a split with two metrics names the dimension by its label, not its key", () => {
+  const PAID = { key: "total_paid", name: "Total paid", unit: "currency" };
+  const model = chartModel(chart({ chart_type: "line", grain: "week", dimensions: ["regions.name"], extra_metrics: [PAID],
+    labels: { "regions.name": "region" } }, {
+    columns: ["period", "region", "claim_count", "total_paid"], rows: [["2026-01-05", "West", 3, 10], ["2026-01-05", "East", 2, 5]],
+  }, { dimension_labels: { "regions.name": "Region" } }));
+  assert.ok(model.notes.includes("Split by Region: only Claim count is drawn."), model.notes.join(" / "));
+});
