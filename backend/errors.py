@@ -117,6 +117,12 @@ class Forbidden(ApplicationError):
         super().__init__(ErrorCode.FORBIDDEN, message)
 
 
+class Conflict(ApplicationError):
+    """The object is not in a state for this (``not_deleted``, ``nothing_to_undo``, ``not_refinable``): 409."""
+
+    http_status = status.HTTP_409_CONFLICT
+
+
 class Throttled(ApplicationError):
     """Too many calls of one kind; ``wait_s`` is how long until the next is allowed (``Retry-After``)."""
 

@@ -122,7 +122,7 @@ class DashboardDetailApi(APIView):
 
 class DashboardRestoreApi(APIView):
     @extend_schema(tags=TAG_DASHBOARDS, summary="Restore a deleted dashboard (owner only)", request=None,
-                   responses=answers({200: DashboardOut}, errors=(400, 401, 404)))
+                   responses=answers({200: DashboardOut}, errors=(400, 401, 404, 409)))
     def post(self, request: Request, dashboard_id: int) -> Response:
         restored = dashboard_restore(user=request.user, dashboard_id=dashboard_id)
         return Response(dashboard_out(restored, user=request.user))

@@ -95,7 +95,7 @@ def test_delete_is_soft_and_the_owner_restores(client_for, analyst, other_analys
     assert restored.status_code == 200 and restored.json()["deleted_at"] is None
     assert client.get(f"/api/dashboards/{shared.id}/").status_code == 200
     again = client.post(f"/api/dashboards/{shared.id}/restore/")
-    assert (again.status_code, again.json()["code"]) == (400, "not_deleted")
+    assert (again.status_code, again.json()["code"]) == (409, "not_deleted")  # as for a widget: one code, one status
 
 
 def test_a_deleted_name_is_free_and_restoring_over_it_is_refused(client_for, analyst, dashboard):

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from backend.errors import ApplicationError, ErrorCode, Forbidden, NotFound
+from backend.errors import ApplicationError, Conflict, ErrorCode, Forbidden, NotFound
 from backend.text import text_problem
 from widgets import selectors
 from widgets.models import Dashboard, DashboardAccess
@@ -94,12 +94,13 @@ def dashboard_restore(*, user: AbstractBaseUser, dashboard_id: int) -> Dashboard
 
     Raises:
         NotFound: the user owns no such dashboard.
-        ApplicationError: ``not_deleted`` when it is not deleted; ``invalid_name`` when a live dashboard
-            took its name meanwhile (that one must be renamed first).
+        Conflict: ``not_deleted`` (409, as for a widget) when it is not deleted.
+        ApplicationError: ``invalid_name`` when a live dashboard took its name meanwhile (that one must be
+            renamed first).
     """
     dashboard = selectors.dashboard_deleted_get(user=user, dashboard_id=dashboard_id)
     if dashboard.deleted_at is None:
-        raise ApplicationError(ErrorCode.NOT_DELETED, "This dashboard is not deleted.")
+        raise Conflict(ErrorCode.NOT_DELETED, "This dashboard is not deleted.")
     if Dashboard.objects.filter(owner=user, name=dashboard.name, deleted_at__isnull=True).exists():
         raise ApplicationError(ErrorCode.INVALID_NAME, f"You have another dashboard called {dashboard.name!r} now; "
                                                        "rename it first.")
@@ -109,7 +110,7 @@ def dashboard_restore(*, user: AbstractBaseUser, dashboard_id: int) -> Dashboard
     except IntegrityError as exc:
         raise ApplicationError(ErrorCode.INVALID_NAME, f"You have another dashboard called {dashboard.name!r}.") from exc
     if not restored:
-        raise ApplicationError(ErrorCode.NOT_DELETED, "This dashboard is not deleted.")
+        raise Conflict(ErrorCode.NOT_DELETED, "This dashboard is not deleted.")
     dashboard.deleted_at = None
     return dashboard
 

@@ -9,19 +9,14 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from rest_framework import status
 
-from backend.errors import ApplicationError, ErrorCode, NotFound
+from backend.errors import Conflict, ErrorCode, NotFound
 from widgets.models import DataOrigin, VersionOrigin, Widget, WidgetRequest, WidgetVersion
 from widgets.services.dashboards import require_owner
 from widgets.services.spec_changes import same_rows
 
 # The fields a version copies from the widget, and back on a restore.
 VERSIONED = ("kind", "title", "spec", "sql", "sql_explanation", "tsx", "component_js", "companions")
-
-
-class Conflict(ApplicationError):
-    http_status = status.HTTP_409_CONFLICT
 
 
 def require_editor(*, user: AbstractBaseUser, widget: Widget) -> None:
