@@ -103,7 +103,7 @@ class DashboardDetailApi(APIView):
     @extend_schema(tags=TAG_DASHBOARDS, summary="Rename it, or make it private or shared (owner only)",
                    request=DashboardPatchIn, responses=answers({200: DashboardOut}))
     def patch(self, request: Request, dashboard_id: int) -> Response:
-        dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
+        dashboard = dashboard_open(user=request.user, dashboard_id=dashboard_id, via="api")
         data = DashboardPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
@@ -116,7 +116,7 @@ class DashboardDetailApi(APIView):
     @extend_schema(tags=TAG_DASHBOARDS, summary="Delete it (owner only; restorable)",
                    responses=answers({200: DashboardOut}, errors=(401, 403, 404)))
     def delete(self, request: Request, dashboard_id: int) -> Response:
-        dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
+        dashboard = dashboard_open(user=request.user, dashboard_id=dashboard_id, via="api")
         return Response(dashboard_out(dashboard_delete(user=request.user, dashboard=dashboard), user=request.user))
 
 
@@ -134,7 +134,7 @@ class WidgetRequestCreateApi(APIView):
     @extend_schema(tags=TAG_REQUESTS, summary="Ask for a widget in plain language (owner only)", request=PromptIn,
                    responses=answers({202: RequestOut}, errors=(400, 401, 403, 404, 429)))
     def post(self, request: Request, dashboard_id: int) -> Response:
-        dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
+        dashboard = dashboard_open(user=request.user, dashboard_id=dashboard_id, via="api")
         data = PromptIn(data=request.data)
         data.is_valid(raise_exception=True)
         created = widget_request_create(user=request.user, dashboard=dashboard, prompt=data.validated_data["prompt"],
@@ -209,7 +209,7 @@ class DashboardLayoutApi(APIView):
     @extend_schema(tags=TAG_DASHBOARDS, summary="Save the order and size of its widgets (owner only)",
                    request=LayoutIn, responses=answers({200: LayoutOut}))
     def post(self, request: Request, dashboard_id: int) -> Response:
-        dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
+        dashboard = dashboard_open(user=request.user, dashboard_id=dashboard_id, via="api")
         body = request.data if isinstance(request.data, dict) else {}
         placed = dashboard_layout_set(user=request.user, dashboard=dashboard, widgets=body.get("widgets"),
                                       shown=list(selectors.dashboard_widgets(dashboard=dashboard)))
@@ -229,6 +229,6 @@ class DashboardRefreshApi(APIView):
     @extend_schema(tags=TAG_DASHBOARDS, summary="Refresh all: run every widget's queries again, in the background",
                    request=None, responses=answers({202: RefreshOut}, errors=(401, 403, 404)))
     def post(self, request: Request, dashboard_id: int) -> Response:
-        dashboard = selectors.dashboard_get(user=request.user, dashboard_id=dashboard_id)
+        dashboard = dashboard_open(user=request.user, dashboard_id=dashboard_id, via="api")
         queued = dashboard_refresh_all(user=request.user, dashboard=dashboard)
         return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)

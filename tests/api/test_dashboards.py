@@ -159,3 +159,17 @@ def test_a_token_does_all_of_it_without_csrf(token_client, analyst):
     assert client.delete(url).status_code == 200
     assert client.post(f"{url}restore/").json()["name"] == "Scripted 2"
     assert client.get(url).json()["widgets"] == []
+
+
+def test_staff_who_may_read_a_private_dashboard_are_told_403_when_they_try_to_change_it(client_for, staff, dashboard):
+    """Not 404: the same staff member reads it with a 200, so "No such dashboard." on a PATCH was not true
+    (403 when forbidden, 404 only for what the caller may not see). The attempts are recorded, as a visit."""
+    client = client_for(staff)
+    base = f"/api/dashboards/{dashboard.id}/"
+    attempts = [client.patch(base, {"name": "x"}, format="json"), client.patch(base, {"window": None}, format="json"),
+                client.delete(base), client.post(base + "requests/", {"prompt": "claims"}, format="json"),
+                client.post(base + "layout/", {"widgets": []}, format="json"), client.post(base + "refresh/")]
+    assert [(r.status_code, r.json()["code"]) for r in attempts] == [(403, "forbidden")] * len(attempts)
+    dashboard.refresh_from_db()
+    assert (dashboard.name, dashboard.deleted_at) == ("Claims", None)
+    assert DashboardAccess.objects.filter(staff_username="sam", dashboard=dashboard).count() == 1  # one visit
