@@ -223,7 +223,8 @@ CSRF_FAILURE_VIEW = "backend.error_views.csrf_failure"
 # --- Per-user throttles (backend.throttles): "N/sec|min|hour|day" per scope; off, or a group exempt.
 API_THROTTLE_ENABLED = env_bool("API_THROTTLE_ENABLED", True)
 API_THROTTLE_EXEMPT_GROUP = env_str("API_THROTTLE_EXEMPT_GROUP", "api-unthrottled")
-API_THROTTLE_RATES = {"generation": env_str("API_GENERATION_RATE", "20/min")}
+API_THROTTLE_RATES = {"generation": env_str("API_GENERATION_RATE", "20/min"),
+                      "refresh": env_str("API_REFRESH_RATE", "30/min")}
 # How many proxies in front of the app append to X-Forwarded-For (0: none; REMOTE_ADDR is the client).
 # Read by backend.client_ip for login lockouts and anonymous throttles.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

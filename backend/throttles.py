@@ -1,4 +1,5 @@
-"""Per-user throttles for endpoints that start paid work (a model call): create, answer, retry, refine.
+"""Per-user throttles for endpoints that start paid work (a model call): create, answer, retry, refine; and,
+with a budget of their own, for those that run queries now: a widget's refresh, a dashboard's Refresh all.
 
 Reuse: ``throttle_classes = [GenerationThrottle]`` on a view; every view with the same ``scope`` shares
 one budget per user. Rates come from ``API_THROTTLE_RATES`` when a call is checked (never frozen at
@@ -39,3 +40,11 @@ class GenerationThrottle(UserRateThrottle):
         if throttle_exempt(request.user):
             return True
         return super().allow_request(request, view)
+
+
+class RefreshThrottle(GenerationThrottle):
+    """Calls that run a widget's queries now (a widget's Refresh now, a dashboard's Refresh all), per user, at
+    ``API_THROTTLE_RATES["refresh"]``: no model is paid, but each takes the query box, which every widget
+    shares, and a forced refresh skips the cache."""
+
+    scope = "refresh"

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.pagination import Pagination
-from backend.throttles import GenerationThrottle
+from backend.throttles import GenerationThrottle, RefreshThrottle
 from widgets import selectors
 from widgets.api_shapes import (
     DashboardDetailOut,
@@ -226,8 +226,10 @@ class WidgetRequestCancelApi(APIView):
 
 
 class DashboardRefreshApi(APIView):
+    throttle_classes = [RefreshThrottle]  # every widget's queries, now
+
     @extend_schema(tags=TAG_DASHBOARDS, summary="Refresh all: run every widget's queries again, in the background",
-                   request=None, responses=answers({202: RefreshOut}, errors=(401, 403, 404)))
+                   request=None, responses=answers({202: RefreshOut}, errors=(401, 403, 404, 429)))
     def post(self, request: Request, dashboard_id: int) -> Response:
         dashboard = dashboard_open(user=request.user, dashboard_id=dashboard_id, via="api")
         queued = dashboard_refresh_all(user=request.user, dashboard=dashboard)

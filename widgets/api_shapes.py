@@ -94,7 +94,7 @@ _ERRORS = {
     404: "No such object, or another user's private one (`not_found`).",
     409: "Not in a state for this (`nothing_to_undo`, `not_deleted`, `not_refinable`).",
     413: "The body is too large (`body_too_large`).",
-    429: "Too many generation calls (`throttled`, with `Retry-After`).",
+    429: "Too many generation or refresh calls (`throttled`, with `Retry-After`).",
 }
 
 

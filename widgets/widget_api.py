@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.pagination import paginated
-from backend.throttles import GenerationThrottle
+from backend.throttles import GenerationThrottle, RefreshThrottle
 from widgets import selectors
 from widgets.api_shapes import RequestOut, answers
 from widgets.serializers import (
@@ -161,8 +161,10 @@ class WidgetMoveApi(APIView):
 
 
 class WidgetRefreshApi(APIView):
+    throttle_classes = [RefreshThrottle]  # a forced run of its queries, skipping the cache
+
     @extend_schema(tags=TAG_WIDGETS, summary="Run its query now (owner only)", request=None,
-                   responses=answers({200: WidgetOut}, errors=(401, 403, 404)))
+                   responses=answers({200: WidgetOut}, errors=(401, 403, 404, 429)))
     def post(self, request: Request, widget_id: int) -> Response:
         widget = widget_edits.widget_open(user=request.user, widget_id=widget_id)
         return _out(widget_edits.widget_refresh_now(user=request.user, widget=widget), request)

@@ -79,3 +79,18 @@ def test_the_rate_is_read_when_a_call_is_checked(throttled, client_for, analyst,
     assert _create(client, dashboard).status_code == 202
     response = _create(client, dashboard)
     assert response.status_code == 429 and int(response["Retry-After"]) > 60
+
+
+def test_refreshing_has_a_budget_of_its_own_shared_by_a_widget_and_its_dashboard(settings, client_for, analyst,
+                                                                                   dashboard):
+    """A forced refresh runs the widget's queries in the query box every widget shares, skipping the cache; a
+    token script looping it was never refused."""
+    settings.API_THROTTLE_ENABLED = True
+    settings.API_THROTTLE_RATES = {"generation": "1/min", "refresh": "2/min"}
+    cache.clear()
+    client = client_for(analyst)
+    assert [client.post(f"/api/dashboards/{dashboard.id}/refresh/").status_code for _ in range(2)] == [202, 202]
+    again = client.post("/api/widgets/999/refresh/")  # the budget is checked before the widget is looked up
+    assert again.status_code == 429 and again.json()["code"] == "throttled" and int(again["Retry-After"]) > 0
+    assert _create(client_for(analyst), dashboard).status_code == 202  # the generation budget is another
+    cache.clear()
