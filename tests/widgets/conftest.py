@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dramatiq
@@ -10,6 +11,22 @@ import pytest
 from dramatiq.brokers.redis import RedisBroker
 
 from tests.widgets.helpers import capture_sends
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup: None, django_db_blocker: Any, warehouse_file: Path) -> Iterator[dict[str, Any]]:
+    """The demo catalog and values index over the small warehouse, seeded once for the module (for the
+    offline reader's tests)."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from sql_gen.selectors import catalog, dimension_values
+    from sql_gen.services.demo import demo_source_seed
+
+    with django_db_blocker.unblock(), override_settings(WAREHOUSE_PATH=warehouse_file), transaction.atomic():
+        source = demo_source_seed()
+        yield {"catalog": catalog(source=source), "values": dimension_values(source=source)}
+        transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -87,6 +87,12 @@ def test_markup_in_a_request_is_reported_not_dropped(analyst, dashboard, setting
     "top three product lines by claimed amount this year",
     "claim count by stauts this month",
     "open claims worth more than 30k",
+    "claims where status is not closed",
+    "state wise claims last month",
+    "total paid to date",
+    "claims since march to date",
+    "claim count mom",
+    "total paid fy2025",
 ])
 def test_an_ordinary_request_reports_nothing(analyst, dashboard, settings, prompt):
     assert _read(analyst, dashboard, settings, prompt)["not_applied"] == []

@@ -37,7 +37,7 @@ _QUALIFIERS = frozenset("excluding exclude except without only just net minus wh
 _FILLER = frozenset("pls plz please hey hi hello thx cheers kindly wanna gonna im id ill ive maybe really bit "
                     "little whole entire etc quick quickly real plus alongside along together via showing shown "
                     "came come comes coming took take takes taking brought bring brings saw seen people they "
-                    "them share breakdown break items ones".split())
+                    "them share breakdown break items ones wise".split())
 # The verbs and joiners of a follow-up: they say how the widget changes, and name nothing in the dictionary.
 _CHANGE_WORDS = frozenset("make change changed switch swap replace replaced instead rather turn convert use "
                           "remove removed drop clear delete take off rid keep add added adding include including "
@@ -117,10 +117,11 @@ def _unexplained(tokens: list[str], *, specs: list[dict[str, Any]], catalog: dic
                                                 *(f["dimension"] for f in spec.get("filters", []))]}
     phrases = [p for spec in specs for p in _used_phrases(spec, catalog)]
     vocabulary = vocabulary_for(catalog=catalog)
+    negated = any(f.get("op") == "not_in" for spec in specs for f in spec.get("filters", []))
     reported: set[int] = set()
     for i, token in enumerate(tokens):
-        if _is_function_word(token) or token == _BREAK_TOKEN:
-            continue
+        if _is_function_word(token) or token == _BREAK_TOKEN or (negated and token in ("not", "isnt")):
+            continue  # "status is not closed": a filter that excludes applies the "not"
         folded = folded_words(token)
         if not folded or all(f in filler for f in folded):
             continue

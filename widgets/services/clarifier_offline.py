@@ -109,6 +109,7 @@ class Reader:
         self.questions: list[dict[str, Any]] = []
         self.missing: list[dict[str, Any]] = []
         self._bare_count: set[str] = set()  # metrics named only by the word "claims"
+        self._name_words: set[str] = set()  # words read as the start of a name, not a measure ("new mexico")
         # Stored values of more than one word ("Auto Premium", "Water Damage"), cleaned, longest first.
         names = {clean(str(v)).strip() for d in catalog.get("dimensions", [])
                  for v in [*d.get("values", []), *d.get("value_synonyms", {}), *hints.get(d["key"], [])]}
@@ -122,6 +123,7 @@ class Reader:
         self._breaks = list_breaks(words, self._original)
         text = weeks_as_days(QUALIFIER.sub(" ", self._original))
         time = read_time(text, today=self.today)
+        self.assumptions += time.notes
         text = self._untimed = time.text
         custom, text = _cut(CUSTOM, text)
         table = TABLE.search(text)  # kept in the text: "list products with …" names what the rows are
@@ -139,6 +141,7 @@ class Reader:
         slow = ranking is not None and ranking.pop("slowness", False)
         judged = ranking is not None and ranking.pop("judged", False)
         counted = ranking is not None and ranking.pop("counted", False)
+        named, text = self._named_values(text)
         metric_keys, text = self._metrics_beside_values(text, slow=slow)
         if counted and not metric_keys and (count := self._count_metric()):
             metric_keys = [count]  # "the most common causes": by how many claims
@@ -146,6 +149,7 @@ class Reader:
             metric_keys, text = [self._first_metric("settlement")], _SETTLE_WORDS.sub(" ", text)
         dims, text = self._subject(text, dims)
         filters, text = self._value_filters(text)
+        filters = _merged(filters, named)
         if not metric_keys:
             metric_keys = self._fallback_metric(text)
         self._left_over(text, metric_keys, dims)
@@ -331,6 +335,30 @@ class Reader:
                         break
                 if dims:
                     break
+        for found in list(re.finditer(r" (?:wise|-wise)(?= )|(?<=[a-z])wise(?= )", text)):  # "state wise", "regionwise"
+            before = text[: found.start()].split()[-2:]
+            if found.group(0) == "wise" and before:
+                before[-1] = before[-1][:-4] if before[-1].endswith("wise") else before[-1]
+            for start in range(len(before)):
+                key, used = self._dimension_at(before[start:])
+                if key and len(used) == len(before[start:]):
+                    if key not in dims:
+                        dims.append(key)
+                    text = _remove_words(_blank(text, found), used, near=max(0, found.start() - 25))
+                    break
+        if not dims:  # "the state of claims", "causes of claims": a breakdown of the claims by it
+            for found in re.finditer(r" of (?:the |all |our )?(?P<noun>\S+)(?= )", text):
+                before = [w for w in text[: found.start()].split()[-2:] if w not in STOP]
+                key, used = None, []
+                for start in range(len(before)):  # "claim state of claims", "the current state of claims"
+                    key, used = self._dimension_at(before[start:])
+                    if key and len(used) == len(before[start:]):
+                        break
+                if key and used and _table_word(found.group("noun"), key):
+                    dims.append(key)
+                    text = _remove_words(_blank_span(text, found.start(), found.start("noun")), used,
+                                         near=max(0, found.start() - 25))
+                    break
         return dims, text
 
     def _subject(self, text: str, dims: list[str]) -> tuple[list[str], str]:
@@ -380,7 +408,7 @@ class Reader:
     def _dimension_at(self, words: list[str]) -> tuple[str | None, list[str]]:
         """Return the dimension that the longest run of ``words`` (up to four, numbers and articles skipped)
         names clearly and wholly, with the words it used; (None, []) when none does."""
-        while words and (words[0] in ("the", "all", "every", "each", "of") or words[0].isdigit()):
+        while words and (words[0] in _BEFORE_DIMENSION or words[0].isdigit()):
             words = words[1:]
         found: tuple[str | None, list[str]] = (None, [])
         note: tuple[Decision, str] | None = None
@@ -393,6 +421,9 @@ class Reader:
             if decision.outcome == Outcome.USE and best is not None and \
                     len([w for w in run if w in STOP or w in best.words]) == len(run):
                 found, note = (best.key, run), (decision, " ".join(run))
+            elif decision.outcome == Outcome.USE and best is not None and len(run) > 1 and \
+                    _table_word(run[0], best.key) and all(w in STOP or w in best.words for w in run[1:]):
+                found, note = (best.key, run), (decision, " ".join(run[1:]))  # "claim state": the claim's state
             elif (close := self._close_run(run)) is not None:  # "adjuster teem": one slip in a name of two words
                 found, note = (close.key, run), (Decision(Outcome.USE, close, (), "close"), " ".join(run))
         if note is not None:
@@ -426,6 +457,8 @@ class Reader:
             # that turns any slip in reading the measures into a confident wrong filter.
             if decision.outcome == Outcome.ASK and len(placed) == 1:
                 decision = Decision(Outcome.USE, placed[0], (), "context")
+            elif decision.outcome == Outcome.ASK and (said := self._said_of_measure(decision, placed)) is not None:
+                decision = Decision(Outcome.USE, said, (), "context")
             if decision.outcome != Outcome.USE or decision.best is None:
                 if decision.options and all(self._names_something_else(w) for w in decision.options[0].words):
                     continue  # "line" is close to "Life", but it names the product line
@@ -454,12 +487,50 @@ class Reader:
         filters = [{"dimension": dim, "op": op, "values": sorted(values)} for (dim, op), values in by_dim.items()]
         return sorted(filters, key=lambda f: f["dimension"]), text
 
+    def _named_values(self, text: str) -> tuple[list[dict[str, Any]], str]:
+        """Return filters said as a dimension's name and then its value ("with a state of open", "where
+        status is not closed", "cause = fire"), read before the measures so that a value that is also a
+        measure's word ("open") filters rather than measures; the text without them."""
+        filters: list[dict[str, Any]] = []
+        tokens = text.split()
+        for i, word in enumerate(tokens):
+            if word in STOP:
+                continue
+            for size in (2, 1):
+                run = tokens[i:i + size]
+                decision = self.vocabulary.decide(" ".join(run), kind="dimension")
+                best = decision.best
+                if decision.outcome != Outcome.USE or best is None or not best.exact or len(best.words) != size:
+                    continue
+                rest = tokens[i + size:]
+                links = list(itertools.takewhile(lambda w: w in _LINKS, rest))
+                negated = bool({"not", "isnt", "isn"} & set(links))
+                value = self._value_named(best.key, rest[len(links):])
+                if value is not None:
+                    filters.append({"dimension": best.key, "op": "not_in" if negated else "in", "values": [value[0]]})
+                    text = _remove_words(text, [*run, *links, *value[1]], near=_position(text, run))
+                break
+        return filters, text
+
+    def _value_named(self, key: str, words: list[str]) -> tuple[str, list[str]] | None:
+        """Return the value of dimension ``key`` the first words name clearly and wholly, with those words."""
+        for size in (3, 2, 1):
+            if len(words) < size or words[size - 1] in STOP:
+                continue
+            decision = self.vocabulary.decide(" ".join(words[:size]), kind="value", keys=[key])
+            best = decision.best
+            if decision.outcome == Outcome.USE and best is not None and len(best.words) == size:
+                self._note_inexact(decision, " ".join(words[:size]))
+                return best.label, words[:size]
+        return None
+
     def _metrics_beside_values(self, text: str, *, slow: bool) -> tuple[list[str], str]:
         """Return ``_metrics`` of the text, reading no measure in a stored value's name typed in full
         ("claims for auto premium": the product Auto Premium, not earned premium on Auto), nor in a
         noun that only says what a value is; the value's words are left for the value filters."""
         spans = [(m.start(), m.end()) for name in self._long_values
                  for m in re.finditer(rf"(?<= ){re.escape(name)}(?= )", text)]
+        spans += self._unknown_name_starts(text)
         hidden = self._without_value_nouns(text)
         for start, end in spans:
             hidden = _blank_span(hidden, start, end)
@@ -497,6 +568,33 @@ class Reader:
                                                                  *dimension.get("synonyms", [])])).split()} - STOP
                 return noun.rstrip("s") in names - {w.rstrip("s") for w in words}
         return False
+
+    def _said_of_measure(self, decision: Decision, placed: list[Any]) -> Any:
+        """Return the reading of a value two dimensions share when it is said of what is measured ("auto
+        claims", "auto payouts") and the words beside it place neither: the dimension whose values the
+        dictionary gives analysts' own words for (value synonyms: "motor" and "car" for the product line's
+        Auto; the adjuster team has none), as analysts name that one by its values and the other by its noun
+        ("the auto team"). Listed as an assumption that says how to ask for the other; None when this does
+        not settle it (it is then asked)."""
+        options = [o for o in decision.options if o.score >= CLOSE_SCORE]
+        if placed or len(options) < 2 or len({o.label for o in options}) != 1 or not options[0].exact:
+            return None
+        typed = list(options[0].words)
+        # The next word as typed, within one list item ("only auto; total paid" says nothing of the claims).
+        after = re.findall(rf"\b{re.escape(' '.join(typed))}[ \t]+([a-z]+)", self._raw)
+        if not any(w not in GENERIC and w not in _GENERIC_MEASURE and
+                   self.vocabulary.decide(w, kind="metric").outcome == Outcome.USE for w in after):
+            return None  # "for auto": not said of the claims, so asked
+        described = [o for o in options if self.dimensions.get(o.key, {}).get("value_synonyms")]
+        if len(described) != 1:
+            return None
+        chosen, other = described[0], next(o for o in options if o is not described[0])
+        label = self.dimensions.get(chosen.key, {}).get("label", chosen.key)
+        other_label = self.dimensions.get(other.key, {}).get("label", other.key)
+        said = " ".join(typed)
+        self.assumptions.append(f"Read “{said}” as the {label} {chosen.label}; for the {other_label} "
+                                f"{other.label}, say “{said} {other_label.split()[-1]}”.")
+        return chosen
 
     def _placed(self, option: Any, text: str) -> bool:
         """Tell whether the words next to a value name its dimension: "auto products" (the products
@@ -595,6 +693,28 @@ class Reader:
         keys = [k for _, k in sorted(chosen) if k]
         return keys, text
 
+    def _unknown_name_starts(self, text: str) -> list[tuple[int, int]]:
+        """Return the spans of words that only qualify a measure's name ("new" of "new claims") when a word
+        nothing in the dictionary is close to follows them: the two are one name ("new mexico", "new
+        york"), which ``_left_over`` refuses if the data lacks it, not a measure."""
+        tokens = [(m.start(1), m.group(1)) for m in re.finditer(r" (\S+)(?= )", text)]
+        spans = []
+        for i, ((at, word), (_, after)) in enumerate(itertools.pairwise(tokens)):
+            before = tokens[i - 1][1] if i else ""
+            if before and before not in _SLOT_WORDS and before not in ("of", "the"):
+                continue  # where a name stands: first, or after "in", "of", "the" ("how long they take": no name)
+            if word in STOP or after in STOP or after.isdigit() or self._known(after):
+                continue
+            decision = self.vocabulary.decide(word, kind="metric")
+            lead = decision.best or (decision.options[0] if decision.options else None)
+            if lead is None or lead.exact or len(lead.words) != 1:
+                continue
+            head = clean(lead.term).split()[-1:]
+            if head and not _similar(word, head[0]):
+                spans.append((at, at + len(word)))
+                self._name_words.add(word)
+        return spans
+
     def _count_metric(self) -> str | None:
         """Return the metric that counts claims (the one "claims" alone names), or None."""
         return next((k for k, m in self.metrics.items() if "claims" in m.get("synonyms", [])), None)
@@ -634,6 +754,13 @@ class Reader:
             unknown, metric_keys = headed, []  # "litigation rate on liability claims": that rate is not here
         if metric_keys:
             slots = {tokens[i + 1] for i, w in enumerate(tokens[:-1]) if w in _SLOT_WORDS}
+            # After a dimension's name and "of" ("the state of texas"), a value would stand.
+            slots |= {tokens[i + 1] for i, w in enumerate(tokens[:-1]) if w == "of" and i > 0 and tokens[i - 1]
+                      not in STOP and self.vocabulary.decide(tokens[i - 1], kind="dimension").outcome == Outcome.USE}
+            slots |= {tokens[i + 1] for i, w in enumerate(tokens[:-1]) if w in self._name_words}  # "new mexico payouts"
+            # A name of two words in a slot ("in new mexico"): the second is in the slot too.
+            slots |= {tokens[i + 2] for i, w in enumerate(tokens[:-2]) if (w in _SLOT_WORDS or w in slots)
+                      and tokens[i + 1] not in STOP and self._known(tokens[i + 1]) and tokens[i + 1] not in unknown}
             slots |= {tokens[i + 2] for i, w in enumerate(tokens[:-2]) if w in _SLOT_WORDS and tokens[i + 1] == "the"}
             slots |= self._qualifying_claims()
             unknown = [w for w in unknown if w in slots]
@@ -647,7 +774,7 @@ class Reader:
             item = next((i for i in items if f" {unknown[0]} " in f" {i} "), self._untimed)  # within one list item
             said = _phrase_of(item, unknown, as_typed=True)
             if _within(phrase.split(), said.split()) and len(said.split()) <= len(phrase.split()) + 2:
-                phrase = said
+                phrase = self._without_measures(said, phrase)
             after = {tokens[i + 1] for i, w in enumerate(tokens[:-1]) if w in ("by", "per")}
             kind = "dimension" if unknown[0] in after else "value" if metric_keys else "metric"
             closest = [c.label for c in self.vocabulary.closest(phrase, n=3, kind=kind)]
@@ -655,6 +782,22 @@ class Reader:
             return
         if not metric_keys and not self.questions:
             self._ask_metric(list(self.metrics))
+
+    def _without_measures(self, said: str, phrase: str) -> str:
+        """Return the phrase as typed without words at either end that the reading used for a measure ("new
+        mexico payouts": "new mexico")."""
+        words, kept = said.split(), set(phrase.split())
+        if not set(words) & self._name_words:
+            return said  # "litigated claims": a kind of claims the data lacks, named with its noun
+        while len(words) > 1 and words[-1] not in kept and self._measure_word(words[-1]):
+            words.pop()
+        while len(words) > 1 and words[0] not in kept and self._measure_word(words[0]):
+            words.pop(0)
+        return " ".join(words)
+
+    def _measure_word(self, word: str) -> bool:
+        decision = self.vocabulary.decide(word, kind="metric")
+        return decision.outcome == Outcome.USE and decision.best is not None and decision.best.exact
 
     def _qualifying_claims(self) -> set[str]:
         """Return the words that qualify the claims themselves, side by side within one list item: "fraud
@@ -747,6 +890,28 @@ def list_breaks(words: str, cleaned: str) -> list[int]:
         else:
             seen += 1
     return sorted(set(breaks))
+
+
+# Words before a dimension's name that only say which of its values ("by their current state").
+_BEFORE_DIMENSION = frozenset({"the", "all", "every", "each", "of", "their", "its", "our", "current", "present",
+                               "latest"})
+_LINKS = frozenset({"is", "was", "are", "were", "of", "=", "equals", "equal", "being", "not", "isnt", "isn", "t"})
+
+
+def _merged(filters: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the filters with ``more`` joined in, one per dimension and operator, sorted by dimension."""
+    by_key = {(f["dimension"], f["op"]): list(f["values"]) for f in filters}
+    for flt in more:
+        values = by_key.setdefault((flt["dimension"], flt["op"]), [])
+        values += [v for v in flt["values"] if v not in values]
+    out = [{"dimension": d, "op": op, "values": sorted(v)} for (d, op), v in by_key.items()]
+    return sorted(out, key=lambda f: f["dimension"])
+
+
+def _table_word(word: str, key: str) -> bool:
+    """Tell whether ``word`` names the table a dimension is a column of ("claim" for claims.status): said
+    before the dimension's name, it only says whose the dimension is ("claim state", "region name")."""
+    return word.rstrip("s") == key.split(".")[0].rstrip("s")
 
 
 def _cut(pattern: re.Pattern[str], text: str) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from widgets.services.windows import latest_period
+from widgets.services.windows import TimeWindow, latest_period, resolve
 
 MONTHS = {"january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
           "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sept": 9, "sep": 9,
@@ -47,17 +47,19 @@ _COMPARE_YEAR = re.compile(
     rf" (?:{_VS} )?(?:the )?(?:same (?:period|time|quarter|month|week|days?|dates?) (?:a |one )?(?:last|previous|"
     r"prior) year|same (?:period|time|quarter|month|week) a year (?:ago|before|earlier))(?= |$)"
     rf"| {_VS} (?:the )?(?:last year|prior year|previous year|a year (?:ago|before|earlier)|the year before)(?= |$)"
-    r"| (?:yoy|y/y|y y|year over year|year on year|year-over-year|year-on-year)(?= |$)")
+    r"| (?:yoy|y/y|y y|y o y|year over year|year on year|year-over-year|year-on-year)%?(?= |$)"
+    rf"| {_VS} (?:ly|py|sply|stly)(?= |$)")  # "vs LY", "vs PY": last (prior) year; "vs SPLY": same period last year
 _COMPARE_PERIOD = re.compile(
     r" (?:vs\.?|versus|against|compared (?:to|with)|compare(?:d)? (?:to|with)|relative to) (?:the )?"
     rf"(?:(?:previous|prior|last|preceding) (?:(?:{_NUM}) )?(?:{_UNIT}|period)|(?:{_UNIT}|period) before|"
-    rf"(?:{_UNIT}) prior|prior (?:{_NUM})|previous (?:{_NUM})|one before|before)(?= |$)"
+    rf"(?:{_UNIT}) prior|prior (?:{_NUM})|previous (?:{_NUM})|one before|before|lw|lm|lq|pw|pm|pq|pp|"
+    r"prior|prev|previous)(?= |$)"
     rf"| (?:with|to) (?:the )?(?:previous|prior|preceding) (?:(?:{_NUM}) )?(?:{_UNIT}|period)?(?= |$)"
-    r"| (?:mom|m/m|m m|qoq|q/q|q q|wow|w/w|w w|dod|d d|month over month|quarter over quarter|week over week|"
-    r"period over period|month on month|quarter on quarter|week on week)(?= |$)")
+    r"| (?:mom|m/m|m m|m o m|qoq|q/q|q q|q o q|wow|w/w|w w|w o w|dod|d d|d o d|pop|month over month|"
+    r"quarter over quarter|week over week|period over period|month on month|quarter on quarter|week on week)%?(?= |$)")
 _COMPARE_NAMED = re.compile(
     rf" (?:vs\.?|versus|against|compared (?:to|with)|compare(?:d)? (?:to|with)) (?:the same (?:in )?|in )?"
-    rf"(?P<what>q[1-4](?: 20\d\d)?|(?:{_MONTH})(?: 20\d\d)?|20\d\d)"
+    rf"(?P<what>q[1-4](?: 20\d\d)?|(?:{_MONTH})(?: 20\d\d)?|20\d\d|(?:week|wk|w) ?\d{{1,2}}(?: 20\d\d)?)"
     r"(?: (?:of )?(?:last|previous|prior) year| a year (?:ago|before|earlier)| the year before)?(?= |$)")
 _ROLLING = re.compile(
     rf" (?:(?:in|over|for|during|within) )?(?:the )?(?:last|past|previous|trailing|prior|recent|rolling)"
@@ -66,7 +68,7 @@ _ROLLING = re.compile(
 _PAST_ONE = re.compile(rf" (?:(?:in|over|for|during) )?(?:the )?past (?P<unit>{_UNIT})(?= |$)")
 _SPAN = re.compile(r" (?:(?:in|over|for|during|within) )?(?:the )?(?:last|past|previous|trailing|prior|recent)? ?"
                    rf"(?P<span>{'|'.join(SPANS)})(?= |$)")
-_TO_DATE = re.compile(r" (?P<u>w|m|q|y)td(?= |$)| (?P<unit>week|month|quarter|year)[ -]to[ -]date(?= |$)"
+_TO_DATE = re.compile(r" (?P<u>w|m|q|y)td(?= |$)| (?:the )?(?P<unit>week|month|quarter|year|wk|mo|qtr|yr)[ -]to[ -]date(?= |$)"
                       r"| so far this (?P<unit2>week|month|quarter|year)(?= |$)"
                       r"| this (?P<unit3>week|month|quarter|year) so far(?= |$)")
 # One calendar unit, however it is abbreviated ("this wk", "last mo", "prev qtr"): the singular spellings of UNITS.
@@ -90,11 +92,12 @@ _ON_DAY = re.compile(rf" (?:on|for) (?:the )?(?:{_day_month(1)})(?= |$)")
 _START_OF = re.compile(r" (?:since|from) (?:the )?(?:start|beginning) of (?:the |this )?(?P<unit>week|month|quarter|year)"
                        r"(?: to date)?(?= |$)")
 _ALL_TIME = re.compile(r" (?:of |for |in )?(?:all[ -]time|ever|since the (?:beginning|start)|since records began|"
+                       r"since inception|inception to date|itd|life to date|"
                        r"entire history|all history|lifetime)(?= |$)")
 _GRAINS = {
     "day": re.compile(r" (?:daily|by day|per day|each day|day by day|by date|per date|day over day)(?= |$)"),
-    "week": re.compile(r" (?:weekly|by week|per week|each week|week by week|a week|by wk|per wk)(?= |$)"),
-    "month": re.compile(r" (?:monthly|by month|per month|each month|month by month|a month|by mo)(?= |$)"),
+    "week": re.compile(r" (?:weekly|by week|per week|each week|week by week|a week|by wk|per wk|week ?wise)(?= |$)"),
+    "month": re.compile(r" (?:monthly|by month|per month|each month|month by month|a month|by mo|month ?wise)(?= |$)"),
     "quarter": re.compile(r" (?:quarterly|by quarter|per quarter|each quarter|quarter by quarter|by qtr|per qtr)(?= |$)"),
     "year": re.compile(r" (?:yearly|annually|annual|by year|per year|each year|year by year)(?= |$)"),
 }
@@ -106,7 +109,8 @@ _QUARTER_NAME = r"q[1-4]|(?:first|second|third|fourth|1st|2nd|3rd|4th) quarter"
 # A named period with its year said in words ("q3 of last year", "october this year", "last year's march"):
 # rewritten with the year as a number, so the period rules read it like "q3 2025".
 _YEAR_IN_WORDS = re.compile(
-    rf" (?P<what>{_QUARTER_NAME}|{_MONTH})(?: of)? (?:the )?(?P<rel>last|previous|prior|this|current) (?:year|yr)(?= )"
+    rf" (?P<what>{_QUARTER_NAME}|{_MONTH}|(?:week|wk) \d{{1,2}})(?: of)? (?:the )?(?P<rel>last|previous|prior|this|current)"
+    r" (?:year|yr)(?= )"
     rf"| (?P<rel2>last|previous|prior|this) (?:year|yr) (?P<what2>{_QUARTER_NAME}|{_MONTH})(?= )")
 _YEAR_FIRST = re.compile(rf" (?P<y>20\d\d) (?P<what>q[1-4]|{_MONTH})(?= )")
 # Words that only stress a calendar period: "last full month", "the previous complete quarter", "calendar year 2025".
@@ -133,6 +137,24 @@ _SHORT_ROLLING = re.compile(r" (?:l(?P<n>\d{1,3})(?P<u>d|w|m|q|y)|(?:last|past|t
 _SHORT_UNITS = {"d": "day", "w": "week", "m": "month", "q": "quarter", "y": "year"}
 
 
+# A week by its ISO number: "week 44", "wk 44 2025", "w44", "2025-w44" (cleaned to "2025 w44").
+_WEEK_NUMBER = re.compile(r" (?:(?:in|for|during|of) )?(?:the )?(?:iso |calendar )?(?:week|wk|w|cw) ?"
+                          r"(?:no |number of |number |num |# ?)?"
+                          r"(?P<w>\d{1,2})(?: (?:of )?(?P<y>20\d\d))?(?= )| (?P<y2>20\d\d) w ?(?P<w2>\d{1,2})(?= )"
+                          r"| (?:(?:in|for|during) )?(?:the )?(?P<w3>\d{1,2})(?:st|nd|rd|th) (?:iso |calendar )?week"
+                          r"(?: of (?:the year )?(?P<y3>20\d\d))?(?= )")
+# A week by a day of it: "the week of 26 oct", "week commencing 26 october" and "w/c 26 oct" (from its Monday),
+# "week ending 1 nov" and "w/e 1 nov" (the seven days to that day).
+_WEEK_OF = re.compile(rf" (?:(?:in|for|during) )?(?:the )?(?:week (?P<of>of|commencing|beginning|starting)|"
+                      rf"(?P<wc>w c|wc)|week (?P<ending>ending)|(?P<we>w e)) (?:the )?(?:{_day_month(1)})(?= )")
+# A fiscal year: "fy2025", "fy 25", "fiscal 2025", "fiscal year 2025", "this fiscal year", "last fy", "fytd".
+_FISCAL = re.compile(r"(?<= )(?:fy ?(?P<y>20\d\d|\d\d)|fiscal (?:year |yr )?(?P<y2>20\d\d|\d\d)"
+                     r"|(?P<rel>this|current|last|previous|prior) (?:fiscal (?:year|yr)|fy)"
+                     r"|(?P<td>fytd|fiscal ytd|fiscal year to date|fy to date))(?= )")
+# "to date" with no period before it ("total paid to date"): up to today from the start of the data.
+_BARE_TO_DATE = re.compile(r" (?:(?:up )?(?:to|till|until|til) date|todate|(?:up )?(?:to|till|until) now|to this day)(?= )")
+
+
 @dataclass
 class TimeReading:
     window: dict[str, Any] | None = None
@@ -140,29 +162,75 @@ class TimeReading:
     grain: str | None = None
     text: str = ""  # the text with what was read blanked out
     words: list[str] = field(default_factory=list)  # what was read, for the interpretation
+    notes: list[str] = field(default_factory=list)  # what the reading assumed, to be listed as assumptions
 
 
 def read_time(text: str, *, today: date) -> TimeReading:
     """Return the window, comparison and grain ``text`` names, and the text without them."""
-    reading = TimeReading(text=_years_said(_WHOLE.sub(_kept, text), today))
+    reading = TimeReading()
+    reading.text = _years_said(_WHOLE.sub(_kept, _fiscal_said(text, reading.notes)), today)
     for grain, pattern in _GRAINS.items():
         if _take(reading, pattern):
             reading.grain = grain
             break
-    if _take(reading, _COMPARE_YEAR):
+    if (compared := _take(reading, _COMPARE_YEAR)) is not None:
         reading.compare = {"kind": "previous_year"}
-    elif _take(reading, _COMPARE_PERIOD):
+    elif (compared := _take(reading, _COMPARE_PERIOD)) is not None:
         reading.compare = {"kind": "previous_period"}
     elif (named := _take(reading, _COMPARE_NAMED)) is not None:
         # "q3 vs q2" is the period before; "q3 2026 vs q3 2025", "october vs october last year" a year before.
         target = named.group("what")
         same_name = re.search(rf" {re.escape(target.split()[0])}(?= )", reading.text) is not None
+        if (week := re.fullmatch(r"(?:week|wk|w) ?(\d{1,2})(?: 20\d\d)?", target)) is not None:  # "week 44 vs week 43"
+            said = [int(f.group("w") or f.group("w2") or f.group("w3")) for f in _WEEK_NUMBER.finditer(reading.text)]
+            same_name = int(week.group(1)) in said
         reading.compare = {"kind": "previous_year" if same_name else "previous_period"}
     reading.window = _window(reading, today)
     reading.text = reading.text.lower()  # the open ends kept from the rules (see _OPEN_END)
-    if reading.compare and reading.window is None:
-        reading.compare = None  # "vs last year" alone: the window it compares is missing
+    _to_date_words(reading, today)
+    if reading.compare and reading.window is None and compared is not None:
+        _window_of_comparison(reading, compared.group(0))  # "mom", "vs last year" alone
     return reading
+
+
+def _to_date_words(reading: TimeReading, today: date) -> None:
+    """Read "to date" with no period before it ("total paid to date") as all time, saying so; after a
+    window that runs to today ("since march to date") the words add nothing and are used up."""
+    found = _BARE_TO_DATE.search(reading.text)
+    if found is None:
+        return
+    if reading.window is None:
+        reading.window = {"kind": "all"}
+        reading.notes.append(f"“{found.group(0).strip()}” with no period before it: all time, up to today.")
+    elif not _runs_to_today(reading.window, today):
+        return  # "last month to date" says something else: left to be reported
+    _take(reading, _BARE_TO_DATE)
+
+
+def _runs_to_today(window: dict[str, Any], today: date) -> bool:
+    """Tell whether a window ends with today ("since march", "2026", "this quarter", all time)."""
+    if window.get("kind") == "all":
+        return True
+    try:
+        return resolve(TimeWindow.model_validate(window), today=today).window.end == today + timedelta(days=1)
+    except ValueError:
+        return False
+
+
+def _window_of_comparison(reading: TimeReading, said: str) -> None:
+    """Give a comparison said without a window ("mom", "wow", "yoy", "vs last year") the window every
+    request without one gets, the last 30 days (one rule for a missing window, comparison or not: the
+    comparison's unit names how it compares, not what), or the span it names ("vs the previous 7
+    days"), and list that as an assumption with what it is compared with."""
+    words = said.split()
+    yearly = reading.compare == {"kind": "previous_year"}
+    counts = [] if yearly else [_number(w) for w in words if w.isdigit() or (w in NUMBERS and len(w) > 2)]
+    units = [UNITS[w] for w in words if w in UNITS and UNITS[w] != "year"] if counts else []
+    n, unit = (counts[0], units[0] if units else "day") if counts else (30, "day")
+    reading.window = {"kind": "rolling", "n": max(1, n), "unit": unit}
+    span = f"{n} {unit}s" if n != 1 else unit
+    against = "the same days a year before" if yearly else f"the {span} before"
+    reading.notes.append(f"No period was given: the last {span}, compared with {against}.")
 
 
 def _kept(found: re.Match[str]) -> str:
@@ -200,6 +268,18 @@ def _window(reading: TimeReading, today: date) -> dict[str, Any] | None:
     found = _take(reading, _START_OF)
     if found:
         return {"kind": "to_date", "unit": found.group("unit")}
+    found = _take(reading, _WEEK_OF)
+    if found and (day := _date(found, 1, today)) is not None:
+        if found.group("ending") or found.group("we"):
+            start, end = day - timedelta(days=6), day
+        else:
+            start = day - timedelta(days=day.weekday())
+            end = start + timedelta(days=6)
+        if start <= today:
+            return {"kind": "between", "start": start.isoformat(), "end": min(end, today).isoformat()}
+    found = _take(reading, _WEEK_NUMBER)
+    if found and (week := _week_number(found, today, reading.notes)) is not None:
+        return week
     found = _take(reading, _SHORT_ROLLING)
     if found:
         if found.group("ttm"):
@@ -267,7 +347,7 @@ def _window(reading: TimeReading, today: date) -> dict[str, Any] | None:
         return {"kind": "rolling", "n": n, "unit": unit}
     found = _take(reading, _TO_DATE)
     if found:
-        unit = found.group("unit") or found.group("unit2") or found.group("unit3") or {
+        unit = UNITS.get(found.group("unit") or "") or found.group("unit2") or found.group("unit3") or {
             "w": "week", "m": "month", "q": "quarter", "y": "year"}[found.group("u")]
         return {"kind": "to_date", "unit": unit}
     found = _take(reading, _TODAY)
@@ -317,6 +397,49 @@ def _year_period(reading: TimeReading) -> re.Match[str] | None:
         reading.text = reading.text[: found.start()] + " " * (found.end() - found.start()) + reading.text[found.end():]
         return found
     return None
+
+
+def _week_number(found: re.Match[str], today: date, notes: list[str]) -> dict[str, Any] | None:
+    """An ISO week by its number (weeks start on Monday); without a year, the latest such week that has begun."""
+    number = int(found.group("w") or found.group("w2") or found.group("w3"))
+    year = found.group("y") or found.group("y2") or found.group("y3")
+    years = [int(year)] if year else [today.year, today.year - 1]
+    for candidate in years:
+        try:
+            monday = date.fromisocalendar(candidate, number, 1)
+        except ValueError:
+            continue  # week 53 of a year that has 52
+        if monday <= today or year:
+            sunday = monday + timedelta(days=6)
+            notes.append(f"Week {number} is the ISO week {number} of {candidate}, Monday to Sunday.")
+            return {"kind": "between", "start": monday.isoformat(), "end": min(sunday, today).isoformat()}
+    return None
+
+
+def _fiscal_said(text: str, notes: list[str]) -> str:
+    """Return the text with each fiscal year said as the calendar year it is read as ("fy2025" is "2025",
+    "fytd" is "ytd"), padded to its length, so that the period rules read it ("q3 fy25", "fy2025 vs
+    fy2024"). The data source says no fiscal year start, so each is the calendar year, and ``notes`` says
+    so: an analyst whose year starts in April must not get January silently."""
+    note = "This data sets no fiscal year start, so {} is read as the calendar {}."
+
+    def calendar(found: re.Match[str]) -> str:
+        if found.group("td"):
+            said, meant, shown = "ytd", "year to date (from 1 January)", "fiscal year to date"
+        elif relative := found.group("rel"):
+            this = relative in ("this", "current")
+            said = "this yr" if this else "last yr"  # no longer than "last fy": offsets into the text hold
+            meant = f"{'this' if this else 'last'} year (from January)"
+            shown = f"{'this' if this else 'last'} fiscal year"
+        else:
+            number = found.group("y") or found.group("y2")
+            year = int(number) if len(number) == 4 else 2000 + int(number)
+            said, meant, shown = str(year), f"year {year} (January to December)", f"FY{year}"
+        if (line := note.format(shown, meant)) not in notes:
+            notes.append(line)
+        return said + " " * (len(found.group(0)) - len(said))
+
+    return _FISCAL.sub(calendar, text)
 
 
 def _half(found: re.Match[str], today: date) -> dict[str, Any]:
