@@ -10,16 +10,41 @@ from typing import Any
 
 from django.db.models import QuerySet
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 
+def _whole(text: str) -> bool:
+    # ASCII digits only: int() would take "١" (an Arabic-Indic one) and " 2".
+    return text.isascii() and text.isdigit() and len(text) < 12
+
+
 class Pagination(PageNumberPagination):
+    """DRF's page numbers, with a malformed ``page`` or ``page_size`` a 400 naming it (DRF answers 404
+    "Invalid page." for ``?page=abc`` and ignores ``?page_size=abc`` or ``0``); a page past the last is
+    still 404, saying which."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    invalid_page_message = "There is no page {page_number}: {message}."
+
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        raw = request.query_params.get(self.page_query_param) or ""
+        if raw and raw not in self.last_page_strings and not (_whole(raw) and int(raw) >= 1):
+            raise ValidationError({self.page_query_param: ["A page number: a whole number from 1, or “last”."]})
+        return super().get_page_number(request, paginator)
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param) or ""
+        if not raw:
+            return self.page_size
+        if not (_whole(raw) and 1 <= int(raw) <= self.max_page_size):
+            raise ValidationError({self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]})
+        return int(raw)
 
 
 def paginated(request: Request, view: APIView, rows: QuerySet[Any],

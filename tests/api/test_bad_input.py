@@ -224,3 +224,27 @@ def test_a_follow_up_with_a_control_character_is_refused(client_for, analyst, pl
                                         data=json.dumps({"prompt": prompt}), content_type="application/json")
     assert response.status_code == 400 and response.json()["code"] in ("invalid", "invalid_text"), response.json()
     assert not WidgetRequest.objects.filter(is_refinement=True).exists()
+
+
+@pytest.mark.parametrize("path", ["/api/dashboards/", "/api/requests/"])
+@pytest.mark.parametrize(("query", "field"), [
+    ("page=abc", "page"), ("page=0", "page"), ("page=-1", "page"), ("page=2.5", "page"), ("page=1e5", "page"),
+    ("page=%D9%A1", "page"), ("page=%00", "page"),
+    ("page_size=abc", "page_size"), ("page_size=0", "page_size"), ("page_size=-5", "page_size"),
+    ("page_size=201", "page_size"), ("page_size=99999999999999999999", "page_size"),
+])
+def test_a_malformed_page_or_page_size_is_a_400_naming_it(client_for, analyst, dashboard, path, query, field):
+    """DRF answered ?page=abc with 404 "Invalid page." (as if the list were missing) and ignored ?page_size=abc."""
+    response = client_for(analyst).get(f"{path}?{query}")
+    assert response.status_code == 400, (query, response.status_code, response.json())
+    body = response.json()
+    assert body["code"] == "invalid" and list(body["extra"]["fields"]) == [field], body
+
+
+def test_a_page_past_the_last_is_404_saying_which(client_for, analyst, dashboard):
+    client = client_for(analyst)
+    assert client.get("/api/dashboards/?page=1&page_size=1").json()["count"] == 1
+    assert client.get("/api/dashboards/?page=last").status_code == 200
+    past = client.get("/api/dashboards/?page=2")
+    assert (past.status_code, past.json()["code"]) == (404, "not_found")
+    assert "no page 2" in past.json()["message"]
