@@ -174,7 +174,7 @@ def test_a_long_history_comes_in_pages_newest_first_with_the_shown_version_on_th
     past = client.get(f"/api/widgets/{bars.id}/versions/?page_size=2&page=9")
     assert past.status_code == 404 and past.json()["code"] == "not_found"
     bad = client.get(f"/api/widgets/{bars.id}/versions/?page=abc")
-    assert bad.status_code == 404 and set(bad.json()) == {"code", "message", "extra"}
+    assert bad.status_code == 400 and set(bad.json()) == {"code", "message", "extra"}
 
 
 def test_a_deleted_widget_is_hidden_listed_in_the_history_and_restorable(client_for, analyst, dashboard, bars):
