@@ -75,6 +75,16 @@
   const EVENTS = new Set(["click", "dblclick", "mouseenter", "mouseleave", "mouseover", "mouseout", "mousemove",
     "mousedown", "mouseup"]);
   const MAX_VALUE = 100_000;
+  // What this frame draws, counted here: the VM's renderer counts too, but it is on the component's side.
+  // The frames of a page share one main thread, so a tree costly to build stalls every sibling (and this
+  // frame's own watchdog): 100,000 data- attributes on one element took 25 s (each set scans the others).
+  const MAX_ELEMENTS = 4000;
+  const MAX_TEXTS = 20_000;
+  const MAX_DEPTH = 100;
+  const MAX_ATTRIBUTES = 64; // per element: each attribute set or read scans the element's others
+  // A table's grid is as wide as its cells' colspans add up to (and as tall as its rowspans): 4,000 cells of
+  // colspan 1000 took 3.7 s to lay out, again at each change. Larger spans are clamped.
+  const MAX_SPAN = 32;
 
   const container = document.getElementById("root");
   let port = null;
@@ -143,6 +153,10 @@
    * CSS, where `u\72l(` is `url(`: no value may hold a backslash (nor may a style, see cssValue), a paint
    * attribute takes a colour only, and any other SVG attribute only the CSS functions a style may call. */
   function attributeValue(attribute, value, svg) {
+    if (attribute === "colspan" || attribute === "rowspan") {
+      const span = typeof value === "string" && /^\s*\d{1,9}\s*$/.test(value) ? Number(value) : value;
+      return Number.isInteger(span) ? String(Math.min(MAX_SPAN, Math.max(1, span))) : null;
+    }
     if (typeof value === "number") return Number.isFinite(value) ? String(value) : null;
     if (typeof value === "boolean") return value ? "" : null;
     if (typeof value !== "string" || value.length > MAX_VALUE || /[\\]|url\s*\(/i.test(value)) return null;
@@ -230,6 +244,28 @@
     while (parent.childNodes.length > at) parent.lastChild.remove();
   }
 
+  /** True when ``tree`` (a list of nodes from the Worker) is within what this frame draws: elements, text
+   * nodes, nesting and attributes per element, counted before any of it is built. */
+  function withinBudget(tree) {
+    let elements = 0;
+    let texts = 0;
+    const stack = [[tree, 0]];
+    while (stack.length) {
+      const [nodes, depth] = stack.pop();
+      if (depth > MAX_DEPTH) return false;
+      for (const node of nodes) {
+        if (typeof node === "string") {
+          if (++texts > MAX_TEXTS) return false;
+        } else if (node && typeof node === "object") {
+          if (++elements > MAX_ELEMENTS) return false;
+          if (node.a && typeof node.a === "object" && Object.keys(node.a).length > MAX_ATTRIBUTES) return false;
+          if (Array.isArray(node.c)) stack.push([node.c, depth + 1]);
+        }
+      }
+    }
+    return true;
+  }
+
   function onEvent(event) {
     const element = event.currentTarget;
     if (!(listeners.get(element) || new Map()).has(event.type) || stopped || !worker) return;
@@ -266,6 +302,10 @@
     const data = event.data;
     if (stopped || !data || typeof data !== "object") return;
     if (data.type === "tree" && Array.isArray(data.tree) && Number.isInteger(data.gen)) {
+      if (!withinBudget(data.tree)) {
+        stop("budget", "output");
+        return;
+      }
       gen = data.gen;
       patchChildren(container, data.tree, false);
       reportHeight();

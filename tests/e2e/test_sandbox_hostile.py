@@ -182,6 +182,40 @@ function Widget() {
 }""",
 }
 
+# Trees the frame takes long to build or lay out, on the main thread every sandboxed frame of the page shares.
+COSTLY = {
+    # Each attribute set scans the element's others: 100,000 of them kept the siblings frozen for 25 s.
+    "attribute bomb": """
+function Widget() {
+  const attrs = { "data-testid": "allowed" };
+  for (let i = 0; i < 20000; i++) attrs["data-a" + i] = i;
+  return React.createElement("p", attrs, "attributes");
+}""",
+    # Our renderer counts elements, not text nodes.
+    "text bomb": """
+function Widget() {
+  const texts = [];
+  for (let i = 0; i < 100000; i++) texts.push("");
+  return React.createElement("p", null, texts);
+}""",
+    # The renderer runs in the VM, on the component's side: calling it back mid-render resets its count.
+    "renderer bypass": """
+function Reset() { __bridge.start(() => null, "{}"); return null; }
+function Widget() {
+  const cells = [];
+  for (let i = 0; i < 10000; i++) cells.push(i % 3000 ? React.createElement("b", null) : React.createElement(Reset, null));
+  return React.createElement("div", null, cells);
+}""",
+    # A table's grid is as wide as its colspans add up to: one row of these took 3.7 s to lay out.
+    "wide table": """
+function Widget() {
+  const cells = [];
+  for (let i = 0; i < 3000; i++) cells.push(React.createElement("td", { key: i, colSpan: 1000, rowSpan: "65534" }, "x"));
+  return React.createElement("table", null, React.createElement("tbody", null,
+    React.createElement("tr", { "data-testid": "allowed" }, cells)));
+}""",
+}
+
 SPIES = {
     "focus": """
 function Widget() {
@@ -534,6 +568,21 @@ def test_loops_memory_bombs_and_huge_trees_stop_only_themselves(
     expect(card_of(page, "WebAssembly").get_by_test_id("custom-error-detail")).to_contain_text("WebAssembly")
     # Our renderer's limit is said in our words, not quoted as the component's own message.
     expect(card_of(page, "huge DOM").get_by_test_id("custom-error-detail")).to_have_count(0)
+    assert_contained(page, proxy, requests, live_server, access_log)
+
+
+def test_trees_costly_to_draw_are_refused_or_clamped_by_the_frame(
+    proxied_browser: Browser, proxy: list[str], live_server: Any, access_log: list[str], board: Dashboard
+) -> None:
+    page, requests = open_hostile(proxied_browser, proxy, live_server, board, COSTLY)
+
+    for title in ("attribute bomb", "text bomb", "renderer bypass"):
+        expect(card_of(page, title).get_by_test_id("custom-error-reason")).to_contain_text("drew more than a widget may")
+        expect(card_of(page, title).get_by_test_id("custom-retry")).to_be_visible()
+    # The table is drawn, its spans clamped.
+    cell = frame_of(page, "wide table").get_by_test_id("allowed").locator("td").first
+    expect(cell).to_have_attribute("colspan", "32")
+    expect(cell).to_have_attribute("rowspan", "32")
     assert_contained(page, proxy, requests, live_server, access_log)
 
 
