@@ -85,6 +85,10 @@
   // A table's grid is as wide as its cells' colspans add up to (and as tall as its rowspans): 4,000 cells of
   // colspan 1000 took 3.7 s to lay out, again at each change. Larger spans are clamped.
   const MAX_SPAN = 32;
+  // Building and laying out a tree is main-thread time, which no cap on its size bounds (3,990 grid items
+  // of large spans, auto-placed, took 1.4 s at each re-render on a mouse move): budgeted like the VM's time.
+  const DRAW_MS = 1000; // of building and laying out the tree, in any DRAW_WINDOW_MS
+  const DRAW_WINDOW_MS = 2000;
 
   const container = document.getElementById("root");
   let port = null;
@@ -97,6 +101,7 @@
   const waiting = []; // [{element, data}] in order; a run of moves over one element is kept as its latest
   const MAX_WAITING = 32;
   const listeners = new WeakMap(); // element -> {event: handler id}
+  const draws = []; // [when it ended, ms it took] of the draws in the last DRAW_WINDOW_MS
 
   function kebab(name) {
     return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -266,6 +271,15 @@
     return true;
   }
 
+  /** Counts a draw that began at ``began`` and ends now; true when draws took more than DRAW_MS of the last
+   * DRAW_WINDOW_MS. */
+  function overDrawBudget(began) {
+    const now = performance.now();
+    draws.push([now, now - began]);
+    while (draws[0][0] < now - DRAW_WINDOW_MS) draws.shift();
+    return draws.reduce((sum, [, ms]) => sum + ms, 0) > DRAW_MS;
+  }
+
   function onEvent(event) {
     const element = event.currentTarget;
     if (!(listeners.get(element) || new Map()).has(event.type) || stopped || !worker) return;
@@ -307,8 +321,10 @@
         return;
       }
       gen = data.gen;
+      const began = performance.now();
       patchChildren(container, data.tree, false);
-      reportHeight();
+      reportHeight(); // its getBoundingClientRect lays the page out, so the layout is measured with the build
+      if (overDrawBudget(began)) stop("budget", "cpu");
     } else if (data.type === "idle") {
       clearTimeout(watchdog);
       busy = false;

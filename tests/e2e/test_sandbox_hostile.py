@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from django.test.testcases import QuietWSGIRequestHandler
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.conftest import service_missing
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
@@ -205,6 +206,18 @@ function Widget() {
   const cells = [];
   for (let i = 0; i < 10000; i++) cells.push(i % 3000 ? React.createElement("b", null) : React.createElement(Reset, null));
   return React.createElement("div", null, cells);
+}""",
+    # Small enough, but slow to lay out, again at each mouse move: the siblings froze while the mouse moved over it.
+    "slow layout": """
+function Widget() {
+  const [n, setN] = React.useState(0);
+  const items = [];
+  for (let i = 0; i < 3900; i++) {
+    items.push(React.createElement("div", { key: i, style: { gridRow: "span " + (1 + ((i + n) * 7919) % 10000),
+      gridColumn: "span " + (1 + ((i + n) * 104729) % 10000) } }));
+  }
+  return React.createElement("div", { "data-testid": "allowed", onMouseMove: () => setN(n + 1),
+    style: { display: "grid", gridAutoFlow: "column dense", height: 300 } }, items);
 }""",
     # A table's grid is as wide as its colspans add up to: one row of these took 3.7 s to lay out.
     "wide table": """
@@ -571,7 +584,7 @@ def test_loops_memory_bombs_and_huge_trees_stop_only_themselves(
     assert_contained(page, proxy, requests, live_server, access_log)
 
 
-def test_trees_costly_to_draw_are_refused_or_clamped_by_the_frame(
+def test_trees_costly_to_draw_are_refused_clamped_or_stopped_by_the_frame(
     proxied_browser: Browser, proxy: list[str], live_server: Any, access_log: list[str], board: Dashboard
 ) -> None:
     page, requests = open_hostile(proxied_browser, proxy, live_server, board, COSTLY)
@@ -579,6 +592,16 @@ def test_trees_costly_to_draw_are_refused_or_clamped_by_the_frame(
     for title in ("attribute bomb", "text bomb", "renderer bypass"):
         expect(card_of(page, title).get_by_test_id("custom-error-reason")).to_contain_text("drew more than a widget may")
         expect(card_of(page, title).get_by_test_id("custom-retry")).to_be_visible()
+    # Drawing is budgeted like the VM's time: a widget that keeps the frames' shared thread busy is stopped.
+    slow = card_of(page, "slow layout")
+    for _ in range(40):
+        if slow.get_by_test_id("custom-error").count():
+            break
+        try:
+            frame_of(page, "slow layout").get_by_test_id("allowed").dispatch_event("mousemove", timeout=1000)
+        except PlaywrightError:
+            pass  # stopped meanwhile
+    expect(slow.get_by_test_id("custom-error-reason")).to_contain_text("kept the processor busy")
     # The table is drawn, its spans clamped.
     cell = frame_of(page, "wide table").get_by_test_id("allowed").locator("td").first
     expect(cell).to_have_attribute("colspan", "32")
