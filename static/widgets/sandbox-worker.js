@@ -6,7 +6,8 @@
 // this Worker if it stops answering all the same.
 //
 // Messages in (from the frame only): {type: "start", js, props} | {type: "event", gen, id, data}.
-// Messages out: {type: "tree", gen, tree} | {type: "idle"} (the call is over) |
+// Messages out: {type: "ready"} (the VM is up; the component runs next) | {type: "tree", gen, tree} |
+// {type: "idle"} (the call is over) |
 // {type: "error", kind: "component", text: the component's own message} |
 // {type: "error", kind: "budget", text: "time" | "cpu" | "memory" | "output"} | {type: "error", kind: "sandbox", text}.
 /* global QuickJSVendor, sandboxVmRuntime */
@@ -145,6 +146,7 @@
     const context = runtime.newContext();
     vm = { runtime, context };
     if (run(`(${sandboxVmRuntime.toString()})(); ""`, SETUP_MS) === null) return;
+    postMessage({ type: "ready" });
     // The component is a script of its own, so it cannot see this one's names; it defines Widget.
     const first = Date.now() + FIRST_MS;
     if (run(`${js}\n;""`, FIRST_MS) === null) return;

@@ -609,6 +609,19 @@ def test_trees_costly_to_draw_are_refused_clamped_or_stopped_by_the_frame(
     assert_contained(page, proxy, requests, live_server, access_log)
 
 
+def test_a_long_native_call_in_the_first_render_is_stopped_soon_after_the_vm_is_up(
+    proxied_browser: Browser, proxy: list[str], live_server: Any, access_log: list[str], board: Dashboard
+) -> None:
+    # The VM's interrupt handler runs between its instructions: this one call is never interrupted.
+    native = "function Widget() { Array(2 ** 32 - 1).includes(1); return null; }"
+    page, requests = open_hostile(proxied_browser, proxy, live_server, board, {"native loop": native})
+
+    # Well before the frame's 15 s for starting the VM.
+    reason = card_of(page, "native loop").get_by_test_id("custom-error-reason")
+    expect(reason).to_contain_text("stopped answering", timeout=12_000)
+    assert_contained(page, proxy, requests, live_server, access_log)
+
+
 def test_focus_keys_paste_clipboard_forged_messages_and_pollution_reach_nothing(
     proxied_browser: Browser, proxy: list[str], live_server: Any, access_log: list[str], board: Dashboard
 ) -> None:
