@@ -43,6 +43,15 @@
     "vectorEffect", "shapeRendering", "pointerEvents", "clipRule"]
     .map((name) => [name, /^(viewBox|preserveAspectRatio)$/.test(name) ? name : kebab(name)]));
   const SVG_ATTRIBUTE_NAMES = new Set(SVG_ATTRIBUTES.values());
+  // Roles that describe what is drawn. None that a screen reader announces unasked (alert, status, log, timer:
+  // a component's role="alert" read "Your session has expired" out as the product's alerts are read) or
+  // presents as a control to operate (button, link, textbox, dialog...); nor the aria- attributes that make a
+  // live region of an element.
+  const ROLES = new Set(["presentation", "none", "img", "figure", "group", "list", "listitem", "table", "grid",
+    "rowgroup", "row", "cell", "gridcell", "columnheader", "rowheader", "heading", "note", "term", "definition",
+    "meter", "progressbar", "separator", "caption", "paragraph", "text", "graphics-document", "graphics-object",
+    "graphics-symbol"]);
+  const LIVE_ARIA = new Set(["aria-live", "aria-atomic", "aria-relevant", "aria-busy", "aria-modal"]);
   // Paint attributes take a colour and nothing else: a keyword (a named colour, none, currentColor,
   // transparent), #hex, or rgb()/rgba()/hsl()/hsla() of numbers. No url(), no paint server, no escape.
   const PAINT_ATTRIBUTES = new Set(["fill", "stroke", "stop-color", "flood-color", "lighting-color", "color"]);
@@ -192,8 +201,8 @@
     const wanted = new Map();
     for (const name of Object.keys(attributes)) {
       let attribute = COMMON_ATTRIBUTES.get(name) || (svg ? SVG_ATTRIBUTES.get(name) : undefined);
-      if (!attribute && /^(data|aria)-[a-z][a-z0-9-]{0,40}$/.test(name)) attribute = name;
-      if (!attribute) continue;
+      if (!attribute && /^(data|aria)-[a-z][a-z0-9-]{0,40}$/.test(name) && !LIVE_ARIA.has(name)) attribute = name;
+      if (!attribute || (attribute === "role" && !ROLES.has(attributes[name]))) continue;
       const value = attributeValue(attribute, attributes[name], svg);
       if (value !== null) wanted.set(attribute, value);
     }

@@ -316,6 +316,11 @@ function Widget() {
   const tag = { toString: () => (n++ ? "iframe" : "div") };
   return React.createElement(tag, { src: "http://tag.leak.test/" }, "x");
 }""",
+    "announces": """
+function Widget() {
+  return React.createElement("p", { "data-testid": "allowed", role: "alert", "aria-live": "assertive",
+    "aria-atomic": "true", "aria-label": "label" }, "Sign in again at evil.test");
+}""",
     "no Widget": "const NotWidget = 1;",
     "syntax error": "function Widget( {",
 }
@@ -718,6 +723,11 @@ def test_throwing_components_show_their_error_in_their_own_box(
         expect(card.get_by_test_id("custom-error-reason")).to_have_text("The custom component stopped with an error.")
         expect(card.get_by_test_id("custom-error-detail")).to_contain_text(detail)
         expect(card.get_by_test_id("custom-error-detail")).to_contain_text("not a message from Widget Builder")
+    # Nor as an alert read out by a screen reader: no live region, no announcing role.
+    announcer = frame_of(page, "announces").get_by_test_id("allowed")
+    expect(announcer).to_have_text("Sign in again at evil.test")
+    assert [announcer.get_attribute(name) for name in ("role", "aria-live", "aria-atomic", "aria-label")] == \
+        [None, None, None, "label"]
     # An unhandled rejection is the component's own business: it keeps its allowed output.
     expect(frame_of(page, "rejects asynchronously").get_by_test_id("allowed")).to_have_text("still here")
     # The component's words appear only inside its own card, never in the product's messages.
