@@ -45,7 +45,7 @@ export function customView(w, sandboxUrl) {
   return box;
 }
 
-function mount(box, w, sandboxUrl) {
+function mount(box, w, sandboxUrl, retried = false) {
   const frame = el("iframe", {
     src: sandboxUrl, sandbox: "allow-scripts", referrerpolicy: "no-referrer", className: "custom-frame",
     title: w.title, height: FRAME_MIN_PX, "data-testid": "custom-frame",
@@ -57,7 +57,7 @@ function mount(box, w, sandboxUrl) {
     clearTimeout(starting);
     if (port) port.close();
     port = null;
-    if (frame.isConnected) customFailed(box, kind, detail, () => mount(box, w, sandboxUrl));
+    if (frame.isConnected) customFailed(box, kind, detail, () => mount(box, w, sandboxUrl, true));
   };
   const starting = setTimeout(() => fail("start", ""), START_MS);
   frame.addEventListener("load", () => {
@@ -89,6 +89,12 @@ function mount(box, w, sandboxUrl) {
     port.postMessage({ type: "render", js: w.component_js, props: w.props || {} });
   });
   box.replaceChildren(frame);
+  if (retried) {
+    // The Retry button just went with the error: the focus stays in the card (and goes to the next Retry if it
+    // fails again) instead of falling back to the page's start.
+    box.tabIndex = -1;
+    box.focus({ preventScroll: true });
+  }
 }
 
 /** Returns ``heightOf(reported)``: the height to give a frame that reported its content ``reported`` px
@@ -152,14 +158,18 @@ function customFailed(box, kind, detail, retry) {
   const text = detail.length > MAX_ERROR_TEXT ? `${detail.slice(0, MAX_ERROR_TEXT)}…` : detail;
   const own = kind === "component";
   const reason = Object.hasOwn(REASONS, kind) ? REASONS[kind] : REASONS.sandbox;
+  const retryButton = el("button", { type: "button", className: "button", "data-testid": "custom-retry", text: "Retry",
+    onclick: retry });
+  const focused = document.activeElement === box;
   // Our reason is the alert; the component's own text sits apart, below it, plainly set as a quotation of
   // generated code (not in the alert's red, where a forged "session expired" would read as ours).
   box.replaceChildren(el("div", { className: "custom-error", "data-testid": "custom-error" },
     el("div", { className: "form-error custom-error-ours", role: "alert" },
       el("p", { className: "custom-error-reason", "data-testid": "custom-error-reason", text: reason }),
-      el("button", { type: "button", className: "button", "data-testid": "custom-retry", text: "Retry", onclick: retry })),
+      retryButton),
     own && text ? el("figure", { className: "custom-error-detail", "data-testid": "custom-error-detail" },
       el("figcaption", { className: "custom-error-label",
         text: "Its own error text, written by the generated code (not a message from Widget Builder):" }),
       el("blockquote", { className: "custom-error-quote", text })) : null));
+  if (focused) retryButton.focus();
 }
