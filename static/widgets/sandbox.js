@@ -101,6 +101,9 @@
   // of large spans, auto-placed, took 1.4 s at each re-render on a mouse move): budgeted like the VM's time.
   const DRAW_MS = 1000; // of building and laying out the tree, in any DRAW_WINDOW_MS
   const DRAW_WINDOW_MS = 2000;
+  // A transition lays its element out again at every animation frame, outside any draw this frame measures: one
+  // of 100 s on a grid's width kept the siblings' thread busy for its whole length, after a single hover.
+  const TRANSITION_MS = 1000; // each duration and delay, at most
 
   const container = document.getElementById("root");
   let port = null;
@@ -163,7 +166,17 @@
     for (const match of value.matchAll(/([a-zA-Z-]*)\s*\(/g)) {
       if (!CSS_FUNCTIONS.has(match[1].toLowerCase())) return null;
     }
+    if (property.startsWith("transition") && !shortTransition(value)) return null;
     return value;
+  }
+
+  /** True when every time in the transition ``value`` is at most TRANSITION_MS, written as a plain number. */
+  function shortTransition(value) {
+    if (/\d[eE][+-]?\d|(?:calc|min|max|clamp)\s*\(/i.test(value)) return false;
+    for (const [, number, unit] of value.matchAll(/(\d*\.?\d+)(ms|s)(?![a-z0-9-])/gi)) {
+      if (Number(number) * (unit.toLowerCase() === "s" ? 1000 : 1) > TRANSITION_MS) return false;
+    }
+    return true;
   }
 
   /** The value to set for ``attribute``, or null to leave it out. SVG presentation attributes are parsed as

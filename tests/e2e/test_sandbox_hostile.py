@@ -247,6 +247,17 @@ function Widget() {
   return React.createElement("div", { "data-testid": "allowed", onMouseMove: () => setN(n + 1),
     style: { display: "grid", gridAutoFlow: "column dense", height: 300 } }, items);
 }""",
+    # A transition lays its element out at every animation frame, for as long as it lasts.
+    "long transitions": """
+function Widget() {
+  const e = React.createElement;
+  return e("div", null,
+    e("div", { "data-testid": "t-long", style: { width: 100, transition: "width 100s linear" } }, "a"),
+    e("div", { "data-testid": "t-delay", style: { width: 100, transitionDuration: "0.2s", transitionDelay: "90000ms" } }, "b"),
+    e("div", { "data-testid": "t-calc", style: { width: 100, transitionDuration: "calc(1s * 1000)" } }, "c"),
+    e("div", { "data-testid": "t-exponent", style: { width: 100, transition: "width 9e9ms" } }, "d"),
+    e("div", { "data-testid": "t-short", style: { width: 100, transition: "width 0.3s steps(4, end), opacity 250ms" } }, "e"));
+}""",
     # A table's grid is as wide as its colspans add up to: one row of these took 3.7 s to lay out.
     "wide table": """
 function Widget() {
@@ -635,6 +646,13 @@ def test_trees_costly_to_draw_are_refused_clamped_or_stopped_by_the_frame(
         except PlaywrightError:
             pass  # stopped meanwhile
     expect(slow.get_by_test_id("custom-error-reason")).to_contain_text("kept the processor busy")
+    # Transitions of at most a second are kept; longer ones are left out.
+    transitions = frame_of(page, "long transitions")
+    expect(transitions.get_by_test_id("t-short")).to_have_attribute(
+        "style", "width: 100px; transition: width 0.3s steps(4), opacity 250ms;")
+    expect(transitions.get_by_test_id("t-delay")).to_have_attribute("style", "width: 100px; transition-duration: 0.2s;")
+    for name in ("t-long", "t-calc", "t-exponent"):
+        expect(transitions.get_by_test_id(name)).to_have_attribute("style", "width: 100px;")
     # The table is drawn, its spans clamped.
     cell = frame_of(page, "wide table").get_by_test_id("allowed").locator("td").first
     expect(cell).to_have_attribute("colspan", "32")
