@@ -89,6 +89,27 @@ def test_loss_ratio_divides_paid_by_earned_premium(demo_source, warehouse, analy
     assert widget.result["rows"][0][0] == pytest.approx(float(paid) / float(premium))
 
 
+@pytest.mark.parametrize("prompt", ["loss ratio over the last 30 days", "loss ratio by region since 15 march 2026"])
+def test_a_ratio_over_monthly_premium_counts_whole_months_of_both_parts(demo_source, warehouse, analyst, dashboard,
+                                                                        settings, prompt):
+    """Premium is kept per month: 30 days of payments over the one monthly row whose first day falls in
+    them was a loss ratio of about 900 %. Both parts now count the same whole months, and the widget says so."""
+    settings.BUILDER_TODAY = "2026-10-31"  # the last day of a month: the window ends on whole months too
+    widget = _make(analyst, dashboard, prompt).widget
+    window = widget.result["window"]
+    assert window["start"].endswith("-01") and window["end"].endswith("-01"), window
+    assert any("kept per month" in a for a in widget.spec["assumptions"])
+    bounds = f"'{window['start']}' AND closed_date < '{window['end']}'"
+    paid, premium = _direct(warehouse, f"SELECT (SELECT SUM(paid_amount) FROM claims WHERE status = 'closed' AND "
+                                       f"closed_date >= {bounds}), (SELECT SUM(earned_premium) FROM "
+                                       f"earned_premium_monthly WHERE month >= '{window['start']}' AND "
+                                       f"month < '{window['end']}')")[0]
+    values = [row[-1] for row in widget.result["rows"]]
+    if len(values) == 1:
+        assert values[0] == pytest.approx(float(paid) / float(premium))
+    assert all(0.2 < v < 3 for v in values), values  # a loss ratio, not a month's premium against days of it
+
+
 def test_an_ambiguous_request_asks_then_finishes_with_the_chosen_option(demo_source, analyst, dashboard):
     request = _make(analyst, dashboard, "how are we doing by region")
     assert request.status == RequestStatus.NEEDS_CLARIFICATION

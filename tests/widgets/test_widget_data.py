@@ -223,3 +223,17 @@ def test_each_metrics_data_start_is_the_first_date_of_its_time_column(source, wa
     starts = metric_data_starts(source=source, keys=["claim_count", "total_paid", "loss_ratio"])
     assert starts["claim_count"] == filed and starts["total_paid"] == closed
     assert starts["loss_ratio"] is not None  # a ratio begins with the later of its parts
+
+
+@pytest.mark.parametrize("stored", [{"data_grain": "month"}, {}])  # filled by the spec step, or a spec from before it
+def test_a_metric_kept_per_month_binds_whole_months(source, stored):
+    spec = {**_spec(kind="kpi", grain=None, chart_type=None, time_window={"kind": "rolling", "n": 30, "unit": "day"},
+                    metric={"key": "loss_ratio", "name": "Loss ratio", "unit": "percent"}), **stored}
+    run = Recorder({"2026-10-01": [[0.8]]}, ["loss_ratio"])
+    result = widget_data(source=source, spec=spec, sql="SELECT 1", today=TODAY, run=run)
+    assert run.calls[0]["window_start"] == dt.date(2026, 10, 1)  # not 20 Oct: October's premium is whole
+    assert result["window"]["start"] == "2026-10-01" and result["rows"] == [[0.8]]
+    plain = widget_data(source=source, spec={**spec, "metric": {"key": "claim_count", "name": "Claim count",
+                                                               "unit": "count"}, "data_grain": None},
+                        sql="SELECT 1", today=TODAY, run=run)
+    assert plain["window"]["start"] == "2026-10-20"  # a metric kept by the day keeps its days

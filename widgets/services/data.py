@@ -22,8 +22,8 @@ from django.conf import settings
 from sqlglot import exp
 
 from backend.errors import ApplicationError
-from sql_gen.models import DataSource
-from sql_gen.selectors import shared_labels, source_metrics
+from sql_gen.models import GRAIN_ORDER, DataSource
+from sql_gen.selectors import metric_finest_grain, shared_labels, source_metrics
 from sql_gen.services.entity_keys import fold_keys
 from sql_gen.services.execute import QueryResult, sql_execute
 from widgets.services.windows import (
@@ -54,14 +54,17 @@ def source_today(source: DataSource | None, *, now: dt.datetime | None = None) -
 
 
 def spec_window(spec: dict[str, Any], *, today: dt.date) -> Resolved:
-    """Return the spec's window (and comparison) resolved for ``today`` at the spec's grain.
+    """Return the spec's window (and comparison) resolved for ``today`` at the spec's grain, or at its
+    ``data_grain`` when that is coarser (a metric kept per month is bound to whole months).
 
     Raises:
         ValueError: the window begins after today, or compares all time with nothing.
     """
     window = TimeWindow.model_validate(spec.get("time_window") or {"kind": "all"})
     compare = Comparison.model_validate(spec["compare"]) if spec.get("compare") else None
-    return resolve(window, today=today, grain=spec.get("grain"), compare=compare)
+    grains = [g for g in (spec.get("grain"), spec.get("data_grain")) if g]
+    grain = max(grains, key=GRAIN_ORDER.index) if grains else None
+    return resolve(window, today=today, grain=grain, compare=compare)
 
 
 def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt.date | None = None,
@@ -90,6 +93,8 @@ def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt
         ValueError: the spec's window cannot be resolved for today.
     """
     today, run = today or source_today(source), run or sql_execute
+    if "data_grain" not in spec:  # a spec stored before it was filled: its metrics' definitions tell
+        spec = {**spec, "data_grain": _data_grain(source, spec)}
     resolved = spec_window(spec, today=today)
     if window_of is not None:
         own = spec_window({**window_of, "compare": None}, today=today).window
@@ -171,6 +176,15 @@ def _partial_first(bounds: Bounds, grain: str | None) -> bool:
 def _iso(bounds: Bounds) -> dict[str, str | None]:
     return {"start": bounds.start.isoformat() if bounds.start else None,
             "end": bounds.end.isoformat() if bounds.end else None}
+
+
+def _data_grain(source: DataSource, spec: dict[str, Any]) -> str | None:
+    """Return the coarsest period the spec's metrics' data is kept by, when coarser than a day (as
+    ``spec_validate`` fills ``data_grain``); None for metrics no longer defined."""
+    keys = [m["key"] for m in [spec.get("metric") or {}, *spec.get("extra_metrics", [])] if m.get("key")]
+    grains = [metric_finest_grain(m) for m in source_metrics(source=source, keys=keys).values()]
+    coarsest = max(grains, key=GRAIN_ORDER.index) if grains else "day"
+    return None if coarsest == "day" else coarsest
 
 
 def _additivity(source: DataSource, spec: dict[str, Any]) -> dict[str, bool]:

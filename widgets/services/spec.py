@@ -87,6 +87,10 @@ class WidgetSpec(BaseModel):
     not_applied: list[str] = Field(default_factory=list, max_length=20,
                                    description="Filled by our code: words of the request the spec does not use.")
     labels: dict[str, str] = Field(default_factory=dict, description="Filled from the catalog, not by the model.")
+    data_grain: Grain | None = Field(
+        default=None, description="Filled from the catalog, not by the model: the coarsest period a metric's data "
+                                  "is kept by (earned premium per month), when coarser than a day. The window "
+                                  "then covers whole such periods, for every metric of the widget.")
 
     @field_validator("time_window", mode="before")
     @classmethod
@@ -215,6 +219,7 @@ def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> Widget
         problem = _too_fine(spec, known_metrics[ref.key])
         if problem:
             raise ApplicationError(ErrorCode.INVALID_SPEC, problem)
+    _align_to_data(spec, [known_metrics[ref.key] for ref in spec.metrics])
     dimensions = {d["key"]: d for d in catalog["dimensions"]}
     numbers = {n["key"]: n for n in catalog.get("numbers", [])}
     for key in [*spec.dimensions, *(f.dimension for f in spec.filters if f.op in ("in", "not_in"))]:
@@ -255,6 +260,31 @@ def _too_fine(spec: WidgetSpec, metric: dict[str, Any]) -> str:
     if days is not None and days < _WINDOW_DAYS[finest]:
         return f"{metric['name']} is kept per {finest}; ask for a {finest} or longer, not a shorter window."
     return ""
+
+
+def _align_to_data(spec: WidgetSpec, metrics: list[dict[str, Any]]) -> None:
+    """Set the spec's ``data_grain`` from its metrics, and say so when the window may then grow.
+
+    A month's premium divided by 30 days of payments is no loss ratio: a metric kept per month is bound to
+    whole months, and every other metric of the widget to the same bounds, so that a ratio's parts and a
+    table's columns count the same days."""
+    coarsest = max([m.get("finest_grain") or "day" for m in metrics], key=GRAIN_ORDER.index)
+    spec.data_grain = None if coarsest == "day" else coarsest  # type: ignore[assignment]
+    bucketed = spec.grain is not None and GRAIN_ORDER.index(spec.grain) >= GRAIN_ORDER.index(coarsest)
+    if spec.data_grain and not bucketed and not _whole_periods(spec.time_window, coarsest):
+        kept = next(m for m in metrics if (m.get("finest_grain") or "day") == coarsest)
+        note = f"{kept['name']} is kept per {coarsest}: the window covers whole {coarsest}s."
+        if note not in spec.assumptions:
+            spec.assumptions = [*spec.assumptions, note][-10:]
+
+
+def _whole_periods(window: TimeWindow, grain: str) -> bool:
+    """Tell whether the window is already whole periods of ``grain`` (or all time): a calendar month,
+    quarter or year, this one so far, or the last one; a rolling window, a since or a between is not."""
+    if window.kind == "all":
+        return True
+    return window.kind in ("period", "current", "previous", "to_date") and window.unit is not None and \
+        GRAIN_ORDER.index(window.unit) >= GRAIN_ORDER.index(grain)
 
 
 def _first_error(exc: ValidationError) -> str:
