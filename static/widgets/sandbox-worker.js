@@ -25,13 +25,16 @@
   const MAX_TREE_CHARS = 2_000_000;
   const MAX_ERROR = 300;
 
-  // Nothing below needs the network; the component cannot reach this scope anyway.
+  // Nothing below needs the network; the component cannot reach this scope anyway. Most of these live on the
+  // global scope's prototypes (WorkerGlobalScope.prototype holds fetch and importScripts), not on self.
   for (const name of ["fetch", "XMLHttpRequest", "WebSocket", "WebTransport", "EventSource", "importScripts",
     "indexedDB", "caches", "Request"]) {
-    try {
-      delete self[name];
-    } catch {
-      // A non-configurable global stays; the policy's connect-src 'none' still holds.
+    for (let scope = self; scope; scope = Object.getPrototypeOf(scope)) {
+      try {
+        delete scope[name];
+      } catch {
+        // A non-configurable global stays; the policy's connect-src 'none' still holds.
+      }
     }
   }
 

@@ -680,6 +680,23 @@ def test_what_the_checker_lets_through_reaches_nothing_at_run_time(
     assert_contained(page, proxy, requests, live_server, access_log)
 
 
+def test_the_workers_keep_no_network_or_script_loading_api(
+    proxied_browser: Browser, proxy: list[str], live_server: Any, access_log: list[str], board: Dashboard
+) -> None:
+    """A further layer under the VM: what a way out of the VM would find in its Worker."""
+    page, requests = open_hostile(proxied_browser, proxy, live_server, board, {"Plain": CONTROL_JS})
+    for title in ("Control", "Plain", "Sibling"):
+        expect(frame_of(page, title).get_by_test_id("control-state")).to_have_text("still 0")
+
+    workers = [worker for worker in page.workers if worker.url.startswith("blob:")]
+    assert len(workers) == 3, [worker.url for worker in page.workers]
+    names = ["fetch", "XMLHttpRequest", "WebSocket", "WebTransport", "EventSource", "importScripts", "indexedDB",
+             "caches", "Request"]
+    for worker in workers:
+        assert worker.evaluate("(names) => names.filter((name) => typeof self[name] !== 'undefined')", names) == []
+    assert_contained(page, proxy, requests, live_server, access_log)
+
+
 def test_a_long_native_call_in_the_first_render_is_stopped_soon_after_the_vm_is_up(
     proxied_browser: Browser, proxy: list[str], live_server: Any, access_log: list[str], board: Dashboard
 ) -> None:
