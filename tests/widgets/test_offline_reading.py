@@ -302,3 +302,21 @@ def test_an_answer_naming_one_of_two_near_values_settles_it_either_way(demo: dic
     intent = read(demo, "payouts for the northest; northeast")
     assert intent["filters"] == [{"dimension": "regions.name", "op": "in", "values": ["Northeast"]}]
     assert intent["questions"] == []
+
+
+@pytest.mark.parametrize(("text", "dims", "grain"), [
+    ("claim count by region and month this year", ["regions.name"], "month"),
+    ("claims per channel & week over the last 90 days", ["channels.name"], "week"),
+    ("total paid by product line and quarter in 2025", ["products.line"], "quarter"),
+    ("claims by region and months", ["regions.name"], "month"),
+    ("claims by region and channel", ["regions.name", "channels.name"], None),  # two dimensions, no grain
+])
+def test_a_grain_named_last_in_a_breakdown_is_the_grain(demo: dict[str, Any], text: str, dims: list[str],
+                                                        grain: str | None) -> None:
+    intent = read(demo, text)
+    assert (intent["dimensions"], intent["grain"]) == (dims, grain)
+
+
+def test_a_to_date_window_after_and_is_not_a_grain(demo: dict[str, Any]) -> None:
+    intent = read(demo, "claims by region and month to date")
+    assert intent["grain"] is None and intent["time_window"] == {"kind": "to_date", "unit": "month"}

@@ -101,6 +101,11 @@ _GRAINS = {
     "quarter": re.compile(r" (?:quarterly|by quarter|per quarter|each quarter|quarter by quarter|by qtr|per qtr)(?= |$)"),
     "year": re.compile(r" (?:yearly|annually|annual|by year|per year|each year|year by year)(?= |$)"),
 }
+# A grain named as the last of a breakdown's terms ("by region and month", "per channel & week"): the unit
+# after "and" when a "by"/"per" begins the list, not a window of it ("and month to date", "and last month").
+_GRAIN_LAST = {grain: re.compile(rf"(?P<list> (?:by|per) [a-z]+(?: [a-z]+){{0,2}}?) (?:and|&) {grain}s?"
+                                 rf"(?! to date| so far)(?= |$)")
+               for grain in ("day", "week", "month", "quarter", "year")}
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 WEEKDAYS = {"monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2, "wed": 2, "thursday": 3,
             "thu": 3, "thurs": 3, "friday": 4, "fri": 4, "saturday": 5, "sat": 5, "sunday": 6, "sun": 6}
@@ -173,6 +178,12 @@ def read_time(text: str, *, today: date) -> TimeReading:
         if _take(reading, pattern):
             reading.grain = grain
             break
+    else:
+        for grain, pattern in _GRAIN_LAST.items():
+            if found := pattern.search(reading.text):
+                reading.text = reading.text[:found.start()] + found.group("list") + reading.text[found.end():]
+                reading.grain = grain
+                break
     if (compared := _take(reading, _COMPARE_YEAR)) is not None:
         reading.compare = {"kind": "previous_year"}
     elif (compared := _take(reading, _COMPARE_PERIOD)) is not None:

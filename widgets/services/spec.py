@@ -134,6 +134,8 @@ def _inconsistency(spec: WidgetSpec) -> str:
             return "a KPI shows one metric, unranked"
     if spec.sparkline and spec.kind != "kpi":
         return "only a KPI has a sparkline"
+    if spec.kind == "custom" and spec.extra_metrics:
+        return "a custom widget draws one metric: its component gets one value per row"
     if spec.kind == "chart":
         if not (spec.dimensions or spec.grain):
             return "a chart needs a dimension or a time grain for its x axis"
@@ -187,7 +189,7 @@ SYSTEM = (
     "horizontal_bar, stacked_bar, pie, donut, scatter. A KPI has no dimensions (a grain only with "
     "sparkline); a chart needs a grain or a dimension and a chart_type; pie and donut split one metric by one "
     "dimension; stacked charts need two groupings; scatter takes two metrics and a dimension. For a custom "
-    "widget (a bespoke visual drawn by generated code), set visual to one or two sentences saying what it "
+    "widget (a bespoke visual drawn by generated code; one metric), set visual to one or two sentences saying what it "
     "should look like. List in assumptions what you chose where the request was silent. Write a short, "
     "specific title."
 )

@@ -29,6 +29,8 @@ def answer(query: OfflineQuery) -> dict[str, Any]:
     window = intent.get("time_window") or {"kind": "all"}
     grain, chart, ranking = intent.get("grain"), intent.get("chart_type"), intent.get("ranking")
     assumptions: list[str] = []
+    if kind == "custom":
+        chosen = chosen[:1]  # its component gets one value per row: another metric is reported not applied
     if kind == "kpi" and (dims or ranking or len(chosen) > 1):
         kind = "table" if len(chosen) > 1 and not chart else "chart"
     if kind == "chart" and not dims and not grain:
