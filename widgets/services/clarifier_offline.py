@@ -20,7 +20,7 @@ from typing import Any
 from backend.llm.api import OfflineQuery
 from sql_gen.services.vocabulary import AMBIGUITY_MARGIN, CLOSE_SCORE, Decision, Outcome, mentions, vocabulary_for
 from sql_gen.services.vocabulary.words import word_similarity
-from widgets.services.offline_dates import read_time
+from widgets.services.offline_dates import WEEKDAYS, read_time
 from widgets.services.offline_words import (
     AMOUNT,
     BETWEEN_AMOUNTS,
@@ -56,6 +56,8 @@ _GENERIC_MEASURE = frozenset({"number", "numbers", "count", "counts", "total", "
                               "figure", "figures", "value", "values", "sum"})
 _COORDINATED_CLAIMS = re.compile(r"\bclaims\s*(?:,|and\b|plus\b|&|vs\b)|(?:,|\band|\bplus|&)\s*(?:the )?(?:number of )?claims\b")
 _MONEY_ASKED = re.compile(r" (?:value|values|amount|amounts|\$|money|sum|sums|totals|dollars|cost|how much|come to) ")
+_RATIO_SAID = re.compile(r" (?:ratio|divided by|as an? (?:share|percentage|percent|proportion|fraction) of|"
+                         r"relative to)(?= )")
 _SLOT_WORDS = frozenset({"in", "from", "at", "by", "per", "within", "across", "for", "with"})
 # A measure's head noun after an unknown word ("litigation rate", "combined ratio", "fraud score"): a measure
 # the dictionary lacks, whatever else was named.
@@ -605,12 +607,46 @@ class Reader:
         tokens = text.split()
         spots = [i for i, w in enumerate(tokens) if w in option.words]
         near = {w.rstrip("s") for i in spots for w in tokens[max(0, i - 2): i + 3]}
+        # Read in the request as said: a value read before this one has left the text ("home" of "auto and home
+        # lines").
+        said = self._untimed.split()
+        near |= {self._list_noun(said, i).rstrip("s") for i, w in enumerate(said) if w in option.words}
+        if self._listed_with(option, said):
+            return True
         own = {w.rstrip("s") for w in option.words}
         if {n.rstrip("s") for n in names} & near - own:
             return True
         # An answer naming the dimension ("the product line") after a question about the value.
         label = clean(dimension.get("label", "")).split()
         return len(label) > 1 and all(w in tokens for w in label)
+
+    def _list_noun(self, tokens: list[str], at: int) -> str:
+        """Return the noun after a list of values that begins at ``at`` ("auto and home lines", "auto, home
+        or pet products": "lines", "products"), which names the dimension of each of them; "" without one."""
+        end = at + 1
+        while end + 1 < len(tokens) and tokens[end] in ("and", "or", "&") and self._value_word(tokens[end + 1]):
+            end += 2
+        return tokens[end] if at + 1 < end < len(tokens) else ""
+
+    def _listed_with(self, option: Any, said: list[str]) -> bool:
+        """Tell whether a value is listed with another that only ``option``'s dimension has ("auto and home":
+        Home is a product line, no team), so the list is of that dimension's values."""
+        for i, word in enumerate(said):
+            if word not in option.words:
+                continue
+            for link, other in ((i + 1, i + 2), (i - 1, i - 2)):
+                if not (0 <= other < len(said) and said[link] in ("and", "or", "&")) or said[other] in option.words:
+                    continue
+                decision = self.vocabulary.decide(said[other], kind="value")
+                found = [o for o in [decision.best, *decision.options] if o is not None and o.exact]
+                if found and {o.key for o in found} == {option.key}:
+                    return True
+        return False
+
+    def _value_word(self, word: str) -> bool:
+        """Tell whether ``word`` alone is a stored value's name, or one of its synonyms, as typed."""
+        decision = self.vocabulary.decide(word, kind="value")
+        return any(o is not None and o.exact for o in [decision.best, *decision.options])
 
     def _near_tie(self, match: Any) -> Any:
         """Return another value of the same dimension nearly as close to a misspelt word, or None."""
@@ -674,6 +710,11 @@ class Reader:
             text = _remove_mention(text, list(best.words))
         if not chosen and slow:
             chosen.append((0, self._first_metric("settlement")))
+        if (ratio := self._ratio_of([k for _, k in sorted(chosen)])) is not None:
+            key, parts = ratio
+            at = min(at for at, k in chosen if k in parts)
+            chosen = [(at, key), *((a, k) for a, k in chosen if k not in parts)]
+            unclear = []  # "ratio" alone was close to several measures: the parts say which
         # A generic word ("numbers") beside a measure named clearly is how people talk, not a question.
         asked = [keys for keys, said in unclear if not chosen or not said <= _GENERIC_MEASURE]
         if asked:
@@ -692,6 +733,21 @@ class Reader:
             return [], text
         keys = [k for _, k in sorted(chosen) if k]
         return keys, text
+
+    def _ratio_of(self, keys: list[str]) -> tuple[str, tuple[str, str]] | None:
+        """Return the ratio metric whose numerator and then denominator the request names, said as a ratio
+        ("paid-to-premium ratio", "paid as a share of premium"), with its parts; None otherwise. The other
+        way round ("premium to paid") is no metric of the dictionary, and is left as two measures."""
+        if not _RATIO_SAID.search(self._before_metrics):
+            return None
+        for key, metric in self.metrics.items():
+            parts = metric.get("parts") or {}
+            numerator, denominator = parts.get("numerator"), parts.get("denominator")
+            if numerator in keys and denominator in keys and keys.index(numerator) < keys.index(denominator):
+                self.assumptions.append(f"Read {self.metrics[numerator]['name'].lower()} over "
+                                        f"{self.metrics[denominator]['name'].lower()} as {metric['name']}.")
+                return key, (numerator, denominator)
+        return None
 
     def _unknown_name_starts(self, text: str) -> list[tuple[int, int]]:
         """Return the spans of words that only qualify a measure's name ("new" of "new claims") when a word
@@ -746,8 +802,11 @@ class Reader:
         (verbs, "share", "plus") are how people talk."""
         tokens = text.split()
         comparing = {tokens[i] for i in range(len(tokens) - 1) if tokens[i + 1] == "than"}  # "older than 90 days"
+        # A weekday the window did not take ("for the monday meeting") says when the widget is wanted, not
+        # what it measures: like the other generic words, it names nothing the data lacks.
         unknown = [w for w in tokens if w not in STOP and w not in GENERIC and w not in _MONEY and len(w) > 1
-                   and not w.isdigit() and w not in comparing and not self._known(w)]
+                   and not w.isdigit() and w not in comparing and w.removesuffix("s") not in WEEKDAYS
+                   and not self._known(w)]
         headed = [w for i, w in enumerate(tokens[:-1]) if w in unknown and w not in _SLOT_WORDS
                   and self._original.find(f" {w} {tokens[i + 1]} ") >= 0 and tokens[i + 1] in _MEASURE_HEADS]
         if metric_keys and headed:

@@ -19,7 +19,9 @@ STOP = frozenset(
     "split broken down grouped group vs versus against compared compare chart graph plot table list listing "
     "widget kpi card view report tell know look looking up did does whats what's where when why much "
     # the small talk of an answer: "southwest, sorry", "ok the product line", "i meant paid"
-    "sorry thanks thank ok okay yes yeah yep oops actually meant mean".split())
+    "sorry thanks thank ok okay yes yeah yep oops actually meant mean pls plz thx ta "
+    # how something arrived or passed: "came in through the web", "sent via brokers"
+    "through thru via".split())
 GENERIC = frozenset(
     "performance doing going numbers number stuff metrics metric kpis kpi dashboard overview summary trend trends "
     "lately recently recent unusual anything something everything things thing key important data figures figure "
@@ -27,7 +29,9 @@ GENERIC = frozenset(
     "relevant good bad nice helpful quick quickly simple basic main general current latest new see check track "
     "monitor understand happening happen look make build create add put something anything business company "
     "widget widgets chart charts kpis numbers exec meeting board boss manager today snapshot pulse health "
-    "checkup performing perform update glance picture scorecard u pull fetch".split())
+    "checkup performing perform update glance picture scorecard u pull fetch "
+    # where a widget is wanted, not what it measures: "something for the board pack"
+    "pack deck slide slides presentation standup huddle catchup together tile tiles prepare".split())
 CUSTOM = re.compile(r" (?:custom|bespoke|gauge|heatmap|heat map|funnel|leaderboard|league table|scorecard|"
                     r"sparkline card|progress bar|ranked bars|tile with|card with)(?= )")
 TABLE = re.compile(r" (?:as a table|in a table|table|tabular|list|listing|spreadsheet|grid)(?= )")
