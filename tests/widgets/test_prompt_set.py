@@ -2,6 +2,8 @@
 
 - The frozen test half must reach the goal (95 % of prompts right in every labelled field), with no
   silently wrong widget (a wrong one must say what it did not apply).
+- So must the frozen holdout, written blind after the test half had been read while debugging. Its failures
+  are reported as counts per category only, never as prompts, so that nobody tunes on it.
 - For at least 30 ready widgets, the figures shown equal those of SQL written here, independently of
   the generator, from the labels alone.
 """
@@ -13,7 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from widgets.services.evaluate import Case, case_run, cases_read, evaluate, grade
+from widgets.services.evaluate import Case, Report, case_run, cases_read, evaluate, grade
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.once]
 
@@ -23,6 +25,9 @@ GOAL = 0.95  # the issue's goal for the frozen half
 # The level the offline parser has reached on the frozen half (see the issue's notes). Until it reaches GOAL,
 # this is what the test holds it to, so that no change makes it worse; raise it as the parser improves.
 FLOOR = 0.98  # 122/124 (98.4 %) on 2026-12-03, after its failures were read (see prompts/README.md)
+# The same for the holdout (holdout.jsonl), measured blind right after its labels were committed: 85/90 on
+# 7b5d683, then on the reader of 0438978 (written without it).
+HOLDOUT_FLOOR = 0.95  # 86/90 (95.6 %) on 2026-12-03
 
 # The demo metrics, written out here from their definitions (not read from the generator).
 _METRICS = {
@@ -88,6 +93,25 @@ def test_the_frozen_half_reaches_the_goal_with_no_silently_wrong_widget(demo_sou
     failures = "\n".join(f"{f['id']} {f['prompt']!r}: {f['wrong']}" for f in report.as_json()["failures"])
     assert report.accuracy >= min(GOAL, FLOOR), f"{report.accuracy:.1%} < {min(GOAL, FLOOR):.0%}:\n{failures}"
     assert not report.silently_wrong()
+
+
+def _counts(report: Report) -> str:
+    """Return the failures per category, without the prompts (the holdout must stay unread)."""
+    return ", ".join(f"{name} {total - right}" for name, (right, total) in report.by_category().items() if right < total)
+
+
+def test_the_holdout_holds_its_floor_towards_the_goal(demo_source, warehouse):
+    report = evaluate(cases_read(PROMPTS / "holdout.jsonl"), today=TODAY)
+    floor = min(GOAL, HOLDOUT_FLOOR)
+    assert report.accuracy >= floor, f"{report.accuracy:.1%} < {floor:.0%}; failures per category: {_counts(report)}"
+
+
+# Strict: once the reader says what it did not apply for every wrong holdout widget, this passes and the mark
+# must go.
+@pytest.mark.xfail(strict=True, reason="3 holdout widgets were silently wrong on 2026-12-03")
+def test_the_holdout_has_no_silently_wrong_widget(demo_source, warehouse):
+    report = evaluate(cases_read(PROMPTS / "holdout.jsonl"), today=TODAY)
+    assert not report.silently_wrong(), f"{len(report.silently_wrong())} silently wrong"
 
 
 def test_ready_widgets_show_the_figures_sql_written_here_computes(demo_source, warehouse):
