@@ -10,8 +10,14 @@ table's triggers when a later migration rebuilds that table.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+
+# Versions read once for the rest of a scope (``VersionTriggers.pinned``), by (version table, database alias).
+_pins: ContextVar[dict[tuple[str, str], int | None] | None] = ContextVar("version_pins", default=None)
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,27 @@ class VersionTriggers:
             self.install(connection)
 
     def read(self, connection: Any) -> int | None:
-        """Return the current version, None without the row (no triggers: the caller reloads every time)."""
+        """Return the current version, None without the row (no triggers: the caller reloads every time).
+        Inside ``pinned``, the version read first in the scope."""
+        pins, key = _pins.get(), (self.version_table, connection.alias)
+        if pins is not None and key in pins:
+            return pins[key]
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT version FROM {self.version_table} WHERE id = 1")
             row = cursor.fetchone()
-        return row[0] if row else None
+        version = row[0] if row else None
+        if pins is not None:
+            pins[key] = version
+        return version
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Read the version at most once per database within the scope (of this context: other threads
+        read their own). One pipeline step reads the dictionary several times; an edit landing meanwhile
+        reaches the next step, which is as soon as a step could use it whole."""
+        outer = _pins.get()
+        token = _pins.set(dict(outer) if outer is not None else {})
+        try:
+            yield
+        finally:
+            _pins.reset(token)

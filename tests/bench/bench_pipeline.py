@@ -17,6 +17,7 @@ without them it says so and exits 0.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import statistics
 import subprocess
@@ -31,7 +32,7 @@ PG = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 DATABASE = f"bench_pipeline_{os.getpid()}"
 LATENCY_S = 0.3
-ROUNDS = 4
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "4"))
 STANDARD = ("total paid amount over the last 30 days", "claim count by region over the last 90 days",
             "monthly claim count over the last 12 months")
 CUSTOM = ("custom leaderboard of total paid by region over the last 90 days",)
@@ -145,7 +146,20 @@ def measure(prompt: str) -> dict[str, Any]:
         "wall_ms": (found.updated_at - found.created_at).total_seconds() * 1000,
         "critical_ms": model_ms + query_ms(found.widget),
         "handoffs_ms": _handoffs(steps),
+        "spent_ms": _spent(found, steps, latency),
     }
+
+
+def _spent(request: Any, steps: list[Any], latency: dict[str, int]) -> dict[str, float]:
+    """Where a widget's time went besides the model: each step's own work (its time running, less its model
+    call's latency), the gaps between steps, and the ends (created → first step, last step → ready)."""
+    spent = {f"{s.name} work": (s.finished_at - s.started_at).total_seconds() * 1000 - latency.get(s.name, 0)
+             for s in steps if s.started_at and s.finished_at}
+    spent["start"] = (steps[0].started_at - request.created_at).total_seconds() * 1000
+    spent["finish"] = (request.updated_at - max(s.finished_at for s in steps)).total_seconds() * 1000
+    ends = sorted((s.started_at, s.finished_at) for s in steps)
+    spent["gaps"] = sum(max(0.0, (b[0] - a[1]).total_seconds() * 1000) for a, b in itertools.pairwise(ends))
+    return spent
 
 
 def _handoffs(steps: list[Any]) -> list[float]:
@@ -224,6 +238,10 @@ def report(measured: list[dict[str, Any]], floor_ms: float) -> None:
         kind = "custom" if runs[0]["custom"] else "standard"
         print(f"  {prompt[:52]:52} {kind:8} wall {wall:7.0f} ms  critical {critical:7.0f} ms  "
               f"ratio {wall / critical:.3f}")
+    print("  where the rest went, standard widgets (median ms; a step's work excludes its model call):")
+    plain = [m for m in measured if not m["custom"]]
+    parts = dict.fromkeys(k for m in plain for k in m["spent_ms"])
+    print("   " + ", ".join(f"{k} {statistics.median(m['spent_ms'].get(k, 0) for m in plain):.0f}" for k in parts))
     standard = [m["wall_ms"] / m["critical_ms"] for m in measured if not m["custom"]]
     print(f"  standard widgets: median ratio {statistics.median(standard):.3f} (goal ≤ 1.05)")
 

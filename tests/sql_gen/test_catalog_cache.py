@@ -44,3 +44,22 @@ def test_kept_rows_are_served_while_nothing_changed(demo_source, django_assert_m
     with django_assert_max_num_queries(1):  # the version, and nothing else
         catalog(source=demo_source)
     assert DimensionValue.objects.exists()
+
+
+def test_a_pinned_scope_reads_the_version_once_and_the_next_scope_sees_an_edit(demo_source,
+                                                                                django_assert_num_queries):
+    from sql_gen.triggers import CATALOG
+
+    catalog(source=demo_source)
+    with CATALOG.pinned():
+        with django_assert_num_queries(1):  # one version read for three uses of the dictionary
+            catalog(source=demo_source)
+            catalog(source=demo_source)
+            source_metrics(source=demo_source)
+        MetricDefinition.objects.filter(key="total_paid").update(name="Paid out")
+        assert _metric(demo_source, "total_paid")["name"] == "Total paid"  # the step reads one dictionary
+    with CATALOG.pinned():
+        assert _metric(demo_source, "total_paid")["name"] == "Paid out"  # the next step reads the edit
+    with django_assert_num_queries(2):
+        catalog(source=demo_source)  # outside a scope: the version at every use
+        catalog(source=demo_source)

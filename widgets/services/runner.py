@@ -21,6 +21,7 @@ from backend.llm.api import LLMError
 from backend.text import storable
 from sql_gen.services.execute import QueryFailed
 from sql_gen.services.safety import SqlRejected
+from sql_gen.triggers import CATALOG
 from widgets.models import DataOrigin, RequestStatus, StepName, StepState, WidgetRequest, WidgetStep
 from widgets.services.custom import ResultShapeMismatch
 from widgets.services.pipeline import (
@@ -72,7 +73,7 @@ def step_run(*, step_id: int) -> str:
     stage = STAGES[StepName(claim.step.name)]
     outputs = with_reused(claim.done) if stage.after else {}  # what the steps before it made (or reused)
     try:
-        with heartbeat(claim):
+        with heartbeat(claim), CATALOG.pinned():
             output = stage.work(StepRun(claim=claim, widget_request=claim.step.widget_request, outputs=outputs))
     except Interrupt as exc:
         _interrupted(claim, stage, exc)
