@@ -284,7 +284,7 @@ def _finish(widget_request: WidgetRequest, outputs: Outputs) -> str:
         widget_request.questions = clarified["questions"]
         return _set_status(widget_request, RequestStatus.NEEDS_CLARIFICATION)
     _assemble(widget_request, outputs)
-    return _set_status(widget_request, RequestStatus.READY)
+    return _set_status(widget_request, RequestStatus.READY)  # with the widget: one write of the request
 
 
 def _assemble(widget_request: WidgetRequest, outputs: Outputs) -> Widget:
@@ -303,7 +303,7 @@ def _assemble(widget_request: WidgetRequest, outputs: Outputs) -> Widget:
     widget.result = outputs[StepName.FETCH]["result"]
     widget.result_at = widget.refreshed_at = now
     widget.source = DataOrigin.LIVE
-    _save_first_version(widget, widget_request)
+    _save_first_version(widget, widget_request, save_request=False)  # the request is saved with its status
     return widget
 
 
@@ -328,17 +328,20 @@ def _draft(widget_request: WidgetRequest, spec: dict[str, Any]) -> Widget:
                   title=spec["title"], spec=spec, data_source=widget_request.data_source)
 
 
-def _save_first_version(widget: Widget, widget_request: WidgetRequest) -> None:
+def _save_first_version(widget: Widget, widget_request: WidgetRequest, *, save_request: bool = True) -> None:
     widget.cost_usd, widget.llm_calls = widget_request_spend(widget_request_id=widget_request.id)
     version_write(widget=widget, origin=VersionOrigin.CREATE, change="Built from the request.",
                   user=widget_request.user, widget_request=widget_request)
     widget_request.widget = widget
-    WidgetRequest.objects.filter(id=widget_request.id).update(widget=widget)
+    if save_request:
+        WidgetRequest.objects.filter(id=widget_request.id).update(widget=widget)
 
 
 def _set_status(widget_request: WidgetRequest, status: str) -> str:
+    """Save the request's status and reading, and its widget (read under the request's lock, or just
+    stored by ``_assemble``)."""
     widget_request.status = status
-    widget_request.save(update_fields=["status", "intent", "questions", "updated_at"])
+    widget_request.save(update_fields=["status", "intent", "questions", "widget", "updated_at"])
     return status
 
 

@@ -140,8 +140,8 @@ def step_requeue(*, claim: Claim, reason: str, delay_s: float) -> bool:
 def lock_request(widget_request_id: int) -> WidgetRequest:
     """Return the request with its row locked until the transaction ends (a no-op on SQLite, whose
     write transactions are serialized anyway)."""
-    return WidgetRequest.objects.select_for_update(of=("self",)).select_related("dashboard", "data_source").get(
-        id=widget_request_id)
+    return WidgetRequest.objects.select_for_update(of=("self",)).select_related(
+        "dashboard", "data_source", "user").get(id=widget_request_id)
 
 
 @contextmanager

@@ -36,15 +36,17 @@ def version_write(*, widget: Widget, origin: VersionOrigin, change: str, user: A
 
     Call under the widget's lock (``lock_widget``) for a widget that exists; a new widget is saved first.
     """
-    if widget.pk is None:
+    number, new = widget.latest_version + 1, widget.pk is None
+    if new:  # saved once, already showing the version about to be written
+        widget.version = widget.latest_version = number
         widget.save()
-    number = widget.latest_version + 1
     version = WidgetVersion.objects.create(
         widget=widget, number=number, origin=origin, change=change[:500], restored_from=restored_from,
         undoes=undoes, widget_request=widget_request, created_by=user,
         **{name: getattr(widget, name) for name in VERSIONED})
-    widget.version = widget.latest_version = number
-    widget.save()
+    if not new:
+        widget.version = widget.latest_version = number
+        widget.save()
     return version
 
 
