@@ -368,3 +368,39 @@ def test_a_ratio_of_two_measures_is_the_ratio_metric_built_of_them(demo: dict[st
 def test_two_measures_side_by_side_stay_two(demo: dict[str, Any]) -> None:
     intent = read(demo, "total paid and earned premium by region last year")
     assert (intent["metric_key"], intent["extra_metric_keys"]) == ("total_paid", ["earned_premium"])
+
+
+@pytest.mark.parametrize(("text", "ranking"), [
+    ("which 7 products had the highest payouts last year", {"direction": "top", "n": 7}),
+    ("what three regions saw the fewest claims in q2", {"direction": "bottom", "n": 3}),
+])
+def test_the_count_after_which_is_the_rankings_n(demo: dict[str, Any], text: str, ranking: dict[str, Any]) -> None:
+    intent = read(demo, text)
+    assert intent["ranking"] == ranking and intent["questions"] == [] and intent["missing"] == []
+
+
+@pytest.mark.parametrize("text", ["which region is quickest to settle this year", "channel slowest at settling, ytd"])
+def test_to_settle_after_a_speed_word_is_the_settlement_time_not_a_status(demo: dict[str, Any], text: str) -> None:
+    intent = read(demo, text)
+    assert intent["metric_key"] == "avg_settlement_days" and intent["filters"] == []
+    assert intent["ranking"] is not None and intent["questions"] == []
+
+
+@pytest.mark.parametrize("text", ["examine claims by region this month", "tally claims per channel last week",
+                                  "could you analyse claims by cause in 2025"])
+def test_a_verb_of_analysis_before_claims_is_no_value_the_data_lacks(demo: dict[str, Any], text: str) -> None:
+    intent = read(demo, text)
+    assert intent["metric_key"] == "claim_count" and intent["missing"] == [] and intent["questions"] == []
+
+
+@pytest.mark.parametrize(("text", "metric", "column", "op", "value"), [
+    ("claim count where the claimed amt is over 12k", "claim_count", "claims.claimed_amount", ">", 12000),
+    ("open claims whose settlement days exceed 20", "open_claims", "claims.settlement_days", ">", 20),
+    ("avg settlement days for claims with a paid amount of at least 900", "avg_settlement_days",
+     "claims.paid_amount", ">=", 900),
+])
+def test_a_column_named_before_a_comparison_is_filtered_not_measured(demo: dict[str, Any], text: str, metric: str,
+                                                                     column: str, op: str, value: int) -> None:
+    intent = read(demo, text)
+    assert (intent["metric_key"], intent["extra_metric_keys"]) == (metric, [])
+    assert intent["filters"] == [{"dimension": column, "op": op, "values": [value]}]

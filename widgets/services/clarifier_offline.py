@@ -56,6 +56,13 @@ _GENERIC_MEASURE = frozenset({"number", "numbers", "count", "counts", "total", "
                               "figure", "figures", "value", "values", "sum"})
 _COORDINATED_CLAIMS = re.compile(r"\bclaims\s*(?:,|and\b|plus\b|&|vs\b)|(?:,|\band|\bplus|&)\s*(?:the )?(?:number of )?claims\b")
 _MONEY_ASKED = re.compile(r" (?:value|values|amount|amounts|\$|money|sum|sums|totals|dollars|cost|how much|come to) ")
+_LINKS_BEFORE = frozenset({"is", "was", "were", "are", "be", "been", "of", "has", "had", "a", "an", "the", "its",
+                           "their", "with", "where", "whose", "when", "that", "which"})
+_ABBREVIATIONS = {"amt": "amount", "amnt": "amount", "amts": "amounts", "settl": "settlement"}
+_UNIT_WORDS = frozenset({"amount", "amounts", "days", "day", "value", "usd"})
+_SLOW_AT = re.compile(r" (?:to |at |in )?(?:settle|settling|settlement)(?= )")
+_WHICH_N = re.compile(r" (?:which|what) (?P<n>\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|twelve|"
+                      r"fifteen|twenty) (?=[a-z])")
 _RATIO_SAID = re.compile(r" (?:ratio|divided by|as an? (?:share|percentage|percent|proportion|fraction) of|"
                          r"relative to)(?= )")
 _SLOT_WORDS = frozenset({"in", "from", "at", "by", "per", "within", "across", "for", "with"})
@@ -149,6 +156,8 @@ class Reader:
             metric_keys = [count]  # "the most common causes": by how many claims
         if slow and set(metric_keys) <= self._bare_count:  # "the fastest teams at settling claims"
             metric_keys, text = [self._first_metric("settlement")], _SETTLE_WORDS.sub(" ", text)
+        elif slow and self._first_metric("settlement") in metric_keys:
+            text = _SLOW_AT.sub(" ", text)  # "slowest to settle": the time to settle, not settled claims
         dims, text = self._subject(text, dims)
         filters, text = self._value_filters(text)
         filters = _merged(filters, named)
@@ -224,32 +233,53 @@ class Reader:
             after = " ".join(text[found.end():].split()[:3])
             return ({"direction": "bottom" if word in _DOWN else "top", "n": 1, "slowness": word in _SLOWNESS,
                      "judged": word in _JUDGED}, after, _blank(text, found))
-        if found and re.search(r" (?:which|what|who|whose|the) ", text[: found.start() + 1] + " "):
+        before = [w for w in text[: found.start()].split() if w not in STOP] if found else []
+        asked = found is not None and re.search(r" (?:which|what|who|whose|the) ", text[: found.start() + 1] + " ")
+        if found and not asked and 0 < len(before) <= 3 and self._names_dimension(before):  # "adjuster team slowest"
             word = found.group("dir")
             return ({"direction": "bottom" if word in _DOWN else "top", "n": 1, "slowness": word in _SLOWNESS,
+                     "judged": word in _JUDGED}, " ".join(before), _blank(text, found))
+        if found and re.search(r" (?:which|what|who|whose|the) ", text[: found.start() + 1] + " "):
+            word, n = found.group("dir"), 1
+            # "which 4 channels brought in the most", "what five adjusters paid out the most": the count asked
+            # for sits after the question word, however far the superlative comes after it.
+            counted = _WHICH_N.search(text[: found.start() + 1])
+            if counted:
+                n = int(counted.group("n")) if counted.group("n").isdigit() else _NUMBER_WORDS[counted.group("n")]
+                text = _blank_span(text, counted.start("n"), counted.end("n"))
+            return ({"direction": "bottom" if word in _DOWN else "top", "n": max(1, n), "slowness": word in _SLOWNESS,
                      "judged": word in _JUDGED}, "", _blank(text, found))
         return None, "", text
+
+    def _names_dimension(self, words: list[str]) -> bool:
+        """Tell whether ``words`` are, all of them, one dimension's name ("adjuster team", "regions")."""
+        decision = self.vocabulary.decide(" ".join(words), kind="dimension")
+        return decision.outcome == Outcome.USE and decision.best is not None and \
+            len(decision.best.words) == len(words) and decision.best.score >= CLOSE_SCORE
 
     def _numeric_filters(self, text: str) -> tuple[list[dict[str, Any]], str]:
         """Return comparisons of a number with a numeric column ("over $10k claimed", "settled in more
         than 30 days", "payout was 1000 or less"), the words naming the column used up with them."""
         filters = []
         while (found := BETWEEN_AMOUNTS.search(text)) is not None:
-            column = self._number_column(text, found, bool(found.group("days") or found.group("days2")))
+            named = self._column_before(text, found.start())
+            column = named[0] if named else self._number_column(
+                text, found, bool(found.group("days") or found.group("days2")))
             if column is None:
                 break
             high = amount(found, "num2", "suffix2")
             filters += [{"dimension": column, "op": ">=", "values": [amount(found)]},
                         {"dimension": column, "op": "<=", "values": [high]}]
-            text = _blank_column_words(_blank(text, found), found.start(), found.end())
+            text = self._used_column(_blank(text, found), found, named)
         for op, words in COMPARE_OPS:
             pattern = re.compile(rf" {words} {AMOUNT}(?P<days> days?)?(?= )")
             while (found := pattern.search(text)) is not None:
-                column = self._number_column(text, found, bool(found.group("days")))
+                named = self._column_before(text, found.start())
+                column = named[0] if named else self._number_column(text, found, bool(found.group("days")))
                 if column is None:
                     break
                 filters.append({"dimension": column, "op": op, "values": [amount(found)]})
-                text = _blank_column_words(_blank(text, found), found.start(), found.end())
+                text = self._used_column(_blank(text, found), found, named)
         while (found := TRAILING_OPS.search(text)) is not None:
             op = ">=" if found.group("op") in ("or more", "or over", "and up", "and above", "plus") else "<="
             column = self._number_column(text, found, bool(found.group("days")))
@@ -258,6 +288,49 @@ class Reader:
             filters.append({"dimension": column, "op": op, "values": [amount(found)]})
             text = _blank_column_words(_blank(text, found), found.start(), found.end())
         return filters, text
+
+    def _column_before(self, text: str, start: int) -> tuple[str, int] | None:
+        """Return the numeric column the words just before a comparison name ("where the paid amount is
+        over", "claimed amt of more than", "settlement time exceeded"), with where those words start; None
+        when they name none. Said before the comparison, the column is said outright: it is no measure, and
+        no reading of the number decides it."""
+        words = list(re.finditer(r"\S+", text[:start]))
+        end = len(words)
+        while end and words[end - 1].group(0) in _LINKS_BEFORE:
+            end -= 1
+        for size in (3, 2, 1):
+            said = [w.group(0) for w in words[max(0, end - size):end]]
+            if len(said) < size or any(w in _LINKS_BEFORE or w in STOP for w in said):
+                continue
+            key = self._number_named(said)
+            if key is not None:
+                return key, words[end - size].start()
+        return None
+
+    def _number_named(self, said: list[str]) -> str | None:
+        """Return the numeric column whose label, or the name or a synonym of a measure built on it ("total
+        paid" for the paid amount, "settlement time"), ``said`` is; None for none or several."""
+        typed = [_ABBREVIATIONS.get(w, w) for w in said]
+        found = set()
+        for key, number in self.numbers.items():
+            label = clean(number.get("label", "")).split()
+            own = set(label) - _UNIT_WORDS  # "paid" of "paid amount": the word that tells columns apart
+            names = [label] + [clean(n).split() for metric in self.metrics.values()
+                               for n in [metric.get("name", ""), *metric.get("synonyms", [])]
+                               if own & set(clean(metric.get("name", "")).split())]
+            for name in names:
+                if len(name) >= len(typed) and own & set(name) and all(
+                        any(word_similarity(t, n) >= 0.85 for n in name) for t in typed) and \
+                        any(word_similarity(t, o) >= 0.85 for t in typed for o in own):
+                    found.add(key)
+                    break
+        return found.pop() if len(found) == 1 else None
+
+    def _used_column(self, text: str, found: re.Match[str], named: tuple[str, int] | None) -> str:
+        """Return the text without the words naming the comparison's column."""
+        if named is not None:
+            return text[:named[1]] + " " * (found.start() - named[1]) + text[found.start():]
+        return _blank_column_words(text, found.start(), found.end())
 
     def _number_column(self, text: str, found: re.Match[str], days: bool) -> str | None:
         """Return the numeric column a comparison is about: days are the settlement time; money is what
@@ -716,7 +789,10 @@ class Reader:
             chosen = [(at, key), *((a, k) for a, k in chosen if k not in parts)]
             unclear = []  # "ratio" alone was close to several measures: the parts say which
         # A generic word ("numbers") beside a measure named clearly is how people talk, not a question.
-        asked = [keys for keys, said in unclear if not chosen or not said <= _GENERIC_MEASURE]
+        # Nor is a mention whose every reading is a measure already chosen ("slowest at settling": settlement).
+        taken = {k for _, k in chosen}
+        asked = [keys for keys, said in unclear if (not chosen or not said <= _GENERIC_MEASURE)
+                 and not set(keys) <= taken]
         if asked:
             self._ask_metric(asked[0])
         count = next((k for k, m in self.metrics.items() if "claims" in m.get("synonyms", [])), None)

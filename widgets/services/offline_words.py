@@ -31,7 +31,10 @@ GENERIC = frozenset(
     "widget widgets chart charts kpis numbers exec meeting board boss manager today snapshot pulse health "
     "checkup performing perform update glance picture scorecard u pull fetch "
     # where a widget is wanted, not what it measures: "something for the board pack"
-    "pack deck slide slides presentation standup huddle catchup together tile tiles prepare".split())
+    "pack deck slide slides presentation standup huddle catchup together tile tiles prepare "
+    # what an analyst asks us to do with the figures: "audit claims by team", "quantify claims per segment"
+    "inspect examine evaluate assess audit quantify profile scrutinise scrutinize analyse analyze analysing "
+    "analyzing investigate explore tally summarise summarize dig drill".split())
 CUSTOM = re.compile(r" (?:custom|bespoke|gauge|heatmap|heat map|funnel|leaderboard|league table|scorecard|"
                     r"sparkline card|progress bar|ranked bars|tile with|card with)(?= )")
 TABLE = re.compile(r" (?:as a table|in a table|table|tabular|list|listing|spreadsheet|grid)(?= )")
@@ -63,9 +66,10 @@ RANK_COMMON = re.compile(r" (?:the )?(?:(?P<n>\d{1,3}|two|three|four|five|six|se
                          r"| (?:the )?(?:(?P<n2>\d{1,3}) )?(?P<dir2>commonest|rarest)(?= )")
 RANK_COUNTED = re.compile(r" (?:the )?(?:(?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|"
                           r"twenty) )?(?P<what>[a-z]+(?: [a-z]+)?) (?:with|having|who|that|which|by)"
-                          r"(?: [a-z]+){0,3}? (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|fewest|"
+                          r"(?: [a-z]+){0,3}?(?<! at) (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|fewest|"
                           r"least|lowest|smallest|shortest|fastest)(?= )")
-RANK_SUPER = re.compile(r" (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|greatest|top|fewest|least|"
+# "at least 3500", "at most 10k" are comparisons (COMPARE_OPS), never a ranking.
+RANK_SUPER = re.compile(r"(?<! at) (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|greatest|top|fewest|least|"
                         r"lowest|smallest|shortest|fastest|quickest|best|worst)(?= )")
 # "regions ranked by claims", "products sorted by total paid": the rows are what comes before.
 RANKED_BY = re.compile(r" (?:ranked|sorted|ordered|ranking|sort|order) (?:by|on)(?= )")
