@@ -239,7 +239,7 @@ class Reader:
             word = found.group("dir")
             return ({"direction": "bottom" if word in _DOWN else "top", "n": 1, "slowness": word in _SLOWNESS,
                      "judged": word in _JUDGED}, " ".join(before), _blank(text, found))
-        if found and re.search(r" (?:which|what|who|whose|the) ", text[: found.start() + 1] + " "):
+        if found and asked:
             word, n = found.group("dir"), 1
             # "which 4 channels brought in the most", "what five adjusters paid out the most": the count asked
             # for sits after the question word, however far the superlative comes after it.
@@ -250,6 +250,15 @@ class Reader:
             return ({"direction": "bottom" if word in _DOWN else "top", "n": max(1, n), "slowness": word in _SLOWNESS,
                      "judged": word in _JUDGED}, "", _blank(text, found))
         return None, "", text
+
+    def _dimension_ending(self, before: list[str]) -> tuple[str | None, list[str]]:
+        """Return the dimension the last of ``before`` name, all of them from some word on ("the adjuster
+        team": "adjuster team"), with the words used; (None, []) when none does."""
+        for start in range(len(before)):
+            key, used = self._dimension_at(before[start:])
+            if key and len(used) == len(before[start:]):
+                return key, used
+        return None, []
 
     def _names_dimension(self, words: list[str]) -> bool:
         """Tell whether ``words`` are, all of them, one dimension's name ("adjuster team", "regions")."""
@@ -362,14 +371,11 @@ class Reader:
                     text = _remove_words(text, used)
                     break
         for found in list(RANKED_BY.finditer(text)):  # "regions ranked by claims": the rows come first
-            before = text[: found.start()].split()[-3:]
-            for start in range(len(before)):
-                key, used = self._dimension_at(before[start:])
-                if key and len(used) == len(before[start:]):
-                    if key not in dims:
-                        dims.append(key)
-                    text = _remove_words(_blank(text, found), used, near=max(0, found.start() - 30))
-                    break
+            key, used = self._dimension_ending(text[: found.start()].split()[-3:])
+            if key:
+                if key not in dims:
+                    dims.append(key)
+                text = _remove_words(_blank(text, found), used, near=max(0, found.start() - 30))
         for found in list(_GROUP_LEAD.finditer(text)):
             key, used = self._dimension_at(text[found.end():].split())
             if key is None:
@@ -414,13 +420,11 @@ class Reader:
             before = text[: found.start()].split()[-2:]
             if found.group(0) == "wise" and before:
                 before[-1] = before[-1][:-4] if before[-1].endswith("wise") else before[-1]
-            for start in range(len(before)):
-                key, used = self._dimension_at(before[start:])
-                if key and len(used) == len(before[start:]):
-                    if key not in dims:
-                        dims.append(key)
-                    text = _remove_words(_blank(text, found), used, near=max(0, found.start() - 25))
-                    break
+            key, used = self._dimension_ending(before)
+            if key:
+                if key not in dims:
+                    dims.append(key)
+                text = _remove_words(_blank(text, found), used, near=max(0, found.start() - 25))
         if not dims:  # "the state of claims", "causes of claims": a breakdown of the claims by it
             for found in re.finditer(r" of (?:the |all |our )?(?P<noun>\S+)(?= )", text):
                 before = [w for w in text[: found.start()].split()[-2:] if w not in STOP]
