@@ -50,3 +50,15 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
         if 0xD800 <= code <= 0xDFFF:
             return "an unpaired surrogate"
     return None
+
+
+def clipped(text: str, limit: int) -> str:
+    """Return ``text`` cut to at most ``limit`` characters at a word's end, with "…" when it was cut: a
+    title cut mid-word ("Total paid · Northeast, Southw") reads as a value that does not exist."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut and not text[limit - 1].isspace():
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ·,;:-") + "…"

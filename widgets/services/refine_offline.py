@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from backend.llm.api import OfflineQuery
+from backend.text import clipped
 from widgets.services.clarifier import DEFAULT_WINDOW_NOTE
 from widgets.services.clarifier_offline import Reader
 from widgets.services.offline_dates import read_time
@@ -54,7 +55,7 @@ def answer(query: OfflineQuery) -> dict[str, Any]:
         return {"undo": True}
     renamed = RENAME.match(prompt.get("request", ""))
     if renamed and renamed.group("title").strip():
-        return {"title": renamed.group("title").strip()[:120]}
+        return {"title": clipped(renamed.group("title"), 120)}
     today = date.fromisoformat(prompt["today"]) if prompt.get("today") else date.today()
     return _Reading(catalog, spec, today, hints=prompt.get("value_hints") or {}).change(words)
 

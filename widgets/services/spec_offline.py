@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from backend.llm.api import OfflineQuery
+from backend.text import clipped
 from sql_gen.models import GRAIN_ORDER
 from widgets.services.interpret import filter_words, plural
 from widgets.services.windows import Comparison, TimeWindow, describe
@@ -127,4 +128,4 @@ def title_for(metrics: list[dict[str, Any]], dims: list[str], labels: dict[str, 
         title += " · " + describe(TimeWindow.model_validate(window), compare)
     except ValueError:
         pass
-    return title[:120]
+    return clipped(title, 120)
