@@ -395,6 +395,7 @@ def test_a_verb_of_analysis_before_claims_is_no_value_the_data_lacks(demo: dict[
 
 @pytest.mark.parametrize(("text", "metric", "column", "op", "value"), [
     ("claim count where the claimed amt is over 12k", "claim_count", "claims.claimed_amount", ">", 12000),
+    ("claims with a paid amnt above 800", "claim_count", "claims.paid_amount", ">", 800),
     ("open claims whose settlement days exceed 20", "open_claims", "claims.settlement_days", ">", 20),
     ("avg settlement days for claims with a paid amount of at least 900", "avg_settlement_days",
      "claims.paid_amount", ">=", 900),

@@ -19,7 +19,7 @@ from typing import Any
 
 from backend.llm.api import OfflineQuery
 from sql_gen.services.vocabulary import AMBIGUITY_MARGIN, CLOSE_SCORE, Decision, Outcome, mentions, vocabulary_for
-from sql_gen.services.vocabulary.words import word_similarity
+from sql_gen.services.vocabulary.words import canonical, word_similarity
 from widgets.services.offline_dates import WEEKDAYS, read_time
 from widgets.services.offline_words import (
     AMOUNT,
@@ -58,7 +58,6 @@ _COORDINATED_CLAIMS = re.compile(r"\bclaims\s*(?:,|and\b|plus\b|&|vs\b)|(?:,|\ba
 _MONEY_ASKED = re.compile(r" (?:value|values|amount|amounts|\$|money|sum|sums|totals|dollars|cost|how much|come to) ")
 _LINKS_BEFORE = frozenset({"is", "was", "were", "are", "be", "been", "of", "has", "had", "a", "an", "the", "its",
                            "their", "with", "where", "whose", "when", "that", "which"})
-_ABBREVIATIONS = {"amt": "amount", "amnt": "amount", "amts": "amounts", "settl": "settlement"}
 _UNIT_WORDS = frozenset({"amount", "amounts", "days", "day", "value", "usd"})
 _SLOW_AT = re.compile(r" (?:to |at |in )?(?:settle|settling|settlement)(?= )")
 _WHICH_N = re.compile(r" (?:which|what) (?P<n>\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|twelve|"
@@ -206,17 +205,15 @@ class Reader:
             n = found.group("n") or found.group("n2") or "1"
             down = (found.group("dir") or found.group("dir2")) in ("least", "rarest")
             after = " ".join(text[found.end():].split()[:3])
-            return ({"direction": "bottom" if down else "top", "n": int(n) if n.isdigit() else _NUMBER_WORDS[n],
-                     "counted": True}, after, _blank(text, found))
+            return ({"direction": "bottom" if down else "top", "n": _count(n), "counted": True}, after,
+                    _blank(text, found))
         found = RANK_N.search(text) or RANK_N_AFTER.search(text)
         if found:
             word = found.groupdict().get("dir") or found.group("dir_long")
             n = found.groupdict().get("n") or found.group("n_long")
-            count = int(n) if n.isdigit() else _NUMBER_WORDS[n]
             text = _blank(text, found)
             after = text[found.end():].split()[:3]
-            return ({"direction": "bottom" if word in _DOWN else "top", "n": max(1, count),
-                     "slowness": word in _SLOWNESS, "judged": word in _JUDGED}, " ".join(after), text)
+            return _ranked(word, max(1, _count(n))), " ".join(after), text
         found = RANK_COUNTED.search(text)
         if found:  # "the 15 adjusters with the most open claims", "the 6 adjusters who paid out the most"
             word = found.group("dir")
@@ -224,31 +221,24 @@ class Reader:
             if found.group("n"):
                 text = _blank_span(text, found.start("n"), found.end("n"))
             n = found.group("n") or "1"
-            return ({"direction": "bottom" if word in _DOWN else "top",
-                     "n": int(n) if n.isdigit() else _NUMBER_WORDS[n], "slowness": word in _SLOWNESS},
-                    found.group("what"), text)
+            return _ranked(word, _count(n)), found.group("what"), text
         found = RANK_SUPER.search(text)
         if found and not text[: found.start()].strip():  # "fastest adjuster team last month"
-            word = found.group("dir")
             after = " ".join(text[found.end():].split()[:3])
-            return ({"direction": "bottom" if word in _DOWN else "top", "n": 1, "slowness": word in _SLOWNESS,
-                     "judged": word in _JUDGED}, after, _blank(text, found))
+            return _ranked(found.group("dir"), 1), after, _blank(text, found)
         before = [w for w in text[: found.start()].split() if w not in STOP] if found else []
         asked = found is not None and re.search(r" (?:which|what|who|whose|the) ", text[: found.start() + 1] + " ")
         if found and not asked and 0 < len(before) <= 3 and self._names_dimension(before):  # "adjuster team slowest"
-            word = found.group("dir")
-            return ({"direction": "bottom" if word in _DOWN else "top", "n": 1, "slowness": word in _SLOWNESS,
-                     "judged": word in _JUDGED}, " ".join(before), _blank(text, found))
+            return _ranked(found.group("dir"), 1), " ".join(before), _blank(text, found)
         if found and asked:
-            word, n = found.group("dir"), 1
+            n = 1
             # "which 4 channels brought in the most", "what five adjusters paid out the most": the count asked
             # for sits after the question word, however far the superlative comes after it.
             counted = _WHICH_N.search(text[: found.start() + 1])
             if counted:
-                n = int(counted.group("n")) if counted.group("n").isdigit() else _NUMBER_WORDS[counted.group("n")]
+                n = _count(counted.group("n"))
                 text = _blank_span(text, counted.start("n"), counted.end("n"))
-            return ({"direction": "bottom" if word in _DOWN else "top", "n": max(1, n), "slowness": word in _SLOWNESS,
-                     "judged": word in _JUDGED}, "", _blank(text, found))
+            return _ranked(found.group("dir"), max(1, n)), "", _blank(text, found)
         return None, "", text
 
     def _dimension_ending(self, before: list[str]) -> tuple[str | None, list[str]]:
@@ -319,7 +309,7 @@ class Reader:
     def _number_named(self, said: list[str]) -> str | None:
         """Return the numeric column whose label, or the name or a synonym of a measure built on it ("total
         paid" for the paid amount, "settlement time"), ``said`` is; None for none or several."""
-        typed = [_ABBREVIATIONS.get(w, w) for w in said]
+        typed = [canonical(w) for w in said]  # "amt" is "amount", as in the dictionary's own matching
         found = set()
         for key, number in self.numbers.items():
             label = clean(number.get("label", "")).split()
@@ -701,7 +691,7 @@ class Reader:
         """Return the noun after a list of values that begins at ``at`` ("auto and home lines", "auto, home
         or pet products": "lines", "products"), which names the dimension of each of them; "" without one."""
         end = at + 1
-        while end + 1 < len(tokens) and tokens[end] in ("and", "or", "&") and self._value_word(tokens[end + 1]):
+        while end + 1 < len(tokens) and tokens[end] in ("and", "or", "&") and self._exact_values(tokens[end + 1]):
             end += 2
         return tokens[end] if at + 1 < end < len(tokens) else ""
 
@@ -714,16 +704,15 @@ class Reader:
             for link, other in ((i + 1, i + 2), (i - 1, i - 2)):
                 if not (0 <= other < len(said) and said[link] in ("and", "or", "&")) or said[other] in option.words:
                     continue
-                decision = self.vocabulary.decide(said[other], kind="value")
-                found = [o for o in [decision.best, *decision.options] if o is not None and o.exact]
+                found = self._exact_values(said[other])
                 if found and {o.key for o in found} == {option.key}:
                     return True
         return False
 
-    def _value_word(self, word: str) -> bool:
-        """Tell whether ``word`` alone is a stored value's name, or one of its synonyms, as typed."""
+    def _exact_values(self, word: str) -> list[Any]:
+        """Return the stored values (or their synonyms) ``word`` alone names as typed, in any dimension."""
         decision = self.vocabulary.decide(word, kind="value")
-        return any(o is not None and o.exact for o in [decision.best, *decision.options])
+        return [o for o in [decision.best, *decision.options] if o is not None and o.exact]
 
     def _near_tie(self, match: Any) -> Any:
         """Return another value of the same dimension nearly as close to a misspelt word, or None."""
@@ -1084,6 +1073,17 @@ def _each_named(decision: Decision, text: str) -> list[Any]:
     own = [set(o.words) - set().union(*(set(p.words) for p in options if p is not o)) for o in options]
     words = set(text.split())
     return options if all(mine and mine & words for mine in own) else []
+
+
+def _count(n: str) -> int:
+    """Return the number a ranking says, in digits or in words ("5", "five")."""
+    return int(n) if n.isdigit() else _NUMBER_WORDS[n]
+
+
+def _ranked(word: str, n: int) -> dict[str, Any]:
+    """Return a ranking of ``n`` rows by the superlative ``word`` ("slowest", "fewest", "best")."""
+    return {"direction": "bottom" if word in _DOWN else "top", "n": n, "slowness": word in _SLOWNESS,
+            "judged": word in _JUDGED}
 
 
 def _blank_column_words(text: str, start: int, end: int) -> str:

@@ -34,20 +34,15 @@ def version_write(*, widget: Widget, origin: VersionOrigin, change: str, user: A
                   undoes: int | None = None) -> WidgetVersion:
     """Record what ``widget`` holds now (saved or not) as its next version and save the widget showing it.
 
-    Call under the widget's lock (``lock_widget``) for a widget that exists; a new widget is saved first.
+    Call under the widget's lock (``lock_widget``) for a widget that exists, in the transaction that holds it.
     """
-    number, new = widget.latest_version + 1, widget.pk is None
-    if new:  # saved once, already showing the version about to be written
-        widget.version = widget.latest_version = number
-        widget.save()
-    version = WidgetVersion.objects.create(
+    number = widget.latest_version + 1
+    widget.version = widget.latest_version = number
+    widget.save()  # once, showing the version written next (a new widget needs its row for the version's key)
+    return WidgetVersion.objects.create(
         widget=widget, number=number, origin=origin, change=change[:500], restored_from=restored_from,
         undoes=undoes, widget_request=widget_request, created_by=user,
         **{name: getattr(widget, name) for name in VERSIONED})
-    if not new:
-        widget.version = widget.latest_version = number
-        widget.save()
-    return version
 
 
 def widget_version_restore(*, user: AbstractBaseUser, widget: Widget, number: int) -> Widget:

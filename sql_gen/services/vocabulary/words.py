@@ -17,7 +17,8 @@ STOPWORDS = frozenset(
 _VOWELS = frozenset("aeiou")
 _SUFFIXES = ("ment", "ing", "ed")
 # Abbreviations read the same on both sides.
-_CANONICAL = {"avg": "average", "mean": "average", "amt": "amount", "num": "number", "nr": "number",
+_CANONICAL = {"avg": "average", "mean": "average", "amt": "amount", "amnt": "amount", "amts": "amounts",
+              "num": "number", "nr": "number",
               "qty": "quantity", "pct": "percent", "percentage": "percent", "cnt": "count"}
 # English question forms, read as the noun a dictionary would use (never exact).
 _QUESTION_FORMS = {("how", "long"): "time", ("how", "many"): "number", ("how", "much"): "amount",
@@ -25,9 +26,14 @@ _QUESTION_FORMS = {("how", "long"): "time", ("how", "many"): "number", ("how", "
 PARAPHRASE_SIMILARITY = 0.9
 
 
+def canonical(word: str) -> str:
+    """Return the word an abbreviation stands for ("amt" -> "amount"), else ``word`` as it is."""
+    return _CANONICAL.get(word, word)
+
+
 def _fold(word: str) -> str:
     """Return ``word`` canonical and singular: "claims" -> "claim", "avg" -> "average"."""
-    word = _CANONICAL.get(word, word)
+    word = canonical(word)
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 4 and word.endswith("sses"):
