@@ -1,7 +1,8 @@
 """The offline reader's general skills, one at a time, on the demo dictionary: abbreviated time units,
 list items read apart, typos that break plural folding, chart words inside dictionary terms, rankings
 judged by whether up is good, measures joined by "plus", a value of two dimensions asked unless the words
-beside it place it, and a value typed in full lending none of its words to a measure."""
+beside it place it, a value typed in full lending none of its words to a measure, a person named by a first
+name or a surname alone, and a dimension's name said with its value naming the filter, not a breakdown."""
 from __future__ import annotations
 
 from datetime import date
@@ -247,11 +248,36 @@ def test_the_rows_may_be_named_before_the_measure(demo: dict[str, Any], text: st
     ("payouts outside the southeast", [{"dimension": "regions.name", "op": "not_in", "values": ["Southeast"]}]),
     ("claims for handler thomas moore", [{"dimension": "adjusters.full_name", "op": "in", "values": ["Thomas Moore"]}]),
     ("claims where the status is denied", [{"dimension": "claims.status", "op": "in", "values": ["denied"]}]),
+    ("claims by adjuster john martinez", [{"dimension": "adjusters.full_name", "op": "in", "values": ["John Martinez"]}]),
+    ("sum of payouts on claims handled by wei walker",
+     [{"dimension": "adjusters.full_name", "op": "in", "values": ["Wei Walker"]}]),
+    ("claims per adjuster for linda smith", [{"dimension": "adjusters.full_name", "op": "in", "values": ["Linda Smith"]}]),
 ])
 def test_filter_phrasings_give_the_filter_and_no_breakdown(demo: dict[str, Any], text: str,
                                                           filters: list[dict[str, Any]]) -> None:
     intent = read(demo, text)
     assert (intent["filters"], intent["dimensions"]) == (filters, [])
+
+
+@pytest.mark.parametrize(("text", "word"), [("claims for john in q3", "john"), ("open claims assigned to patel", "patel"),
+                                            ("total paid by adjuster nancy", "nancy")])
+def test_a_name_several_adjusters_share_is_asked_among_them(demo: dict[str, Any], text: str, word: str) -> None:
+    intent = read(demo, text)
+    options = intent["questions"][0]["options"]
+    assert intent["missing"] == [] and intent["dimensions"] == [] and len(options) > 2
+    assert all(word in option.lower().split() for option in options)
+
+
+def test_a_name_one_adjuster_has_is_that_adjuster(demo: dict[str, Any]) -> None:
+    intent = read(demo, "claims for lisa this year")
+    assert intent["filters"] == [{"dimension": "adjusters.full_name", "op": "in", "values": ["Lisa Gonzalez"]}]
+    assert intent["questions"] == [] and "Read “lisa” as Lisa Gonzalez." in intent["assumptions"]
+
+
+def test_a_surname_answered_with_the_full_name_is_settled(demo: dict[str, Any]) -> None:
+    intent = read(demo, "sum claimed on the claims of adjuster davis; william davis")
+    assert intent["filters"] == [{"dimension": "adjusters.full_name", "op": "in", "values": ["William Davis"]}]
+    assert (intent["questions"], intent["dimensions"]) == ([], [])
 
 
 @pytest.mark.parametrize(("text", "chart"), [("payouts per region, pie", "pie"), ("column of claims by cause", "bar"),

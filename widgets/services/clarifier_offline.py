@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -158,8 +159,8 @@ class Reader:
         elif slow and self._first_metric("settlement") in metric_keys:
             text = _SLOW_AT.sub(" ", text)  # "slowest to settle": the time to settle, not settled claims
         dims, text = self._subject(text, dims)
-        filters, text = self._value_filters(text)
-        filters = _merged(filters, named)
+        filters, text = self._value_filters(text, named)
+        dims = self._without_one_value(dims, filters)
         if not metric_keys:
             metric_keys = self._fallback_metric(text)
         self._left_over(text, metric_keys, dims)
@@ -374,6 +375,8 @@ class Reader:
             if found.group(0).strip() in ("every", "each", "for every", "for each") and following[:1] and \
                     _NEGATION.match(" " + following[0] + " "):
                 continue  # "every region except the west": a filter's scope, not a breakdown
+            if self._value_follows(key, text[found.end():].split()[len(used):]):
+                continue  # "by adjuster john martinez": the name of the filter's dimension
             if key not in dims:
                 dims.append(key)
             leading = [w for w in text[: found.start()].split() if w not in STOP]
@@ -447,6 +450,15 @@ class Reader:
                     return [key], _remove_words(text, used, near=found.end())
         return dims, text
 
+    def _without_one_value(self, dims: list[str], filters: list[dict[str, Any]]) -> list[str]:
+        """Return the breakdowns without those by a dimension filtered to one value ("per adjuster for linda
+        smith"): that breakdown has one row, so its name named the filter's dimension. An assumption says so."""
+        single = {f["dimension"]: f["values"][0] for f in filters if f["op"] == "in" and len(f["values"]) == 1}
+        for key in [d for d in dims if d in single]:
+            label = self.dimensions.get(key, {}).get("label", key)
+            self.assumptions.append(f"One {label} is filtered ({single[key]}): no breakdown by {label}.")
+        return [d for d in dims if d not in single]
+
     def _close_run(self, run: list[str]) -> Any:
         """Return the one dimension whose name covers every word of a run of two or more words closely (a
         slip in one of them), with no other as close; else None."""
@@ -462,15 +474,18 @@ class Reader:
         return whole[0]
 
     def _value_follows(self, key: str, words: list[str]) -> bool:
-        """Tell whether the words after a dimension's name (past "is", "of", "=") name one of its values clearly."""
-        while words and words[0] in ("is", "was", "are", "were", "of", "=", "equals", "being"):
+        """Tell whether the words after a dimension's name (past "is", "of", "=", or the "by" of "handled by")
+        name one or more of its values: "adjuster wei walker", and "handled by patel" too, where which Patel
+        is still a question: the name says whose the filter is, not what to break down by."""
+        while words and words[0] in ("is", "was", "are", "were", "of", "=", "equals", "being", "by"):
             words = words[1:]
         for size in (3, 2, 1):
             if len(words) < size or words[size - 1] in STOP:
                 continue
-            decision = self.vocabulary.decide(" ".join(words[:size]), kind="value", keys=[key])
-            best = decision.best
-            if decision.outcome == Outcome.USE and best is not None and len(best.words) == size:
+            decision = self._value_decision(" ".join(words[:size]), keys=[key])
+            lead = decision.best or (decision.options[0] if decision.options else None)
+            if decision.outcome != Outcome.REFUSE and lead is not None and lead.score >= CLOSE_SCORE and \
+                    len(lead.words) == size:
                 return True
         return False
 
@@ -499,18 +514,19 @@ class Reader:
             self._note_inexact(*note)
         return found
 
-    def _value_filters(self, text: str) -> tuple[list[dict[str, Any]], str]:
-        """Return filters on the stored values the text names (through values and their synonyms)."""
-        by_dim: dict[tuple[str, str], list[str]] = {}
-        decisions = [*self._mentions(text, "value"), *self._short_mentions(text)]
+    def _value_filters(self, text: str, named: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+        """Return filters on the stored values the text names (through values and their synonyms), with the
+        ``named`` ones (said with their dimension's name) among them."""
+        by_dim: dict[tuple[str, str], list[str]] = {(f["dimension"], f["op"]): list(f["values"]) for f in named}
+        decisions = [self._one_word_read(d) for d in self._mentions(text, "value")] + self._short_mentions(text)
         # Clear readings first: a name typed in full settles a question about the same words.
         decisions.sort(key=lambda d: 0 if d.outcome == Outcome.USE and d.best is not None and d.best.exact else 1)
         for decision in decisions:
             lead = decision.best or (decision.options[0] if decision.options else None)
             if lead is None or not set(lead.words) <= set(text.split()):
                 continue  # its words were used by an earlier mention
-            if decision.best is None and any(o.label in by_dim.get((o.key, "in"), []) for o in decision.options):
-                continue  # "karen" after "karen lee" was chosen: the same name, settled
+            if decision.best is None and any(_part_of_chosen(o, by_dim) for o in decision.options):
+                continue  # "karen" after "karen lee" was chosen, "davis" after "william davis": the same name, settled
             if decision.best is None and any(
                     other.best is not None and set(other.best.words) == set(lead.words)
                     and other.best.label in by_dim.get((other.best.key, "in"), []) for other in decisions):
@@ -735,12 +751,42 @@ class Reader:
         for token in tokens:
             if self._names_something_else(token):
                 continue
-            decision = self.vocabulary.decide(token, kind="value")
+            decision = self._value_decision(token)
             if decision.outcome != Outcome.REFUSE and decision.options[:1] and decision.options[0].score >= CLOSE_SCORE:
                 out.append(decision)
             elif decision.outcome == Outcome.USE:
                 out.append(decision)
         return out
+
+    def _value_decision(self, phrase: str, keys: list[str] | None = None) -> Decision:
+        """Return the dictionary's decision on a phrase as a value (of ``keys`` only, when given), with a word
+        that is one part of stored names read as ``_name_part`` says."""
+        decision = self.vocabulary.decide(phrase, kind="value", keys=keys)
+        if decision.outcome == Outcome.USE or " " in phrase.strip():
+            return decision
+        return self._name_part(phrase.strip(), keys) or decision
+
+    def _one_word_read(self, decision: Decision) -> Decision:
+        """Return a mention of one word, read in the whole text, as ``_value_decision`` reads the word alone."""
+        lead = decision.best or (decision.options[0] if decision.options else None)
+        if decision.outcome == Outcome.USE or lead is None or len(lead.words) != 1:
+            return decision
+        return self._name_part(lead.words[0], None) or decision
+
+    def _name_part(self, word: str, keys: list[str] | None) -> Decision | None:
+        """Return the decision on a word typed in full that is one whole word of stored values of several
+        words, and the whole of none ("lisa", "patel": a first name or a surname): the value when one has
+        it, else a question among those that do; None for any other word. The vocabulary scores such a word
+        by its share of each value, so the more people share a name, the lower each of them scores: a name
+        four adjusters share would read as nothing in the data, where it is a question."""
+        found = self.vocabulary.match_values(word, keys)
+        if any(clean(m.value).split() == [word] for m in found):
+            return None  # a value of its own ("Auto"), not a part of one
+        parts = [replace(m, score=max(m.score, CLOSE_SCORE)) for m in found if m.via == "value"
+                 and word in clean(m.value).split() and len(clean(m.value).split()) > 1]
+        if len(parts) == 1:
+            return Decision(Outcome.USE, parts[0], (), "close")
+        return Decision(Outcome.ASK, None, tuple(parts), "ambiguous") if parts else None
 
     def _metrics(self, text: str, *, slow: bool) -> tuple[list[str], str]:
         """Return the metric keys the text names, in reading order, and the text without them."""
@@ -1026,14 +1072,11 @@ _BEFORE_DIMENSION = frozenset({"the", "all", "every", "each", "of", "their", "it
 _LINKS = frozenset({"is", "was", "are", "were", "of", "=", "equals", "equal", "being", "not", "isnt", "isn", "t"})
 
 
-def _merged(filters: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return the filters with ``more`` joined in, one per dimension and operator, sorted by dimension."""
-    by_key = {(f["dimension"], f["op"]): list(f["values"]) for f in filters}
-    for flt in more:
-        values = by_key.setdefault((flt["dimension"], flt["op"]), [])
-        values += [v for v in flt["values"] if v not in values]
-    out = [{"dimension": d, "op": op, "values": sorted(v)} for (d, op), v in by_key.items()]
-    return sorted(out, key=lambda f: f["dimension"])
+def _part_of_chosen(option: Any, by_dim: dict[tuple[str, str], list[str]]) -> bool:
+    """Tell whether an option is a value already chosen in its dimension, or its words are all words of one."""
+    chosen = by_dim.get((option.key, "in"), [])
+    words = {clean(w).strip() for w in option.words}
+    return option.label in chosen or any(words <= set(clean(value).split()) for value in chosen)
 
 
 def _table_word(word: str, key: str) -> bool:
