@@ -40,6 +40,7 @@ from widgets.services.clarifier import CLARIFY, ClarifierInput, unanswerable_mes
 from widgets.services.companions import companions_data, companions_write, earlier_sql
 from widgets.services.custom import COMPONENT, ComponentInput, check_result_columns, widget_props
 from widgets.services.data import source_today, widget_data
+from widgets.services.departures import departures
 from widgets.services.offline_words import clean
 from widgets.services.refine import refine_clarify, refinement_assemble
 from widgets.services.resolve import result_shape
@@ -132,11 +133,13 @@ def _spec(run: StepRun) -> dict[str, Any]:
     clarified, request = run.outputs[StepName.CLARIFY], run.widget_request
     inputs = SpecInput(request_text=request.prompt, intent=clarified["intent"], catalog=clarified["catalog"])
     spec = SPEC.run(inputs, **run.llm()).model_dump(mode="json")
-    # What was assumed and what was not applied are our reading, whatever the model reported.
-    spec["assumptions"] = list(dict.fromkeys([*clarified["intent"].get("assumptions", []), *spec["assumptions"]]))[:10]
-    words = request.words()
-    spec["not_applied"] = not_applied(words=words, spec=spec, catalog=clarified["catalog"],
-                                      today=source_today(run.source))[:20]
+    # What was assumed and what was not applied are our reading, whatever the model reported: the words the
+    # spec does not use, and what it dropped from the intent or added to it.
+    dropped, added = departures(intent=clarified["intent"], spec=spec, catalog=clarified["catalog"])
+    assumed = [*clarified["intent"].get("assumptions", []), *spec["assumptions"], *added]
+    spec["assumptions"] = list(dict.fromkeys(assumed))[:10]
+    unused = not_applied(words=request.words(), spec=spec, catalog=clarified["catalog"], today=source_today(run.source))
+    spec["not_applied"] = list(dict.fromkeys([*dropped, *unused]))[:20]
     return spec
 
 
