@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from django.contrib.auth import get_user_model
 from django.test.utils import override_settings
@@ -22,8 +22,15 @@ from widgets.models import Dashboard, RequestStatus, Widget, WidgetRequest
 from widgets.services import runner
 from widgets.services.interpret import interpretation
 from widgets.services.requests import widget_request_answer, widget_request_create
+from widgets.services.spec import ChartKind
 
 EVAL_USER = "eval-prompts"
+CATEGORIES = frozenset("plain synonyms typos rolling_dates calendar_dates to_date filters value_synonyms numeric_filters "
+                       "ranking comparison grain chart_kind several_metrics table ambiguous unanswerable multi_turn".split())
+_KINDS = frozenset({"kpi", "chart", "table", "custom"})
+_GRAINS = frozenset({"day", "week", "month", "quarter", "year"})
+_CHARTS = frozenset(get_args(ChartKind))
+_OPS = frozenset({"in", "not_in", ">", ">=", "<", "<="})
 EVAL_DASHBOARD = "Prompt evaluation"
 ALWAYS = ("metrics", "dimensions", "filters", "window", "compare", "ranking")
 WHEN_LABELLED = ("kind", "grain", "chart")
@@ -68,6 +75,51 @@ def cases_read(path: Path) -> list[Case]:
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: not a labelled prompt ({exc})") from None
     return cases
+
+
+def labels_check(cases: list[Case], *, catalog: dict[str, Any]) -> list[str]:
+    """Return what is wrong with the cases' labels against the dictionary, one line per problem: an unknown
+    category, a widget label without a field that is always graded, a metric or dimension key the catalog
+    lacks, a malformed window, comparison, ranking, filter, kind, grain or chart. A wrong label would
+    otherwise be graded as the pipeline's mistake (and a widget as silently wrong)."""
+    known = {m["key"] for m in catalog["metrics"]}
+    columns = {d["key"] for d in catalog["dimensions"]} | {n["key"] for n in catalog.get("numbers", [])}
+    problems = []
+    for case in cases:
+        found = [] if case.category in CATEGORIES else [f"unknown category {case.category!r}"]
+        if case.expect["outcome"] == "widget":
+            found += _widget_label_problems(case.expect, known, columns)
+        elif case.expect["outcome"] == "refuse" and not str(case.expect.get("missing", "")).strip():
+            found.append("a refusal names what is missing: expect.missing")
+        problems += [f"{case.id}: {problem}" for problem in found]
+    return problems
+
+
+def _widget_label_problems(expect: dict[str, Any], metrics: set[str], columns: set[str]) -> list[str]:
+    missing = [name for name in ALWAYS if name not in expect]
+    if missing:
+        return [f"a widget label always has {', '.join(missing)} (null or [] when empty)"]
+    problems = [f"unknown metric {key!r}" for key in expect["metrics"] if key not in metrics]
+    if not expect["metrics"]:
+        problems.append("a widget shows at least one metric")
+    problems += [f"unknown dimension {key!r}" for key in expect["dimensions"] if key not in columns]
+    for flt in expect["filters"]:
+        if not isinstance(flt, dict) or flt.get("dimension") not in columns or flt.get("op", "in") not in _OPS \
+                or not flt.get("values"):
+            problems.append(f"a filter is {{dimension, op, values}} on a known dimension: {flt!r}")
+    for name in ("window", "compare"):
+        value = expect[name]
+        if name == "window" and not (isinstance(value, dict) and {"start", "end"} <= set(value)):
+            problems.append("window is {start, end}, null bounds for all time")
+        elif name == "compare" and value is not None and value.get("kind") not in ("previous_period", "previous_year"):
+            problems.append("compare is null or {kind: previous_period|previous_year, start, end}")
+    ranking = expect["ranking"]
+    if ranking is not None and (ranking.get("direction") not in ("top", "bottom") or not isinstance(ranking.get("n"), int)):
+        problems.append("ranking is null or {direction: top|bottom, n}")
+    for name, allowed in (("kind", _KINDS), ("grain", _GRAINS), ("chart", _CHARTS)):
+        if expect.get(name) is not None and expect[name] not in allowed:
+            problems.append(f"unknown {name} {expect[name]!r}")
+    return problems
 
 
 def case_run(case: Case, *, today: str) -> dict[str, Any]:

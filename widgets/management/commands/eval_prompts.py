@@ -1,6 +1,7 @@
 """``python manage.py eval_prompts FILE [--today DATE] [--json]``: grade labelled prompts through the pipeline.
 
 Exit status: 0 at or above ``--goal`` (default 0: report only), 1 below it or with a silently wrong widget.
+The labels are checked against the dictionary first (``--check``: only that, no prompt is run).
 """
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from sql_gen.selectors import catalog, default_source
 from sql_gen.services.warehouse import warehouse_info
-from widgets.services.evaluate import Report, cases_read, evaluate
+from widgets.services.evaluate import Report, cases_read, evaluate, labels_check
 
 
 class Command(BaseCommand):
@@ -27,6 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
         parser.add_argument("--category", action="append", default=[], help="Only these categories.")
         parser.add_argument("--goal", type=float, default=0.0, help="Fail (exit 1) below this accuracy, 0–1.")
+        parser.add_argument("--check", action="store_true",
+                            help="Only check the labels against the dictionary; run no prompt.")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -37,6 +41,10 @@ class Command(BaseCommand):
             cases = [c for c in cases if c.category in opts["category"]]
         if not cases:
             raise CommandError("No prompts to run.")
+        self._check_labels(cases)
+        if opts["check"]:
+            self.stdout.write(f"{len(cases)} labelled prompts: the labels fit the dictionary.")
+            return
         today = self._today(opts["today"])
         report = evaluate(cases, today=today)
         if opts["json"]:
@@ -44,6 +52,17 @@ class Command(BaseCommand):
         else:
             self._print(report, today)
         sys.exit(0 if report.accuracy >= opts["goal"] and not report.silently_wrong() else 1)
+
+    def _check_labels(self, cases: list[Any]) -> None:
+        source = default_source()
+        if source is None:
+            raise CommandError("No data source is configured; an admin must add one.")
+        problems = labels_check(cases, catalog=catalog(source=source))
+        if problems:
+            shown = "\n".join(f"  {p}" for p in problems[:30])
+            more = f"\n  … and {len(problems) - 30} more" if len(problems) > 30 else ""
+            raise CommandError(f"{len(problems)} labels do not fit the dictionary or the label format "
+                               f"(tests/widgets/prompts/README.md):\n{shown}{more}")
 
     def _today(self, given: str | None) -> str:
         if given:
