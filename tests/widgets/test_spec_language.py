@@ -110,3 +110,17 @@ def test_a_word_nothing_applied_is_kept_as_not_applied(demo_source, analyst, das
     assert runner.run(request_id=request.id) == RequestStatus.READY
     read = client_for(analyst).get(f"/api/requests/{request.id}/").json()["widget"]["interpretation"]
     assert "older than 90 days" in read["not_applied"]
+
+
+@pytest.mark.parametrize(("prompt", "reading", "start"), [
+    ("total paid by quarter", "the last 30 days, in whole quarters", "2026-10-01"),  # 30 days back is in October
+    ("claim count by week last 30 days", "the last 30 days, in whole weeks", "2026-10-19"),  # the Monday of 20 Oct
+    ("claim count by month last quarter", "last quarter", "2026-07-01"),  # whole months already
+])
+def test_the_reading_says_when_the_grain_moved_the_windows_start(demo_source, analyst, dashboard, client_for,
+                                                                 settings, prompt, reading, start):
+    settings.BUILDER_TODAY = "2026-11-18"
+    request = widget_request_create(user=analyst, dashboard=dashboard, enqueue=False, prompt=prompt)
+    assert runner.run(request_id=request.id) == RequestStatus.READY
+    read = client_for(analyst).get(f"/api/requests/{request.id}/").json()["widget"]["interpretation"]
+    assert (read["reading"], read["window"]["start"]) == (reading, start)

@@ -105,6 +105,8 @@ def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt
     main = _run_window(run, source, sql, resolved.window, deadline_s, shared)
     result = {**main, "window": _iso(resolved.window), "today": today.isoformat(),
               "partial_last": resolved.partial_last}
+    if resolved.aligned and window_of is None:  # the grain moved the start: the reading says so
+        result["aligned_to"] = resolved.grain
     if window_of is not None:
         result["partial_first"] = _partial_first(resolved.window, spec.get("grain"))
     result |= _complete(spec, result, resolved.window, additive, cap=source.row_cap, starts=starts)

@@ -28,7 +28,7 @@ def interpretation(*, spec: dict[str, Any], result: dict[str, Any] | None) -> di
     ranking = spec.get("ranking")
     return {
         "text": _text(spec, metrics, filters, window, compare),
-        "reading": _reading(spec),
+        "reading": _reading(spec) + _grown(result),
         "window": window,
         "compare": compare,
         "metrics": [m["key"] for m in metrics],
@@ -49,6 +49,13 @@ def _reading(spec: dict[str, Any]) -> str:
     window = TimeWindow.model_validate(spec.get("time_window") or {"kind": "all"})
     compare = Comparison.model_validate(spec["compare"]) if spec.get("compare") else None
     return describe(window, compare)
+
+
+def _grown(result: dict[str, Any] | None) -> str:
+    """Return how the grain moved the window's start: "the last 30 days" by quarter starts on the first of its
+    quarter, "the last 12 months" by month on the first of the eleventh month before this one."""
+    grain = (result or {}).get("aligned_to")
+    return f", in whole {grain}s" if grain else ""
 
 
 def _text(spec: dict[str, Any], metrics: list[dict[str, Any]], filters: list[dict[str, Any]],
