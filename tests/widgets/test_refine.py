@@ -78,6 +78,14 @@ def test_the_window_changes_and_last_12_is_no_ranking(catalog):
     assert after["time_window"] == {"kind": "rolling", "n": 12, "unit": "month"} and after["ranking"] is None
 
 
+def test_a_new_window_drops_the_note_that_no_period_was_given(catalog):
+    spec = _spec(catalog, assumptions=["No period was given: the last 30 days.", "Claims counted by filing date."])
+    after = _refined(catalog, spec, "last quarter instead")
+    assert after["time_window"] == {"kind": "previous", "unit": "quarter"}
+    assert after["assumptions"] == ["Claims counted by filing date."]
+    assert _refined(catalog, spec, "as a pie chart")["assumptions"] == spec["assumptions"]  # no window said
+
+
 @pytest.mark.parametrize(("words", "compare"), [
     ("compare with last year", {"kind": "previous_year"}), ("vs the previous period", {"kind": "previous_period"}),
 ])

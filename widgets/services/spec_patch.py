@@ -19,7 +19,7 @@ from backend.errors import ApplicationError, ErrorCode
 from widgets.services import spec_offline
 from widgets.services.clarifier import Missing, Question
 from widgets.services.spec import MAX_METRICS, ChartKind, Filter, Grain, Ranking, WidgetSpec, spec_validate
-from widgets.services.windows import Comparison, TimeWindow
+from widgets.services.windows import DEFAULT_WINDOW_SAID, Comparison, TimeWindow
 
 
 class SpecChange(BaseModel):
@@ -70,6 +70,8 @@ def spec_apply(*, spec: dict[str, Any], change: SpecChange, catalog: dict[str, A
     new["filters"] = _filters(spec, change)
     if change.time_window is not None:
         new["time_window"] = change.time_window.model_dump(mode="json", exclude_none=True)
+        # A period is given now: the note that none was no longer holds.
+        new["assumptions"] = [a for a in new.get("assumptions") or [] if not a.startswith(DEFAULT_WINDOW_SAID)]
     if change.compare is not None:
         new["compare"] = change.compare.model_dump(mode="json")
     if change.clear_compare:
