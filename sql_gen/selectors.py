@@ -342,3 +342,17 @@ def shared_labels(*, source: DataSource) -> set[str]:
     has, such as a name two adjusters share: those a result writes with their key."""
     return set(DimensionValue.objects.filter(column__table__source=source, row_count__gt=1)
                .exclude(column__key_column="").values_list("value", flat=True))
+
+
+def shared_filter_values(*, source: DataSource, filters: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
+    """Return ``(dimension key, value, rows)`` for each value the filters name that several rows of a keyed label
+    share (a name two adjusters have): a filter on it counts all of them, and the widget must say so."""
+    named = {(f["dimension"], str(v)) for f in filters if f.get("op", "in") in ("in", "not_in") for v in f["values"]}
+    if not named:
+        return []
+    rows = (DimensionValue.objects.filter(column__table__source=source, row_count__gt=1,
+                                          value__in={value for _, value in named})
+            .exclude(column__key_column="").values_list("column__table__name", "column__name", "value", "row_count"))
+    return sorted((f"{table}.{column}", value, count) for table, column, value, count in rows
+                  if (f"{table}.{column}", value) in named)
+

@@ -124,3 +124,21 @@ def test_the_reading_says_when_the_grain_moved_the_windows_start(demo_source, an
     assert runner.run(request_id=request.id) == RequestStatus.READY
     read = client_for(analyst).get(f"/api/requests/{request.id}/").json()["widget"]["interpretation"]
     assert (read["reading"], read["window"]["start"]) == (reading, start)
+
+
+def test_a_filter_on_a_name_several_people_share_says_it_counts_them_all(demo_source, analyst, dashboard, client_for):
+    from sql_gen.models import DimensionValue
+
+    shared = DimensionValue.objects.filter(column__name="full_name", row_count=2).first()
+    alone = DimensionValue.objects.filter(column__name="full_name", row_count=1).first()
+    assert shared is not None and alone is not None
+    notes = {}
+    for value in (shared.value, alone.value):
+        request = widget_request_create(user=analyst, dashboard=dashboard, enqueue=False,
+                                        prompt=f"total paid for {value.lower()} last quarter")
+        assert runner.run(request_id=request.id) == RequestStatus.READY
+        read = client_for(analyst).get(f"/api/requests/{request.id}/").json()["widget"]["interpretation"]
+        assert read["filters"] == [{"dimension": "adjusters.full_name", "op": "in", "values": [value]}]
+        notes[value] = [a for a in read["assumptions"] if "are named" in a]
+    assert notes == {shared.value: [f"2 adjusters are named {shared.value}: the figures count all of them."],
+                     alone.value: []}

@@ -22,7 +22,13 @@ from backend.llm.api import CallContext, Turn, correction_turn, widget_request_s
 from backend.text import storable
 from sql_gen.models import DataSource
 from sql_gen.selectors import catalog as build_catalog
-from sql_gen.selectors import default_source, dimension_values, source_metrics, value_labels
+from sql_gen.selectors import (
+    default_source,
+    dimension_values,
+    shared_filter_values,
+    source_metrics,
+    value_labels,
+)
 from sql_gen.services.generate import SQL, SqlInput
 from sql_gen.services.vocabulary import CLOSE_SCORE, vocabulary_for
 from widgets.models import (
@@ -41,6 +47,7 @@ from widgets.services.companions import companions_data, companions_write, earli
 from widgets.services.custom import COMPONENT, ComponentInput, check_result_columns, widget_props
 from widgets.services.data import source_today, widget_data
 from widgets.services.departures import departures
+from widgets.services.interpret import plural
 from widgets.services.offline_words import clean
 from widgets.services.refine import refine_clarify, refinement_assemble
 from widgets.services.resolve import result_shape
@@ -136,11 +143,20 @@ def _spec(run: StepRun) -> dict[str, Any]:
     # What was assumed and what was not applied are our reading, whatever the model reported: the words the
     # spec does not use, and what it dropped from the intent or added to it.
     dropped, added = departures(intent=clarified["intent"], spec=spec, catalog=clarified["catalog"])
-    assumed = [*clarified["intent"].get("assumptions", []), *spec["assumptions"], *added]
+    assumed = [*clarified["intent"].get("assumptions", []), *spec["assumptions"], *added,
+               *_shared_names(run.source, spec)]
     spec["assumptions"] = list(dict.fromkeys(assumed))[:10]
     unused = not_applied(words=request.words(), spec=spec, catalog=clarified["catalog"], today=source_today(run.source))
     spec["not_applied"] = list(dict.fromkeys([*dropped, *unused]))[:20]
     return spec
+
+
+def _shared_names(source: DataSource, spec: dict[str, Any]) -> list[str]:
+    """Return a note for each filter value several people share ("Priya Jones" is two adjusters): the filter
+    counts them all, which a result grouped by the person would show and a single figure would not."""
+    labels = spec.get("labels", {})
+    return [f"{count} {plural(labels.get(key, key))} are named {value}: the figures count all of them."
+            for key, value, count in shared_filter_values(source=source, filters=spec.get("filters", []))]
 
 
 def _component(run: StepRun) -> dict[str, Any]:
