@@ -179,7 +179,7 @@ def refinement_out(widget_request: WidgetRequest, *, now: datetime) -> dict[str,
         "id": widget_request.id,
         "prompt": widget_request.prompt,
         "status": widget_request.status,
-        "status_label": widget_request.get_status_display(),
+        "status_label": status_label(widget_request),
         "questions": widget_request.questions,
         "error_code": widget_request.error_code,
         "error_message": widget_request.error_message,
@@ -247,6 +247,14 @@ def _current_steps(request: WidgetRequest, now: datetime) -> list[dict[str, Any]
     return [step_out(s, now=now) for s in request.steps.all() if s.state in (StepState.QUEUED, StepState.RUNNING)]
 
 
+def status_label(request: WidgetRequest) -> str:
+    """Return the request's status in words: a request for what the data lacks was answered ("Not in the
+    data", with the reply), not broken."""
+    if request.status == RequestStatus.FAILED and request.error_code == ErrorCode.NOT_IN_DATA:
+        return "Not in the data"
+    return request.get_status_display()
+
+
 def request_out(request: WidgetRequest, *, now: datetime | None = None) -> dict[str, Any]:
     widget = getattr(request, "widget", None)
     now = now or timezone.now()
@@ -258,7 +266,7 @@ def request_out(request: WidgetRequest, *, now: datetime | None = None) -> dict[
         "prompt": request.prompt,
         "answers": request.answers,
         "status": request.status,
-        "status_label": request.get_status_display(),
+        "status_label": status_label(request),
         "questions": request.questions,
         "error_code": request.error_code,
         "error_message": request.error_message,

@@ -168,13 +168,19 @@ export function requestsController({ api, box, board, editPrompt = null, catalog
     poll(data.id);
   }
 
+  /** A request for what the data lacks is answered, not broken: it is drawn as a reply, not as a failure. */
+  function isRefusal(r) {
+    return r.status === "failed" && r.error_code === "not_in_data";
+  }
+
   function requestCard(r) {
     const props = { "data-testid": "request-card", "data-status": r.status, "data-state": stateKey(r), "data-request-id": r.id };
     const spinner = isSettled(r) ? null : el("span", { className: "spinner", "aria-hidden": "true" });
-    return el("article", { className: `request request-${r.status}`, ...props },
+    const look = isRefusal(r) ? "refused" : r.status;
+    return el("article", { className: `request request-${look}`, ...props },
       el("div", { className: "request-head" },
         el("p", { className: "request-prompt", text: r.prompt }),
-        el("span", { className: `status status-${r.status}`, "data-testid": "request-status" }, spinner, r.status_label)),
+        el("span", { className: `status status-${look}`, "data-testid": "request-status" }, spinner, r.status_label)),
       progressLine(r),
       requestBody(r),
       el("p", { className: "form-error request-error", role: "alert", hidden: true }));
@@ -191,9 +197,13 @@ export function requestsController({ api, box, board, editPrompt = null, catalog
 
   function requestBody(r) {
     if (r.status === "failed") {
-      return el("div", { className: "request-failure" },
-        el("p", { "data-testid": "request-error", text: r.error_message || "This widget could not be built." }),
-        el("p", { className: "muted" }, "Error code: ", el("code", { text: r.error_code || "unknown" })),
+      const refused = isRefusal(r);
+      // The catalog's address is for the API and the shell; here the button below leads there.
+      const message = refused && catalogUrl ? (r.error_message || "").replace(/\s*See what the data has: \S+$/, "")
+        : r.error_message;
+      return el("div", { className: refused ? "request-failure request-reply" : "request-failure" },
+        el("p", { "data-testid": "request-error", text: message || "This widget could not be built." }),
+        refused ? null : el("p", { className: "muted" }, "Error code: ", el("code", { text: r.error_code || "unknown" })),
         el("div", { className: "request-actions" }, ...failureActions(r),
           el("button", { type: "button", className: "button", onclick: () => dismiss(r) }, "Dismiss")));
     }

@@ -277,6 +277,10 @@ def test_a_request_for_what_the_data_lacks_offers_an_edit_and_the_catalog_not_a_
     open_dashboard(browser_page, live_server.url, board)
 
     lacking = browser_page.get_by_test_id("request-card").filter(has_text="Europe")
+    # A reply, not a fault: no error code, no raw address beside the catalog button, not "Failed".
+    expect(lacking.get_by_test_id("request-status")).to_have_text("Not in the data")
+    expect(lacking.get_by_test_id("request-error")).to_have_text("There is no value called “Europe” in this data.")
+    expect(lacking).not_to_contain_text("not_in_data")
     expect(lacking.get_by_test_id("request-retry")).to_have_count(0)
     expect(lacking.get_by_test_id("request-catalog")).to_have_attribute("href", f"/catalog/?dashboard={board.id}")
     lacking.get_by_test_id("request-edit").click()

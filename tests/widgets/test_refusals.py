@@ -84,5 +84,7 @@ def test_a_refused_request_is_not_offered_a_retry_but_other_failures_are(demo_so
     pipeline.run(request_id=refused.id)
     refused.refresh_from_db()
     assert request_out(refused)["can_retry"] is False
+    assert request_out(refused)["status_label"] == "Not in the data"  # an answer, not a fault
     refused.error_code = "llm_unavailable"
     assert request_out(refused)["can_retry"] is True
+    assert request_out(refused)["status_label"] == "Failed"
