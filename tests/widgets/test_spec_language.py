@@ -94,6 +94,7 @@ def test_the_api_returns_how_the_widget_read_the_request(demo_source, analyst, d
 
 @pytest.mark.parametrize(("prompt", "title"), [
     ("top 5 adjusters by total paid this year", "Top 5 adjusters by Total paid · this year"),
+    ("which channel had the most claims last month", "Top channel by Claim count · last month"),
     ("total paid for term life in the northeast yesterday", "Total paid · Term Life · Northeast · yesterday"),
 ])
 def test_the_offline_title_reads_like_the_interpretation(demo_source, analyst, dashboard, settings, prompt, title):

@@ -69,8 +69,7 @@ def _text(spec: dict[str, Any], metrics: list[dict[str, Any]], filters: list[dic
     parts.append(dates)
     ranking, dims = spec.get("ranking"), [labels.get(d, d) for d in spec.get("dimensions", [])]
     if ranking and dims:
-        parts.append(f"{ranking['direction']} {ranking['n']} {plural(dims[0])}" + "".join(
-            f" by {d}" for d in dims[1:]))
+        parts.append(ranked(ranking, dims[0]) + "".join(f" by {d}" for d in dims[1:]))
     elif dims:
         parts.append("by " + " and ".join(dims))
     if spec.get("grain"):
@@ -99,6 +98,13 @@ def filter_words(flt: dict[str, Any], labels: dict[str, str]) -> str:
     if op == "in":
         return values
     return f"{labels.get(flt['dimension'], flt['dimension'])} {_OPS.get(op, '')}{values}"
+
+
+def ranked(ranking: dict[str, Any], label: str) -> str:
+    """Return a ranking in words: "top 5 causes", and "top cause" for one (not "top 1 causes")."""
+    if int(ranking["n"]) == 1:
+        return f"{ranking['direction']} {label}"
+    return f"{ranking['direction']} {ranking['n']} {plural(label)}"
 
 
 def plural(label: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from backend.llm.api import OfflineQuery
 from backend.text import clipped
 from sql_gen.models import GRAIN_ORDER
-from widgets.services.interpret import filter_words, plural
+from widgets.services.interpret import filter_words, ranked
 from widgets.services.windows import Comparison, TimeWindow, describe
 
 _GRAIN_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
@@ -114,7 +114,8 @@ def title_for(metrics: list[dict[str, Any]], dims: list[str], labels: dict[str, 
     title = " & ".join(m["name"] for m in metrics) or "Widget"
     ranking = intent.get("ranking")
     if ranking and dims:
-        title = f"{ranking['direction'].capitalize()} {ranking['n']} {plural(labels.get(dims[0], dims[0]))} by {title}"
+        words = ranked(ranking, labels.get(dims[0], dims[0]))
+        title = f"{words[:1].upper()}{words[1:]} by {title}"
     elif dims:
         title += " by " + " and ".join(labels.get(d, d) for d in dims)
     if grain:
