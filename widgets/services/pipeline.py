@@ -247,7 +247,8 @@ def advance(*, widget_request: WidgetRequest, send: bool = True) -> str:
     """
     if widget_request.status not in (RequestStatus.PENDING, RequestStatus.RUNNING):
         return widget_request.status
-    steps = {step.name: step for step in widget_request.steps.all()}
+    # Read again under the lock (a parallel step may have finished since this one was claimed).
+    steps = {step.name: step for step in widget_request.steps.defer("conversation")}
     outputs = with_reused({name: step.output for name, step in steps.items() if step.state == StepState.DONE})
     open_stages = False
     for stage in _live_stages(outputs):
@@ -343,8 +344,9 @@ def store_without_data(*, widget_request: WidgetRequest, origin: DataOrigin, rea
 
 
 def _draft(widget_request: WidgetRequest, spec: dict[str, Any]) -> Widget:
-    return Widget(dashboard=widget_request.dashboard, request=widget_request, kind=spec["kind"],
-                  title=spec["title"], spec=spec, data_source=widget_request.data_source)
+    # By id: the request's dashboard and data source are not read for the widget that points at them.
+    return Widget(dashboard_id=widget_request.dashboard_id, request=widget_request, kind=spec["kind"],
+                  title=spec["title"], spec=spec, data_source_id=widget_request.data_source_id)
 
 
 def _save_first_version(widget: Widget, widget_request: WidgetRequest, *, save_request: bool = True) -> None:

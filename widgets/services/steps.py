@@ -20,7 +20,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from backend.errors import ErrorCode
@@ -74,25 +73,47 @@ def step_claim(*, step_id: int) -> Claim | None:
     """Take a queued step of a live request; None when it is not queued (a duplicate message, or the
     request failed meanwhile) — then there is nothing to do."""
     token, now = secrets.token_hex(16), timezone.now()
-    # The state is checked on the row the UPDATE locks, not in a subquery: PostgreSQL re-checks a
-    # concurrently updated row against the outer WHERE only, so a filter through a join (which Django
-    # turns into "id IN (SELECT ...)") would let two workers claim one step.
-    live = WidgetRequest.objects.filter(status__in=ACTIVE).values("id")
-    taken = WidgetStep.objects.filter(id=step_id, state=StepState.QUEUED, widget_request_id__in=live).update(
-        state=StepState.RUNNING, lease_token=token, lease_until=now + _lease(), started_at=now, finished_at=None,
-        attempts=F("attempts") + 1)
-    if not taken:
+    taken = _take(step_id, token, now)
+    if taken is None:
         return None
-    # The claimed step, its request and the outputs of its request's finished steps, in one query.
-    request_id = WidgetStep.objects.filter(id=step_id).values("widget_request_id")
-    steps = list(WidgetStep.objects.select_related("widget_request__data_source", "widget_request__dashboard")
-                 .filter(widget_request_id__in=request_id))
+    request_id, conversation = taken
+    # The request and the outputs of its finished steps, in one query; only the claimed step's
+    # conversation is needed, and the claim's own UPDATE returned it.
+    steps = list(WidgetStep.objects.select_related("widget_request__data_source").defer("conversation")
+                 .filter(widget_request_id=request_id))
     step = next(s for s in steps if s.id == step_id)
+    step.conversation = conversation
     done = {s.name: s.output for s in steps if s.state == StepState.DONE}
     if step.widget_request.status == RequestStatus.PENDING:
-        WidgetRequest.objects.filter(id=step.widget_request_id, status=RequestStatus.PENDING).update(
+        WidgetRequest.objects.filter(id=request_id, status=RequestStatus.PENDING).update(
             status=RequestStatus.RUNNING, updated_at=now)
     return Claim(step=step, token=token, done=done)
+
+
+def _take(step_id: int, token: str, now: dt.datetime) -> tuple[int, list[dict[str, Any]]] | None:
+    """Mark a queued step of a live request running under ``token``; return its request's id and its
+    conversation, or None when it was not queued.
+
+    One statement with RETURNING (SQLite 3.35+, PostgreSQL), so the claim needs no read to find its
+    request. The state is checked on the row the UPDATE locks, not in a subquery: PostgreSQL re-checks a
+    concurrently updated row against the outer WHERE only, so a filter through a join would let two
+    workers claim one step. The request's status is in a subquery: a request failed or cancelled while
+    the step runs is caught under its lock when the step finishes.
+    """
+    quote, ops = connection.ops.quote_name, connection.ops
+    steps, requests = quote(WidgetStep._meta.db_table), quote(WidgetRequest._meta.db_table)
+    until = ops.adapt_datetimefield_value(now + _lease())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {steps} SET state = %s, lease_token = %s, lease_until = %s, started_at = %s, finished_at = NULL, "
+            f"attempts = attempts + 1 WHERE id = %s AND state = %s AND widget_request_id IN "
+            f"(SELECT id FROM {requests} WHERE status IN (%s, %s)) RETURNING widget_request_id, conversation",
+            [str(StepState.RUNNING), token, until, ops.adapt_datetimefield_value(now), step_id, str(StepState.QUEUED),
+             *map(str, ACTIVE)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return row[0], WidgetStep._meta.get_field("conversation").from_db_value(row[1], None, connection)
 
 
 class LeaseLost(Exception):
@@ -140,8 +161,8 @@ def step_requeue(*, claim: Claim, reason: str, delay_s: float) -> bool:
 def lock_request(widget_request_id: int) -> WidgetRequest:
     """Return the request with its row locked until the transaction ends (a no-op on SQLite, whose
     write transactions are serialized anyway)."""
-    return WidgetRequest.objects.select_for_update(of=("self",)).select_related(
-        "dashboard", "data_source", "user").get(id=widget_request_id)
+    # Nothing joined: a step's finish reads only the request's own row (its work already read the rest).
+    return WidgetRequest.objects.select_for_update().get(id=widget_request_id)
 
 
 @contextmanager
