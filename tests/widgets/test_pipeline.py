@@ -49,7 +49,7 @@ def test_total_paid_last_30_days_equals_the_figure_computed_directly(demo_source
     assert widget.kind == "kpi"
     assert expected > 0
     assert widget.result["rows"] == [[pytest.approx(float(expected))]]
-    assert widget.spec["metric"] == {"key": "total_paid", "name": "Total paid", "unit": "currency"}
+    assert widget.spec["metric"] == {"key": "total_paid", "name": "Total paid", "unit": "currency", "dated_by": "closed_date"}
 
 
 def test_another_metric_or_window_gives_another_widget(demo_source, warehouse, analyst, dashboard):

@@ -87,7 +87,8 @@ def test_the_api_returns_how_the_widget_read_the_request(demo_source, analyst, d
     assert read["compare"] == {"start": "2026-04-01", "end": "2026-07-01"}
     assert read["filters"] == [{"dimension": "products.line", "op": "in", "values": ["Auto"]}]
     assert read["ranking"] == {"direction": "top", "n": 3} and read["dimensions"] == ["regions.name"]
-    assert read["text"].startswith("Total paid · Auto · 1 Jul – 30 Sep 2026 vs 1 Apr – 30 Jun 2026 · top 3 regions")
+    assert read["text"].startswith(
+        "Total paid (by closed date) · Auto · 1 Jul – 30 Sep 2026 vs 1 Apr – 30 Jun 2026 · top 3 regions")
     assert any("motor" in a for a in read["assumptions"])  # a value synonym: not exact, so listed
     assert read["not_applied"] == []
 

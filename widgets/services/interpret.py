@@ -51,6 +51,13 @@ def _reading(spec: dict[str, Any]) -> str:
     return describe(window, compare)
 
 
+def _named(metric: dict[str, Any]) -> str:
+    """Return a metric's name with the date it is counted by: "Total paid (by closed date)", so that
+    "claims settled in October" shows whether filing or closing put a claim in October."""
+    dated_by = metric.get("dated_by")
+    return f"{metric['name']} (by {dated_by.replace('_', ' ')})" if dated_by else metric["name"]
+
+
 def _grown(result: dict[str, Any] | None) -> str:
     """Return how the grain moved the window's start: "the last 30 days" by quarter starts on the first of its
     quarter, "the last 12 months" by month on the first of the eleventh month before this one."""
@@ -61,7 +68,7 @@ def _grown(result: dict[str, Any] | None) -> str:
 def _text(spec: dict[str, Any], metrics: list[dict[str, Any]], filters: list[dict[str, Any]],
           window: dict[str, Any] | None, compare: dict[str, Any] | None) -> str:
     labels = spec.get("labels", {})
-    parts = [" & ".join(m["name"] for m in metrics)]
+    parts = [" & ".join(_named(m) for m in metrics)]
     parts += [filter_words(flt, labels) for flt in filters]
     dates = describe_dates(_bounds(window)) if window else _reading(spec)
     if compare:

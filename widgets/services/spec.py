@@ -31,6 +31,8 @@ class MetricRef(BaseModel):
     key: str = Field(min_length=1, max_length=60)
     name: str = Field(min_length=1, max_length=120)
     unit: Literal["count", "currency", "days", "percent"]
+    dated_by: str | None = Field(default=None, max_length=60,
+                                 description="Filled from the catalog, not by the model: the metric's time column.")
 
 
 class Filter(BaseModel):
@@ -215,7 +217,8 @@ def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> Widget
         if metric is None:
             raise ApplicationError(ErrorCode.INVALID_SPEC, f"The spec names an unknown metric {ref.key!r}.")
         # The unit and name come from the definitions, not the model's memory of them.
-        refs.append(MetricRef(key=metric["key"], name=metric["name"], unit=metric["unit"]))
+        refs.append(MetricRef(key=metric["key"], name=metric["name"], unit=metric["unit"],
+                              dated_by=metric.get("time_column")))
     spec.metric, spec.extra_metrics = refs[0], refs[1:]
     for ref in spec.metrics:
         problem = _too_fine(spec, known_metrics[ref.key])
