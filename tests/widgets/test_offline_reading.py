@@ -2,7 +2,9 @@
 list items read apart, typos that break plural folding, chart words inside dictionary terms, rankings
 judged by whether up is good, measures joined by "plus", a value of two dimensions asked unless the words
 beside it place it, a value typed in full lending none of its words to a measure, a person named by a first
-name or a surname alone, and a dimension's name said with its value naming the filter, not a breakdown."""
+name or a surname alone, a dimension's name said with its value naming the filter, not a breakdown, a
+dimension's name or a window's unit said with a word shortened, one word of a synonym of several naming no value,
+a cause said with a noun for the loss, and a measure the data lacks refused before a value is asked."""
 from __future__ import annotations
 
 from datetime import date
@@ -431,3 +433,72 @@ def test_a_column_named_before_a_comparison_is_filtered_not_measured(demo: dict[
     intent = read(demo, text)
     assert (intent["metric_key"], intent["extra_metric_keys"]) == (metric, [])
     assert intent["filters"] == [{"dimension": column, "op": op, "values": [value]}]
+
+
+@pytest.mark.parametrize(("text", "window"), [
+    ("claims per region, past 3 mths", {"kind": "rolling", "n": 3, "unit": "month"}),
+    ("total paid last 14 dys", {"kind": "rolling", "n": 14, "unit": "day"}),
+    ("open claims prev 4 months", {"kind": "rolling", "n": 4, "unit": "month"}),
+    ("avg settlement days, trailing 15mths", {"kind": "rolling", "n": 15, "unit": "month"}),
+    ("claimants over the past 6wks", {"kind": "rolling", "n": 6, "unit": "week"}),
+    ("claims last 3yrs", {"kind": "rolling", "n": 3, "unit": "year"}),
+])
+def test_a_rolling_unit_is_read_shortened_or_glued_to_its_number(demo: dict[str, Any], text: str,
+                                                                 window: dict[str, Any]) -> None:
+    assert read(demo, text)["time_window"] == window
+
+
+@pytest.mark.parametrize(("text", "dimension"), [
+    ("open claims by cust segment last month", "customers.segment"),
+    ("avg settlement days per adj team", "adjusters.team"),
+    ("total claimed per sales chan in q3", "channels.name"),
+    ("paid by distribution chnl this year", "channels.name"),
+    ("claims by claim sz band since june", "claims.claim_size"),
+])
+def test_a_dimensions_name_with_a_word_shortened_is_that_dimension(demo: dict[str, Any], text: str,
+                                                                   dimension: str) -> None:
+    intent = read(demo, text)
+    assert (intent["dimensions"], intent["filters"], intent["missing"]) == ([dimension], [], [])
+
+
+@pytest.mark.parametrize("text", ["insurance claims paid last month", "payouts by line of biz in sept"])
+def test_one_word_of_a_synonym_of_several_names_no_value(demo: dict[str, Any], text: str) -> None:
+    """"insurance" of "car insurance", "biz" of "small biz": the synonym is a phrase."""
+    assert read(demo, text)["filters"] == []
+
+
+def test_a_synonym_said_whole_is_still_its_value(demo: dict[str, Any]) -> None:
+    assert read(demo, "car insurance claims paid this year")["filters"] == [
+        {"dimension": "products.line", "op": "in", "values": ["Auto"]}]
+
+
+@pytest.mark.parametrize(("text", "cause"), [
+    ("claims for stolen items last month", "Theft"),
+    ("avg settlement days for vandalism incidents", "Vandalism"),
+    ("fire damage claims by region", "Fire"),
+    ("total paid on storm damage in q3", "Storm"),
+])
+def test_a_cause_said_with_a_noun_for_the_loss_is_that_cause_alone(demo: dict[str, Any], text: str,
+                                                                    cause: str) -> None:
+    intent = read(demo, text)
+    assert intent["filters"] == [{"dimension": "claims.cause", "op": "in", "values": [cause]}]
+    assert intent["missing"] == []
+
+
+def test_a_cause_with_a_thing_the_data_lacks_is_still_refused(demo: dict[str, Any]) -> None:
+    assert "jewelry" in read(demo, "claims for stolen jewelry")["missing"][0]["term"]
+
+
+@pytest.mark.parametrize(("text", "term"), [
+    ("nps for auto last month", "nps"),  # "auto": a product line and an adjuster team
+    ("churn in the northest last month", "churn"),  # "northest": Northeast and Northwest alike
+])
+def test_a_measure_the_data_lacks_is_refused_before_a_value_is_asked(demo: dict[str, Any], text: str,
+                                                                      term: str) -> None:
+    intent = read(demo, text)
+    assert intent["questions"] == [] and term in intent["missing"][0]["term"]
+
+
+def test_a_question_about_the_measure_is_not_cut_short_by_a_verb(demo: dict[str, Any]) -> None:
+    intent = read(demo, "what did the pet claims come to last quarter")
+    assert intent["missing"] == [] and intent["questions"][0]["id"] == "metric"

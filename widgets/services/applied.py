@@ -110,7 +110,7 @@ def _unexplained(tokens: list[str], *, specs: list[dict[str, Any]], catalog: dic
                  titles: bool) -> set[int]:
     """Return the positions of the content words no term of the specs explains (nor their titles, with
     ``titles``): the default for a word that is neither a function word, filler, nor used is to report it."""
-    used = {w for spec in specs for w in _used_words(spec, catalog)}
+    used = {w for spec in specs for w in _used_words(spec, catalog, said=tokens)}
     if titles:
         used |= {w for spec in specs for w in folded_words(str(spec.get("title") or ""))}
     used_keys = {k for spec in specs for k in [*spec.get("dimensions", []),
@@ -127,6 +127,8 @@ def _unexplained(tokens: list[str], *, specs: list[dict[str, Any]], catalog: dic
             continue
         if any(_names_used_term(vocabulary, token, spec=spec, used_keys=used_keys) for spec in specs):
             continue  # "stauts" for the status used: a slip the reader read right
+        if _in_said_name(tokens, i, phrases):
+            continue  # "cust" of "cust segment", the customer segment used: a name said with a word shortened
         if any(_explains(word, f) for f in folded for word in used):
             # A word explained by a used term's wording may still name another dimension outright ("adjusters"
             # when only the adjuster team is filtered): that breakdown was not applied.
@@ -198,6 +200,14 @@ def _in_used_phrase(tokens: list[str], i: int, phrases: list[tuple[str, ...]]) -
     return False
 
 
+def _in_said_name(tokens: list[str], i: int, phrases: list[tuple[str, ...]]) -> bool:
+    """Tell whether the word at ``i`` is one of a used term of several words said in its place, with words
+    shortened ("cust segment", "sales chan"), as the reader reads such a name (``says_name``)."""
+    return any(reading.says_name(tokens[start:start + len(phrase)], list(phrase))
+               for phrase in phrases if len(phrase) > 1
+               for start in range(max(0, i - len(phrase) + 1), i + 1))
+
+
 def _used_phrases(spec: dict[str, Any], catalog: dict[str, Any]) -> list[tuple[str, ...]]:
     """Return the folded words of each label and synonym of the dimensions the spec uses."""
     dimensions = {d["key"]: d for d in catalog.get("dimensions", [])}
@@ -211,8 +221,10 @@ def _explains(known: str, typed: str) -> bool:
     return known == typed or word_similarity(typed, known) >= 0.8
 
 
-def _used_words(spec: dict[str, Any], catalog: dict[str, Any]) -> set[str]:
-    """Return the folded words of every term the spec uses."""
+def _used_words(spec: dict[str, Any], catalog: dict[str, Any], *, said: list[str]) -> set[str]:
+    """Return the folded words of every term the spec uses. A value's synonym of several words counts only
+    when ``said`` (the request's words) holds all of them: one word of it ("biz" of "small biz", "insurance" of
+    "car insurance") names no value, so a filter read from it is not what that word asked for."""
     metrics = {m["key"]: m for m in catalog.get("metrics", [])}
     dimensions = {d["key"]: d for d in catalog.get("dimensions", [])}
     numbers = {n["key"]: n for n in catalog.get("numbers", [])}
@@ -229,7 +241,7 @@ def _used_words(spec: dict[str, Any], catalog: dict[str, Any]) -> set[str]:
         values = {str(v) for v in flt["values"]}
         terms += list(values)
         synonyms = (dimensions.get(flt["dimension"]) or {}).get("value_synonyms", {})
-        terms += [word for word, value in synonyms.items() if value in values]
+        terms += [word for word, value in synonyms.items() if value in values and _said_whole(word, said)]
         if flt.get("op") not in ("in", "not_in"):
             terms += ["claimed", "paid", "payout", "settled", "settle", "days", "worth", "value", "amount", "valued"]
     used = {word for term in terms for word in folded_words(str(term))}
@@ -240,6 +252,12 @@ def _used_words(spec: dict[str, Any], catalog: dict[str, Any]) -> set[str]:
         used |= {word for word in folded_words(str(spec["visual"]))
                  if word in used or not (word in _GRAIN_WORDS or _names_data(vocabulary, word))}
     return used
+
+
+def _said_whole(term: str, said: list[str]) -> bool:
+    """Tell whether every word of ``term`` but its function words is among the words ``said``."""
+    typed = {f for token in said for f in folded_words(token)}
+    return all(any(_explains(word, t) for t in typed) for word in folded_words(term) if word not in reading.STOP)
 
 
 def _names_data(vocabulary: Any, word: str) -> bool:

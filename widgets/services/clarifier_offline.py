@@ -19,7 +19,15 @@ from datetime import date
 from typing import Any
 
 from backend.llm.api import OfflineQuery
-from sql_gen.services.vocabulary import AMBIGUITY_MARGIN, CLOSE_SCORE, Decision, Outcome, mentions, vocabulary_for
+from sql_gen.services.vocabulary import (
+    AMBIGUITY_MARGIN,
+    CLOSE_SCORE,
+    Decision,
+    Match,
+    Outcome,
+    mentions,
+    vocabulary_for,
+)
 from sql_gen.services.vocabulary.words import canonical, word_similarity
 from widgets.services.offline_dates import WEEKDAYS, read_time
 from widgets.services.offline_words import (
@@ -44,6 +52,7 @@ from widgets.services.offline_words import (
     amount,
     clean,
     fix_time_typos,
+    says_name,
     weeks_as_days,
 )
 
@@ -473,6 +482,17 @@ class Reader:
             return None
         return whole[0]
 
+    def _shortened_run(self, run: list[str]) -> Match | None:
+        """Return the one dimension whose name of two or more words (its label or a synonym) the run says word
+        for word, at least one word typed in full and the others shortened ("cust segment", "adj team", "sales
+        chan", "distribution chnl", "claim sz band"); else None. A shortened word alone may name nothing, or
+        another thing ("biz"), but said in the name's place beside the name's other words, it is that word."""
+        fits = [Match("dimension", key, dimension.get("label", key), CLOSE_SCORE, False, "shortened", name, tuple(run))
+                for key, dimension in self.dimensions.items()
+                for name in [dimension.get("label", ""), *dimension.get("synonyms", [])]
+                if says_name(run, clean(name).split())]
+        return fits[0] if len({m.key for m in fits}) == 1 else None
+
     def _value_follows(self, key: str, words: list[str]) -> bool:
         """Tell whether the words after a dimension's name (past "is", "of", "=", or the "by" of "handled by")
         name one or more of its values: "adjuster wei walker", and "handled by patel" too, where which Patel
@@ -510,6 +530,8 @@ class Reader:
                 found, note = (best.key, run), (decision, " ".join(run[1:]))  # "claim state": the claim's state
             elif (close := self._close_run(run)) is not None:  # "adjuster teem": one slip in a name of two words
                 found, note = (close.key, run), (Decision(Outcome.USE, close, (), "close"), " ".join(run))
+            elif (short := self._shortened_run(run)) is not None:  # "cust segment", "sales chan", "claim sz band"
+                found, note = (short.key, run), (Decision(Outcome.USE, short, (), "close"), " ".join(run))
         if note is not None:
             self._note_inexact(*note)
         return found
@@ -518,7 +540,8 @@ class Reader:
         """Return filters on the stored values the text names (through values and their synonyms), with the
         ``named`` ones (said with their dimension's name) among them."""
         by_dim: dict[tuple[str, str], list[str]] = {(f["dimension"], f["op"]): list(f["values"]) for f in named}
-        decisions = [self._one_word_read(d) for d in self._mentions(text, "value")] + self._short_mentions(text)
+        decisions = [_whole_synonyms(d) for d in [*(self._one_word_read(d) for d in self._mentions(text, "value")),
+                                                  *self._short_mentions(text)]]
         # Clear readings first: a name typed in full settles a question about the same words.
         decisions.sort(key=lambda d: 0 if d.outcome == Outcome.USE and d.best is not None and d.best.exact else 1)
         for decision in decisions:
@@ -552,6 +575,9 @@ class Reader:
                     text = _remove_words(text, list(decision.options[0].words))
                 continue
             match = decision.best
+            if self._noun_of_value_before(match):
+                text = _remove_words(text, list(match.words))
+                continue  # "storm damage": the damage the storm did, not Water Damage as well
             rival = self._near_tie(match)
             if rival is not None and {match.label, rival.label} & set(by_dim.get((match.key, "in"), [])):
                 text = _remove_words(text, list(match.words))
@@ -571,6 +597,17 @@ class Reader:
         text = _NEGATION.sub(" ", text)
         filters = [{"dimension": dim, "op": op, "values": sorted(values)} for (dim, op), values in by_dim.items()]
         return sorted(filters, key=lambda f: f["dimension"]), text
+
+    def _noun_of_value_before(self, match: Any) -> bool:
+        """Tell whether a word read as one part of a stored value of several words ("damage" of Water Damage)
+        follows, as typed, a whole value of the same dimension ("fire damage", "collision damage"): it is then
+        the noun that value qualifies, what the fire did, and names no second value."""
+        if match.exact or len(match.words) != 1 or len(clean(match.label).split()) < 2:
+            return False
+        said = self._untimed.split()
+        return any(word == match.words[0] and any(o.key == match.key and o.label != match.label
+                                                  for o in self._exact_values(before))
+                   for before, word in itertools.pairwise(said))
 
     def _named_values(self, text: str) -> tuple[list[dict[str, Any]], str]:
         """Return filters said as a dimension's name and then its value ("with a state of open", "where
@@ -938,8 +975,12 @@ class Reader:
             slots |= {tokens[i + 2] for i, w in enumerate(tokens[:-2]) if w in _SLOT_WORDS and tokens[i + 1] == "the"}
             slots |= self._qualifying_claims()
             unknown = [w for w in unknown if w in slots]
-        if headed and unknown == headed:
-            self.questions = []  # "combined ratio": not a loss ratio to ask about, but a measure this data lacks
+        if (headed and unknown == headed) or (unknown and not metric_keys and self._only_values_asked()):
+            # "combined ratio": not a loss ratio to ask about, but a measure this data lacks; and with no measure
+            # named, the unknown word is the measure asked for ("nps for auto"): which value it is for is no
+            # question, as the widget cannot be built either way. A question about the measure stays ("how much
+            # did the pet claims come to": an amount was asked for, and "come" names nothing).
+            self.questions = []
         if unknown and not self.questions:
             phrase = _phrase_of(text, unknown)
             # As typed: "new york", even when "new" was read as a measure; "average claim age".
@@ -956,6 +997,9 @@ class Reader:
             return
         if not metric_keys and not self.questions:
             self._ask_metric(list(self.metrics))
+
+    def _only_values_asked(self) -> bool:
+        return all(q["id"].startswith("value_") for q in self.questions)
 
     def _without_measures(self, said: str, phrase: str) -> str:
         """Return the phrase as typed without words at either end that the reading used for a measure ("new
@@ -1070,6 +1114,21 @@ def list_breaks(words: str, cleaned: str) -> list[int]:
 _BEFORE_DIMENSION = frozenset({"the", "all", "every", "each", "of", "their", "its", "our", "current", "present",
                                "latest"})
 _LINKS = frozenset({"is", "was", "are", "were", "of", "=", "equals", "equal", "being", "not", "isnt", "isn", "t"})
+
+
+def _whole_synonyms(decision: Decision) -> Decision:
+    """Return the decision without readings through a part of an analyst's synonym of several words
+    ("insurance" of "car insurance", "biz" of "small biz"): the synonym is a phrase, and one word of it,
+    where the value's own name lacks that word, names no value (every claim is an insurance claim)."""
+    def partial(candidate: Any) -> bool:
+        said = [w for w in clean(candidate.term).split() if w not in STOP]
+        return candidate.via == "value_synonym" and len(said) > len(candidate.words)
+    if decision.best is not None and partial(decision.best):
+        return Decision(Outcome.REFUSE, None, (), "part of a synonym")
+    options = tuple(o for o in decision.options if not partial(o))
+    if decision.best is None and decision.options and not options:
+        return Decision(Outcome.REFUSE, None, (), "part of a synonym")
+    return replace(decision, options=options) if options != decision.options else decision
 
 
 def _part_of_chosen(option: Any, by_dim: dict[tuple[str, str], list[str]]) -> bool:

@@ -62,7 +62,7 @@ _COMPARE_NAMED = re.compile(
     rf"(?P<what>q[1-4](?: 20\d\d)?|(?:{_MONTH})(?: 20\d\d)?|20\d\d|(?:week|wk|w) ?\d{{1,2}}(?: 20\d\d)?)"
     r"(?: (?:of )?(?:last|previous|prior) year| a year (?:ago|before|earlier)| the year before)?(?= |$)")
 _ROLLING = re.compile(
-    rf" (?:(?:in|over|for|during|within) )?(?:the )?(?:last|past|previous|trailing|prior|recent|rolling)"
+    rf" (?:(?:in|over|for|during|within) )?(?:the )?(?:last|past|previous|prev|trailing|prior|recent|rolling)"
     rf" (?P<n>{_NUM}) (?P<unit>{_UNIT})(?= |$)"
     rf"| (?P<n2>\d{{1,4}}) (?P<unit2>{_UNIT}) (?:rolling|trailing|back)(?= |$)")
 _PAST_ONE = re.compile(rf" (?:(?:in|over|for|during) )?(?:the )?past (?P<unit>{_UNIT})(?= |$)")

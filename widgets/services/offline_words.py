@@ -34,7 +34,9 @@ GENERIC = frozenset(
     "pack deck slide slides presentation standup huddle catchup together tile tiles prepare "
     # what an analyst asks us to do with the figures: "audit claims by team", "quantify claims per segment"
     "inspect examine evaluate assess audit quantify profile scrutinise scrutinize analyse analyze analysing "
-    "analyzing investigate explore tally summarise summarize dig drill".split())
+    "analyzing investigate explore tally summarise summarize dig drill "
+    # what a loss was to, said generically: "stolen goods", "vandalism incidents" name the cause alone
+    "goods items belongings possessions valuables incidents incident".split())
 CUSTOM = re.compile(r" (?:custom|bespoke|gauge|heatmap|heat map|funnel|leaderboard|league table|scorecard|"
                     r"sparkline card|progress bar|ranked bars|tile with|card with)(?= )")
 TABLE = re.compile(r" (?:as a table|in a table|table|tabular|list|listing|spreadsheet|grid)(?= )")
@@ -127,6 +129,7 @@ def clean(text: str) -> str:
     text = re.sub(r"(?<![0-9])[.\-/](?![0-9])|(?<=[a-z])[.\-]|[.\-](?=[a-z ])", " ", text)
     text = re.sub(r"(?<=[a-z])/(?=[a-z])", " ", text)
     text = re.sub(r"\.$", " ", text)
+    text = re.sub(r"(?<![a-z0-9])(\d{1,4})([a-z]{2,8})(?![a-z0-9])", _split_counted_unit, text)
     return " " + " ".join(text.split()) + " "
 
 
@@ -143,17 +146,76 @@ TIME_WORDS = ("quarter", "quarters", "month", "months", "week", "weeks", "year",
                "october", "november", "december")
 
 
+_UNITS = ("day", "days", "week", "weeks", "month", "months", "quarter", "quarters", "year", "years")
+_COUNT_WORDS = frozenset("one two three four five six seven eight nine ten eleven twelve fifteen eighteen twenty "
+                         "thirty sixty ninety few couple".split())
+
+
 def fix_time_typos(text: str) -> str:
     """Return the text with misspelt time words put right ("this quater", "last mnth"): a word four
-    letters or longer that is not a time word, but is one slip away from one."""
-    words = []
+    letters or longer that is not a time word, but is one slip away from one; and, after a number, a unit
+    shortened by dropping letters ("6 mths", "21 dys")."""
+    words: list[str] = []
     for word in text.split():
-        if len(word) >= 4 and word not in TIME_WORDS and not word.isdigit():
+        counted = bool(words) and (words[-1].isdigit() or words[-1] in _COUNT_WORDS)
+        if counted and (unit := shortened_unit(word)) is not None:
+            word = unit
+        elif len(word) >= 4 and word not in TIME_WORDS and not word.isdigit():
             best = max(TIME_WORDS, key=lambda known: word_similarity(word, known))
             if word_similarity(word, best) >= 0.85:
                 word = best
         words.append(word)
     return " " + " ".join(words) + " "
+
+
+def shortened_unit(word: str) -> str | None:
+    """Return the time unit a word of three letters or more shortens by leaving letters out, keeping its
+    first and last ("mths", "mth", "dys", "qtrs": months, month, days, quarters); None for any other word.
+    Read only after a number, where nothing else is counted in these letters."""
+    if len(word) < 3:
+        return None
+    for unit in _UNITS:
+        if word == unit or (word[0] == unit[0] and word[-1] == unit[-1] and _letters_in_order(word, unit)):
+            return unit
+    return None
+
+
+def says_name(typed: list[str], name: list[str]) -> bool:
+    """Tell whether the words ``typed`` say a name of two or more words word for word, at least one of them in
+    full and the others shortened or slightly misspelt ("cust segment", "sales chan", "line of bus"): the
+    reading of a dimension's name that the reader and the not-applied report share."""
+    said = [w for w in typed if w not in STOP]
+    words = [w for w in name if w not in STOP]
+    if len(words) < 2 or len(said) != len(words):
+        return False
+    pairs = list(zip(said, words, strict=True))
+    return any(_same_word(t, w) for t, w in pairs) and all(
+        _same_word(t, w) or word_similarity(t, w) >= 0.8 or shortens(t, w) for t, w in pairs)
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or a.rstrip("s") == b.rstrip("s")
+
+
+def shortens(typed: str, word: str) -> bool:
+    """Tell whether ``typed`` is ``word`` shortened as people shorten words: its start ("cust", "adj",
+    "chan"), or its first letter and then only consonants of it, in order ("chnl", "sz", "mgmt")."""
+    if len(typed) < 2 or len(typed) >= len(word) or typed[0] != word[0]:
+        return False
+    if len(typed) >= 3 and word.startswith(typed):
+        return True
+    return not set(typed[1:]) & set("aeiou") and _letters_in_order(typed, word)
+
+
+def _letters_in_order(short: str, full: str) -> bool:
+    rest = iter(full)
+    return all(letter in rest for letter in short)
+
+
+def _split_counted_unit(found: re.Match[str]) -> str:
+    """"6mths" is "6 mths" and "90days" "90 days"; "15k", "1st" and "2025w44" are left as typed."""
+    number, letters = found.group(1), found.group(2)
+    return f"{number} {letters}" if shortened_unit(letters) or letters in ("mo", "wk", "yr") else found.group(0)
 
 
 SHAPE_PATTERNS = [*(pattern for _, pattern in CHARTS), CUSTOM, TABLE, TREND, CHARTY, RANK_COMMON, RANK_COUNTED, RANK_N,
