@@ -28,8 +28,9 @@ FLOOR = 0.98  # 122/124 (98.4 %) on 2026-12-03, after its failures were read (se
 # The same for each holdout, measured blind right after its labels were committed, then read to write new
 # tuning families (so no longer blind): holdout.jsonl 86/90 (95.6 %, 3 silently wrong) on 0438978, then
 # 90/90 once the reader was tuned on dev3.jsonl; holdout2.jsonl 70/72 (1 silently wrong) on 7ecc307, then
-# 72/72 once tuned on dev4.jsonl.
-HOLDOUT_FLOORS = {"holdout.jsonl": 0.98, "holdout2.jsonl": 0.98}
+# 72/72 once tuned on dev4.jsonl; holdout3.jsonl 67/72 (2 silently wrong) on 8277f19, then 72/72 once one label
+# was fixed and the reader tuned on dev5.jsonl.
+HOLDOUT_FLOORS = {"holdout.jsonl": 0.98, "holdout2.jsonl": 0.98, "holdout3.jsonl": 0.98}
 
 # The demo metrics, written out here from their definitions (not read from the generator).
 _METRICS = {
