@@ -50,7 +50,10 @@ SYSTEM = (
     "exact stored values given; '>', '>=', '<', '<=' compare the numeric column. A ranking is ORDER BY the "
     "primary metric (DESC for top, ASC for bottom) with LIMIT n; with a grain it ranks the dimension "
     "values over the whole window (that ORDER BY and LIMIT in a subquery without the period) and the "
-    "statement keeps every period of those values. Write no other LIMIT: the row cap is "
+    "statement keeps every period of those values. Order the rows: a time series by period; a breakdown by "
+    "the spec's sort, {by, direction}, when it has one: ORDER BY the column of sort.by (a metric's key column, "
+    "or a dimension's label column, alphabetical) ASC or DESC NULLS LAST, then the other group columns; "
+    "without a sort, by the primary metric DESC NULLS LAST. Write no other LIMIT: the row cap is "
     "applied for you, and a result it cuts is reported as cut. When a statement you wrote comes back with an "
     "error, fix exactly that and call record_sql again."
 )

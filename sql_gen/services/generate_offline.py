@@ -42,7 +42,7 @@ def answer(query: OfflineQuery) -> dict[str, Any]:
         sql = _ranked_series(metrics, spec, dims, tables, used)
     else:
         keys = _group_keys(spec, dims)
-        sql = _grouped(metrics, spec, dims, tables, used, keys) + _order(spec, keys, metrics[0]["key"])
+        sql = _grouped(metrics, spec, dims, tables, used, keys) + _order(spec, keys, metrics[0]["key"], dims)
     tree = sqlglot.parse_one(sql, read="duckdb")
     tree = tree.transform(lambda node: _bucket(node, dialect))
     return {
@@ -68,7 +68,7 @@ def _ranked_series(metrics: list[dict[str, Any]], spec: dict[str, Any], dims: di
     A LIMIT on the series' own rows would keep its n largest (period, value) rows instead."""
     whole = {**spec, "grain": None}
     rank_keys = _group_keys(whole, dims)
-    ranked = _grouped(metrics, whole, dims, tables, used, rank_keys) + _order(whole, rank_keys, metrics[0]["key"])
+    ranked = _grouped(metrics, whole, dims, tables, used, rank_keys) + _order(whole, rank_keys, metrics[0]["key"], dims)
     series = {**spec, "ranking": None}
     keys = _group_keys(series, dims)
     columns = ", ".join(f"s.{c}" for c in keys + [m["key"] for m in metrics])
@@ -94,7 +94,8 @@ def _group_keys(spec: dict[str, Any], dims: dict[str, dict[str, Any]]) -> list[s
 
 def _joined(parts: list[tuple[str, str]], keys: list[str]) -> str:
     """Several metrics, each over its own time column: one query each, joined on the group keys."""
-    select = [f"m0.{k}" for k in keys] + [f"m{i}.value AS {key}" for i, (key, _) in enumerate(parts)]
+    # Each key named again: an ORDER BY of a bare key is otherwise ambiguous on SQLite (m0's or m1's).
+    select = [f"m0.{k} AS {k}" for k in keys] + [f"m{i}.value AS {key}" for i, (key, _) in enumerate(parts)]
     sql = f"SELECT {', '.join(select)} FROM ({parts[0][1]}) AS m0"
     for i, (_, part) in enumerate(parts[1:], start=1):
         on = " AND ".join(f"m0.{k} = m{i}.{k}" for k in keys)
@@ -109,7 +110,7 @@ def _value_query(metric: dict[str, Any], spec: dict[str, Any], dims: dict[str, d
         num = _simple(metric["numerator"], spec, dims, tables, used, alias="value")
         den = _simple(metric["denominator"], spec, dims, tables, used, alias="value")
         keys = _group_keys(spec, dims)
-        select = [f"num.{k}" for k in keys] + [f"CAST(num.value AS DOUBLE) / NULLIF(den.value, 0) AS {alias}"]
+        select = [f"num.{k} AS {k}" for k in keys] + [f"CAST(num.value AS DOUBLE) / NULLIF(den.value, 0) AS {alias}"]
         on = " AND ".join(f"num.{k} = den.{k}" for k in keys)
         join = f" JOIN ({den}) AS den ON {on}" if keys else f" CROSS JOIN ({den}) AS den"
         return f"SELECT {', '.join(select)} FROM ({num}) AS num{join}"
@@ -199,20 +200,22 @@ def _filter_sql(flt: dict[str, Any], dims: dict[str, dict[str, Any]], aliases: d
     return f"{target} {'NOT IN' if op == 'not_in' else 'IN'} ({values})"
 
 
-def _order(spec: dict[str, Any], keys: list[str], value: str) -> str:
-    """Order by period for a time series, else by the value; a ranking limits to its n rows."""
+def _order(spec: dict[str, Any], keys: list[str], value: str, dims: dict[str, dict[str, Any]]) -> str:
+    """Order by period for a time series; a ranking by the primary metric (``value``), limited to its n
+    rows; a breakdown by the spec's sort (a metric's column, or a dimension's label A to Z or Z to A),
+    by default the primary metric highest first. Ties, and the rest, in the order of the group keys."""
     ranking = spec.get("ranking")
     if ranking:
         direction = "DESC" if ranking["direction"] == "top" else "ASC"
         return f" ORDER BY {value} {direction} NULLS LAST, {', '.join(keys)} LIMIT {int(ranking['n'])}"
     if spec.get("grain"):
         return " ORDER BY " + ", ".join(keys)
-    if keys:
-        direction = "ASC" if spec.get("sort") == "value_asc" else "DESC"
-        if spec.get("sort") == "label":
-            return " ORDER BY " + ", ".join(keys)
-        return f" ORDER BY {value} {direction} NULLS LAST, " + ", ".join(keys)
-    return ""
+    if not keys:
+        return ""
+    sort = spec.get("sort") or {"by": value, "direction": "desc"}
+    column = _slug(dims[sort["by"]]["label"]) if sort["by"] in dims else sort["by"]
+    rest = [k for k in keys if k != column]
+    return f" ORDER BY {column} {sort['direction'].upper()} NULLS LAST" + "".join(f", {k}" for k in rest)
 
 
 def _bucket(node: exp.Expression, dialect: str) -> exp.Expression:

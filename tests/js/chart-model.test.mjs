@@ -105,3 +105,12 @@ test("the note on a split with two metrics names the dimension by its label, not
   }, { dimension_labels: { "regions.name": "Region" } }));
   assert.ok(model.notes.includes("Split by Region: only Claim count is drawn."), model.notes.join(" / "));
 });
+
+test("a breakdown's bars come in the result's order: the spec's sort, not re-sorted", () => {
+  const spec = { chart_type: "bar", dimensions: ["cause"], sort: { by: "cause", direction: "asc" } };
+  const model = chartModel(chart(spec, {
+    columns: ["cause", "claim_count"], rows: [["Fire", 3], ["Hail", 9], ["Theft", 1]],
+  }));
+  assert.deepEqual(model.x.keys, ["Fire", "Hail", "Theft"]);
+  assert.deepEqual(model.series[0].values, [3, 9, 1]);
+});

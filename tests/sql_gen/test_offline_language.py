@@ -114,3 +114,34 @@ def test_two_metrics_each_over_its_own_rows(warehouse_file: Path):
     counts = dict(_run(duck, _spec(dimensions=["claims.cause"])))
     assert {cause: n for cause, n, _ in rows} == counts
     assert all(p is None or p >= 0 for _, _, p in rows)
+
+
+_PAID = {**_COUNT, "key": "total_paid", "expression": "SUM(paid_amount)", "default_filters": "status = 'closed'"}
+
+
+@pytest.mark.parametrize("direction", ["desc", "asc"])
+def test_a_table_sorted_by_its_second_metric_comes_in_that_order(warehouse_file: Path, claims_sqlite_file: Path,
+                                                                 direction: str):
+    """"Claim count and paid by cause, sorted by paid": the rows by paid, not by the claim count."""
+    spec = _spec(kind="table", dimensions=["claims.cause"], sort={"by": "total_paid", "direction": direction})
+    for source in (duck_source(warehouse_file), sqlite_source(claims_sqlite_file)):
+        rows = _run(source, spec, metrics=[_COUNT, _PAID])
+        paid = [p for _, _, p in rows if p is not None]
+        assert len(paid) > 2 and paid == sorted(paid, reverse=direction == "desc")
+        assert all(p is not None for _, _, p in rows[:len(paid)])  # a cause with nothing paid comes last
+        by_count = [n for _, n, _ in _run(source, _spec(kind="table", dimensions=["claims.cause"]),
+                                          metrics=[_COUNT, _PAID])]
+        assert by_count == sorted(by_count, reverse=True)  # without a sort: the primary metric, highest first
+        assert [n for _, n, _ in rows] != by_count
+
+
+def test_a_breakdown_sorted_by_its_dimension_is_alphabetical(warehouse_file: Path, claims_sqlite_file: Path):
+    for source in (duck_source(warehouse_file), sqlite_source(claims_sqlite_file)):
+        a_to_z = [c for c, _ in _run(source, _spec(dimensions=["claims.cause"],
+                                                   sort={"by": "claims.cause", "direction": "asc"}))]
+        z_to_a = [c for c, _ in _run(source, _spec(dimensions=["claims.cause"],
+                                                   sort={"by": "claims.cause", "direction": "desc"}))]
+        assert len(a_to_z) > 2 and a_to_z == sorted(a_to_z) and z_to_a == a_to_z[::-1]
+        lowest = [n for _, n in _run(source, _spec(dimensions=["claims.cause"],
+                                                   sort={"by": "claim_count", "direction": "asc"}))]
+        assert lowest == sorted(lowest)

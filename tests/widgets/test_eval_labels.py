@@ -45,6 +45,8 @@ def test_check_only_reads_the_labels_and_runs_no_prompt(demo_source, tmp_path):
     (_with(compare={"kind": "last_year"}), "compare is null or"),
     (_with(ranking={"direction": "best", "n": 3}), "ranking is null or"),
     (_with(chart="radar"), "unknown chart 'radar'"),
+    (_with(sort={"by": "paid", "direction": "desc"}), "sort is null (the default order) or"),
+    (_with(sort={"by": "total_paid", "direction": "down"}), "sort is null (the default order) or"),
     ({**GOOD, "expect": {k: v for k, v in GOOD["expect"].items() if k != "filters"}}, "a widget label always has filters"),
     (GOOD | {"expect": {"outcome": "refuse"}}, "a refusal names what is missing"),
 ])

@@ -47,6 +47,13 @@ def demo_catalog(demo_source: Any) -> dict[str, Any]:
     ({"kind": "kpi", "dimensions": [], "chart_type": None, "metric": PREMIUM,
       "time_window": {"kind": "previous", "unit": "day"}}, "kept per month"),
     ({"filters": [{"dimension": "regions.name", "op": ">", "values": [3]}]}, "not a numeric column"),
+    ({"sort": {"by": "claim_count", "direction": "asc"}}, "not one of the widget's metrics"),
+    ({"sort": {"by": "channels.name", "direction": "asc"}}, "not one of the widget's metrics"),
+    ({"sort": {"by": "total_paid", "direction": "up"}}, "sort.direction"),
+    ({"sort": {"by": "total_paid", "direction": "asc"}, "grain": "month", "chart_type": "line"}, "time order"),
+    ({"sort": {"by": "total_paid", "direction": "asc"}, "ranking": {"direction": "top", "n": 3}}, "ranking already"),
+    ({"sort": {"by": "total_paid", "direction": "asc"}, "kind": "kpi", "dimensions": [], "chart_type": None},
+     "no dimension"),
 ])
 def test_a_self_contradictory_or_impossible_spec_is_refused_naming_why(demo_catalog, fields, problem):
     if not problem:  # a value the dictionary lacks is the clarifier's to refuse; the spec names a real dimension
@@ -74,6 +81,24 @@ def test_every_new_field_is_kept_through_validation(demo_catalog):
 def test_a_stored_spec_of_the_old_shape_still_reads(demo_catalog):
     old = _spec(time_window={"kind": "last", "n": 30, "unit": "day"}, limit=50)
     assert spec_validate(payload=old, catalog=demo_catalog).time_window.kind == "rolling"
+
+
+@pytest.mark.parametrize(("fields", "sort"), [
+    ({"kind": "table", "chart_type": None, "extra_metrics": [COUNT],
+      "sort": {"by": "claim_count", "direction": "desc"}}, {"by": "claim_count", "direction": "desc"}),
+    ({"sort": {"by": "regions.name", "direction": "asc"}}, {"by": "regions.name", "direction": "asc"}),
+    ({"sort": {"by": "total_paid", "direction": "asc"}}, {"by": "total_paid", "direction": "asc"}),
+    ({"sort": {"by": "total_paid", "direction": "desc"}}, None),  # the default order: no sort
+    ({"sort": {"by": "total_paid", "direction": "asc"}, "ranking": {"direction": "bottom", "n": 3}}, None),
+    ({"sort": "value_asc"}, {"by": "total_paid", "direction": "asc"}),  # stored before sorts named their column
+    ({"sort": "label"}, {"by": "regions.name", "direction": "asc"}),
+    ({"sort": "value_desc"}, None),
+    ({"sort": "value_asc", "grain": "month", "chart_type": "line"}, None),  # the old SQL ignored it on a series
+    ({"sort": "period", "kind": "kpi", "dimensions": [], "chart_type": None}, None),
+])
+def test_a_sort_names_what_it_orders_by_and_the_default_order_is_none(demo_catalog, fields, sort):
+    spec = spec_validate(payload=_spec(**fields), catalog=demo_catalog)
+    assert spec.model_dump(mode="json")["sort"] == sort
 
 
 def test_the_api_returns_how_the_widget_read_the_request(demo_source, analyst, dashboard, client_for, settings):

@@ -14,6 +14,7 @@ from sql_gen.models import value_label
 from sql_gen.services.vocabulary import CLOSE_SCORE, Vocabulary
 from widgets.services import clarifier_offline
 from widgets.services.spec import MAX_METRICS, ChartKind, Filter, Grain, Ranking
+from widgets.services.spec_sort import SORT_DESCRIPTION, Sort
 from widgets.services.windows import Comparison, TimeWindow
 
 # A refusal's "Closest:" lists at most this many things, each at least this near the missing term (see
@@ -51,6 +52,7 @@ class Intent(BaseModel):
     grain: Grain | None = None
     chart_type: ChartKind | None = None
     ranking: Ranking | None = None
+    sort: Sort | None = None
     questions: list[Question] = Field(default_factory=list, max_length=5)
     missing: list[Missing] = Field(default_factory=list, max_length=5)
     assumptions: list[str] = Field(default_factory=list, max_length=10)
@@ -71,10 +73,12 @@ SYSTEM = (
     "| {kind: current|to_date|previous, unit: day|week|month|quarter|year} | {kind: period, unit: "
     "year|quarter|month, year, quarter?, month?} | {kind: since, start} | {kind: between, start, end}); "
     "compare ({kind: previous_period|previous_year}); grain; chart_type (line, area, stacked_area, bar, "
-    "horizontal_bar, stacked_bar, pie, donut, scatter); ranking ({direction: top|bottom, n}). Today's date and "
-    "the time zone are in the request. Match words to the catalog through names, synonyms, descriptions and "
-    "value synonyms, tolerating typos. When the request names something the catalog does not have (a measure, "
-    "a dimension or a value), do not substitute anything: add it to missing with the closest catalog names. "
+    "horizontal_bar, stacked_bar, pie, donut, scatter); ranking ({direction: top|bottom, n}); the order asked "
+    "for (" + SORT_DESCRIPTION + " A sort by a metric the widget would not show puts that metric in "
+    "extra_metric_keys.) Today's date and the time zone are in the request. Match words to the catalog "
+    "through names, synonyms, descriptions and value synonyms, tolerating typos. When the request names "
+    "something the catalog does not have (a measure, a dimension or a value), do not substitute anything: add "
+    "it to missing with the closest catalog names. "
     "When nothing measurable is named, or a word fits several metrics equally, leave metric_key null and add a "
     "short question with clickable options (exact metric names). Do not ask about the time window: without "
     "one, the last 30 days is assumed. List in assumptions any choice you made. Choose custom when the analyst "
@@ -114,6 +118,9 @@ def _parse(payload: dict[str, Any], inputs: ClarifierInput) -> Intent:
     for key in [k for k in [intent.metric_key, *intent.extra_metric_keys] if k]:
         if key not in known:
             raise InvalidAnswer(f"{key!r} is not a metric key of the catalog; use one of {sorted(known)}.")
+    dimensions = {d["key"] for d in inputs.catalog["dimensions"]}
+    if intent.sort and intent.sort.by not in known | dimensions:
+        raise InvalidAnswer(f"sort.by {intent.sort.by!r} is neither a metric key nor a dimension key of the catalog.")
     if intent.metric_key is None and not intent.missing and not any(q.id == "metric" for q in intent.questions):
         intent.questions.append(Question(id="metric", text="Which measure should the widget show?",
                                          options=[m["name"] for m in inputs.catalog["metrics"]][:8]))

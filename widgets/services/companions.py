@@ -67,7 +67,7 @@ def _sparkline_spec(spec: dict[str, Any], metric: MetricDefinition, today: dt.da
     # A chart, not a KPI: a series is completed bucket by bucket (a KPI shows one number and is not).
     # ``window_grain`` is the KPI's own grain: the sparkline binds the KPI's window, not one grown to its buckets.
     return {**spec, "kind": "chart", "chart_type": "line", "title": f"{spec.get('title', '')}: trend", "grain": grain,
-            "compare": None, "sparkline": False, "ranking": None, "sort": "period", "window_grain": spec.get("grain")}
+            "compare": None, "sparkline": False, "ranking": None, "sort": None, "window_grain": spec.get("grain")}
 
 
 def sparkline_grain(spec: dict[str, Any], *, today: dt.date) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from widgets.services.interpret import filter_words
+from widgets.services.spec_sort import default_order, order_words, sort_read
 from widgets.services.windows import Comparison, TimeWindow, describe
 
 
@@ -30,7 +31,7 @@ def departures(*, intent: dict[str, Any], spec: dict[str, Any], catalog: dict[st
     for part in (_dimensions(intent, spec, labels), _filters(intent, spec, labels)):
         dropped += part[0]
         added += part[1]
-    dropped += _shape(intent, spec)
+    dropped += _shape(intent, spec) + _sort(intent, spec, names, labels)
     return dropped, added
 
 
@@ -38,8 +39,9 @@ def _metrics(intent: dict[str, Any], spec: dict[str, Any], names: dict[str, str]
     asked = [k for k in [intent.get("metric_key"), *intent.get("extra_metric_keys", [])] if k]
     shown = [spec["metric"]["key"], *(m["key"] for m in spec.get("extra_metrics", []))]
     dropped = [names.get(k, k) for k in asked if k not in shown]
+    sorted_by = (intent.get("sort") or {}).get("by")  # a table sorted by a metric shows it: it was named
     added = [f"Also shows {names.get(k, k)}, which the request did not name." for k in shown
-             if asked and k not in asked]
+             if asked and k not in asked and k != sorted_by]
     return dropped, added
 
 
@@ -84,6 +86,15 @@ def _shape(intent: dict[str, Any], spec: dict[str, Any]) -> list[str]:
     if chart and chart != spec.get("chart_type"):
         dropped.append(f"a {chart.replace('_', ' ')} chart")
     return dropped
+
+
+def _sort(intent: dict[str, Any], spec: dict[str, Any], names: dict[str, str], labels: dict[str, str]) -> list[str]:
+    """Return the order the intent asked for, when the spec's rows come in another ("sorted by Total paid,
+    lowest first"). A sort that says the rows' own order is kept by leaving it out."""
+    asked = intent.get("sort")
+    if not asked or asked == (sort_read(spec) or default_order(spec)):
+        return []
+    return [f"sorted by {order_words(asked, metric_names=names, labels=labels)}"]
 
 
 def _window(window: dict[str, Any] | None) -> TimeWindow | None:

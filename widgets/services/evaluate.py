@@ -33,7 +33,7 @@ _CHARTS = frozenset(get_args(ChartKind))
 _OPS = frozenset({"in", "not_in", ">", ">=", "<", "<="})
 EVAL_DASHBOARD = "Prompt evaluation"
 ALWAYS = ("metrics", "dimensions", "filters", "window", "compare", "ranking")
-WHEN_LABELLED = ("kind", "grain", "chart")
+WHEN_LABELLED = ("kind", "grain", "chart", "sort")
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def cases_read(path: Path) -> list[Case]:
 def labels_check(cases: list[Case], *, catalog: dict[str, Any]) -> list[str]:
     """Return what is wrong with the cases' labels against the dictionary, one line per problem: an unknown
     category, a widget label without a field that is always graded, a metric or dimension key the catalog
-    lacks, a malformed window, comparison, ranking, filter, kind, grain or chart. A wrong label would
+    lacks, a malformed window, comparison, ranking, filter, kind, grain, chart or sort. A wrong label would
     otherwise be graded as the pipeline's mistake (and a widget as silently wrong)."""
     known = {m["key"] for m in catalog["metrics"]}
     columns = {d["key"] for d in catalog["dimensions"]} | {n["key"] for n in catalog.get("numbers", [])}
@@ -116,6 +116,10 @@ def _widget_label_problems(expect: dict[str, Any], metrics: set[str], columns: s
     ranking = expect["ranking"]
     if ranking is not None and (ranking.get("direction") not in ("top", "bottom") or not isinstance(ranking.get("n"), int)):
         problems.append("ranking is null or {direction: top|bottom, n}")
+    sort = expect.get("sort")
+    if sort is not None and (not isinstance(sort, dict) or sort.get("by") not in metrics | columns
+                             or sort.get("direction") not in ("asc", "desc")):
+        problems.append("sort is null (the default order) or {by: a metric or dimension key, direction: asc|desc}")
     for name, allowed in (("kind", _KINDS), ("grain", _GRAINS), ("chart", _CHARTS)):
         if expect.get(name) is not None and expect[name] not in allowed:
             problems.append(f"unknown {name} {expect[name]!r}")
@@ -184,6 +188,8 @@ def _normal(name: str, value: Any) -> Any:
         return value.get("start"), value.get("end")
     if name == "ranking":
         return (value["direction"], int(value["n"])) if value else None
+    if name == "sort":
+        return (value["by"], value["direction"]) if value else None
     if name in ("metrics", "dimensions"):
         return list(value or [])
     return value

@@ -4,15 +4,16 @@ The ``interpretation`` object is what scripts, the API and our own checks read i
 internal shape: the text an analyst sees ("Total paid · Auto · 1 Jul – 30 Sep 2026 vs 1 Apr – 30 Jun
 2026 · top 5 causes"), the window and comparison as the dates actually bound (start inclusive, end
 exclusive, null for all time), the metrics, dimensions, filters with their exact stored values, the
-ranking, the chart kind, and what was assumed or not applied. The relative reading ("last quarter vs
-the quarter before") comes from the spec, the dates from the result, so a refreshed widget never shows
-stale dates.
+ranking, the sort (null for the default order), the chart kind, and what was assumed or not applied.
+The relative reading ("last quarter vs the quarter before") comes from the spec, the dates from the
+result, so a refreshed widget never shows stale dates.
 """
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from widgets.services.spec_sort import sort_settled, sort_words
 from widgets.services.windows import Bounds, Comparison, TimeWindow, describe, describe_dates
 
 _OPS = {"in": "", "not_in": "not ", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}
@@ -36,6 +37,7 @@ def interpretation(*, spec: dict[str, Any], result: dict[str, Any] | None) -> di
         "filters": filters,
         "grain": spec.get("grain"),
         "ranking": {"direction": ranking["direction"], "n": ranking["n"]} if ranking else None,
+        "sort": sort_settled(spec),
         "chart": spec.get("chart_type") if spec.get("kind") == "chart" else None,
         "kind": spec.get("kind"),
         # Only a series by period has a last bucket (a result stored before that rule may say otherwise).
@@ -81,6 +83,9 @@ def _text(spec: dict[str, Any], metrics: list[dict[str, Any]], filters: list[dic
         parts.append("by " + " and ".join(dims))
     if spec.get("grain"):
         parts.append(f"per {spec['grain']}")
+    order = sort_words(spec)
+    if order:
+        parts.append(f"sorted by {order}")
     return " · ".join(parts)
 
 

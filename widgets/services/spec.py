@@ -1,8 +1,8 @@
 """The validated ``WidgetSpec`` and the spec-synthesis step (reasoning tier).
 
 The spec is the widget language: what is measured (up to three metrics), how it is cut (dimensions,
-filters), over when (a relative time window, an optional comparison, a grain), how it is ranked and how
-it is drawn. Dates are never in it: a window is a relative reading ("last quarter") that each run
+filters), over when (a relative time window, an optional comparison, a grain), how it is ranked or sorted
+and how it is drawn. Dates are never in it: a window is a relative reading ("last quarter") that each run
 resolves against today (``windows.resolve``), so a refreshed widget moves with the calendar.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from backend.errors import ApplicationError, ErrorCode
 from backend.llm.api import InvalidAnswer, LLMStep, Prompt, Purpose, Tool
 from sql_gen.models import GRAIN_ORDER
 from widgets.services import spec_offline
+from widgets.services.spec_sort import SORT_DESCRIPTION, Sort, sort_problem, sort_read, sort_settled
 from widgets.services.windows import Comparison, TimeWindow
 
 ChartKind = Literal["line", "area", "stacked_area", "bar", "horizontal_bar", "stacked_bar", "pie", "donut",
@@ -66,7 +67,7 @@ class WidgetSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["kpi", "chart", "table", "custom"]
     title: str = Field(min_length=1, max_length=120)
-    metric: MetricRef = Field(description="The primary metric: the KPI's number, what a ranking or sort orders by.")
+    metric: MetricRef = Field(description="The primary metric: the KPI's number, what a ranking orders by.")
     extra_metrics: list[MetricRef] = Field(
         default_factory=list, max_length=MAX_METRICS - 1,
         description="More metrics on the same rows (tables, charts sharing an axis); a scatter's y metric.")
@@ -78,7 +79,8 @@ class WidgetSpec(BaseModel):
     grain: Grain | None = None
     chart_type: ChartKind | None = None
     ranking: Ranking | None = None
-    sort: Literal["period", "value_desc", "value_asc", "label"] | None = None
+    sort: Sort | None = Field(default=None, description="Another order for a breakdown's rows than highest "
+                                                         "first by the primary metric.")
     sparkline: bool = Field(default=False, description="KPI only: a small trend of the metric at ``grain``.")
     visual: str | None = Field(
         default=None, max_length=500,
@@ -110,12 +112,28 @@ class WidgetSpec(BaseModel):
             value = {k: v for k, v in value.items() if k != "limit"}
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_sort(cls, value: Any) -> Any:
+        """Read a sort stored as one word ("value_asc", "label") as the order it gave."""
+        if isinstance(value, dict) and isinstance(value.get("sort"), str):
+            value = {**value, "sort": sort_read(value)}
+        return value
+
     @property
     def metrics(self) -> list[MetricRef]:
         return [self.metric, *self.extra_metrics]
 
+    def _order_fields(self) -> dict[str, Any]:
+        """The fields the order of the rows depends on, as the dict-level sort rules read them."""
+        return self.model_dump(mode="json", include={"metric", "extra_metrics", "dimensions", "grain", "ranking",
+                                                     "sort"})
+
     @model_validator(mode="after")
     def _consistent(self) -> WidgetSpec:
+        if self.sort is not None:  # the order the rows have anyway is no sort
+            settled = sort_settled(self._order_fields())
+            self.sort = Sort.model_validate(settled) if settled else None
         problem = _inconsistency(self)
         if problem:
             raise ValueError(problem)
@@ -152,7 +170,7 @@ def _inconsistency(spec: WidgetSpec) -> str:
         return "a ranking needs a dimension to rank"
     if spec.compare and spec.time_window.kind == "all":
         return "all time has no previous period to compare with"
-    return ""
+    return sort_problem(spec._order_fields()) if spec.sort else ""
 
 
 def _chart_problem(spec: WidgetSpec) -> str:
@@ -178,16 +196,17 @@ SYSTEM = (
     "You design dashboard widgets for insurance analysts. Given the analyst's request, the extracted intent "
     "and the catalog of metrics and dimensions (JSON), call record_widget_spec with a complete, internally "
     "consistent spec that means exactly what the analyst asked: keep every filter, window, comparison, "
-    "ranking and chart kind of the intent. Use only metric keys, dimension keys and the exact stored values "
-    "from the catalog. Fields: metric is the primary metric (a KPI's number, what rankings and sorts order "
-    "by); extra_metrics holds up to two more on the same rows (a scatter's second metric). filters are "
+    "ranking, sort and chart kind of the intent. Use only metric keys, dimension keys and the exact stored "
+    "values from the catalog. Fields: metric is the primary metric (a KPI's number, what a ranking orders by); "
+    "extra_metrics holds up to two more on the same rows (a scatter's second metric). filters are "
     "{dimension, op, values}: op 'in'/'not_in' with stored values, or '>', '>=', '<', '<=' with one number "
     "on a numeric column. time_window is relative, never dates: {kind: all} | {kind: rolling, n, unit} (the "
     "last n days/weeks/months/quarters/years up to today) | {kind: current|to_date|previous, unit} (this, "
     "to-date or last calendar unit; yesterday is previous day) | {kind: period, unit: year|quarter|month, year, "
     "quarter?, month?} | {kind: since, start} | {kind: between, start, end (inclusive)}. compare is "
     "{kind: previous_period|previous_year} or null. grain is day, week, month, quarter or year for a time "
-    "series. ranking is {direction: top|bottom, n}. chart_type is one of line, area, stacked_area, bar, "
+    "series. ranking is {direction: top|bottom, n}. " + SORT_DESCRIPTION + " To sort a table by a metric it does "
+    "not show, add that metric to extra_metrics. chart_type is one of line, area, stacked_area, bar, "
     "horizontal_bar, stacked_bar, pie, donut, scatter. A KPI has no dimensions (a grain only with "
     "sparkline); a chart needs a grain or a dimension and a chart_type; pie and donut split one metric by one "
     "dimension; stacked charts need two groupings; scatter takes two metrics and a dimension. For a custom "

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from widgets.services.interpret import filter_words
+from widgets.services.spec_sort import sort_settled, sort_words
 from widgets.services.windows import Comparison, TimeWindow, describe
 
 # The spec's fields the SQL and its rows depend on. Kind, chart type, title, visual and the notes
@@ -28,6 +29,7 @@ def row_fields(spec: dict[str, Any]) -> dict[str, Any]:
     fields = {name: spec.get(name) or None for name in ROW_FIELDS}
     if spec.get("kind") == "kpi":
         fields["grain"] = None
+    fields["sort"] = sort_settled(spec)  # a sort stored as one word, or saying the default order, is none
     return fields
 
 
@@ -54,8 +56,8 @@ def change_words(old: dict[str, Any], new: dict[str, Any]) -> str:
         parts.append(f"Grain: {old.get('grain') or 'none'} → {new.get('grain') or 'none'}")
     if old.get("ranking") != new.get("ranking"):
         parts.append(f"Ranking: {_ranking(old)} → {_ranking(new)}")
-    if old.get("sort") != new.get("sort"):
-        parts.append(f"Sort: {old.get('sort') or 'default'} → {new.get('sort') or 'default'}")
+    if row_fields(old)["sort"] != row_fields(new)["sort"]:
+        parts.append(f"Sort: {sort_words(old, labels) or 'default'} → {sort_words(new, labels) or 'default'}")
     if old.get("visual") != new.get("visual") and new.get("kind") == "custom":
         parts.append("Visual: redrawn")
     if old.get("title") != new.get("title"):

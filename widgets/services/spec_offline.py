@@ -1,8 +1,8 @@
 """Offline spec synthesis: an intent plus the catalog → a complete widget spec.
 
-It keeps everything the intent says (filters, window, comparison, ranking, chart kind) and fills only
-what the intent leaves open, saying so in ``assumptions``: the chart kind that fits the rows, the grain
-of a chart with nothing else on its x axis.
+It keeps everything the intent says (filters, window, comparison, ranking, sort, chart kind) and fills
+only what the intent leaves open, saying so in ``assumptions``: the chart kind that fits the rows, the
+grain of a chart with nothing else on its x axis. A table sorted by a metric it does not show shows it.
 """
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from backend.llm.api import OfflineQuery
 from backend.text import clipped
 from sql_gen.models import GRAIN_ORDER
 from widgets.services.interpret import filter_words, ranked
+from widgets.services.spec_sort import sort_problem, sort_settled
 from widgets.services.windows import Comparison, TimeWindow, describe
 
+MAX_METRICS = 3  # spec.MAX_METRICS: the spec module imports this one, so it cannot be imported here
 _GRAIN_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
 
 
@@ -32,6 +34,10 @@ def answer(query: OfflineQuery) -> dict[str, Any]:
     assumptions: list[str] = []
     if kind == "custom":
         chosen = chosen[:1]  # its component gets one value per row: another metric is reported not applied
+    sort = intent.get("sort")
+    by = metrics.get(sort["by"]) if sort else None
+    if kind == "table" and by and by not in chosen and len(chosen) < MAX_METRICS:
+        chosen.append(by)  # a table sorted by a metric shows it
     if kind == "kpi" and (dims or ranking or len(chosen) > 1):
         kind = "table" if len(chosen) > 1 and not chart else "chart"
     if kind == "chart" and not dims and not grain:
@@ -57,11 +63,17 @@ def answer(query: OfflineQuery) -> dict[str, Any]:
         "grain": grain if kind != "kpi" else None,
         "chart_type": chart,
         "ranking": ranking,
-        "sort": None,
         "assumptions": assumptions,
         "visual": _visual(prompt.get("request", ""), chosen, dims, labels, grain) if kind == "custom" else None,
     }
+    spec["sort"] = _fitting_sort({**spec, "sort": sort})
     return spec
+
+
+def _fitting_sort(spec: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the intent's sort when it can order the spec's rows, else None: a sort that cannot (a time
+    series is in time order) is then reported as not applied, by comparing the intent with the spec."""
+    return None if sort_problem(spec) else sort_settled(spec)
 
 
 def _ref(metric: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from backend.errors import ApplicationError, ErrorCode
 from widgets.services import spec_offline
 from widgets.services.clarifier import Missing, Question
 from widgets.services.spec import MAX_METRICS, ChartKind, Filter, Grain, Ranking, WidgetSpec, spec_validate
+from widgets.services.spec_sort import Sort, sort_problem, sort_read
 from widgets.services.windows import DEFAULT_WINDOW_SAID, Comparison, TimeWindow
 
 
@@ -41,6 +42,10 @@ class SpecChange(BaseModel):
                                       description="Dimension keys whose filters are removed (\"all regions\").")
     ranking: Ranking | None = None
     clear_ranking: bool = False
+    sort: Sort | None = Field(default=None, description=(
+        "The rows' order (\"sort by paid\", \"alphabetical\"): by one of the widget's metrics or dimensions; to "
+        "sort by a metric it does not show, add it too (add_metric_keys)."))
+    clear_sort: bool = Field(default=False, description="Back to the default order.")
     metric_key: str | None = Field(default=None, description="Replaces the primary metric (\"paid instead\").")
     add_metric_keys: list[str] = Field(default_factory=list, max_length=MAX_METRICS - 1)
     remove_metric_keys: list[str] = Field(default_factory=list, max_length=MAX_METRICS)
@@ -84,7 +89,9 @@ def spec_apply(*, spec: dict[str, Any], change: SpecChange, catalog: dict[str, A
         new["ranking"] = change.ranking.model_dump(mode="json")
     if change.clear_ranking:
         new["ranking"] = None
+    new["sort"] = None  # set once the shape is known: the kind fits the rows, not their order
     _shape(new, spec, change)
+    new["sort"] = _sort(new, spec, change)
     if change.visual:
         new["visual"] = change.visual
     new["title"] = change.title or (auto_title(new, catalog) if spec.get("title") == auto_title(spec, catalog)
@@ -95,6 +102,17 @@ def spec_apply(*, spec: dict[str, Any], change: SpecChange, catalog: dict[str, A
     except ApplicationError as exc:  # say it as the analyst's change, not as a model's spec
         reason = re.sub(r"^The model's widget spec is invalid: (?:spec: )?(?:Value error, )?", "", exc.message)
         raise ApplicationError(exc.code, reason[:1].upper() + reason[1:], exc.extra) from exc
+
+
+def _sort(new: dict[str, Any], old: dict[str, Any], change: SpecChange) -> dict[str, Any] | None:
+    """Return the changed spec's sort: the one the change names (validation says if it cannot order these
+    rows), else the current one while it still can (a removed column or a new grain takes it away)."""
+    if change.clear_sort:
+        return None
+    if change.sort is not None:
+        return change.sort.model_dump(mode="json")
+    kept = sort_read(old)
+    return None if kept is None or sort_problem({**new, "sort": kept}) else kept
 
 
 def _ref(metric: dict[str, Any]) -> dict[str, Any]:
