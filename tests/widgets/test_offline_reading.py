@@ -502,3 +502,49 @@ def test_a_measure_the_data_lacks_is_refused_before_a_value_is_asked(demo: dict[
 def test_a_question_about_the_measure_is_not_cut_short_by_a_verb(demo: dict[str, Any]) -> None:
     intent = read(demo, "what did the pet claims come to last quarter")
     assert intent["missing"] == [] and intent["questions"][0]["id"] == "metric"
+
+
+@pytest.mark.parametrize(("text", "dimension", "values"), [
+    ("claim count agent vs phone last month", "channels.name", ["Agent", "Phone"]),
+    ("open claims midwest versus west", "regions.name", ["Midwest", "West"]),
+])
+def test_two_values_set_against_each_other_are_a_breakdown_filtered_to_them(demo: dict[str, Any], text: str,
+                                                                            dimension: str,
+                                                                            values: list[str]) -> None:
+    intent = read(demo, text)
+    assert intent["dimensions"] == [dimension]
+    assert intent["filters"] == [{"dimension": dimension, "op": "in", "values": values}]
+
+
+@pytest.mark.parametrize(("text", "term"), [
+    ("median total paid by region", "median total paid"),
+    ("mean claimed amount last month", "mean claimed amount"),
+    ("payouts per claim by product", "payouts per claim"),
+])
+def test_a_measure_taken_another_way_than_the_dictionary_keeps_it_is_refused(demo: dict[str, Any], text: str,
+                                                                            term: str) -> None:
+    assert [m["term"] for m in read(demo, text)["missing"]] == [term]
+
+
+def test_an_average_the_dictionary_keeps_is_read(demo: dict[str, Any]) -> None:
+    assert read(demo, "mean settlement time by region")["metric_key"] == "avg_settlement_days"
+
+
+@pytest.mark.parametrize("text", ["claims we reject by cause", "how many claims are we denying"])
+def test_a_status_said_with_its_verb_is_that_status(demo: dict[str, Any], text: str) -> None:
+    assert read(demo, text)["filters"] == [{"dimension": "claims.status", "op": "in", "values": ["denied"]}]
+
+
+@pytest.mark.parametrize(("text", "window"), [
+    ("claims lst 5 wks", {"kind": "rolling", "n": 5, "unit": "week"}),
+    ("paid lst qtr", {"kind": "previous", "unit": "quarter"}),
+])
+def test_a_window_lead_shortened_is_read(demo: dict[str, Any], text: str, window: dict[str, Any]) -> None:
+    assert read(demo, text)["time_window"] == window
+
+
+@pytest.mark.parametrize("text", ["channels with the most claims", "segments, fewest claims first"])
+def test_a_plural_with_a_superlative_and_no_number_keeps_every_row(demo: dict[str, Any], text: str) -> None:
+    intent = read(demo, text)
+    assert intent["ranking"] is None
+    assert len(intent["dimensions"]) == 1

@@ -242,6 +242,8 @@ def _used_words(spec: dict[str, Any], catalog: dict[str, Any], *, said: list[str
         terms += list(values)
         synonyms = (dimensions.get(flt["dimension"]) or {}).get("value_synonyms", {})
         terms += [word for word, value in synonyms.items() if value in values and _said_whole(word, said)]
+        named = {reading.clean(v).strip() for v in values} | {w for w, v in synonyms.items() if v in values}
+        terms += [verb for verb in said if set(reading.past_forms(verb)) & named]  # "we deny": the status denied
         if flt.get("op") not in ("in", "not_in"):
             terms += ["claimed", "paid", "payout", "settled", "settle", "days", "worth", "value", "amount", "valued"]
     used = {word for term in terms for word in folded_words(str(term))}

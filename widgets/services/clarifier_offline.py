@@ -52,6 +52,7 @@ from widgets.services.offline_words import (
     amount,
     clean,
     fix_time_typos,
+    past_forms,
     says_name,
     weeks_as_days,
 )
@@ -74,6 +75,11 @@ _WHICH_N = re.compile(r" (?:which|what) (?P<n>\d{1,3}|two|three|four|five|six|se
                       r"fifteen|twenty) (?=[a-z])")
 _RATIO_SAID = re.compile(r" (?:ratio|divided by|as an? (?:share|percentage|percent|proportion|fraction) of|"
                          r"relative to)(?= )")
+# How a measure is taken, said before it: a metric is asked for that way only when its own words say so.
+_AGGREGATES = {"average": "average", "avg": "average", "mean": "average", "median": "median",
+               "typical": "median"}
+_ORDER_VERBS = frozenset({"ranked", "sorted", "ordered", "listed", "show", "list"})
+_VERSUS = re.compile(r" (?:vs|versus|v)\.? ")
 _SLOT_WORDS = frozenset({"in", "from", "at", "by", "per", "within", "across", "for", "with"})
 # A measure's head noun after an unknown word ("litigation rate", "combined ratio", "fraud score"): a measure
 # the dictionary lacks, whatever else was named.
@@ -132,6 +138,7 @@ class Reader:
         names = {clean(str(v)).strip() for d in catalog.get("dimensions", [])
                  for v in [*d.get("values", []), *d.get("value_synonyms", {}), *hints.get(d["key"], [])]}
         self._long_values = sorted((n for n in names if " " in n), key=len, reverse=True)
+        self._one_word_values = {n for n in names if n and " " not in n}
 
     # -- the reading, in order -------------------------------------------------------------------
 
@@ -159,6 +166,7 @@ class Reader:
         slow = ranking is not None and ranking.pop("slowness", False)
         judged = ranking is not None and ranking.pop("judged", False)
         counted = ranking is not None and ranking.pop("counted", False)
+        text = self._states_said_as_verbs(text)
         named, text = self._named_values(text)
         metric_keys, text = self._metrics_beside_values(text, slow=slow)
         if counted and not metric_keys and (count := self._count_metric()):
@@ -170,9 +178,11 @@ class Reader:
         dims, text = self._subject(text, dims)
         filters, text = self._value_filters(text, named)
         dims = self._without_one_value(dims, filters)
+        dims = self._values_set_against(dims, filters, compared=time.compare is not None or chart == "scatter")
         if not metric_keys:
             metric_keys = self._fallback_metric(text)
-        self._left_over(text, metric_keys, dims)
+        if not self._aggregate_lacking(metric_keys):
+            self._left_over(text, metric_keys, dims)
         if ranking and not dims:
             ranking = None
         if ranking and judged and metric_keys and not self.metrics[metric_keys[0]].get("up_is_good", True):
@@ -230,13 +240,18 @@ class Reader:
             text = _blank_span(text, found.start("dir"), found.end("dir"))
             if found.group("n"):
                 text = _blank_span(text, found.start("n"), found.end("n"))
+            if not found.group("n") and self._plural_rows(found.group("what").split()):
+                return None, found.group("what"), text  # "regions with the highest paid": every region
             n = found.group("n") or "1"
             return _ranked(word, _count(n)), found.group("what"), text
         found = RANK_SUPER.search(text)
         if found and not text[: found.start()].strip():  # "fastest adjuster team last month"
             after = " ".join(text[found.end():].split()[:3])
             return _ranked(found.group("dir"), 1), after, _blank(text, found)
-        before = [w for w in text[: found.start()].split() if w not in STOP] if found else []
+        before = [w for w in text[: found.start()].split() if w not in STOP and w not in _ORDER_VERBS] \
+            if found else []
+        if found and 0 < len(before) <= 3 and self._plural_rows(before) and not _WHICH_N.search(text):
+            return None, " ".join(before), _blank(text, found)  # "causes, most claims first": every cause
         asked = found is not None and re.search(r" (?:which|what|who|whose|the) ", text[: found.start() + 1] + " ")
         if found and not asked and 0 < len(before) <= 3 and self._names_dimension(before):  # "adjuster team slowest"
             return _ranked(found.group("dir"), 1), " ".join(before), _blank(text, found)
@@ -259,6 +274,56 @@ class Reader:
             if key and len(used) == len(before[start:]):
                 return key, used
         return None, []
+
+    def _aggregate_lacking(self, metric_keys: list[str]) -> bool:
+        """Refuse a measure taken another way than any metric the dictionary has ("median claimed amount",
+        "payout per claim" when only the sums are kept): never the sum or the count in its place. Return
+        whether it was refused."""
+        tokens = self._untimed.split()
+        said = [i for i, w in enumerate(tokens) if _AGGREGATES.get(w)]
+        per_claim = [i for i, w in enumerate(tokens[:-1]) if w == "per" and tokens[i + 1] in ("claim", "claims")]
+        if not said and not per_claim:
+            return False
+        asked = [q for q in self.questions if q["id"] == "metric"]
+        if not metric_keys and not asked:
+            return False
+        if said and metric_keys and any(self._metric_taken(k, _AGGREGATES[tokens[said[0]]]) for k in metric_keys):
+            return False
+        if not said and metric_keys and all(self.metrics[k].get("unit") != "currency" for k in metric_keys):
+            return False  # "open claims per claim" says nothing; an amount per claim is an average
+        start = said[0] if said else _measure_start(tokens, per_claim[0])
+        end = per_claim[0] + 2 if per_claim else _measure_end(tokens, start)
+        closest = [self.metrics[k]["name"] for k in metric_keys if k in self.metrics] or \
+            [name for q in asked for name in q.get("options", [])][:3]
+        self.questions = []
+        self.missing.append({"term": " ".join(tokens[start:end]), "kind": "metric", "closest": closest})
+        return True
+
+    def _metric_taken(self, key: str, how: str) -> bool:
+        """Tell whether a metric's name or synonyms say it is taken ``how`` ("average settlement time")."""
+        metric = self.metrics[key]
+        words = " ".join([metric.get("name", ""), *metric.get("synonyms", [])]).lower().split()
+        return any(_AGGREGATES.get(w) == how for w in words)
+
+    def _states_said_as_verbs(self, text: str) -> str:
+        """Return the text with a verb put as the value it makes ("we deny", "we decline", "rejects": denied,
+        declined, rejected): a word the dictionary lacks whose past form is a stored value or a value's synonym."""
+        def as_value(found: re.Match[str]) -> str:
+            word = found.group(0)
+            past = [p for p in past_forms(word) if p in self._one_word_values]
+            if not past or word in self._one_word_values or self._known(word):
+                return word
+            self.assumptions.append(f"Read “{word}” as {past[0]}.")
+            return past[0]
+
+        return re.sub(r"(?<= )[a-z]+(?= )", as_value, text)  # the blanks stay: later steps find words by offset
+
+    def _plural_rows(self, words: list[str]) -> bool:
+        """Tell whether ``words`` end with a dimension's rows said in the plural ("regions", "the products"):
+        a superlative with no number then orders every row, it does not pick one."""
+        last = words[-1:]
+        return bool(last) and last[0].endswith("s") and not last[0].endswith("ss") and \
+            self._dimension_ending(words)[0] is not None
 
     def _names_dimension(self, words: list[str]) -> bool:
         """Tell whether ``words`` are, all of them, one dimension's name ("adjuster team", "regions")."""
@@ -467,6 +532,18 @@ class Reader:
             label = self.dimensions.get(key, {}).get("label", key)
             self.assumptions.append(f"One {label} is filtered ({single[key]}): no breakdown by {label}.")
         return [d for d in dims if d not in single]
+
+    def _values_set_against(self, dims: list[str], filters: list[dict[str, Any]], *, compared: bool) -> list[str]:
+        """Return the breakdowns with the dimension whose values the request sets against each other ("fire vs
+        theft", "online versus broker"): each is a row of a breakdown filtered to them, not one figure for all."""
+        if compared or len(dims) >= 2 or not _VERSUS.search(self._original):
+            return dims
+        several = [f["dimension"] for f in filters if f["op"] == "in" and len(f["values"]) >= 2]
+        if len(several) != 1 or several[0] in dims:
+            return dims
+        self.assumptions.append(f"The {self.dimensions.get(several[0], {}).get('label', several[0])} values "
+                                "set against each other are shown side by side.")
+        return [several[0], *dims]
 
     def _close_run(self, run: list[str]) -> Any:
         """Return the one dimension whose name covers every word of a run of two or more words closely (a
@@ -1175,6 +1252,22 @@ def _each_named(decision: Decision, text: str) -> list[Any]:
     own = [set(o.words) - set().union(*(set(p.words) for p in options if p is not o)) for o in options]
     words = set(text.split())
     return options if all(mine and mine & words for mine in own) else []
+
+
+def _measure_start(tokens: list[str], per: int) -> int:
+    """Return where the measure said before "per claim" starts: after the last slot or stop word before it."""
+    start = per
+    while start > 0 and tokens[start - 1] not in _SLOT_WORDS and tokens[start - 1] not in STOP:
+        start -= 1
+    return start if start < per else max(0, per - 1)
+
+
+def _measure_end(tokens: list[str], start: int) -> int:
+    """Return where a measure said from ``start`` ends: at the first slot word after it, or a list break."""
+    end = start + 1
+    while end < len(tokens) and end - start < 5 and tokens[end] not in _SLOT_WORDS:
+        end += 1
+    return end
 
 
 def _count(n: str) -> int:

@@ -165,7 +165,24 @@ def fix_time_typos(text: str) -> str:
             if word_similarity(word, best) >= 0.85:
                 word = best
         words.append(word)
-    return " " + " ".join(words) + " "
+    return " " + " ".join(_shortened_leads(words)) + " "
+
+
+_LEADS = ("last", "past")
+_SHORT_UNITS = frozenset({"yr", "yrs", "wk", "wks", "mo", "mos", "qtr", "qtrs", "q", "d"})
+
+
+def _shortened_leads(words: list[str]) -> list[str]:
+    """Return the words with a window's lead shortened by dropping letters ("lst 6 mos", "lst qtr": last) put
+    right. Read only right before a number or a unit, where these letters lead nothing else."""
+    fixed = list(words)
+    for at, word in enumerate(words[:-1]):
+        after = words[at + 1]
+        timed = after.isdigit() or after in _COUNT_WORDS or after in _SHORT_UNITS or after in _UNITS
+        if timed and word not in _LEADS and len(word) == 3:
+            fixed[at] = next((lead for lead in _LEADS if word[0] == lead[0] and word[-1] == lead[-1]
+                              and _letters_in_order(word, lead)), word)
+    return fixed
 
 
 def shortened_unit(word: str) -> str | None:
@@ -220,3 +237,14 @@ def _split_counted_unit(found: re.Match[str]) -> str:
 
 SHAPE_PATTERNS = [*(pattern for _, pattern in CHARTS), CUSTOM, TABLE, TREND, CHARTY, RANK_COMMON, RANK_COUNTED, RANK_N,
                   RANK_N_AFTER, RANK_SUPER, RANKED_BY]
+
+
+def past_forms(verb: str) -> list[str]:
+    """Return the past forms a verb, said plain or with -s or -ing, may have ("deny", "denies", "denying":
+    denied; "reject", "rejects": rejected; "decline", "declining": declined)."""
+    stems = {verb, verb.removesuffix("s"), verb.removesuffix("ing"), verb.removesuffix("ing") + "e"}
+    if verb.endswith("ies"):
+        stems.add(verb[:-3] + "y")
+    forms = [f"{stem[:-1]}ied" if stem.endswith("y") else f"{stem}d" if stem.endswith("e") else f"{stem}ed"
+             for stem in stems if len(stem) >= 3]
+    return sorted(set(forms))
