@@ -246,6 +246,7 @@ def _metric_out(metric: MetricDefinition) -> dict[str, Any]:
         "expression": metric.expression,
         "time_column": metric.time_column,
         "default_filters": metric.default_filters,
+        "additive": metric.additive,  # a group without rows is 0 (a count, a sum), else empty (an average)
     }
     if metric.kind == MetricDefinition.Kind.RATIO:
         out["numerator"] = _metric_out(metric.numerator)

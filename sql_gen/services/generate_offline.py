@@ -58,7 +58,7 @@ def _grouped(metrics: list[dict[str, Any]], spec: dict[str, Any], dims: dict[str
     """The group keys and one column per metric, named by its key, unordered."""
     if len(metrics) == 1:
         return _value_query(metrics[0], spec, dims, tables, used, alias=metrics[0]["key"])
-    return _joined([(m["key"], _value_query(m, spec, dims, tables, used, alias="value")) for m in metrics], keys)
+    return _joined([(m, _value_query(m, spec, dims, tables, used, alias="value")) for m in metrics], keys)
 
 
 def _ranked_series(metrics: list[dict[str, Any]], spec: dict[str, Any], dims: dict[str, dict[str, Any]],
@@ -92,15 +92,25 @@ def _group_keys(spec: dict[str, Any], dims: dict[str, dict[str, Any]]) -> list[s
     return keys
 
 
-def _joined(parts: list[tuple[str, str]], keys: list[str]) -> str:
-    """Several metrics, each over its own time column: one query each, joined on the group keys."""
-    # Each key named again: an ORDER BY of a bare key is otherwise ambiguous on SQLite (m0's or m1's).
-    select = [f"m0.{k} AS {k}" for k in keys] + [f"m{i}.value AS {key}" for i, (key, _) in enumerate(parts)]
-    sql = f"SELECT {', '.join(select)} FROM ({parts[0][1]}) AS m0"
-    for i, (_, part) in enumerate(parts[1:], start=1):
-        on = " AND ".join(f"m0.{k} = m{i}.{k}" for k in keys)
-        sql += f" LEFT JOIN ({part}) AS m{i} ON {on}" if keys else f" CROSS JOIN ({part}) AS m{i}"
+def _joined(parts: list[tuple[dict[str, Any], str]], keys: list[str]) -> str:
+    """Several metrics, each over its own time column: one query each, joined on the group keys that any of
+    them has, so that a group only a later metric has (claims filed yesterday, none closed) keeps its row.
+    Where a metric has no rows for a group, a count or sum is 0 and any other metric is left empty."""
+    values = [_or_zero(f"m{i}.value", metric) + f" AS {metric['key']}" for i, (metric, _) in enumerate(parts)]
+    if not keys:
+        return f"SELECT {', '.join(values)} FROM ({parts[0][1]}) AS m0" + "".join(
+            f" CROSS JOIN ({part}) AS m{i}" for i, (_, part) in enumerate(parts[1:], start=1))
+    every = " UNION ".join(f"SELECT {', '.join(keys)} FROM ({part}) AS u{i}" for i, (_, part) in enumerate(parts))
+    # Each key named again: an ORDER BY of a bare key is otherwise ambiguous on SQLite (k's or m0's).
+    sql = f"SELECT {', '.join([*(f'k.{k} AS {k}' for k in keys), *values])} FROM ({every}) AS k"
+    for i, (_, part) in enumerate(parts):
+        on = " AND ".join(f"k.{k} IS NOT DISTINCT FROM m{i}.{k}" for k in keys)  # a NULL group is a group too
+        sql += f" LEFT JOIN ({part}) AS m{i} ON {on}"
     return sql
+
+
+def _or_zero(column: str, metric: dict[str, Any]) -> str:
+    return f"COALESCE({column}, 0)" if metric.get("additive") else column
 
 
 def _value_query(metric: dict[str, Any], spec: dict[str, Any], dims: dict[str, dict[str, Any]],

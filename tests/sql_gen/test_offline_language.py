@@ -119,6 +119,21 @@ def test_two_metrics_each_over_its_own_rows(warehouse_file: Path):
 _PAID = {**_COUNT, "key": "total_paid", "expression": "SUM(paid_amount)", "default_filters": "status = 'closed'"}
 
 
+def test_a_group_only_a_later_metric_has_keeps_its_row(warehouse_file: Path, claims_sqlite_file: Path):
+    """Paid first, counted second: a cause with claims filed but none paid is still a row of the table, its
+    paid a 0 (a sum), so that each column adds up to its totals row."""
+    never_paid = {**_PAID, "default_filters": "status = 'closed' AND cause <> 'Theft'", "additive": True}
+    average = {**_PAID, "key": "avg_paid", "expression": "AVG(paid_amount)", "default_filters": never_paid["default_filters"]}
+    for source in (duck_source(warehouse_file), sqlite_source(claims_sqlite_file)):
+        counts = dict(_run(source, _spec(dimensions=["claims.cause"])))
+        assert counts.get("Theft")
+        rows = _run(source, _spec(kind="table", dimensions=["claims.cause"]), metrics=[never_paid, _COUNT])
+        assert {cause: n for cause, _, n in rows} == counts
+        assert [paid for cause, paid, _ in rows if cause == "Theft"] == [0]
+        rows = _run(source, _spec(kind="table", dimensions=["claims.cause"]), metrics=[average, _COUNT])
+        assert [paid for cause, paid, _ in rows if cause == "Theft"] == [None]  # an average of nothing is no 0
+
+
 @pytest.mark.parametrize("direction", ["desc", "asc"])
 def test_a_table_sorted_by_its_second_metric_comes_in_that_order(warehouse_file: Path, claims_sqlite_file: Path,
                                                                  direction: str):
