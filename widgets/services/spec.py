@@ -251,6 +251,7 @@ def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> Widget
             if key not in known_metrics[ref.key]["dimensions"]:
                 raise ApplicationError(ErrorCode.INVALID_SPEC, f"{ref.name} cannot be broken down by {key!r}.")
     for flt in spec.filters:
+        _stored_values(flt, dimensions.get(flt.dimension))
         if flt.op not in ("in", "not_in") and flt.dimension not in numbers:
             raise ApplicationError(ErrorCode.INVALID_SPEC, f"{flt.dimension!r} is not a numeric column a "
                                                            f"{flt.op} filter can compare.")
@@ -260,6 +261,22 @@ def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> Widget
     used = [*spec.dimensions, *(f.dimension for f in spec.filters)]
     spec.labels = {key: labels.get(key, key) for key in used}
     return spec
+
+
+def _stored_values(flt: Filter, dimension: dict[str, Any] | None) -> None:
+    """Make the filter's values the exact stored ones ('auto' is Auto), or raise naming the one that is none:
+    a value the data does not hold filters every row out, and the widget would show a 0 as a figure. Only
+    a dimension whose catalog entry lists all its values can tell (not the 120 adjusters' sample)."""
+    if flt.op not in ("in", "not_in") or not dimension or not dimension.get("values") \
+            or not dimension.get("values_complete", True):
+        return
+    stored = {str(v).casefold(): str(v) for v in dimension["values"]}
+    for value in flt.values:
+        if str(value).casefold() not in stored:
+            shown = ", ".join(list(stored.values())[:20])
+            raise ApplicationError(ErrorCode.INVALID_SPEC, f"{value!r} is not a stored value of {flt.dimension}; "
+                                                           f"use the exact stored values: {shown}.")
+    flt.values = [stored[str(v).casefold()] for v in flt.values]
 
 
 _WINDOW_DAYS = {"day": 1, "week": 7, "month": 28, "quarter": 90, "year": 365}
