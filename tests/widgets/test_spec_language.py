@@ -175,3 +175,18 @@ def test_a_filter_value_in_another_case_is_the_stored_one(demo_catalog):
     spec = spec_validate(payload=_spec(filters=[{"dimension": "regions.name", "op": "not_in",
                                                 "values": ["west", "NORTHEAST"]}]), catalog=demo_catalog)
     assert spec.filters[0].values == ["West", "Northeast"]
+
+
+@pytest.mark.parametrize("prompt", ["claims in 2027", "total paid since 1 jan 2031"])
+def test_a_period_that_has_not_begun_fails_with_that_reason_before_any_sql(demo_source, analyst, dashboard, settings,
+                                                                          prompt):
+    from backend.llm.models import LLMCall
+
+    settings.BUILDER_TODAY = "2026-11-18"
+    request = widget_request_create(user=analyst, dashboard=dashboard, enqueue=False, prompt=prompt)
+    assert runner.run(request_id=request.id) == RequestStatus.FAILED
+    request.refresh_from_db()
+    assert request.error_code == "invalid_window"
+    assert request.error_message.startswith("This period cannot be shown: ")
+    assert "2026-11-18" in request.error_message and "ask for one that has begun" in request.error_message
+    assert not LLMCall.objects.filter(widget_request_id=request.id, purpose="sql_generation").exists()

@@ -21,7 +21,7 @@ import sqlglot
 from django.conf import settings
 from sqlglot import exp
 
-from backend.errors import ApplicationError
+from backend.errors import ApplicationError, ErrorCode
 from sql_gen.models import GRAIN_ORDER, DataSource
 from sql_gen.selectors import metric_finest_grain, shared_labels, source_metrics
 from sql_gen.services.entity_keys import fold_keys
@@ -58,13 +58,19 @@ def spec_window(spec: dict[str, Any], *, today: dt.date) -> Resolved:
     ``data_grain`` when that is coarser (a metric kept per month is bound to whole months).
 
     Raises:
-        ValueError: the window begins after today, or compares all time with nothing.
+        ApplicationError: ``invalid_window`` when the window begins after today, or compares all time with
+            nothing.
     """
     window = TimeWindow.model_validate(spec.get("time_window") or {"kind": "all"})
     compare = Comparison.model_validate(spec["compare"]) if spec.get("compare") else None
     grains = [g for g in (spec.get("grain"), spec.get("data_grain")) if g]
     grain = max(grains, key=GRAIN_ORDER.index) if grains else None
-    return resolve(window, today=today, grain=grain, compare=compare)
+    try:
+        return resolve(window, today=today, grain=grain, compare=compare)
+    except ValueError as exc:  # "2027 has not begun": the analyst's to change, not a fault of ours
+        said = str(exc) if today.isoformat() in str(exc) else f"{exc} (today is {today.isoformat()})"
+        raise ApplicationError(ErrorCode.INVALID_WINDOW, f"This period cannot be shown: {said}; ask for one that "
+                                                         "has begun.") from exc
 
 
 def widget_data(*, source: DataSource, spec: dict[str, Any], sql: str, today: dt.date | None = None,

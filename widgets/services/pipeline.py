@@ -45,7 +45,7 @@ from widgets.services.applied import not_applied
 from widgets.services.clarifier import CLARIFY, ClarifierInput, unanswerable_message
 from widgets.services.companions import companions_data, companions_write, earlier_sql
 from widgets.services.custom import COMPONENT, ComponentInput, check_result_columns, widget_props
-from widgets.services.data import source_today, widget_data
+from widgets.services.data import source_today, spec_window, widget_data
 from widgets.services.departures import departures
 from widgets.services.interpret import plural
 from widgets.services.offline_words import clean
@@ -140,6 +140,7 @@ def _spec(run: StepRun) -> dict[str, Any]:
     clarified, request = run.outputs[StepName.CLARIFY], run.widget_request
     inputs = SpecInput(request_text=request.prompt, intent=clarified["intent"], catalog=clarified["catalog"])
     spec = SPEC.run(inputs, **run.llm()).model_dump(mode="json")
+    spec_window(spec, today=source_today(run.source))  # "2027" has not begun: say so before paying for the SQL
     # What was assumed and what was not applied are our reading, whatever the model reported: the words the
     # spec does not use, and what it dropped from the intent or added to it.
     dropped, added = departures(intent=clarified["intent"], spec=spec, catalog=clarified["catalog"])
