@@ -190,3 +190,18 @@ def test_a_period_that_has_not_begun_fails_with_that_reason_before_any_sql(demo_
     assert request.error_message.startswith("This period cannot be shown: ")
     assert "2026-11-18" in request.error_message and "ask for one that has begun" in request.error_message
     assert not LLMCall.objects.filter(widget_request_id=request.id, purpose="sql_generation").exists()
+
+
+@pytest.mark.parametrize(("prompt", "said"), [
+    ("claims last 9999 years", "The request asks for a window of 9999 years, more than the 3650 years a widget can show"),
+    ("top 150 causes by claims", "The request asks for a ranking of 150 rows, more than the 100 rows a widget can show"),
+])
+def test_a_request_past_a_limit_of_the_language_says_so_in_its_terms_after_one_call(demo_source, analyst, dashboard,
+                                                                                  prompt, said):
+    from backend.llm.models import LLMCall
+
+    request = widget_request_create(user=analyst, dashboard=dashboard, enqueue=False, prompt=prompt)
+    assert runner.run(request_id=request.id) == RequestStatus.FAILED
+    request.refresh_from_db()
+    assert request.error_message.startswith(said)
+    assert LLMCall.objects.filter(widget_request_id=request.id).count() == 1

@@ -113,7 +113,9 @@ def _parse(payload: dict[str, Any], inputs: ClarifierInput) -> Intent:
     try:
         intent = Intent.model_validate(payload)
     except ValidationError as exc:
-        raise InvalidAnswer(f"The clarifier's answer is invalid: {exc.errors()[0]['msg']}") from exc
+        error = exc.errors()[0]
+        # Past a limit of the language the request itself asks too much: asking the model again answers the same.
+        raise InvalidAnswer(_invalid(error, payload), final=tuple(error.get("loc", ())) in _LIMITED) from exc
     known = {m["key"] for m in inputs.catalog["metrics"]}
     for key in [k for k in [intent.metric_key, *intent.extra_metric_keys] if k]:
         if key not in known:
@@ -128,6 +130,22 @@ def _parse(payload: dict[str, Any], inputs: ClarifierInput) -> Intent:
         intent.time_window = DEFAULT_WINDOW
         intent.assumptions.append(DEFAULT_WINDOW_NOTE)
     return intent
+
+
+# Limits of the language an analyst can run into ("top 150", "the last 9999 years"): said as the request's.
+_LIMITED = {("ranking", "n"): "a ranking of", ("time_window", "n"): "a window of"}
+
+
+def _invalid(error: Any, payload: dict[str, Any]) -> str:
+    """Return why the clarifier's answer is invalid; past a limit of the language, in the analyst's terms."""
+    loc = tuple(error.get("loc", ()))
+    words = _LIMITED.get(loc)
+    if words and error.get("type") == "less_than_equal":
+        unit = (payload.get(loc[0]) or {}).get("unit") if loc[0] == "time_window" else "row"
+        limit = error["ctx"]["le"]
+        return (f"The request asks for {words} {error.get('input')} {unit}s, more than the {limit} {unit}s a widget "
+                "can show; ask for fewer.")
+    return f"The clarifier's answer is invalid: {error['msg']}"
 
 
 def unanswerable_message(missing: list[dict[str, Any]], *, vocabulary: Vocabulary,
