@@ -1,8 +1,9 @@
 """SQL generation (fast tier): a metric definition plus a dictionary slice → one proven SELECT.
 
-An answer is accepted only once it is proven: the safety check (``sql_check``), then the engine's own
-prepare (``sql_prove``, in the query box), then, for a custom widget, its columns against the
-component's Row. A failure at any of these goes back to the model as a correction. Running the
+An answer is accepted only once it is proven: the safety check (``sql_check``), its fit to the spec
+(``spec_check``: the window bounds the rows, the spec's filters and no others, no limit of its own),
+then the engine's own prepare (``sql_prove``, in the query box), then, for a custom widget, its
+columns against the component's Row. A failure at any of these goes back to the model as a correction. Running the
 proven statement is the next step's job (``sql_execute``), not a side effect of accepting it.
 """
 from __future__ import annotations
@@ -18,7 +19,8 @@ from sql_gen.models import DataSource, MetricDefinition
 from sql_gen.selectors import allowed_tables, dictionary_slice
 from sql_gen.services import generate_offline
 from sql_gen.services.execute import QueryFailed, sql_prove
-from sql_gen.services.safety import CheckedSql, SqlRejected, sql_check
+from sql_gen.services.safety import CheckedSql, SqlRejected, dialect_name, sql_check
+from sql_gen.services.safety_spec import spec_check
 
 SQL_TOOL = Tool(
     name="record_sql",
@@ -47,7 +49,9 @@ SYSTEM = (
     "(and its key after it where a guideline says so), then one column per metric named by its key, the "
     "primary metric first; metrics over different time "
     "columns are computed in separate subqueries joined on the group columns. Filters: 'in'/'not_in' use the "
-    "exact stored values given; '>', '>=', '<', '<=' compare the numeric column. A ranking is ORDER BY the "
+    "exact stored values given; '>', '>=', '<', '<=' compare the numeric column. The rows are filtered by the "
+    "window, the spec's filters and the metric's default filters only, each a condition of its own in the WHERE "
+    "of the query that reads the metric's table, joined by AND; no HAVING. A ranking is ORDER BY the "
     "primary metric (DESC for top, ASC for bottom) with LIMIT n; with a grain it ranks the dimension "
     "values over the whole window (that ORDER BY and LIMIT in a subquery without the period) and the "
     "statement keeps every period of those values. Order the rows: a time series by period; a breakdown by "
@@ -161,6 +165,8 @@ def _parse(payload: dict[str, Any], inputs: SqlInput) -> GeneratedSql:
     source = inputs.source
     try:
         checked = _checked(str(payload.get("sql", "")), source, _time_columns(inputs))
+        spec_check(sql=checked.uncapped, read=dialect_name(source.dialect), spec=inputs.spec,
+                   context=_build(inputs).context)
         left = None if inputs.ends_at is None else max(1.0, inputs.ends_at - time.monotonic())
         columns = sql_prove(source=source, sql=checked.sql, deadline_s=left)
     except SqlRejected as e:

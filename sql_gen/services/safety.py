@@ -150,7 +150,7 @@ def sql_check(*, sql: str, dialect: str, allowed_tables: Iterable[str], row_cap:
     """
     if row_cap < 1:
         raise ValueError("row_cap must be at least 1.")
-    return _sql_check(sql, _dialect_name(dialect), frozenset(allowed_tables), row_cap,
+    return _sql_check(sql, dialect_name(dialect), frozenset(allowed_tables), row_cap,
                       _Time(columns=tuple(time_columns), require_window=require_window))
 
 
@@ -231,7 +231,8 @@ def _generate(tree: exp.Expression, read: str) -> str:
         raise SqlRejected(f"The query could not be normalized for {read} ({type(e).__name__}).") from None
 
 
-def _dialect_name(dialect: str) -> str:
+def dialect_name(dialect: str) -> str:
+    """Return sqlglot's name of a supported dialect; raise SqlRejected for another."""
     try:
         return _DIALECTS[dialect.lower()]
     except KeyError:

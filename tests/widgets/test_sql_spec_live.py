@@ -1,0 +1,74 @@
+"""A live model's SQL against its spec: the real boto3 client against the fake Bedrock, the SQL step's first
+answer edited the way a careless model would write it. Each is refused and goes back to the model as a
+correction; the widget is built from the corrected statement, never from the careless one."""
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.llm.fakes import server as fake
+from tests.widgets import live
+from widgets.models import RequestStatus, WidgetRequest
+from widgets.services import runner
+from widgets.services.requests import widget_request_create
+
+WINDOW = r"b\.filed_date\s*>=\s*[:$]window_start\s+AND\s+b\.filed_date\s*<\s*[:$]window_end"
+
+
+def _careless_first(edit: Callable[[str], str], corrections: list[str]) -> Callable[[Any], dict[str, Any]]:
+    """Answer each step as offline, but the SQL step's first answer edited; keep the corrections it got."""
+    def compute(received: Any) -> dict[str, Any]:
+        answer = live.answer(received)
+        if live.tool_of(received) != "record_sql":
+            return answer
+        sent = live.query_of(received).corrections
+        if not sent:
+            return copy.deepcopy(answer) | {"sql": edit(answer["sql"])}
+        corrections.extend(sent)
+        return answer
+
+    return compute
+
+
+def _build(prompt: str, edit: Callable[[str], str], live_bedrock: Any, analyst: Any, dashboard: Any
+           ) -> tuple[Any, list[str]]:
+    corrections: list[str] = []
+    live_bedrock.default = fake.computed(_careless_first(edit, corrections))
+    request = widget_request_create(user=analyst, dashboard=dashboard, prompt=prompt, enqueue=False)
+    runner.run(request_id=request.id)
+    done = WidgetRequest.objects.get(id=request.id)
+    assert done.status == RequestStatus.READY, done.error_message
+    return done.widget, corrections
+
+
+@pytest.mark.django_db
+def test_a_window_ored_with_true_goes_back_to_the_model(demo_source, analyst, dashboard, live_bedrock):
+    edit = lambda sql: re.sub(WINDOW, lambda m: f"{m.group(0)} OR TRUE", sql)  # noqa: E731
+    widget, corrections = _build("claim count last month", edit, live_bedrock, analyst, dashboard)
+    assert any(":window_start must bound the rows" in c for c in corrections), corrections
+    assert "OR TRUE" not in widget.sql.upper()
+
+
+@pytest.mark.django_db
+def test_a_limit_of_the_models_own_goes_back_to_the_model(demo_source, analyst, dashboard, live_bedrock):
+    edit = lambda sql: sql.rstrip().rstrip(";") + "\nLIMIT 2"  # noqa: E731
+    widget, corrections = _build("claim count by adjuster in 2025", edit, live_bedrock, analyst, dashboard)
+    assert any("Write no LIMIT" in c for c in corrections), corrections
+    assert len(widget.result["rows"]) > 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("edit", "reason"), [
+    (lambda sql: re.sub(r"\s+AND\s+t1\.line\s+IN\s+\('Auto'\)", "", sql), "filter on product line"),
+    (lambda sql: sql.replace("'Auto'", "'Home'"), "Use exactly the spec's values"),
+    (lambda sql: sql.replace("WHERE", "WHERE b.status <> 'denied' AND", 1), "spec does not have"),
+], ids=["dropped", "other_value", "extra_where"])
+def test_a_filter_dropped_changed_or_added_goes_back_to_the_model(demo_source, analyst, dashboard, live_bedrock,
+                                                                   edit, reason):
+    widget, corrections = _build("motor claim count last month", edit, live_bedrock, analyst, dashboard)
+    assert any(reason in c for c in corrections), corrections
+    assert "IN ('Auto')" in widget.sql and "'Home'" not in widget.sql and "denied" not in widget.sql
