@@ -159,8 +159,9 @@ def _conjuncts(node: exp.Expression | None) -> Iterator[exp.Expression]:
 
 
 def _is_join_condition(node: exp.Expression) -> bool:
-    """Return whether ``node`` is ``a.x = b.y``: two columns of different sources, which filters no value."""
-    if not isinstance(node, exp.EQ):
+    """Return whether ``node`` is ``a.x = b.y`` (or null-safe, ``IS NOT DISTINCT FROM``): two columns of
+    different sources, which filters no value."""
+    if not isinstance(node, (exp.EQ, exp.NullSafeEQ)):
         return False
     left, right = _bare(node.this), _bare(node.expression)
     return (isinstance(left, exp.Column) and isinstance(right, exp.Column)

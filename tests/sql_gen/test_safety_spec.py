@@ -128,3 +128,17 @@ def test_having_and_filters_outside_the_fact_query_are_refused():
     with pytest.raises(SqlRejected, match="only match keys"):
         _check("SELECT COUNT(*) AS claim_count FROM claims AS b JOIN products AS t1 ON b.product_id = "
                f"t1.product_id AND t1.line = 'Home' WHERE {WINDOW}")
+
+
+@pytest.mark.parametrize("read", DIALECTS)
+def test_metrics_joined_null_safely_on_the_union_of_their_keys_pass(read):
+    part = ("SELECT t1.line AS product_line, {value} AS value FROM claims AS b JOIN products AS t1 ON b.product_id = "
+            "t1.product_id WHERE b.{time} >= :window_start AND b.{time} < :window_end GROUP BY 1")
+    count, paid = part.format(value="COUNT(*)", time="filed_date"), part.format(value="SUM(b.paid_amount)",
+                                                                                 time="closed_date")
+    paid += " AND b.status = 'closed'" if False else ""
+    _check(f"SELECT k.product_line AS product_line, COALESCE(m0.value, 0) AS claim_count, m1.value AS total_paid "
+           f"FROM (SELECT product_line FROM ({count}) AS u0 UNION SELECT product_line FROM ({paid}) AS u1) AS k "
+           f"LEFT JOIN ({count}) AS m0 ON k.product_line IS NOT DISTINCT FROM m0.product_line "
+           f"LEFT JOIN ({paid}) AS m1 ON k.product_line IS NOT DISTINCT FROM m1.product_line", read,
+           metrics=[CLAIM_COUNT, {**TOTAL_PAID, "default_filters": ""}])
