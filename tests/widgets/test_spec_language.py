@@ -205,3 +205,30 @@ def test_a_request_past_a_limit_of_the_language_says_so_in_its_terms_after_one_c
     request.refresh_from_db()
     assert request.error_message.startswith(said)
     assert LLMCall.objects.filter(widget_request_id=request.id).count() == 1
+
+
+@pytest.mark.parametrize(("prompt", "outcome"), [
+    ("adjusters last month", "all time"),
+    ("adjusters this quarter vs last quarter", "cannot be shown against an earlier period"),
+    ("adjusters per month this year", "cannot be shown per month"),
+])
+def test_a_metric_without_a_date_is_read_over_all_its_rows_or_refused(demo_source, analyst, dashboard, client_for,
+                                                                      settings, prompt, outcome):
+    """An admin's headcount of adjusters has no date: no window binds it, so none is shown as if it did."""
+    from sql_gen.models import MetricDefinition
+
+    settings.BUILDER_TODAY = "2026-11-18"
+    MetricDefinition.objects.create(source=demo_source, key="adjuster_count", name="Adjusters", base_table="adjusters",
+                                    expression="COUNT(*)", time_column="", synonyms="adjusters")
+    request = widget_request_create(user=analyst, dashboard=dashboard, enqueue=False, prompt=prompt)
+    status = runner.run(request_id=request.id)
+    request.refresh_from_db()
+    if outcome != "all time":
+        assert (status, request.error_code) == (RequestStatus.FAILED, "invalid_spec")
+        assert outcome in request.error_message
+        return
+    assert status == RequestStatus.READY, request.error_message
+    read = client_for(analyst).get(f"/api/requests/{request.id}/").json()["widget"]["interpretation"]
+    assert read["window"] == {"start": None, "end": None}
+    assert "Adjusters has no date: every row is counted, whatever the period." in read["assumptions"]
+    assert "last month (shown: all time)" in read["not_applied"]

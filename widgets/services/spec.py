@@ -244,6 +244,7 @@ def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> Widget
         if problem:
             raise ApplicationError(ErrorCode.INVALID_SPEC, problem)
     _align_to_data(spec, [known_metrics[ref.key] for ref in spec.metrics])
+    _undated(spec, [known_metrics[ref.key] for ref in spec.metrics])
     dimensions = {d["key"]: d for d in catalog["dimensions"]}
     numbers = {n["key"]: n for n in catalog.get("numbers", [])}
     for key in [*spec.dimensions, *(f.dimension for f in spec.filters if f.op in ("in", "not_in"))]:
@@ -317,6 +318,26 @@ def _align_to_data(spec: WidgetSpec, metrics: list[dict[str, Any]]) -> None:
         note = f"{kept['name']} is kept per {coarsest}: the window covers whole {coarsest}s."
         if note not in spec.assumptions:
             spec.assumptions = [*spec.assumptions, note][-10:]
+
+
+def _undated(spec: WidgetSpec, metrics: list[dict[str, Any]]) -> None:
+    """Read a widget over a metric with no date (a headcount of adjusters) over all its rows, saying so; refuse a
+    grain or a comparison of it, and a window shared with a dated metric. Nothing would bind the window: its
+    dates would be shown over all the rows, and a comparison would be the same figure twice (0 %)."""
+    undated = [m for m in metrics if not m.get("time_column") and m.get("kind") != "ratio"]
+    if not undated:
+        return
+    name = undated[0]["name"]
+    if spec.grain or spec.compare:
+        raise ApplicationError(ErrorCode.INVALID_SPEC, f"{name} has no date: it cannot be shown "
+                                                       f"{'per ' + spec.grain if spec.grain else 'against an earlier period'}.")
+    if spec.time_window.kind == "all":
+        return
+    if len(undated) < len(metrics):
+        raise ApplicationError(ErrorCode.INVALID_SPEC, f"{name} has no date and the other metrics do: one window "
+                                                       "cannot hold them both; show them apart.")
+    spec.time_window = TimeWindow(kind="all")
+    spec.assumptions = [*spec.assumptions, f"{name} has no date: every row is counted, whatever the period."][-10:]
 
 
 def _whole_periods(window: TimeWindow, grain: str) -> bool:
