@@ -55,3 +55,22 @@ def test_a_label_that_does_not_fit_the_dictionary_is_refused_with_its_id_and_why
         call_command("eval_prompts", str(_file(tmp_path, GOOD | {"id": "ok"}, row)), "--check")
     assert f"a1: {said}" in str(raised.value)
     assert "ok:" not in str(raised.value)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("line", "said"), [
+    ("[" * 5000 + "]" * 5000, "nested too deeply"),
+    (json.dumps(GOOD | {"prompt": "x" * 2001}), "at most 2000 characters"),
+    (json.dumps(GOOD | {"prompt": "total\u0000paid"}), "without NUL"),
+    (json.dumps(GOOD | {"expect": "widget"}), "expect is an object"),
+    (json.dumps(GOOD | {"id": None, "prompt": None}), "id and prompt are text"),
+    (json.dumps(GOOD | {"answers": "last month"}), "answers is a list of text"),
+    (json.dumps(GOOD | {"id": "ok"}), "the id 'ok' is used twice"),
+])
+def test_a_hostile_line_is_refused_with_its_number_before_any_prompt_runs(demo_source, tmp_path, line, said):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(GOOD | {"id": "ok"}) + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(CommandError) as raised:
+        call_command("eval_prompts", str(path))
+    assert "bad.jsonl:2: " in str(raised.value) and said in str(raised.value)
+    assert not WidgetRequest.objects.exists()

@@ -21,7 +21,7 @@ from backend.errors import ErrorCode
 from widgets.models import Dashboard, RequestStatus, Widget, WidgetRequest
 from widgets.services import runner
 from widgets.services.interpret import interpretation
-from widgets.services.requests import widget_request_answer, widget_request_create
+from widgets.services.requests import MAX_PROMPT_CHARS, widget_request_answer, widget_request_create
 from widgets.services.spec import ChartKind
 
 EVAL_USER = "eval-prompts"
@@ -60,21 +60,39 @@ def cases_read(path: Path) -> list[Case]:
     """Return the labelled cases of a JSON-lines file.
 
     Raises:
-        ValueError: a line is not JSON or lacks ``id``, ``prompt`` or ``expect.outcome`` (with its number).
+        ValueError: a line is not a labelled prompt (not JSON, too deep, no ``id``, ``prompt`` or
+            ``expect.outcome``, a prompt the builder would refuse, ``answers`` not a list of text), or an id is
+            used twice; with its line number.
     """
-    cases = []
+    cases: list[Case] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            cases.append(Case(id=str(row["id"]), category=str(row.get("category", "")), prompt=str(row["prompt"]),
-                              expect=dict(row["expect"]), answers=tuple(row.get("answers", []))))
-            if row["expect"].get("outcome") not in ("widget", "clarify", "refuse"):
-                raise KeyError("expect.outcome")
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}:{number}: not a labelled prompt ({exc})") from None
+            cases.append(_case(json.loads(line)))
+        except (json.JSONDecodeError, RecursionError, KeyError, TypeError, ValueError) as exc:
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+            raise ValueError(f"{path}:{number}: not a labelled prompt ({reason})") from None
+        if cases[-1].id in {c.id for c in cases[:-1]}:
+            raise ValueError(f"{path}:{number}: the id {cases[-1].id!r} is used twice")
     return cases
+
+
+def _case(row: Any) -> Case:
+    """Return one line's case; raise KeyError, TypeError or ValueError for what it lacks or gets wrong."""
+    if not isinstance(row, dict) or not isinstance(row.get("expect"), dict):
+        raise TypeError("a line is an object whose expect is an object")
+    if not isinstance(row.get("id"), (str, int)) or not isinstance(row.get("prompt"), str) or not row["prompt"].strip():
+        raise TypeError("id and prompt are text")
+    if len(row["prompt"]) > MAX_PROMPT_CHARS or "\x00" in row["prompt"]:
+        raise ValueError(f"a prompt is at most {MAX_PROMPT_CHARS} characters, without NUL")
+    answers = row.get("answers", [])
+    if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+        raise TypeError("answers is a list of text")
+    if row["expect"].get("outcome") not in ("widget", "clarify", "refuse"):
+        raise KeyError("expect.outcome")
+    return Case(id=str(row["id"]), category=str(row.get("category", "")), prompt=row["prompt"],
+                expect=dict(row["expect"]), answers=tuple(answers))
 
 
 def labels_check(cases: list[Case], *, catalog: dict[str, Any]) -> list[str]:
