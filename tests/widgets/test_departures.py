@@ -110,3 +110,20 @@ def test_an_offline_widget_departs_from_nothing(demo_source, analyst, dashboard)
     assert done.status == RequestStatus.READY, done.error_message
     assert done.widget.spec["not_applied"] == []
     assert not any("did not ask for" in a or "did not name" in a for a in done.widget.spec["assumptions"])
+
+
+@pytest.mark.django_db
+def test_a_live_spec_titled_for_something_else_gets_the_title_of_what_it_shows(
+        demo_source, analyst, dashboard, live_bedrock):
+    def lying(received: Any) -> dict[str, Any]:
+        answer = live.answer(received)
+        if live.tool_of(received) == "record_widget_spec":
+            answer = copy.deepcopy(answer) | {"title": "Total paid · Auto · last year"}
+        return answer
+
+    live_bedrock.default = fake.computed(lying)
+    request = widget_request_create(user=analyst, dashboard=dashboard, prompt="claim count last month", enqueue=False)
+    runner.run(request_id=request.id)
+    done = WidgetRequest.objects.get(id=request.id)
+    assert done.status == RequestStatus.READY, done.error_message
+    assert done.widget.title == "Claim count · last month"

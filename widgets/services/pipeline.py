@@ -52,6 +52,7 @@ from widgets.services.offline_words import clean
 from widgets.services.refine import refine_clarify, refinement_assemble
 from widgets.services.resolve import result_shape
 from widgets.services.spec import SPEC, SpecInput
+from widgets.services.spec_patch import auto_title
 from widgets.services.steps import Claim, step_queue, step_save_conversation
 from widgets.services.tsx import TsxCheckerUnavailable, tsx_checker_available, tsx_checker_warm
 from widgets.services.versions import version_write
@@ -141,6 +142,8 @@ def _spec(run: StepRun) -> dict[str, Any]:
     inputs = SpecInput(request_text=request.prompt, intent=clarified["intent"], catalog=clarified["catalog"])
     spec = SPEC.run(inputs, **run.llm()).model_dump(mode="json")
     spec_window(spec, today=source_today(run.source))  # "2027" has not begun: say so before paying for the SQL
+    if spec["kind"] != "custom":  # the card's most prominent words say what it shows, whatever the model wrote
+        spec["title"] = auto_title(spec, clarified["catalog"]) or spec["title"]
     # What was assumed and what was not applied are our reading, whatever the model reported: the words the
     # spec does not use, and what it dropped from the intent or added to it.
     dropped, added = departures(intent=clarified["intent"], spec=spec, catalog=clarified["catalog"])
