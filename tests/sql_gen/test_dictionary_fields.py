@@ -179,6 +179,8 @@ BAD_EXPRESSIONS = [
     ("status AS s", "without AS"),
     ("paid_amount", "no column 'paid_amount'"),
     ("policies.status", "only the columns of claims"),
+    ("CASE WHEN claims.claimed_amount < 5000 THEN 'Small' ELSE 'Big' END", "Name the columns bare: claimed_amount"),
+    ("main.claims.status", "Name the columns bare: status"),
     ("read_csv('/etc/passwd')", "not allowed"),
     ("CASE WHEN", "could not be parsed"),
 ]
