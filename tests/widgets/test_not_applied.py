@@ -146,3 +146,16 @@ def test_a_custom_widgets_look_words_are_explained_by_its_visual(analyst, dashbo
     spec = _read(analyst, dashboard, settings, "a colourful heatmap of claim count by region by month this year")
     assert spec["kind"] == "custom" and spec["grain"] == "month" and spec["not_applied"] == []
     assert spec["visual"].startswith("A heatmap of region by month")
+
+
+@pytest.mark.parametrize("words", ["claim count by region, lowest first", "claims by cause z to a",
+                                   "avg settlement days by team, fastest first", "claim count by region sorted desc"])
+def test_order_words_of_a_breakdown_are_used(demo_source, words):
+    spec = {"metric": {"key": "claim_count"}, "extra_metrics": [{"key": "avg_settlement_days"}],
+            "dimensions": ["regions.name", "claims.cause", "adjusters.team"], "filters": [], "sort": None}
+    assert not_applied(words=words, spec=spec, catalog=catalog(source=demo_source), today=TODAY) == []
+
+
+def test_order_words_of_a_single_number_are_reported(demo_source):
+    spec = {"metric": {"key": "claim_count"}, "dimensions": [], "filters": [], "sort": None}
+    assert not_applied(words="claim count, alphabetical", spec=spec, catalog=catalog(source=demo_source), today=TODAY)

@@ -548,3 +548,29 @@ def test_a_plural_with_a_superlative_and_no_number_keeps_every_row(demo: dict[st
     intent = read(demo, text)
     assert intent["ranking"] is None
     assert len(intent["dimensions"]) == 1
+
+
+@pytest.mark.parametrize(("text", "sort"), [
+    ("avg settlement days by team, fastest first", {"by": "avg_settlement_days", "direction": "asc"}),
+    ("open claims per segment, lowest first", {"by": "open_claims", "direction": "asc"}),
+    ("total claimed by channel, highest to lowest", {"by": "total_claimed", "direction": "desc"}),
+    ("total paid by product, alphabetical", {"by": "products.name", "direction": "asc"}),
+    ("claims by cause z to a", {"by": "claims.cause", "direction": "desc"}),
+    ("claim count by product sorted by region a-z", {"by": "regions.name", "direction": "asc"}),
+    ("total paid by cause sorted asc", {"by": "total_paid", "direction": "asc"}),
+])
+def test_the_order_said_is_the_sort(demo: dict[str, Any], text: str, sort: dict[str, str]) -> None:
+    intent = read(demo, text)
+    assert intent["sort"] == sort
+    assert intent["ranking"] is None
+
+
+def test_a_measure_sorted_by_is_the_sort_and_not_the_rows_measure(demo: dict[str, Any]) -> None:
+    intent = read(demo, "table of claim count by region sorted by paid desc")
+    assert intent["metric_key"] == "claim_count" and intent["extra_metric_keys"] == []
+    assert intent["sort"] == {"by": "total_paid", "direction": "desc"}
+
+
+def test_a_measure_sorted_by_alone_is_the_rows_measure(demo: dict[str, Any]) -> None:
+    intent = read(demo, "products sorted by total paid")
+    assert intent["metric_key"] == "total_paid" and intent["dimensions"] == ["products.name"]

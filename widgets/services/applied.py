@@ -23,6 +23,7 @@ from sql_gen.services.vocabulary import Outcome, vocabulary_for
 from sql_gen.services.vocabulary.words import folded_words, word_similarity
 from widgets.services import offline_words as reading
 from widgets.services.offline_dates import read_time
+from widgets.services.spec_sort import default_order, sort_read
 
 _NUMBERS = re.compile(r" \$? ?\d+(?:\.\d+)?(?: ?(?:k|m|thousand|million|grand))?(?= )")
 _OTHER_COMPARISON = re.compile(r" [a-z]+ than \$? ?\d+(?:\.\d+)?(?: ?(?:k|m))?(?: [a-z]+)?(?= )")
@@ -71,7 +72,7 @@ def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], to
     for phrase in [p for one in specs for p in _used_phrases(one, catalog)]:
         if len(phrase) > 1:  # said in full, a used term is not read for chart words ("product lines")
             text = re.sub(rf" {re.escape(' '.join(phrase))}(?:s|es)?(?= )", " ", text)
-    for pattern in reading.SHAPE_PATTERNS:
+    for pattern in _sort_patterns(specs) + reading.SHAPE_PATTERNS:  # "fastest first" before "fastest"
         text = pattern.sub(" ", text)
     kept = {float(f["values"][0]) for one in specs for f in one.get("filters", []) if f.get("op") not in ("in", "not_in")}
     dropped: list[str] = list(markup)
@@ -92,6 +93,14 @@ def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], to
     reported = _unexplained(tokens, specs=specs, catalog=catalog, filler=filler,
                             titles=before is not None)
     return list(dict.fromkeys([*dropped, *_phrases(tokens, reported)]))
+
+
+def _sort_patterns(specs: list[dict[str, Any]]) -> list[re.Pattern[str]]:
+    """Return the patterns of the order words the specs explain: any order of a breakdown's rows, which a sort
+    or the default order (a breakdown highest first) says. A sort the spec step dropped is reported by the
+    departures; order words on a series or a single number are reported here."""
+    ordered = any(sort_read(spec) or default_order(spec) for spec in specs)
+    return [*reading.SORT_PATTERNS, reading.SORT_DIRECTION] if ordered else []
 
 
 def _without_markup(words: str) -> tuple[list[str], str]:

@@ -38,6 +38,8 @@ from widgets.services.offline_words import (
     COMPARE_OPS,
     CUSTOM,
     GENERIC,
+    LOW_FIRST,
+    NAME_ORDER,
     QUALIFIER,
     RANK_COMMON,
     RANK_COUNTED,
@@ -45,14 +47,20 @@ from widgets.services.offline_words import (
     RANK_N_AFTER,
     RANK_SUPER,
     RANKED_BY,
+    SORT_ALONE,
+    SORT_BY,
+    SORT_DIRECTION,
+    SPEED,
     STOP,
     TABLE,
     TRAILING_OPS,
     TREND,
+    VALUE_ORDER,
     amount,
     clean,
     fix_time_typos,
     past_forms,
+    said_direction,
     says_name,
     weeks_as_days,
 )
@@ -160,6 +168,7 @@ class Reader:
                 break
         trend, text = _cut(TREND, text)
         charty, text = _cut(CHARTY, text)
+        order, text = self._order(text)
         ranking, ranked_phrase, text = self._ranking(text)
         numeric, text = self._numeric_filters(text)
         dims, text = self._groupings(text, ranked_phrase)
@@ -179,6 +188,8 @@ class Reader:
         filters, text = self._value_filters(text, named)
         dims = self._without_one_value(dims, filters)
         dims = self._values_set_against(dims, filters, compared=time.compare is not None or chart == "scatter")
+        if not metric_keys and order and order["by"] in self.metrics:
+            metric_keys = [order["by"]]  # "regions sorted by paid": what the rows are ordered by is what they show
         if not metric_keys:
             metric_keys = self._fallback_metric(text)
         if not self._aggregate_lacking(metric_keys):
@@ -201,10 +212,55 @@ class Reader:
             "grain": grain,
             "chart_type": chart,
             "ranking": ranking,
+            "sort": _sort(order, metric_keys, dims[:2], self._first_metric("settlement")),
             "questions": self.questions if not self.missing else [],
             "missing": self.missing,
             "assumptions": self.assumptions,
         }
+
+    def _order(self, text: str) -> tuple[dict[str, Any] | None, str]:
+        """Return the order the words give the rows, before the metrics and dimensions are known: what it is by
+        (a key after "sorted by", or none yet), whether by the labels ("alphabetical"), by speed ("fastest
+        first") and which way; None when no order is said. The text comes back without the order's words."""
+        order: dict[str, Any] = {"by": "", "names": False, "speed": False, "direction": ""}
+        found = SORT_BY.search(text)
+        if found:
+            text = self._sorted_by(text, found, order)
+        for pattern in (SORT_ALONE, VALUE_ORDER, NAME_ORDER):
+            found = pattern.search(text)
+            if found and not order["direction"]:
+                order.update(_direction_said(found))
+                text = _blank(text, found)
+        return (order if order["by"] or order["direction"] else None), text
+
+    def _sorted_by(self, text: str, found: re.Match[str], order: dict[str, Any]) -> str:
+        """Read what follows "sorted by" into ``order``: a dimension ("order by region a-z"), kept in the text for
+        the breakdown to read, or a measure ("sort by paid desc"), blanked so that it is shown only to order
+        the rows; with a direction said right after it. Return the text without the words used."""
+        after = text[found.end():].split()[:4]
+        key, used = self._dimension_at(after)
+        if key is None:
+            key, used = self._metric_at(after)
+        if key is None:
+            return text
+        order["by"], order["names"] = key, key in self.dimensions
+        end = named_end = _words_end(text, found.end(), used)
+        if order["names"] and (name := re.match(r" +names?(?= )", text[end:])):  # "by team name": the team
+            end += name.end()
+        if said := SORT_DIRECTION.match(text, end):
+            order["direction"] = said_direction(said.group("dir"))
+            end = said.end()
+        return _blank_span(text, named_end if order["names"] else found.end(), end)
+
+    def _metric_at(self, words: list[str]) -> tuple[str | None, list[str]]:
+        """Return the metric that the longest run of ``words`` (up to three) names exactly and wholly, with
+        the words used; (None, []) when none does."""
+        for size in range(min(3, len(words)), 0, -1):
+            decision = self.vocabulary.decide(" ".join(words[:size]), kind="metric")
+            best = decision.best
+            if decision.outcome == Outcome.USE and best is not None and best.exact and len(best.words) == size:
+                return best.key, words[:size]
+        return None, []
 
     def _inside_term(self, text: str, found: re.Match[str]) -> bool:
         """Tell whether a chart word belongs to a dictionary term said with the word before it ("product
@@ -1226,6 +1282,41 @@ def _cut(pattern: re.Pattern[str], text: str) -> tuple[str, str]:
     if not found:
         return "", text
     return found.group(0).strip(), _blank(text, found)
+
+
+def _words_end(text: str, start: int, words: list[str]) -> int:
+    """Return where ``words``, read from ``start`` over any blanks between them, end in the text."""
+    found = re.compile(r" +" + r" +".join(map(re.escape, words))).match(text, start)
+    return found.end() if found else start
+
+
+def _direction_said(found: re.Match[str]) -> dict[str, Any]:
+    """Return the order a direction phrase says: "sorted asc", "lowest first" (by a value, "fastest" by
+    speed) or "z to a" (by the labels)."""
+    groups = found.groupdict()
+    if "dir" in groups:
+        return {"direction": said_direction(groups["dir"])}
+    if "first" in groups:
+        return {"direction": "asc" if groups["first"] in LOW_FIRST else "desc", "speed": groups["first"] in SPEED}
+    return {"direction": "desc" if groups.get("rev") or groups.get("z") else "asc", "names": True}
+
+
+def _sort(order: dict[str, Any] | None, metric_keys: list[str], dims: list[str], settlement: str) -> dict[str, str] | None:
+    """Return the intent's sort from the order the words said: by the key after "sorted by", else by the first
+    dimension's labels ("alphabetical"), the time to settle ("fastest first") or the first metric."""
+    if order is None:
+        return None
+    if order["by"]:
+        by = order["by"]
+    elif order["names"]:
+        by = dims[0] if dims else ""
+    elif order["speed"] and settlement in metric_keys:
+        by = settlement
+    else:
+        by = metric_keys[0] if metric_keys else ""
+    if not by:
+        return None
+    return {"by": by, "direction": order["direction"] or ("asc" if order["names"] else "desc")}
 
 
 def _blank_span(text: str, start: int, end: int) -> str:

@@ -74,7 +74,28 @@ RANK_COUNTED = re.compile(r" (?:the )?(?:(?P<n>\d{1,3}|one|two|three|four|five|s
 RANK_SUPER = re.compile(r"(?<! at) (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|greatest|top|fewest|least|"
                         r"lowest|smallest|shortest|fastest|quickest|best|worst)(?= )")
 # "regions ranked by claims", "products sorted by total paid": the rows are what comes before.
-RANKED_BY = re.compile(r" (?:ranked|sorted|ordered|ranking|sort|order) (?:by|on)(?= )")
+RANKED_BY = re.compile(r" (?:ranked|sorted|ordered|ranking|sort|order) +(?:by|on)(?= )")  # blanks between: an order said
+# The order of the rows, said in words (``Intent.sort``): "sorted by paid", "order by region a-z", "sorted asc",
+# "fastest first", "highest to lowest", "alphabetical", "z to a". "a-z" is cleaned to "a z".
+SORT_BY = re.compile(r" (?:sorted|sort|ordered|order|arranged|arrange) (?:by|on)(?= )")
+SORT_DIRECTION = re.compile(r" +(?:in )?(?P<dir>asc|ascending|desc|descending|a z|a to z|z a|z to a)(?: order)?(?= )")
+SORT_ALONE = re.compile(r" (?:sorted|sort|ordered|order|arranged) (?:in )?(?P<dir>asc|ascending|desc|descending)"
+                        r"(?: order)?(?= )")
+_ENDS = r"highest|lowest|biggest|smallest|largest|most|fewest|least|fastest|slowest|quickest|longest|shortest|high|low|big|small"
+VALUE_ORDER = re.compile(rf" (?:from )?(?P<first>{_ENDS}) (?:first|to (?:the )?(?:{_ENDS}))(?= )")
+NAME_ORDER = re.compile(r" (?:(?P<rev>reverse |reversed )?(?:alphabetical|alphabetically)(?: order)?|"
+                        r"(?:from )?(?:a z|a to z)|(?P<z>(?:from )?z (?:to )?a))(?= )")
+SORT_PATTERNS = [SORT_ALONE, VALUE_ORDER, NAME_ORDER, SORT_BY]
+# The first word of a value order that puts the lowest first: "lowest first", "fastest first", "low to high".
+LOW_FIRST = frozenset({"lowest", "smallest", "fewest", "least", "fastest", "quickest", "shortest", "low", "small"})
+SPEED = frozenset({"fastest", "quickest", "slowest"})
+
+
+def said_direction(word: str) -> str:
+    """Return the direction a direction word says: "asc", "ascending" and "a to z" are asc."""
+    return "asc" if word.startswith("asc") or word.startswith("a ") else "desc"
+
+
 COMPARE_OPS = [
     (">=", r"(?:at least|no less than|minimum of|min|>=)"),
     ("<=", r"(?:at most|no more than|up to|maximum of|max|<=)"),
