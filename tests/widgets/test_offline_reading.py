@@ -574,3 +574,17 @@ def test_a_measure_sorted_by_is_the_sort_and_not_the_rows_measure(demo: dict[str
 def test_a_measure_sorted_by_alone_is_the_rows_measure(demo: dict[str, Any]) -> None:
     intent = read(demo, "products sorted by total paid")
     assert intent["metric_key"] == "total_paid" and intent["dimensions"] == ["products.name"]
+
+
+def test_a_courtesy_after_the_request_asks_nothing(demo: dict[str, Any]) -> None:
+    intent = read(demo, "open claims and total paid for the property team last week, if that's doable")
+    assert intent["missing"] == [] and intent["metric_key"] == "open_claims"
+
+
+def test_a_vague_question_with_a_contraction_is_asked_about(demo: dict[str, Any]) -> None:
+    intent = read(demo, "how're we tracking this month?")
+    assert intent["missing"] == [] and intent["questions"]
+
+
+def test_payed_is_paid(demo: dict[str, Any]) -> None:
+    assert read(demo, "totl payed out in september")["metric_key"] == "total_paid"

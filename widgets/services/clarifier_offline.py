@@ -36,6 +36,7 @@ from widgets.services.offline_words import (
     CHARTS,
     CHARTY,
     COMPARE_OPS,
+    COURTESY,
     CUSTOM,
     GENERIC,
     LOW_FIRST,
@@ -158,6 +159,7 @@ class Reader:
         time = read_time(text, today=self.today)
         self.assumptions += time.notes
         text = self._untimed = time.text
+        text = COURTESY.sub(lambda found: " " * len(found.group(0)), text)
         custom, text = _cut(CUSTOM, text)
         table = TABLE.search(text)  # kept in the text: "list products with …" names what the rows are
         chart = None

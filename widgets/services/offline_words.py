@@ -29,7 +29,7 @@ GENERIC = frozenset(
     "relevant good bad nice helpful quick quickly simple basic main general current latest new see check track "
     "monitor understand happening happen look make build create add put something anything business company "
     "widget widgets chart charts kpis numbers exec meeting board boss manager today snapshot pulse health "
-    "checkup performing perform update glance picture scorecard u pull fetch "
+    "checkup performing perform update glance picture scorecard u pull fetch tracking hows "
     # where a widget is wanted, not what it measures: "something for the board pack"
     "pack deck slide slides presentation standup huddle catchup together tile tiles prepare "
     # what an analyst asks us to do with the figures: "audit claims by team", "quantify claims per segment"
@@ -75,6 +75,10 @@ RANK_SUPER = re.compile(r"(?<! at) (?:the )?(?P<dir>most|highest|biggest|largest
                         r"lowest|smallest|shortest|fastest|quickest|best|worst)(?= )")
 # "regions ranked by claims", "products sorted by total paid": the rows are what comes before.
 RANKED_BY = re.compile(r" (?:ranked|sorted|ordered|ranking|sort|order) +(?:by|on)(?= )")  # blanks between: an order said
+# A courtesy after the request ("if that's doable", "if you can", "when you get a chance"): it asks nothing.
+COURTESY = re.compile(r" (?:if (?:you can|you could|possible|(?:that|it) (?:is )?(?:ok|okay|doable|possible|alright|fine)|"
+                      r"(?:thats|its) (?:ok|okay|doable|possible|alright|fine))|when you (?:get|have) a (?:chance|sec|second|"
+                      r"minute|moment))(?= )")
 # The order of the rows, said in words (``Intent.sort``): "sorted by paid", "order by region a-z", "sorted asc",
 # "fastest first", "highest to lowest", "alphabetical", "z to a". "a-z" is cleaned to "a z".
 SORT_BY = re.compile(r" (?:sorted|sort|ordered|order|arranged|arrange) (?:by|on)(?= )")
@@ -143,7 +147,9 @@ def clean(text: str) -> str:
     text = re.sub(r"<\s*(?=[\d$])", " under ", text)
     text = re.sub(r"(\d(?:[\d,.]*\d)?\s*(?:k|m)?)\s*\+(\s*days?\b)?", lambda m: f"{m.group(1)}{m.group(2) or ''} or more ", text)
     text = re.sub(r"(\d),(\d{3})", r"\1\2", text)
+    text = re.sub(r"'re\b", " are", text)  # "how're we tracking": the contraction said in full
     text = re.sub(r"'s\b", "", text)
+    text = re.sub(r"\bpayed\b", "paid", text)  # the regular past of "pay", said for its own
     text = text.replace("#", " number of ").replace("&", " and ")
     text = re.sub(r"\$", " $ ", text)
     text = re.sub(r"[^a-z0-9$%./\- ]+", " ", text)
@@ -256,7 +262,7 @@ def _split_counted_unit(found: re.Match[str]) -> str:
     return f"{number} {letters}" if shortened_unit(letters) or letters in ("mo", "wk", "yr") else found.group(0)
 
 
-SHAPE_PATTERNS = [*(pattern for _, pattern in CHARTS), CUSTOM, TABLE, TREND, CHARTY, RANK_COMMON, RANK_COUNTED, RANK_N,
+SHAPE_PATTERNS = [COURTESY, *(pattern for _, pattern in CHARTS), CUSTOM, TABLE, TREND, CHARTY, RANK_COMMON, RANK_COUNTED, RANK_N,
                   RANK_N_AFTER, RANK_SUPER, RANKED_BY]
 
 
