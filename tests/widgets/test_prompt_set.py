@@ -29,8 +29,10 @@ FLOOR = 0.98  # 122/124 (98.4 %) on 2026-12-03, after its failures were read (se
 # tuning families (so no longer blind): holdout.jsonl 86/90 (95.6 %, 3 silently wrong) on 0438978, then
 # 90/90 once the reader was tuned on dev3.jsonl; holdout2.jsonl 70/72 (1 silently wrong) on 7ecc307, then
 # 72/72 once tuned on dev4.jsonl; holdout3.jsonl 67/72 (2 silently wrong) on 8277f19, then 72/72 once one label
-# was fixed and the reader tuned on dev5.jsonl.
-HOLDOUT_FLOORS = {"holdout.jsonl": 0.98, "holdout2.jsonl": 0.98, "holdout3.jsonl": 0.98}
+# was fixed and the reader tuned on dev5.jsonl; holdout4.jsonl 71/72 (1 silently wrong, a label, fixed) on 3134e3b;
+# holdout5.jsonl 69/72 (none silently wrong) on 31b547a, then 72/72 once tuned on dev7.jsonl.
+HOLDOUT_FLOORS = {"holdout.jsonl": 0.98, "holdout2.jsonl": 0.98, "holdout3.jsonl": 0.98, "holdout4.jsonl": 0.98,
+                  "holdout5.jsonl": 0.98}
 
 # The demo metrics, written out here from their definitions (not read from the generator).
 _METRICS = {
