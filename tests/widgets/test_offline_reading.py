@@ -282,6 +282,15 @@ def test_a_surname_answered_with_the_full_name_is_settled(demo: dict[str, Any]) 
     assert (intent["questions"], intent["dimensions"]) == ([], [])
 
 
+def test_an_answer_that_is_an_option_as_stored_assumes_nothing(demo: dict[str, Any]) -> None:
+    """An option clicked is exact, though the request's first name and the answer's surname are apart."""
+    intent = read(demo, "claims handled by priya last month; priya jackson")
+    assert intent["filters"] == [{"dimension": "adjusters.full_name", "op": "in", "values": ["Priya Jackson"]}]
+    assert not [a for a in intent["assumptions"] if "Priya Jackson" in a]
+    typo = read(demo, "claims handled by priya last month; priya jaxson")
+    assert any("Priya Jackson" in a for a in typo["assumptions"])  # a typed slip is still said
+
+
 @pytest.mark.parametrize(("text", "chart"), [("payouts per region, pie", "pie"), ("column of claims by cause", "bar"),
                                              ("claims by line of business", None)])
 def test_a_bare_chart_word_names_the_chart(demo: dict[str, Any], text: str, chart: str | None) -> None:

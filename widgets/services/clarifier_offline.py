@@ -1204,7 +1204,8 @@ class Reader:
 
     def _note_inexact(self, decision: Decision, typed: str) -> None:
         best = decision.best
-        if best is not None and (not best.exact or best.via == "value_synonym"):
+        said_as_stored = best is not None and typed.casefold() == best.label.casefold()  # an option, clicked
+        if best is not None and not said_as_stored and (not best.exact or best.via == "value_synonym"):
             self.assumptions.append(f"Read “{typed}” as {best.label}.")
 
     def _ask_metric(self, keys: list[str]) -> None:
