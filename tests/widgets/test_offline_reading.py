@@ -282,6 +282,12 @@ def test_a_surname_answered_with_the_full_name_is_settled(demo: dict[str, Any]) 
     assert (intent["questions"], intent["dimensions"]) == ([], [])
 
 
+@pytest.mark.parametrize("text", ["clms by region last month", "# of clms by region last month", "clm count by region last month"])
+def test_claims_shortened_is_claims(demo: dict[str, Any], text: str) -> None:
+    intent = read(demo, text)
+    assert (intent["metric_key"], intent["dimensions"], intent["questions"]) == ("claim_count", ["regions.name"], [])
+
+
 def test_an_answer_that_is_an_option_as_stored_assumes_nothing(demo: dict[str, Any]) -> None:
     """An option clicked is exact, though the request's first name and the answer's surname are apart."""
     intent = read(demo, "claims handled by priya last month; priya jackson")

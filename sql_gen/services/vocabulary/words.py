@@ -19,7 +19,8 @@ _SUFFIXES = ("ment", "ing", "ed")
 # Abbreviations read the same on both sides.
 _CANONICAL = {"avg": "average", "mean": "average", "amt": "amount", "amnt": "amount", "amts": "amounts",
               "num": "number", "nr": "number",
-              "qty": "quantity", "pct": "percent", "percentage": "percent", "cnt": "count"}
+              "qty": "quantity", "pct": "percent", "percentage": "percent", "cnt": "count", "clm": "claim",
+              "clms": "claims"}
 # English question forms, read as the noun a dictionary would use (never exact).
 _QUESTION_FORMS = {("how", "long"): "time", ("how", "many"): "number", ("how", "much"): "amount",
                    ("how", "often"): "number"}
