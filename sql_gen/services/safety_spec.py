@@ -10,6 +10,8 @@ rest by AND:
 - every spec filter on its column, with exactly the spec's values;
 - nothing else but the metric's own default filters and join conditions (column = column).
 
+A SELECT without FROM is refused: its rows are written in, not read.
+
 No LIMIT but the ranking's n, no OFFSET, HAVING or QUALIFY: the row cap our code adds is reported when
 it cuts, a model's own limit never is. Every check walks the sqlglot tree, in the source's dialect.
 """
@@ -76,6 +78,9 @@ def _spec_check(tree: exp.Expression, read: str, spec: dict[str, Any], context: 
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     bounding: set[int] = set()
     for select in tree.find_all(exp.Select):
+        if select.args.get("from_") is None:
+            raise SqlRejected(f"Every SELECT must read from a table; {_short(select, read)} writes its rows in, "
+                              "and a widget shows only what the data holds.")
         aliases = _aliases(select, ctes)
         for join in select.args.get("joins") or []:
             _check_join(join, read)

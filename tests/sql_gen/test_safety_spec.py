@@ -142,3 +142,10 @@ def test_metrics_joined_null_safely_on_the_union_of_their_keys_pass(read):
            f"LEFT JOIN ({count}) AS m0 ON k.product_line IS NOT DISTINCT FROM m0.product_line "
            f"LEFT JOIN ({paid}) AS m1 ON k.product_line IS NOT DISTINCT FROM m1.product_line", read,
            metrics=[CLAIM_COUNT, {**TOTAL_PAID, "default_filters": ""}])
+
+
+def test_a_row_written_into_the_statement_is_refused():
+    grouped = ("SELECT t1.line AS product_line, COUNT(*) AS claim_count FROM claims AS b JOIN products AS t1 ON "
+               f"b.product_id = t1.product_id WHERE {WINDOW} GROUP BY 1")
+    with pytest.raises(SqlRejected, match="writes its rows in"):
+        _check(f"{grouped} UNION ALL SELECT 'Europe', 999")
