@@ -282,6 +282,24 @@ def test_a_surname_answered_with_the_full_name_is_settled(demo: dict[str, Any]) 
     assert (intent["questions"], intent["dimensions"]) == ([], [])
 
 
+def test_accented_words_are_read_whole(demo: dict[str, Any]) -> None:
+    """An admin's synonym with accents matches as typed, and a place the data lacks is named whole, not 'rich'."""
+    import copy
+
+    from widgets.services.applied import not_applied
+
+    catalog = copy.deepcopy(demo["catalog"])
+    cause = next(d for d in catalog["dimensions"] if d["key"] == "claims.cause")
+    cause["value_synonyms"] = {**cause.get("value_synonyms", {}), "dégât des eaux": "Water Damage"}
+    intent = Reader(catalog, TODAY, hints=demo["values"]).read("dégât des eaux claims in 2025")
+    assert intent["filters"] == [{"dimension": "claims.cause", "op": "in", "values": ["Water Damage"]}]
+    spec = {"kind": "kpi", "metric": {"key": "claim_count", "name": "Claim count"}, "filters": intent["filters"],
+            "dimensions": [], "time_window": intent["time_window"]}
+    assert not_applied(words="dégât des eaux claims in 2025", spec=spec, catalog=catalog, today=TODAY) == []
+    refused = read(demo, "claims in Zürich last month")
+    assert [m["term"] for m in refused["missing"]] == ["zurich"]
+
+
 @pytest.mark.parametrize("text", ["clms by region last month", "# of clms by region last month", "clm count by region last month"])
 def test_claims_shortened_is_claims(demo: dict[str, Any], text: str) -> None:
     intent = read(demo, text)

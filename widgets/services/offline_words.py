@@ -8,6 +8,7 @@ are words that name nothing in a dictionary. ``clarifier_offline`` reads a reque
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from sql_gen.services.vocabulary.words import word_similarity
 
@@ -139,6 +140,8 @@ QUALIFIER = re.compile(r"(?<= )(?:filed|reported|submitted|lodged|opened|receive
 def clean(text: str) -> str:
     """Return the words padded with spaces, lower case: numbers joined ("75,000", "15k" kept), "#" read
     as "number of", possessives dropped, other punctuation a space."""
+    # Accents folded as the vocabulary folds them ("dégât" is "degat", "Zürich" "zurich"): never a word split.
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     text = text.lower().replace("’", "'").replace("‘", "'")
     # Comparison signs in words: "> 40k" is "over 40k", "60+ days" is "60 days or more".
     text = re.sub(r"(?:>=|=>|≥)\s*(?=[\d$])", " at least ", text)
