@@ -15,7 +15,7 @@ from sql_gen.services.vocabulary import CLOSE_SCORE, Vocabulary
 from widgets.services import clarifier_offline
 from widgets.services.spec import MAX_METRICS, ChartKind, Filter, Grain, Ranking
 from widgets.services.spec_sort import SORT_DESCRIPTION, Sort
-from widgets.services.windows import Comparison, TimeWindow
+from widgets.services.windows import DEFAULT_WINDOW_SAID, Comparison, TimeWindow
 
 # A refusal's "Closest:" lists at most this many things, each at least this near the missing term (see
 # refusal_suggestions: below it the vocabulary's closest are ranked by letters in common only).
@@ -86,7 +86,7 @@ SYSTEM = (
     "are included."
 )
 DEFAULT_WINDOW = TimeWindow(kind="rolling", n=30, unit="day")
-DEFAULT_WINDOW_NOTE = "No period was given: the last 30 days."
+DEFAULT_WINDOW_NOTE = f"{DEFAULT_WINDOW_SAID}: the last 30 days."
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from widgets.services.windows import TimeWindow, latest_period, resolve
+from widgets.services.windows import DEFAULT_WINDOW_SAID, TimeWindow, latest_period, resolve
 
 MONTHS = {"january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
           "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sept": 9, "sep": 9,
@@ -241,7 +241,7 @@ def _window_of_comparison(reading: TimeReading, said: str) -> None:
     reading.window = {"kind": "rolling", "n": max(1, n), "unit": unit}
     span = f"{n} {unit}s" if n != 1 else unit
     against = "the same days a year before" if yearly else f"the {span} before"
-    reading.notes.append(f"No period was given: the last {span}, compared with {against}.")
+    reading.notes.append(f"{DEFAULT_WINDOW_SAID}: the last {span}, compared with {against}.")
 
 
 def _kept(found: re.Match[str]) -> str:

@@ -140,8 +140,8 @@ def value_hints(*, source: DataSource, catalog: dict[str, Any], text: str) -> di
 def _spec(run: StepRun) -> dict[str, Any]:
     clarified, request = run.outputs[StepName.CLARIFY], run.widget_request
     inputs = SpecInput(request_text=request.prompt, intent=clarified["intent"], catalog=clarified["catalog"])
-    spec = SPEC.run(inputs, **run.llm()).model_dump(mode="json")
-    spec_window(spec, today=source_today(run.source))  # "2027" has not begun: say so before paying for the SQL
+    spec, today = SPEC.run(inputs, **run.llm()).model_dump(mode="json"), source_today(run.source)
+    spec_window(spec, today=today)  # "2027" has not begun: say so before paying for the SQL
     if spec["kind"] != "custom":  # the card's most prominent words say what it shows, whatever the model wrote
         spec["title"] = auto_title(spec, clarified["catalog"]) or spec["title"]
     # What was assumed and what was not applied are our reading, whatever the model reported: the words the
@@ -150,7 +150,7 @@ def _spec(run: StepRun) -> dict[str, Any]:
     assumed = [*clarified["intent"].get("assumptions", []), *spec["assumptions"], *added,
                *_shared_names(run.source, spec)]
     spec["assumptions"] = list(dict.fromkeys(assumed))[:10]
-    unused = not_applied(words=request.words(), spec=spec, catalog=clarified["catalog"], today=source_today(run.source))
+    unused = not_applied(words=request.words(), spec=spec, catalog=clarified["catalog"], today=today)
     spec["not_applied"] = list(dict.fromkeys([*dropped, *unused]))[:20]
     return spec
 

@@ -25,7 +25,7 @@ Unit = Literal["day", "week", "month", "quarter", "year"]
 Kind = Literal["all", "rolling", "current", "to_date", "previous", "period", "since", "between"]
 
 _DAY = timedelta(days=1)
-# How every assumption of a default window begins (clarifier.DEFAULT_WINDOW_NOTE, the offline reader's notes).
+# How every assumption of a default window begins: a later window drops them by it.
 DEFAULT_WINDOW_SAID = "No period was given"
 _MONTHS_IN: dict[str, int] = {"month": 1, "quarter": 3, "year": 12}
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
