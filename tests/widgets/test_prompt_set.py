@@ -32,7 +32,7 @@ FLOOR = 0.98  # 122/124 (98.4 %) on 2026-12-03, after its failures were read (se
 # was fixed and the reader tuned on dev5.jsonl; holdout4.jsonl 71/72 (1 silently wrong, a label, fixed) on 3134e3b;
 # holdout5.jsonl 69/72 (none silently wrong) on 31b547a, then 72/72 once tuned on dev7.jsonl.
 HOLDOUT_FLOORS = {"holdout.jsonl": 0.98, "holdout2.jsonl": 0.98, "holdout3.jsonl": 0.98, "holdout4.jsonl": 0.98,
-                  "holdout5.jsonl": 0.98}
+                  "holdout5.jsonl": 0.98, "holdout6.jsonl": 0.95}
 
 # The demo metrics, written out here from their definitions (not read from the generator).
 _METRICS = {
