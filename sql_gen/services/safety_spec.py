@@ -18,16 +18,26 @@ it cuts, a model's own limit never is. Every check walks the sqlglot tree, in th
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import SqlglotError
 
-from sql_gen.services.binding import PLACEHOLDERS, WINDOW, canonical
+from sql_gen.services.binding import PLACEHOLDERS, WINDOW
 from sql_gen.services.safety import SqlRejected
+from sql_gen.services.safety_shape import shape_check
+from sql_gen.services.safety_tree import (
+    bare,
+    conjuncts,
+    ctes_of,
+    fragment_sql,
+    literal,
+    parse_fragment,
+    short,
+    sources_of,
+    unqualified,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +45,6 @@ _NUMERIC_OPS: dict[str, type[exp.Expression]] = {">": exp.GT, ">=": exp.GTE, "<"
 _FLIPPED: dict[type[exp.Expression], type[exp.Expression]] = {exp.GT: exp.LT, exp.LT: exp.GT, exp.GTE: exp.LTE,
                                                               exp.LTE: exp.GTE}
 _BOUNDS = (exp.GTE, exp.GT, exp.LT, exp.LTE)
-_PASSTHROUGH = (exp.Paren, exp.Cast, exp.TryCast)
 
 
 @dataclass(frozen=True)
@@ -75,21 +84,26 @@ def _spec_check(tree: exp.Expression, read: str, spec: dict[str, Any], context: 
                               "filters belong in the WHERE of the query that reads the table.")
     facts = _fact_tables(context)
     filters = [_spec_filter(f, context) for f in spec.get("filters") or []]
-    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    ctes = ctes_of(tree)
     bounding: set[int] = set()
+    reads: list[_FactRead] = []
     for select in tree.find_all(exp.Select):
         if select.args.get("from_") is None:
-            raise SqlRejected(f"Every SELECT must read from a table; {_short(select, read)} writes its rows in, "
+            raise SqlRejected(f"Every SELECT must read from a table; {short(select, read)} writes its rows in, "
                               "and a widget shows only what the data holds.")
-        aliases = _aliases(select, ctes)
+        aliases = {a: s if isinstance(s, str) else None for a, s in sources_of(select, ctes).items()}
         for join in select.args.get("joins") or []:
             _check_join(join, read)
         read_facts = [t for t in aliases.values() if t in facts]
         if read_facts:
-            bounding |= _check_fact_where(select, read, aliases, read_facts, facts, filters)
+            fact_read = _check_fact_where(select, read, aliases, read_facts, facts, filters)
+            bounding |= fact_read.bounding
+            reads.append(fact_read)
         else:
             _check_outer_where(select, read)
     _check_placeholders(tree, bounding)
+    _check_parts_read(facts, reads, read)
+    shape_check(tree, read, spec, context)
 
 
 def _check_limits(tree: exp.Expression, spec: dict[str, Any]) -> None:
@@ -134,33 +148,6 @@ def _spec_filter(flt: dict[str, Any], context: dict[str, Any]) -> _Filter:
                    dim.get("expression"), op, values)
 
 
-def _aliases(select: exp.Select, ctes: set[str]) -> dict[str, str | None]:
-    """Return the select's own sources by alias: a base table's name, or None for a subquery or a CTE."""
-    sources = [select.args.get("from_"), *(select.args.get("joins") or [])]
-    out: dict[str, str | None] = {}
-    for source in sources:
-        if source is None:
-            continue
-        node = source.this
-        if isinstance(node, exp.Table) and not node.args.get("db") and node.name.lower() in ctes:
-            out[node.alias_or_name.lower()] = None
-        elif isinstance(node, exp.Table):
-            out[node.alias_or_name.lower()] = node.name.lower()
-        else:
-            out[(node.alias_or_name or "").lower()] = None
-    return out
-
-
-def _conjuncts(node: exp.Expression | None) -> Iterator[exp.Expression]:
-    """Yield the conditions ANDed at the top of ``node``, parentheses removed."""
-    if node is None:
-        return
-    node = node.unnest()
-    if isinstance(node, exp.And):
-        yield from _conjuncts(node.this)
-        yield from _conjuncts(node.expression)
-    else:
-        yield node
 
 
 def _is_join_condition(node: exp.Expression) -> bool:
@@ -168,45 +155,58 @@ def _is_join_condition(node: exp.Expression) -> bool:
     different sources, which filters no value."""
     if not isinstance(node, (exp.EQ, exp.NullSafeEQ)):
         return False
-    left, right = _bare(node.this), _bare(node.expression)
+    left, right = bare(node.this), bare(node.expression)
     return (isinstance(left, exp.Column) and isinstance(right, exp.Column)
             and left.table.lower() != right.table.lower())
 
 
 def _check_join(join: exp.Join, read: str) -> None:
-    for condition in _conjuncts(join.args.get("on")):
+    for condition in conjuncts(join.args.get("on")):
         if not _is_join_condition(condition):
-            raise SqlRejected(f"A join may only match keys (a.x = b.y); found {_short(condition, read)}. Put the "
+            raise SqlRejected(f"A join may only match keys (a.x = b.y); found {short(condition, read)}. Put the "
                               "spec's filters in the WHERE of the query that reads the table.")
 
 
 def _check_outer_where(select: exp.Select, read: str) -> None:
-    for condition in _conjuncts(select.args["where"].this if select.args.get("where") else None):
+    for condition in conjuncts(select.args["where"].this if select.args.get("where") else None):
         if not _is_join_condition(condition):
-            raise SqlRejected(f"{_short(condition, read)} filters a query that does not read the metric's table; "
+            raise SqlRejected(f"{short(condition, read)} filters a query that does not read the metric's table; "
                               "filter in the WHERE of the query that reads it, and only as the spec says.")
 
 
+@dataclass
+class _FactRead:
+    """What one query that reads a metric's table keeps of its rows."""
+
+    tables: list[str]
+    conditions: set[str]  # its WHERE's conditions, unqualified
+    dated: set[tuple[str, str]]  # (table, column) bounded by both window placeholders
+    bounding: set[int]  # the ids of its window comparisons
+
+
 def _check_fact_where(select: exp.Select, read: str, aliases: dict[str, str | None], read_facts: list[str],
-                      facts: dict[str, list[dict[str, Any]]], filters: list[_Filter]) -> set[int]:
-    """Check a fact query's WHERE; return the ids of its window comparisons (the ones that bound rows)."""
+                      facts: dict[str, list[dict[str, Any]]], filters: list[_Filter]) -> _FactRead:
+    """Check a fact query's WHERE; return what it keeps (its window comparisons are the ones that bound rows)."""
     where = select.args.get("where")
     parts = [p for t in read_facts for p in facts[t]]
-    defaults = {_unqualified(c, read) for p in parts for c in _fragment_conjuncts(p.get("default_filters"), read)}
-    seen: set[str] = set()
+    defaults = {unqualified(c, read) for p in parts for c in _fragment_conjuncts(p.get("default_filters"), read)}
+    conditions: set[str] = set()
+    bounds: dict[tuple[str, str], set[str]] = {}
     matched: set[int] = set()
     bounding: set[int] = set()
-    for condition in _conjuncts(where.this if where else None):
+    for condition in conjuncts(where.this if where else None):
+        conditions.add(unqualified(condition, read))
         name = _window_name(condition)
         if name is not None:
-            seen.add(name)
+            bounds.setdefault(_dated_column(condition, read, aliases, read_facts, facts), set()).add(name)
             bounding.add(id(condition))
         elif condition.find(exp.Placeholder):
             raise _unbounded(condition.find(exp.Placeholder).name)
-        elif _is_join_condition(condition) or _unqualified(condition, read) in defaults:
+        elif _is_join_condition(condition) or unqualified(condition, read) in defaults:
             continue
         else:
             matched.add(_matched_filter(condition, read, aliases, filters))
+    seen = {name for names in bounds.values() for name in names}
     if any(p.get("time_column") for p in parts) and not set(WINDOW) <= seen:
         table = ", ".join(read_facts)
         raise SqlRejected(f"The query that reads {table} must bound its rows with time_column >= :window_start "
@@ -216,7 +216,42 @@ def _check_fact_where(select: exp.Select, read: str, aliases: dict[str, str | No
         if index not in matched:
             raise SqlRejected(f"The spec's filter on {flt.label} ({_wanted(flt)}) is missing from the query "
                               f"that reads {', '.join(read_facts)}; add it to its WHERE with AND.")
-    return bounding
+    dated = {column for column, names in bounds.items() if set(WINDOW) <= names}
+    return _FactRead(tables=read_facts, conditions=conditions, dated=dated, bounding=bounding)
+
+
+def _dated_column(condition: exp.Expression, read: str, aliases: dict[str, str | None], read_facts: list[str],
+                  facts: dict[str, list[dict[str, Any]]]) -> tuple[str, str]:
+    """Return the (table, column) a window comparison bounds; refuse one that is no metric's time column."""
+    side = condition.expression if condition.this.find(exp.Placeholder) else condition.this
+    column = bare(side) if isinstance(bare(side), exp.Column) else side.find(exp.Column)
+    dated = {(t, p["time_column"].lower()) for t in read_facts for p in facts[t] if p.get("time_column")}
+    if isinstance(column, exp.Column):
+        tables = [aliases.get(column.table.lower())] if column.table else read_facts
+        for table in tables:
+            if (table, column.name.lower()) in dated:
+                return table, column.name.lower()  # type: ignore[return-value]
+    wanted = ", ".join(sorted(f"{t}.{c}" for t, c in dated)) or "no date"
+    raise SqlRejected(f"The window bounds {short(side, read)}, but the metric is dated by {wanted} (its definition): "
+                      "compare that column with :window_start and :window_end.")
+
+
+def _check_parts_read(facts: dict[str, list[dict[str, Any]]], reads: list[_FactRead], read: str) -> None:
+    """Refuse a statement in which no query over a metric's table keeps the rows its definition does: its
+    default filters, and its time column bounded by the window."""
+    for table, parts in facts.items():
+        for part in parts:
+            defaults = {unqualified(c, read) for c in _fragment_conjuncts(part.get("default_filters"), read)}
+            time_column = (part.get("time_column") or "").lower()
+            over = [r for r in reads if table in r.tables]
+            if not over:
+                continue  # the metric's expression check says it is not computed
+            if not any(defaults <= r.conditions for r in over):
+                raise SqlRejected(f"{part['key']} counts only the {table} rows where {part['default_filters']} (its "
+                                  "definition); add that condition to the WHERE of the query that computes it.")
+            if time_column and not any((table, time_column) in r.dated and defaults <= r.conditions for r in over):
+                raise SqlRejected(f"{part['key']} is dated by {table}.{time_column} (its definition): bound that "
+                                  "column with >= :window_start AND < :window_end in the query that computes it.")
 
 
 def _window_name(condition: exp.Expression) -> str | None:
@@ -244,9 +279,9 @@ def _matched_filter(condition: exp.Expression, read: str, aliases: dict[str, str
             continue
         if not _same_values(condition, flt):
             raise SqlRejected(f"The spec filters {flt.label} as {_wanted(flt)}; the query has "
-                              f"{_short(condition, read)}. Use exactly the spec's values.")
+                              f"{short(condition, read)}. Use exactly the spec's values.")
         return index
-    raise SqlRejected(f"{_short(condition, read)} is a filter the widget's spec does not have; remove it (the "
+    raise SqlRejected(f"{short(condition, read)} is a filter the widget's spec does not have; remove it (the "
                       "rows are filtered only by the window, the spec's filters and the metric's definition).")
 
 
@@ -256,14 +291,14 @@ def _subject(condition: exp.Expression) -> exp.Expression | None:
     if isinstance(node, exp.In):
         return node.this
     if isinstance(node, (exp.EQ, exp.NEQ, *_BOUNDS)):
-        return node.expression if _literal(node.this) is not None else node.this
+        return node.expression if literal(node.this) is not None else node.this
     return None
 
 
 def _targets(subject: exp.Expression, flt: _Filter, read: str, aliases: dict[str, str | None]) -> bool:
     if flt.column is None:
-        return _unqualified(subject, read) == _fragment_sql(flt.expression or "", read)
-    column = _bare(subject)
+        return unqualified(subject, read) == fragment_sql(flt.expression or "", read)
+    column = bare(subject)
     if not isinstance(column, exp.Column) or column.name.lower() != flt.column:
         return False
     return not column.table or aliases.get(column.table.lower()) == flt.table
@@ -276,13 +311,13 @@ def _same_values(condition: exp.Expression, flt: _Filter) -> bool:
         if negated != (flt.op == "not_in"):
             return False
         found = node.expressions if isinstance(node, exp.In) else [
-            node.expression if _literal(node.this) is None else node.this]
-        values = [_literal(v) for v in found]
+            node.expression if literal(node.this) is None else node.this]
+        values = [literal(v) for v in found]
         return None not in values and sorted(set(values)) == sorted(set(flt.values))  # type: ignore[type-var]
     wanted = _NUMERIC_OPS.get(flt.op)
-    literal_left = _literal(node.this) is not None
+    literal_left = literal(node.this) is not None
     op = _FLIPPED.get(type(node), type(node)) if literal_left else type(node)
-    value = _literal(node.this if literal_left else node.expression)
+    value = literal(node.this if literal_left else node.expression)
     return op is wanted and value is not None and _same_number(value, flt.values[0] if flt.values else "")
 
 
@@ -293,19 +328,8 @@ def _same_number(found: str, wanted: str) -> bool:
         return False
 
 
-def _literal(node: exp.Expression | None) -> str | None:
-    """Return a literal's value as text (a negative number included), or None for anything else."""
-    node = node.unnest() if node is not None else None
-    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
-        return f"-{node.this.this}"
-    return str(node.this) if isinstance(node, exp.Literal) else None
 
 
-def _bare(node: exp.Expression | None) -> exp.Expression | None:
-    """Return ``node`` without the parentheses and casts around it."""
-    while isinstance(node, _PASSTHROUGH):
-        node = node.this
-    return node
 
 
 def _check_placeholders(tree: exp.Expression, bounding: set[int]) -> None:
@@ -326,29 +350,13 @@ def _unbounded(name: str) -> SqlRejected:
 def _fragment_conjuncts(fragment: str | None, read: str) -> list[exp.Expression]:
     if not fragment:
         return []
-    return list(_conjuncts(_parse_fragment(fragment, read)))
+    return list(conjuncts(parse_fragment(fragment, read)))
 
 
-def _parse_fragment(fragment: str, read: str) -> exp.Expression:
-    """Parse a dictionary fragment (written for the source, or in DuckDB's flavour as the offline writer reads
-    it), carried to ``read`` and back the way ``sql_check`` normalizes a statement."""
-    try:
-        tree = sqlglot.parse_one(fragment, read=read)
-    except SqlglotError:
-        tree = sqlglot.parse_one(sqlglot.transpile(fragment, read="duckdb", write=read)[0], read=read)
-    return sqlglot.parse_one(tree.sql(dialect=read), read=read)
 
 
-def _fragment_sql(fragment: str, read: str) -> str:
-    return _unqualified(_parse_fragment(fragment, read), read)
 
 
-def _unqualified(node: exp.Expression, read: str) -> str:
-    """Return ``node`` as SQL with its columns' table qualifiers and outer parentheses removed."""
-    copy = node.unnest().copy()
-    for column in copy.find_all(exp.Column):
-        column.set("table", None)
-    return copy.sql(dialect=read).lower()
 
 
 def _wanted(flt: _Filter) -> str:
@@ -357,7 +365,3 @@ def _wanted(flt: _Filter) -> str:
         return f"{'NOT IN' if flt.op == 'not_in' else 'IN'} ({values})"
     return f"{flt.op} {flt.values[0] if flt.values else ''}"
 
-
-def _short(node: exp.Expression, read: str) -> str:
-    text = (canonical(node) if node.find(exp.Placeholder) else node).sql(dialect=read)
-    return text if len(text) <= 120 else text[:117] + "..."

@@ -69,14 +69,14 @@ def test_a_limit_of_the_models_own_is_refused_without_a_ranking(read):
 def test_only_the_rankings_limit_is_allowed():
     ranked = "SELECT t1.line AS product_line, COUNT(*) AS claim_count FROM claims AS b JOIN products AS t1 ON " \
              f"b.product_id = t1.product_id WHERE {WINDOW} GROUP BY 1 ORDER BY 2 DESC"
-    ranking = {"direction": "top", "n": 5}
-    _check(f"{ranked} LIMIT 5", ranking=ranking)
+    spec = {"ranking": {"direction": "top", "n": 5}, "dimensions": ["products.line"]}
+    _check(f"{ranked} LIMIT 5", **spec)
     with pytest.raises(SqlRejected, match="LIMIT 5"):
-        _check(f"{ranked} LIMIT 50", ranking=ranking)
+        _check(f"{ranked} LIMIT 50", **spec)
     with pytest.raises(SqlRejected, match="OFFSET"):
-        _check(f"{ranked} LIMIT 5 OFFSET 5", ranking=ranking)
+        _check(f"{ranked} LIMIT 5 OFFSET 5", **spec)
     with pytest.raises(SqlRejected, match="LIMIT 5"):
-        _check(f"{ranked} FETCH FIRST 3 ROWS ONLY", "postgres", ranking=ranking)
+        _check(f"{ranked} FETCH FIRST 3 ROWS ONLY", "postgres", **spec)
 
 
 @pytest.mark.parametrize("read", DIALECTS)
@@ -136,12 +136,11 @@ def test_metrics_joined_null_safely_on_the_union_of_their_keys_pass(read):
             "t1.product_id WHERE b.{time} >= :window_start AND b.{time} < :window_end GROUP BY 1")
     count, paid = part.format(value="COUNT(*)", time="filed_date"), part.format(value="SUM(b.paid_amount)",
                                                                                  time="closed_date")
-    paid += " AND b.status = 'closed'" if False else ""
     _check(f"SELECT k.product_line AS product_line, COALESCE(m0.value, 0) AS claim_count, m1.value AS total_paid "
            f"FROM (SELECT product_line FROM ({count}) AS u0 UNION SELECT product_line FROM ({paid}) AS u1) AS k "
            f"LEFT JOIN ({count}) AS m0 ON k.product_line IS NOT DISTINCT FROM m0.product_line "
            f"LEFT JOIN ({paid}) AS m1 ON k.product_line IS NOT DISTINCT FROM m1.product_line", read,
-           metrics=[CLAIM_COUNT, {**TOTAL_PAID, "default_filters": ""}])
+           metrics=[CLAIM_COUNT, {**TOTAL_PAID, "default_filters": ""}], dimensions=["products.line"])
 
 
 def test_a_row_written_into_the_statement_is_refused():
@@ -149,3 +148,169 @@ def test_a_row_written_into_the_statement_is_refused():
                f"b.product_id = t1.product_id WHERE {WINDOW} GROUP BY 1")
     with pytest.raises(SqlRejected, match="writes its rows in"):
         _check(f"{grouped} UNION ALL SELECT 'Europe', 999")
+
+
+# -- what the statement computes: the metric's expression, the groups, a ranking's order ------------------------
+
+PAID_WINDOW = "b.closed_date >= :window_start AND b.closed_date < :window_end AND b.status = 'closed'"
+BY_LINE = "FROM claims AS b JOIN products AS t1 ON b.product_id = t1.product_id"
+OPEN_CLAIMS = {**CLAIM_COUNT, "key": "open_claims", "default_filters": "status IN ('open', 'under_review')"}
+
+
+@pytest.mark.parametrize("read", DIALECTS)
+@pytest.mark.parametrize("value", [
+    "SUM(b.paid_amount)", "sum(paid_amount)", 'SUM("paid_amount")', "SUM((b.paid_amount))",
+    "COALESCE(SUM(b.paid_amount), 0)", "CAST(SUM(b.paid_amount) AS DOUBLE)",
+])
+def test_the_metrics_expression_passes_however_it_is_spelled(read, value):
+    _check(f"SELECT {value} AS total_paid FROM claims AS b WHERE {PAID_WINDOW}", read, metrics=[TOTAL_PAID])
+
+
+@pytest.mark.parametrize("read", DIALECTS)
+@pytest.mark.parametrize(("value", "reason"), [
+    ("SUM(b.claimed_amount)", r"total_paid is SUM\(paid_amount\) over claims .* does not compute it"),
+    ("AVG(b.paid_amount)", "does not compute it"),
+    ("SUM(b.paid_amount) AS paid, SUM(b.claimed_amount)", r"SUM\(b.claimed_amount\) is not how"),
+    ("SUM(b.paid_amount) AS paid, COUNT(*)", r"COUNT\(\*\) is not how"),
+])
+def test_a_metric_computed_otherwise_than_its_definition_is_refused(read, value, reason):
+    with pytest.raises(SqlRejected, match=reason):
+        _check(f"SELECT {value} AS total_paid FROM claims AS b WHERE {PAID_WINDOW}", read, metrics=[TOTAL_PAID])
+
+
+def test_a_count_is_a_count_of_what_its_definition_counts():
+    _check(f"SELECT COUNT(1) AS claim_count FROM claims AS b WHERE {WINDOW}")
+    distinct = {**CLAIM_COUNT, "key": "claimants", "expression": "COUNT(DISTINCT customer_id)"}
+    _check(f"SELECT COUNT(DISTINCT b.customer_id) AS claimants FROM claims AS b WHERE {WINDOW}", metrics=[distinct])
+    with pytest.raises(SqlRejected, match="does not compute it"):
+        _check(f"SELECT COUNT(b.customer_id) AS claimants FROM claims AS b WHERE {WINDOW}", metrics=[distinct])
+
+
+def test_the_metrics_default_filters_are_required():
+    with pytest.raises(SqlRejected, match=r"open_claims counts only the claims rows where status IN"):
+        _check(f"SELECT COUNT(*) AS open_claims FROM claims AS b WHERE {WINDOW}", metrics=[OPEN_CLAIMS])
+    _check(f"SELECT COUNT(*) AS open_claims FROM claims AS b WHERE {WINDOW} AND b.status IN ('open', 'under_review')",
+           metrics=[OPEN_CLAIMS])
+
+
+def test_the_window_bounds_the_metrics_own_time_column():
+    other = "b.filed_date >= :window_start AND b.filed_date < :window_end AND b.status = 'closed'"
+    with pytest.raises(SqlRejected, match=r"dated by claims.closed_date"):
+        _check(f"SELECT SUM(b.paid_amount) AS total_paid FROM claims AS b WHERE {other}", metrics=[TOTAL_PAID])
+
+
+def test_a_metric_computed_over_a_cte_of_its_rows_passes():
+    _check(f"WITH rows AS (SELECT * FROM claims AS b WHERE {PAID_WINDOW}) SELECT r.name AS region, "
+           "SUM(c.paid_amount) AS total_paid FROM rows AS c JOIN regions AS r ON c.region_id = r.region_id "
+           "GROUP BY r.name", metrics=[TOTAL_PAID], dimensions=["regions.name"])
+    with pytest.raises(SqlRejected, match="does not compute it"):
+        _check(f"WITH rows AS (SELECT * FROM claims AS b WHERE {PAID_WINDOW}) SELECT SUM(c.claimed_amount) AS "
+               "total_paid FROM rows AS c", metrics=[TOTAL_PAID])
+
+
+@pytest.mark.parametrize("read", DIALECTS)
+@pytest.mark.parametrize("group", ["GROUP BY 1", "GROUP BY t1.line", "GROUP BY product_line", "GROUP BY (t1.line)"])
+def test_grouping_by_the_specs_dimension_passes_however_it_is_named(read, group):
+    _check(f"SELECT t1.line AS product_line, COUNT(*) AS claim_count {BY_LINE} WHERE {WINDOW} {group}", read,
+           dimensions=["products.line"])
+
+
+def test_group_by_all_is_the_non_aggregate_columns():
+    _check(f"SELECT t1.line AS product_line, COUNT(*) AS claim_count {BY_LINE} WHERE {WINDOW} GROUP BY ALL",
+           dimensions=["products.line"])
+
+
+@pytest.mark.parametrize("read", DIALECTS)
+@pytest.mark.parametrize(("select", "group", "reason"), [
+    ("b.status AS product_line", "GROUP BY 1",
+     r"GROUP BY b.status is not one of the widget's groups; group by exactly the widget's groups \(product line\)"),
+    ("t1.line AS product_line, b.status", "GROUP BY 1, 2", "GROUP BY b.status is not one"),
+    ("t1.line AS product_line", "", "grouped by product line; the query that computes claim_count does not"),
+    ("t1.product_id AS product_line", "GROUP BY t1.product_id", "GROUP BY t1.product_id is not one"),
+])
+def test_grouping_by_another_column_or_by_none_is_refused(read, select, group, reason):
+    with pytest.raises(SqlRejected, match=reason):
+        _check(f"SELECT {select}, COUNT(*) AS claim_count {BY_LINE} WHERE {WINDOW} {group}", read,
+               dimensions=["products.line"])
+
+
+def test_a_kpi_has_no_groups():
+    with pytest.raises(SqlRejected, match="the widget has no groups"):
+        _check(f"SELECT COUNT(*) AS claim_count {BY_LINE} WHERE {WINDOW} GROUP BY t1.line")
+
+
+def test_rollup_is_refused():
+    with pytest.raises(SqlRejected, match="ROLLUP"):
+        _check(f"SELECT t1.line AS product_line, COUNT(*) AS claim_count {BY_LINE} WHERE {WINDOW} "
+               "GROUP BY ROLLUP (t1.line)", dimensions=["products.line"])
+
+
+def test_a_computed_dimension_is_grouped_by_its_expression_as_defined():
+    size = "CASE WHEN b.claimed_amount < 1000 THEN 'Small' ELSE 'Large' END"
+    _check(f"SELECT {size} AS claim_size, COUNT(*) AS claim_count FROM claims AS b WHERE {WINDOW} GROUP BY 1",
+           dimensions=["claims.claim_size"])
+    changed = size.replace("1000", "5000")
+    with pytest.raises(SqlRejected, match="not one of the widget's groups"):
+        _check(f"SELECT {changed} AS claim_size, COUNT(*) AS claim_count FROM claims AS b WHERE {WINDOW} GROUP BY 1",
+               dimensions=["claims.claim_size"])
+
+
+@pytest.mark.parametrize("read", ["duckdb", "postgres"])
+def test_a_series_is_grouped_by_the_period_at_its_grain(read):
+    series = "SELECT CAST(DATE_TRUNC('{unit}', b.{column}) AS DATE) AS period, COUNT(*) AS claim_count FROM " \
+             f"claims AS b WHERE {WINDOW} GROUP BY 1"
+    _check(series.format(unit="month", column="filed_date"), read, grain="month")
+    with pytest.raises(SqlRejected, match="not one of the widget's groups"):
+        _check(series.format(unit="week", column="filed_date"), read, grain="month")
+    with pytest.raises(SqlRejected, match="not one of the widget's groups"):
+        _check(series.format(unit="month", column="closed_date"), read, grain="month")
+    with pytest.raises(SqlRejected, match=r"grouped by month \(the period\)"):
+        _check(f"SELECT COUNT(*) AS claim_count FROM claims AS b WHERE {WINDOW}", read, grain="month")
+
+
+def test_a_label_several_rows_share_is_grouped_with_its_key():
+    adjuster = {"key": "adjusters.full_name", "table": "adjusters", "column": "full_name", "label": "adjuster",
+                "key_column": "adjuster_id"}
+    join = "FROM claims AS b JOIN adjusters AS t1 ON b.adjuster_id = t1.adjuster_id"
+    checked = sql_check(sql=f"SELECT t1.full_name AS adjuster, t1.adjuster_id AS adjuster_key, COUNT(*) AS "
+                            f"claim_count {join} WHERE {WINDOW} GROUP BY 1, 2", dialect="duckdb",
+                        allowed_tables=["claims", "adjusters"], row_cap=500)
+    context = {"metric": CLAIM_COUNT, "metrics": [CLAIM_COUNT], "dimensions": [adjuster]}
+    spec_check(sql=checked.uncapped, read="duckdb", spec={"dimensions": ["adjusters.full_name"]}, context=context)
+    alone = sql_check(sql=f"SELECT t1.full_name AS adjuster, COUNT(*) AS claim_count {join} WHERE {WINDOW} "
+                          "GROUP BY 1", dialect="duckdb", allowed_tables=["claims", "adjusters"], row_cap=500)
+    with pytest.raises(SqlRejected, match="adjuster's key adjuster_id"):
+        spec_check(sql=alone.uncapped, read="duckdb", spec={"dimensions": ["adjusters.full_name"]}, context=context)
+
+
+RANKED = f"SELECT t1.line AS product_line, COUNT(*) AS claim_count {BY_LINE} WHERE {WINDOW} GROUP BY 1"
+
+
+@pytest.mark.parametrize("read", DIALECTS)
+@pytest.mark.parametrize(("direction", "order"), [
+    ("top", "ORDER BY claim_count DESC"), ("top", "ORDER BY 2 DESC NULLS LAST"), ("top", "ORDER BY COUNT(*) DESC"),
+    ("bottom", "ORDER BY claim_count ASC"), ("bottom", "ORDER BY claim_count"),
+])
+def test_a_ranking_ordered_by_its_metric_its_way_passes(read, direction, order):
+    _check(f"{RANKED} {order} LIMIT 5", read, dimensions=["products.line"], ranking={"direction": direction, "n": 5})
+
+
+@pytest.mark.parametrize("read", DIALECTS)
+@pytest.mark.parametrize(("direction", "order", "reason"), [
+    ("top", "ORDER BY claim_count ASC", "puts the highest first: ORDER BY claim_count DESC LIMIT 5"),
+    ("top", "ORDER BY claim_count", "puts the highest first"),
+    ("bottom", "ORDER BY 2 DESC", "puts the lowest first: ORDER BY claim_count ASC LIMIT 5"),
+    ("top", "ORDER BY product_line DESC", "orders by its metric first"),
+    ("top", "ORDER BY product_line, claim_count DESC", "orders by its metric first"),
+    ("top", "", "orders by its metric first"),
+])
+def test_a_ranking_ordered_otherwise_is_refused(read, direction, order, reason):
+    with pytest.raises(SqlRejected, match=reason):
+        _check(f"{RANKED} {order} LIMIT 5", read, dimensions=["products.line"],
+               ranking={"direction": direction, "n": 5})
+
+
+def test_a_ranking_without_its_limit_is_refused():
+    with pytest.raises(SqlRejected, match=r"ranks the top 5 by claim_count: end the ranking query with ORDER BY "
+                                          r"claim_count DESC LIMIT 5"):
+        _check(f"{RANKED} ORDER BY claim_count DESC", dimensions=["products.line"], ranking={"direction": "top", "n": 5})

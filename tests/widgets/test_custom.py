@@ -401,8 +401,10 @@ def test_sql_whose_columns_do_not_fit_the_component_goes_back_then_fails(
 
     def value_only(query):
         seen.append(query.corrections[-1] if query.corrections else None)
-        return {"sql": "SELECT SUM(paid_amount) AS total_paid FROM claims WHERE closed_date >= :window_start "
-                       "AND closed_date < :window_end", "tables_used": ["claims"], "explanation": ""}
+        # Grouped as the spec says, but without the region column the component draws.
+        return {"sql": "SELECT SUM(b.paid_amount) AS total_paid FROM claims AS b JOIN regions AS t1 ON b.region_id = "
+                       "t1.region_id WHERE b.closed_date >= :window_start AND b.closed_date < :window_end AND "
+                       "b.status = 'closed' GROUP BY t1.name", "tables_used": ["claims"], "explanation": ""}
 
     monkeypatch.setattr(SQL, "offline", value_only)
     request = _make(analyst, dashboard, LEADERBOARD)

@@ -11,7 +11,7 @@ from widgets.services.requests import widget_request_create
 pytestmark = pytest.mark.django_db
 
 NUL_SQL = {"sql": "SELECT SUM(paid_amount) AS total_paid, chr(0) AS note FROM claims "
-                  "WHERE closed_date >= :window_start AND closed_date < :window_end",
+                  "WHERE closed_date >= :window_start AND closed_date < :window_end AND status = 'closed'",
            "tables_used": ["claims"], "explanation": "total paid"}
 
 

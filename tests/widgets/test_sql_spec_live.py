@@ -72,3 +72,19 @@ def test_a_filter_dropped_changed_or_added_goes_back_to_the_model(demo_source, a
     widget, corrections = _build("motor claim count last month", edit, live_bedrock, analyst, dashboard)
     assert any(reason in c for c in corrections), corrections
     assert "IN ('Auto')" in widget.sql and "'Home'" not in widget.sql and "denied" not in widget.sql
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("prompt", "edit", "reason", "kept"), [
+    ("total paid last month", lambda sql: sql.replace("SUM(b.paid_amount)", "SUM(b.claimed_amount)"),
+     "total_paid is SUM(paid_amount) over claims (its definition)", "SUM(b.paid_amount) AS total_paid"),
+    ("claim count by cause last month", lambda sql: sql.replace("b.cause AS cause", "b.status AS cause"),
+     "GROUP BY b.status is not one of the widget's groups", "b.cause AS cause"),
+    ("top 5 causes by total paid last quarter", lambda sql: sql.replace("total_paid DESC", "total_paid ASC"),
+     "The top 5 by total_paid puts the highest first", "ORDER BY total_paid DESC"),
+], ids=["other_aggregate", "other_group", "ranking_ascending"])
+def test_a_metric_group_or_ranking_order_of_its_own_goes_back_to_the_model(demo_source, analyst, dashboard,
+                                                                            live_bedrock, prompt, edit, reason, kept):
+    widget, corrections = _build(prompt, edit, live_bedrock, analyst, dashboard)
+    assert any(reason in c for c in corrections), corrections
+    assert kept in widget.sql and edit(widget.sql) != widget.sql
