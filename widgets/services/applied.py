@@ -68,14 +68,15 @@ def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], to
     filler = _FILLER if before is None else _FILLER | _CHANGE_WORDS
     markup, words = _without_markup(words)
     text = reading.fix_time_typos(reading.clean(words))
-    text = read_time(reading.weeks_as_days(reading.QUALIFIER.sub(" ", text)), today=today).text
+    time = read_time(reading.weeks_as_days(reading.QUALIFIER.sub(" ", text)), today=today)
+    text = time.text
     for phrase in [p for one in specs for p in _used_phrases(one, catalog)]:
         if len(phrase) > 1:  # said in full, a used term is not read for chart words ("product lines")
             text = re.sub(rf" {re.escape(' '.join(phrase))}(?:s|es)?(?= )", " ", text)
     for pattern in _sort_patterns(specs) + reading.SHAPE_PATTERNS:  # "fastest first" before "fastest"
         text = pattern.sub(" ", text)
     kept = {float(f["values"][0]) for one in specs for f in one.get("filters", []) if f.get("op") not in ("in", "not_in")}
-    dropped: list[str] = list(markup)
+    dropped: list[str] = [*markup, *time.unread]  # time words the window does not use ("before march")
     for found in reading.BETWEEN_AMOUNTS.finditer(text):
         if not {float(reading.amount(found)), float(reading.amount(found, "num2", "suffix2"))} <= kept:
             dropped.append(found.group(0).strip())

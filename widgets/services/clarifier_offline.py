@@ -100,6 +100,7 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
         text = weeks_as_days(QUALIFIER.sub(" ", self._original))
         time = read_time(text, today=self.today)
         self.assumptions += time.notes
+        self.questions += time.questions  # a period that does not exist ("29 feb 2025"): asked, never defaulted
         text = self._untimed = time.text
         text = COURTESY.sub(lambda found: " " * len(found.group(0)), text)
         custom, text = cut(CUSTOM, text)

@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from sql_gen.services.vocabulary.words import word_similarity
+from widgets.services.offline_date_parts import MONTH
 
 STOP = frozenset(
     "a an the of to for in on at by per and or with from as is are was were be been do does did done we our us i me "
@@ -137,12 +138,30 @@ QUALIFIER = re.compile(r"(?<= )(?:filed|reported|submitted|lodged|opened|receive
                        r"between|over|from|yesterday|today|past|the|q[1-4]|\d{4}))")
 
 
+# A dash between two ends of a span ("jan–mar", "2024-2025", "q1-q3", "1-15 march") is "to"; between a
+# period and its year ("q1-2025", "march-2026") it only joins them.
+_DAY_NUMBER = r"\d{1,2}(?:st|nd|rd|th)?"
+_PERIOD_END = (rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|(?:{MONTH})|q[1-4]|h[12]|(?:19|20)\d\d"
+               rf"|{_DAY_NUMBER}(?= *[-–—] *{_DAY_NUMBER} (?:{MONTH})))")  # "1-15 march": the first day
+_DASHED = re.compile(rf"(?<![\w-])(?P<first>{_PERIOD_END}) *[-–—]+ *(?P<second>{_PERIOD_END}|{_DAY_NUMBER}(?= (?:{MONTH})))"
+                     r"(?![\w-])")
+
+
+def _dash_said(found: re.Match[str]) -> str:
+    ends = found.group("first"), found.group("second")
+    years = [re.fullmatch(r"(?:19|20)\d\d", end) is not None for end in ends]
+    named = [not end[:1].isdigit() for end in ends]  # a month, quarter or half
+    joined = years.count(True) == 1 and named[years.index(False)]  # "q1-2025", "2025-march": a period of a year
+    return f"{ends[0]} {ends[1]}" if joined else f"{ends[0]} to {ends[1]}"
+
+
 def clean(text: str) -> str:
     """Return the words padded with spaces, lower case: numbers joined ("75,000", "15k" kept), "#" read
     as "number of", possessives dropped, other punctuation a space."""
     # Accents folded as the vocabulary folds them ("dégât" is "degat", "Zürich" "zurich"): never a word split.
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     text = text.lower().replace("’", "'").replace("‘", "'")
+    text = _DASHED.sub(_dash_said, text)
     # Comparison signs in words: "> 40k" is "over 40k", "60+ days" is "60 days or more".
     text = re.sub(r"(?:>=|=>|≥)\s*(?=[\d$])", " at least ", text)
     text = re.sub(r"(?:<=|=<|≤)\s*(?=[\d$])", " at most ", text)
