@@ -18,6 +18,7 @@ from backend.llm.api import InvalidAnswer, LLMStep, OfflineQuery, Prompt, Purpos
 from sql_gen.models import DataSource, MetricDefinition
 from sql_gen.selectors import allowed_tables, dictionary_slice
 from sql_gen.services import generate_offline
+from sql_gen.services.binding import WINDOW
 from sql_gen.services.execute import QueryFailed, sql_prove
 from sql_gen.services.safety import CheckedSql, SqlRejected, dialect_name, sql_check
 from sql_gen.services.safety_spec import spec_check
@@ -79,6 +80,8 @@ class SqlInput:
     # Raises ApplicationError when the statement's columns do not fit the widget (custom widgets).
     check_columns: Callable[[list[str]], None] | None = None
     ends_at: float | None = None  # time.monotonic() by which the step must be done: bounds the prove
+    # The placeholder pairs a fact query may be bounded by (``spec_check``): a model's statement, the window's.
+    windows: tuple[tuple[str, str], ...] = (WINDOW,)
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,7 @@ def _parse(payload: dict[str, Any], inputs: SqlInput) -> GeneratedSql:
     try:
         checked = _checked(str(payload.get("sql", "")), source, _time_columns(inputs))
         spec_check(sql=checked.uncapped, read=dialect_name(source.dialect), spec=inputs.spec,
-                   context=_build(inputs).context)
+                   context=_build(inputs).context, windows=inputs.windows)
         left = None if inputs.ends_at is None else max(1.0, inputs.ends_at - time.monotonic())
         columns = sql_prove(source=source, sql=checked.sql, deadline_s=left)
     except SqlRejected as e:

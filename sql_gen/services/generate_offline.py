@@ -16,6 +16,7 @@ import sqlglot
 from sqlglot import exp
 
 from backend.llm.api import OfflineQuery
+from sql_gen.services.binding import COMPARE, WINDOW
 from sql_gen.services.entity_keys import key_alias
 
 _BUCKET_FUNCTION = "widget_bucket"  # a stand-in the dialect's own bucket expression replaces
@@ -27,6 +28,8 @@ _SQLITE_BUCKETS = {
     "year": "DATE({c}, 'start of year')",
 }
 _COMPARISONS = {">": ">", ">=": ">=", "<": "<", "<=": "<="}
+_BOUNDS = {"window": WINDOW, "compare": COMPARE}  # the placeholders a fact query is bounded by
+OTHERS_GROUPS = "others_groups"  # the "all others" row's count of groups; NULL on the rows of the groups shown
 
 
 def answer(query: OfflineQuery) -> dict[str, Any]:
@@ -38,7 +41,9 @@ def answer(query: OfflineQuery) -> dict[str, Any]:
     tables = {t["name"]: t for t in context.get("tables", [])}
     dialect = context.get("dialect", "duckdb")
     used: set[str] = set()
-    if spec.get("ranking") and spec.get("grain") and spec.get("dimensions"):
+    if spec.get("others_of"):
+        sql = _others(metrics, spec, dims, tables, used)
+    elif spec.get("ranking") and spec.get("grain") and spec.get("dimensions"):
         sql = _ranked_series(metrics, spec, dims, tables, used)
     else:
         keys = _group_keys(spec, dims)
@@ -75,6 +80,29 @@ def _ranked_series(metrics: list[dict[str, Any]], spec: dict[str, Any], dims: di
     on = " AND ".join(f"s.{k} = r.{k}" for k in rank_keys)
     return (f"SELECT {columns} FROM ({_grouped(metrics, series, dims, tables, used, keys)}) AS s "
             f"JOIN ({ranked}) AS r ON {on} ORDER BY " + ", ".join(f"s.{k}" for k in keys))
+
+
+def _others(metrics: list[dict[str, Any]], spec: dict[str, Any], dims: dict[str, dict[str, Any]],
+            tables: dict[str, dict[str, Any]], used: set[str]) -> str:
+    """A ranking's "all others" row (``others_of``): the groups ranked as the widget's own statement ranks them,
+    keys only (which groups the row leaves out, for our code to check against the rows shown), then one row
+    of each metric added up over every other group, and how many groups that is (``OTHERS_GROUPS``, 0 when
+    the ranking shows them all). A group is matched null-safely: a NULL group is a group, shown or not.
+    With ``others_of`` "compare" the other groups are those outside today's ranking, their values over the
+    comparison's window (``:compare_start``, ``:compare_end``). Adding up groups is exact only for metrics
+    that add up, which the spec step sees to."""
+    keys, values = _group_keys(spec, dims), [m["key"] for m in metrics]
+    ranked = _grouped(metrics, spec, dims, tables, used, keys) + _order(spec, keys, values[0], dims)
+    rest = {**spec, "bound_by": "compare"} if spec["others_of"] == "compare" else spec
+    groups = _grouped(metrics, rest, dims, tables, used, keys)
+    shown = ", ".join(f"s.{k} AS {k}" for k in keys)
+    outside = "r.others_shown IS NULL"
+    on = " AND ".join(f"g.{k} IS NOT DISTINCT FROM r.{k}" for k in keys)
+    sums = ", ".join(f"SUM(CASE WHEN {outside} THEN g.{v} END) AS {v}" for v in values)
+    return (f"SELECT {shown}, {', '.join(f'NULL AS {v}' for v in values)}, NULL AS {OTHERS_GROUPS} FROM ({ranked}) AS s "
+            f"UNION ALL SELECT {', '.join(f'NULL AS {k}' for k in keys)}, {sums}, "
+            f"COUNT(CASE WHEN {outside} THEN 1 END) AS {OTHERS_GROUPS} FROM ({groups}) AS g "
+            f"LEFT JOIN (SELECT {shown}, 1 AS others_shown FROM ({ranked}) AS s) AS r ON {on}")
 
 
 def _slug(label: str) -> str:
@@ -187,8 +215,8 @@ def _where(metric: dict[str, Any], spec: dict[str, Any], dims: dict[str, dict[st
            base_columns: set[str]) -> list[str]:
     where = []
     if metric.get("time_column"):
-        column = f"b.{metric['time_column']}"
-        where += [f"{column} >= :window_start", f"{column} < :window_end"]
+        column, (start, end) = f"b.{metric['time_column']}", _BOUNDS[spec.get("bound_by") or "window"]
+        where += [f"{column} >= :{start}", f"{column} < :{end}"]
     if metric.get("default_filters"):
         where.append(f"({_qualify(metric['default_filters'], base_columns, 'b')})")
     for flt in spec.get("filters", []):

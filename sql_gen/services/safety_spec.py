@@ -59,15 +59,18 @@ class _Filter:
     values: tuple[str, ...]
 
 
-def spec_check(*, sql: str, read: str, spec: dict[str, Any], context: dict[str, Any]) -> None:
+def spec_check(*, sql: str, read: str, spec: dict[str, Any], context: dict[str, Any],
+               windows: tuple[tuple[str, str], ...] = (WINDOW,)) -> None:
     """Refuse a checked statement (``CheckedSql.uncapped``, in dialect ``read``) that does not compute
-    what ``spec`` asks over the dictionary slice ``context`` the SQL step was given.
+    what ``spec`` asks over the dictionary slice ``context`` the SQL step was given. ``windows`` are the
+    placeholder pairs a fact query may be bounded by: the window's; a statement our code writes over two
+    windows (a ranking's "all others" in the earlier window) passes the comparison's too.
 
     Raises:
         SqlRejected: with a reason the model can act on.
     """
     try:
-        _spec_check(sqlglot.parse_one(sql, read=read), read, spec, context)
+        _spec_check(sqlglot.parse_one(sql, read=read), read, spec, context, windows)
     except SqlRejected:
         raise
     except Exception as e:  # a shape the check did not foresee is refused, never let through unchecked
@@ -76,7 +79,8 @@ def spec_check(*, sql: str, read: str, spec: dict[str, Any], context: dict[str, 
                           "write it as the plain shape the instructions give.") from None
 
 
-def _spec_check(tree: exp.Expression, read: str, spec: dict[str, Any], context: dict[str, Any]) -> None:
+def _spec_check(tree: exp.Expression, read: str, spec: dict[str, Any], context: dict[str, Any],
+                windows: tuple[tuple[str, str], ...]) -> None:
     _check_limits(tree, spec)
     for clause in (exp.Having, exp.Qualify):
         if tree.find(clause):
@@ -96,7 +100,7 @@ def _spec_check(tree: exp.Expression, read: str, spec: dict[str, Any], context: 
             _check_join(join, read)
         read_facts = [t for t in aliases.values() if t in facts]
         if read_facts:
-            fact_read = _check_fact_where(select, read, aliases, read_facts, facts, filters)
+            fact_read = _check_fact_where(select, read, aliases, read_facts, facts, filters, windows)
             bounding |= fact_read.bounding
             reads.append(fact_read)
         else:
@@ -185,8 +189,10 @@ class _FactRead:
 
 
 def _check_fact_where(select: exp.Select, read: str, aliases: dict[str, str | None], read_facts: list[str],
-                      facts: dict[str, list[dict[str, Any]]], filters: list[_Filter]) -> _FactRead:
-    """Check a fact query's WHERE; return what it keeps (its window comparisons are the ones that bound rows)."""
+                      facts: dict[str, list[dict[str, Any]]], filters: list[_Filter],
+                      windows: tuple[tuple[str, str], ...]) -> _FactRead:
+    """Check a fact query's WHERE; return what it keeps (its window comparisons are the ones that bound rows):
+    bounded by one of ``windows``' pairs."""
     where = select.args.get("where")
     parts = [p for t in read_facts for p in facts[t]]
     defaults = {unqualified(c, read) for p in parts for c in _fragment_conjuncts(p.get("default_filters"), read)}
@@ -207,7 +213,7 @@ def _check_fact_where(select: exp.Select, read: str, aliases: dict[str, str | No
         else:
             matched.add(_matched_filter(condition, read, aliases, filters))
     seen = {name for names in bounds.values() for name in names}
-    if any(p.get("time_column") for p in parts) and not set(WINDOW) <= seen:
+    if any(p.get("time_column") for p in parts) and not any(set(pair) <= seen for pair in windows):
         table = ", ".join(read_facts)
         raise SqlRejected(f"The query that reads {table} must bound its rows with time_column >= :window_start "
                           "AND time_column < :window_end, each a condition of its own in its WHERE joined by AND "
@@ -216,7 +222,7 @@ def _check_fact_where(select: exp.Select, read: str, aliases: dict[str, str | No
         if index not in matched:
             raise SqlRejected(f"The spec's filter on {flt.label} ({_wanted(flt)}) is missing from the query "
                               f"that reads {', '.join(read_facts)}; add it to its WHERE with AND.")
-    dated = {column for column, names in bounds.items() if set(WINDOW) <= names}
+    dated = {column for column, names in bounds.items() if any(set(pair) <= names for pair in windows)}
     return _FactRead(tables=read_facts, conditions=conditions, dated=dated, bounding=bounding)
 
 

@@ -4,11 +4,14 @@
 // and tests/js/chart-model.test.mjs checks it.
 import { dimensionKeys } from "./columns.js";
 import { bucketLabel, labelFor, metricsOf, needsYear, partialIndex, periods, shorten, toNumber } from "./format.js";
+import { othersLabel, othersOf } from "./others-model.js";
 
 export const MAX_SLICES = 20;
 // More bars than this are unreadable on a card: the largest are drawn, the notes say so, the table has all.
 export const MAX_CATEGORIES = 30;
 export const LABEL_CHARS = 24;
+// The x key of a ranking's "all others" category: no value a query returns (a NULL group's key is null).
+export const OTHERS_KEY = "\u0000all others";
 export const CARTESIAN = new Set(["line", "area", "stacked_area", "bar", "horizontal_bar", "stacked_bar"]);
 
 /** Returns {column, key, index}[] for the result's dimension columns, in order; `key` is the dictionary key. */
@@ -30,8 +33,8 @@ const metricColumn = (columns, metric) => columns.indexOf(metric.key);
 
 /**
  * Returns the chart's model: {kind, x: {keys, labels, longLabels, time}, series: [{name, metric, values,
- * split}], compare: [{name, metric, values}], partial, notes, metrics, horizontal}. Values are numbers or
- * null, aligned with x.keys.
+ * split}], compare: [{name, metric, values}], partial, notes, metrics, horizontal, others}. Values are numbers or
+ * null, aligned with x.keys; ``others`` is the index of a ranking's "all others" category, when it has one.
  */
 export function chartModel(widget) {
   const spec = widget.spec || {};
@@ -132,7 +135,24 @@ function cartesianModel(widget, kind, metrics, dims, notes) {
   if (partial !== null) notes.push(`${x.longLabels[partial]} is not over yet: its figure is partial.`);
   const drawn = split ? metrics.slice(0, 1) : metrics;
   const model = { kind, x, series, compare, partial, notes, metrics: drawn, horizontal: kind === "horizontal_bar" };
-  return x.time ? model : capCategories(model);
+  return x.time || split ? model : withOthers(widget, capCategories(model));
+}
+
+/** Returns the model with the ranking's "all others" row as its last category (``others`` its index), the
+ * query's figure for each series and its earlier value for each comparison series; the model as it is when
+ * the result has no such row. */
+function withOthers(widget, model) {
+  const others = othersOf(widget.result);
+  if (!others) return model;
+  const label = othersLabel(others, model.x.dim ? dimensionName(widget, model.x.dim.key) : "");
+  return {
+    ...model,
+    x: { ...model.x, keys: [...model.x.keys, OTHERS_KEY], labels: [...model.x.labels, shorten(label, LABEL_CHARS)],
+      longLabels: [...model.x.longLabels, label] },
+    series: model.series.map((s) => ({ ...s, values: [...s.values, toNumber(others.value(s.metric.key))] })),
+    compare: model.compare.map((s) => ({ ...s, values: [...s.values, toNumber(others.earlier(s.metric.key))] })),
+    others: model.x.keys.length,
+  };
 }
 
 /** Returns the model with at most MAX_CATEGORIES categories: the largest by the drawn values (summed over
@@ -178,6 +198,11 @@ function pieModel(widget, kind, metric, dims, notes) {
       leftOut = rest.length;
     }
   }
+  const others = othersOf(widget.result);
+  const rest = others ? toNumber(others.value(metric.key)) : null;
+  if (rest !== null && rest >= 0) {
+    slices = [...slices, { name: othersLabel(others, dimensionName(widget, dim.key)), code: null, value: rest, others: true, query: true }];
+  }
   const share = pieShare(widget, metric, slices, { negative, leftOut });
   if (share.note) notes.push(share.note);
   if (widget.result.compare) notes.push("The comparison is not drawn on a pie.");
@@ -199,7 +224,8 @@ function pieShare(widget, metric, slices, { negative, leftOut }) {
   if (all !== null && all > 0) return { total: all, words: "of all", note: "" };
   const drawn = slices.reduce((sum, s) => sum + s.value, 0);
   const ranking = widget.spec && widget.spec.ranking;
-  const whole = !ranking && !result.truncated && !negative && !leftOut;
+  // The query's "all others" slice makes a ranking's slices the whole of it.
+  const whole = (!ranking || slices.some((s) => s.query)) && !result.truncated && !negative && !leftOut;
   if (whole) return { total: drawn, words: "of all", note: "" };
   const words = ranking && ranking.n ? `of the ${ranking.direction || "top"} ${ranking.n}` : `of the ${slices.length} slices shown`;
   return { total: drawn, words, note: `Percentages are shares ${words}, not of all ${metric.name}: the rest is not in the result.` };

@@ -11,6 +11,7 @@ const charts = new Map(); // container -> {chart, resize}
 const PARTIAL_ID = "partial:"; // helper series that draw a partial bucket's dashed segment; not data
 const TEXT = "#5b6675";
 const MUTED = "#9aa4b2";
+const OTHERS = "#c3cad4"; // a ranking's "all others" bar or slice: grey, whatever the palette
 // ECharts' own colours, used only when the server sent no palette.
 const DEFAULT_PALETTE = ["#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4", "#ea7ccc"];
 
@@ -58,6 +59,7 @@ function categoryAxis(model, horizontal) {
 function dataItems(values, model, bar) {
   return values.map((v, i) => {
     if (v === null) return "-";
+    if (i === model.others) return bar ? { value: v, itemStyle: { color: OTHERS } } : { value: v, symbol: "diamond", symbolSize: 8 };
     if (i !== model.partial) return v;
     return bar
       ? { value: v, itemStyle: { opacity: 0.55, decal: { symbol: "rect", symbolSize: 1, dashArrayX: [1, 0], dashArrayY: [3, 5], rotation: -Math.PI / 4, color: "rgba(255,255,255,0.7)" } } }
@@ -140,7 +142,8 @@ function pieOption(model, meta) {
   return {
     series: [{
       id: "s0", name: chartText(metric.name), type: "pie", radius: model.kind === "donut" ? ["45%", "70%"] : [0, "70%"],
-      center: ["50%", "46%"], data: model.slices.map((s) => ({ name: chartText(s.name), value: s.value })),
+      center: ["50%", "46%"],
+      data: model.slices.map((s) => ({ name: chartText(s.name), value: s.value, itemStyle: s.query ? { color: OTHERS } : undefined })),
       label: { color: TEXT, fontSize: 11, lineHeight: 14, formatter: (p) => `${label(p)}\n${share(p.value)}${words === "of all" ? "" : "*"}`,
         overflow: "truncate", width: 130 },
       labelLayout: { hideOverlap: true }, minShowLabelAngle: 6, avoidLabelOverlap: true,

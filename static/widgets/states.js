@@ -51,7 +51,8 @@ export function emptyText(w) {
 }
 
 /** Returns the notes a card shows under its body, in order: [{kind, text}]. ``partial`` and
- * ``truncated`` say what the figures are; ``companion`` (a sparkline or totals query that failed) and
+ * ``truncated`` say what the figures are; ``companion`` (a sparkline, totals or "all others" query that failed,
+ * or a ranking that shows every group) and
  * ``fill`` (empty periods not filled in) are quiet. */
 export function cardNotes(w) {
   const state = bodyState(w);
@@ -66,8 +67,16 @@ export function cardNotes(w) {
   }
   if (result.sparkline_error) notes.push({ kind: "companion", text: `No trend line: ${result.sparkline_error}` });
   if (result.totals_error) notes.push({ kind: "companion", text: `No totals row: ${result.totals_error}` });
+  for (const text of othersNotes(result)) notes.push({ kind: "companion", text });
   if (result.fill_note) notes.push({ kind: "fill", text: result.fill_note });
   return notes;
+}
+
+/** Returns what the card says of a ranking's "all others" row: why it is missing, that every group is shown,
+ * or why it has no earlier value. */
+function othersNotes(result) {
+  const others = result.others && typeof result.others === "object" ? result.others : {};
+  return [result.others_error, others.note, others.compare_error].filter((text) => typeof text === "string" && text);
 }
 
 function partialText(w) {

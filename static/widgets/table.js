@@ -5,8 +5,8 @@
 import { el } from "./dom.js";
 import { bucketLabel, formatDelta, formatValue, labelFor, needsYear, unitSymbol } from "./format.js";
 import {
-  PAGE_SIZE, clampPage, nextSort, pageCount, pageRows, rangeText, sortNote, sortRows, tableColumns, totalsLabel,
-  totalsRow, withComparison,
+  PAGE_SIZE, clampPage, nextSort, othersRow, pageCount, pageRows, rangeText, sortNote, sortRows, tableColumns,
+  totalsLabel, totalsRow, withComparison,
 } from "./tabledata.js";
 
 /** Returns a cell formatter per column: (value) -> text. */
@@ -41,6 +41,7 @@ export function tableView(w, shown, meta, { caption = w.title, pageSize = PAGE_S
   const columns = tableColumns(w, result);
   const texts = cellText(w, result, meta, columns);
   const totals = totalsRow(result, columns);
+  const others = othersRow(w, result, columns);
   const state = { sort: null, page: 0 };
   const sortKey = (index) => {
     const role = columns[index].role;
@@ -66,11 +67,13 @@ export function tableView(w, shown, meta, { caption = w.title, pageSize = PAGE_S
   function draw() {
     const rows = sortRows(result.rows, state.sort, state.sort ? sortKey(state.sort.index) : undefined);
     state.page = clampPage(state.page, rows.length, pageSize);
+    const last = state.page === pageCount(rows.length, pageSize) - 1;
     tbody.replaceChildren(...pageRows(rows, state.page, pageSize).map((row) => el("tr", {},
       columns.map((c, i) => (i === 0
         ? el("th", { scope: "row", className: c.numeric ? "num" : null },
           el("span", { className: "cell-key", text: texts[i](row[c.index]) }))
-        : el("td", { className: c.numeric ? "num" : null, text: texts[i](row[c.index]) }))))));
+        : el("td", { className: c.numeric ? "num" : null, text: texts[i](row[c.index]) })))),
+    ...(others && last ? [othersLine()] : []));
     headCells.forEach((th, i) => {
       th.setAttribute("aria-sort", state.sort && state.sort.index === i ? state.sort.direction : "none");
     });
@@ -80,6 +83,17 @@ export function tableView(w, shown, meta, { caption = w.title, pageSize = PAGE_S
     pager.hidden = rows.length <= pageSize;
     note.textContent = sortNote(state.sort, result);
     note.hidden = !note.textContent;
+  }
+
+  /** The "all others" row after the last ranked row: whatever the sort, on the last page. */
+  function othersLine() {
+    return el("tr", { className: "others-row", "data-testid": "others-row", title: others.title },
+      columns.map((c, i) => {
+        const cell = others.cells[i];
+        if (i === 0) return el("th", { scope: "row" }, el("span", { className: "cell-key", text: others.label }));
+        const text = cell === null && !["metric", "previous"].includes(c.role) ? "" : texts[i](cell);
+        return el("td", { className: c.numeric ? "num" : null, text });
+      }));
   }
 
   const what = totals ? totalsLabel(w, result, columns, totals) : null;

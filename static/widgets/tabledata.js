@@ -3,6 +3,7 @@
 import { dimensionKeys } from "./columns.js";
 import { humanize } from "./format.js";
 import { metricsOf } from "./format.js";
+import { othersLabel, othersOf, othersTitle } from "./others-model.js";
 
 export const PAGE_SIZE = 25;
 
@@ -153,4 +154,21 @@ export function totalsLabel(w, result, columns, totals) {
   if (whole) return { label: "Total", title: `The sum over all ${rows}, computed by the query.` };
   return { label: `All ${rows} · whole window`,
     title: `The figure for all ${rows} in the window, computed by the query: more than the ${result.rows.length} shown.` };
+}
+
+/** Returns the ranking's "all others" row the query computed: {label, title, cells} with one cell per table
+ * column (the metrics' figures, and under a comparison the earlier value and the change), or null when the
+ * result has none. It is drawn after the last ranked row, never sorted or paged with them. */
+export function othersRow(w, result, columns) {
+  const others = othersOf(result);
+  if (!others) return null;
+  const key = columns.find((c) => c.role === "dimension");
+  const primary = metricsOf(w)[0];
+  const cells = columns.map((c) => {
+    if (c.role === "metric") return others.value(c.key);
+    if (c.role === "previous") return others.delta ? others.delta.previous ?? null : others.earlier(primary && primary.key);
+    if (c.role === "change") return others.delta;
+    return null;
+  });
+  return { label: othersLabel(others, key ? key.label : ""), title: othersTitle(w.spec), cells };
 }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { chartModel, MAX_CATEGORIES, MAX_SLICES } from "../../static/widgets/chart-model.js";
+import { chartModel, MAX_CATEGORIES, MAX_SLICES, OTHERS_KEY } from "../../static/widgets/chart-model.js";
 
 const COUNT = { key: "claim_count", name: "Claim count", unit: "count" };
 const chart = (spec, result, extra = {}) => ({ spec: { kind: "chart", metric: COUNT, ...spec }, result: { truncated: false, ...result }, ...extra });
@@ -113,4 +113,30 @@ test("a breakdown's bars come in the result's order: the spec's sort, not re-sor
   }));
   assert.deepEqual(model.x.keys, ["Fire", "Hail", "Theft"]);
   assert.deepEqual(model.series[0].values, [3, 9, 1]);
+});
+
+test("a ranking's 'all others' is its last bar, with its earlier value, as the query computed it", () => {
+  const spec = { chart_type: "horizontal_bar", dimensions: ["region"], ranking: { direction: "top", n: 2, others: true },
+    compare: { kind: "previous_period" }, labels: { region: "region" } };
+  const model = chartModel(chart(spec, {
+    columns: ["region", "claim_count"], rows: [["south", 50], ["west", 30]],
+    compare: { columns: ["region", "claim_count"], rows: [["south", 40]] },
+    others: { columns: ["claim_count"], rows: [[25]], groups: 3, compare: { columns: ["claim_count"], rows: [[20]] } },
+  }));
+  assert.deepEqual(model.x.keys, ["south", "west", OTHERS_KEY]);
+  assert.equal(model.x.longLabels[2], "All others (3 regions)");
+  assert.deepEqual(model.series[0].values, [50, 30, 25]);
+  assert.deepEqual(model.compare[0].values, [40, null, 20]);
+  assert.equal(model.others, 2);
+  const none = chartModel(chart(spec, { columns: ["region", "claim_count"], rows: [["south", 50]],
+    others: { columns: ["claim_count"], rows: [], groups: 0, note: "The only region is shown: there are no others." } }));
+  assert.deepEqual([none.x.keys, none.others], [["south"], undefined]);
+});
+
+test("a ranked pie with the query's 'all others' slice shares of all, and draws it last", () => {
+  const spec = { chart_type: "pie", dimensions: ["region"], ranking: { direction: "top", n: 2, others: true } };
+  const model = chartModel(chart(spec, { columns: ["region", "claim_count"], rows: [["south", 10], ["west", 50]],
+    others: { columns: ["claim_count"], rows: [[140]], groups: 4 } }));
+  assert.deepEqual(model.slices.map((s) => [s.name, s.value]), [["West", 50], ["South", 10], ["All others (4 regions)", 140]]);
+  assert.deepEqual([model.share.words, model.share.total, model.notes], ["of all", 200, []]);
 });

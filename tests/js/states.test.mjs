@@ -55,6 +55,14 @@ describe("cardNotes", () => {
       ["companion", "No trend line: timed out"], ["companion", "No totals row: refused"]]);
   });
 
+  test("an 'all others' row that is missing, or that every group is shown, is noted quietly", () => {
+    const failed = { columns: ["v"], rows: [[1]], others_error: "The 'all others' row is left out: ties." };
+    assert.deepEqual(cardNotes(widget({}, failed)).map((n) => [n.kind, n.text]), [
+      ["companion", "The 'all others' row is left out: ties."]]);
+    const all = { columns: ["v"], rows: [[1]], others: { columns: ["v"], rows: [], groups: 0, note: "All 3 regions are shown: there are no others." } };
+    assert.deepEqual(cardNotes(widget({}, all)).map((n) => n.text), ["All 3 regions are shown: there are no others."]);
+  });
+
   test("a failed widget carries no notes; its failure says why", () => {
     assert.deepEqual(cardNotes(widget({ can_retry: true }, { columns: ["v"], rows: [], truncated: true })), []);
   });

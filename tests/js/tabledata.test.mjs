@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  CHANGE, PREVIOUS, clampPage, nextSort, pageCount, pageRows, rangeText, sortNote, sortRows, tableColumns, totalsLabel,
-  totalsRow, withComparison,
+  CHANGE, PREVIOUS, clampPage, nextSort, othersRow, pageCount, pageRows, rangeText, sortNote, sortRows, tableColumns,
+  totalsLabel, totalsRow, withComparison,
 } from "../../static/widgets/tabledata.js";
 
 const WIDGET = {
@@ -134,6 +134,39 @@ describe("totalsRow", () => {
   test("it gives no row when the query computed none, never a sum of its own", () => {
     assert.equal(totalsRow(RESULT, columns), null);
     assert.equal(totalsRow({ ...RESULT, totals: { columns: ["total_paid"], rows: [] } }, columns), null);
+  });
+});
+
+describe("othersRow", () => {
+  const ranked = { spec: { ...WIDGET.spec, ranking: { direction: "top", n: 4, others: true } } };
+  const columns = tableColumns(ranked, RESULT);
+
+  test("it places the query's figures under their metric columns, named by how many groups they add up", () => {
+    const result = { ...RESULT, others: { columns: ["claim_count", "total_paid"], rows: [[7, 410]], groups: 3 } };
+    const row = othersRow(ranked, result, columns);
+    assert.deepEqual([row.label, row.cells], ["All others (3 statuses)", [null, 410, 7]]);
+    assert.match(row.title, /outside the top 4, added up by the query/);
+    const one = othersRow(ranked, { ...result, others: { ...result.others, groups: 1 } }, columns);
+    assert.equal(one.label, "All others (1 status)");
+  });
+
+  test("under a comparison it has its earlier value and change", () => {
+    const compared = { spec: { ...ranked.spec, extra_metrics: [], compare: { kind: "previous_period" } } };
+    const result = withComparison(compared, {
+      columns: ["status", "total_paid"], rows: [["open", 300]], compare: { columns: ["status", "total_paid"], rows: [] },
+      deltas: [{ group: ["open"], current: 300, previous: null, abs: null, pct: null }],
+      others: { columns: ["total_paid"], rows: [[50]], groups: 2, compare: { columns: ["total_paid"], rows: [[40]] },
+        delta: { current: 50, previous: 40, abs: 10, pct: 0.25 } },
+    });
+    const row = othersRow(compared, result, tableColumns(compared, result));
+    assert.deepEqual(row.cells, [null, 50, 40, { current: 50, previous: 40, abs: 10, pct: 0.25 }]);
+  });
+
+  test("it gives no row when every group is shown, the query failed, or its row cannot be read", () => {
+    assert.equal(othersRow(ranked, RESULT, columns), null);
+    assert.equal(othersRow(ranked, { ...RESULT, others: { columns: ["total_paid"], rows: [], groups: 0 } }, columns), null);
+    assert.equal(othersRow(ranked, { ...RESULT, others_error: "refused" }, columns), null);
+    assert.equal(othersRow(ranked, { ...RESULT, others: { columns: ["total_paid"], rows: [[1, 2]] } }, columns), null);
   });
 });
 

@@ -7,13 +7,15 @@ filters and window with no dimensions, so they are right for non-additive metric
 whole, not a sum of averages) and for truncated or ranked rows (the whole window, not the rows shown).
 A ranking compared with an earlier window has ``earlier``: the same statement without the ranking, run over
 the earlier window only, so that each group ranked now gets its earlier value, not only the groups that were
-in the earlier window's own top N (``earlier_sql``; the widget's data keeps the groups it ranks).
+in the earlier window's own top N (``earlier_sql``; the widget's data keeps the groups it ranks). A ranking
+with an "all others" row has ``others`` (and ``others_earlier`` with a comparison): see ``others``.
 
 Their statements are written by the deterministic generator from the metric definitions and accepted
 exactly as the widget's own statement is (safety check, then the engine's prepare): no model call, in
 live mode too (``sql_write_offline``). They are stored on the widget (``Widget.companions``) and run with
 its data at every fetch and refresh (``companions_data``). A companion that cannot be written or run
-never fails the widget: its result says why it is missing (``sparkline_error``, ``totals_error``).
+never fails the widget: its result says why it is missing (``sparkline_error``, ``totals_error``,
+``others_error``).
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from sql_gen.services.execute import QueryResult, sql_execute
 from sql_gen.services.generate import SqlInput, sql_write_offline
 from sql_gen.services.safety import sql_check
 from widgets.services.data import spec_window, widget_data
+from widgets.services.others import others_data, others_specs, others_windows
 
 log = logging.getLogger(__name__)
 Runner = Callable[..., QueryResult]
@@ -43,8 +46,8 @@ def companion_specs(*, spec: dict[str, Any], metrics: Mapping[str, MetricDefinit
     """Return, per companion the widget has, its spec, or why it has none (a string).
 
     A KPI has a sparkline, a table with dimensions or a grain has totals, a ranking of a dimension with a
-    comparison has its earlier values; other widgets have none. ``metrics`` holds the definitions of the
-    spec's metrics by key.
+    comparison has its earlier values, a ranking with an "all others" row has the statements of that row;
+    other widgets have none. ``metrics`` holds the definitions of the spec's metrics by key.
     """
     out: dict[str, dict[str, Any] | str] = {}
     if spec.get("kind") == "kpi":
@@ -55,7 +58,7 @@ def companion_specs(*, spec: dict[str, Any], metrics: Mapping[str, MetricDefinit
     if spec.get("ranking") and spec.get("compare") and spec.get("dimensions"):
         out[EARLIER] = {**spec, "title": f"{spec.get('title', '')}: earlier window", "ranking": None, "sort": None,
                         "sparkline": False}
-    return out
+    return out | others_specs(spec)
 
 
 def _sparkline_spec(spec: dict[str, Any], metric: MetricDefinition, today: dt.date) -> dict[str, Any] | str:
@@ -106,7 +109,7 @@ def companions_write(*, spec: dict[str, Any], metrics: Mapping[str, MetricDefini
             continue
         keys = [derived["metric"]["key"], *(m["key"] for m in derived.get("extra_metrics") or [])]
         inputs = SqlInput(metric=metrics[keys[0]], extra_metrics=tuple(metrics[k] for k in keys[1:]), spec=derived,
-                          source=source, ends_at=ends_at)
+                          source=source, ends_at=ends_at, windows=others_windows(derived))
         try:
             written = sql_write_offline(inputs)
         except ApplicationError as exc:
@@ -134,12 +137,15 @@ def companions_derive(*, spec: dict[str, Any], source: DataSource, today: dt.dat
 
 
 def companions_data(*, source: DataSource, companions: Mapping[str, Any], today: dt.date,
-                    deadline_s: float | None = None, run: Runner | None = None) -> dict[str, Any]:
+                    deadline_s: float | None = None, run: Runner | None = None,
+                    shown: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return what the companions add to the widget's result: ``sparkline`` as ``{"columns", "rows", "grain",
     "partial_first", "partial_last", "truncated", "window"}`` (the KPI's own window) and ``totals`` as
     ``{"columns", "rows"}``, or, for one that could not be written or run, ``sparkline_error`` /
-    ``totals_error`` saying why. Never raises for a companion."""
-    out: dict[str, Any] = {}
+    ``totals_error`` saying why; with ``shown`` (the widget's own result, as ``widget_data`` returned it) a
+    ranking's ``others`` or ``others_error`` (``others_data``). Never raises for a companion."""
+    out: dict[str, Any] = {} if shown is None else others_data(source=source, companions=companions, shown=shown,
+                                                               run=run or sql_execute, deadline_s=deadline_s)
     for name in (SPARKLINE, TOTALS):
         stored = companions.get(name)
         if not isinstance(stored, dict):

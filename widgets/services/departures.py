@@ -79,9 +79,11 @@ def _shape(intent: dict[str, Any], spec: dict[str, Any]) -> list[str]:
         dropped.append(_compare_words(Comparison.model_validate(asked_compare)))
     if intent.get("grain") and intent["grain"] != spec.get("grain"):
         dropped.append(f"per {intent['grain']}")
-    ranking = intent.get("ranking")
-    if ranking and ranking != _ranking(spec.get("ranking")):
+    ranking, shown = _ranking(intent.get("ranking")), _ranking(spec.get("ranking"))
+    if ranking and (ranking["direction"], ranking["n"]) != ((shown or {}).get("direction"), (shown or {}).get("n")):
         dropped.append(f"{ranking['direction']} {ranking['n']}")
+    elif ranking and ranking["others"] and not shown["others"]:  # type: ignore[index]
+        dropped.append("all others")
     chart = intent.get("chart_type")
     if chart and chart != spec.get("chart_type"):
         dropped.append(f"a {chart.replace('_', ' ')} chart")
@@ -102,7 +104,8 @@ def _window(window: dict[str, Any] | None) -> TimeWindow | None:
 
 
 def _ranking(ranking: dict[str, Any] | None) -> dict[str, Any] | None:
-    return {"direction": ranking["direction"], "n": ranking["n"]} if ranking else None
+    return {"direction": ranking["direction"], "n": ranking["n"], "others": bool(ranking.get("others"))} \
+        if ranking else None
 
 
 def _compare_words(compare: Comparison) -> str:

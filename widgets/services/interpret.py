@@ -4,9 +4,9 @@ The ``interpretation`` object is what scripts, the API and our own checks read i
 internal shape: the text an analyst sees ("Total paid · Auto · 1 Jul – 30 Sep 2026 vs 1 Apr – 30 Jun
 2026 · top 5 causes"), the window and comparison as the dates actually bound (start inclusive, end
 exclusive, null for all time), the metrics, dimensions, filters with their exact stored values, the
-ranking, the sort (null for the default order), the chart kind, and what was assumed or not applied.
-The relative reading ("last quarter vs the quarter before") comes from the spec, the dates from the
-result, so a refreshed widget never shows stale dates.
+ranking (with ``others`` when it has an "all others" row), the sort (null for the default order),
+the chart kind, and what was assumed or not applied. The relative reading ("last quarter vs the quarter
+before") comes from the spec, the dates from the result, so a refreshed widget never shows stale dates.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def interpretation(*, spec: dict[str, Any], result: dict[str, Any] | None) -> di
         "dimensions": list(spec.get("dimensions", [])),
         "filters": filters,
         "grain": spec.get("grain"),
-        "ranking": {"direction": ranking["direction"], "n": ranking["n"]} if ranking else None,
+        "ranking": _ranking(ranking),
         "sort": sort_settled(spec),
         "chart": spec.get("chart_type") if spec.get("kind") == "chart" else None,
         "kind": spec.get("kind"),
@@ -45,6 +45,13 @@ def interpretation(*, spec: dict[str, Any], result: dict[str, Any] | None) -> di
         "assumptions": list(spec.get("assumptions", [])),
         "not_applied": list(spec.get("not_applied", [])),
     }
+
+
+def _ranking(ranking: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return the ranking as ``{"direction", "n"}``, with ``"others": true`` when it has an "all others" row."""
+    if not ranking:
+        return None
+    return {"direction": ranking["direction"], "n": ranking["n"], **({"others": True} if ranking.get("others") else {})}
 
 
 def _reading(spec: dict[str, Any]) -> str:
@@ -78,7 +85,8 @@ def _text(spec: dict[str, Any], metrics: list[dict[str, Any]], filters: list[dic
     parts.append(dates)
     ranking, dims = spec.get("ranking"), [labels.get(d, d) for d in spec.get("dimensions", [])]
     if ranking and dims:
-        parts.append(ranked(ranking, dims[0]) + "".join(f" by {d}" for d in dims[1:]))
+        parts.append(ranked(ranking, dims[0]) + "".join(f" by {d}" for d in dims[1:])
+                     + (" and all others" if ranking.get("others") else ""))
     elif dims:
         parts.append("by " + " and ".join(dims))
     if spec.get("grain"):

@@ -206,7 +206,7 @@ def _fetch(run: StepRun) -> dict[str, Any]:
                          compare_sql=earlier_sql(source=source, companions=companions))
     if spec["kind"] == "custom":
         widget_props(spec=spec, result=result)  # raises ResultShapeMismatch: values the component cannot draw
-    result |= companions_data(source=source, companions=companions,
+    result |= companions_data(source=source, companions=companions, shown=result,
                               today=dt.date.fromisoformat(result["today"]), deadline_s=run.left_s())
     return {"result": result_shape(kind=spec["kind"], result=result)}
 

@@ -32,6 +32,7 @@ from widgets.services.companions import EARLIER, companions_data, companions_der
 from widgets.services.custom import ResultShapeMismatch, widget_props
 from widgets.services.dashboards import require_owner
 from widgets.services.data import source_today, widget_data
+from widgets.services.others import OTHERS
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +257,7 @@ def _run_for_today(source: DataSource, checked: CheckedSql, widget: Widget, now:
     result = widget_data(source=source, spec=spec or widget.spec, sql=checked.sql, today=today, run=run,
                          compare_sql=earlier_sql(source=source, companions=companions))
     # The sparkline and totals are refreshed with the rows they go with; one that fails says why in the result.
-    result |= companions_data(source=source, companions=companions, today=today, run=run)
+    result |= companions_data(source=source, companions=companions, today=today, run=run, shown=result)
     origin = DataOrigin.LIVE if any(o == DataOrigin.LIVE for _, o in runs) else DataOrigin.CACHED
     return result, min(at for at, _ in runs), origin
 
@@ -266,7 +267,8 @@ def _companions(widget: Widget, source: DataSource, today: date) -> dict[str, An
     them now (written without a model call, so a refresh costs none), kept for the next refresh."""
     stored, spec = widget.companions or {}, widget.spec
     lacking = ((not stored and widget.kind in ("kpi", "table"))
-               or (spec.get("ranking") and spec.get("compare") and spec.get("dimensions") and EARLIER not in stored))
+               or (spec.get("ranking") and spec.get("compare") and spec.get("dimensions") and EARLIER not in stored)
+               or ((spec.get("ranking") or {}).get("others") and OTHERS not in stored))
     if not lacking:
         return stored
     derived = companions_derive(spec=widget.spec, source=source, today=today)

@@ -4,7 +4,7 @@ widget must never fail the dashboard it sits on.
 
 ``result_readable`` returns the result as the readers expect it (``columns`` a list of names, ``rows`` a
 list of lists as long as ``columns``) or None with the reason it cannot be read. A companion part (the
-sparkline, the totals, the comparison, the deltas) that is damaged is dropped, and its ``*_error`` says so,
+sparkline, the totals, the comparison, the deltas, the "all others" row) that is damaged is dropped, and its ``*_error`` says so,
 without making the widget's own rows unreadable.
 
 Cells JSON cannot carry as they are are made so: NaN and infinities (which strict JSON refuses) become
@@ -16,7 +16,8 @@ import math
 from typing import Any
 
 UNREADABLE = "This widget's data could not be read"
-_TABLES = ("sparkline", "totals", "compare")
+_TABLES = ("sparkline", "totals", "compare", "others")
+_ERRORS = {"sparkline": "sparkline", "totals": "totals", "others": "'all others' row"}
 
 
 def result_readable(result: Any) -> tuple[dict[str, Any] | None, str]:
@@ -35,12 +36,14 @@ def result_readable(result: Any) -> tuple[dict[str, Any] | None, str]:
         part_problem = _table_problem(part)
         if part_problem:
             out.pop(name)
-            if name in ("sparkline", "totals"):
-                out[f"{name}_error"] = f"The stored {name} could not be read: {part_problem}."
+            if name in _ERRORS:
+                out[f"{name}_error"] = f"The stored {_ERRORS[name]} could not be read: {part_problem}."
             if name == "compare":
                 out.pop("deltas", None)
         else:
             out[name] = {**part, "rows": _exact_rows(part["rows"])}
+    if isinstance(out.get("others"), dict):
+        out["others"] = _others_readable(out["others"])
     deltas = out.get("deltas")
     if deltas is not None and not (isinstance(deltas, list) and all(isinstance(d, dict) for d in deltas)):
         out.pop("deltas")
@@ -51,6 +54,26 @@ def result_readable(result: Any) -> tuple[dict[str, Any] | None, str]:
     if out.get("today") is not None and not isinstance(out["today"], str):
         out.pop("today")
     return out, ""
+
+
+def _others_readable(others: dict[str, Any]) -> dict[str, Any]:
+    """Return the "all others" row with a damaged earlier part dropped (said in ``compare_error``) and a count of
+    groups that is no count read as unknown."""
+    out = {**others}
+    if not isinstance(out.get("groups"), int) or isinstance(out.get("groups"), bool):
+        out["groups"] = None
+    earlier = out.get("compare")
+    if earlier is not None:
+        problem = _table_problem(earlier)
+        if problem:
+            out.pop("compare")
+            out.pop("delta", None)
+            out["compare_error"] = f"The stored earlier value could not be read: {problem}."
+        else:
+            out["compare"] = {**earlier, "rows": _exact_rows(earlier["rows"])}
+    if out.get("delta") is not None and not isinstance(out["delta"], dict):
+        out.pop("delta")
+    return out
 
 
 _SAFE = 2**53

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer, model_validator
 
 from backend.errors import ApplicationError, ErrorCode
 from backend.llm.api import InvalidAnswer, LLMStep, Prompt, Purpose, Tool
@@ -54,11 +54,18 @@ class Filter(BaseModel):
 
 
 class Ranking(BaseModel):
-    """The top or bottom ``n`` rows by the primary metric."""
+    """The top or bottom ``n`` rows by the primary metric, and optionally one more: all the other groups."""
 
     model_config = ConfigDict(extra="forbid")
     direction: Literal["top", "bottom"]
     n: int = Field(ge=1, le=MAX_RANK)
+    others: bool = Field(default=False, description="Also an 'all others' row: every group outside the n, its "
+                                                    "values added up by a query. Only for metrics that add up.")
+
+    @model_serializer(mode="wrap")
+    def _others_when_asked(self, handler: Any) -> dict[str, Any]:
+        """Store ``others`` only when asked: a ranking without it is {"direction", "n"}, as it always was."""
+        return {k: v for k, v in handler(self).items() if k != "others" or v}
 
 
 class WidgetSpec(BaseModel):
@@ -205,7 +212,9 @@ SYSTEM = (
     "to-date or last calendar unit; yesterday is previous day) | {kind: period, unit: year|quarter|month, year, "
     "quarter?, month?} | {kind: since, start} | {kind: between, start, end (inclusive)}. compare is "
     "{kind: previous_period|previous_year} or null. grain is day, week, month, quarter or year for a time "
-    "series. ranking is {direction: top|bottom, n}. " + SORT_DESCRIPTION + " To sort a table by a metric it does "
+    "series. ranking is {direction: top|bottom, n, others}; others true adds one 'all others' row (every other "
+    "group, added up), only when the analyst asks for the rest as one row and every metric is additive. "
+    + SORT_DESCRIPTION + " To sort a table by a metric it does "
     "not show, add that metric to extra_metrics. chart_type is one of line, area, stacked_area, bar, "
     "horizontal_bar, stacked_bar, pie, donut, scatter. A KPI has no dimensions (a grain only with "
     "sparkline); a chart needs a grain or a dimension and a chart_type; pie and donut split one metric by one "
@@ -261,7 +270,34 @@ def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> Widget
     labels = {key: d["label"] for key, d in dimensions.items()} | {key: n["label"] for key, n in numbers.items()}
     used = [*spec.dimensions, *(f.dimension for f in spec.filters)]
     spec.labels = {key: labels.get(key, key) for key in used}
+    _others_kept(spec, [known_metrics[ref.key] for ref in spec.metrics])
     return spec
+
+
+def _others_kept(spec: WidgetSpec, metrics: list[dict[str, Any]]) -> None:
+    """Keep a ranking's 'all others' row only where it is exact and has a place, else leave it out saying why
+    (the departures then report it as not applied): the rows shown are right either way, as with a window an
+    undated metric cannot apply. Its values are the other groups' added up by a query, which is the figure
+    of those groups only for sums and counts (``additive``); an average of the rest is no sum of averages."""
+    if spec.ranking is None or not spec.ranking.others:
+        return
+    problem = _no_others(spec, metrics)
+    if problem:
+        spec.ranking.others = False
+        spec.assumptions = [*spec.assumptions, f"No 'all others' row: {problem}."][-10:]
+
+
+def _no_others(spec: WidgetSpec, metrics: list[dict[str, Any]]) -> str:
+    lacking = next((m for m in metrics if not m.get("additive")), None)
+    if lacking is not None:
+        return f"{lacking['name']} does not add up over groups (only sums and counts do)"
+    if spec.grain:
+        return f"it goes with a ranking of groups, not with a series per {spec.grain}"
+    if spec.kind == "custom":
+        return "a custom widget draws only the rows it is given"
+    if spec.kind == "chart" and (spec.chart_type == "scatter" or len(spec.dimensions) > 1):
+        return f"a {(spec.chart_type or 'chart').replace('_', ' ')} chart has no place for it"
+    return ""
 
 
 def _stored_values(flt: Filter, dimension: dict[str, Any] | None) -> None:

@@ -30,6 +30,8 @@ def row_fields(spec: dict[str, Any]) -> dict[str, Any]:
     if spec.get("kind") == "kpi":
         fields["grain"] = None
     fields["sort"] = sort_settled(spec)  # a sort stored as one word, or saying the default order, is none
+    if isinstance(fields["ranking"], dict) and not fields["ranking"].get("others"):  # "others": false is no row
+        fields["ranking"] = {k: v for k, v in fields["ranking"].items() if k != "others"}
     return fields
 
 
@@ -99,4 +101,6 @@ def _window(spec: dict[str, Any]) -> str:
 
 def _ranking(spec: dict[str, Any]) -> str:
     ranking = spec.get("ranking")
-    return f"{ranking['direction']} {ranking['n']}" if isinstance(ranking, dict) else "none"
+    if not isinstance(ranking, dict):
+        return "none"
+    return f"{ranking['direction']} {ranking['n']}" + (" and all others" if ranking.get("others") else "")
