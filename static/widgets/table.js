@@ -68,12 +68,12 @@ export function tableView(w, shown, meta, { caption = w.title, pageSize = PAGE_S
     const rows = sortRows(result.rows, state.sort, state.sort ? sortKey(state.sort.index) : undefined);
     state.page = clampPage(state.page, rows.length, pageSize);
     const last = state.page === pageCount(rows.length, pageSize) - 1;
-    tbody.replaceChildren(...pageRows(rows, state.page, pageSize).map((row) => el("tr", {},
+    const shown = pageRows(rows, state.page, pageSize).map((row) => el("tr", {},
       columns.map((c, i) => (i === 0
         ? el("th", { scope: "row", className: c.numeric ? "num" : null },
           el("span", { className: "cell-key", text: texts[i](row[c.index]) }))
-        : el("td", { className: c.numeric ? "num" : null, text: texts[i](row[c.index]) })))),
-    ...(others && last ? [othersLine()] : []));
+        : el("td", { className: c.numeric ? "num" : null, text: texts[i](row[c.index]) })))));
+    tbody.replaceChildren(...shown, ...(others && last ? [othersLine()] : []));
     headCells.forEach((th, i) => {
       th.setAttribute("aria-sort", state.sort && state.sort.index === i ? state.sort.direction : "none");
     });

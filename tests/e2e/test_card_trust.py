@@ -143,6 +143,23 @@ def test_a_totals_row_says_what_it_is(browser_page: Page, live_server: Any, boar
     expect(card_of(browser_page, "table").get_by_test_id("totals-row").locator("th")).to_have_text(label)
 
 
+def test_a_rankings_all_others_row_follows_its_rows_whatever_the_sort(browser_page: Page, live_server: Any,
+                                                                       board: Dashboard) -> None:
+    rows = STATUS_RESULT["rows"][:3]
+    others = {"columns": ["claim_count", "total_paid"], "rows": [[1827, 997000.0]], "groups": 57}
+    add_widget(board, spec={**STATUS_SPEC, "ranking": {"direction": "top", "n": 3, "others": True}},
+               result={**STATUS_RESULT, "rows": rows, "others": others})
+    open_board(browser_page, live_server.url, board, lambda w: w.update(dimension_labels={"status": "Claim status"}))
+    table = card_of(browser_page, "table").get_by_test_id("data-table")
+    row = table.get_by_test_id("others-row")
+    expect(row.locator("th, td")).to_have_text(["All others (57 claim statuses)", "$997,000.00", "1,827"])
+    expect(table.locator("tbody tr").last).to_have_attribute("data-testid", "others-row")
+    table.get_by_test_id("sort-button").nth(1).click()  # ascending or descending, the row stays last
+    table.get_by_test_id("sort-button").nth(1).click()
+    expect(table.locator("tbody tr").last).to_have_attribute("data-testid", "others-row")
+    expect(table.locator("tbody tr")).to_have_count(4)
+
+
 def test_a_two_column_table_with_a_long_header_shows_its_numbers_at_1366(
     browser_page: Page, live_server: Any, board: Dashboard, screenshot: Callable[[Page, str], Path]
 ) -> None:

@@ -221,6 +221,27 @@ def test_dimension_values_are_shown_by_label_and_too_many_slices_are_grouped(cha
     assert pie["categories"][-1] == "All others (6, added up here)" and len(pie["categories"]) == 20
 
 
+def test_a_rankings_all_others_is_its_last_bar_and_slice_in_grey(chart_page: Any) -> None:
+    ranked = {"ranking": {"direction": "top", "n": 3, "others": True}, "labels": {"cause": "cause"}}
+    others = {"others": {"columns": ["claim_count"], "rows": [[61]], "groups": 9}}
+    rows = [[c, 40 - i] for i, c in enumerate(CAUSES[:3])]
+    for kind, points in (("horizontal_bar", "4"), ("pie", "4")):
+        data = widget(kind, [COUNT], ["cause", "claim_count"], rows, dimensions=["cause"], spec=ranked, result=others)
+        drawn = chart_page.evaluate(DRAW, {"widget": data, "meta": META})
+        assert drawn["categories"][-1] == "All others (9 causes)" and drawn["points"] == points
+        grey = chart_page.evaluate("""() => {
+          const box = document.querySelector(".chart-under-test");
+          const canvas = box.querySelector("canvas");
+          const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+          let n = 0;
+          for (let i = 0; i < data.length; i += 4) {
+            if (data[i + 3] > 200 && data[i] === 0xc3 && data[i + 1] === 0xca && data[i + 2] === 0xd4) n++;
+          }
+          return n;
+        }""")
+        assert grey > 100, f"the {kind}'s 'all others' is not drawn in its grey"
+
+
 def test_the_tooltip_opens_on_a_tap_without_breaking_the_policy(chart_page: Any) -> None:
     chart_page.evaluate(DRAW, {"widget": CASES["bar with value labels"][0], "meta": META})
     box = chart_page.locator(".chart-under-test").bounding_box()

@@ -218,6 +218,40 @@ def test_a_widget_stored_without_the_rows_query_gets_it_at_its_next_refresh(demo
     assert OTHERS in widget.companions and widget.result["others"]["groups"] > 0
 
 
+# -- read from the request, through the whole pipeline -------------------------------------------------------
+
+
+def _asked(dashboard: Any, prompt: str) -> Widget:
+    created = widget_request_create(user=dashboard.owner, dashboard=dashboard, prompt=prompt, enqueue=False)
+    assert runner.run(request_id=created.id) == RequestStatus.READY
+    return Widget.objects.get(request_id=created.id)
+
+
+@pytest.mark.parametrize("shown", ["as a table", "as a bar chart", "as a pie chart"])
+def test_a_request_for_the_rest_builds_the_row_with_the_widget(demo_source, warehouse, dashboard, shown):
+    widget = _asked(dashboard, f"top 5 causes by total paid last 12 months and all others {shown}")
+    assert widget.spec["ranking"] == TOP_5 and widget.spec["not_applied"] == []
+    by_cause = _by_cause(warehouse, widget.result["window"])
+    shown_causes = [row[0] for row in widget.result["rows"]]
+    assert widget.result["others"]["rows"] == [[pytest.approx(sum(v for c, v in by_cause.items()
+                                                                  if c not in shown_causes))]]
+
+
+def test_a_request_for_the_rest_of_an_average_says_it_has_none(demo_source, dashboard):
+    widget = _asked(dashboard, "top 5 causes by average settlement days last 12 months, rest grouped")
+    assert widget.spec["ranking"] == {"direction": "top", "n": 5}
+    assert widget.spec["not_applied"] == ["all others"]
+    assert "No 'all others' row: Average settlement days does not add up over groups (only sums and counts do)." \
+        in widget.spec["assumptions"]
+    assert "others" not in widget.result and "others_error" not in widget.result
+
+
+def test_the_rest_said_of_no_ranking_is_reported_not_applied(demo_source, dashboard):
+    widget = _asked(dashboard, "total paid by cause last 12 months plus the rest")
+    assert widget.spec["ranking"] is None
+    assert any("rest" in words for words in widget.spec["not_applied"]), widget.spec["not_applied"]
+
+
 # -- how it is said ----------------------------------------------------------------------------------------
 
 

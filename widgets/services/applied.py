@@ -73,7 +73,7 @@ def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], to
     for phrase in [p for one in specs for p in _used_phrases(one, catalog)]:
         if len(phrase) > 1:  # said in full, a used term is not read for chart words ("product lines")
             text = re.sub(rf" {re.escape(' '.join(phrase))}(?:s|es)?(?= )", " ", text)
-    for pattern in _sort_patterns(specs) + reading.SHAPE_PATTERNS:  # "fastest first" before "fastest"
+    for pattern in _sort_patterns(specs) + _others_patterns(specs, follow_up=before is not None) + reading.SHAPE_PATTERNS:
         text = pattern.sub(" ", text)
     kept = {float(f["values"][0]) for one in specs for f in one.get("filters", []) if f.get("op") not in ("in", "not_in")}
     dropped: list[str] = [*markup, *time.unread]  # time words the window does not use ("before march")
@@ -102,6 +102,15 @@ def _sort_patterns(specs: list[dict[str, Any]]) -> list[re.Pattern[str]]:
     departures; order words on a series or a single number are reported here."""
     ordered = any(sort_read(spec) or default_order(spec) for spec in specs)
     return [*reading.SORT_PATTERNS, reading.SORT_DIRECTION] if ordered else []
+
+
+def _others_patterns(specs: list[dict[str, Any]], *, follow_up: bool) -> list[re.Pattern[str]]:
+    """Return the pattern of an "all others" row's words ("plus the rest") when they are explained: a spec's
+    ranking has the row, or, for a first request, the spec ranks (the departures report a row it left out).
+    Said of no ranking, or in a follow-up whose spec has no row, they are reported here."""
+    rankings = [spec.get("ranking") or {} for spec in specs]
+    explained = any(r.get("others") for r in rankings) or (not follow_up and any(rankings))
+    return [reading.OTHERS_ROW] if explained else []
 
 
 def _without_markup(words: str) -> tuple[list[str], str]:

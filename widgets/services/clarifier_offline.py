@@ -36,6 +36,7 @@ from widgets.services.offline_words import (
     COURTESY,
     CUSTOM,
     GENERIC,
+    OTHERS_ROW,
     QUALIFIER,
     STOP,
     TABLE,
@@ -114,6 +115,7 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
         trend, text = cut(TREND, text)
         charty, text = cut(CHARTY, text)
         order, text = self._order(text)
+        others, text = cut(OTHERS_ROW, text)  # "plus the rest": the groups past a ranking's n, as one row
         ranking, ranked_phrase, text = self._ranking(text)
         numeric, text = self._numeric_filters(text)
         dims, text = self._groupings(text, ranked_phrase)
@@ -141,6 +143,8 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
             self._left_over(text, metric_keys, dims)
         if ranking and not dims:
             ranking = None
+        if ranking and others:
+            ranking["others"] = True
         if ranking and judged and metric_keys and not self.metrics[metric_keys[0]].get("up_is_good", True):
             ranking["direction"] = "top" if ranking["direction"] == "bottom" else "bottom"  # worst settlement: longest
         grain = time.grain  # a trend with none: the spec step picks the grain that fits the window

@@ -75,6 +75,15 @@ RANK_COUNTED = re.compile(r" (?:the )?(?:(?P<n>\d{1,3}|one|two|three|four|five|s
 # "at least 3500", "at most 10k" are comparisons (COMPARE_OPS), never a ranking.
 RANK_SUPER = re.compile(r"(?<! at) (?:the )?(?P<dir>most|highest|biggest|largest|longest|slowest|greatest|top|fewest|least|"
                         r"lowest|smallest|shortest|fastest|quickest|best|worst)(?= )")
+# "and all others", "plus the rest", "with everything else as other", "rest grouped": a ranking's groups past its n,
+# as one row. "Other" alone never is: it is a stored cause ("top 5 causes and other" keeps that reading).
+_GROUPED = r"(?:grouped|lumped(?: together)?|combined|bundled|rolled up|together|as (?:one|a single) (?:row|group|bar|slice)" \
+           r"|as (?:an? )?(?:others?|other group)|in (?:one|a) (?:row|group|bucket))"
+_REST = r"(?:all (?:the )?others|all (?:the )?other [a-z]+s|the rest(?! of (?!them ))(?: of them)?|everything else|everyone else)"
+OTHERS_ROW = re.compile(rf" (?:(?:and|plus|with|then|add|also|include)(?: then)? {_REST}(?: {_GROUPED})?|(?:the )?rest {_GROUPED}"
+                        rf"|others {_GROUPED}|(?:and |then )?(?:group|lump|bundle|roll up|combine) {_REST}"
+                        rf"(?: together| as (?:an? )?others?| into (?:one|an?) (?:row|others?|group))?"
+                        r"|(?:with |and |plus )?(?:an? )?all others (?:row|bar|slice|bucket|group|category))(?= )")
 # "regions ranked by claims", "products sorted by total paid": the rows are what comes before.
 RANKED_BY = re.compile(r" (?:ranked|sorted|ordered|ranking|sort|order) +(?:by|on)(?= )")  # blanks between: an order said
 # A courtesy after the request ("if that's doable", "if you can", "when you get a chance"): it asks nothing.

@@ -19,7 +19,7 @@ from backend.text import clipped
 from widgets.services.clarifier import DEFAULT_WINDOW_NOTE
 from widgets.services.clarifier_offline import Reader
 from widgets.services.offline_dates import read_time
-from widgets.services.offline_words import CHARTS, CUSTOM, QUALIFIER, clean, fix_time_typos
+from widgets.services.offline_words import CHARTS, CUSTOM, OTHERS_ROW, QUALIFIER, clean, fix_time_typos
 
 UNDO = re.compile(r"^\W*(?:please\s+)?(?:undo|revert|go back|put it back|take (?:that|it) back|back to (?:how it was|"
                   r"before|the previous(?: version)?))(?:\s+(?:that|this|it|the last change|last change|please))*\W*$",
@@ -88,6 +88,10 @@ class _Reading:
         ranking, _, _ = Reader(self.catalog, self.today, hints=self.hints)._ranking(untimed)
         if ranking:
             out["ranking"] = {"direction": ranking["direction"], "n": ranking["n"]}
+        # "add the rest as others": the ranking's row; "top 10 instead" keeps the row the widget has.
+        ranked, kept = out.get("ranking") or self.spec.get("ranking"), (self.spec.get("ranking") or {}).get("others")
+        if ranked and (OTHERS_ROW.search(untimed) or (kept and "ranking" in out)):
+            out["ranking"] = {"direction": ranked["direction"], "n": ranked["n"], "others": True}
         if _NO_RANK.search(text):
             out["clear_ranking"] = True
         out["questions"] = self._questions(read, out)
