@@ -9,11 +9,14 @@ from typing import Any
 
 import pytest
 
+from backend.llm.types import OfflineQuery
+from sql_gen.selectors import catalog as build_catalog
 from widgets.models import RequestStatus
-from widgets.services import runner
+from widgets.services import refine_offline, runner
 from widgets.services.clarifier_offline import Reader
 from widgets.services.offline_words import clean
 from widgets.services.requests import widget_request_answer, widget_request_create
+from widgets.services.spec import spec_validate
 from widgets.services.windows import DEFAULT_WINDOW_SAID, TimeWindow, resolve
 
 pytestmark = pytest.mark.django_db
@@ -187,3 +190,40 @@ def test_a_question_about_a_date_is_answered_through_the_pipeline(analyst, dashb
 ])
 def test_a_dash_between_two_ends_of_a_span_is_to(typed, cleaned) -> None:
     assert clean(typed) == cleaned
+
+
+def test_a_follow_up_naming_a_date_that_does_not_exist_asks_and_keeps_the_window(demo_source) -> None:
+    catalog = build_catalog(source=demo_source)
+    spec = spec_validate(payload={"kind": "kpi", "title": "Claims", "metric": {"key": "claim_count", "name": "Claim count",
+                                                                              "unit": "count"},
+                                  "time_window": {"kind": "rolling", "n": 90, "unit": "day"}},
+                         catalog=catalog).model_dump(mode="json")
+    change = refine_offline.answer(OfflineQuery(context=catalog, corrections=[], prompt={
+        "spec": spec, "request": "make it 31 april", "answers": [], "conversation": [], "today": TODAY.isoformat()}))
+    assert "time_window" not in change
+    assert [q["id"] for q in change["questions"]] == ["period"] and "April has 30 days" in change["questions"][0]["text"]
+
+
+@pytest.mark.parametrize(("text", "window"), [
+    ("claims on 03/15/2026", {"kind": "period", "unit": "day", "day": "2026-03-15"}),  # 15 is no month: month first
+    ("claims on 15.03.2026", {"kind": "period", "unit": "day", "day": "2026-03-15"}),
+    ("claims since 2026/03/15", {"kind": "since", "start": "2026-03-15"}),
+    ("claims 2025 week 44", {"kind": "between", "start": "2025-10-27", "end": "2025-11-02"}),
+    ("claims in quarter 3 2025", {"kind": "period", "unit": "quarter", "year": 2025, "quarter": 3}),
+    ("claims since 2024 until 2025", {"kind": "between", "start": "2024-01-01", "end": "2025-12-31"}),
+])
+def test_dates_in_numbers_and_periods_by_number_are_read(demo, text, window) -> None:
+    assert read(demo, text)["time_window"] == window
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("claims since 1/3/2026", "“1/3/2026” can be 1 mar 2026 or 3 jan 2026"),  # either could be meant: asked
+    ("claims on 31/02/2026", "“31/02/2026” is no date"),
+    ("claims in quarter 5", "there is no Q5"),
+    ("claims in the fifth quarter", "there is no Q5"),
+    ("claims in the 13th month", "there is no month 13"),
+    ("claims 2025 week 53", "2025 has no ISO week 53"),
+])
+def test_a_date_in_numbers_or_a_period_by_number_that_names_none_is_asked_about(demo, text, reason) -> None:
+    questions = read(demo, text)["questions"]
+    assert questions and questions[0]["id"] == "period" and reason in questions[0]["text"]

@@ -157,3 +157,18 @@ def _no_such_day(month: int, day: int, year: int | None, said: str) -> NoSuchDat
 
 def _short(month: int) -> str:
     return MONTH_NAMES[month - 1][:3].lower()
+
+
+# Words after which a number is a count or an amount, not a year or a day ("top 10 march", "over 2000").
+_COUNT_LEADS = re.compile(r"(?:^|\s)(?:\$|over|under|above|below|than|least|most|exceeding|exceeds|max|min|top|bottom|"
+                          r"best|worst|highest|lowest|first|next|last) $")
+
+
+def counted_at(text: str, offset: int) -> bool:
+    """Tell whether a number starting at ``offset`` is a count or an amount, by the words before it."""
+    return bool(_COUNT_LEADS.search(text[max(0, offset - 12): offset + 1]))
+
+
+def no_such(reading: TimeReading, phrase: str, problem: NoSuchDate) -> None:
+    """Keep a period named that does not exist with the words it was said in, to be asked about."""
+    reading.impossible.append((phrase, problem))

@@ -23,13 +23,16 @@ from widgets.services.offline_date_parts import (
     YEAR,
     NoSuchDate,
     TimeReading,
+    counted_at,
     day_month,
+    no_such,
     number,
     said_date,
     set_aside,
     take,
     taken,
 )
+from widgets.services.offline_days import day_alone, numeric_date, on_day
 from widgets.services.offline_ranges import QUARTER_ORDINALS, no_such_quarter, take_span
 from widgets.services.offline_weeks import WEEK_RULES
 from widgets.services.windows import latest_period
@@ -60,13 +63,15 @@ _PREVIOUS = re.compile(r" (?:(?:in|for|during|of|from) )?(?:the )?(?:last|previo
 # "until today", "through today": the end of a span from a date, which "to date" reads; not the day itself.
 _TODAY = re.compile(r"(?<! to)(?<! until)(?<! till)(?<! through)(?<! thru) (?:(?:for|from|of) )?(?P<w>today|yesterday)"
                     r"(?:'s)?(?= |$)")
-_QUARTER = re.compile(r" (?:(?:in|for|during|of) )?(?:the )?(?:q(?P<q>\d)|(?P<q2>first|second|third|fourth|1st|2nd|"
-                      rf"3rd|4th) quarter(?: of)?)(?: (?P<y>{YEAR}))?(?= |$)")
+_QUARTER = re.compile(r" (?:(?:in|for|during|of) )?(?:the )?(?:q(?P<q>\d)|quarter (?P<q3>\d)|(?P<q2>first|second|third|"
+                      r"fourth|1st|2nd|3rd|4th) quarter(?: of)?|(?P<q4>fifth|sixth|\d+(?:st|nd|rd|th)) quarter(?: of)?)"
+                      rf"(?: (?P<y>{YEAR}))?(?= |$)")
 # "the last quarter of 2025" is its fourth quarter, not the quarter before this one.
 _END_OF_YEAR = re.compile(r" (?:(?:in|for|during) )?(?:the )?(?P<which>first|last|final) (?P<unit>quarter|qtr|month|week|wk)"
                           rf" of (?:the year )?(?P<y>{YEAR})(?= |$)")
 _MONTH_PERIOD = re.compile(rf" (?:(?:in|for|during|of|from) )?(?P<m>{MONTH})(?: (?P<y>{YEAR}))?(?= |$)")
-_MONTH_NUMBER = re.compile(r" (?:(?:in|for|during|of) )?(?:the )?(?:calendar )?month (?:no |number |# ?)?(?P<n>\d{1,2})"
+_MONTH_NUMBER = re.compile(r" (?:(?:in|for|during|of) )?(?:the )?(?:(?:calendar )?month (?:no |number |# ?)?(?P<n>\d{1,2})"
+                           r"|(?P<n2>\d{1,2})(?:st|nd|rd|th) (?:calendar )?month(?: of)?)"
                            rf"(?: (?:of )?(?P<y>{YEAR}))?(?= |$)")
 _YEAR_PERIOD = re.compile(rf" (?:(?:in|for|during|of|from) )?(?P<y>{YEAR})(?= |$)| (?:in|during) (?P<y2>{_ANY_YEAR})(?= |$)")
 _SINCE = re.compile(rf" (?P<lead>since|from|starting|after) (?:the )?(?:{day_month(1)}|(?P<sm>{MONTH})(?: (?P<sy>{YEAR}))?"
@@ -76,8 +81,6 @@ _SINCE_NUMBER = re.compile(rf" since (?:the )?(?P<n>\d{{1,3}}|\d{{5,}})(?! ?(?:s
                            rf"|{UNIT}|days?|percent|dollars?)(?= ))(?= )")
 # An amount range starting with a year-like number ("from 2000 to 5000") is no date.
 _AMOUNT_NEXT = re.compile(r" (?:to|and|through|thru|-) \$? ?(?!(?:19|20)\d\d )\d")
-_ON_DAY = re.compile(rf" (?:on|for) (?:the )?(?:{day_month(1)})(?= |$)")
-_DAY_ALONE = re.compile(rf" (?:the )?(?:{day_month(1)})(?= |$)")
 _START_OF = re.compile(r" (?:since|from) (?:the )?(?:start|beginning) of (?:the |this )?(?P<unit>week|month|quarter|year)"
                        r"(?: to date)?(?= |$)")
 _ALL_TIME = re.compile(r" (?:of |for |in )?(?:all[ -]time|ever|since the (?:beginning|start)|since records began|"
@@ -92,15 +95,8 @@ _OPEN_END = re.compile(rf" (?:before|until|till|up to|prior to) (?:the )?(?:end 
 _SHORT_ROLLING = re.compile(r" (?:l(?P<n>\d{1,3})(?P<u>d|w|m|q|y)|(?:last|past|trailing|prev|previous) (?P<n2>\d{1,3}) ?"
                             r"(?P<u2>d|w|m|q|y)|(?P<ttm>ttm|ltm|trailing twelve months|trailing 12m))(?= )")
 _SHORT_UNITS = {"d": "day", "w": "week", "m": "month", "q": "quarter", "y": "year"}
-# Words after which a number is a count or an amount, not a year or a day ("top 10 march", "over 2000").
-_COUNT_LEADS = re.compile(r"(?:^|\s)(?:\$|over|under|above|below|than|least|most|exceeding|exceeds|max|min|top|bottom|"
-                          r"best|worst|highest|lowest|first|next|last) $")
 _AMOUNT_AFTER = re.compile(r" (?:or (?:more|less|over|under|above|below)|and (?:up|above|over|under|below)|k|m|"
                            r"dollars?|usd|grand)(?= )")
-# Words before a day and month that the rules before ``_day_alone`` read ("since", "between"): when a day is
-# still there after them, they could not use it, and it is reported rather than read as that day.
-_DAY_LEADS = frozenset("since from after starting between and to until till through thru before prior of as "
-                       "commencing beginning ending".split())
 
 
 def window_of(reading: TimeReading, today: date) -> Window | None:
@@ -117,15 +113,6 @@ def window_of(reading: TimeReading, today: date) -> Window | None:
                 break
         else:
             return None
-
-
-def counted_at(text: str, offset: int) -> bool:
-    """Tell whether a number starting at ``offset`` is a count or an amount, by the words before it."""
-    return bool(_COUNT_LEADS.search(text[max(0, offset - 12): offset + 1]))
-
-
-def no_such(reading: TimeReading, phrase: str, problem: NoSuchDate) -> None:
-    reading.impossible.append((phrase, problem))
 
 
 def _start_of(reading: TimeReading, today: date) -> Window | None:
@@ -162,34 +149,6 @@ def _span(reading: TimeReading, today: date) -> Window | None:
         no_such(reading, said, read)
         return None
     return read
-
-
-def _on_day(reading: TimeReading, today: date) -> Window | None:
-    found = take(reading, _ON_DAY)
-    return _day_window(reading, found, today) if found else None
-
-
-def _day_window(reading: TimeReading, found: re.Match[str], today: date) -> Window | None:
-    day = said_date(found, 1, today)
-    if isinstance(day, NoSuchDate):
-        no_such(reading, found.group(0).strip(), day)
-        return None
-    return {"kind": "period", "unit": "day", "day": day.isoformat()} if day else None
-
-
-def _day_alone(reading: TimeReading, today: date) -> Window | None:
-    """A day and month said without "on" ("claims 15 march 2026"): that day, not its month. After a count
-    ("top 10 march") the number is the count's; after a word an earlier rule reads, the day is reported."""
-    for found in _DAY_ALONE.finditer(reading.text):
-        before = reading.text[: found.start()].split()
-        if found.group("iso1") is None and counted_at(reading.text, found.start()):
-            continue
-        if before and before[-1] in _DAY_LEADS:
-            set_aside(reading, reading.text.rindex(before[-1], 0, found.start()), found.end())
-            return None
-        taken(reading, found)
-        return _day_window(reading, found, today)
-    return None
 
 
 def _open_end(reading: TimeReading, today: date) -> Window | None:
@@ -317,7 +276,7 @@ def _quarter(reading: TimeReading, today: date) -> Window | None:
     found = take(reading, _QUARTER)
     if not found:
         return None
-    quarter = int(found.group("q")) if found.group("q") else QUARTER_ORDINALS[found.group("q2")]
+    quarter = _ordinal(found.group("q") or found.group("q3") or found.group("q4") or found.group("q2"))
     if not 1 <= quarter <= 4:
         no_such(reading, found.group(0).strip(), no_such_quarter(quarter))
         return None
@@ -325,12 +284,19 @@ def _quarter(reading: TimeReading, today: date) -> Window | None:
     return {"kind": "period", "unit": "quarter", "year": year, "quarter": quarter}
 
 
+def _ordinal(word: str) -> int:
+    """Return the number a quarter is said by: "3", "third", "3rd", "fifth"."""
+    if word in QUARTER_ORDINALS:
+        return QUARTER_ORDINALS[word]
+    return {"fifth": 5, "sixth": 6}.get(word) or int(word.rstrip("stndrh"))
+
+
 def _month_number(reading: TimeReading, today: date) -> Window | None:
     """A month by its number in the year ("month 3"), said as such in the assumptions; "month 13" is none."""
     found = take(reading, _MONTH_NUMBER)
     if not found:
         return None
-    month, said = int(found.group("n")), found.group(0).strip()
+    month, said = int(found.group("n") or found.group("n2")), found.group(0).strip()
     if not 1 <= month <= 12:
         no_such(reading, said, NoSuchDate(f"month {month}", f"A year has 12 months: there is no month {month}",
                                           ("month 1", "month 12")))
@@ -373,6 +339,6 @@ def _all_time(reading: TimeReading, today: date) -> Window | None:
     return {"kind": "all"} if take(reading, _ALL_TIME) else None
 
 
-_RULES: list[Rule] = [_start_of, *WEEK_RULES[:2], _short_rolling, _span, _on_day, _open_end, _half, *WEEK_RULES[2:],
-                      _rolling, _span_word, _to_date, _today, _since, _current, _past_one, _end_of_year, _previous,
-                      _day_alone, _quarter, _month_number, _month_period, _year_period, _all_time]
+_RULES: list[Rule] = [_start_of, *WEEK_RULES[:2], _short_rolling, _span, numeric_date, on_day, _open_end, _half,
+                      *WEEK_RULES[2:], _rolling, _span_word, _to_date, _today, _since, _current, _past_one, _end_of_year,
+                      _previous, day_alone, _quarter, _month_number, _month_period, _year_period, _all_time]

@@ -33,7 +33,7 @@ def _end(i: int) -> str:
             rf"|(?P<mo{i}>{MONTH})(?: (?P<my{i}>{YEAR}))?|(?P<yr{i}>{YEAR}){bare_day})")
 
 
-SPAN = re.compile(rf" (?:(?P<lead>between|from|in|for|during|over) )?(?:the )?{_end(1)} (?P<join>{_JOINS}) "
+SPAN = re.compile(rf" (?:(?P<lead>between|from|since|in|for|during|over) )?(?:the )?{_end(1)} (?P<join>{_JOINS}) "
                   rf"(?:the )?{_end(2)}(?= )")
 
 

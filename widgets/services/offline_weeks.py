@@ -15,10 +15,10 @@ Window = dict[str, Any]
 WEEKDAYS = {"monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2, "wed": 2, "thursday": 3,
             "thu": 3, "thurs": 3, "friday": 4, "fri": 4, "saturday": 5, "sat": 5, "sunday": 6, "sun": 6}
 _WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
-# A week by its ISO number: "week 44", "wk 44 2025", "w44", "2025-w44" (cleaned to "2025 w44").
+# A week by its ISO number: "week 44", "wk 44 2025", "w44", "2025 week 44", "2025-w44" (cleaned to "2025 w44").
 WEEK_NUMBER = re.compile(r" (?:(?:in|for|during|of) )?(?:the )?(?:iso |calendar )?(?:week|wk|w|cw) ?"
                          r"(?:no |number of |number |num |# ?)?"
-                         r"(?P<w>\d{1,2})(?: (?:of )?(?P<y>20\d\d))?(?= )| (?P<y2>20\d\d) w ?(?P<w2>\d{1,2})(?= )"
+                         r"(?P<w>\d{1,2})(?: (?:of )?(?P<y>20\d\d))?(?= )| (?P<y2>20\d\d) (?:week |wk |w ?)(?P<w2>\d{1,2})(?= )"
                          r"| (?:(?:in|for|during) )?(?:the )?(?P<w3>\d{1,2})(?:st|nd|rd|th) (?:iso |calendar )?week"
                          r"(?: of (?:the year )?(?P<y3>20\d\d))?(?= )")
 # A week by a day of it: "the week of 26 oct", "week commencing 26 october" and "w/c 26 oct" (from its Monday),
