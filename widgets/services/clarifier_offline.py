@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -41,6 +42,7 @@ from widgets.services.offline_words import (
     STOP,
     TABLE,
     TREND,
+    claims_counted,
     clean,
     fix_time_typos,
     weeks_as_days,
@@ -67,9 +69,44 @@ def answer(query: OfflineQuery) -> dict[str, Any]:
     """Return a ``record_intent`` payload for the request and answers in the prompt."""
     catalog, prompt = query.context, query.prompt
     today = date.fromisoformat(prompt["today"]) if prompt.get("today") else date.today()
+    hints = prompt.get("value_hints") or {}
+
+    def reader() -> Reader:
+        return Reader(catalog, today, hints=hints)
+
+    request, answers = _chosen_in_place(reader, prompt.get("request", ""),
+                                        [a.get("answer", "") for a in prompt.get("answers", [])])
     # Each answer is an item of its own: its words are not read together with the request's last ones.
-    words = "; ".join([prompt.get("request", ""), *(a.get("answer", "") for a in prompt.get("answers", []))])
-    return Reader(catalog, today, hints=prompt.get("value_hints") or {}).read(words)
+    return reader().read("; ".join([request, *answers]))
+
+
+def _chosen_in_place(reader: Callable[[], Reader], request: str, answers: list[str]) -> tuple[str, list[str]]:
+    """Return the request with each answer that is one of a value question's options, clicked or typed, put in
+    place of the words the question was about ("kevin martine", answered "Kevin Martinez"), and the answers
+    left to read after it. Read beside the words it settles, a name typed in full can itself look like a
+    slip for another one ("kevin martinez" and "Kevin Martin"), and the question would come back."""
+    left: list[str] = []
+    for said in answers:
+        reading = reader()
+        reading.read("; ".join([request, *left]))
+        typed = next((reading.asked_about[q["id"]] for q in reading.questions
+                      if q["id"] in reading.asked_about and _is_option(said, q["options"])), None)
+        placed = _put_in_place(request, typed, said) if typed else None
+        if placed is None:
+            left.append(said)
+        else:
+            request = placed
+    return request, left
+
+
+def _is_option(said: str, options: list[str]) -> bool:
+    return any(clean(said).strip() == clean(option).strip() for option in options if "(" not in option)
+
+
+def _put_in_place(request: str, typed: str, said: str) -> str | None:
+    pattern = r"(?<!\w)" + r"\W+".join(map(re.escape, typed.split())) + r"(?!\w)"
+    found = re.search(pattern, request, flags=re.IGNORECASE)
+    return None if found is None else f"{request[: found.start()]}{said.strip()}{request[found.end():]}"
 
 
 class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
@@ -84,6 +121,7 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
         self.assumptions: list[str] = []
         self.questions: list[dict[str, Any]] = []
         self.missing: list[dict[str, Any]] = []
+        self.asked_about: dict[str, str] = {}  # a value question's id → the words it is about, as read
         self._bare_count: set[str] = set()  # metrics named only by the word "claims"
         self._name_words: set[str] = set()  # words read as the start of a name, not a measure ("new mexico")
         # Stored values of more than one word ("Auto Premium", "Water Damage"), cleaned, longest first.
@@ -96,7 +134,7 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
 
     def read(self, words: str) -> dict[str, Any]:
         self._raw = words.lower()
-        self._original = fix_time_typos(clean(words))
+        self._original = claims_counted(fix_time_typos(clean(words)))
         self._breaks = list_breaks(words, self._original)
         text = weeks_as_days(QUALIFIER.sub(" ", self._original))
         time = read_time(text, today=self.today)
@@ -147,6 +185,10 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
             ranking["others"] = True
         if ranking and judged and metric_keys and not self.metrics[metric_keys[0]].get("up_is_good", True):
             ranking["direction"] = "top" if ranking["direction"] == "bottom" else "bottom"  # worst settlement: longest
+        if ranking and ranking.pop("every", False):  # a superlative before plural rows: every row, ordered by it
+            order = order or {"by": "", "names": False, "speed": False,
+                              "direction": "asc" if ranking["direction"] == "bottom" else "desc"}
+            ranking = None
         grain = time.grain  # a trend with none: the spec step picks the grain that fits the window
         widget_type = self._widget_type(custom=bool(custom), table=bool(table), chart=chart, trend=bool(trend),
                                         charty=bool(charty), dims=dims, grain=grain, metrics=metric_keys)
@@ -234,6 +276,8 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
                   and self._original.find(f" {w} {tokens[i + 1]} ") >= 0 and tokens[i + 1] in MEASURE_HEADS]
         if metric_keys and headed:
             unknown, metric_keys = headed, []  # "litigation rate on liability claims": that rate is not here
+        elif metric_keys and set(metric_keys) <= self._bare_count and (asked := self._measure_before_claims(unknown)):
+            unknown, metric_keys = asked, []  # "fraud referrals on motor claims": the referrals are what was asked
         if metric_keys:
             slots = {tokens[i + 1] for i, w in enumerate(tokens[:-1]) if w in SLOT_WORDS}
             # After a dimension's name and "of" ("the state of texas"), a value would stand.

@@ -209,6 +209,16 @@ _COUNT_WORDS = frozenset("one two three four five six seven eight nine ten eleve
                          "thirty sixty ninety few couple".split())
 
 
+_TOTAL_CLAIMS = re.compile(r" total (?:number of |no of |count of )?(?:claims|clms)(?= )"
+                           r"(?! (?:value|values|amount|amounts|\$|dollars|cost|costs|paid|claimed|worth)(?= ))")
+
+
+def claims_counted(text: str) -> str:
+    """Return the text with "total claims" said as "number of claims": the claims themselves, counted, unless an
+    amount follows ("total claims value"). Left alone, the words read as the sum claimed, one letter away."""
+    return _TOTAL_CLAIMS.sub(" number of claims", text)
+
+
 def fix_time_typos(text: str) -> str:
     """Return the text with misspelt time words put right ("this quater", "last mnth"): a word four
     letters or longer that is not a time word, but is one slip away from one; and, after a number, a unit
@@ -280,6 +290,20 @@ def shortens(typed: str, word: str) -> bool:
     if len(typed) >= 3 and word.startswith(typed):
         return True
     return not set(typed[1:]) & set("aeiou") and _letters_in_order(typed, word)
+
+
+def abbreviates(typed: str, word: str) -> bool:
+    """Tell whether ``typed`` is ``word`` written without (some of) its vowels, as people type a name in a hurry:
+    its first letter, then every consonant of it in order, a doubled one once ("regn" region, "chnl" channel,
+    "adjstr" adjuster, "prdcts" products). Stricter than ``shortens``: no consonant may be left out, so that a
+    lone word is read as a name only when it can be no other."""
+    if len(typed) < 3 or len(typed) >= len(word) or typed[0] != word[0] or not _letters_in_order(typed, word):
+        return False
+    return _consonants(typed) == _consonants(word)
+
+
+def _consonants(word: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", "".join(c for c in word[1:] if c not in "aeiou"))
 
 
 def _letters_in_order(short: str, full: str) -> bool:

@@ -20,10 +20,12 @@ from widgets.services.offline_words import (
     GENERIC,
     RANKED_BY,
     STOP,
+    abbreviates,
     clean,
     says_name,
 )
 from widgets.services.reader.text import (
+    BARE_WORDS,
     BEFORE_DIMENSION,
     GROUP_LEAD,
     NEGATION,
@@ -62,6 +64,7 @@ class GroupReading:
         for found in list(GROUP_LEAD.finditer(text)):
             key, used = self._dimension_at(text[found.end():].split())
             if key is None:
+                text = self._no_dimension_after(text, found, dims, ranked=bool(ranked))
                 continue
             following = text[found.end():].split()[len(used):len(used) + 1]
             if found.group(0).strip() in ("every", "each", "for every", "for each") and following[:1] and \
@@ -124,6 +127,54 @@ class GroupReading:
                                          near=max(0, found.start() - 25))
                     break
         return dims, text
+
+    def _no_dimension_after(self, text: str, found: re.Match[str], dims: list[str], *, ranked: bool) -> str:
+        """Read a breakdown's lead ("by", "broken down by", "per") that no dimension follows, and return the text.
+
+        A measure after it with the rows named before it ("regions by total claimed"): the rows are that
+        dimension, added to ``dims``. A word after it that names something of the data but nothing to break
+        down by ("by claimant", "grouped by customers", with a measure before): a breakdown the data lacks,
+        refused naming it. A longer lead keeps only its "by" ("broken down by branch"), so that "broken" is
+        read as no value and the word after it stands where a breakdown would."""
+        after = text[found.end():].split()
+        while after and after[0] in BEFORE_DIMENSION:
+            after = after[1:]
+        lead = found.group(0).strip()
+        if " " in lead:
+            text = blank_span(text, found.start(), found.end() - 3) if lead.endswith(" by") else blank(text, found)
+        if not after or ranked:
+            return text
+        before = text[: found.start()].split()
+        while before and before[-1] in STOP:  # "segments in reverse alphabetical order by …": the order was read
+            before.pop()
+        rows, used = self._dimension_ending(before[-3:])
+        if rows is not None:
+            if rows not in dims and self._measure_run(after):
+                dims.append(rows)  # "regions by total claimed": the regions are the rows
+                text = remove_words(text, used, near=max(0, found.start() - 30))
+            return text
+        if after[0] in STOP or after[0] in GENERIC or after[0] in BARE_WORDS or after[0].isdigit():
+            return text
+        word = after[0]
+        if self._measure_run(after) and (len(self._measure_run(after)) > 1 or not self._measure_said_before(text, found)):
+            return text  # "by total paid": what the rows are ordered or measured by, not a breakdown
+        if self._names_dimension([word]) or self._value_decision(word).outcome != Outcome.REFUSE or \
+                not self._known(word):
+            return text  # a value ("by broker") is a filter; an unknown word is the left-over reading's
+        closest = [c.label for c in self.vocabulary.closest(word, n=3, kind="dimension")]
+        self.missing.append({"term": word, "kind": "dimension", "closest": closest})
+        return remove_words(text, [word], near=found.start())
+
+    def _measure_run(self, words: list[str]) -> list[str]:
+        """Return the words at the start of ``words`` (up to three) that name one measure exactly, or []."""
+        for size in (3, 2, 1):
+            run = words[:size]
+            if len(run) == size and run[-1] not in STOP and self._measure_word(" ".join(run)):
+                return run
+        return []
+
+    def _measure_said_before(self, text: str, found: re.Match[str]) -> bool:
+        return any(self._measure_word(w) for w in text[: found.start()].split() if w not in STOP)
 
     def _subject(self, text: str, dims: list[str]) -> tuple[list[str], str]:
         """Return the dimension a question or a list is about ("which region …", "list every product
@@ -188,6 +239,18 @@ class GroupReading:
                 if says_name(run, clean(name).split())]
         return fits[0] if len({m.key for m in fits}) == 1 else None
 
+    def _abbreviated(self, word: str) -> Match | None:
+        """Return the one dimension whose one-word name (its label or a synonym, or their plural) ``word`` writes
+        without vowels ("regn", "chnl", "adjstrs"), when no measure or value is named by it; else None."""
+        if self._measure_word(word) or self._value_decision(word).outcome == Outcome.USE:
+            return None
+        fits = {key: Match("dimension", key, dimension.get("label", key), CLOSE_SCORE, False, "shortened", name, (word,))
+                for key, dimension in self.dimensions.items()
+                for name in [dimension.get("label", ""), *dimension.get("synonyms", [])]
+                if " " not in clean(name).strip() and any(abbreviates(word, form) for form in
+                                                          (clean(name).strip(), clean(name).strip() + "s"))}
+        return next(iter(fits.values())) if len(fits) == 1 else None
+
     def _value_follows(self, key: str, words: list[str]) -> bool:
         """Tell whether the words after a dimension's name (past "is", "of", "=", or the "by" of "handled by")
         name one or more of its values: "adjuster wei walker", and "handled by patel" too, where which Patel
@@ -227,6 +290,8 @@ class GroupReading:
                 found, note = (close.key, run), (Decision(Outcome.USE, close, (), "close"), " ".join(run))
             elif (short := self._shortened_run(run)) is not None:  # "cust segment", "sales chan", "claim sz band"
                 found, note = (short.key, run), (Decision(Outcome.USE, short, (), "close"), " ".join(run))
+            elif size == 1 and (short := self._abbreviated(run[0])) is not None:  # "regn", "chnl"
+                found, note = (short.key, run), (Decision(Outcome.USE, short, (), "close"), run[0])
         if note is not None:
             self._note_inexact(*note)
         return found

@@ -23,6 +23,7 @@ from widgets.services.reader.text import (
     GENERIC_MEASURE,
     MONEY,
     MONEY_ASKED,
+    OF_CLAIMS,
     RATIO_SAID,
     SINGLE_CLOSE,
     SLOT_WORDS,
@@ -189,12 +190,12 @@ class MeasureReading:
 
     def _claims_coordinated(self) -> bool:
         """Tell whether "claims" stands in a list of measures ("claims, open claims and claimants", "claims and
-        payouts"), not as the noun of a filter ("medium claims, every region")."""
+        payouts", "claims vs total paid" on a scatter), not as the noun of a filter ("medium claims, every region")."""
         words = {w for m in self.metrics.values() for term in [m["name"], *m.get("synonyms", [])]
                  for w in clean(term).split()} - {"claim", "claims", "number", "of", "count", "total"}
         measure = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
         qualifier = r"(?:(?:the|a|total|average|avg|mean|number of|count of)\s+)*"  # "claims plus total paid"
-        joined = r"(?:,|and\b|plus\b|&|along with\b|alongside\b|as well as\b|together with\b)"
+        joined = r"(?:,|and\b|plus\b|&|vs\b\.?|versus\b|along with\b|alongside\b|as well as\b|together with\b)"
         after = rf"\bclaims\s*{joined}\s*{qualifier}(?:{measure})\b"
         before = rf"\b(?:{measure})\s*{joined}\s*(?:the\s+)?(?:number of\s+)?claims\b"
         return bool(re.search(after, self._raw) or re.search(before, self._raw))
@@ -203,6 +204,18 @@ class MeasureReading:
         """With no metric named: ask about money words that fit several ("value", "$"), else nothing."""
         if [w for w in text.split() if w in MONEY]:
             self._ask_metric([k for k in self.metrics if self.metrics[k].get("unit") == "currency"][:4])
+        return []
+
+    def _measure_before_claims(self, unknown: list[str]) -> list[str]:
+        """Return the unknown words that open the request before "on", "about", "for" or "of" when the claims are
+        named only later, as the noun of a filter ("fraud referrals on motor claims", "complaints about travel
+        claims"): what is asked of those claims is a measure the data lacks. [] when the request opens otherwise
+        (a verb before the claims themselves, "tally claims for motor", names no measure)."""
+        tokens = [w for w in self._original.split() if w not in STOP or w in OF_CLAIMS]
+        for at, word in enumerate(tokens[:4]):
+            if word in OF_CLAIMS:
+                opening = [w for w in tokens[:at] if w in unknown]
+                return opening if opening and "claims" in tokens[at:] and "claims" not in tokens[:at] else []
         return []
 
     def _only_values_asked(self) -> bool:

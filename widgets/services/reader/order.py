@@ -57,6 +57,10 @@ class OrderReading:
         (a key after "sorted by", or none yet), whether by the labels ("alphabetical"), by speed ("fastest
         first") and which way; None when no order is said. The text comes back without the order's words."""
         order: dict[str, Any] = {"by": "", "names": False, "speed": False, "direction": ""}
+        found = NAME_ORDER.search(text)
+        if found and found.group(0).endswith(" order"):  # "alphabetical order by paid": not an order by paid
+            order.update(direction_said(found))
+            text = blank(text, found)
         found = SORT_BY.search(text)
         if found:
             text = self._sorted_by(text, found, order)
@@ -98,14 +102,17 @@ class OrderReading:
 
     def _inside_term(self, text: str, found: re.Match[str]) -> bool:
         """Tell whether a chart word belongs to a dictionary term said with the word before it ("product
-        lines", "business lines"): then it names a dimension, not a chart kind."""
-        before = text[: found.start()].split()[-1:]
+        lines", "business lines", "lines of business"): then it names a dimension, not a chart kind."""
+        before, after = text[: found.start()].split()[-1:], text[found.end():].split()[:2]
         words = found.group(0).split()
-        if not before or len(words) != 1:
+        if len(words) != 1:
             return False
-        decision = self.vocabulary.decide(" ".join([*before, *words]), kind="dimension")
-        best = decision.best
-        return decision.outcome == Outcome.USE and best is not None and best.exact and bool(set(words) & set(best.words))
+        for term in ([*before, *words] if before else [], [*words, *after] if len(after) == 2 else []):
+            decision = self.vocabulary.decide(" ".join(term), kind="dimension") if term else None
+            best = decision.best if decision else None
+            if best is not None and decision.outcome == Outcome.USE and best.exact and set(words) & set(best.words):
+                return True
+        return False
 
     def _ranking(self, text: str) -> tuple[dict[str, Any] | None, str, str]:
         """Return the ranking ("top 5", "the 3 slowest", "which X had the most"), the words naming what is
@@ -137,7 +144,11 @@ class OrderReading:
         found = RANK_SUPER.search(text)
         if found and not text[: found.start()].strip():  # "fastest adjuster team last month"
             after = " ".join(text[found.end():].split()[:3])
-            return ranking_of(found.group("dir"), 1), after, blank(text, found)
+            ranked = ranking_of(found.group("dir"), 1)
+            named = self._dimension_at(after.split())[1]
+            if named and self._plural_rows(named):  # "top regions by total paid": every region, in that order
+                ranked["every"] = True
+            return ranked, after, blank(text, found)
         before = [w for w in text[: found.start()].split() if w not in STOP and w not in ORDER_VERBS] \
             if found else []
         if found and 0 < len(before) <= 3 and self._plural_rows(before) and not WHICH_N.search(text):

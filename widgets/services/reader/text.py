@@ -28,7 +28,6 @@ SINGLE_CLOSE = 78.0  # a lone metric candidate this close is what was meant (and
 RUN_CLOSE = 75.0  # a dimension name of two or more words, each word typed or nearly so, with one slip ("adjustor teem")
 GENERIC_MEASURE = frozenset({"number", "numbers", "count", "counts", "total", "totals", "amount", "amounts",
                               "figure", "figures", "value", "values", "sum"})
-COORDINATED_CLAIMS = re.compile(r"\bclaims\s*(?:,|and\b|plus\b|&|vs\b)|(?:,|\band|\bplus|&)\s*(?:the )?(?:number of )?claims\b")
 MONEY_ASKED = re.compile(r" (?:value|values|amount|amounts|\$|money|sum|sums|totals|dollars|cost|how much|come to) ")
 LINKS_BEFORE = frozenset({"is", "was", "were", "are", "be", "been", "of", "has", "had", "a", "an", "the", "its",
                            "their", "with", "where", "whose", "when", "that", "which"})
@@ -43,6 +42,8 @@ AGGREGATES = {"average": "average", "avg": "average", "mean": "average", "median
                "typical": "median"}
 ORDER_VERBS = frozenset({"ranked", "sorted", "ordered", "listed", "show", "list"})
 VERSUS = re.compile(r" (?:vs|versus|v)\.? ")
+# Words after a measure and before the claims it is asked of ("fraud referrals on motor claims").
+OF_CLAIMS = frozenset({"on", "about", "for", "of", "regarding", "concerning", "from", "among", "across"})
 SLOT_WORDS = frozenset({"in", "from", "at", "by", "per", "within", "across", "for", "with"})
 # A measure's head noun after an unknown word ("litigation rate", "combined ratio", "fraud score"): a measure
 # the dictionary lacks, whatever else was named.

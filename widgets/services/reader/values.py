@@ -16,6 +16,7 @@ from sql_gen.services.vocabulary import (
     Decision,
     Outcome,
 )
+from sql_gen.services.vocabulary.words import word_similarity
 from widgets.services.offline_words import (
     GENERIC,
     STOP,
@@ -34,6 +35,8 @@ from widgets.services.reader.text import (
     spelled_out,
     whole_synonyms,
 )
+
+_ANSWERED_SLIP = 0.75  # a typed word this close to a chosen value's word is that word, slipped
 
 
 class ValueReading:
@@ -86,6 +89,9 @@ class ValueReading:
             if decision.outcome != Outcome.USE or decision.best is None:
                 if decision.options and all(self._names_something_else(w) for w in decision.options[0].words):
                     continue  # "line" is close to "Life", but it names the product line
+                if decision.options and self._answered_by_choice(decision, by_dim):
+                    text = remove_words(text, list(decision.options[0].words))
+                    continue  # "southwast", answered "southeast": one slip from the value the answer chose
                 if decision.outcome == Outcome.ASK and decision.options and decision.options[0].score >= CLOSE_SCORE:
                     self._ask_value(decision)
                     text = remove_words(text, list(decision.options[0].words))
@@ -113,6 +119,16 @@ class ValueReading:
         text = NEGATION.sub(" ", text)
         filters = [{"dimension": dim, "op": op, "values": sorted(values)} for (dim, op), values in by_dim.items()]
         return sorted(filters, key=lambda f: f["dimension"]), text
+
+    def _answered_by_choice(self, decision: Decision, by_dim: dict[tuple[str, str], list[str]]) -> bool:
+        """Tell whether the words a question would be about are one slip, word for word, from a value already
+        chosen in a dimension of its options: the answer that came after them ("southwast", answered
+        "southeast", whichever of the two close values it names)."""
+        typed = [clean(w).strip() for w in decision.options[0].words]
+        dims = {o.key for o in decision.options}
+        chosen = [clean(v).split() for (dim, op), values in by_dim.items() if dim in dims and op == "in" for v in values]
+        return any(len(words) == len(typed) and all(word_similarity(t, w) >= _ANSWERED_SLIP for t, w in
+                                                     zip(typed, words, strict=True)) for words in chosen)
 
     def _noun_of_value_before(self, match: Any) -> bool:
         """Tell whether a word read as one part of a stored value of several words ("damage" of Water Damage)
@@ -333,5 +349,6 @@ class ValueReading:
         options = [f"{o.label} ({self.dimensions.get(o.key, {}).get('label', o.key)})" if labels.count(o.label) > 1
                    else o.label for o in close]
         typed = " ".join(decision.options[0].words)
+        self.asked_about[f"value_{len(self.questions)}"] = typed
         self.questions.append({"id": f"value_{len(self.questions)}", "text": f"Which one did you mean by “{typed}”?",
                                "options": options})

@@ -1,0 +1,166 @@
+"""The offline reader's skills around breakdowns and answers, on the demo dictionary: a breakdown by something
+that is no dimension refused, never dropped; a dimension's name typed without its vowels; the rows named
+before "by <measure>"; "total claims" counted; a superlative before plural rows ordering every row; a measure
+the data lacks asked of "<value> claims"; an answer that names one of a question's options put in place of
+the words it settles; and the evaluation's count of silently wrong widgets."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from backend.llm.api import OfflineQuery
+from widgets.services import clarifier_offline
+from widgets.services.clarifier_offline import Reader
+from widgets.services.evaluate import Case, Outcome, Report
+from widgets.services.offline_words import abbreviates, claims_counted
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 11, 18)
+
+
+def read(demo: dict[str, Any], text: str) -> dict[str, Any]:
+    return Reader(demo["catalog"], TODAY, hints=demo["values"]).read(text)
+
+
+def answered(demo: dict[str, Any], request: str, *answers: str) -> dict[str, Any]:
+    prompt = {"request": request, "answers": [{"answer": a} for a in answers], "today": TODAY.isoformat(),
+              "value_hints": demo["values"]}
+    return clarifier_offline.answer(OfflineQuery(demo["catalog"], prompt, []))
+
+
+@pytest.mark.parametrize(("text", "term"), [
+    ("open claims broken down by branch", "branch"),
+    ("total paid split by policyholder this year", "policyholder"),
+    ("claims grouped by customers", "customers"),
+    ("total paid by claimant last month", "claimant"),
+    ("claims per claimant", "claimant"),
+    ("claim volume for each customer, last week", "customer"),
+])
+def test_a_breakdown_by_something_that_is_no_dimension_is_refused_naming_it(demo: dict[str, Any], text: str,
+                                                                            term: str) -> None:
+    intent = read(demo, text)
+    assert [m["term"] for m in intent["missing"]] == [term]
+    assert intent["missing"][0]["kind"] == "dimension"
+    assert intent["dimensions"] == [] and intent["questions"] == []
+
+
+@pytest.mark.parametrize(("text", "dims", "filters"), [
+    ("claims broken down by month this year", [], []),  # a grain, read with the window
+    ("claims by broker", [], [{"dimension": "channels.name", "op": "in", "values": ["Broker"]}]),
+    ("claims split by adjuster team", ["adjusters.team"], []),
+    ("top 5 causes by total paid", ["claims.cause"], []),
+])
+def test_a_lead_followed_by_a_grain_a_value_or_a_dimension_is_no_refusal(demo: dict[str, Any], text: str,
+                                                                         dims: list[str], filters: list[Any]) -> None:
+    intent = read(demo, text)
+    assert intent["missing"] == []
+    assert intent["dimensions"] == dims and intent["filters"] == filters
+
+
+@pytest.mark.parametrize(("typed", "word", "expected"), [
+    ("regn", "region", True), ("rgn", "region", True), ("chnl", "channel", True), ("adjstr", "adjuster", True),
+    ("prdcts", "products", True), ("sgmt", "segment", False),  # a consonant left out: a guess, not a spelling
+    ("reg", "region", False), ("rgion", "region", True), ("region", "region", False), ("cgn", "region", False),
+])
+def test_a_word_written_without_its_vowels_abbreviates_it(typed: str, word: str, expected: bool) -> None:
+    assert abbreviates(typed, word) is expected
+
+
+@pytest.mark.parametrize(("text", "dimension"), [
+    ("no of clms by regn this wk", "regions.name"),
+    ("claims by chnl", "channels.name"),
+    ("total paid by adjstr", "adjusters.full_name"),
+])
+def test_a_dimension_typed_without_its_vowels_is_that_dimension_and_said_so(demo: dict[str, Any], text: str,
+                                                                           dimension: str) -> None:
+    intent = read(demo, text)
+    assert intent["dimensions"] == [dimension] and intent["missing"] == []
+    assert any(a.startswith("Read “") for a in intent["assumptions"])
+
+
+@pytest.mark.parametrize(("text", "dimension", "sort"), [
+    ("regions by total claimed", "regions.name", None),
+    ("regions a-z by total claimed last month", "regions.name", {"by": "regions.name", "direction": "asc"}),
+    ("segments in reverse alphabetical order by avg settlement days ytd", "customers.segment",
+     {"by": "customers.segment", "direction": "desc"}),
+    ("lines of business highest to lowest by loss ratio this year", "products.line",
+     {"by": "loss_ratio", "direction": "desc"}),
+])
+def test_the_rows_named_before_by_a_measure_are_the_breakdown(demo: dict[str, Any], text: str, dimension: str,
+                                                              sort: dict[str, str] | None) -> None:
+    intent = read(demo, text)
+    assert intent["dimensions"] == [dimension]
+    assert intent["chart_type"] is None  # "lines of business" names a dimension, not a line chart
+    assert intent["sort"] == sort
+
+
+def test_total_claims_is_the_claims_counted_unless_an_amount_follows(demo: dict[str, Any]) -> None:
+    assert claims_counted(" total clms last wk ") == " number of claims last wk "
+    assert claims_counted(" total claims value by region ") == " total claims value by region "
+    assert read(demo, "total claims last week")["metric_key"] == "claim_count"
+    assert read(demo, "total claimed last week")["metric_key"] == "total_claimed"
+
+
+@pytest.mark.parametrize(("text", "direction"), [
+    ("top regions by total paid", "desc"),
+    ("worst adjuster teams by settlement time", "desc"),  # up is bad for settlement time: the longest first
+    ("fastest adjusters this year", "asc"),
+])
+def test_a_superlative_before_plural_rows_orders_every_row(demo: dict[str, Any], text: str, direction: str) -> None:
+    intent = read(demo, text)
+    assert intent["ranking"] is None
+    assert intent["sort"] == {"by": intent["metric_key"], "direction": direction}
+
+
+def test_a_superlative_before_one_row_still_ranks(demo: dict[str, Any]) -> None:
+    assert read(demo, "fastest adjuster team last month")["ranking"] == {"direction": "bottom", "n": 1}
+
+
+def test_claims_set_against_a_measure_on_a_scatter_is_the_claim_count(demo: dict[str, Any]) -> None:
+    intent = read(demo, "scatter of claims vs total paid by channel this month")
+    assert [intent["metric_key"], *intent["extra_metric_keys"]] == ["claim_count", "total_paid"]
+    assert intent["dimensions"] == ["channels.name"]
+
+
+@pytest.mark.parametrize(("text", "term"), [
+    ("fraud referrals on motor claims last quarter", "fraud referrals"),
+    ("agent commission on life claims", "agent commission"),
+])
+def test_a_measure_the_data_lacks_asked_of_value_claims_is_refused(demo: dict[str, Any], text: str,
+                                                                   term: str) -> None:
+    assert [m["term"] for m in read(demo, text)["missing"]] == [term]
+
+
+def test_a_verb_before_the_claims_names_no_measure(demo: dict[str, Any]) -> None:
+    intent = read(demo, "tally claims for motor")
+    assert intent["missing"] == [] and intent["metric_key"] == "claim_count"
+
+
+@pytest.mark.parametrize(("request_text", "said", "value"), [
+    ("claim count southwast this qtr", "Southeast", "Southeast"),
+    ("claim count southwast this qtr", "southwest", "Southwest"),
+    ("total claimed kevin martine since september", "Kevin Martinez", "Kevin Martinez"),
+    ("total claimed kevin martine since september", "kevin martin", "Kevin Martin"),
+])
+def test_an_answer_naming_one_of_the_options_settles_the_question(demo: dict[str, Any], request_text: str, said: str,
+                                                                  value: str) -> None:
+    first = answered(demo, request_text)
+    assert len(first["questions"]) == 1 and value in first["questions"][0]["options"]
+    intent = answered(demo, request_text, said)
+    assert intent["questions"] == []
+    assert [f["values"] for f in intent["filters"]] == [[value]]
+
+
+def _outcome(expect: str, got: dict[str, Any]) -> Outcome:
+    case = Case(id="x", category="unanswerable", prompt="p", expect={"outcome": expect})
+    return Outcome(case=case, got=got, wrong={"outcome": (expect, got["outcome"])})
+
+
+def test_a_widget_where_a_refusal_was_wanted_is_silently_wrong_unless_it_says_so() -> None:
+    silent = _outcome("refuse", {"outcome": "widget"})
+    reported = _outcome("refuse", {"outcome": "widget", "not_applied": ["fraud referrals"]})
+    assumed = _outcome("clarify", {"outcome": "widget", "assumptions": ["Read “x” as Y."]})
+    asked = _outcome("widget", {"outcome": "clarify"})
+    assert Report([silent, reported, assumed, asked]).silently_wrong() == [silent]
