@@ -16,7 +16,7 @@ from widgets.services.resolve import widget_refresh
 
 pytestmark = pytest.mark.django_db
 
-PROMPT = "top 1 region by total paid in March 2026 vs the month before"  # February's top region was another
+PROMPT = "top 1 region by total paid in {month} vs the month before"
 
 
 def _build(dashboard: Any, prompt: str) -> Widget:
@@ -35,13 +35,32 @@ def _earlier_by_region(widget: Widget, source: Any) -> dict[str, Any]:
     return {row[0]: row[1] for row in ran.rows}
 
 
+def _months_back(n: int) -> list[str]:
+    """The names of the n whole months before the current one ("March 2026"), latest first: the demo
+    warehouse is generated up to today, so which months' rankings differ depends on the day the tests run."""
+    first = dt.date.today().replace(day=1)
+    out = []
+    for _ in range(n):
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+        out.append(first.strftime("%B %Y"))
+    return out
+
+
+def _ranking_that_changed(dashboard: Any, source: Any) -> tuple[Widget, dict[str, Any]]:
+    """Build the ranking for recent months until one whose top region was not the month before's top."""
+    for month in _months_back(12):
+        widget = _build(dashboard, PROMPT.format(month=month))
+        earlier = _earlier_by_region(widget, source)
+        own = sorted(earlier, key=lambda region: -earlier[region])[:1]  # the earlier month's own top region
+        if set(own) != {row[0] for row in widget.result["rows"]}:
+            return widget, earlier
+    raise AssertionError("no month of the last 12 has a top region other than the month before's")
+
+
 def test_each_ranked_group_has_its_earlier_value_on_build_and_on_refresh(demo_source, dashboard):
-    widget = _build(dashboard, PROMPT)
+    widget, earlier = _ranking_that_changed(dashboard, demo_source)
     assert widget.spec["ranking"] == {"direction": "top", "n": 1} and widget.spec["compare"]
     assert EARLIER in widget.companions and "LIMIT" not in widget.companions[EARLIER]["sql"].upper()
-    earlier = _earlier_by_region(widget, demo_source)
-    own = sorted(earlier, key=lambda region: -earlier[region])[:1]  # the earlier month's own top region
-    assert set(own) != {row[0] for row in widget.result["rows"]}, "the case needs a ranking that changed"
     for fresh in (False, True):
         if fresh:
             widget_refresh(widget_id=widget.id, force=True)
@@ -54,7 +73,7 @@ def test_each_ranked_group_has_its_earlier_value_on_build_and_on_refresh(demo_so
 
 
 def test_a_widget_stored_without_it_gets_it_on_its_next_refresh(demo_source, dashboard):
-    widget = _build(dashboard, PROMPT)
+    widget = _build(dashboard, PROMPT.format(month=_months_back(1)[0]))
     Widget.objects.filter(id=widget.id).update(companions={})
     widget_refresh(widget_id=widget.id, force=True)
     widget.refresh_from_db()
