@@ -126,6 +126,22 @@ def test_top_or_bottom_n(catalog, words, ranking):
     assert _refined(catalog, _spec(catalog), words)["ranking"] == ranking
 
 
+@pytest.mark.parametrize(("words", "sort"), [
+    ("sort by claim count, lowest first", {"by": "claim_count", "direction": "asc"}),
+    ("smallest first", {"by": "claim_count", "direction": "asc"}),
+    ("alphabetical", {"by": "regions.name", "direction": "asc"}),  # by the breakdown the widget has
+    ("z to a", {"by": "regions.name", "direction": "desc"}),
+])
+def test_a_sort_word_orders_the_rows_and_keeps_every_one(catalog, words, sort):
+    after = _refined(catalog, _spec(catalog), words)
+    assert after["sort"] == sort and after["ranking"] is None
+
+
+def test_same_but_another_window_changes_the_window_only(catalog):
+    change = _read(catalog, _spec(catalog), "same but last quarter")
+    assert change == {"time_window": {"kind": "previous", "unit": "quarter"}}
+
+
 def test_a_metric_is_added_or_swapped(catalog):
     added = _refined(catalog, _spec(catalog), "add total paid")
     assert [m["key"] for m in [added["metric"], *added["extra_metrics"]]] == ["claim_count", "total_paid"]
@@ -276,6 +292,9 @@ def test_what_a_follow_up_asks_and_the_change_does_not_apply_is_said(analyst, ba
     assert "not applied: “users”" in bars.versions.first().change
     _refine(analyst, bars, "weekly, and colour it blue")
     assert bars.spec["grain"] == "week" and bars.spec["not_applied"] == ["colour it blue", "users"]
+    _refine(analyst, bars, "same but last quarter and colour it red")
+    assert bars.spec["time_window"] == {"kind": "previous", "unit": "quarter"}
+    assert "colour it red" in bars.spec["not_applied"]
 
 
 @pytest.mark.parametrize("words", ["remove the status filter", "drop the status filter", "no comparison",

@@ -68,6 +68,8 @@ def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], to
     filler = _FILLER if before is None else _FILLER | _CHANGE_WORDS
     markup, words = _without_markup(words)
     text = reading.fix_time_typos(reading.clean(words))
+    if before is not None:
+        text = reading.AS_BEFORE.sub(" ", text)  # "same but last quarter": the rest stays as the widget has it
     time = read_time(reading.weeks_as_days(reading.QUALIFIER.sub(" ", text)), today=today)
     text = time.text
     for phrase in [p for one in specs for p in _used_phrases(one, catalog)]:

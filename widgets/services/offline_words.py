@@ -209,6 +209,8 @@ _COUNT_WORDS = frozenset("one two three four five six seven eight nine ten eleve
                          "thirty sixty ninety few couple".split())
 
 
+# A follow-up's words that keep the rest of the widget as it is ("same but last quarter", "otherwise the same").
+AS_BEFORE = re.compile(r"\b(?:(?:the )?same(?: thing| again)?(?: but)?|otherwise|as before|like before)\b")
 _TOTAL_CLAIMS = re.compile(r" total (?:number of |no of |count of )?(?:claims|clms)(?= )"
                            r"(?! (?:value|values|amount|amounts|\$|dollars|cost|costs|paid|claimed|worth)(?= ))")
 

@@ -16,10 +16,11 @@ from typing import Any
 
 from backend.llm.api import OfflineQuery
 from backend.text import clipped
-from widgets.services.clarifier import DEFAULT_WINDOW_NOTE
 from widgets.services.clarifier_offline import Reader
 from widgets.services.offline_dates import read_time
-from widgets.services.offline_words import CHARTS, CUSTOM, OTHERS_ROW, QUALIFIER, clean, fix_time_typos
+from widgets.services.offline_words import AS_BEFORE, CHARTS, CUSTOM, OTHERS_ROW, QUALIFIER, clean, fix_time_typos
+from widgets.services.reader.text import row_sort
+from widgets.services.windows import DEFAULT_WINDOW_SAID
 
 UNDO = re.compile(r"^\W*(?:please\s+)?(?:undo|revert|go back|put it back|take (?:that|it) back|back to (?:how it was|"
                   r"before|the previous(?: version)?))(?:\s+(?:that|this|it|the last change|last change|please))*\W*$",
@@ -76,6 +77,7 @@ class _Reading:
         # "only X" as "only in X", so that an X the data lacks is refused like "in X" would be.
         said = _blank_all(words.lower(), removals)
         said = re.sub(r"\bonly\b(?!\s+in\b)", "only in", said)
+        said = AS_BEFORE.sub(" ", said)  # "same but last quarter": what stays is no value the data lacks
         read = Reader(self.catalog, self.today, hints=self.hints).read(
             f"{said}; {self.metric_names.get(current[0], current[0])}")
         self._shape(text, read, out)
@@ -85,8 +87,13 @@ class _Reading:
         out["add_filters"] = list(read.get("filters") or [])
         # A ranking is read where the time words are not: "last 12 months" is a window, not the last 12.
         untimed = read_time(QUALIFIER.sub(" ", fix_time_typos(text)), today=self.today).text
-        ranking, _, _ = Reader(self.catalog, self.today, hints=self.hints)._ranking(untimed)
-        if ranking:
+        reader = Reader(self.catalog, self.today, hints=self.hints)
+        order, unordered = reader._order(untimed)  # "lowest first" orders the rows; it keeps every one of them
+        ranking, _, _ = reader._ranking(unordered)
+        # "alphabetical" of a widget whose breakdown the follow-up does not name: by the breakdown it has.
+        out["sort"] = read.get("sort") or row_sort(order, current, list(self.spec.get("dimensions") or []),
+                                                   reader._first_metric("settlement"))
+        if ranking and not ranking.get("every"):
             out["ranking"] = {"direction": ranking["direction"], "n": ranking["n"]}
         # "add the rest as others": the ranking's row; "top 10 instead" keeps the row the widget has.
         ranked, kept = out.get("ranking") or self.spec.get("ranking"), (self.spec.get("ranking") or {}).get("others")
@@ -96,7 +103,7 @@ class _Reading:
             out["clear_ranking"] = True
         out["questions"] = self._questions(read, out)
         out["missing"] = [m for m in read["missing"] if m.get("kind") in ("value", "dimension")]
-        out["assumptions"] = [a for a in read["assumptions"] if a != DEFAULT_WINDOW_NOTE]
+        out["assumptions"] = [a for a in read["assumptions"] if not a.startswith(DEFAULT_WINDOW_SAID)]
         return {k: v for k, v in out.items() if v not in (None, [], False)}
 
     def _shape(self, text: str, read: dict[str, Any], out: dict[str, Any]) -> None:
