@@ -227,3 +227,9 @@ def test_dates_in_numbers_and_periods_by_number_are_read(demo, text, window) -> 
 def test_a_date_in_numbers_or_a_period_by_number_that_names_none_is_asked_about(demo, text, reason) -> None:
     questions = read(demo, text)["questions"]
     assert questions and questions[0]["id"] == "period" and reason in questions[0]["text"]
+
+
+def test_today_against_yesterday_is_a_comparison_with_the_day_before(demo) -> None:
+    intent = read(demo, "claims today vs yesterday")
+    assert (intent["time_window"], intent["compare"]) == ({"kind": "current", "unit": "day"},
+                                                          {"kind": "previous_period"})
