@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
@@ -60,12 +61,27 @@ class ComputedDimensionInline(admin.StackedInline):
     fields = ["name", "label", "description", "synonyms", "expression", "values", "value_synonyms"]
 
 
+def _warn_unchecked(request: HttpRequest, column: DictionaryColumn) -> None:
+    """Say when a column's value synonyms could not be checked: it has no known values to check them against."""
+    if column.value_synonyms and not column.known_values():
+        messages.warning(request, f"{column.key}: its value synonyms could not be checked, as it has no known values "
+                                  "yet (no sample, no values index). Refresh the values of dimensions on the data "
+                                  "source, then save it again: a synonym for a value the data does not hold would "
+                                  "filter every row out.")
+
+
 @admin.register(DictionaryTable)
 class DictionaryTableAdmin(admin.ModelAdmin):
     list_display = ["name", "source", "description"]
     list_filter = ["source"]
     search_fields = ["name", "description", "synonyms"]
     inlines = [DictionaryColumnInline, ComputedDimensionInline]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        for saved in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+            if isinstance(saved, DictionaryColumn):
+                _warn_unchecked(request, saved)
 
 
 class DimensionValueInline(admin.TabularInline):
@@ -94,6 +110,10 @@ class DictionaryColumnAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[DictionaryColumn]:
         return super().get_queryset(request).select_related("table").annotate(n_values=Count("indexed_values"))
+
+    def save_model(self, request: HttpRequest, obj: DictionaryColumn, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        _warn_unchecked(request, obj)
 
     @admin.display(description="indexed values", ordering="n_values")
     def indexed_values_count(self, column: DictionaryColumn) -> int:

@@ -13,15 +13,12 @@ from django.db import models
 
 from sql_gen.services.expressions import computed_expression_check, expression_additive
 from sql_gen.services.safety import SqlRejected
+from sql_gen.services.synonyms import listed as _listed
+from sql_gen.services.synonyms import synonyms_problem, value_synonyms_problem
 
 # Names in the zoneinfo directory that are files but not places: they would follow the server.
 _NOT_ZONES = {"localtime", "posixrules", "Factory"}
 MAX_VALUE_CHARS = 300  # a longer text is not a dimension value, and is not indexed
-
-
-def split_synonyms(text: str) -> list[str]:
-    """Return the comma-separated synonyms in ``text``, trimmed and lower-cased."""
-    return [s.strip().lower() for s in text.split(",") if s.strip()]
 
 
 def validate_time_zone(name: str) -> None:
@@ -33,36 +30,6 @@ def validate_time_zone(name: str) -> None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError(problem) from None
-
-
-def value_synonyms_problem(synonyms: object, known: list[str]) -> str:
-    """Return why ``synonyms`` (word -> stored value) cannot be used, or "" when it can.
-
-    With ``known`` values, each target must be one of them (exactly as stored), and a word that is
-    itself a known value may not stand for another one."""
-    if not isinstance(synonyms, dict):
-        return 'Write value synonyms as a JSON object of word to stored value, e.g. {"motor": "Auto"}.'
-    folded_known = {v.lower(): v for v in known}
-    seen: set[str] = set()
-    for word, target in synonyms.items():
-        folded = " ".join(str(word).lower().split())
-        if not folded or not isinstance(target, str) or not target.strip():
-            return "Each synonym and the value it stands for must be non-empty text."
-        if folded in seen:
-            return f"The synonym {word!r} is given twice."
-        seen.add(folded)
-        if known and target not in known:
-            spelled = folded_known.get(target.lower())
-            hint = f" (the stored spelling is {spelled!r})" if spelled else f"; known values: {_listed(known)}"
-            return f"{target!r}, given for {word!r}, is not one of the values{hint}."
-        if folded in folded_known and folded_known[folded] != target:
-            return f"{word!r} is itself a value ({folded_known[folded]!r}); it cannot stand for {target!r}."
-    return ""
-
-
-def _listed(values: list[str], most: int = 12) -> str:
-    shown = ", ".join(values[:most])
-    return shown + (f" and {len(values) - most} more" if len(values) > most else "")
 
 
 class Engine(models.TextChoices):
@@ -165,6 +132,11 @@ class DictionaryTable(models.Model):
     def __str__(self) -> str:
         return f"{self.source.name}.{self.name}"
 
+    def clean(self) -> None:
+        problem = synonyms_problem(self.synonyms)
+        if problem:
+            raise ValidationError({"synonyms": problem})
+
 
 class DictionaryColumn(models.Model):
     table = models.ForeignKey(DictionaryTable, on_delete=models.CASCADE, related_name="columns")
@@ -220,9 +192,12 @@ class DictionaryColumn(models.Model):
             raise ValidationError({"references": "Write the target as table.column."})
         if not isinstance(self.sample_values, list):
             raise ValidationError({"sample_values": "Sample values must be a JSON list."})
-        problem = value_synonyms_problem(self.value_synonyms, self.known_values())
-        if problem:
-            raise ValidationError({"value_synonyms": problem})
+        errors = {field: problem for field, problem in (
+            ("synonyms", synonyms_problem(self.synonyms)),
+            ("value_synonyms", value_synonyms_problem(self.value_synonyms, self.known_values())),
+        ) if problem}
+        if errors:
+            raise ValidationError(errors)
 
 
 class DimensionValue(models.Model):
@@ -327,6 +302,9 @@ class ComputedDimension(models.Model):
         problem = value_synonyms_problem(self.value_synonyms, self.values if isinstance(self.values, list) else [])
         if problem:
             errors["value_synonyms"] = problem
+        problem = synonyms_problem(self.synonyms)
+        if problem:
+            errors["synonyms"] = problem
         if errors:
             raise ValidationError(errors)
 
@@ -399,6 +377,9 @@ class MetricDefinition(models.Model):
         return self.name
 
     def clean(self) -> None:
+        problem = synonyms_problem(self.synonyms)
+        if problem:
+            raise ValidationError({"synonyms": problem})
         if self.kind == self.Kind.SIMPLE:
             missing = [f for f in ("base_table", "expression") if not getattr(self, f)]
             if missing:

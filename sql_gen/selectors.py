@@ -20,9 +20,9 @@ from sql_gen.models import (
     DictionaryTable,
     DimensionValue,
     MetricDefinition,
-    split_synonyms,
 )
 from sql_gen.services.entity_keys import KEY_SUFFIX
+from sql_gen.services.synonyms import dangling_value_synonyms, split_synonyms
 from sql_gen.triggers import CATALOG
 
 # A dimension with at most this many values has all of them in the catalog; others a sample.
@@ -131,8 +131,8 @@ def catalog(*, source: DataSource) -> dict[str, Any]:
     listed = {cid: rows.values.get(cid, []) for cid, n in counts.items() if n <= CATALOG_ALL_VALUES}
     dimensions: list[dict[str, Any]] = []
     for table in tables.values():
-        dimensions += [_column_entry(c, counts.get(c.id, 0), listed.get(c.id, [])) for c in table.columns.all()
-                       if c.is_dimension]
+        dimensions += [_column_entry(c, counts.get(c.id, 0), listed.get(c.id, []), rows.values.get(c.id, []))
+                       for c in table.columns.all() if c.is_dimension]
         dimensions += [_computed_entry(d) for d in table.computed_dimensions.all()]
     metrics = list(rows.metrics.values())
     return {"metrics": [_metric_entry(m, tables) for m in metrics], "dimensions": dimensions,
@@ -190,9 +190,10 @@ def metric_finest_grain(metric: MetricDefinition) -> str:
     return max(grains, key=GRAIN_ORDER.index)
 
 
-def _column_entry(column: DictionaryColumn, count: int, indexed: list[str]) -> dict[str, Any]:
+def _column_entry(column: DictionaryColumn, count: int, indexed: list[str], every: list[str]) -> dict[str, Any]:
     """``count`` is the number of values in the column's index, ``indexed`` those values when there
-    are at most CATALOG_ALL_VALUES."""
+    are at most CATALOG_ALL_VALUES, ``every`` all of them. A value synonym whose value the index no longer
+    holds is left out: it would filter on a value no row has."""
     sample = [str(v) for v in column.sample_values] if isinstance(column.sample_values, list) else []
     complete = column.values_indexed_at is not None and count <= CATALOG_ALL_VALUES
     values = sample
@@ -208,7 +209,7 @@ def _column_entry(column: DictionaryColumn, count: int, indexed: list[str]) -> d
         "values": values,
         "values_complete": complete,
         "value_count": count if column.values_indexed_at is not None else None,
-        "value_synonyms": dict(column.value_synonyms or {}),
+        "value_synonyms": _live(column.value_synonyms, every if column.values_indexed_at is not None else None),
         "computed": False,
     }
 
@@ -222,9 +223,29 @@ def _computed_entry(dimension: ComputedDimension) -> dict[str, Any]:
         "values": list(dimension.values),
         "values_complete": True,
         "value_count": len(dimension.values),
-        "value_synonyms": dict(dimension.value_synonyms or {}),
+        "value_synonyms": _live(dimension.value_synonyms, list(dimension.values)),
         "computed": True,
     }
+
+
+def _live(synonyms: Any, values: list[str] | None) -> dict[str, str]:
+    """Return the value synonyms whose value is among ``values`` (all of them when the values are not known)."""
+    every = dict(synonyms or {}) if isinstance(synonyms, dict) else {}
+    gone = dangling_value_synonyms(every, values) if values is not None else {}
+    return {word: value for word, value in every.items() if word not in gone}
+
+
+def complete_values(*, source: DataSource) -> dict[str, list[str] | None]:
+    """Return, per dimension key of the source, every value it holds when that is known (an indexed column, a
+    computed dimension's labels), else None (a column with a sample only, or too many values to index)."""
+    rows = _rows(source)
+    out: dict[str, list[str] | None] = {}
+    for table in rows.tables.values():
+        for column in table.columns.all():
+            if column.is_dimension:
+                out[column.key] = list(rows.values.get(column.id, [])) if column.values_indexed_at else None
+        out |= {d.key: list(d.values) for d in table.computed_dimensions.all()}
+    return out
 
 
 def dimension_values(*, source: DataSource, keys: list[str] | None = None) -> dict[str, list[str]]:

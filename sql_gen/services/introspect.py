@@ -37,6 +37,7 @@ from sql_gen.models import (
 from sql_gen.services.execute import QueryFailed, schema_columns, sql_execute
 from sql_gen.services.expressions import computed_expression_check
 from sql_gen.services.safety import SqlRejected
+from sql_gen.services.synonyms import dangling_value_synonyms
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +167,12 @@ def _index_column(source: DataSource, column: DictionaryColumn, report: ImportRe
             report.samples_filled += 1
         DictionaryColumn.objects.filter(id=column.id).update(**changes)
     report.values_indexed.append(column.key)
+    gone = dangling_value_synonyms(column.value_synonyms, [value for value, _ in kept])
+    if gone:
+        said = ", ".join(f"{word!r} → {value!r}" for word, value in sorted(gone.items()))
+        report.notes.append(f"{column.key}: value synonyms stand for values no longer in the data ({said}); they "
+                            "are not used until an admin points them at a value that is, and widgets filtering on "
+                            "those values are flagged out of date")
 
 
 def _replace_index(column: DictionaryColumn, counts: dict[str, int]) -> None:

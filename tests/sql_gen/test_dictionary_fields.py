@@ -151,6 +151,71 @@ def test_without_known_values_any_target_is_accepted(claims_table: DictionaryTab
     _status(claims_table, value_synonyms={"rejected": "whatever the admin says"}).full_clean()
 
 
+# Words in another script fold to nothing (or to their other words) in the reader, so they could never match.
+UNREADABLE = [("自動車", "'自動車'"), ("Авто", "'Авто'"), ("Авто car", "'Авто'"), ("straße", "'ß' is dropped"),
+              ("αυτοκίνητο", "are dropped")]
+READABLE = ["motor", "dégât des eaux", "Zürich", "car-insurance", "4x4"]
+
+
+@pytest.mark.parametrize(("word", "message"), UNREADABLE)
+def test_a_value_synonym_the_reader_cannot_read_is_refused(claims_table: DictionaryTable, word: str,
+                                                           message: str) -> None:
+    column = _status(claims_table, sample_values=["open", "closed", "denied"], value_synonyms={word: "denied"})
+    errors = " ".join(field_errors(column)["value_synonyms"])
+    assert "can never match a request" in errors and message in errors and "Latin letters" in errors
+
+
+@pytest.mark.parametrize("word", READABLE)
+def test_a_value_synonym_in_latin_letters_accents_included_is_accepted(claims_table: DictionaryTable,
+                                                                        word: str) -> None:
+    _status(claims_table, sample_values=["open", "closed", "denied"], value_synonyms={word: "denied"}).full_clean()
+
+
+@pytest.mark.parametrize(("word", "message"), UNREADABLE)
+def test_a_synonym_the_reader_cannot_read_is_refused_wherever_it_is_given(claims_table: DictionaryTable, word: str,
+                                                                          message: str) -> None:
+    listed = f"settled, {word}"
+    claims_table.synonyms = listed
+    column = _status(claims_table, synonyms=listed)
+    metric = MetricDefinition(key="paid", name="Paid", source=claims_table.source, base_table="claims",
+                              expression="SUM(claimed_amount)", synonyms=listed)
+    for instance in (claims_table, column, computed(claims_table, synonyms=listed), metric):
+        assert message in " ".join(field_errors(instance)["synonyms"]), instance
+    for word in READABLE:
+        _status(claims_table, synonyms=f"settled, {word}").full_clean()
+
+
+def test_admin_refuses_a_synonym_in_another_script_as_a_form_error(admin_client: Any,
+                                                                   claims_table: DictionaryTable) -> None:
+    column = _status(claims_table, sample_values=["open", "closed", "denied"], is_dimension=True)
+    column.save()
+    url = f"/admin/sql_gen/dictionarycolumn/{column.id}/change/"
+    form = {"table": str(claims_table.id), "name": "status", "label": "", "data_type": "VARCHAR",
+            "description": "", "synonyms": "", "is_dimension": "on", "sample_values": '["open", "closed", "denied"]',
+            "references": "", "indexed_values-TOTAL_FORMS": "0", "indexed_values-INITIAL_FORMS": "0"}
+    refused = admin_client.post(url, {**form, "value_synonyms": '{"отклонено": "denied"}'})
+    assert refused.status_code == 200
+    assert "can never match a request" in " ".join(refused.context["adminform"].form.errors["value_synonyms"])
+    column.refresh_from_db()
+    assert column.value_synonyms == {}
+
+
+def test_admin_warns_when_value_synonyms_have_no_values_to_be_checked_against(admin_client: Any,
+                                                                             claims_table: DictionaryTable) -> None:
+    column = _status(claims_table, is_dimension=True)
+    column.save()
+    url = f"/admin/sql_gen/dictionarycolumn/{column.id}/change/"
+    form = {"table": str(claims_table.id), "name": "status", "label": "", "data_type": "VARCHAR",
+            "description": "", "synonyms": "", "is_dimension": "on", "sample_values": "[]",
+            "references": "", "indexed_values-TOTAL_FORMS": "0", "indexed_values-INITIAL_FORMS": "0"}
+    saved = admin_client.post(url, {**form, "value_synonyms": '{"rejected": "denied"}'}, follow=True)
+    said = [str(m) for m in saved.context["messages"]]
+    assert any("claims.status: its value synonyms could not be checked" in m for m in said), said
+    checked = admin_client.post(url, {**form, "sample_values": '["denied"]', "value_synonyms": '{"rejected": "denied"}'},
+                                follow=True)
+    assert not any("could not be checked" in str(m) for m in checked.context["messages"])
+
+
 # -- computed dimensions -------------------------------------------------------------------------------
 
 

@@ -150,3 +150,17 @@ def test_the_admin_action_refreshes_values(admin_client: Any, shop: DataSource) 
     shown = [str(m) for m in response.context["messages"]]
     assert len(shown) == 1 and "2 dimensions' values indexed" in shown[0] and "orders.customer" in shown[0]
     assert column(shop, "city").indexed_values.count() == N_CITIES
+
+
+def test_value_synonyms_to_values_gone_from_the_data_get_a_note_and_are_not_used(shop: DataSource) -> None:
+    from sql_gen.selectors import catalog, complete_values
+
+    DictionaryColumn.objects.filter(table__source=shop, name="city").update(
+        value_synonyms={"capital": "City 1", "old town": "Gone City"})
+    report = values_refresh(source=shop)
+    assert "orders.city: value synonyms stand for values no longer in the data ('old town' → 'Gone City')" \
+        in report.summary()
+    entry = next(d for d in catalog(source=shop)["dimensions"] if d["key"] == "orders.city")
+    assert entry["value_synonyms"] == {"capital": "City 1"}
+    known = complete_values(source=shop)
+    assert len(known["orders.city"]) == N_CITIES and known["orders.customer"] is None  # too many to know them all
