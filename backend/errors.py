@@ -55,6 +55,7 @@ class ErrorCode(StrEnum):
     RESULT_SHAPE_MISMATCH = "result_shape_mismatch"
     SQL_REJECTED = "sql_rejected"
     QUERY_FAILED = "query_failed"
+    OUT_OF_DATE = "out_of_date"  # a stored widget no longer means what the dictionary says
     DEADLINE = "deadline"  # the request's whole budget ran out
     TIME_LIMIT = "time_limit"  # the job system stopped a step
     INTERRUPTED = "interrupted"

@@ -166,6 +166,7 @@ class DataOrigin(models.TextChoices):
     LLM_UNAVAILABLE = "llm_unavailable", "LLM unavailable"
     SQL_REJECTED = "sql_rejected", "SQL rejected"
     QUERY_FAILED = "query_failed", "Query failed"
+    OUT_OF_DATE = "out_of_date", "Out of date"  # the dictionary changed under the widget: its reason says how
 
 
 class WidgetHeight(models.TextChoices):

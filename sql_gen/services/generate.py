@@ -195,6 +195,17 @@ SQL = LLMStep[SqlInput, GeneratedSql](
 )
 
 
+def sql_conforms(*, inputs: SqlInput, sql: str) -> None:
+    """Refuse a checked statement (``CheckedSql.uncapped``) that does not compute what ``inputs.spec`` asks
+    over the dictionary as it is now (``spec_check`` against a slice built afresh): a stored statement is
+    checked so at each run, as the dictionary may have changed since it was written.
+
+    Raises:
+        SqlRejected: with the reason (phrased for a model; prefix it for a person).
+    """
+    spec_check(sql=sql, read=dialect_name(inputs.source.dialect), spec=inputs.spec, context=_build(inputs).context)
+
+
 def sql_write_offline(inputs: SqlInput) -> GeneratedSql:
     """Return the statement the deterministic generator writes for ``inputs``, accepted exactly as a model's
     answer is (the safety check, then the engine's prepare), with no model call: for statements derived

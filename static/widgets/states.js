@@ -51,9 +51,9 @@ export function emptyText(w) {
 }
 
 /** Returns the notes a card shows under its body, in order: [{kind, text}]. ``partial`` and
- * ``truncated`` say what the figures are; ``companion`` (a sparkline, totals or "all others" query that failed,
- * or a ranking that shows every group) and
- * ``fill`` (empty periods not filled in) are quiet. */
+ * ``truncated`` say what the figures are, ``dictionary`` that the query was written again for an edited
+ * dictionary; ``companion`` (a sparkline, totals or "all others" query that failed, or a ranking that shows
+ * every group) and ``fill`` (empty periods not filled in) are quiet. */
 export function cardNotes(w) {
   const state = bodyState(w);
   if (state === "failure" || state === "custom-failure" || state === "unreadable") return [];
@@ -65,6 +65,7 @@ export function cardNotes(w) {
   if (result.truncated) {
     notes.push({ kind: "truncated", text: `Showing the first ${result.rows.length} rows; the query had more.` });
   }
+  if (result.dictionary_note) notes.push({ kind: "dictionary", text: result.dictionary_note });
   if (result.sparkline_error) notes.push({ kind: "companion", text: `No trend line: ${result.sparkline_error}` });
   if (result.totals_error) notes.push({ kind: "companion", text: `No totals row: ${result.totals_error}` });
   for (const text of othersNotes(result)) notes.push({ kind: "companion", text });

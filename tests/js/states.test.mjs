@@ -67,6 +67,11 @@ describe("cardNotes", () => {
     assert.deepEqual(cardNotes(widget({ can_retry: true }, { columns: ["v"], rows: [], truncated: true })), []);
   });
 
+  test("a query written again for an edited dictionary says so", () => {
+    const result = { columns: ["v"], rows: [[1]], dictionary_note: "Its query was written again" };
+    assert.deepEqual(cardNotes(widget({}, result)), [{ kind: "dictionary", text: "Its query was written again" }]);
+  });
+
   test("a complete result has none", () => {
     assert.deepEqual(cardNotes(widget()), []);
   });

@@ -140,16 +140,17 @@ def test_a_widget_stored_before_companions_gets_them_at_its_next_refresh(demo_so
     assert set(Widget.objects.get(id=widget.id).companions) == {"sparkline"}
 
 
-def test_a_stored_widget_of_an_unknown_metric_refreshes_without_companions(demo_source, analyst, dashboard):
+def test_a_stored_widget_of_a_metric_no_longer_defined_is_out_of_date(demo_source, analyst, dashboard):
     request = WidgetRequest.objects.create(dashboard=dashboard, user=analyst, prompt="x", status=RequestStatus.READY)
+    kept = {"columns": ["n"], "rows": [[7]], "truncated": False}
     widget = Widget.objects.create(
         dashboard=dashboard, request=request, kind="kpi", title="Claims", sql="SELECT COUNT(*) AS n FROM claims",
-        spec={"kind": "kpi", "metric": {"key": "gone"}}, result={"columns": ["n"], "rows": [[0]], "truncated": False},
-        result_at=timezone.now() - timedelta(hours=2))
-    assert widget_refresh(widget_id=widget.id) == "live"
-    result = Widget.objects.get(id=widget.id).result
-    assert result["rows"][0][0] > 0
-    assert not {"sparkline", "sparkline_error", "totals", "totals_error"} & set(result)
+        spec={"kind": "kpi", "metric": {"key": "gone"}}, result=kept, result_at=timezone.now() - timedelta(hours=2))
+    assert widget_refresh(widget_id=widget.id) == "out_of_date"
+    stored = Widget.objects.get(id=widget.id)
+    assert stored.result == kept and stored.companions == {}
+    assert "The metric 'gone' is no longer defined" in stored.source_reason
+    assert "Showing the last good data" in stored.source_reason
 
 
 @pytest.mark.parametrize(("window", "grain"), [

@@ -172,13 +172,15 @@ def test_a_window_is_stored_in_the_specs_shape():
     assert window_clean(None) is None
 
 
-def test_a_dated_widget_whose_query_has_no_bounds_says_the_window_failed_not_that_it_is_unaffected(
+def test_a_dated_widget_whose_query_has_no_bounds_is_written_again_and_takes_the_window(
         client_for, analyst, dashboard, demo_source, warehouse):
     """Its metric has a date, so the window should apply; its statement (built before windows were bound)
-    cannot take one. That is a failure to apply it, which the card says loudly, not "not affected"."""
-    make_widget(dashboard, demo_source, spec=_quarter_spec(), sql="SELECT COUNT(*) AS claim_count FROM claims",
-                result=own_result(warehouse), result_at=timezone.now())
+    cannot take one, and no longer computes what its spec asks. It is written again from the spec, with no
+    model call, and runs with the window's bounds."""
+    widget = make_widget(dashboard, demo_source, spec=_quarter_spec(), sql="SELECT COUNT(*) AS claim_count FROM claims",
+                         result=own_result(warehouse), result_at=timezone.now())
     Dashboard.objects.filter(id=dashboard.id).update(window=Q1_WINDOW)
     shown = client_for(analyst).get(url(dashboard)).json()["widgets"][0]
-    assert (shown["window_applied"], shown["window_status"]) == (False, "failed")
-    assert "no dates to bind" in shown["window_reason"]
+    assert (shown["window_applied"], shown["window_status"]) == (True, "applied")
+    assert shown["result"]["rows"] == [[counted(warehouse, **Q1)]]
+    assert ":window_start" in Widget.objects.get(id=widget.id).sql

@@ -17,11 +17,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from pydantic import ValidationError
 
 from backend.errors import ApplicationError, ErrorCode
-from sql_gen.selectors import allowed_tables, default_source, source_metrics
-from sql_gen.services.safety import SqlRejected, sql_check
+from sql_gen.selectors import default_source, source_metrics
+from sql_gen.services.safety import SqlRejected
 from widgets.models import Dashboard, Widget
 from widgets.services.dashboards import require_owner
 from widgets.services.data import source_today
+from widgets.services.drift import OutOfDate, widget_statement_current
 from widgets.services.windows import TimeWindow, describe, describe_dates, resolve
 
 log = logging.getLogger(__name__)
@@ -115,13 +116,14 @@ def widget_window_view(*, widget: Widget, window: dict[str, Any], now: datetime)
     if source is None:
         return WindowView(applied=False, failed=True, reason="No data source is configured.")
     try:
-        checked = sql_check(sql=widget.sql, dialect=source.dialect, allowed_tables=allowed_tables(source=source),
-                            row_cap=source.row_cap)
+        checked = widget_statement_current(widget=widget, source=source, today=source_today(source, now=now)).checked
         if "window_start" not in checked.placeholders:
             return WindowView(applied=False, failed=True, reason="Its query has no dates to bind: build it again "
                                                                  "to give it the dashboard's window.")
         spec = spec_under_window(widget.spec, window)
         result, computed_at = run_under_spec(source=source, checked=checked, widget=widget, spec=spec, now=now)
+    except OutOfDate as exc:
+        return WindowView(applied=False, failed=True, reason=exc.message)
     except SqlRejected as exc:
         return WindowView(applied=False, failed=True, reason=f"Its query is refused now: {exc.message}")
     except ApplicationError as exc:

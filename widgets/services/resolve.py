@@ -22,23 +22,25 @@ from django.utils import timezone
 from backend.errors import ApplicationError
 from backend.text import storable
 from sql_gen.models import DataSource
-from sql_gen.selectors import allowed_tables, default_source
+from sql_gen.selectors import default_source
 from sql_gen.services.binding import Params, params_key
 from sql_gen.services.execute import QueryFailed, QueryResult, sql_execute
-from sql_gen.services.safety import CheckedSql, SqlRejected, sql_check
+from sql_gen.services.safety import CheckedSql, SqlRejected
 from widgets import selectors
 from widgets.models import Dashboard, DataOrigin, Widget
 from widgets.services.companions import EARLIER, companions_data, companions_derive, earlier_sql
 from widgets.services.custom import ResultShapeMismatch, widget_props
 from widgets.services.dashboards import require_owner
 from widgets.services.data import source_today, widget_data
+from widgets.services.drift import OutOfDate, widget_statement_current
 from widgets.services.others import OTHERS
 
 log = logging.getLogger(__name__)
 
 _RESULT_KEY = "widget-result:v1:{source}:{digest}"
 _LOCK_KEY = "widget-refresh:v1:{widget}"
-FAILURE_ORIGINS = {DataOrigin.LLM_UNAVAILABLE, DataOrigin.SQL_REJECTED, DataOrigin.QUERY_FAILED}
+FAILURE_ORIGINS = {DataOrigin.LLM_UNAVAILABLE, DataOrigin.SQL_REJECTED, DataOrigin.QUERY_FAILED,
+                   DataOrigin.OUT_OF_DATE}
 
 
 @dataclass(frozen=True)
@@ -177,12 +179,14 @@ def _refresh(widget: Widget, now: datetime, *, force: bool = False) -> str:
     try:
         if source is None:
             raise QueryFailed("No data source is configured; an admin must add one.")
-        checked = sql_check(
-            sql=widget.sql, dialect=source.dialect, allowed_tables=allowed_tables(source=source),
-            row_cap=source.row_cap,
-        )  # the dictionary may have changed since the widget was built
-        result, computed_at, origin = _run_for_today(source, checked, widget, now, force=force)
+        # The dictionary may have changed since the widget was built: its statement is checked against it now.
+        current = widget_statement_current(widget=widget, source=source, today=source_today(source, now=now))
+        result, computed_at, origin = _run_for_today(source, current.checked, widget, now, force=force)
         _check_fits(widget, result)
+        if current.rewritten:  # the note for the card, the check's reason for whoever asks why
+            result |= {"dictionary_note": current.rewritten, "dictionary_reason": current.reason}
+    except OutOfDate as e:
+        return _record_failure(widget, DataOrigin.OUT_OF_DATE, e.message, now)
     except SqlRejected as e:
         return _record_failure(widget, DataOrigin.SQL_REJECTED, e.message, now)
     except ResultShapeMismatch as e:

@@ -31,6 +31,7 @@ _BADGE_TONES: dict[DataOrigin, str] = {
     DataOrigin.LLM_UNAVAILABLE: "error",
     DataOrigin.SQL_REJECTED: "error",
     DataOrigin.QUERY_FAILED: "error",
+    DataOrigin.OUT_OF_DATE: "warn",
 }
 
 # Okabe & Ito's palette, told apart under the common colour-vision deficiencies; yellow and black last
