@@ -203,7 +203,8 @@ def sql_conforms(*, inputs: SqlInput, sql: str) -> None:
     Raises:
         SqlRejected: with the reason (phrased for a model; prefix it for a person).
     """
-    spec_check(sql=sql, read=dialect_name(inputs.source.dialect), spec=inputs.spec, context=_build(inputs).context)
+    spec_check(sql=sql, read=dialect_name(inputs.source.dialect), spec=inputs.spec, context=_build(inputs).context,
+               windows=inputs.windows)
 
 
 def sql_write_offline(inputs: SqlInput) -> GeneratedSql:

@@ -187,3 +187,19 @@ def test_a_metric_no_longer_defined_is_out_of_date(demo_source, analyst, dashboa
     assert refreshed.source == DataOrigin.OUT_OF_DATE and "no longer defined" in refreshed.source_reason
     demo_source_seed()  # the seed again changes nothing: the widget's own metric is what is gone
     assert _refreshed(widget).source == DataOrigin.OUT_OF_DATE
+
+
+def test_a_rankings_all_others_companions_are_kept_or_written_again_with_the_statement(demo_source, dashboard,
+                                                                                        caplog):
+    from tests.widgets.test_others import _build
+
+    widget = _build(dashboard, "top 3 causes by claim count last quarter vs the quarter before as a table")
+    assert {"others", "others_earlier", "earlier", "totals"} <= set(widget.companions)
+    with caplog.at_level("INFO", logger="widgets.services.drift"):
+        kept = _refreshed(widget)
+    assert not [r.message for r in caplog.records if "written again" in r.message]  # none of them, every refresh
+    assert kept.companions == widget.companions and kept.sql == widget.sql and kept.result["others"]
+    MetricDefinition.objects.filter(key="claim_count").update(default_filters="status <> 'denied'")
+    edited = _refreshed(widget)
+    assert edited.source == DataOrigin.LIVE and "denied" in edited.sql
+    assert all("denied" in edited.companions[name]["sql"] for name in ("others", "others_earlier", "earlier"))

@@ -32,6 +32,7 @@ from sql_gen.services.synonyms import listed
 from widgets.models import Widget
 from widgets.services.companions import companions_write
 from widgets.services.custom import check_result_columns
+from widgets.services.others import others_windows
 
 log = logging.getLogger(__name__)
 _REBUILD = "Edit the widget or build it again."
@@ -160,7 +161,7 @@ def _companions_current(widget: Widget, source: DataSource, metrics: list[Metric
             derived = companion["spec"]
             keys = [derived["metric"]["key"], *(m["key"] for m in derived.get("extra_metrics") or [])]
             inputs = SqlInput(metric=by_key[keys[0]], extra_metrics=tuple(by_key[k] for k in keys[1:]), spec=derived,
-                              source=source)
+                              source=source, windows=others_windows(derived))
             checked = sql_check(sql=companion["sql"], dialect=source.dialect,
                                 allowed_tables=allowed_tables(source=source), row_cap=source.row_cap)
         except (ApplicationError, KeyError, TypeError):
