@@ -360,6 +360,10 @@ class MetricDefinition(models.Model):
         default=True, help_text="A rise is good news (premium); untick for costs and delays (total paid, "
                                 "settlement days, open claims, loss ratio).",
     )
+    as_it_stands = models.BooleanField(
+        default=False, help_text="Counts a state as it stands now (open claims): a widget that names no period "
+                                 "counts every row in that state, whenever it was dated, not the last 30 days.",
+    )
     additive = models.BooleanField(
         default=True, help_text="Values over parts add up to the whole: sums and counts. Untick for distinct "
                                 "counts, averages and ratios; their totals and 'all others' are then queried.",

@@ -174,6 +174,7 @@ def _metric_entry(metric: MetricDefinition, tables: dict[str, DictionaryTable]) 
         "time_column": metric.time_column or None,
         "up_is_good": metric.up_is_good,
         "additive": metric.additive,
+        "as_it_stands": metric.as_it_stands,
         "finest_grain": metric_finest_grain(metric),
         "dimensions": metric_dimensions(metric=metric, tables=tables),
     }

@@ -156,6 +156,12 @@ def test_order_words_of_a_breakdown_are_used(demo_source, words):
     assert not_applied(words=words, spec=spec, catalog=catalog(source=demo_source), today=TODAY) == []
 
 
+def test_words_that_say_now_are_used(demo_source):
+    spec = {"metric": {"key": "open_claims"}, "dimensions": [], "filters": [], "sort": None}
+    for words in ("open claims right now", "open claims at the moment", "open claims as of today"):
+        assert not_applied(words=words, spec=spec, catalog=catalog(source=demo_source), today=TODAY) == []
+
+
 def test_order_words_of_a_single_number_are_reported(demo_source):
     spec = {"metric": {"key": "claim_count"}, "dimensions": [], "filters": [], "sort": None}
     assert not_applied(words="claim count, alphabetical", spec=spec, catalog=catalog(source=demo_source), today=TODAY)

@@ -2,7 +2,8 @@
 that is no dimension refused, never dropped; a dimension's name typed without its vowels; the rows named
 before "by <measure>"; "total claims" counted; a superlative before plural rows ordering every row; a measure
 the data lacks asked of "<value> claims"; an answer that names one of a question's options put in place of
-the words it settles; and the evaluation's count of silently wrong widgets."""
+the words it settles; a state as it stands counted all time when the words say now; and the evaluation's
+count of silently wrong widgets."""
 from __future__ import annotations
 
 from datetime import date
@@ -151,6 +152,26 @@ def test_an_answer_naming_one_of_the_options_settles_the_question(demo: dict[str
     intent = answered(demo, request_text, said)
     assert intent["questions"] == []
     assert [f["values"] for f in intent["filters"]] == [[value]]
+
+
+@pytest.mark.parametrize("text", ["open claims right now", "open claims at the moment by adjuster team",
+                                  "how many open claims do we have currently"])
+def test_a_state_as_it_stands_said_now_is_counted_whatever_its_date(demo: dict[str, Any], text: str) -> None:
+    intent = read(demo, text)
+    assert intent["metric_key"] == "open_claims" and intent["missing"] == []
+    assert intent["time_window"] == {"kind": "all"}
+    assert any("as they stand now" in a for a in intent["assumptions"])
+
+
+@pytest.mark.parametrize("text", ["open claims", "total paid right now", "open claims and total paid right now"])
+def test_without_now_or_for_a_flow_the_default_window_stays(demo: dict[str, Any], text: str) -> None:
+    intent = read(demo, text)
+    assert intent["time_window"] is None and intent["missing"] == []  # the clarifier's default, which says so
+
+
+def test_the_catalog_says_which_metrics_count_a_state_as_it_stands(demo: dict[str, Any]) -> None:
+    standing = {m["key"] for m in demo["catalog"]["metrics"] if m["as_it_stands"]}
+    assert standing == {"open_claims"}
 
 
 def _outcome(expect: str, got: dict[str, Any]) -> Outcome:

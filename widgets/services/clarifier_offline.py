@@ -37,6 +37,7 @@ from widgets.services.offline_words import (
     COURTESY,
     CUSTOM,
     GENERIC,
+    NOW,
     OTHERS_ROW,
     QUALIFIER,
     STOP,
@@ -137,6 +138,8 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
         self._original = claims_counted(fix_time_typos(clean(words)))
         self._breaks = list_breaks(words, self._original)
         text = weeks_as_days(QUALIFIER.sub(" ", self._original))
+        now = NOW.search(text)  # "as of today": a state as it stands, read before "today" is a window
+        text = NOW.sub(lambda found: " " * len(found.group(0)), text)
         time = read_time(text, today=self.today)
         self.assumptions += time.notes
         self.questions += time.questions  # a period that does not exist ("29 feb 2025"): asked, never defaulted
@@ -198,7 +201,7 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
             "extra_metric_keys": metric_keys[1:3],
             "dimensions": dims[:2],
             "filters": numeric + filters,
-            "time_window": time.window,
+            "time_window": time.window or self._as_it_stands(now, metric_keys),
             "compare": time.compare,
             "grain": grain,
             "chart_type": chart,
@@ -257,6 +260,15 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
 
 
 
+
+    def _as_it_stands(self, now: re.Match[str] | None, metric_keys: list[str]) -> dict[str, Any] | None:
+        """Return all time for "open claims right now": every metric asked for counts a state as it stands, and the
+        words say now; None otherwise (a flow said "right now" gets the default window, which says so)."""
+        if now is None or not metric_keys or not all(self.metrics[k].get("as_it_stands") for k in metric_keys):
+            return None
+        names = " and ".join(self.metrics[k]["name"] for k in metric_keys)
+        self.assumptions.append(f"Read “{now.group(0).strip()}” as {names} as they stand now, whatever their date.")
+        return {"kind": "all"}
 
     def _left_over(self, text: str, metric_keys: list[str], dims: list[str]) -> None:
         """Refuse what the request names that the dictionary lacks; ask when it names nothing measurable.

@@ -90,6 +90,9 @@ RANKED_BY = re.compile(r" (?:ranked|sorted|ordered|ranking|sort|order) +(?:by|on
 COURTESY = re.compile(r" (?:if (?:you can|you could|possible|(?:that|it) (?:is )?(?:ok|okay|doable|possible|alright|fine)|"
                       r"(?:thats|its) (?:ok|okay|doable|possible|alright|fine))|when you (?:get|have) a (?:chance|sec|second|"
                       r"minute|moment))(?= )")
+# "As things stand": no period, the state the data is in now ("open claims right now", "at the moment").
+NOW = re.compile(r" (?:right now|just now|currently|at the moment|at present|presently|as of (?:now|today|right now)|"
+                 r"as (?:it stands|things stand|of this moment)|as we speak)(?= )")
 # The order of the rows, said in words (``Intent.sort``): "sorted by paid", "order by region a-z", "sorted asc",
 # "fastest first", "highest to lowest", "alphabetical", "z to a". "a-z" is cleaned to "a z".
 SORT_BY = re.compile(r" (?:sorted|sort|ordered|order|arranged|arrange) (?:by|on)(?= )")
@@ -319,7 +322,7 @@ def _split_counted_unit(found: re.Match[str]) -> str:
     return f"{number} {letters}" if shortened_unit(letters) or letters in ("mo", "wk", "yr") else found.group(0)
 
 
-SHAPE_PATTERNS = [COURTESY, *(pattern for _, pattern in CHARTS), CUSTOM, TABLE, TREND, CHARTY, RANK_COMMON, RANK_COUNTED, RANK_N,
+SHAPE_PATTERNS = [COURTESY, NOW, *(pattern for _, pattern in CHARTS), CUSTOM, TABLE, TREND, CHARTY, RANK_COMMON, RANK_COUNTED, RANK_N,
                   RANK_N_AFTER, RANK_SUPER, RANKED_BY]
 
 
