@@ -203,3 +203,15 @@ def test_a_rankings_all_others_companions_are_kept_or_written_again_with_the_sta
     edited = _refreshed(widget)
     assert edited.source == DataOrigin.LIVE and "denied" in edited.sql
     assert all("denied" in edited.companions[name]["sql"] for name in ("others", "others_earlier", "earlier"))
+
+
+def test_a_refinement_does_not_reuse_a_statement_the_dictionary_changed_under(demo_source, analyst, dashboard):
+    from widgets.services.refine import widget_refine
+
+    widget = _make(analyst, dashboard, "claim count by claim size last month")
+    ComputedDimension.objects.filter(name="claim_size").update(expression=BANDS.format(small=10000))
+    request = widget_refine(user=analyst, widget=widget, prompt="show it as a table", enqueue=False)
+    runner.run(request_id=request.id)
+    refined = Widget.objects.get(id=widget.id)
+    assert refined.kind == "table" and "< 10000" in refined.sql and "< 5000" not in refined.sql
+    assert not request.steps.get(name="sql").output.get("reused")

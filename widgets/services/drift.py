@@ -80,6 +80,19 @@ def widget_statement_current(*, widget: Widget, source: DataSource, today: dt.da
     return Current(checked=checked)
 
 
+def statement_conforms(*, spec: dict[str, Any], sql: str, source: DataSource) -> bool:
+    """Tell whether a checked statement (its uncapped text) still computes what ``spec`` asks over the
+    dictionary as it is now: a refinement reuses a stored statement only then. A spec that names no metric
+    has nothing to be checked against, and keeps its statement."""
+    if not isinstance(spec.get("metric"), dict) or not spec["metric"].get("key"):
+        return True
+    try:
+        sql_conforms(inputs=_inputs(spec, _metrics(spec, source), source), sql=sql)
+    except (OutOfDate, SqlRejected):
+        return False
+    return True
+
+
 def _metrics(spec: dict[str, Any], source: DataSource) -> list[MetricDefinition]:
     refs = [spec.get("metric") or {}, *(spec.get("extra_metrics") or [])]
     found = source_metrics(source=source, keys=[r.get("key", "") for r in refs])

@@ -39,6 +39,7 @@ from widgets.services import refine_offline
 from widgets.services.applied import not_applied
 from widgets.services.companions import companions_derive
 from widgets.services.data import source_today
+from widgets.services.drift import statement_conforms
 from widgets.services.spec_changes import change_words, same_rows
 from widgets.services.spec_patch import SpecChange, spec_apply
 from widgets.services.steps import step_queue
@@ -239,8 +240,9 @@ def _component_kept(widget: Widget, spec: dict[str, Any]) -> bool:
 def _reuse(widget: Widget, spec: dict[str, Any], source: DataSource, *, statement: Widget | WidgetVersion | None,
            component: Widget | WidgetVersion | None) -> dict[str, Any]:
     """Return the outputs of the steps a refinement does not run: always the spec; the SQL when ``statement``
-    (the widget or a version) already answers ``spec``, checked against today's allowlist; the component when
-    kept; the fetch when neither the statement nor the kind changed (the widget's data still fits)."""
+    (the widget or a version) already answers ``spec``, checked against today's allowlist and, as at each
+    refresh, against the dictionary as it is now; the component when kept; the fetch when neither the statement
+    nor the kind changed (the widget's data still fits)."""
     reuse: dict[str, Any] = {StepName.SPEC.value: spec}
     if component is not None and spec["kind"] == "custom":
         reuse[StepName.COMPONENT.value] = {"tsx": component.tsx, "js": component.component_js, "reused": True}
@@ -248,6 +250,8 @@ def _reuse(widget: Widget, spec: dict[str, Any], source: DataSource, *, statemen
         return reuse
     checked = sql_check(sql=statement.sql, dialect=source.dialect, allowed_tables=allowed_tables(source=source),
                         row_cap=source.row_cap)
+    if not statement_conforms(spec=spec, sql=checked.uncapped, source=source):
+        return reuse  # the dictionary changed under it since it was written: the SQL step writes it again
     companions = statement.companions if statement.kind == spec["kind"] else companions_derive(
         spec=spec, source=source, today=source_today(source))
     reuse[StepName.SQL.value] = {"sql": checked.sql, "uncapped": statement.sql, "explanation": statement.sql_explanation,
