@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,48 @@ def duck_source(path: Path, **fields: Any) -> DataSource:
 def sqlite_source(path: Path, **fields: Any) -> DataSource:
     values = {"row_cap": 100, "statement_timeout_s": TIME_S, **fields}
     return DataSource(name="lite", engine="sqlite", dialect="sqlite", location=str(path), **values)
+
+
+def claims_duckdb(path: Path, columns: str, rows: Sequence[tuple[Any, ...]]) -> DataSource:
+    """A DuckDB source over a ``claims`` table of these columns ("claim_id INT, cause VARCHAR") and rows."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"CREATE TABLE claims ({columns})")
+        con.executemany(f"INSERT INTO claims VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    return duck_source(path)
+
+
+def claims_sqlite(path: Path, columns: str, rows: Sequence[tuple[Any, ...]]) -> DataSource:
+    """A SQLite source over a ``claims`` table of these columns and rows."""
+    con = sqlite3.connect(path)
+    con.execute(f"CREATE TABLE claims ({columns})")
+    con.executemany(f"INSERT INTO claims VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    con.commit()
+    con.close()
+    return sqlite_source(path)
+
+
+@contextmanager
+def claims_postgres(monkeypatch: pytest.MonkeyPatch, *, dsn_var: str, columns: str, rows: Sequence[tuple[Any, ...]],
+                    statement_timeout_s: int) -> Iterator[DataSource]:
+    """A PostgreSQL source over a ``claims`` table of these columns and rows, in a throwaway schema on the
+    search path of the DSN in ``dsn_var``; dropped afterwards. Skips when PostgreSQL is not reachable."""
+    url = os.environ.get("TEST_PG_WAREHOUSE_URL", PG_URL_DEFAULT)
+    try:
+        admin = psycopg.connect(url, autocommit=True, connect_timeout=3)
+    except psycopg.Error as exc:
+        service_missing(f"PostgreSQL not reachable at {url} ({exc.__class__.__name__})")
+    schema = f"claims_test_{uuid.uuid4().hex[:10]}"
+    admin.execute(f"CREATE SCHEMA {schema}")
+    admin.execute(f"CREATE TABLE {schema}.claims ({columns})")
+    with admin.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {schema}.claims VALUES ({', '.join(['%s'] * len(rows[0]))})", rows)
+    monkeypatch.setenv(dsn_var, f"{url}?options=-csearch_path%3D{schema}")
+    try:
+        yield DataSource(name="pg", engine="postgresql", dialect="postgres", location=dsn_var, row_cap=100,
+                         statement_timeout_s=statement_timeout_s)
+    finally:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()
 
 
 def pg_source(**fields: Any) -> DataSource:

@@ -6,16 +6,11 @@ third of them are water damage, so that ``LIKE 'Wat%'`` tells whether a literal 
 """
 from __future__ import annotations
 
-import os
-import sqlite3
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import psycopg
 import pytest
 
 from sql_gen.box.pool import Pool
@@ -26,12 +21,11 @@ from sql_gen.services import execute
 from sql_gen.services.binding import OPEN_END, OPEN_START, BindingError, bind, params_key
 from sql_gen.services.execute import QueryFailed, sql_execute, sql_prove
 from sql_gen.services.safety import sql_check
-from tests.conftest import service_missing
-from tests.sql_gen.conftest import duck_source, sqlite_source
+from tests.sql_gen.conftest import claims_duckdb, claims_postgres, claims_sqlite
 
 DAYS = 10
 CAUSES = ["Water damage", "Wind", "Fire"]  # claim i has cause CAUSES[(i - 1) % 3]: water for days 1, 4, 7, 10
-PG_URL_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+PG_COLUMNS = "claim_id INT, cause TEXT, filed_date DATE, filed_at TIMESTAMP"
 DSN_VAR = "TEST_PG_WAREHOUSE_DSN_FOR_BINDING"
 WINDOW = "SELECT COUNT(*) AS n FROM claims WHERE filed_date >= :window_start AND filed_date < :window_end"
 WATER = WINDOW + " AND cause LIKE 'Wat%'"
@@ -51,44 +45,21 @@ def claims_rows() -> list[tuple[int, str, str, str]]:
 
 @pytest.fixture
 def duck(tmp_path: Path) -> DataSource:
-    path = tmp_path / "binding.duckdb"
-    with duckdb.connect(str(path)) as con:
-        con.execute("CREATE TABLE claims (claim_id INT, cause VARCHAR, filed_date DATE, filed_at TIMESTAMP)")
-        con.executemany("INSERT INTO claims VALUES (?, ?, ?, ?)", claims_rows())
-    return duck_source(path)
+    return claims_duckdb(tmp_path / "binding.duckdb",
+                         "claim_id INT, cause VARCHAR, filed_date DATE, filed_at TIMESTAMP", claims_rows())
 
 
 @pytest.fixture
 def lite(tmp_path: Path) -> DataSource:
-    path = tmp_path / "binding.sqlite3"
-    con = sqlite3.connect(path)
-    con.execute("CREATE TABLE claims (claim_id INTEGER, cause TEXT, filed_date TEXT, filed_at TEXT)")
-    con.executemany("INSERT INTO claims VALUES (?, ?, ?, ?)", claims_rows())
-    con.commit()
-    con.close()
-    return sqlite_source(path)
+    return claims_sqlite(tmp_path / "binding.sqlite3",
+                         "claim_id INTEGER, cause TEXT, filed_date TEXT, filed_at TEXT", claims_rows())
 
 
 @pytest.fixture
 def pg(monkeypatch: pytest.MonkeyPatch) -> Iterator[DataSource]:
-    """A throwaway schema with the claims, on the search path of the source's DSN."""
-    url = os.environ.get("TEST_PG_WAREHOUSE_URL", PG_URL_DEFAULT)
-    try:
-        admin = psycopg.connect(url, autocommit=True, connect_timeout=3)
-    except psycopg.Error as exc:
-        service_missing(f"PostgreSQL not reachable at {url} ({exc.__class__.__name__})")
-    schema = f"binding_test_{uuid.uuid4().hex[:10]}"
-    admin.execute(f"CREATE SCHEMA {schema}")
-    admin.execute(f"CREATE TABLE {schema}.claims (claim_id INT, cause TEXT, filed_date DATE, filed_at TIMESTAMP)")
-    with admin.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {schema}.claims VALUES (%s, %s, %s, %s)", claims_rows())
-    monkeypatch.setenv(DSN_VAR, f"{url}?options=-csearch_path%3D{schema}")
-    try:
-        yield DataSource(name="pg", engine="postgresql", dialect="postgres", location=DSN_VAR, row_cap=100,
-                         statement_timeout_s=2)
-    finally:
-        admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
+    with claims_postgres(monkeypatch, dsn_var=DSN_VAR, columns=PG_COLUMNS, rows=claims_rows(),
+                         statement_timeout_s=2) as source:
+        yield source
 
 
 ENGINES = [

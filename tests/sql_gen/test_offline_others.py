@@ -6,16 +6,11 @@ The expected figures are worked out here in Python from the rows the tables were
 from __future__ import annotations
 
 import datetime as dt
-import os
-import sqlite3
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import psycopg
 import pytest
 
 from backend.llm.types import OfflineQuery
@@ -27,9 +22,9 @@ from sql_gen.services.execute import sql_execute
 from sql_gen.services.generate_offline import OTHERS_GROUPS
 from sql_gen.services.safety import SqlRejected, dialect_name, sql_check
 from sql_gen.services.safety_spec import spec_check
-from tests.conftest import service_missing
-from tests.sql_gen.conftest import PG_URL_DEFAULT, duck_source, sqlite_source
+from tests.sql_gen.conftest import claims_duckdb, claims_postgres, claims_sqlite
 
+PG_COLUMNS = "claim_id INT, cause TEXT, filed_date DATE, paid_amount NUMERIC(12, 2)"
 DSN_VAR = "TEST_PG_WAREHOUSE_DSN_FOR_OTHERS"
 NOW = {"window_start": dt.date(2026, 3, 1), "window_end": dt.date(2026, 4, 1)}
 BEFORE = {"compare_start": dt.date(2026, 2, 1), "compare_end": dt.date(2026, 3, 1)}
@@ -58,44 +53,21 @@ def claim_rows() -> list[tuple[int, str | None, str, float]]:
 
 @pytest.fixture
 def duck(tmp_path: Path) -> DataSource:
-    path = tmp_path / "others.duckdb"
-    with duckdb.connect(str(path)) as con:
-        con.execute("CREATE TABLE claims (claim_id INT, cause VARCHAR, filed_date DATE, paid_amount DOUBLE)")
-        con.executemany("INSERT INTO claims VALUES (?, ?, ?, ?)", claim_rows())
-    return duck_source(path)
+    return claims_duckdb(tmp_path / "others.duckdb",
+                         "claim_id INT, cause VARCHAR, filed_date DATE, paid_amount DOUBLE", claim_rows())
 
 
 @pytest.fixture
 def lite(tmp_path: Path) -> DataSource:
-    path = tmp_path / "others.sqlite3"
-    con = sqlite3.connect(path)
-    con.execute("CREATE TABLE claims (claim_id INTEGER, cause TEXT, filed_date TEXT, paid_amount REAL)")
-    con.executemany("INSERT INTO claims VALUES (?, ?, ?, ?)", claim_rows())
-    con.commit()
-    con.close()
-    return sqlite_source(path)
+    return claims_sqlite(tmp_path / "others.sqlite3",
+                         "claim_id INTEGER, cause TEXT, filed_date TEXT, paid_amount REAL", claim_rows())
 
 
 @pytest.fixture
 def pg(monkeypatch: pytest.MonkeyPatch) -> Iterator[DataSource]:
-    """A throwaway schema with the claims, on the search path of the source's DSN."""
-    url = os.environ.get("TEST_PG_WAREHOUSE_URL", PG_URL_DEFAULT)
-    try:
-        admin = psycopg.connect(url, autocommit=True, connect_timeout=3)
-    except psycopg.Error as exc:
-        service_missing(f"PostgreSQL not reachable at {url} ({exc.__class__.__name__})")
-    schema = f"others_test_{uuid.uuid4().hex[:10]}"
-    admin.execute(f"CREATE SCHEMA {schema}")
-    admin.execute(f"CREATE TABLE {schema}.claims (claim_id INT, cause TEXT, filed_date DATE, paid_amount NUMERIC(12, 2))")
-    with admin.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {schema}.claims VALUES (%s, %s, %s, %s)", claim_rows())
-    monkeypatch.setenv(DSN_VAR, f"{url}?options=-csearch_path%3D{schema}")
-    try:
-        yield DataSource(name="pg", engine="postgresql", dialect="postgres", location=DSN_VAR, row_cap=100,
-                         statement_timeout_s=5)
-    finally:
-        admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
+    with claims_postgres(monkeypatch, dsn_var=DSN_VAR, columns=PG_COLUMNS, rows=claim_rows(),
+                         statement_timeout_s=5) as source:
+        yield source
 
 
 @pytest.fixture(params=[pytest.param("duck", id="duckdb"), pytest.param("lite", id="sqlite"),
