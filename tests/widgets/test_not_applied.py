@@ -61,6 +61,16 @@ def test_markup_in_a_request_is_reported_not_dropped(analyst, dashboard, setting
     assert not any(tag.startswith("</") for tag in found)  # a closing tag is its opening tag's
 
 
+@pytest.mark.parametrize(("prompt", "reported"), [
+    ("Авто claim count last month", ["Авто"]),
+    ("claim count last month for 自動車, please", ["自動車"]),
+    ("total paid by region last month, Авто и дом", ["Авто", "и", "дом"]),
+])
+def test_words_in_letters_the_reader_drops_are_reported_not_dropped(analyst, dashboard, settings, prompt, reported):
+    spec = _read(analyst, dashboard, settings, prompt)
+    assert spec["not_applied"] == reported and spec["filters"] == []
+
+
 @pytest.mark.parametrize("prompt", [
     # ordinary requests of tune.jsonl that are read in full, and filler around them
     "distinct claimants by cause of loss in september",

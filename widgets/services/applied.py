@@ -19,6 +19,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from sql_gen.services.synonyms import unreadable_letters
 from sql_gen.services.vocabulary import Outcome, vocabulary_for
 from sql_gen.services.vocabulary.words import folded_words, word_similarity
 from widgets.services import offline_words as reading
@@ -78,7 +79,8 @@ def not_applied(*, words: str, spec: dict[str, Any], catalog: dict[str, Any], to
     for pattern in _sort_patterns(specs) + _others_patterns(specs, follow_up=before is not None) + reading.SHAPE_PATTERNS:
         text = pattern.sub(" ", text)
     kept = {float(f["values"][0]) for one in specs for f in one.get("filters", []) if f.get("op") not in ("in", "not_in")}
-    dropped: list[str] = [*markup, *time.unread]  # time words the window does not use ("before march")
+    # Words in letters the reader drops ("Авто"), then time words the window does not use ("before march").
+    dropped: list[str] = [*markup, *_unreadable(words), *time.unread]
     for found in reading.BETWEEN_AMOUNTS.finditer(text):
         if not {float(reading.amount(found)), float(reading.amount(found, "num2", "suffix2"))} <= kept:
             dropped.append(found.group(0).strip())
@@ -113,6 +115,20 @@ def _others_patterns(specs: list[dict[str, Any]], *, follow_up: bool) -> list[re
     rankings = [spec.get("ranking") or {} for spec in specs]
     explained = any(r.get("others") for r in rankings) or (not follow_up and any(rankings))
     return [reading.OTHERS_ROW] if explained else []
+
+
+def _unreadable(words: str) -> list[str]:
+    """Return the words written wholly in letters the reader drops, such as Cyrillic or Chinese ones: it reads
+    a to z only (accents folded), so they vanish from the text read, and nothing of the spec can come from them.
+    (A word with some such letters, "straße", leaves the rest, which is reported as any unexplained word is.)"""
+    def dropped(word: str) -> bool:
+        letters = [c for c in word if c.isalpha()]
+        return bool(letters) and all(unreadable_letters(c) for c in letters)
+
+    return [word.strip(_PUNCTUATION) for word in words.split() if dropped(word)]
+
+
+_PUNCTUATION = ".,;:!?()[]{}\"'“”‘’«»"
 
 
 def _without_markup(words: str) -> tuple[list[str], str]:
