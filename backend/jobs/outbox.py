@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backend.jobs.models import OutboxMessage
+from backend.rows import insert_row, update_rows
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def outbox_send(*, actor: str, args: list[object], delay_ms: int = 0) -> OutboxM
     The send right after the commit takes no claim: the relay leaves rows younger than ``GRACE_S`` alone,
     so this is the only sender of a fresh row, and the next step starts a database round trip sooner.
     """
-    row = OutboxMessage.objects.create(actor=actor, args=list(args), delay_ms=delay_ms)
+    row = insert_row(OutboxMessage(actor=actor, args=list(args), delay_ms=delay_ms))
     transaction.on_commit(lambda: _send(row), robust=True)
     return row
 
@@ -83,7 +84,7 @@ def _send(row: OutboxMessage) -> bool:
             claim_until=timezone.now() + dt.timedelta(seconds=backoff))
         log.warning("outbox message %s (%s) not sent, retrying in %ss: %s", row.id, row.actor, backoff, exc)
         return False
-    OutboxMessage.objects.filter(id=row.id).update(sent_at=timezone.now(), claim_until=None)
+    update_rows(OutboxMessage, where={"id": row.id}, values={"sent_at": timezone.now(), "claim_until": None})
     return True
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from backend.llm.models import LLMCall, ModelRoute
 from backend.llm.types import LLMError, LLMResult
+from backend.rows import insert_row
 from backend.text import storable
 
 
@@ -46,7 +47,7 @@ def record(
     latency_ms: int = 0,
 ) -> LLMCall:
     """Write one ledger row and return it; cost comes from the route's prices (offline is free)."""
-    return LLMCall.objects.create(
+    return insert_row(LLMCall(
         purpose=entry.purpose,
         tier=entry.tier,
         provider=provider,
@@ -65,7 +66,7 @@ def record(
         widget_request_id=entry.context.widget_request_id,
         overridden=entry.overridden,
         **_tokens(result),
-    )
+    ))
 
 
 def _cost(route: ModelRoute, provider: str, result: LLMResult | None) -> Decimal:

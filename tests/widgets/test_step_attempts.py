@@ -95,15 +95,15 @@ def test_one_failed_heartbeat_does_not_hand_a_live_step_to_another_worker(demo_s
     from widgets.services.clarifier import CLARIFY
 
     settings.STEP_LEASE_S = 3  # the heartbeat beats every second
-    real_held, failed = steps_module._held, []
+    real_held, failed = steps_module._held_update, []
 
-    def flaky_held(claim):
+    def flaky_held(claim, **values):
         if threading.current_thread().name.startswith("heartbeat") and not failed:
             failed.append(1)
             raise OperationalError("server closed the connection unexpectedly")
-        return real_held(claim)
+        return real_held(claim, **values)
 
-    monkeypatch.setattr(steps_module, "_held", flaky_held)
+    monkeypatch.setattr(steps_module, "_held_update", flaky_held)
     slow_answer = CLARIFY.offline
 
     def slow(query):

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from backend.errors import ApplicationError, ErrorCode
 from backend.llm.api import CallContext, Turn, correction_turn, widget_request_spend
+from backend.rows import select_rows
 from backend.text import storable
 from sql_gen.models import DataSource
 from sql_gen.selectors import catalog as build_catalog
@@ -252,7 +253,9 @@ def advance(*, widget_request: WidgetRequest, send: bool = True) -> str:
     if widget_request.status not in (RequestStatus.PENDING, RequestStatus.RUNNING):
         return widget_request.status
     # Read again under the lock (a parallel step may have finished since this one was claimed).
-    steps = {step.name: step for step in widget_request.steps.defer("conversation")}
+    steps = {step.name: step for step in select_rows(WidgetStep, fields=("id", "widget_request_id", "name", "state",
+                                                                          "output"),
+                                                     where={"widget_request_id": widget_request.id})}
     outputs = with_reused({name: step.output for name, step in steps.items() if step.state == StepState.DONE})
     open_stages = False
     for stage in _live_stages(outputs):

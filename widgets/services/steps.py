@@ -24,7 +24,9 @@ from django.utils import timezone
 
 from backend.errors import ErrorCode
 from backend.jobs.outbox import outbox_send
+from backend.rows import insert_row, select_rows, update_rows
 from backend.text import storable
+from sql_gen.models import DataSource
 from widgets.models import RequestStatus, StepState, WidgetRequest, WidgetStep
 
 log = logging.getLogger(__name__)
@@ -49,12 +51,13 @@ def step_queue(*, step: WidgetStep, send: bool = True, delay_s: float = 0) -> bo
     commits."""
     if step.pk is None:
         step.state, step.queued_at = StepState.QUEUED, timezone.now()
-        step.save()
+        insert_row(step)
         queued = 1
     else:
         # A retry gives the step a fresh set of attempts: those of the run that failed are spent.
-        queued = WidgetStep.objects.filter(id=step.id, state__in=[StepState.WAITING, StepState.FAILED]).update(
-            state=StepState.QUEUED, queued_at=timezone.now(), error_code="", error_message="", attempts=0)
+        queued = update_rows(WidgetStep, where={"id": step.id, "state": (StepState.WAITING, StepState.FAILED)},
+                             values={"state": StepState.QUEUED, "queued_at": timezone.now(), "error_code": "",
+                                     "error_message": "", "attempts": 0})
     if queued and send:
         outbox_send(actor=ACTOR, args=[step.id], delay_ms=int(delay_s * 1000))
     return bool(queued)
@@ -73,26 +76,24 @@ def step_claim(*, step_id: int) -> Claim | None:
     """Take a queued step of a live request; None when it is not queued (a duplicate message, or the
     request failed meanwhile) — then there is nothing to do."""
     token, now = secrets.token_hex(16), timezone.now()
-    taken = _take(step_id, token, now)
-    if taken is None:
+    step = _take(step_id, token, now)
+    if step is None:
         return None
-    request_id, conversation = taken
-    # The request and the outputs of its finished steps, in one query; only the claimed step's
-    # conversation is needed, and the claim's own UPDATE returned it.
-    steps = list(WidgetStep.objects.select_related("widget_request__data_source").defer("conversation")
-                 .filter(widget_request_id=request_id))
-    step = next(s for s in steps if s.id == step_id)
-    step.conversation = conversation
-    done = {s.name: s.output for s in steps if s.state == StepState.DONE}
-    if step.widget_request.status == RequestStatus.PENDING:
-        WidgetRequest.objects.filter(id=request_id, status=RequestStatus.PENDING).update(
-            status=RequestStatus.RUNNING, updated_at=now)
+    step.widget_request = request = _with_source(_request_row(step.widget_request_id))
+    # The outputs of the request's finished steps; only the claimed step's conversation is needed, and the
+    # claim's own UPDATE returned it.
+    rows = select_rows(WidgetStep, fields=("id", "name", "state", "output"), where={"widget_request_id": request.id})
+    done = {row.name: row.output for row in rows if row.state == StepState.DONE}
+    if request.status == RequestStatus.PENDING and update_rows(
+            WidgetRequest, where={"id": request.id, "status": RequestStatus.PENDING},
+            values={"status": RequestStatus.RUNNING, "updated_at": now}):
+        request.status = RequestStatus.RUNNING
     return Claim(step=step, token=token, done=done)
 
 
-def _take(step_id: int, token: str, now: dt.datetime) -> tuple[int, list[dict[str, Any]]] | None:
-    """Mark a queued step of a live request running under ``token``; return its request's id and its
-    conversation, or None when it was not queued.
+def _take(step_id: int, token: str, now: dt.datetime) -> WidgetStep | None:
+    """Mark a queued step of a live request running under ``token``; return it (its request's id, name,
+    attempts and conversation loaded), or None when it was not queued.
 
     One statement with RETURNING (SQLite 3.35+, PostgreSQL), so the claim needs no read to find its
     request. The state is checked on the row the UPDATE locks, not in a subquery: PostgreSQL re-checks a
@@ -107,13 +108,45 @@ def _take(step_id: int, token: str, now: dt.datetime) -> tuple[int, list[dict[st
         cursor.execute(
             f"UPDATE {steps} SET state = %s, lease_token = %s, lease_until = %s, started_at = %s, finished_at = NULL, "
             f"attempts = attempts + 1 WHERE id = %s AND state = %s AND widget_request_id IN "
-            f"(SELECT id FROM {requests} WHERE status IN (%s, %s)) RETURNING widget_request_id, conversation",
+            f"(SELECT id FROM {requests} WHERE status IN (%s, %s)) "
+            f"RETURNING widget_request_id, name, attempts, conversation",
             [str(StepState.RUNNING), token, until, ops.adapt_datetimefield_value(now), step_id, str(StepState.QUEUED),
              *map(str, ACTIVE)])
         row = cursor.fetchone()
     if row is None:
         return None
-    return row[0], WidgetStep._meta.get_field("conversation").from_db_value(row[1], None, connection)
+    request_id, name, attempts, conversation = row
+    conversation = WidgetStep._meta.get_field("conversation").from_db_value(conversation, None, connection)
+    # The fields not loaded here load on access, as with ``only()``: nothing reads a stale default.
+    return WidgetStep.from_db(connection.alias, ["id", "widget_request_id", "name", "state", "attempts", "lease_token",
+                                                 "lease_until", "started_at", "conversation"],
+                              [step_id, request_id, name, StepState.RUNNING, attempts, token, now + _lease(), now,
+                               conversation])
+
+
+def _request_row(widget_request_id: int, *, lock: bool = False) -> WidgetRequest:
+    """Return the request in one lean read; with ``lock``, its row locked until the transaction ends (a
+    no-op on SQLite, whose write transactions are serialized anyway)."""
+    table = connection.ops.quote_name(WidgetRequest._meta.db_table)
+    suffix = " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
+    found = list(WidgetRequest.objects.raw(f"SELECT * FROM {table} WHERE id = %s{suffix}", [widget_request_id]))
+    if not found:
+        raise WidgetRequest.DoesNotExist(f"widget request {widget_request_id} does not exist")
+    return found[0]
+
+
+def _with_source(request: WidgetRequest, known: WidgetRequest | None = None) -> WidgetRequest:
+    """Attach the request's data source: ``known``'s, read with the claim, or one lean read."""
+    if request.data_source_id is None:
+        return request
+    field = WidgetRequest._meta.get_field("data_source")
+    if known is not None and known.data_source_id == request.data_source_id and field.is_cached(known):
+        request.data_source = known.data_source
+        return request
+    table = connection.ops.quote_name(DataSource._meta.db_table)
+    request.data_source = next(iter(DataSource.objects.raw(f"SELECT * FROM {table} WHERE id = %s",
+                                                           [request.data_source_id])), None)
+    return request
 
 
 class LeaseLost(Exception):
@@ -126,16 +159,17 @@ def step_save_conversation(*, claim: Claim, turns: list[dict[str, Any]]) -> None
     Raises:
         LeaseLost: another worker holds the step now; going on would pay for answers it cannot keep.
     """
-    if not _held(claim).update(conversation=storable(turns)):
+    if not _held_update(claim, conversation=storable(turns)):
         raise LeaseLost(f"step {claim.step.id} was taken over")
 
 
 def step_finish(*, claim: Claim, output: dict[str, Any]) -> WidgetRequest | None:
     """Mark the step done with ``output`` and return its request, locked for the caller to advance;
     None when the lease was lost (another worker has the step). Call inside a transaction."""
-    widget_request = lock_request(claim.step.widget_request_id)
-    done = _held(claim).update(state=StepState.DONE, output=storable(output), finished_at=timezone.now(), lease_token="",
-                               lease_until=None, error_code="", error_message="")
+    # The data source read with the claim serves the finish: a source's row is not what the lock guards.
+    widget_request = _with_source(lock_request(claim.step.widget_request_id), claim.step.widget_request)
+    done = _held_update(claim, state=StepState.DONE, output=storable(output), finished_at=timezone.now(),
+                        lease_token="", lease_until=None, error_code="", error_message="")
     return widget_request if done else None
 
 
@@ -143,26 +177,29 @@ def step_fail(*, claim: Claim, code: ErrorCode, message: str) -> WidgetRequest |
     """Mark the step failed and return its request, locked; None when the lease was lost. Call inside a
     transaction."""
     widget_request = lock_request(claim.step.widget_request_id)
-    failed = _held(claim).update(state=StepState.FAILED, finished_at=timezone.now(), lease_token="",
-                                 lease_until=None, error_code=code, error_message=storable(message[:2000]))
+    failed = _held_update(claim, state=StepState.FAILED, finished_at=timezone.now(), lease_token="",
+                          lease_until=None, error_code=code, error_message=storable(message[:2000]))
     return widget_request if failed else None
 
 
 def step_requeue(*, claim: Claim, reason: str, delay_s: float) -> bool:
     """Put the step back in the queue after a transient failure, its message delayed by ``delay_s``."""
     with transaction.atomic():
-        requeued = _held(claim).update(state=StepState.QUEUED, queued_at=timezone.now(), lease_token="",
-                                       lease_until=None, error_message=storable(reason[:2000]))
+        requeued = _held_update(claim, state=StepState.QUEUED, queued_at=timezone.now(), lease_token="",
+                                lease_until=None, error_message=storable(reason[:2000]))
         if requeued:
             outbox_send(actor=ACTOR, args=[claim.step.id], delay_ms=int(delay_s * 1000))
     return bool(requeued)
 
 
 def lock_request(widget_request_id: int) -> WidgetRequest:
-    """Return the request with its row locked until the transaction ends (a no-op on SQLite, whose
-    write transactions are serialized anyway)."""
-    # Nothing joined: a step's finish reads only the request's own row (its work already read the rest).
-    return WidgetRequest.objects.select_for_update().get(id=widget_request_id)
+    """Return the request with its row locked until the transaction ends (a no-op
+    on SQLite, whose write transactions are serialized anyway).
+
+    Raises:
+        WidgetRequest.DoesNotExist: there is no such request.
+    """
+    return _request_row(widget_request_id, lock=True)
 
 
 @contextmanager
@@ -175,7 +212,7 @@ def heartbeat(claim: Claim) -> Iterator[threading.Event]:
         try:
             while not stop.wait(_lease().total_seconds() / 3):
                 try:
-                    if not _held(claim).update(lease_until=timezone.now() + _lease()):
+                    if not _held_update(claim, lease_until=timezone.now() + _lease()):
                         lost.set()
                         return
                 except Exception:  # one failed write (the database blinked) must not hand a live step away
@@ -194,8 +231,10 @@ def heartbeat(claim: Claim) -> Iterator[threading.Event]:
         thread.join(timeout=5)
 
 
-def _held(claim: Claim) -> Any:
-    return WidgetStep.objects.filter(id=claim.step.id, state=StepState.RUNNING, lease_token=claim.token)
+def _held_update(claim: Claim, **values: Any) -> int:
+    """Set ``values`` on the claimed step if its lease is still the claim's; return 1, or 0 when it was lost."""
+    return update_rows(WidgetStep, where={"id": claim.step.id, "state": StepState.RUNNING, "lease_token": claim.token},
+                       values=values)
 
 
 def _lease() -> dt.timedelta:
