@@ -8,7 +8,8 @@ The WHERE clause is equality, or membership for a list or tuple: anything richer
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -38,16 +39,50 @@ def update_rows(model: type[models.Model], *, where: Mapping[str, Any], values: 
     ``where`` maps field names to a value (equality) or a list or tuple of values (membership), all
     ANDed: a check-and-set is the state it expects among them."""
     meta = model._meta
-    assignments, params = [], []
-    for name, value in values.items():
-        field = meta.get_field(name)
-        assignments.append(f"{_q(field.column)} = %s")
-        params.append(field.get_db_prep_save(value, connection))
+    assignments, params = set_clause(model, values)
     condition, where_params = _where(meta, where)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_q(meta.db_table)} SET {', '.join(assignments)} WHERE {condition}",
-                       [*params, *where_params])
+        cursor.execute(f"UPDATE {_q(meta.db_table)} SET {assignments} WHERE {condition}", [*params, *where_params])
         return cursor.rowcount
+
+
+def set_clause(model: type[models.Model], values: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """Return the SET list of an UPDATE of ``values`` (field names) on ``model``, and its parameters."""
+    meta = model._meta
+    fields = [meta.get_field(name) for name in values]
+    return (", ".join(f"{_q(f.column)} = %s" for f in fields),
+            [f.get_db_prep_save(value, connection) for f, value in zip(fields, values.values(), strict=True)])
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Some fields of a model read in a hand-written SELECT (under a table alias), and how to make an
+    instance of them: each value goes through its backend's and its field's converters, as in a queryset."""
+
+    model: type[models.Model]
+    alias: str
+    fields: tuple[models.Field, ...]
+
+    @property
+    def sql(self) -> str:
+        return ", ".join(f"{self.alias}.{_q(f.column)}" for f in self.fields)
+
+    def load(self, values: Sequence[Any]) -> Any:
+        """Return an instance holding these fields (the others load on access, as with ``only()``)."""
+        converted = []
+        for field, value in zip(self.fields, values, strict=True):
+            column = field.get_col(self.alias)
+            for convert in [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)]:
+                value = convert(value, column, connection)
+            converted.append(value)
+        return self.model.from_db(connection.alias, [f.attname for f in self.fields], converted)
+
+
+def columns(model: type[models.Model], alias: str, names: Sequence[str] | None = None) -> Columns:
+    """Return ``names`` (every concrete field by default) of ``model`` for a SELECT under ``alias``."""
+    meta = model._meta
+    fields = tuple(meta.get_field(name) for name in names) if names else tuple(meta.concrete_fields)
+    return Columns(model, alias, fields)
 
 
 def select_rows(model: type[M], *, fields: Sequence[str], where: Mapping[str, Any], suffix: str = "") -> list[M]:
@@ -55,27 +90,12 @@ def select_rows(model: type[M], *, fields: Sequence[str], where: Mapping[str, An
     ``only()``), for the rows matching ``where``, in primary-key order. ``suffix`` ends the statement
     (``FOR UPDATE``)."""
     meta = model._meta
-    chosen = [meta.get_field(name) for name in fields]
-    columns = [f.get_col(meta.db_table) for f in chosen]
-    converters = [(col, [*connection.ops.get_db_converters(col), *f.get_db_converters(connection)])
-                  for f, col in zip(chosen, columns, strict=True)]
+    chosen = columns(model, _q(meta.db_table), fields)
     condition, params = _where(meta, where)
-    sql = (f"SELECT {', '.join(_q(f.column) for f in chosen)} FROM {_q(meta.db_table)} WHERE {condition} "
-           f"ORDER BY {_q(meta.pk.column)} {suffix}")
+    sql = (f"SELECT {chosen.sql} FROM {_q(meta.db_table)} WHERE {condition} ORDER BY {_q(meta.pk.column)} {suffix}")
     with connection.cursor() as cursor:
         cursor.execute(sql.rstrip(), params)
-        rows = cursor.fetchall()
-    names = [f.attname for f in chosen]
-    return [model.from_db(connection.alias, names, _converted(row, converters)) for row in rows]
-
-
-def _converted(row: Iterable[Any], converters: list[tuple[Any, list[Any]]]) -> list[Any]:
-    values = []
-    for value, (column, functions) in zip(row, converters, strict=True):
-        for function in functions:
-            value = function(value, column, connection)
-        values.append(value)
-    return values
+        return [chosen.load(row) for row in cursor.fetchall()]
 
 
 def _where(meta: Any, where: Mapping[str, Any]) -> tuple[str, list[Any]]:

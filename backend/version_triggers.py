@@ -18,6 +18,8 @@ from typing import Any
 
 # Versions read once for the rest of a scope (``VersionTriggers.pinned``), by (version table, database alias).
 _pins: ContextVar[dict[tuple[str, str], int | None] | None] = ContextVar("version_pins", default=None)
+# Version tables pinned together (``pinned_together``): the first read of one reads them all, in one query.
+_together: ContextVar[tuple[str, ...]] = ContextVar("version_pins_together", default=())
 
 
 @dataclass(frozen=True)
@@ -77,13 +79,15 @@ class VersionTriggers:
         pins, key = _pins.get(), (self.version_table, connection.alias)
         if pins is not None and key in pins:
             return pins[key]
+        together = _together.get()
+        tables = [t for t in together if (t, connection.alias) not in pins] if pins is not None and \
+            self.version_table in together else [self.version_table]
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT version FROM {self.version_table} WHERE id = 1")
-            row = cursor.fetchone()
-        version = row[0] if row else None
+            cursor.execute("SELECT " + ", ".join(f"(SELECT version FROM {t} WHERE id = 1)" for t in tables))
+            versions = cursor.fetchone()
         if pins is not None:
-            pins[key] = version
-        return version
+            pins.update({(t, connection.alias): v for t, v in zip(tables, versions, strict=True)})
+        return versions[tables.index(self.version_table)]
 
     @contextmanager
     def pinned(self) -> Iterator[None]:
@@ -96,3 +100,17 @@ class VersionTriggers:
             yield
         finally:
             _pins.reset(token)
+
+
+@contextmanager
+def pinned_together(*triggers: VersionTriggers) -> Iterator[None]:
+    """Pin each of ``triggers`` as ``pinned`` does, and read all their versions in one query the first time
+    any of them is read in the scope: a pipeline step reads the dictionary's and the routing's."""
+    outer = _pins.get()
+    token = _pins.set(dict(outer) if outer is not None else {})
+    together = _together.set((*_together.get(), *(t.version_table for t in triggers)))
+    try:
+        yield
+    finally:
+        _together.reset(together)
+        _pins.reset(token)

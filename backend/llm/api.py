@@ -23,11 +23,12 @@ from backend.llm.selectors import (
     widget_requests_spend,
 )
 from backend.llm.steps import LLMStep, Prompt
+from backend.llm.triggers import ROUTING
 from backend.llm.types import LLMError, LLMRequest, OfflineQuery, Tool, Turn
 
 __all__ = [
     "CallContext", "InvalidAnswer", "LedgerCall", "LLMError", "LLMRequest", "LLMStep", "OfflineQuery", "Prompt", "Purpose",
-    "RouteChoice", "Tool", "Turn", "builder_mode", "correction_turn", "get_llm", "route_choices", "route_exists",
+    "ROUTING", "RouteChoice", "Tool", "Turn", "builder_mode", "correction_turn", "get_llm", "route_choices", "route_exists",
     "route_label", "unfence",
     "widget_request_calls", "widget_request_spend", "widget_requests_spend",
 ]

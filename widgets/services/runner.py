@@ -17,8 +17,9 @@ from django.db import InterfaceError, OperationalError, transaction
 from dramatiq.middleware import Interrupt, TimeLimitExceeded
 
 from backend.errors import ApplicationError, ErrorCode
-from backend.llm.api import LLMError
+from backend.llm.api import ROUTING, LLMError
 from backend.text import storable
+from backend.version_triggers import pinned_together
 from sql_gen.services.execute import QueryFailed
 from sql_gen.services.safety import SqlRejected
 from sql_gen.triggers import CATALOG
@@ -73,7 +74,8 @@ def step_run(*, step_id: int) -> str:
     stage = STAGES[StepName(claim.step.name)]
     outputs = with_reused(claim.done) if stage.after else {}  # what the steps before it made (or reused)
     try:
-        with heartbeat(claim), CATALOG.pinned():
+        # The dictionary and the model routing a step reads are each read once for the step, in one query.
+        with heartbeat(claim), pinned_together(CATALOG, ROUTING):
             output = stage.work(StepRun(claim=claim, widget_request=claim.step.widget_request, outputs=outputs))
     except Interrupt as exc:
         _interrupted(claim, stage, exc)

@@ -13,9 +13,10 @@ import datetime as dt
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from backend.errors import ErrorCode
 from backend.jobs.outbox import outbox_send
-from backend.rows import insert_row, select_rows, update_rows
+from backend.rows import columns, insert_row, set_clause, update_rows
 from backend.text import storable
 from sql_gen.models import DataSource
 from widgets.models import RequestStatus, StepState, WidgetRequest, WidgetStep
@@ -43,6 +44,8 @@ class Claim:
     step: WidgetStep
     token: str
     done: dict[str, Any]
+    # The conversation when its newest answer is not stored yet (``step_save_conversation``), else empty.
+    unsaved: list[list[dict[str, Any]]] = field(default_factory=list)
 
 
 def step_queue(*, step: WidgetStep, send: bool = True, delay_s: float = 0) -> bool:
@@ -79,11 +82,11 @@ def step_claim(*, step_id: int) -> Claim | None:
     step = _take(step_id, token, now)
     if step is None:
         return None
-    step.widget_request = request = _with_source(_request_row(step.widget_request_id))
-    # The outputs of the request's finished steps; only the claimed step's conversation is needed, and the
-    # claim's own UPDATE returned it.
-    rows = select_rows(WidgetStep, fields=("id", "name", "state", "output"), where={"widget_request_id": request.id})
-    done = {row.name: row.output for row in rows if row.state == StepState.DONE}
+    read = _claim_read(step.widget_request_id)
+    if read is None:
+        return None  # the request was deleted meanwhile
+    step.widget_request = request = read[0]
+    done = read[1]
     if request.status == RequestStatus.PENDING and update_rows(
             WidgetRequest, where={"id": request.id, "status": RequestStatus.PENDING},
             values={"status": RequestStatus.RUNNING, "updated_at": now}):
@@ -124,6 +127,34 @@ def _take(step_id: int, token: str, now: dt.datetime) -> WidgetStep | None:
                                conversation])
 
 
+def _claim_read(widget_request_id: int) -> tuple[WidgetRequest, dict[str, Any]] | None:
+    """Return the request, with its data source, and the outputs of its finished steps, in one statement
+    (only the claimed step's conversation is needed, and the claim's own UPDATE returned it); None when
+    the request is gone."""
+    step, request, source = (columns(WidgetStep, "s", ("id", "name", "state", "output")),
+                             columns(WidgetRequest, "r"), columns(DataSource, "d"))
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {step.sql}, {request.sql}, {source.sql} FROM {quote(WidgetStep._meta.db_table)} s "
+            f"JOIN {quote(WidgetRequest._meta.db_table)} r ON r.id = s.widget_request_id "
+            f"LEFT JOIN {quote(DataSource._meta.db_table)} d ON d.id = r.data_source_id "
+            f"WHERE s.widget_request_id = %s ORDER BY s.id", [widget_request_id])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    ends = len(step.fields), len(step.fields) + len(request.fields)
+    found = request.load(rows[0][ends[0]:ends[1]])
+    if found.data_source_id is not None:
+        found.data_source = source.load(rows[0][ends[1]:])
+    done = {}
+    for row in rows:
+        if row[2] == StepState.DONE:
+            loaded = step.load(row[:ends[0]])
+            done[loaded.name] = loaded.output
+    return found, done
+
+
 def _request_row(widget_request_id: int, *, lock: bool = False) -> WidgetRequest:
     """Return the request in one lean read; with ``lock``, its row locked until the transaction ends (a
     no-op on SQLite, whose write transactions are serialized anyway)."""
@@ -154,23 +185,64 @@ class LeaseLost(Exception):
 
 
 def step_save_conversation(*, claim: Claim, turns: list[dict[str, Any]]) -> None:
-    """Store the step's conversation as it grows (committed at once: it outlives this job).
+    """Store the step's conversation as it grows, so that a retry in a later job carries on from it.
+
+    A conversation that ends with an answer is kept with the claim and stored with the step's end (done,
+    failed or requeued), one write per model call fewer: most steps end right after their answer, and a
+    correction of it, the moment a later job would need it, is stored at once (committed: it outlives this
+    job). A worker killed between an answer and its step's end loses that answer; the step's next run asks
+    again.
 
     Raises:
         LeaseLost: another worker holds the step now; going on would pay for answers it cannot keep.
     """
-    if not _held_update(claim, conversation=storable(turns)):
+    claim.unsaved[:] = [list(turns)]
+    if turns and turns[-1]["role"] == "assistant":
+        return
+    if not _held_update(claim, **_unsaved(claim)):
         raise LeaseLost(f"step {claim.step.id} was taken over")
+
+
+def _unsaved(claim: Claim) -> dict[str, Any]:
+    """Return the step's conversation as a field to write with the step's next update, if it is not stored
+    yet; it counts as stored from then on."""
+    if not claim.unsaved:
+        return {}
+    turns = claim.unsaved.pop()
+    return {"conversation": storable(turns)}
 
 
 def step_finish(*, claim: Claim, output: dict[str, Any]) -> WidgetRequest | None:
     """Mark the step done with ``output`` and return its request, locked for the caller to advance;
     None when the lease was lost (another worker has the step). Call inside a transaction."""
+    values = {"state": StepState.DONE, "output": storable(output), "finished_at": timezone.now(), "lease_token": "",
+              "lease_until": None, "error_code": "", "error_message": "", **_unsaved(claim)}
+    if connection.vendor == "postgresql":
+        widget_request = _lock_and_update(claim, values)
+    else:  # SQLite serializes write transactions: there is no lock to take
+        widget_request = lock_request(claim.step.widget_request_id)
+        widget_request = widget_request if _held_update(claim, **values) else None
     # The data source read with the claim serves the finish: a source's row is not what the lock guards.
-    widget_request = _with_source(lock_request(claim.step.widget_request_id), claim.step.widget_request)
-    done = _held_update(claim, state=StepState.DONE, output=storable(output), finished_at=timezone.now(),
-                        lease_token="", lease_until=None, error_code="", error_message="")
-    return widget_request if done else None
+    return _with_source(widget_request, claim.step.widget_request) if widget_request is not None else None
+
+
+def _lock_and_update(claim: Claim, values: dict[str, Any]) -> WidgetRequest | None:
+    """Lock the claim's request, set ``values`` on its step if the lease is still the claim's, and return the
+    request as locked; None when the lease was lost. One statement: the request's row is locked before the
+    step's (the UPDATE takes the step's row only once the join has the locked request), the order every
+    other writer of both keeps."""
+    quote = connection.ops.quote_name
+    steps, requests = quote(WidgetStep._meta.db_table), quote(WidgetRequest._meta.db_table)
+    locked = columns(WidgetRequest, "locked")
+    assignments, params = set_clause(WidgetStep, values)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH locked AS (SELECT * FROM {requests} WHERE id = %s FOR UPDATE) UPDATE {steps} SET {assignments} "
+            f"FROM locked WHERE {steps}.id = %s AND {steps}.state = %s AND {steps}.lease_token = %s "
+            f"AND {steps}.widget_request_id = locked.id RETURNING {locked.sql}",
+            [claim.step.widget_request_id, *params, claim.step.id, str(StepState.RUNNING), claim.token])
+        row = cursor.fetchone()
+    return locked.load(row) if row is not None else None
 
 
 def step_fail(*, claim: Claim, code: ErrorCode, message: str) -> WidgetRequest | None:
@@ -178,7 +250,7 @@ def step_fail(*, claim: Claim, code: ErrorCode, message: str) -> WidgetRequest |
     transaction."""
     widget_request = lock_request(claim.step.widget_request_id)
     failed = _held_update(claim, state=StepState.FAILED, finished_at=timezone.now(), lease_token="",
-                          lease_until=None, error_code=code, error_message=storable(message[:2000]))
+                          lease_until=None, error_code=code, error_message=storable(message[:2000]), **_unsaved(claim))
     return widget_request if failed else None
 
 
@@ -186,7 +258,7 @@ def step_requeue(*, claim: Claim, reason: str, delay_s: float) -> bool:
     """Put the step back in the queue after a transient failure, its message delayed by ``delay_s``."""
     with transaction.atomic():
         requeued = _held_update(claim, state=StepState.QUEUED, queued_at=timezone.now(), lease_token="",
-                                lease_until=None, error_message=storable(reason[:2000]))
+                                lease_until=None, error_message=storable(reason[:2000]), **_unsaved(claim))
         if requeued:
             outbox_send(actor=ACTOR, args=[claim.step.id], delay_ms=int(delay_s * 1000))
     return bool(requeued)
@@ -206,29 +278,73 @@ def lock_request(widget_request_id: int) -> WidgetRequest:
 def heartbeat(claim: Claim) -> Iterator[threading.Event]:
     """Extend the claim's lease every third of it while the body runs. The event it yields is set when
     the lease was lost (the step was taken over)."""
-    stop, lost = threading.Event(), threading.Event()
-
-    def beat() -> None:
-        try:
-            while not stop.wait(_lease().total_seconds() / 3):
-                try:
-                    if not _held_update(claim, lease_until=timezone.now() + _lease()):
-                        lost.set()
-                        return
-                except Exception:  # one failed write (the database blinked) must not hand a live step away
-                    log.warning("heartbeat of step %s could not extend its lease; trying again", claim.step.id,
-                                exc_info=True)
-                    connection.close()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=beat, name=f"heartbeat-{claim.step.id}", daemon=True)
-    thread.start()
+    lost = _HEARTBEATS.add(claim)
     try:
         yield lost
     finally:
-        stop.set()
-        thread.join(timeout=5)
+        _HEARTBEATS.remove(claim)
+
+
+class _Heartbeats:
+    """One thread per process beats for every step the process works on, each a third of a lease after
+    its last beat: a thread started and joined for each step cost more than its beats (most steps never
+    beat at all). A failed write is tried again at the next beat: a moment of database trouble must not
+    hand a live step away."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._due: dict[str, tuple[Claim, float, threading.Event]] = {}  # by token: when it beats next, its loss
+        self._thread: threading.Thread | None = None
+
+    def add(self, claim: Claim) -> threading.Event:
+        lost = threading.Event()
+        with self._changed:
+            self._due[claim.token] = (claim, time.monotonic() + _beat_s(), lost)
+            if self._thread is None or not self._thread.is_alive():  # the first step, or a forked process
+                self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+                self._thread.start()
+            self._changed.notify()
+        return lost
+
+    def remove(self, claim: Claim) -> None:
+        with self._changed:
+            self._due.pop(claim.token, None)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not (due := self._next_due()):
+                    self._changed.wait(timeout=None if not self._due else self._wait_s())
+            for claim, lost in due:
+                self._beat(claim, lost)
+            connection.close()  # no connection held between beats, ten seconds apart
+
+    def _next_due(self) -> list[tuple[Claim, threading.Event]]:
+        """Return the claims whose beat is due, scheduling their next one. Call holding the condition."""
+        now = time.monotonic()
+        due = [(claim, lost) for claim, at, lost in self._due.values() if at <= now]
+        for claim, lost in due:
+            self._due[claim.token] = (claim, now + _beat_s(), lost)
+        return due
+
+    def _wait_s(self) -> float:
+        return max(0.0, min(at for _, at, _ in self._due.values()) - time.monotonic())
+
+    def _beat(self, claim: Claim, lost: threading.Event) -> None:
+        try:
+            if not _held_update(claim, lease_until=timezone.now() + _lease()):
+                lost.set()
+                self.remove(claim)
+        except Exception:
+            log.warning("heartbeat of step %s could not extend its lease; trying again", claim.step.id, exc_info=True)
+            connection.close()
+
+
+_HEARTBEATS = _Heartbeats()
+
+
+def _beat_s() -> float:
+    return _lease().total_seconds() / 3
 
 
 def _held_update(claim: Claim, **values: Any) -> int:
