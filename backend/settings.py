@@ -236,7 +236,8 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # --- Dramatiq: Redis or RabbitMQ when BROKER_URL names one, else the in-process stub broker.
 BROKER_URL = env_str("BROKER_URL")
 if BROKER_URL.startswith(("redis://", "rediss://")):
-    _broker_class, _broker_options = "dramatiq.brokers.redis.RedisBroker", {"url": BROKER_URL}
+    # Dramatiq's Redis broker, its consumers woken by a publish on each enqueue (backend/jobs/broker.py).
+    _broker_class, _broker_options = "backend.jobs.broker.WakingRedisBroker", {"url": BROKER_URL}
 elif BROKER_URL.startswith(("amqp://", "amqps://")):
     _broker_class, _broker_options = "dramatiq.brokers.rabbitmq.RabbitmqBroker", {"url": BROKER_URL}
 elif BROKER_URL:
@@ -263,9 +264,10 @@ if BROKER_URL.startswith("redis"):
     DRAMATIQ_BROKER["OPTIONS"].update(socket_connect_timeout=2, socket_timeout=5)
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 DRAMATIQ_EMBEDDED = not BROKER_URL
-# How long an idle worker sleeps between polls of a Redis queue, at most (Dramatiq's default is 1 s):
-# it bounds how long a step's message waits before the next step starts.
-DRAMATIQ_WORKER_TIMEOUT_MS = env_int("DRAMATIQ_WORKER_TIMEOUT_MS", 5)
+# How long an idle worker waits between polls of a queue (Dramatiq's default is 1 s). On Redis a message's
+# publish wakes it at once (backend/jobs/broker.py), so this bounds only how late a delayed message (a
+# retry's backoff) is taken up, a message sent without a publish, and how long a worker takes to stop.
+DRAMATIQ_WORKER_TIMEOUT_MS = env_int("DRAMATIQ_WORKER_TIMEOUT_MS", 100)
 DRAMATIQ_WORKER_THREADS = env_int("DRAMATIQ_WORKER_THREADS", 4)
 
 # --- Pipeline steps as jobs (widgets.services.steps, .recovery): leases, retries, recovery.

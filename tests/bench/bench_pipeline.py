@@ -193,13 +193,13 @@ def query_ms(widget: Any) -> float:
 
 
 def dramatiq_floor_ms(rounds: int = 100) -> float:
-    """The median time from sending a bare Dramatiq message to its no-op actor starting, on the same Redis
-    and with the same worker timeout: the floor of any hand-off through Dramatiq."""
+    """The median time from sending a bare Dramatiq message to its no-op actor starting, on the same Redis,
+    with the app's broker class and worker timeout: the floor of any hand-off through Dramatiq."""
     import dramatiq
     from django.conf import settings
-    from dramatiq.brokers.redis import RedisBroker
+    from django.utils.module_loading import import_string
 
-    broker = RedisBroker(url=REDIS.rsplit("/", 1)[0] + "/13")
+    broker = import_string(settings.DRAMATIQ_BROKER["BROKER"])(url=REDIS.rsplit("/", 1)[0] + "/13")
     broker.client.flushdb()
     started: dict[int, float] = {}
 

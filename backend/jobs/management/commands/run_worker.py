@@ -1,9 +1,10 @@
 """``python manage.py run_worker``: one Dramatiq worker process for a real broker (Redis or RabbitMQ).
 
-It runs the actors of every app with ``--threads`` threads, polls an idle Redis queue every
-``DRAMATIQ_WORKER_TIMEOUT_MS`` at most (so the next step of a widget starts within milliseconds of
-the last one's commit), and its maintenance thread relays the outbox and recovers steps whose worker
-died. SIGTERM or Ctrl-C stops it after the running jobs finish (up to ``--shutdown-timeout``).
+It runs the actors of every app with ``--threads`` threads, is woken by each message sent to Redis
+(``backend.jobs.broker``: the next step of a widget starts within milliseconds of the last one's
+commit) and polls an idle queue every ``DRAMATIQ_WORKER_TIMEOUT_MS`` besides, and its maintenance
+thread relays the outbox and recovers steps whose worker died.
+SIGTERM or Ctrl-C stops it after the running jobs finish (up to ``--shutdown-timeout``).
 """
 from __future__ import annotations
 
