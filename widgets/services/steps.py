@@ -79,14 +79,10 @@ def step_claim(*, step_id: int) -> Claim | None:
     """Take a queued step of a live request; None when it is not queued (a duplicate message, or the
     request failed meanwhile) — then there is nothing to do."""
     token, now = secrets.token_hex(16), timezone.now()
-    step = _take(step_id, token, now)
-    if step is None:
+    taken = _take(step_id, token, now)
+    if taken is None:
         return None
-    read = _claim_read(step.widget_request_id)
-    if read is None:
-        return None  # the request was deleted meanwhile
-    step.widget_request = request = read[0]
-    done = read[1]
+    step, request, done = taken
     if request.status == RequestStatus.PENDING and update_rows(
             WidgetRequest, where={"id": request.id, "status": RequestStatus.PENDING},
             values={"status": RequestStatus.RUNNING, "updated_at": now}):
@@ -94,65 +90,76 @@ def step_claim(*, step_id: int) -> Claim | None:
     return Claim(step=step, token=token, done=done)
 
 
-def _take(step_id: int, token: str, now: dt.datetime) -> WidgetStep | None:
-    """Mark a queued step of a live request running under ``token``; return it (its request's id, name,
-    attempts and conversation loaded), or None when it was not queued.
+def _take(step_id: int, token: str, now: dt.datetime) -> tuple[WidgetStep, WidgetRequest, dict[str, Any]] | None:
+    """Mark a queued step of a live request running under ``token``; return it, its request (with its data
+    source) and the outputs of the request's finished steps; None when it was not queued (or its request
+    is gone).
 
-    One statement with RETURNING (SQLite 3.35+, PostgreSQL), so the claim needs no read to find its
-    request. The state is checked on the row the UPDATE locks, not in a subquery: PostgreSQL re-checks a
-    concurrently updated row against the outer WHERE only, so a filter through a join would let two
-    workers claim one step. The request's status is in a subquery: a request failed or cancelled while
-    the step runs is caught under its lock when the step finishes.
+    The UPDATE's RETURNING finds the request, so the claim needs no read for it; on PostgreSQL the read
+    of the rest is the same statement (the UPDATE in a CTE: the SELECT sees the steps as they were, the
+    claimed one queued, not done). The state is checked on the row the UPDATE locks, not in a subquery:
+    PostgreSQL re-checks a concurrently updated row against the outer WHERE only, so a filter through a
+    join would let two workers claim one step. The request's status is in a subquery: a request failed
+    or cancelled while the step runs is caught under its lock when the step finishes.
     """
     quote, ops = connection.ops.quote_name, connection.ops
     steps, requests = quote(WidgetStep._meta.db_table), quote(WidgetRequest._meta.db_table)
-    until = ops.adapt_datetimefield_value(now + _lease())
+    update = (f"UPDATE {steps} SET state = %s, lease_token = %s, lease_until = %s, started_at = %s, "
+              f"finished_at = NULL, attempts = attempts + 1 WHERE id = %s AND state = %s AND widget_request_id IN "
+              f"(SELECT id FROM {requests} WHERE status IN (%s, %s)) "
+              f"RETURNING widget_request_id, name, attempts, conversation")
+    params = [str(StepState.RUNNING), token, ops.adapt_datetimefield_value(now + _lease()),
+              ops.adapt_datetimefield_value(now), step_id, str(StepState.QUEUED), *map(str, ACTIVE)]
+    read = _ClaimRead()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {steps} SET state = %s, lease_token = %s, lease_until = %s, started_at = %s, finished_at = NULL, "
-            f"attempts = attempts + 1 WHERE id = %s AND state = %s AND widget_request_id IN "
-            f"(SELECT id FROM {requests} WHERE status IN (%s, %s)) "
-            f"RETURNING widget_request_id, name, attempts, conversation",
-            [str(StepState.RUNNING), token, until, ops.adapt_datetimefield_value(now), step_id, str(StepState.QUEUED),
-             *map(str, ACTIVE)])
-        row = cursor.fetchone()
-    if row is None:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"WITH taken AS ({update}) SELECT taken.*, {read.sql} FROM taken "
+                           f"JOIN {steps} s ON s.widget_request_id = taken.widget_request_id {read.joins} "
+                           f"ORDER BY s.id", params)
+            rows = cursor.fetchall()
+        else:
+            cursor.execute(update, params)
+            taken = cursor.fetchone()
+            cursor.execute(f"SELECT {read.sql} FROM {steps} s {read.joins} WHERE s.widget_request_id = %s "
+                           f"ORDER BY s.id", [taken[0]] if taken else [None])
+            rows = [(*taken, *row) for row in cursor.fetchall()] if taken else []
+    if not rows:
         return None
-    request_id, name, attempts, conversation = row
+    request_id, name, attempts, conversation = rows[0][:4]
+    request, done = read.load([row[4:] for row in rows])
     conversation = WidgetStep._meta.get_field("conversation").from_db_value(conversation, None, connection)
     # The fields not loaded here load on access, as with ``only()``: nothing reads a stale default.
-    return WidgetStep.from_db(connection.alias, ["id", "widget_request_id", "name", "state", "attempts", "lease_token",
+    step = WidgetStep.from_db(connection.alias, ["id", "widget_request_id", "name", "state", "attempts", "lease_token",
                                                  "lease_until", "started_at", "conversation"],
                               [step_id, request_id, name, StepState.RUNNING, attempts, token, now + _lease(), now,
                                conversation])
+    step.widget_request = request
+    return step, request, done
 
 
-def _claim_read(widget_request_id: int) -> tuple[WidgetRequest, dict[str, Any]] | None:
-    """Return the request, with its data source, and the outputs of its finished steps, in one statement
-    (only the claimed step's conversation is needed, and the claim's own UPDATE returned it); None when
-    the request is gone."""
-    step, request, source = (columns(WidgetStep, "s", ("id", "name", "state", "output")),
-                             columns(WidgetRequest, "r"), columns(DataSource, "d"))
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {step.sql}, {request.sql}, {source.sql} FROM {quote(WidgetStep._meta.db_table)} s "
-            f"JOIN {quote(WidgetRequest._meta.db_table)} r ON r.id = s.widget_request_id "
-            f"LEFT JOIN {quote(DataSource._meta.db_table)} d ON d.id = r.data_source_id "
-            f"WHERE s.widget_request_id = %s ORDER BY s.id", [widget_request_id])
-        rows = cursor.fetchall()
-    if not rows:
-        return None
-    ends = len(step.fields), len(step.fields) + len(request.fields)
-    found = request.load(rows[0][ends[0]:ends[1]])
-    if found.data_source_id is not None:
-        found.data_source = source.load(rows[0][ends[1]:])
-    done = {}
-    for row in rows:
-        if row[2] == StepState.DONE:
-            loaded = step.load(row[:ends[0]])
-            done[loaded.name] = loaded.output
-    return found, done
+class _ClaimRead:
+    """The claim's read of the request's steps (as ``s``), joined to the request and its data source."""
+
+    def __init__(self) -> None:
+        quote = connection.ops.quote_name
+        self.step = columns(WidgetStep, "s", ("id", "name", "state", "output"))
+        self.request, self.source = columns(WidgetRequest, "r"), columns(DataSource, "d")
+        self.sql = f"{self.step.sql}, {self.request.sql}, {self.source.sql}"
+        self.joins = (f"JOIN {quote(WidgetRequest._meta.db_table)} r ON r.id = s.widget_request_id "
+                      f"LEFT JOIN {quote(DataSource._meta.db_table)} d ON d.id = r.data_source_id")
+
+    def load(self, rows: list[Any]) -> tuple[WidgetRequest, dict[str, Any]]:
+        """Return the request (with its data source) and the outputs of its done steps."""
+        ends = len(self.step.fields), len(self.step.fields) + len(self.request.fields)
+        request = self.request.load(rows[0][ends[0]:ends[1]])
+        if request.data_source_id is not None:
+            request.data_source = self.source.load(rows[0][ends[1]:])
+        done = {}
+        for row in rows:
+            if row[2] == StepState.DONE:
+                step = self.step.load(row[:ends[0]])
+                done[step.name] = step.output
+        return request, done
 
 
 def _request_row(widget_request_id: int, *, lock: bool = False) -> WidgetRequest:
