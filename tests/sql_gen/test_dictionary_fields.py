@@ -3,6 +3,7 @@ value synonyms, computed dimensions (checked like any SQL, in the model and in a
 migration that brings existing metrics up to date."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -100,6 +101,17 @@ def test_a_new_metric_counts_up_as_good_news() -> None:
 # -- value synonyms ------------------------------------------------------------------------------------
 
 
+def _status_form(claims_table: DictionaryTable, **fields: Any) -> tuple[DictionaryColumn, str, dict[str, str]]:
+    """The status column saved with ``fields``, its admin change page and the form that page posts as it is."""
+    column = _status(claims_table, **fields)
+    column.save()
+    form = {"table": str(claims_table.id), "name": "status", "label": "", "data_type": "VARCHAR",
+            "description": "", "synonyms": "", "is_dimension": "on",
+            "sample_values": json.dumps(column.sample_values or []), "references": "",
+            "indexed_values-TOTAL_FORMS": "0", "indexed_values-INITIAL_FORMS": "0"}
+    return column, f"/admin/sql_gen/dictionarycolumn/{column.id}/change/", form
+
+
 def _status(claims_table: DictionaryTable, **fields: Any) -> DictionaryColumn:
     column = claims_table.columns.get(name="status")
     for name, value in fields.items():
@@ -187,12 +199,7 @@ def test_a_synonym_the_reader_cannot_read_is_refused_wherever_it_is_given(claims
 
 def test_admin_refuses_a_synonym_in_another_script_as_a_form_error(admin_client: Any,
                                                                    claims_table: DictionaryTable) -> None:
-    column = _status(claims_table, sample_values=["open", "closed", "denied"], is_dimension=True)
-    column.save()
-    url = f"/admin/sql_gen/dictionarycolumn/{column.id}/change/"
-    form = {"table": str(claims_table.id), "name": "status", "label": "", "data_type": "VARCHAR",
-            "description": "", "synonyms": "", "is_dimension": "on", "sample_values": '["open", "closed", "denied"]',
-            "references": "", "indexed_values-TOTAL_FORMS": "0", "indexed_values-INITIAL_FORMS": "0"}
+    column, url, form = _status_form(claims_table, sample_values=["open", "closed", "denied"], is_dimension=True)
     refused = admin_client.post(url, {**form, "value_synonyms": '{"отклонено": "denied"}'})
     assert refused.status_code == 200
     assert "can never match a request" in " ".join(refused.context["adminform"].form.errors["value_synonyms"])
@@ -202,12 +209,7 @@ def test_admin_refuses_a_synonym_in_another_script_as_a_form_error(admin_client:
 
 def test_admin_warns_when_value_synonyms_have_no_values_to_be_checked_against(admin_client: Any,
                                                                              claims_table: DictionaryTable) -> None:
-    column = _status(claims_table, is_dimension=True)
-    column.save()
-    url = f"/admin/sql_gen/dictionarycolumn/{column.id}/change/"
-    form = {"table": str(claims_table.id), "name": "status", "label": "", "data_type": "VARCHAR",
-            "description": "", "synonyms": "", "is_dimension": "on", "sample_values": "[]",
-            "references": "", "indexed_values-TOTAL_FORMS": "0", "indexed_values-INITIAL_FORMS": "0"}
+    column, url, form = _status_form(claims_table, is_dimension=True)
     saved = admin_client.post(url, {**form, "value_synonyms": '{"rejected": "denied"}'}, follow=True)
     said = [str(m) for m in saved.context["messages"]]
     assert any("claims.status: its value synonyms could not be checked" in m for m in said), said
@@ -333,12 +335,7 @@ def test_admin_refuses_a_bad_expression_in_the_tables_inline(admin_client: Any,
 
 def test_admin_edits_value_synonyms_and_refuses_an_unknown_value(admin_client: Any,
                                                                  claims_table: DictionaryTable) -> None:
-    column = _status(claims_table, sample_values=["open", "closed", "denied"], is_dimension=True)
-    column.save()
-    url = f"/admin/sql_gen/dictionarycolumn/{column.id}/change/"
-    form = {"table": str(claims_table.id), "name": "status", "label": "", "data_type": "VARCHAR",
-            "description": "", "synonyms": "", "is_dimension": "on", "sample_values": '["open", "closed", "denied"]',
-            "references": "", "indexed_values-TOTAL_FORMS": "0", "indexed_values-INITIAL_FORMS": "0"}
+    column, url, form = _status_form(claims_table, sample_values=["open", "closed", "denied"], is_dimension=True)
     refused = admin_client.post(url, {**form, "value_synonyms": '{"rejected": "refused"}'})
     assert refused.status_code == 200
     assert "not one of the values" in " ".join(refused.context["adminform"].form.errors["value_synonyms"])
