@@ -2,8 +2,8 @@
 that is no dimension refused, never dropped; a dimension's name typed without its vowels; the rows named
 before "by <measure>"; "total claims" counted; a superlative before plural rows ordering every row; a measure
 the data lacks asked of "<value> claims"; an answer that names one of a question's options put in place of
-the words it settles; a state as it stands counted all time when the words say now; and the evaluation's
-count of silently wrong widgets."""
+the words it settles; a state as it stands counted all time when the words say now; what a negation excludes, and no further; "the
+last 7" with no unit; and the evaluation's count of silently wrong widgets."""
 from __future__ import annotations
 
 from datetime import date
@@ -172,6 +172,36 @@ def test_without_now_or_for_a_flow_the_default_window_stays(demo: dict[str, Any]
 def test_the_catalog_says_which_metrics_count_a_state_as_it_stands(demo: dict[str, Any]) -> None:
     standing = {m["key"] for m in demo["catalog"]["metrics"] if m["as_it_stands"]}
     assert standing == {"open_claims"}
+
+
+@pytest.mark.parametrize(("text", "filters"), [
+    ("motor claims other than theft", {("claims.cause", "not_in"): ["Theft"], ("products.line", "in"): ["Auto"]}),
+    ("claims not denied in the west", {("claims.status", "not_in"): ["denied"], ("regions.name", "in"): ["West"]}),
+    ("claims, excluding auto line, in the west", {("products.line", "not_in"): ["Auto"],
+                                                  ("regions.name", "in"): ["West"]}),
+    ("claims without theft or fire in the west", {("claims.cause", "not_in"): ["Fire", "Theft"],
+                                                  ("regions.name", "in"): ["West"]}),
+    ("claims excluding auto and home", {("products.line", "not_in"): ["Auto", "Home"]}),
+    ("claims other than in the west", {("regions.name", "not_in"): ["West"]}),
+    ("claims not from brokers in the west", {("channels.name", "not_in"): ["Broker"], ("regions.name", "in"): ["West"]}),
+])
+def test_a_negation_excludes_what_it_governs_and_no_more(demo: dict[str, Any], text: str,
+                                                         filters: dict[tuple[str, str], list[str]]) -> None:
+    intent = read(demo, text)
+    assert {(f["dimension"], f["op"]): f["values"] for f in intent["filters"]} == filters
+
+
+@pytest.mark.parametrize(("text", "n"), [("claims last 7", 7), ("total paid last 14 by region", 14),
+                                         ("claims in the last 90", 90)])
+def test_the_last_n_with_no_unit_is_days_and_said_so(demo: dict[str, Any], text: str, n: int) -> None:
+    intent = read(demo, text)
+    assert intent["time_window"] == {"kind": "rolling", "n": n, "unit": "day"}
+    assert any("names no unit" in a for a in intent["assumptions"])
+
+
+def test_the_last_n_things_is_a_ranking_not_days(demo: dict[str, Any]) -> None:
+    intent = read(demo, "the last 5 adjusters")
+    assert intent["time_window"] is None and intent["ranking"] == {"direction": "top", "n": 5}
 
 
 def _outcome(expect: str, got: dict[str, Any]) -> Outcome:

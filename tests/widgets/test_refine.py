@@ -137,6 +137,14 @@ def test_a_sort_word_orders_the_rows_and_keeps_every_one(catalog, words, sort):
     assert after["sort"] == sort and after["ranking"] is None
 
 
+@pytest.mark.parametrize(("words", "compare"), [("vs last year", "previous_year"),
+                                                 ("compare to the previous period", "previous_period")])
+def test_a_comparison_alone_compares_the_widgets_own_window(catalog, words, compare):
+    before = _spec(catalog, time_window={"kind": "previous", "unit": "month"})
+    after = _refined(catalog, before, words)
+    assert after["time_window"] == {"kind": "previous", "unit": "month"} and after["compare"]["kind"] == compare
+
+
 def test_same_but_another_window_changes_the_window_only(catalog):
     change = _read(catalog, _spec(catalog), "same but last quarter")
     assert change == {"time_window": {"kind": "previous", "unit": "quarter"}}

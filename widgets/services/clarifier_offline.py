@@ -110,6 +110,9 @@ def _put_in_place(request: str, typed: str, said: str) -> str | None:
     return None if found is None else f"{request[: found.start()]}{said.strip()}{request[found.end():]}"
 
 
+_OTHER_THAN = re.compile(r" other than(?= )")
+
+
 class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
     """One reading of a request: state shared by the steps of ``read``."""
 
@@ -145,6 +148,7 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
         self.questions += time.questions  # a period that does not exist ("29 feb 2025"): asked, never defaulted
         text = self._untimed = time.text
         text = COURTESY.sub(lambda found: " " * len(found.group(0)), text)
+        text = _OTHER_THAN.sub(lambda found: " except".rjust(len(found.group(0))), text)  # not the cause "Other"
         custom, text = cut(CUSTOM, text)
         table = TABLE.search(text)  # kept in the text: "list products with …" names what the rows are
         chart = None

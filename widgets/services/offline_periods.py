@@ -94,6 +94,9 @@ _OPEN_END = re.compile(rf" (?:before|until|till|up to|prior to) (?:the )?(?:end 
 # Shorthand windows: "l30d", "last 30d", "past 12m", "ttm" (the trailing twelve months).
 _SHORT_ROLLING = re.compile(r" (?:l(?P<n>\d{1,3})(?P<u>d|w|m|q|y)|(?:last|past|trailing|prev|previous) (?P<n2>\d{1,3}) ?"
                             r"(?P<u2>d|w|m|q|y)|(?P<ttm>ttm|ltm|trailing twelve months|trailing 12m))(?= )")
+# "the last 7" with no unit, at the end of the request or of its window: days, said as an assumption.
+_NO_UNIT = re.compile(r" (?:in |over |for )?(?:the )?(?:last|past|trailing|prev|previous) (?P<n>\d{1,3})"
+                      r"(?= (?:by|per|for|in|from|across|split|broken|and|vs|please|pls)(?= )| *$)")
 _SHORT_UNITS = {"d": "day", "w": "week", "m": "month", "q": "quarter", "y": "year"}
 _AMOUNT_AFTER = re.compile(r" (?:or (?:more|less|over|under|above|below)|and (?:up|above|over|under|below)|k|m|"
                            r"dollars?|usd|grand)(?= )")
@@ -184,6 +187,17 @@ def _rolling(reading: TimeReading, today: date) -> Window | None:
         return None
     n = number(found.group("n") or found.group("n2") or found.group("n3"))
     return _rolling_of(reading, found, n, UNITS[found.group("unit") or found.group("unit2") or found.group("unit3")])
+
+
+def _no_unit(reading: TimeReading, today: date) -> Window | None:
+    found = take(reading, _NO_UNIT)
+    if not found:
+        return None
+    n = int(found.group("n"))
+    window = _rolling_of(reading, found, n, "day")
+    if window is not None:
+        reading.notes.append(f"“{found.group(0).strip()}” names no unit: read as the last {n} days.")
+    return window
 
 
 def _span_word(reading: TimeReading, today: date) -> Window | None:
@@ -340,5 +354,5 @@ def _all_time(reading: TimeReading, today: date) -> Window | None:
 
 
 _RULES: list[Rule] = [_start_of, *WEEK_RULES[:2], _short_rolling, _span, numeric_date, on_day, _open_end, _half,
-                      *WEEK_RULES[2:], _rolling, _span_word, _to_date, _today, _since, _current, _past_one, _end_of_year,
+                      *WEEK_RULES[2:], _rolling, _no_unit, _span_word, _to_date, _today, _since, _current, _past_one, _end_of_year,
                       _previous, day_alone, _quarter, _month_number, _month_period, _year_period, _all_time]

@@ -123,7 +123,9 @@ class _Reading:
             out["grain"] = read["grain"]
         if _NO_GRAIN.search(text):
             out["clear_grain"] = True
-        if read.get("time_window") and read["time_window"] != self.spec.get("time_window"):
+        # "vs last year" alone compares the widget's window: the reader's default window is not a change.
+        defaulted = any(a.startswith(DEFAULT_WINDOW_SAID) for a in read.get("assumptions") or [])
+        if read.get("time_window") and read["time_window"] != self.spec.get("time_window") and not defaulted:
             out["time_window"] = read["time_window"]
         if read.get("compare"):
             out["compare"] = read["compare"]

@@ -69,6 +69,9 @@ SUBJECT_LEADS = [re.compile(p) for p in (
 GROUP_LEAD = re.compile(r" (?:split by|broken down by|grouped by|group by|for each|for every|across all|across|"
                          r"by|per|each|every|vs each)(?= )")
 SHAPE_NOUN = re.compile(r" (?:breakdown|breakout|split|distribution|mix|table|chart|graph|pie|bars|columns|report)(?= )")
+# Words that open another part of a request, and so end what a negation before them excludes.
+NEGATION_SCOPE_ENDS = frozenset({"in", "from", "at", "for", "by", "with", "within", "across", "during", "on", "via",
+                                 "through", "where", "handled"})
 NEGATION = re.compile(r" (?:except|excluding|exclude|excl|without|not|other than|besides|apart from|aside from|"
                        r"but not|minus|outside(?: of)?|barring|no|non)(?= )")
 

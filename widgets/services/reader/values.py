@@ -27,6 +27,7 @@ from widgets.services.reader.text import (
     GENERIC_MEASURE,
     LINKS,
     NEGATION,
+    NEGATION_SCOPE_ENDS,
     TIE_MARGIN,
     blank_span,
     part_of_chosen,
@@ -109,7 +110,7 @@ class ValueReading:
                 text = remove_words(text, list(match.words))
                 continue
             position = position_of(text, match.words)
-            negated = position is not None and bool(NEGATION.search(text[max(0, position - 40): position + 1] + " "))
+            negated = position is not None and self._negated_at(text, position)
             op = "not_in" if negated else "in"
             values = by_dim.setdefault((match.key, op), [])
             if match.label not in values:
@@ -119,6 +120,26 @@ class ValueReading:
         text = NEGATION.sub(" ", text)
         filters = [{"dimension": dim, "op": op, "values": sorted(values)} for (dim, op), values in by_dim.items()]
         return sorted(filters, key=lambda f: f["dimension"]), text
+
+    def _negated_at(self, text: str, position: int) -> bool:
+        """Tell whether a negation ("except", "not", "excluding") governs the value at ``position``: one stands
+        within 40 characters before it, with no list break and no word that opens another part of the request
+        ("in", "from", "for") after other words between them: "claims not denied in the west" excludes the denied
+        claims only, "claims not in the west" the west."""
+        start = max(0, position - 40)
+        found = [m for m in NEGATION.finditer(text[start: position + 1] + " ") if start + m.end() <= position + 1]
+        if not found:
+            return False
+        after = start + found[-1].end()
+        if any(after <= b <= position for b in self._breaks):
+            return False
+        for word in re.finditer(r" (\S+)(?= )", text[after:position + 1]):
+            if word.group(1) not in NEGATION_SCOPE_ENDS:
+                continue
+            if word.start() > 0:  # words (read, so blanked) stand between: the negation's part has ended
+                return False
+            after += word.end()  # "not in the west", "except from brokers": the negation's own preposition
+        return True
 
     def _answered_by_choice(self, decision: Decision, by_dim: dict[tuple[str, str], list[str]]) -> bool:
         """Tell whether the words a question would be about are one slip, word for word, from a value already
