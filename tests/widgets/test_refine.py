@@ -276,6 +276,17 @@ def test_undo_that_restores_the_version_before(analyst, bars):
     assert bars.result["rows"] and "period" not in bars.result["columns"]
 
 
+def test_undo_that_of_a_window_change_shows_the_earlier_windows_data(analyst, bars):
+    """One statement serves both windows (the bounds are bound at each run): undoing the window change must
+    fetch the earlier window's rows again, never keep the later window's under the earlier title."""
+    first_rows, first_window = bars.result["rows"], bars.result["window"]
+    _refine(analyst, bars, "same but last quarter")
+    assert bars.result["window"] != first_window
+    undone = _refine(analyst, bars, "undo that")
+    assert undone.status == RequestStatus.READY and bars.spec["time_window"] == WINDOW_90
+    assert bars.result["window"] == first_window and bars.result["rows"] == first_rows
+
+
 def test_undo_that_at_the_first_version_fails_and_leaves_the_widget(analyst, bars):
     request = _refine(analyst, bars, "undo that")
     assert (request.status, request.error_code) == (RequestStatus.FAILED, "nothing_to_undo")

@@ -256,7 +256,10 @@ def _reuse(widget: Widget, spec: dict[str, Any], source: DataSource, *, statemen
         spec=spec, source=source, today=source_today(source))
     reuse[StepName.SQL.value] = {"sql": checked.sql, "uncapped": statement.sql, "explanation": statement.sql_explanation,
                                  "companions": companions, "reused": True}
-    if statement.sql == widget.sql and spec["kind"] == widget.kind and widget.result_at is not None:
+    # The data shown is kept only when it was fetched for these rows: one statement serves several windows (they
+    # are bound at each run), so an undo to last month's version of a statement now bound to Q3 fetches again.
+    if statement.sql == widget.sql and spec["kind"] == widget.kind and widget.result_at is not None and \
+            same_rows(widget.spec, spec):
         reuse[StepName.FETCH.value] = {"reused": True}
     return reuse
 
