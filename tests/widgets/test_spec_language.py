@@ -232,3 +232,24 @@ def test_a_metric_without_a_date_is_read_over_all_its_rows_or_refused(demo_sourc
     assert read["window"] == {"start": None, "end": None}
     assert "Adjusters has no date: every row is counted, whatever the period." in read["assumptions"]
     assert "last month (shown: all time)" in read["not_applied"]
+
+
+@pytest.mark.parametrize(("metric", "chart", "dimensions", "shown"), [
+    ({"key": "loss_ratio", "name": "Loss ratio", "unit": "percent"}, "pie", ["regions.name"], "bar"),
+    ({"key": "avg_settlement_days", "name": "Average settlement days", "unit": "days"}, "donut", ["regions.name"],
+     "bar"),
+    ({"key": "avg_settlement_days", "name": "Average settlement days", "unit": "days"}, "stacked_bar",
+     ["regions.name", "channels.name"], "bar"),
+])
+def test_what_does_not_add_up_is_drawn_side_by_side_not_as_parts_of_a_whole(demo_catalog, metric, chart, dimensions,
+                                                                            shown):
+    spec = spec_validate(payload=_spec(kind="chart", chart_type=chart, dimensions=dimensions, metric=metric),
+                         catalog=demo_catalog)
+    assert spec.chart_type == shown
+    assert any(a.startswith(f"Shown as {shown}s, not a {chart.replace('_', ' ')} chart") for a in spec.assumptions)
+
+
+def test_a_pie_of_a_count_stays_a_pie(demo_catalog):
+    spec = spec_validate(payload=_spec(kind="chart", chart_type="pie", dimensions=["regions.name"]),
+                         catalog=demo_catalog)
+    assert spec.chart_type == "pie" and not spec.assumptions

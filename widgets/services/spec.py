@@ -271,7 +271,26 @@ def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> Widget
     used = [*spec.dimensions, *(f.dimension for f in spec.filters)]
     spec.labels = {key: labels.get(key, key) for key in used}
     _others_kept(spec, [known_metrics[ref.key] for ref in spec.metrics])
+    _parts_of_a_whole(spec, [known_metrics[ref.key] for ref in spec.metrics])
     return spec
+
+
+# Charts whose marks add up to a whole, and the chart that shows the same values side by side instead.
+_ADDED_UP = {"pie": "bar", "donut": "bar", "stacked_bar": "bar", "stacked_area": "line"}
+
+
+def _parts_of_a_whole(spec: WidgetSpec, metrics: list[dict[str, Any]]) -> None:
+    """Draw side by side what does not add up: a pie's slices and a stack's layers are parts of a whole, which
+    an average or a ratio over groups is not (a pie of loss ratios labelled 18.5 % means nothing). The spec
+    then shows bars (or lines) and an assumption says why; the departures report the chart asked for."""
+    lacking = next((m for m in metrics if not m.get("additive")), None)
+    instead = _ADDED_UP.get(spec.chart_type or "")
+    if spec.kind != "chart" or lacking is None or instead is None:
+        return
+    asked = (spec.chart_type or "").replace("_", " ")
+    spec.chart_type = instead  # type: ignore[assignment]
+    spec.assumptions = [*spec.assumptions, f"Shown as {instead}s, not a {asked} chart: {lacking['name']} does not "
+                                           "add up over its parts (only sums and counts do)."][-10:]
 
 
 def _others_kept(spec: WidgetSpec, metrics: list[dict[str, Any]]) -> None:
