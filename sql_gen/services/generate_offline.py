@@ -85,7 +85,8 @@ def _ranked_series(metrics: list[dict[str, Any]], spec: dict[str, Any], dims: di
 def _others(metrics: list[dict[str, Any]], spec: dict[str, Any], dims: dict[str, dict[str, Any]],
             tables: dict[str, dict[str, Any]], used: set[str]) -> str:
     """A ranking's "all others" row (``others_of``): the groups ranked as the widget's own statement ranks them,
-    keys only (which groups the row leaves out, for our code to check against the rows shown), then one row
+    with their values (which groups the row leaves out and what they came to, for our code to check against the
+    rows shown: rows cached at another moment have other values), then one row
     of each metric added up over every other group, and how many groups that is (``OTHERS_GROUPS``, 0 when
     the ranking shows them all). A group is matched null-safely: a NULL group is a group, shown or not.
     With ``others_of`` "compare" the other groups are those outside today's ranking, their values over the
@@ -99,7 +100,7 @@ def _others(metrics: list[dict[str, Any]], spec: dict[str, Any], dims: dict[str,
     outside = "r.others_shown IS NULL"
     on = " AND ".join(f"g.{k} IS NOT DISTINCT FROM r.{k}" for k in keys)
     sums = ", ".join(f"SUM(CASE WHEN {outside} THEN g.{v} END) AS {v}" for v in values)
-    return (f"SELECT {shown}, {', '.join(f'NULL AS {v}' for v in values)}, NULL AS {OTHERS_GROUPS} FROM ({ranked}) AS s "
+    return (f"SELECT {shown}, {', '.join(f's.{v} AS {v}' for v in values)}, NULL AS {OTHERS_GROUPS} FROM ({ranked}) AS s "
             f"UNION ALL SELECT {', '.join(f'NULL AS {k}' for k in keys)}, {sums}, "
             f"COUNT(CASE WHEN {outside} THEN 1 END) AS {OTHERS_GROUPS} FROM ({groups}) AS g "
             f"LEFT JOIN (SELECT {shown}, 1 AS others_shown FROM ({ranked}) AS s) AS r ON {on}")

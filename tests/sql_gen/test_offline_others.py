@@ -181,3 +181,12 @@ def test_only_our_statement_over_two_windows_may_bound_rows_by_the_comparison(du
     with pytest.raises(SqlRejected, match="must bound its rows with time_column >= :window_start"):
         spec_check(sql=checked.uncapped, read="duckdb", spec=spec, context=context)
     spec_check(sql=checked.uncapped, read="duckdb", spec=spec, context=context, windows=(WINDOW, COMPARE))
+
+
+def test_the_groups_it_takes_as_shown_come_with_their_values(source: DataSource) -> None:
+    """The shown part carries each group's value too, so that rows cached at another moment can be told apart."""
+    columns, rows = _run(source, _spec(2, others_of="window", metrics=[COUNT, PAID]), [COUNT, PAID])
+    at = columns.index(OTHERS_GROUPS)
+    shown = {row[0]: (row[1], float(row[2])) for row in rows if row[at] is None}
+    march, paid = _march("count"), _march("paid")
+    assert shown == {"Fire": (march["Fire"], paid["Fire"]), "Hail": (march["Hail"], paid["Hail"])}

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from sql_gen.selectors import allowed_tables, catalog
+from sql_gen.services.execute import sql_execute
 from sql_gen.services.safety import sql_check
 from widgets.models import RequestStatus, Widget
 from widgets.services import drift, resolve, runner
@@ -21,7 +22,7 @@ from widgets.services.companions import companions_derive
 from widgets.services.data import source_today
 from widgets.services.departures import departures
 from widgets.services.interpret import interpretation
-from widgets.services.others import OTHERS, OTHERS_EARLIER
+from widgets.services.others import OTHERS, OTHERS_EARLIER, others_data
 from widgets.services.requests import widget_request_create
 from widgets.services.resolve import widget_refresh
 from widgets.services.result_shape import result_readable
@@ -203,8 +204,27 @@ def test_a_row_whose_groups_are_not_the_rows_shown_is_left_out_saying_why(demo_s
     widget_refresh(widget_id=widget.id, force=True)
     widget.refresh_from_db()
     assert "others" not in widget.result and widget.result["rows"]
-    assert widget.result["others_error"].startswith("The 'all others' row is left out: the groups it would leave "
-                                                    "out are not the rows shown")
+    assert widget.result["others_error"].startswith("The 'all others' row is left out: it could not be matched "
+                                                    "to the rows shown")
+
+
+@pytest.mark.parametrize("moved", [1, 0.01])
+def test_rows_cached_at_another_moment_are_not_completed_by_a_row_of_now(demo_source, dashboard, moved):
+    """Rows a refresh reused from the cache, taken before the data changed, have the same groups as the row's
+    statement sees now but other values: rows plus the row would add up to neither moment's total."""
+    widget = _build(dashboard, "top 3 causes by claim count last 12 months as a table")
+    if moved != 1:
+        widget = _build(dashboard, "top 3 causes by total paid last 12 months as a table")
+    assert widget.result["others"]["groups"] > 0
+    at = widget.result["columns"].index(widget.spec["metric"]["key"])
+    then = [list(row) for row in widget.result["rows"]]
+    then[0][at] += moved  # a claim (or a cent) that has moved since the rows were cached
+    shown = {**widget.result, "rows": then}
+    added = others_data(source=demo_source, companions=widget.companions, shown=shown, run=sql_execute)
+    assert "others" not in added
+    assert "could not be matched to the rows shown" in added["others_error"]
+    assert others_data(source=demo_source, companions=widget.companions, shown=widget.result,
+                       run=sql_execute)["others"] == widget.result["others"]
 
 
 def test_a_row_whose_query_fails_never_fails_the_widget(demo_source, dashboard):
@@ -303,3 +323,47 @@ def test_companions_are_derived_for_the_row_only_when_asked(demo_source):
     plain = {**validated, "ranking": {"direction": "top", "n": 5}}
     assert not {OTHERS, OTHERS_EARLIER} & set(companions_derive(spec=plain, source=demo_source,
                                                                 today=source_today(demo_source)))
+
+
+# -- the dictionary as it is at each run -------------------------------------------------------------------
+
+
+def _metric_edited(demo_source: Any, key: str, **fields: Any) -> None:
+    from sql_gen.models import MetricDefinition
+
+    metric = MetricDefinition.objects.get(source=demo_source, key=key)
+    for name, value in fields.items():
+        setattr(metric, name, value)
+    metric.full_clean()
+    metric.save()
+
+
+@pytest.mark.parametrize("edit", [{"additive": False},
+                                  {"additive": False, "expression": "AVG(paid_amount)"}],
+                         ids=["unticked", "made-an-average"])
+def test_a_metric_made_non_additive_after_the_build_loses_its_row_saying_why(demo_source, dashboard, edit):
+    widget = _build(dashboard, "top 2 causes by total paid last 12 months as a table")
+    assert widget.result["others"]["groups"] > 0
+    _metric_edited(demo_source, "total_paid", **edit)
+    widget_refresh(widget_id=widget.id, force=True)
+    widget.refresh_from_db()
+    assert "others" not in widget.result and widget.result["rows"]
+    assert widget.result["others_error"].startswith("No 'all others' row: ")
+    assert "does not add up over groups as the dictionary defines it now" in widget.result["others_error"]
+    _metric_edited(demo_source, "total_paid", additive=True, expression="SUM(paid_amount)")
+    widget_refresh(widget_id=widget.id, force=True)
+    widget.refresh_from_db()
+    assert "others_error" not in widget.result and widget.result["others"]["groups"] > 0
+
+
+def test_a_row_query_stored_before_it_returned_the_shown_values_is_written_again(demo_source, dashboard):
+    widget = _build(dashboard, "top 3 causes by total paid last 12 months as a table")
+    spec = {k: v for k, v in widget.companions[OTHERS]["spec"].items() if k != "others_checks"}
+    old_sql = widget.companions[OTHERS]["sql"].replace("s.total_paid AS total_paid", "NULL AS total_paid", 1)
+    assert old_sql != widget.companions[OTHERS]["sql"]
+    Widget.objects.filter(id=widget.id).update(companions={**widget.companions,
+                                                           OTHERS: {"spec": spec, "sql": old_sql}})
+    widget_refresh(widget_id=widget.id, force=True)
+    widget.refresh_from_db()
+    assert widget.companions[OTHERS]["spec"]["others_checks"] == "values"
+    assert widget.result["others"]["groups"] > 0 and "others_error" not in widget.result

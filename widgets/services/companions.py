@@ -58,7 +58,7 @@ def companion_specs(*, spec: dict[str, Any], metrics: Mapping[str, MetricDefinit
     if spec.get("ranking") and spec.get("compare") and spec.get("dimensions"):
         out[EARLIER] = {**spec, "title": f"{spec.get('title', '')}: earlier window", "ranking": None, "sort": None,
                         "sparkline": False}
-    return out | others_specs(spec)
+    return out | others_specs(spec, metrics)
 
 
 def _sparkline_spec(spec: dict[str, Any], metric: MetricDefinition, today: dt.date) -> dict[str, Any] | str:

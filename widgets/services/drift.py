@@ -32,7 +32,7 @@ from sql_gen.services.synonyms import listed
 from widgets.models import Widget
 from widgets.services.companions import companions_write
 from widgets.services.custom import check_result_columns
-from widgets.services.others import others_windows
+from widgets.services.others import others_stale, others_windows
 
 log = logging.getLogger(__name__)
 _REBUILD = "Edit the widget or build it again."
@@ -167,6 +167,10 @@ def _companions_current(widget: Widget, source: DataSource, metrics: list[Metric
     the dictionary as it is now. A companion that cannot be checked is left as it is: its own run says why."""
     stored = widget.companions or {}
     by_key = {m.key: m for m in metrics}
+    if others_stale(companions=stored, spec=widget.spec or {}, metrics=by_key):
+        log.info("widget %s: its 'all others' queries are written again for the dictionary as it is now", widget.id)
+        _store_companions(widget, companions_write(spec=widget.spec, metrics=by_key, source=source, today=today))
+        return
     for name, companion in stored.items():
         if not isinstance(companion, dict) or not companion.get("sql") or not isinstance(companion.get("spec"), dict):
             continue
@@ -183,7 +187,10 @@ def _companions_current(widget: Widget, source: DataSource, metrics: list[Metric
             sql_conforms(inputs=inputs, sql=checked.uncapped)
         except SqlRejected as refused:
             log.info("widget %s: its %s query is written again (%s)", widget.id, name, refused.message)
-            fresh = companions_write(spec=widget.spec, metrics=by_key, source=source, today=today)
-            Widget.objects.filter(id=widget.id).update(companions=fresh)
-            widget.companions = fresh
+            _store_companions(widget, companions_write(spec=widget.spec, metrics=by_key, source=source, today=today))
             return
+
+
+def _store_companions(widget: Widget, fresh: dict[str, dict[str, Any]]) -> None:
+    Widget.objects.filter(id=widget.id).update(companions=fresh)
+    widget.companions = fresh

@@ -16,11 +16,12 @@ and the row has its delta like every ranked row.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from backend.errors import ApplicationError
-from sql_gen.selectors import allowed_tables, shared_labels
+from sql_gen.selectors import allowed_tables, shared_labels, source_metrics
 from sql_gen.services.binding import COMPARE, WINDOW
 from sql_gen.services.entity_keys import fold_keys
 from sql_gen.services.execute import QueryResult
@@ -31,24 +32,59 @@ from widgets.services.interpret import plural
 
 Runner = Callable[..., QueryResult]
 OTHERS, OTHERS_EARLIER = "others", "others_earlier"
+VALUES = "values"  # a statement that returns the shown groups with their values, checked against the rows
 LABEL = "All others"
-_MISMATCH = ("the groups it would leave out are not the rows shown (tied groups ordered otherwise, or data that "
-             "changed between the two queries); a refresh computes both again")
+_MISMATCH = ("it could not be matched to the rows shown: the groups it would leave out, or their values, are not "
+             "those of the rows (tied groups ordered otherwise, or rows cached at another moment than the data it "
+             "read); a refresh computes both again")
 
 
 class _Unmatched(Exception):
     """The groups the statement ranked are not the widget's rows."""
 
 
-def others_specs(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def others_specs(spec: dict[str, Any], metrics: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any] | str]:
     """Return the specs of a ranking's "all others" statements: ``others`` over the window and, with a
-    comparison, ``others_earlier`` (the same groups over the earlier window); {} for a spec without the row."""
+    comparison, ``others_earlier`` (the same groups over the earlier window); {} for a spec without the row.
+    With ``metrics`` (the definitions by key, as the dictionary has them now) each is why there is no row
+    instead (a string) when a metric no longer adds up."""
     if not (spec.get("ranking") or {}).get("others") or not spec.get("dimensions") or spec.get("grain"):
         return {}
-    now = {**spec, "title": f"{spec.get('title', '')}: all others", "sort": None, "others_of": "window"}
+    lacking = not_additive(spec, metrics) if metrics is not None else ""
+    if lacking:
+        return {OTHERS: lacking, **({OTHERS_EARLIER: lacking} if spec.get("compare") else {})}
+    now = {**spec, "title": f"{spec.get('title', '')}: all others", "sort": None, "others_of": "window",
+           "others_checks": VALUES}
     if not spec.get("compare"):
         return {OTHERS: now}
     return {OTHERS: now, OTHERS_EARLIER: {**now, "title": f"{now['title']}, earlier window", "others_of": "compare"}}
+
+
+def not_additive(spec: dict[str, Any], metrics: Mapping[str, Any]) -> str:
+    """Say why the spec's ranking has no "all others" row when a metric of it does not add up over groups as the
+    dictionary defines it now (an admin made a sum an average and unticked ``additive``), else ""."""
+    for ref in [spec.get("metric") or {}, *(spec.get("extra_metrics") or [])]:
+        found = metrics.get(ref.get("key"))
+        if found is not None and not getattr(found, "additive", True):
+            return (f"No 'all others' row: {found.name} does not add up over groups as the dictionary defines it "
+                    "now (only sums and counts do), so the row is left out.")
+    return ""
+
+
+def others_stale(*, companions: Mapping[str, Any], spec: dict[str, Any], metrics: Mapping[str, Any]) -> bool:
+    """Tell whether the stored "all others" companions no longer fit the dictionary: a statement written before
+    it returned the shown groups' values, one kept for a metric that no longer adds up, or a row left out for
+    a metric that adds up again. They are then written again (``drift``); none stored is not stale."""
+    wanted = others_specs(spec, metrics)
+    for name, now in wanted.items():
+        stored = companions.get(name)
+        if not isinstance(stored, dict):
+            continue  # none stored yet: the refresh derives them (``resolve._companions``)
+        if isinstance(now, str) != bool(stored.get("error") or not stored.get("sql")):
+            return True
+        if not isinstance(now, str) and (stored.get("spec") or {}).get("others_checks") != VALUES:
+            return True
+    return False
 
 
 def others_windows(spec: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -69,6 +105,9 @@ def others_data(*, source: Any, companions: Mapping[str, Any], shown: dict[str, 
         return {}
     if stored.get("error") or not stored.get("sql"):
         return {"others_error": stored.get("error") or "No 'all others' query is stored."}
+    lacking = not_additive(stored.get("spec") or {}, _definitions(source, stored.get("spec") or {}))
+    if lacking:
+        return {"others_error": lacking}
     shared = shared_labels(source=source)
     try:
         row = _row(source, stored, shown, _bounds(shown, compare=False), run, deadline_s, shared)
@@ -80,6 +119,12 @@ def others_data(*, source: Any, companions: Mapping[str, Any], shown: dict[str, 
     if row["groups"] and isinstance(shown.get("compare"), dict) and isinstance(earlier, dict):
         row |= _earlier(source, earlier, shown, row, run, deadline_s, shared)
     return {"others": row}
+
+
+def _definitions(source: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    """Return the spec's metrics as the dictionary defines them now, by key."""
+    keys = [ref.get("key", "") for ref in [spec.get("metric") or {}, *(spec.get("extra_metrics") or [])]]
+    return source_metrics(source=source, keys=keys)
 
 
 def _earlier(source: Any, stored: dict[str, Any], shown: dict[str, Any], row: dict[str, Any], run: Runner,
@@ -119,7 +164,8 @@ def _row(source: Any, stored: dict[str, Any], shown: dict[str, Any], params: dic
     keys = [c for c in columns if c not in metrics and c != OTHERS_GROUPS]
     ranked = [r for r in result["rows"] if r[at] is None]
     rest = [r for r in result["rows"] if r[at] is not None]
-    if ran.truncated or len(rest) != 1 or _groups(ranked, columns, keys) != _groups(shown["rows"], shown["columns"], keys):
+    if ran.truncated or len(rest) != 1 or not _same(_groups(ranked, columns, keys, metrics),
+                                                    _groups(shown["rows"], shown["columns"], keys, metrics)):
         raise _Unmatched()
     groups = int(rest[0][at])
     values = [rest[0][columns.index(m)] for m in metrics]
@@ -127,12 +173,33 @@ def _row(source: Any, stored: dict[str, Any], shown: dict[str, Any], params: dic
             "note": "" if groups else _all_shown(spec, len(ranked))}
 
 
-def _groups(rows: list[list[Any]], columns: list[str], keys: list[str]) -> list[tuple[Any, ...]]:
-    """Return the rows' groups (their values of ``keys``), sorted; raises _Unmatched when a key is no column."""
-    if any(k not in columns for k in keys):
+def _groups(rows: list[list[Any]], columns: list[str], keys: list[str],
+            metrics: list[str]) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """Return the rows' groups (their values of ``keys``) with their values of ``metrics``, sorted by group;
+    raises _Unmatched when a key or a metric is no column."""
+    if any(k not in columns for k in [*keys, *metrics]):
         raise _Unmatched()
-    at = [columns.index(k) for k in keys]
-    return sorted((tuple(row[i] for i in at) for row in rows), key=repr)
+    at, values = [columns.index(k) for k in keys], [columns.index(m) for m in metrics]
+    pairs = ((tuple(row[i] for i in at), tuple(row[i] for i in values)) for row in rows)
+    return sorted(pairs, key=lambda pair: repr(pair[0]))
+
+
+def _same(ranked: list[tuple[tuple[Any, ...], tuple[Any, ...]]],
+          shown: list[tuple[tuple[Any, ...], tuple[Any, ...]]]) -> bool:
+    """Tell whether the statement's shown groups are the widget's rows, with the same values: exactly for
+    counts, within float rounding for sums (the two may add up in another order)."""
+    return len(ranked) == len(shown) and all(
+        a == b and len(x) == len(y) and all(_equal(u, v) for u, v in zip(x, y, strict=True))
+        for (a, x), (b, y) in zip(ranked, shown, strict=True))
+
+
+def _equal(mine: Any, theirs: Any) -> bool:
+    if isinstance(mine, int) and isinstance(theirs, int) or mine is None or theirs is None:
+        return bool(mine == theirs)
+    try:
+        return math.isclose(float(mine), float(theirs), rel_tol=1e-12, abs_tol=1e-9)
+    except (TypeError, ValueError):
+        return bool(mine == theirs)
 
 
 def _bounds(shown: dict[str, Any], *, compare: bool) -> dict[str, dt.date | None]:
