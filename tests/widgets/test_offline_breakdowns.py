@@ -163,6 +163,22 @@ def test_a_state_as_it_stands_said_now_is_counted_whatever_its_date(demo: dict[s
     assert any("as they stand now" in a for a in intent["assumptions"])
 
 
+@pytest.mark.parametrize("text", ["how many claims are open today", "current backlog", "current open claims by team"])
+def test_today_or_current_of_a_state_as_it_stands_is_now(demo: dict[str, Any], text: str) -> None:
+    assert read(demo, text)["time_window"] == {"kind": "all"}
+
+
+def test_claims_filed_today_are_still_todays(demo: dict[str, Any]) -> None:
+    assert read(demo, "open claims filed today")["time_window"] == {"kind": "current", "unit": "day"}
+    assert read(demo, "claims in the current quarter")["time_window"] == {"kind": "current", "unit": "quarter"}
+
+
+def test_a_ranking_of_single_claims_is_refused(demo: dict[str, Any]) -> None:
+    intent = read(demo, "show the 10 biggest claims this week")
+    assert [(m["term"], m["kind"]) for m in intent["missing"]] == [("single claims", "dimension")]
+    assert read(demo, "most claims this month")["missing"] == []
+
+
 @pytest.mark.parametrize("text", ["open claims", "total paid right now", "open claims and total paid right now"])
 def test_without_now_or_for_a_flow_the_default_window_stays(demo: dict[str, Any], text: str) -> None:
     intent = read(demo, text)

@@ -253,3 +253,11 @@ def test_a_pie_of_a_count_stays_a_pie(demo_catalog):
     spec = spec_validate(payload=_spec(kind="chart", chart_type="pie", dimensions=["regions.name"]),
                          catalog=demo_catalog)
     assert spec.chart_type == "pie" and not spec.assumptions
+
+
+def test_a_ranking_of_two_groupings_says_it_ranks_their_pairs(demo_catalog):
+    spec = spec_validate(payload=_spec(dimensions=["regions.name", "products.line"], ranking={"direction": "top", "n": 2}),
+                         catalog=demo_catalog)
+    assert any(a.startswith("Ranked over region and product line together: the top 2 pairs") for a in spec.assumptions)
+    again = spec_validate(payload=spec.model_dump(mode="json"), catalog=demo_catalog)
+    assert sum(a.startswith("Ranked over") for a in again.assumptions) == 1

@@ -110,6 +110,7 @@ def _put_in_place(request: str, typed: str, said: str) -> str | None:
     return None if found is None else f"{request[: found.start()]}{said.strip()}{request[found.end():]}"
 
 
+_DATED_TODAY = re.compile(r" (?:filed|reported|opened|received|submitted|lodged|logged|came in|dated) (?:on |for )?today")
 _OTHER_THAN = re.compile(r" other than(?= )")
 
 
@@ -187,6 +188,7 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
         if not self._aggregate_lacking(metric_keys):
             self._left_over(text, metric_keys, dims)
         if ranking and not dims:
+            self._nothing_to_rank(ranked_phrase, ranking)
             ranking = None
         if ranking and others:
             ranking["others"] = True
@@ -205,7 +207,7 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
             "extra_metric_keys": metric_keys[1:3],
             "dimensions": dims[:2],
             "filters": numeric + filters,
-            "time_window": time.window or self._as_it_stands(now, metric_keys),
+            "time_window": self._as_it_stands(now, metric_keys, time.window),
             "compare": time.compare,
             "grain": grain,
             "chart_type": chart,
@@ -265,13 +267,27 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
 
 
 
-    def _as_it_stands(self, now: re.Match[str] | None, metric_keys: list[str]) -> dict[str, Any] | None:
-        """Return all time for "open claims right now": every metric asked for counts a state as it stands, and the
-        words say now; None otherwise (a flow said "right now" gets the default window, which says so)."""
-        if now is None or not metric_keys or not all(self.metrics[k].get("as_it_stands") for k in metric_keys):
-            return None
+    def _nothing_to_rank(self, ranked: str, ranking: dict[str, Any]) -> None:
+        """Refuse a ranking of single claims ("the 10 biggest claims"): a widget ranks groups (causes, regions,
+        adjusters), and no dimension is one claim; ranked as nothing, the words became one total."""
+        if self.missing or ranking["n"] < 2 or not {"claim", "claims"} & set(ranked.split()[:2]):
+            return
+        closest = [c.label for c in self.vocabulary.closest("claim", n=3, kind="dimension")]
+        self.missing.append({"term": "single claims", "kind": "dimension", "closest": closest})
+
+    def _as_it_stands(self, now: re.Match[str] | None, metric_keys: list[str],
+                      window: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Return the window read, or all time for "open claims right now" (or "open today", not "filed today"):
+        every metric asked for counts a state as it stands, and the words say now. A flow said "right now" keeps
+        the window read, or the default one, which says so."""
+        standing = bool(metric_keys) and all(self.metrics[k].get("as_it_stands") for k in metric_keys)
+        said = now.group(0).strip() if now else ""
+        if standing and window == {"kind": "current", "unit": "day"} and not _DATED_TODAY.search(self._original):
+            said = "today"
+        if not standing or not said or (window is not None and said != "today"):
+            return window
         names = " and ".join(self.metrics[k]["name"] for k in metric_keys)
-        self.assumptions.append(f"Read “{now.group(0).strip()}” as {names} as they stand now, whatever their date.")
+        self.assumptions.append(f"Read “{said}” as {names} as they stand now, whatever their date.")
         return {"kind": "all"}
 
     def _left_over(self, text: str, metric_keys: list[str], dims: list[str]) -> None:

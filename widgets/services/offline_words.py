@@ -91,7 +91,8 @@ COURTESY = re.compile(r" (?:if (?:you can|you could|possible|(?:that|it) (?:is )
                       r"(?:thats|its) (?:ok|okay|doable|possible|alright|fine))|when you (?:get|have) a (?:chance|sec|second|"
                       r"minute|moment))(?= )")
 # "As things stand": no period, the state the data is in now ("open claims right now", "at the moment").
-NOW = re.compile(r" (?:right now|just now|currently|at the moment|at present|presently|as of (?:now|today|right now)|"
+NOW = re.compile(r" (?:right now|just now|currently|current(?! (?:week|month|quarter|year|day|period|fy|fiscal|calendar|wk|mo|"
+                 r"qtr|yr|half))|at the moment|at present|presently|as of (?:now|today|right now)|"
                  r"as (?:it stands|things stand|of this moment)|as we speak)(?= )")
 # The order of the rows, said in words (``Intent.sort``): "sorted by paid", "order by region a-z", "sorted asc",
 # "fastest first", "highest to lowest", "alphabetical", "z to a". "a-z" is cleaned to "a z".

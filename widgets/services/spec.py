@@ -272,7 +272,21 @@ def spec_validate(*, payload: dict[str, Any], catalog: dict[str, Any]) -> Widget
     spec.labels = {key: labels.get(key, key) for key in used}
     _others_kept(spec, [known_metrics[ref.key] for ref in spec.metrics])
     _parts_of_a_whole(spec, [known_metrics[ref.key] for ref in spec.metrics])
+    _ranked_together(spec)
     return spec
+
+
+def _ranked_together(spec: WidgetSpec) -> None:
+    """Say how a ranking of two groupings ranks: their pairs together ("top 2 regions for each product line" is
+    the top 2 region and product line pairs, not the top 2 regions within each line, which no spec says)."""
+    if spec.ranking is None or len(spec.dimensions) != 2:
+        return
+    first, second = (spec.labels.get(key, key) for key in spec.dimensions)
+    word = "top" if spec.ranking.direction == "top" else "bottom"
+    note = (f"Ranked over {first} and {second} together: the {word} {spec.ranking.n} pairs, not the {word} "
+            f"{spec.ranking.n} of each {second}.")
+    if note not in spec.assumptions:
+        spec.assumptions = [*spec.assumptions, note][-10:]
 
 
 # Charts whose marks add up to a whole, and the chart that shows the same values side by side instead.
