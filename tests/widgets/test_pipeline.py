@@ -110,6 +110,39 @@ def test_a_ratio_over_monthly_premium_counts_whole_months_of_both_parts(demo_sou
     assert all(0.2 < v < 3 for v in values), values  # a loss ratio, not a month's premium against days of it
 
 
+def _loss_ratio(warehouse: Path, start: str, end: str) -> float:
+    """Return the loss ratio over ``[start, end)`` computed straight from the warehouse."""
+    paid, premium = _direct(warehouse, f"SELECT (SELECT SUM(paid_amount) FROM claims WHERE status = 'closed' AND "
+                                       f"closed_date >= '{start}' AND closed_date < '{end}'), (SELECT "
+                                       f"SUM(earned_premium) FROM earned_premium_monthly WHERE month >= '{start}' "
+                                       f"AND month < '{end}')")[0]
+    return float(paid) / float(premium)
+
+
+def _months_back(day: dt.date, months: int) -> dt.date:
+    year, month0 = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(year, month0 + 1, 1)
+
+
+@pytest.mark.parametrize(("prompt", "months_before"), [
+    ("loss ratio this quarter vs last quarter", 3), ("loss ratio this month vs same month last year", 12)])
+def test_a_loss_ratio_comparison_divides_whole_months_of_payments_by_their_premium(
+        demo_source, warehouse, analyst, dashboard, settings, prompt, months_before):
+    """On 8 Dec, "this quarter vs last quarter" divided 1 Jul – 7 Sep payments by all of Q3's premium (58.8 %
+    against 81.5 %). The earlier period is now the same months in full, both parts over the same dates."""
+    today = _months_back(dt.date.today(), 4) + dt.timedelta(days=7)  # the 8th: a month well inside the data
+    settings.BUILDER_TODAY = today.isoformat()
+    widget = _make(analyst, dashboard, prompt).widget
+    window, before = widget.result["window"], widget.result["compare"]["window"]
+    this_start = dt.date.fromisoformat(window["start"])
+    assert window["end"] == (today + dt.timedelta(days=1)).isoformat()
+    assert before == {"start": _months_back(this_start, months_before).isoformat(),
+                      "end": _months_back(today, months_before - 1).isoformat()}
+    assert widget.result["rows"][0][0] == pytest.approx(_loss_ratio(warehouse, window["start"], window["end"]))
+    assert widget.result["compare"]["rows"][0][0] == pytest.approx(_loss_ratio(warehouse, before["start"], before["end"]))
+    assert any("same months in full" in a for a in widget.spec["assumptions"])
+
+
 def test_an_ambiguous_request_asks_then_finishes_with_the_chosen_option(demo_source, analyst, dashboard):
     request = _make(analyst, dashboard, "how are we doing by region")
     assert request.status == RequestStatus.NEEDS_CLARIFICATION

@@ -461,3 +461,51 @@ def test_every_window_is_a_nonempty_span_that_never_reaches_past_tomorrow(
         assert starts[0] == start == bucket_start(start, grain)
         assert bucket_start(end - timedelta(days=1), grain) == starts[-1]
         assert all(bucket_start(s, grain) == s for s in starts)
+
+
+DEC_8 = date(2026, 12, 8)
+
+
+@pytest.mark.parametrize(("window", "today", "compare", "expected_window", "expected_compare"), [
+    # A running quarter: the same months of the quarter before, the one matching the running month in full.
+    (w("current", unit="quarter"), DEC_8, PREVIOUS_PERIOD, ("2026-10-01", "2026-12-09"), ("2026-07-01", "2026-10-01")),
+    (w("current", unit="quarter"), T, PREVIOUS_PERIOD, ("2026-10-01", "2026-11-19"), ("2026-07-01", "2026-09-01")),
+    (w("current", unit="month"), DEC_8, PREVIOUS_YEAR, ("2026-12-01", "2026-12-09"), ("2025-12-01", "2026-01-01")),
+    (w("current", unit="month"), DEC_8, PREVIOUS_PERIOD, ("2026-12-01", "2026-12-09"), ("2026-11-01", "2026-12-01")),
+    (w("to_date", unit="year"), T, PREVIOUS_YEAR, ("2026-01-01", "2026-11-19"), ("2025-01-01", "2025-12-01")),
+    # The last 30 days grown to Nov and Dec so far: Sep and Oct, not the 38 days before 1 Nov.
+    (w("rolling", n=30, unit="day"), DEC_8, PREVIOUS_PERIOD, ("2026-11-01", "2026-12-09"), ("2026-09-01", "2026-11-01")),
+    (w("rolling", n=3, unit="month"), DEC_8, PREVIOUS_PERIOD, ("2026-10-01", "2026-12-09"), ("2026-07-01", "2026-10-01")),
+    (w("since", start=d("2026-10-15")), DEC_8, PREVIOUS_PERIOD, ("2026-10-01", "2026-12-09"), ("2026-07-01", "2026-10-01")),
+    # Whole months already: nothing moves.
+    (w("previous", unit="month"), DEC_8, PREVIOUS_PERIOD, ("2026-11-01", "2026-12-01"), ("2026-10-01", "2026-11-01")),
+    (w("previous", unit="quarter"), DEC_8, PREVIOUS_YEAR, ("2026-07-01", "2026-10-01"), ("2025-07-01", "2025-10-01")),
+])
+def test_a_metric_kept_per_month_is_compared_over_whole_months(
+        window: TimeWindow, today: date, compare: Comparison, expected_window: tuple[str, str],
+        expected_compare: tuple[str, str]) -> None:
+    resolved = resolve(window, today=today, compare=compare, data_grain="month")
+    assert (str(resolved.window.start), str(resolved.window.end)) == expected_window
+    assert (str(_need(resolved.compare).start), str(_need(resolved.compare).end)) == expected_compare
+    assert resolved.grain == "month" and resolved.partial_last is (expected_window[1] == str(today + timedelta(days=1)))
+
+
+def test_without_a_data_grain_a_running_quarter_is_compared_day_for_day() -> None:
+    assert compare_of(w("current", unit="quarter"), today=DEC_8) == ("2026-07-01", "2026-09-08")
+    assert compare_of(w("current", unit="month"), today=DEC_8, compare=PREVIOUS_YEAR) == ("2025-12-01", "2025-12-09")
+
+
+@given(window=_windows(), today=st.dates(date(2010, 1, 1), date(2090, 12, 31)),
+       data_grain=st.sampled_from(["month", "quarter", "year"]), compare=st.sampled_from([PREVIOUS_PERIOD, PREVIOUS_YEAR]))
+def test_a_comparison_over_a_data_grain_covers_whole_buckets_and_stays_before_the_window(
+        window: TimeWindow, today: date, data_grain: Unit, compare: Comparison) -> None:
+    try:
+        resolved = resolve(window, today=today, compare=compare, data_grain=data_grain)
+    except ValueError:
+        return
+    before = _need(resolved.compare)
+    assert before.start is not None and before.end is not None and before.start < before.end
+    assert bucket_start(before.start, data_grain) == before.start
+    assert bucket_start(before.end, data_grain) == before.end
+    if compare == PREVIOUS_PERIOD:
+        assert before.end <= _need(resolved.window).start  # type: ignore[operator]

@@ -63,10 +63,8 @@ def spec_window(spec: dict[str, Any], *, today: dt.date) -> Resolved:
     """
     window = TimeWindow.model_validate(spec.get("time_window") or {"kind": "all"})
     compare = Comparison.model_validate(spec["compare"]) if spec.get("compare") else None
-    grains = [g for g in (spec.get("grain"), spec.get("data_grain")) if g]
-    grain = max(grains, key=GRAIN_ORDER.index) if grains else None
     try:
-        return resolve(window, today=today, grain=grain, compare=compare)
+        return resolve(window, today=today, grain=spec.get("grain"), compare=compare, data_grain=spec.get("data_grain"))
     except ValueError as exc:  # "2027 has not begun": the analyst's to change, not a fault of ours
         said = str(exc) if today.isoformat() in str(exc) else f"{exc} (today is {today.isoformat()})"
         raise ApplicationError(ErrorCode.INVALID_WINDOW, f"This period cannot be shown: {said}; ask for one that "

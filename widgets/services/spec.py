@@ -382,11 +382,20 @@ def _align_to_data(spec: WidgetSpec, metrics: list[dict[str, Any]]) -> None:
     coarsest = max([m.get("finest_grain") or "day" for m in metrics], key=GRAIN_ORDER.index)
     spec.data_grain = None if coarsest == "day" else coarsest  # type: ignore[assignment]
     bucketed = spec.grain is not None and GRAIN_ORDER.index(spec.grain) >= GRAIN_ORDER.index(coarsest)
-    if spec.data_grain and not bucketed and not _whole_periods(spec.time_window, coarsest):
-        kept = next(m for m in metrics if (m.get("finest_grain") or "day") == coarsest)
-        note = f"{kept['name']} is kept per {coarsest}: the window covers whole {coarsest}s."
-        if note not in spec.assumptions:
-            spec.assumptions = [*spec.assumptions, note][-10:]
+    if not spec.data_grain:
+        return
+    kept = next(m for m in metrics if (m.get("finest_grain") or "day") == coarsest)["name"]
+    if not bucketed and not _whole_periods(spec.time_window, coarsest):
+        _assume(spec, f"{kept} is kept per {coarsest}: the window covers whole {coarsest}s.")
+    if spec.compare and spec.time_window.kind != "previous":  # last month vs the month before: whole already
+        _assume(spec, f"{kept} is kept per {coarsest}: the earlier period is the same {coarsest}s in full; "
+                      f"a {coarsest} still running is counted up to today.")
+
+
+def _assume(spec: WidgetSpec, note: str) -> None:
+    """Add ``note`` to the spec's assumptions unless it is there (the last ten are kept)."""
+    if note not in spec.assumptions:
+        spec.assumptions = [*spec.assumptions, note][-10:]
 
 
 def _undated(spec: WidgetSpec, metrics: list[dict[str, Any]]) -> None:

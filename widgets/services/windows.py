@@ -9,7 +9,8 @@ Rules that hold everywhere: weeks start on Monday (ISO); no window ends after to
 the future is never asked for; month arithmetic clamps to the month's end (31 Mar - 1 month = 28 Feb).
 With a grain a window covers whole buckets: its start moves back to the start of its bucket, and a
 rolling window in the grain's own unit ("last 12 months" by month) is that many buckets, the current one
-included and marked partial.
+included and marked partial. With a data grain (a metric kept per month) the comparison covers whole
+buckets too: the same months as the window's, in full, the one matching a running month included.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ Unit = Literal["day", "week", "month", "quarter", "year"]
 Kind = Literal["all", "rolling", "current", "to_date", "previous", "period", "since", "between"]
 
 _DAY = timedelta(days=1)
+_UNITS: tuple[Unit, ...] = ("day", "week", "month", "quarter", "year")  # finest first
 # How every assumption of a default window begins: a later window drops them by it.
 DEFAULT_WINDOW_SAID = "No period was given"
 _MONTHS_IN: dict[str, int] = {"month": 1, "quarter": 3, "year": 12}
@@ -163,13 +165,19 @@ def latest_period(today: date, quarter: int | None = None, month: int | None = N
 
 
 def resolve(window: TimeWindow, *, today: date, grain: Unit | None = None,
-            compare: Comparison | None = None) -> Resolved:
+            compare: Comparison | None = None, data_grain: Unit | None = None) -> Resolved:
     """Return the window's bounds for ``today``, aligned to ``grain``, with the comparison's bounds.
+
+    ``data_grain`` is the period a metric of the widget is kept by (earned premium: month). The comparison
+    then covers whole buckets of it too, the same ones as the window: see ``_whole_before``; the window is
+    aligned to the coarser of ``grain`` and ``data_grain``.
 
     Raises ValueError for a window that begins after today ("Q4 2027 has not begun", a since or between
     date in the future), for a comparison on all time, and for bounds past the calendar's first or last day.
     """
     _check_compare(window, compare)
+    if data_grain is not None and (grain is None or _UNITS.index(grain) < _UNITS.index(data_grain)):
+        grain = data_grain
     try:
         reading = _read(window, today)
         bounds = _align(window, reading.bounds, today, grain)
@@ -177,6 +185,8 @@ def resolve(window: TimeWindow, *, today: date, grain: Unit | None = None,
         if compare is not None:
             compare_bounds = (_previous_year(bounds) if compare.kind == "previous_year"
                               else _previous_period(window, reading, bounds, grain))
+            if data_grain is not None:
+                compare_bounds = _whole_before(compare_bounds, bounds, data_grain, compare)
     except OverflowError:  # date arithmetic past 0001-01-01 or 9999-12-31 ("since 0001-01-01" compared)
         raise ValueError("the window reaches past the calendar's first or last day") from None
     return Resolved(window=bounds, compare=compare_bounds, grain=grain,
@@ -358,6 +368,19 @@ def _buckets_before(bounds: Bounds, grain: Unit, count: int) -> Bounds:
     start, end = _need(bounds.start), _need(bounds.end)
     last = bucket_start(end - _DAY, grain)
     return Bounds(_shift(start, grain, -count), min(_shift(last, grain, -count) + (end - last), start))
+
+
+def _whole_before(compare: Bounds, window: Bounds, data_grain: Unit, kind: Comparison) -> Bounds:
+    """Return the comparison grown to the whole buckets of ``data_grain`` it touches, never into the window.
+
+    A month's premium cannot be cut at the 8th: the window's running month holds the premium earned so far
+    and the payments so far, but an earlier month holds all of its premium, so its payments must be all of
+    its payments too. "This quarter vs last quarter" on 8 Dec is then Oct–8 Dec against the same months of
+    the quarter before, in full: 1 Jul – 30 Sep, not 1 Jul – 7 Sep.
+    """
+    start, end = _need(compare.start), _need(compare.end)
+    limit = _need(window.start) if kind.kind == "previous_period" else _need(window.end)
+    return Bounds(bucket_start(start, data_grain), min(bucket_end(end - _DAY, data_grain), max(limit, end)))
 
 
 def _previous_year(bounds: Bounds) -> Bounds:
