@@ -90,12 +90,14 @@ def _others(metrics: list[dict[str, Any]], spec: dict[str, Any], dims: dict[str,
     of each metric added up over every other group, and how many groups that is (``OTHERS_GROUPS``, 0 when
     the ranking shows them all). A group is matched null-safely: a NULL group is a group, shown or not.
     With ``others_of`` "compare" the other groups are those outside today's ranking, their values over the
-    comparison's window (``:compare_start``, ``:compare_end``). Adding up groups is exact only for metrics
-    that add up, which the spec step sees to."""
+    comparison's window (``:compare_start``, ``:compare_end``). The groups are joined to a dimension's table
+    by a LEFT JOIN: a row whose key finds no row there (a claim with no region) is in the NULL group, which the
+    widget's inner join never shows, so it is among the others and rows plus the row add up to the totals.
+    Adding up groups is exact only for metrics that add up, which the spec step sees to."""
     keys, values = _group_keys(spec, dims), [m["key"] for m in metrics]
     ranked = _grouped(metrics, spec, dims, tables, used, keys) + _order(spec, keys, values[0], dims)
     rest = {**spec, "bound_by": "compare"} if spec["others_of"] == "compare" else spec
-    groups = _grouped(metrics, rest, dims, tables, used, keys)
+    groups = _grouped(metrics, {**rest, "outer_dimensions": True}, dims, tables, used, keys)
     shown = ", ".join(f"s.{k} AS {k}" for k in keys)
     outside = "r.others_shown IS NULL"
     on = " AND ".join(f"g.{k} IS NOT DISTINCT FROM r.{k}" for k in keys)
@@ -191,8 +193,8 @@ def _dimension_sql(dim: dict[str, Any], aliases: dict[str, str]) -> str:
 
 def _joins(base: str, spec: dict[str, Any], dims: dict[str, dict[str, Any]], tables: dict[str, dict[str, Any]],
            used: set[str]) -> tuple[list[str], dict[str, str]]:
-    needed = [dims[k]["table"] for k in spec.get("dimensions", [])]
-    needed += [_filter_table(f, dims) for f in spec.get("filters", [])]
+    grouped = [dims[k]["table"] for k in spec.get("dimensions", [])]
+    needed = grouped + [_filter_table(f, dims) for f in spec.get("filters", [])]
     aliases, joins = {base: "b"}, []
     for table in needed:
         if table in aliases:
@@ -202,7 +204,9 @@ def _joins(base: str, spec: dict[str, Any], dims: dict[str, dict[str, Any]], tab
             raise ValueError(f"{base} has no key to {table}")
         target = fk["references"].split(".")[1]
         aliases[table] = f"t{len(aliases)}"
-        joins.append(f" JOIN {table} AS {aliases[table]} ON b.{fk['name']} = {aliases[table]}.{target}")
+        # An outer join keeps the rows with no match as a NULL group; a filter on the table drops them either way.
+        kind = "LEFT JOIN" if spec.get("outer_dimensions") and table in grouped else "JOIN"
+        joins.append(f" {kind} {table} AS {aliases[table]} ON b.{fk['name']} = {aliases[table]}.{target}")
         used.add(table)
     return joins, aliases
 

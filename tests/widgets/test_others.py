@@ -4,6 +4,7 @@ widget says why when it has none. Expected figures come from SQL written here, o
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from sql_gen.box import pool as box_pool
+from sql_gen.box.pool import Pool
 from sql_gen.selectors import allowed_tables, catalog
 from sql_gen.services.execute import sql_execute
 from sql_gen.services.safety import sql_check
@@ -22,7 +25,7 @@ from widgets.services.companions import companions_derive
 from widgets.services.data import source_today
 from widgets.services.departures import departures
 from widgets.services.interpret import interpretation
-from widgets.services.others import OTHERS, OTHERS_EARLIER, others_data
+from widgets.services.others import OTHERS, OTHERS_EARLIER, VALUES, others_data
 from widgets.services.requests import widget_request_create
 from widgets.services.resolve import widget_refresh
 from widgets.services.result_shape import result_readable
@@ -365,5 +368,34 @@ def test_a_row_query_stored_before_it_returned_the_shown_values_is_written_again
                                                            OTHERS: {"spec": spec, "sql": old_sql}})
     widget_refresh(widget_id=widget.id, force=True)
     widget.refresh_from_db()
-    assert widget.companions[OTHERS]["spec"]["others_checks"] == "values"
+    assert widget.companions[OTHERS]["spec"]["others_checks"] == VALUES
     assert widget.result["others"]["groups"] > 0 and "others_error" not in widget.result
+
+
+def test_claims_with_no_region_are_among_the_others_so_the_rows_and_it_make_the_totals(
+        demo_source, warehouse, dashboard, settings, tmp_path, monkeypatch):
+    """A claim whose region_id finds no region drops out of the widget's inner join, but the totals count it:
+    the row adds it up with the other groups (as the NULL group), so rows plus the row are the whole window."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute("UPDATE claims SET region_id = NULL WHERE claim_id % 7 = 0")
+        (missing,) = conn.execute("SELECT COUNT(*) FROM claims WHERE region_id IS NULL").fetchone()
+    assert missing > 0
+    fresh = Pool()
+    monkeypatch.setattr(box_pool, "_pool", fresh)
+    settings.WAREHOUSE_PATH = copy
+    try:
+        widget = _build(dashboard, "top 3 regions by claim count last 12 months as a table")
+    finally:
+        fresh.close()
+    result = widget.result
+    window = result["window"]
+    with duckdb.connect(str(copy), read_only=True) as conn:
+        (whole,) = conn.execute("SELECT COUNT(*) FROM claims WHERE filed_date >= ? AND filed_date < ?",
+                                [dt.date.fromisoformat(window["start"]), dt.date.fromisoformat(window["end"])]).fetchone()
+        (unmatched,) = conn.execute("SELECT COUNT(*) FROM claims WHERE region_id IS NULL AND filed_date >= ? "
+                                    "AND filed_date < ?", [dt.date.fromisoformat(window["start"]),
+                                                           dt.date.fromisoformat(window["end"])]).fetchone()
+    assert unmatched > 0 and result["totals"]["rows"][0][0] == whole
+    assert sum(row[1] for row in result["rows"]) + result["others"]["rows"][0][0] == whole

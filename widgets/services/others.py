@@ -32,7 +32,7 @@ from widgets.services.interpret import plural
 
 Runner = Callable[..., QueryResult]
 OTHERS, OTHERS_EARLIER = "others", "others_earlier"
-VALUES = "values"  # a statement that returns the shown groups with their values, checked against the rows
+VALUES = "values, unmatched"  # returns the shown groups with their values; keeps rows with no dimension row
 LABEL = "All others"
 _MISMATCH = ("it could not be matched to the rows shown: the groups it would leave out, or their values, are not "
              "those of the rows (tied groups ordered otherwise, or rows cached at another moment than the data it "
