@@ -353,6 +353,9 @@ def test_a_metric_made_non_additive_after_the_build_loses_its_row_saying_why(dem
     assert "others" not in widget.result and widget.result["rows"]
     assert widget.result["others_error"].startswith("No 'all others' row: ")
     assert "does not add up over groups as the dictionary defines it now" in widget.result["others_error"]
+    read = interpretation(spec=widget.spec, result=widget.result)
+    assert "others" not in read["ranking"] and "all others" not in read["text"]
+    assert widget.result["others_error"] in read["assumptions"]
     _metric_edited(demo_source, "total_paid", additive=True, expression="SUM(paid_amount)")
     widget_refresh(widget_id=widget.id, force=True)
     widget.refresh_from_db()

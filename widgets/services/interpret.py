@@ -19,8 +19,12 @@ from widgets.services.windows import Bounds, Comparison, TimeWindow, describe, d
 _OPS = {"in": "", "not_in": "not ", ">": "> ", ">=": "≥ ", "<": "< ", "<=": "≤ "}
 
 
+NO_OTHERS_ROW = "No 'all others' row: "  # how the reason the row is left out begins
+
+
 def interpretation(*, spec: dict[str, Any], result: dict[str, Any] | None) -> dict[str, Any]:
     """Return the interpretation of ``spec`` as run to give ``result`` (None: a widget without data yet)."""
+    spec = _as_run(spec, result)
     window = (result or {}).get("window")
     compare = ((result or {}).get("compare") or {}).get("window")
     metrics = [spec["metric"], *spec.get("extra_metrics", [])]
@@ -45,6 +49,15 @@ def interpretation(*, spec: dict[str, Any], result: dict[str, Any] | None) -> di
         "assumptions": list(spec.get("assumptions", [])),
         "not_applied": list(spec.get("not_applied", [])),
     }
+
+
+def _as_run(spec: dict[str, Any], result: dict[str, Any] | None) -> dict[str, Any]:
+    """Return the spec as its result was run: a ranking whose "all others" row was left out at the run (a metric
+    that no longer adds up in the dictionary) reads without it, and says why among the assumptions."""
+    ranking, why = spec.get("ranking") or {}, str((result or {}).get("others_error") or "")
+    if not ranking.get("others") or not why.startswith(NO_OTHERS_ROW):
+        return spec
+    return {**spec, "ranking": {**ranking, "others": False}, "assumptions": [*spec.get("assumptions", []), why]}
 
 
 def _ranking(ranking: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -28,7 +28,7 @@ from sql_gen.services.execute import QueryResult
 from sql_gen.services.generate_offline import OTHERS_GROUPS
 from sql_gen.services.safety import sql_check
 from widgets.services.data import compare_deltas
-from widgets.services.interpret import plural
+from widgets.services.interpret import NO_OTHERS_ROW, plural
 
 Runner = Callable[..., QueryResult]
 OTHERS, OTHERS_EARLIER = "others", "others_earlier"
@@ -66,7 +66,7 @@ def not_additive(spec: dict[str, Any], metrics: Mapping[str, Any]) -> str:
     for ref in [spec.get("metric") or {}, *(spec.get("extra_metrics") or [])]:
         found = metrics.get(ref.get("key"))
         if found is not None and not getattr(found, "additive", True):
-            return (f"No 'all others' row: {found.name} does not add up over groups as the dictionary defines it "
+            return (f"{NO_OTHERS_ROW}{found.name} does not add up over groups as the dictionary defines it "
                     "now (only sums and counts do), so the row is left out.")
     return ""
 
