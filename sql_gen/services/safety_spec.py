@@ -10,7 +10,8 @@ rest by AND:
 - every spec filter on its column, with exactly the spec's values;
 - nothing else but the metric's own default filters and join conditions (column = column).
 
-A SELECT without FROM is refused: its rows are written in, not read.
+A SELECT without FROM is refused: its rows are written in, not read. Its joins must be the dictionary's
+(``safety_joins``): only the tables the spec needs, each once, on the key their ``references`` declare.
 
 No LIMIT but the ranking's n, no OFFSET, HAVING or QUALIFY: the row cap our code adds is reported when
 it cuts, a model's own limit never is. Every check walks the sqlglot tree, in the source's dialect.
@@ -26,6 +27,7 @@ from sqlglot import exp
 
 from sql_gen.services.binding import PLACEHOLDERS, WINDOW
 from sql_gen.services.safety import SqlRejected
+from sql_gen.services.safety_joins import join_check
 from sql_gen.services.safety_shape import shape_check
 from sql_gen.services.safety_tree import (
     bare,
@@ -108,6 +110,7 @@ def _spec_check(tree: exp.Expression, read: str, spec: dict[str, Any], context: 
     _check_placeholders(tree, bounding)
     _check_parts_read(facts, reads, read)
     shape_check(tree, read, spec, context)
+    join_check(tree, read, spec, context, set(facts))
 
 
 def _check_limits(tree: exp.Expression, spec: dict[str, Any]) -> None:

@@ -206,16 +206,16 @@ def test_sql_the_database_refuses_goes_back_with_the_error_and_the_fix_is_used(
     def first_wrong_column(query):
         seen_errors.append(query.corrections[-1] if query.corrections else None)
         if len(seen_errors) == 1:
-            # What the widget's spec asks, with a join on a column the database does not have.
-            return {"sql": "SELECT SUM(b.paid_amount) AS total_paid FROM claims AS b JOIN regions AS r ON "
-                           "b.region_ref = r.region_id WHERE b.closed_date >= :window_start AND b.closed_date < "
-                           ":window_end AND b.status = 'closed'", "tables_used": ["claims"], "explanation": ""}
+            # What the widget's spec asks, with a column the database cannot take ungrouped.
+            return {"sql": "SELECT SUM(b.paid_amount) AS total_paid, b.region_id AS region FROM claims "
+                           "AS b WHERE b.closed_date >= :window_start AND b.closed_date < :window_end AND "
+                           "b.status = 'closed'", "tables_used": ["claims"], "explanation": ""}
         return generate_offline.answer(query)
 
     monkeypatch.setattr(SQL, "offline", first_wrong_column)
     request = _make(analyst, dashboard, "total paid last 7 days")
     assert request.status == RequestStatus.READY, request.error_message
-    assert "region_ref" in seen_errors[1] and "database" in seen_errors[1]
+    assert "region_id" in seen_errors[1] and "database" in seen_errors[1]
     assert request.widget.source == DataOrigin.LIVE and request.widget.result["rows"]
     assert list(LLMCall.objects.filter(purpose="sql_generation").order_by("id").values_list("outcome", flat=True)) \
         == [CallOutcome.VALIDATION_FAILED, CallOutcome.CORRECTED]

@@ -88,3 +88,23 @@ def test_a_metric_group_or_ranking_order_of_its_own_goes_back_to_the_model(demo_
     widget, corrections = _build(prompt, edit, live_bedrock, analyst, dashboard)
     assert any(reason in c for c in corrections), corrections
     assert kept in widget.sql and edit(widget.sql) != widget.sql
+
+
+CHANNEL_JOIN = r"JOIN\s+channels\s+AS\s+t1\s+ON\s+b\.channel_id\s*=\s*t1\.channel_id"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("edit", "reason"), [
+    (lambda sql: re.sub(CHANNEL_JOIN, lambda m: f"{m.group(0)} JOIN policies AS p ON b.customer_id = p.customer_id",
+                        sql), "policies is joined, but the widget's spec uses none of its columns"),
+    (lambda sql: re.sub(CHANNEL_JOIN, lambda m: f"{m.group(0)} JOIN claims AS c2 ON b.policy_id = c2.policy_id", sql),
+     "claims is read twice in one query"),
+    (lambda sql: re.sub(CHANNEL_JOIN, "JOIN channels AS t1 ON b.region_id = t1.channel_id", sql),
+     "channels is joined to claims ON claims.channel_id = channels.channel_id"),
+], ids=["fan_out", "self_join", "wrong_key"])
+def test_a_join_the_dictionary_does_not_declare_goes_back_to_the_model(demo_source, analyst, dashboard, live_bedrock,
+                                                                       edit, reason):
+    widget, corrections = _build("top 3 channels by total paid last month", edit, live_bedrock, analyst, dashboard)
+    assert any(reason in c for c in corrections), corrections
+    assert re.search(CHANNEL_JOIN, widget.sql) and edit(widget.sql) != widget.sql
+    assert "policies" not in widget.sql and "c2" not in widget.sql and "region_id" not in widget.sql
