@@ -281,15 +281,18 @@ def _comparison_of(node: exp.Placeholder) -> exp.Expression | None:
 def _matched_filter(condition: exp.Expression, read: str, aliases: dict[str, str | None],
                     filters: list[_Filter]) -> int:
     """Return the index of the spec filter ``condition`` is; refuse a condition the spec does not have, or
-    one on a filter's column with other values."""
+    one on a filter's column with other values. A column may have several filters ("between 5k and 25k": a
+    lower and an upper bound): the condition is any one of them."""
+    subject, other = _subject(condition), None
     for index, flt in enumerate(filters):
-        subject = _subject(condition)
         if subject is None or not _targets(subject, flt, read, aliases):
             continue
-        if not _same_values(condition, flt):
-            raise SqlRejected(f"The spec filters {flt.label} as {_wanted(flt)}; the query has "
-                              f"{short(condition, read)}. Use exactly the spec's values.")
-        return index
+        if _same_values(condition, flt):
+            return index
+        other = other or flt
+    if other is not None:
+        raise SqlRejected(f"The spec filters {other.label} as {_wanted(other)}; the query has "
+                          f"{short(condition, read)}. Use exactly the spec's values.")
     raise SqlRejected(f"{short(condition, read)} is a filter the widget's spec does not have; remove it (the "
                       "rows are filtered only by the window, the spec's filters and the metric's definition).")
 

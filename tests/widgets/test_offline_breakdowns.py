@@ -215,6 +215,13 @@ def test_the_last_n_with_no_unit_is_days_and_said_so(demo: dict[str, Any], text:
     assert any("names no unit" in a for a in intent["assumptions"])
 
 
+@pytest.mark.parametrize("text", ["top 5 causes by total paid this quarter vs last", "claims this month vs last",
+                                  "total paid this year vs the last one"])
+def test_vs_last_alone_compares_with_the_period_before(demo: dict[str, Any], text: str) -> None:
+    intent = read(demo, text)
+    assert intent["compare"] == {"kind": "previous_period"} and intent["missing"] == []
+
+
 def test_the_last_n_things_is_a_ranking_not_days(demo: dict[str, Any]) -> None:
     intent = read(demo, "the last 5 adjusters")
     assert intent["time_window"] is None and intent["ranking"] == {"direction": "top", "n": 5}

@@ -145,6 +145,16 @@ def test_a_comparison_alone_compares_the_widgets_own_window(catalog, words, comp
     assert after["time_window"] == {"kind": "previous", "unit": "month"} and after["compare"]["kind"] == compare
 
 
+@pytest.mark.parametrize("words", ["remove the motor filter", "drop the auto filter"])
+def test_a_filter_named_by_its_value_is_removed(catalog, words):
+    before = _spec(catalog, filters=[{"dimension": "products.line", "op": "in", "values": ["Auto"]}])
+    assert _refined(catalog, before, words)["filters"] == []
+
+
+def test_removing_a_filter_the_widget_does_not_have_never_adds_it(catalog):
+    assert _read(catalog, _spec(catalog), "remove the west filter") == {}
+
+
 def test_same_but_another_window_changes_the_window_only(catalog):
     change = _read(catalog, _spec(catalog), "same but last quarter")
     assert change == {"time_window": {"kind": "previous", "unit": "quarter"}}

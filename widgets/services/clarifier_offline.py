@@ -52,6 +52,7 @@ from widgets.services.reader.groups import GroupReading
 from widgets.services.reader.measures import MeasureReading
 from widgets.services.reader.order import OrderReading
 from widgets.services.reader.text import (
+    GENERIC_MEASURE,
     MEASURE_HEADS,
     MONEY,
     SETTLE_WORDS,
@@ -270,7 +271,10 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
     def _nothing_to_rank(self, ranked: str, ranking: dict[str, Any]) -> None:
         """Refuse a ranking of single claims ("the 10 biggest claims"): a widget ranks groups (causes, regions,
         adjusters), and no dimension is one claim; ranked as nothing, the words became one total."""
-        if self.missing or ranking["n"] < 2 or not {"claim", "claims"} & set(ranked.split()[:2]):
+        item = self._original[: self._breaks[0]] if self._breaks else self._original
+        words = [w for w in ranked.split() if f" {w} " in f"{item} "]  # "top 10 instead; claim count": not its words
+        if self.missing or ranking["n"] < 2 or not {"claim", "claims"} & set(words[:2]) or \
+                set(words[1:2]) & GENERIC_MEASURE:  # "top 5; claim count": the measure, not the rows
             return
         closest = [c.label for c in self.vocabulary.closest("claim", n=3, kind="dimension")]
         self.missing.append({"term": "single claims", "kind": "dimension", "closest": closest})

@@ -37,7 +37,7 @@ _COMPARE_PERIOD = re.compile(
     r" (?:vs\.?|versus|against|compared (?:to|with)|compare(?:d)? (?:to|with)|relative to) (?:the )?"
     rf"(?:(?:previous|prior|last|preceding) (?:(?:{_NUM}) )?(?:{_UNIT}|period)|(?:{_UNIT}|period) before|"
     rf"(?:{_UNIT}) prior|prior (?:{_NUM})|previous (?:{_NUM})|one before|before|lw|lm|lq|pw|pm|pq|pp|"
-    r"prior|prev|previous|yesterday)(?= |$)"
+    r"prior|prev|previous|last(?: one)?|yesterday)(?= |$)"
     rf"| (?:with|to) (?:the )?(?:previous|prior|preceding) (?:(?:{_NUM}) )?(?:{_UNIT}|period)?(?= |$)"
     r"| (?:mom|m/m|m m|m o m|qoq|q/q|q q|q o q|wow|w/w|w w|w o w|dod|d d|d o d|pop|month over month|"
     r"quarter over quarter|week over week|period over period|month on month|quarter on quarter|week on week)%?(?= |$)")

@@ -16,6 +16,7 @@ from typing import Any
 
 from backend.llm.api import OfflineQuery
 from backend.text import clipped
+from sql_gen.services.vocabulary import CLOSE_SCORE, Outcome
 from widgets.services.clarifier_offline import Reader
 from widgets.services.offline_dates import read_time
 from widgets.services.offline_words import AS_BEFORE, CHARTS, CUSTOM, OTHERS_ROW, QUALIFIER, clean, fix_time_typos
@@ -155,10 +156,17 @@ class _Reading:
 
     def _removals(self, text: str, out: dict[str, Any]) -> list[str]:
         """Read the filters the follow-up removes ("remove the region filter", "all products") into ``out``;
-        return the phrases used, which the reader must not read again as a breakdown."""
+        return the phrases used, which the reader must not read again as a breakdown or a filter to add. A
+        filter named by its value ("the motor filter") is the one on that value's dimension; one the widget does
+        not have ("remove the west filter" of a widget with none) removes nothing, and never adds it."""
         removed, used = [], []
         filtered = {f["dimension"] for f in self.spec.get("filters") or []}
-        for found in [*_REMOVE_FILTER.finditer(text), *_ALL.finditer(text)]:
+        for found in _REMOVE_FILTER.finditer(text):
+            named = self._dimensions_named(found.group("what")) or self._dimensions_valued(found.group("what"), filtered)
+            removed.extend(sorted(named & filtered))
+            if named:
+                used.append(found.group(0).strip())
+        for found in _ALL.finditer(text):
             keys = self._dimensions_named(found.group("what")) & filtered
             if keys:
                 removed.extend(sorted(keys))
@@ -177,6 +185,16 @@ class _Reading:
             if wanted & {f for n in names if n for f in _forms(n)} or wanted & _forms(key.split(".")[0]):
                 found.add(key)
         return found
+
+    def _dimensions_valued(self, words: str, filtered: set[str]) -> set[str]:
+        """Return the dimension whose value (or value synonym) ``words`` name ("the motor filter": Auto's product
+        line): the clear one, or among close ones the one the widget filters ("auto": a product line and an
+        adjuster team); none when nothing is close."""
+        decision = Reader(self.catalog, self.today, hints=self.hints).vocabulary.decide(words.strip(), kind="value")
+        if decision.outcome == Outcome.USE and decision.best is not None:
+            return {decision.best.key}
+        close = {o.key for o in decision.options if o.score >= CLOSE_SCORE} if decision.outcome == Outcome.ASK else set()
+        return (close & filtered) or close
 
     def _questions(self, read: dict[str, Any], out: dict[str, Any]) -> list[dict[str, Any]]:
         """Return the reader's questions the spec does not answer already. A value two dimensions hold ("Auto":
