@@ -222,6 +222,12 @@ def test_vs_last_alone_compares_with_the_period_before(demo: dict[str, Any], tex
     assert intent["compare"] == {"kind": "previous_period"} and intent["missing"] == []
 
 
+def test_the_measure_asked_about_is_one_that_breaks_down_by_the_rows(demo: dict[str, Any]) -> None:
+    by_cause = read(demo, "top 5 causes this month")["questions"][0]["options"]
+    assert "Claim count" in by_cause and "Earned premium" not in by_cause and "Loss ratio" not in by_cause
+    assert "Earned premium" in read(demo, "top regions")["questions"][0]["options"]
+
+
 def test_the_last_n_things_is_a_ranking_not_days(demo: dict[str, Any]) -> None:
     intent = read(demo, "the last 5 adjusters")
     assert intent["time_window"] is None and intent["ranking"] == {"direction": "top", "n": 5}

@@ -347,7 +347,9 @@ class Reader(OrderReading, GroupReading, ValueReading, MeasureReading):
             self.missing.append({"term": phrase, "kind": kind, "closest": closest})
             return
         if not metric_keys and not self.questions:
-            self._ask_metric(list(self.metrics))
+            # Only measures that break down by what the request groups by: "top causes" offers no premium.
+            fits = [k for k, m in self.metrics.items() if set(dims) <= set(m.get("dimensions") or [])]
+            self._ask_metric(fits or list(self.metrics))
 
 
 
