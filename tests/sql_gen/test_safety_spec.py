@@ -117,14 +117,15 @@ def test_values_match_in_any_order_and_numeric_filters_as_their_comparison():
 
 
 def test_a_range_is_two_filters_on_one_column_each_matched():
+    claims = "SELECT COUNT(*) AS claim_count FROM claims AS b WHERE "
     low = {"dimension": "claims.paid_amount", "op": ">=", "values": [5000]}
     high = {"dimension": "claims.paid_amount", "op": "<=", "values": [25000]}
-    _check(f"{MOTOR}{WINDOW} AND b.paid_amount >= 5000 AND b.paid_amount <= 25000", filters=[low, high])
-    _check(f"{MOTOR}{WINDOW} AND b.paid_amount <= 25000 AND b.paid_amount >= 5000", filters=[low, high])
+    _check(f"{claims}{WINDOW} AND b.paid_amount >= 5000 AND b.paid_amount <= 25000", filters=[low, high])
+    _check(f"{claims}{WINDOW} AND b.paid_amount <= 25000 AND b.paid_amount >= 5000", filters=[low, high])
     with pytest.raises(SqlRejected, match="Use exactly the spec's values"):
-        _check(f"{MOTOR}{WINDOW} AND b.paid_amount >= 5000 AND b.paid_amount <= 30000", filters=[low, high])
+        _check(f"{claims}{WINDOW} AND b.paid_amount >= 5000 AND b.paid_amount <= 30000", filters=[low, high])
     with pytest.raises(SqlRejected, match="missing"):
-        _check(f"{MOTOR}{WINDOW} AND b.paid_amount >= 5000", filters=[low, high])
+        _check(f"{claims}{WINDOW} AND b.paid_amount >= 5000", filters=[low, high])
 
 
 def test_a_computed_dimensions_filter_is_its_expression():
