@@ -48,6 +48,7 @@ def read(demo: dict[str, Any], text: str, today: date = TODAY) -> dict[str, Any]
     ("claims since 50", "“since 50” names no date"),
     ("claims last 0 days", "“last 0 days” is no period"),
     ("claims from 2026 to 2025", "ends before it starts"),
+    ("claims between nov 10 and nov 5", "ends before it starts"),  # not 10 Nov last year to 5 Nov this year
 ])
 def test_a_period_that_does_not_exist_is_asked_about_never_defaulted(demo, text, reason) -> None:
     intent = read(demo, text)

@@ -91,6 +91,10 @@ def _span(found: re.Match[str], today: date) -> Window | NoSuchDate | None:
         if last.unit != "day":
             return None  # "5 to march": a count, not a day
         first = replace(first, unit="day", month=last.month, year=last.year)
+    if first.year is None and last.year is None and first.unit == last.unit == "day" and \
+            first.month == last.month and first.day > last.day:  # "between nov 10 and nov 5": not a year long
+        said = found.group(0).strip()
+        return NoSuchDate(said, f"“{said}” ends before it starts")
     start_year, end_year = _years(first, last, today)
     for end, year, i in ((first, start_year, 1), (last, end_year, 2)):
         if end.unit == "day" and _lacks(end, year):  # "29 feb" in a year read from the other end
