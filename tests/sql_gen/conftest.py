@@ -88,27 +88,35 @@ def claims_sqlite(path: Path, columns: str, rows: Sequence[tuple[Any, ...]]) -> 
 
 
 @contextmanager
-def claims_postgres(monkeypatch: pytest.MonkeyPatch, *, dsn_var: str, columns: str, rows: Sequence[tuple[Any, ...]],
-                    statement_timeout_s: int) -> Iterator[DataSource]:
-    """A PostgreSQL source over a ``claims`` table of these columns and rows, in a throwaway schema on the
-    search path of the DSN in ``dsn_var``; dropped afterwards. Skips when PostgreSQL is not reachable."""
+def throwaway_schema(prefix: str) -> Iterator[tuple[psycopg.Connection[Any], str, str]]:
+    """An autocommit admin connection to the test PostgreSQL, a new schema named ``prefix`` plus a random tail,
+    and the server's URL; the schema is dropped afterwards. Skips when PostgreSQL is not reachable."""
     url = os.environ.get("TEST_PG_WAREHOUSE_URL", PG_URL_DEFAULT)
     try:
         admin = psycopg.connect(url, autocommit=True, connect_timeout=3)
     except psycopg.Error as exc:
         service_missing(f"PostgreSQL not reachable at {url} ({exc.__class__.__name__})")
-    schema = f"claims_test_{uuid.uuid4().hex[:10]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin.execute(f"CREATE SCHEMA {schema}")
-    admin.execute(f"CREATE TABLE {schema}.claims ({columns})")
-    with admin.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {schema}.claims VALUES ({', '.join(['%s'] * len(rows[0]))})", rows)
-    monkeypatch.setenv(dsn_var, f"{url}?options=-csearch_path%3D{schema}")
     try:
-        yield DataSource(name="pg", engine="postgresql", dialect="postgres", location=dsn_var, row_cap=100,
-                         statement_timeout_s=statement_timeout_s)
+        yield admin, schema, url
     finally:
         admin.execute(f"DROP SCHEMA {schema} CASCADE")
         admin.close()
+
+
+@contextmanager
+def claims_postgres(monkeypatch: pytest.MonkeyPatch, *, dsn_var: str, columns: str, rows: Sequence[tuple[Any, ...]],
+                    statement_timeout_s: int) -> Iterator[DataSource]:
+    """A PostgreSQL source over a ``claims`` table of these columns and rows, in a throwaway schema on the
+    search path of the DSN in ``dsn_var``. Skips when PostgreSQL is not reachable."""
+    with throwaway_schema("claims_test") as (admin, schema, url):
+        admin.execute(f"CREATE TABLE {schema}.claims ({columns})")
+        with admin.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {schema}.claims VALUES ({', '.join(['%s'] * len(rows[0]))})", rows)
+        monkeypatch.setenv(dsn_var, f"{url}?options=-csearch_path%3D{schema}")
+        yield DataSource(name="pg", engine="postgresql", dialect="postgres", location=dsn_var, row_cap=100,
+                         statement_timeout_s=statement_timeout_s)
 
 
 def pg_source(**fields: Any) -> DataSource:

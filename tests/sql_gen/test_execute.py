@@ -26,7 +26,7 @@ from pytest_django import Settings
 
 from sql_gen.models import DataSource
 from sql_gen.services.execute import QueryFailed, json_safe, sql_execute
-from tests.conftest import service_missing
+from tests.sql_gen.conftest import throwaway_schema
 
 ROWS = 10
 ENDLESS = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT COUNT(*) FROM r"
@@ -321,25 +321,15 @@ DSN_VAR = "TEST_PG_WAREHOUSE_DSN_FOR_SOURCE"
 @pytest.fixture
 def pg_schema(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A throwaway schema with a ``claims`` table; the source's DSN comes from an env var."""
-    url = os.environ.get("TEST_PG_WAREHOUSE_URL", PG_URL_DEFAULT)
-    try:
-        admin = psycopg.connect(url, autocommit=True, connect_timeout=3)
-    except psycopg.Error as exc:
-        service_missing(f"PostgreSQL not reachable at {url} ({exc.__class__.__name__})")
-    schema = f"exec_test_{uuid.uuid4().hex[:10]}"
-    admin.execute(f"CREATE SCHEMA {schema}")
-    admin.execute(f"CREATE TABLE {schema}.claims (id INT, amount NUMERIC(10, 2), service_date DATE, note TEXT)")
-    admin.execute(f"CREATE SEQUENCE {schema}.claim_ids")
-    admin.execute(
-        f"INSERT INTO {schema}.claims SELECT i, i * 10.25, DATE '2024-01-01' + i, NULL"
-        f" FROM generate_series(1, {ROWS}) i"
-    )
-    monkeypatch.setenv(DSN_VAR, url)
-    try:
+    with throwaway_schema("exec_test") as (admin, schema, url):
+        admin.execute(f"CREATE TABLE {schema}.claims (id INT, amount NUMERIC(10, 2), service_date DATE, note TEXT)")
+        admin.execute(f"CREATE SEQUENCE {schema}.claim_ids")
+        admin.execute(
+            f"INSERT INTO {schema}.claims SELECT i, i * 10.25, DATE '2024-01-01' + i, NULL"
+            f" FROM generate_series(1, {ROWS}) i"
+        )
+        monkeypatch.setenv(DSN_VAR, url)
         yield schema
-    finally:
-        admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
 
 
 def pg(**fields: Any) -> DataSource:

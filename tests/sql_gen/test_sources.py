@@ -2,15 +2,12 @@
 schema import into the dictionary, and PostgreSQL as a warehouse."""
 from __future__ import annotations
 
-import os
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import psycopg
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -18,7 +15,7 @@ from sql_gen.models import DataSource, DictionaryColumn, DictionaryTable
 from sql_gen.services.execute import sql_execute
 from sql_gen.services.introspect import schema_import
 from sql_gen.services.safety import sql_check
-from tests.conftest import service_missing
+from tests.sql_gen.conftest import throwaway_schema
 
 DSN_VAR = "TEST_WAREHOUSE_DSN_FOR_SOURCES"
 
@@ -128,26 +125,18 @@ BY_REGION = (
 def pg_warehouse(warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The demo warehouse's claims and regions copied into a throwaway PostgreSQL schema; the
     source's DSN (from an env var) puts that schema on the search path."""
-    url = os.environ.get("TEST_PG_WAREHOUSE_URL", PG_URL_DEFAULT)
-    try:
-        admin = psycopg.connect(url, autocommit=True, connect_timeout=3)
-    except psycopg.Error as exc:
-        service_missing(f"PostgreSQL not reachable at {url} ({exc.__class__.__name__})")
-    schema = f"wh_test_{uuid.uuid4().hex[:10]}"
-    admin.execute(f"CREATE SCHEMA {schema}")
-    admin.execute(f"CREATE TABLE {schema}.regions (region_id INT, name TEXT)")
-    admin.execute(f"CREATE TABLE {schema}.claims (claim_id BIGINT, region_id INT, status TEXT, paid_amount NUMERIC(12, 2))")
-    with duckdb.connect(str(warehouse), read_only=True) as wh, admin.cursor() as cur:
-        for table, columns in (("regions", "region_id, name"), ("claims", "claim_id, region_id, status, paid_amount")):
-            with cur.copy(f"COPY {schema}.{table} ({columns}) FROM STDIN") as copy:
-                for row in wh.execute(f"SELECT {columns} FROM {table}").fetchall():
-                    copy.write_row(row)
-    monkeypatch.setenv(DSN_VAR, f"{url}?options=-csearch_path%3D{schema}")
-    try:
+    with throwaway_schema("wh_test") as (admin, schema, url):
+        admin.execute(f"CREATE TABLE {schema}.regions (region_id INT, name TEXT)")
+        admin.execute(f"CREATE TABLE {schema}.claims (claim_id BIGINT, region_id INT, status TEXT, "
+                      "paid_amount NUMERIC(12, 2))")
+        with duckdb.connect(str(warehouse), read_only=True) as wh, admin.cursor() as cur:
+            for table, columns in (("regions", "region_id, name"),
+                                   ("claims", "claim_id, region_id, status, paid_amount")):
+                with cur.copy(f"COPY {schema}.{table} ({columns}) FROM STDIN") as copy:
+                    for row in wh.execute(f"SELECT {columns} FROM {table}").fetchall():
+                        copy.write_row(row)
+        monkeypatch.setenv(DSN_VAR, f"{url}?options=-csearch_path%3D{schema}")
         yield schema
-    finally:
-        admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
 
 
 @pytest.mark.integration
