@@ -16,7 +16,7 @@ from typing import Any
 
 from backend.llm.api import OfflineQuery
 from backend.text import clipped
-from sql_gen.services.vocabulary import CLOSE_SCORE, Outcome
+from sql_gen.services.vocabulary import CLOSE_SCORE, Outcome, vocabulary_for
 from widgets.services.clarifier_offline import Reader
 from widgets.services.offline_dates import read_time
 from widgets.services.offline_words import AS_BEFORE, CHARTS, CUSTOM, OTHERS_ROW, QUALIFIER, clean, fix_time_typos
@@ -190,7 +190,7 @@ class _Reading:
         """Return the dimension whose value (or value synonym) ``words`` name ("the motor filter": Auto's product
         line): the clear one, or among close ones the one the widget filters ("auto": a product line and an
         adjuster team); none when nothing is close."""
-        decision = Reader(self.catalog, self.today, hints=self.hints).vocabulary.decide(words.strip(), kind="value")
+        decision = vocabulary_for(catalog=self.catalog, values=self.hints).decide(words.strip(), kind="value")
         if decision.outcome == Outcome.USE and decision.best is not None:
             return {decision.best.key}
         close = {o.key for o in decision.options if o.score >= CLOSE_SCORE} if decision.outcome == Outcome.ASK else set()
